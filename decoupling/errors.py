@@ -1,0 +1,312 @@
+"""The exception hierarchy: one class per AWS error code.
+
+Every error the library raises is a :class:`DecouplingError`. Each subclass knows the AWS error
+code it stands for (``.code``), the HTTP status AWS answers with (``.status``), and whether the
+fault is the caller's (``.sender_fault``). The message says what was wrong and what is allowed.
+
+A call that raises changes nothing: validation happens before any state is touched.
+
+Codes follow the SQS, SNS and Lambda API references:
+https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html
+https://docs.aws.amazon.com/sns/latest/api/CommonErrors.html
+https://docs.aws.amazon.com/lambda/latest/api/CommonErrors.html
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "DecouplingError",
+    # SQS
+    "QueueDoesNotExist",
+    "QueueAlreadyExists",
+    "QueueDeletedRecently",
+    "InvalidAttributeName",
+    "InvalidAttributeValue",
+    "InvalidMessageContents",
+    "InvalidParameterValue",
+    "MissingParameter",
+    "ReceiptHandleIsInvalid",
+    "MessageNotInflight",
+    "EmptyBatchRequest",
+    "TooManyEntriesInBatchRequest",
+    "BatchEntryIdsNotDistinct",
+    "InvalidBatchEntryId",
+    "BatchRequestTooLong",
+    "PurgeQueueInProgress",
+    "OverLimit",
+    "UnsupportedOperation",
+    "ResourceNotFoundException",
+    "InvalidAddress",
+    # SNS
+    "InvalidParameter",
+    "NotFound",
+    "FilterPolicyLimitExceeded",
+    "SubscriptionLimitExceeded",
+    "AuthorizationError",
+    # Lambda
+    "InvalidParameterValueException",
+    "ResourceConflictException",
+    "TooManyRequestsException",
+    "RequestTooLargeException",
+    "InvalidRequestContentException",
+    "ValidationException",
+    "error_for_code",
+]
+
+
+class DecouplingError(Exception):
+    """Base of every error raised by ``decoupling``.
+
+    Attributes:
+        code: the AWS error code, e.g. ``"QueueDoesNotExist"``.
+        status: the HTTP status AWS answers with (400 unless stated).
+        sender_fault: ``True`` when the caller's request was at fault.
+        message: the human-readable message.
+    """
+
+    code: ClassVar[str] = "InternalError"
+    status: ClassVar[int] = 400
+    sender_fault: ClassVar[bool] = True
+    #: The code AWS's query (XML) protocol uses, where it differs from ``code``.
+    query_code: ClassVar[str | None] = None
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+# --- SQS ---------------------------------------------------------------------------------------
+
+
+class QueueDoesNotExist(DecouplingError):
+    """The named queue does not exist (or was deleted)."""
+
+    code = "QueueDoesNotExist"
+    query_code = "AWS.SimpleQueueService.NonExistentQueue"
+
+
+class QueueAlreadyExists(DecouplingError):
+    """A queue of that name exists with different attributes."""
+
+    code = "QueueAlreadyExists"
+    query_code = "QueueAlreadyExists"
+
+
+class QueueDeletedRecently(DecouplingError):
+    """A queue of that name was deleted less than 60 seconds ago."""
+
+    code = "QueueDeletedRecently"
+    query_code = "AWS.SimpleQueueService.QueueDeletedRecently"
+
+
+class InvalidAttributeName(DecouplingError):
+    """An attribute name is not one the resource knows."""
+
+    code = "InvalidAttributeName"
+
+
+class InvalidAttributeValue(DecouplingError):
+    """An attribute value is out of range or malformed."""
+
+    code = "InvalidAttributeValue"
+
+
+class InvalidMessageContents(DecouplingError):
+    """A message body holds characters outside the allowed set."""
+
+    code = "InvalidMessageContents"
+
+
+class InvalidParameterValue(DecouplingError):
+    """A parameter value is out of range or malformed (SQS)."""
+
+    code = "InvalidParameterValue"
+
+
+class MissingParameter(DecouplingError):
+    """A required parameter is missing."""
+
+    code = "MissingParameter"
+
+
+class ReceiptHandleIsInvalid(DecouplingError):
+    """A receipt handle is malformed or belongs to no message of this queue."""
+
+    code = "ReceiptHandleIsInvalid"
+
+
+class MessageNotInflight(DecouplingError):
+    """The message is not in flight (its visibility timeout ended or it was never received)."""
+
+    code = "MessageNotInflight"
+    query_code = "AWS.SimpleQueueService.MessageNotInflight"
+
+
+class EmptyBatchRequest(DecouplingError):
+    """A batch call carried no entries."""
+
+    code = "EmptyBatchRequest"
+    query_code = "AWS.SimpleQueueService.EmptyBatchRequest"
+
+
+class TooManyEntriesInBatchRequest(DecouplingError):
+    """A batch call carried more than 10 entries."""
+
+    code = "TooManyEntriesInBatchRequest"
+    query_code = "AWS.SimpleQueueService.TooManyEntriesInBatchRequest"
+
+
+class BatchEntryIdsNotDistinct(DecouplingError):
+    """Two entries of a batch share an ``Id``."""
+
+    code = "BatchEntryIdsNotDistinct"
+    query_code = "AWS.SimpleQueueService.BatchEntryIdsNotDistinct"
+
+
+class InvalidBatchEntryId(DecouplingError):
+    """A batch entry ``Id`` is not 1-80 characters of ``A-Za-z0-9-_``."""
+
+    code = "InvalidBatchEntryId"
+    query_code = "AWS.SimpleQueueService.InvalidBatchEntryId"
+
+
+class BatchRequestTooLong(DecouplingError):
+    """The entries of a batch together exceed the maximum message size."""
+
+    code = "BatchRequestTooLong"
+    query_code = "AWS.SimpleQueueService.BatchRequestTooLong"
+
+
+class PurgeQueueInProgress(DecouplingError):
+    """The queue was purged less than 60 seconds ago."""
+
+    code = "PurgeQueueInProgress"
+    status = 403
+    query_code = "AWS.SimpleQueueService.PurgeQueueInProgress"
+
+
+class OverLimit(DecouplingError):
+    """A limit was reached, e.g. 120,000 messages in flight on a standard queue."""
+
+    code = "OverLimit"
+    status = 403
+
+
+class UnsupportedOperation(DecouplingError):
+    """The operation does not apply to this kind of resource."""
+
+    code = "UnsupportedOperation"
+    query_code = "AWS.SimpleQueueService.UnsupportedOperation"
+
+
+class ResourceNotFoundException(DecouplingError):
+    """A resource (message move task, function, event source mapping) does not exist."""
+
+    code = "ResourceNotFoundException"
+    status = 404
+
+
+class InvalidAddress(DecouplingError):
+    """A queue URL or ARN is malformed."""
+
+    code = "InvalidAddress"
+    status = 404
+
+
+# --- SNS ---------------------------------------------------------------------------------------
+
+
+class InvalidParameter(DecouplingError):
+    """A parameter is out of range or malformed (SNS)."""
+
+    code = "InvalidParameter"
+
+
+class NotFound(DecouplingError):
+    """The topic or subscription does not exist."""
+
+    code = "NotFound"
+    status = 404
+
+
+class FilterPolicyLimitExceeded(DecouplingError):
+    """The topic already has the maximum number of filter policies (200)."""
+
+    code = "FilterPolicyLimitExceeded"
+    status = 403
+
+
+class SubscriptionLimitExceeded(DecouplingError):
+    """The topic already has the maximum number of subscriptions."""
+
+    code = "SubscriptionLimitExceeded"
+    status = 403
+
+
+class AuthorizationError(DecouplingError):
+    """The caller may not do this (e.g. confirm with a wrong token)."""
+
+    code = "AuthorizationError"
+    status = 403
+
+
+# --- Lambda ------------------------------------------------------------------------------------
+
+
+class InvalidParameterValueException(DecouplingError):
+    """A parameter is out of range or malformed (Lambda)."""
+
+    code = "InvalidParameterValueException"
+
+
+class ResourceConflictException(DecouplingError):
+    """The resource exists already or is in use."""
+
+    code = "ResourceConflictException"
+    status = 409
+
+
+class TooManyRequestsException(DecouplingError):
+    """Concurrency limit reached: the invocation was throttled."""
+
+    code = "TooManyRequestsException"
+    status = 429
+
+
+class RequestTooLargeException(DecouplingError):
+    """The invocation payload is over the limit (6 MB sync, 1 MB async)."""
+
+    code = "RequestTooLargeException"
+    status = 413
+
+
+class InvalidRequestContentException(DecouplingError):
+    """The request body is not valid JSON."""
+
+    code = "InvalidRequestContentException"
+
+
+class ValidationException(DecouplingError):
+    """A schedule expression or other request field failed validation (EventBridge)."""
+
+    code = "ValidationException"
+
+
+def _all_error_classes() -> dict[str, type[DecouplingError]]:
+    found: dict[str, type[DecouplingError]] = {}
+    pending: list[type[DecouplingError]] = [DecouplingError]
+    while pending:
+        cls = pending.pop()
+        found.setdefault(cls.code, cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+def error_for_code(code: str) -> type[DecouplingError]:
+    """Return the error class for an AWS error code (``DecouplingError`` if unknown)."""
+    return _all_error_classes().get(code, DecouplingError)
