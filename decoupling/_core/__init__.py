@@ -1,0 +1,1 @@
+"""Private building blocks: the visibility ledger and the deduplication window."""

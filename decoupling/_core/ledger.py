@@ -1,0 +1,479 @@
+"""The visibility ledger: where every message of one queue is, settled lazily against time.
+
+A message is in exactly one state:
+
+* ``DELAYED``  — sent with a delay; becomes visible at ``available_at``;
+* ``VISIBLE``  — can be received;
+* ``INFLIGHT`` — received; invisible until ``deadline``, then visible again;
+* ``GONE``     — deleted, moved out, or past its retention period.
+
+Nothing here runs on a timer. Every operation first calls :meth:`Ledger.settle` with the current
+time, which moves what fell due since the last call: matured delays become visible, expired
+visibility timeouts return messages, and messages past retention leave. Each of those is a pop
+from the top of a heap, so settling costs O(k log n) for k due messages and O(1) when nothing is
+due. No operation scans.
+
+Structures (n = messages held):
+
+* visible messages: one ``deque`` (standard queues), or one ``deque`` per *lane* — a FIFO message
+  group or a fair-queue tenant — plus a ``SortedList`` of ``(head sequence, lane)`` over the lanes
+  that can be served, so the oldest servable lane is found in O(log L);
+* delayed messages: a heap by ``(available_at, seq)``;
+* in-flight messages: a heap by ``(deadline, tick)``; entries superseded by a delete or a
+  visibility change stay in the heap and are skipped when they reach the top ("lazy deletion"),
+  and the heap is rebuilt when more than half of it is stale, so its size stays O(n);
+* retention: a heap by ``(sent_at, seq)`` with the same lazy deletion;
+* receipt handles: a ``dict`` from the latest handle of each received message to its entry.
+
+The ledger knows nothing of SQS attributes: it stores an opaque ``record`` per message.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections import deque
+from collections.abc import Hashable, Iterator
+from typing import Any
+
+from sortedcontainers import SortedList
+
+__all__ = ["Entry", "Ledger", "DELAYED", "VISIBLE", "INFLIGHT", "GONE"]
+
+DELAYED, VISIBLE, INFLIGHT, GONE = 0, 1, 2, 3
+_STATE_NAMES = ("DELAYED", "VISIBLE", "INFLIGHT", "GONE")
+
+
+class Entry:
+    """One message's place in a ledger. Times are seconds on the loop's clock."""
+
+    __slots__ = (
+        "seq",
+        "record",
+        "sent_at",
+        "lane",
+        "state",
+        "receive_count",
+        "first_received_at",
+        "received_at",
+        "deadline",
+        "receipt",
+        "available_at",
+    )
+
+    def __init__(self, seq: int, record: Any, sent_at: float, lane: Hashable | None) -> None:
+        self.seq = seq
+        self.record = record
+        self.sent_at = sent_at
+        self.lane = lane
+        self.state = VISIBLE
+        self.receive_count = 0
+        self.first_received_at = -1.0
+        self.received_at = -1.0
+        self.deadline = 0.0
+        self.receipt: str | None = None
+        self.available_at = sent_at
+
+    def __repr__(self) -> str:
+        return (
+            f"Entry(seq={self.seq}, state={_STATE_NAMES[self.state]}, "
+            f"receive_count={self.receive_count}, lane={self.lane!r})"
+        )
+
+
+class Ledger:
+    """Visible, delayed and in-flight messages of one queue.
+
+    Args:
+        retention: seconds a message is kept after it was sent (``MessageRetentionPeriod``).
+        receipt_prefix: the text every receipt handle of this ledger starts with.
+        lock_groups: FIFO rule: while a lane has a message in flight, none of its later
+            messages are handed out, and a receive takes as many as it can from one lane
+            before moving to the next.
+    """
+
+    def __init__(self, retention: float, receipt_prefix: str, *, lock_groups: bool = False) -> None:
+        self.retention = retention
+        self.receipt_prefix = receipt_prefix
+        self.lock_groups = lock_groups
+        self._seq = itertools.count(1)
+        self._tick = itertools.count(1)
+        self._reset()
+
+    def _reset(self) -> None:
+        self._visible: deque[Entry] = deque()
+        self._laned = self.lock_groups
+        self._lanes: dict[Hashable | None, deque[Entry]] = {}
+        self._ready: SortedList = SortedList()  # (head seq, lane key) of servable lanes
+        self._ready_seq: dict[Hashable | None, int] = {}
+        self._lane_inflight: dict[Hashable | None, int] = {}
+        self._delayed: list[tuple[float, int, Entry]] = []
+        self._deadlines: list[tuple[float, int, Entry]] = []
+        self._retained: list[tuple[float, int, Entry]] = []
+        self.handles: dict[str, Entry] = {}
+        self.n_visible = 0
+        self.n_inflight = 0
+        self.n_delayed = 0
+
+    # -- counts ---------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        """Messages held (visible + in flight + delayed). O(1)."""
+        return self.n_visible + self.n_inflight + self.n_delayed
+
+    def lane_inflight(self, lane: Hashable | None) -> int:
+        """Messages of ``lane`` in flight. O(1)."""
+        return self._lane_inflight.get(lane, 0)
+
+    # -- adding ---------------------------------------------------------------------------------
+
+    def enqueue(
+        self,
+        record: Any,
+        now: float,
+        *,
+        delay: float = 0.0,
+        sent_at: float | None = None,
+        lane: Hashable | None = None,
+        receive_count: int = 0,
+    ) -> Entry:
+        """Add a message, visible at ``now + delay``. O(log n).
+
+        ``sent_at`` (default ``now``) is when retention starts counting; a standard DLQ passes
+        the original send time. ``receive_count`` carries a count over (durable restore).
+        """
+        entry = Entry(next(self._seq), record, now if sent_at is None else sent_at, lane)
+        entry.receive_count = receive_count
+        heapq.heappush(self._retained, (entry.sent_at, entry.seq, entry))
+        if lane is not None and not self._laned:
+            self._become_laned()
+        if delay > 0:
+            entry.state = DELAYED
+            entry.available_at = now + delay
+            heapq.heappush(self._delayed, (entry.available_at, entry.seq, entry))
+            self.n_delayed += 1
+        else:
+            entry.available_at = now
+            self._make_visible(entry, back=False)
+        return entry
+
+    def _become_laned(self) -> None:
+        # The first message with a lane key turns a standard queue into a fair queue.
+        self._laned = True
+        if self._visible:
+            self._lanes[None] = self._visible
+            self._set_ready(None)
+        self._visible = deque()
+
+    def _make_visible(self, entry: Entry, *, back: bool) -> None:
+        """Put an entry among the visible; ``back`` marks a return from flight."""
+        entry.state = VISIBLE
+        self.n_visible += 1
+        if not self._laned:
+            if back:
+                self._visible.appendleft(entry)
+            else:
+                self._visible.append(entry)
+            return
+        key = entry.lane
+        lane = self._lanes.get(key)
+        if lane is None:
+            lane = self._lanes[key] = deque()
+        if self.lock_groups:
+            _insert_by_seq(lane, entry)
+        elif back:
+            lane.appendleft(entry)
+        else:
+            lane.append(entry)
+        self._set_ready(key)
+
+    # -- lanes ----------------------------------------------------------------------------------
+
+    def _set_ready(self, key: Hashable | None) -> None:
+        """Re-index lane ``key`` in ``_ready`` by its current head (or drop it). O(log L)."""
+        old = self._ready_seq.pop(key, None)
+        if old is not None:
+            self._ready.remove((old, _Key(key)))
+        lane = self._lanes.get(key)
+        while lane and lane[0].state != VISIBLE:
+            lane.popleft()
+        if not lane:
+            self._lanes.pop(key, None)
+            return
+        if self.lock_groups and self._lane_inflight.get(key, 0):
+            return
+        seq = lane[0].seq
+        self._ready_seq[key] = seq
+        self._ready.add((seq, _Key(key)))
+
+    def _noisy(self, key: Hashable | None) -> bool:
+        # Fair queues (SQS Developer Guide, "Amazon SQS fair queues"): a tenant is noisy when it
+        # holds more than 10% of the in-flight messages with at least 30 of its own in flight.
+        if key is None:
+            return False
+        mine = self._lane_inflight.get(key, 0)
+        return mine >= 30 and mine * 10 > self.n_inflight
+
+    def _next_lane(self) -> Hashable | None | _NoLane:
+        ready = self._ready
+        if not ready:
+            return _NO_LANE
+        if self.lock_groups:
+            return ready[0][1].key
+        fallback: Any = _NO_LANE
+        fewest = -1
+        for _, wrapped in ready:  # quiet lanes first; noisy lanes are few (each > 10%)
+            key = wrapped.key
+            if not self._noisy(key):
+                return key
+            mine = self._lane_inflight.get(key, 0)
+            if fewest < 0 or mine < fewest:
+                fallback, fewest = key, mine
+        return fallback
+
+    # -- receiving ------------------------------------------------------------------------------
+
+    def receive(
+        self,
+        now: float,
+        max_messages: int,
+        visibility_timeout: float,
+        max_receive_count: int = 0,
+    ) -> tuple[list[Entry], list[Entry]]:
+        """Hand out up to ``max_messages`` visible messages for ``visibility_timeout`` seconds.
+
+        Returns ``(received, dead)``: ``dead`` are messages whose receive count had already
+        reached ``max_receive_count`` (0 = no limit); they are removed, for the caller to move
+        to a dead-letter queue. O(m log n) for m messages handed out.
+        """
+        self.settle(now)
+        received: list[Entry] = []
+        dead: list[Entry] = []
+        if not self._laned:
+            visible = self._visible
+            while visible and len(received) < max_messages:
+                entry = visible.popleft()
+                if entry.state != VISIBLE:
+                    continue
+                self.n_visible -= 1
+                if max_receive_count and entry.receive_count >= max_receive_count:
+                    self._drop(entry)
+                    dead.append(entry)
+                else:
+                    self._deliver(entry, now, visibility_timeout)
+                    received.append(entry)
+            if dead:
+                self._compact()
+            return received, dead
+        while len(received) < max_messages:
+            key = self._next_lane()
+            if key is _NO_LANE:
+                break
+            lane = self._lanes[key]
+            while lane and len(received) < max_messages:
+                entry = lane.popleft()
+                if entry.state != VISIBLE:
+                    continue
+                self.n_visible -= 1
+                if max_receive_count and entry.receive_count >= max_receive_count:
+                    self._drop(entry)
+                    dead.append(entry)
+                    continue
+                self._deliver(entry, now, visibility_timeout)
+                received.append(entry)
+                if not self.lock_groups:
+                    break  # fair queues choose a lane per message
+            self._set_ready(key)
+        if dead:
+            self._compact()
+        return received, dead
+
+    def _deliver(self, entry: Entry, now: float, visibility_timeout: float) -> None:
+        old = entry.receipt
+        if old is not None:
+            self.handles.pop(old, None)
+        tick = next(self._tick)
+        receipt = f"{self.receipt_prefix}{tick:x}"
+        entry.receipt = receipt
+        entry.state = INFLIGHT
+        entry.receive_count += 1
+        if entry.first_received_at < 0:
+            entry.first_received_at = now
+        entry.received_at = now
+        deadline = entry.deadline = now + visibility_timeout
+        self.handles[receipt] = entry
+        self.n_inflight += 1
+        if self._laned:
+            key = entry.lane
+            self._lane_inflight[key] = self._lane_inflight.get(key, 0) + 1
+        heapq.heappush(self._deadlines, (deadline, tick, entry))
+
+    def _leave_flight(self, entry: Entry) -> None:
+        self.n_inflight -= 1
+        if self._laned:
+            key = entry.lane
+            left = self._lane_inflight[key] - 1
+            if left:
+                self._lane_inflight[key] = left
+            else:
+                del self._lane_inflight[key]
+                if self.lock_groups:
+                    self._set_ready(key)
+
+    # -- deleting and changing visibility -------------------------------------------------------
+
+    def remove(self, entry: Entry) -> None:
+        """Remove a held message for good (delete, or move out). O(1) amortized."""
+        self._unlink(entry)
+        self._compact()
+
+    def _unlink(self, entry: Entry) -> None:
+        state = entry.state
+        if state == GONE:
+            return
+        if state == INFLIGHT:
+            entry.state = GONE
+            self._leave_flight(entry)
+        elif state == VISIBLE:
+            entry.state = GONE  # skipped lazily when it reaches the front of its deque
+            self.n_visible -= 1
+        else:
+            entry.state = GONE
+            self.n_delayed -= 1
+        if entry.receipt is not None:
+            self.handles.pop(entry.receipt, None)
+
+    def _drop(self, entry: Entry) -> None:
+        """Remove an entry already taken off the visible deque (moving to a DLQ)."""
+        entry.state = GONE
+        if entry.receipt is not None:
+            self.handles.pop(entry.receipt, None)
+
+    def change_visibility(self, entry: Entry, now: float, timeout: float) -> None:
+        """Set an in-flight message's deadline to ``now + timeout``; 0 returns it now. O(log n)."""
+        assert entry.state == INFLIGHT
+        if timeout <= 0:
+            self._leave_flight(entry)
+            self._make_visible(entry, back=True)
+            return
+        deadline = entry.deadline = now + timeout
+        heapq.heappush(self._deadlines, (deadline, next(self._tick), entry))
+        self._compact()
+
+    # -- time -----------------------------------------------------------------------------------
+
+    def settle(self, now: float) -> None:
+        """Apply everything due by ``now``: delays end, timeouts expire, retention ends.
+
+        O(1) when nothing is due, else O(k log n) for k due messages.
+        """
+        delayed = self._delayed
+        if delayed and delayed[0][0] <= now:
+            pop = heapq.heappop
+            while delayed and delayed[0][0] <= now:
+                entry = pop(delayed)[2]
+                if entry.state == DELAYED:
+                    self.n_delayed -= 1
+                    self._make_visible(entry, back=False)
+        deadlines = self._deadlines
+        if deadlines and deadlines[0][0] <= now:
+            pop = heapq.heappop
+            while deadlines and deadlines[0][0] <= now:
+                deadline, _, entry = pop(deadlines)
+                if entry.state == INFLIGHT and entry.deadline == deadline:
+                    self._leave_flight(entry)
+                    self._make_visible(entry, back=True)
+        retained = self._retained
+        cutoff = now - self.retention
+        if retained and retained[0][0] <= cutoff:
+            pop = heapq.heappop
+            while retained and retained[0][0] <= cutoff:
+                entry = pop(retained)[2]
+                if entry.state != GONE:
+                    self._unlink(entry)
+
+    def next_change(self) -> float | None:
+        """The earliest time at which settling would change something, or ``None``. O(1)."""
+        times = []
+        if self._delayed:
+            times.append(self._delayed[0][0])
+        if self._deadlines:
+            times.append(self._deadlines[0][0])
+        if self._retained:
+            times.append(self._retained[0][0] + self.retention)
+        return min(times) if times else None
+
+    def _compact(self) -> None:
+        # Rebuild a heap once most of it is stale: amortized O(1) per operation, and memory
+        # stays proportional to the messages actually held.
+        # Each held message has exactly one live item in each heap; the rest are stale.
+        stale = len(self._deadlines) - self.n_inflight
+        if stale > 1024 and stale * 2 > len(self._deadlines):
+            self._deadlines = [
+                (e.deadline, next(self._tick), e)
+                for e in self.handles.values()
+                if e.state == INFLIGHT
+            ]
+            heapq.heapify(self._deadlines)
+        stale = len(self._retained) - len(self)
+        if stale > 1024 and stale * 2 > len(self._retained):
+            self._retained = [t for t in self._retained if t[2].state != GONE]
+            heapq.heapify(self._retained)
+
+    # -- whole-queue operations -----------------------------------------------------------------
+
+    def purge(self) -> list[Entry]:
+        """Remove every message; return the ones that were held. O(n)."""
+        held = [t[2] for t in self._retained if t[2].state != GONE]
+        for entry in held:
+            entry.state = GONE
+        self._reset()
+        return held
+
+    def entries(self) -> Iterator[Entry]:
+        """Every held message, oldest sent first. O(n log n)."""
+        return iter([t[2] for t in sorted(t for t in self._retained if t[2].state != GONE)])
+
+    def oldest_sent_at(self) -> float | None:
+        """When the oldest held message was sent, or ``None``. O(1) amortized."""
+        retained = self._retained
+        while retained and retained[0][2].state == GONE:
+            heapq.heappop(retained)
+        return retained[0][0] if retained else None
+
+
+class _NoLane:
+    """Marker: no lane can be served."""
+
+
+_NO_LANE = _NoLane()
+
+
+class _Key:
+    """Wraps a lane key so ``(seq, key)`` tuples never compare keys of different types."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: Hashable | None) -> None:
+        self.key = key
+
+    def __lt__(self, other: _Key) -> bool:
+        return False
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Key) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+
+def _insert_by_seq(lane: deque[Entry], entry: Entry) -> None:
+    """Insert keeping ``lane`` sorted by ``seq``; returns land near the front. O(k)."""
+    if not lane or lane[-1].seq < entry.seq:
+        lane.append(entry)
+        return
+    for i, other in enumerate(lane):
+        if other.seq > entry.seq:
+            lane.insert(i, entry)
+            return
+    lane.append(entry)  # pragma: no cover - unreachable: the tail check above covers it

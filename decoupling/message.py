@@ -1,0 +1,378 @@
+"""Messages, message attributes, and the SQS rules for bodies, sizes and MD5 digests.
+
+Rules mirrored here (SQS Developer Guide, "Amazon SQS message attributes" and the SendMessage
+API reference):
+
+* A body has at least one character, all from ``#x9 | #xA | #xD | #x20-#xD7FF |
+  #xE000-#xFFFD | #x10000-#x10FFFF`` (else ``InvalidMessageContents``).
+* At most 10 message attributes; a name is 1-256 characters of ``A-Za-z0-9_-.``, does not start
+  with ``AWS.`` or ``Amazon.`` (any case), and has no leading, trailing or consecutive periods.
+  ``DataType`` is ``String``, ``Number`` or ``Binary``, optionally followed by ``.`` and a custom
+  label (``Number.float``).
+* The size of a message is its UTF-8 body plus, for each attribute, the UTF-8 bytes of its name,
+  its data type and its value.
+* ``MD5OfMessageBody`` is the hex MD5 of the UTF-8 body; ``MD5OfMessageAttributes`` hashes the
+  attributes sorted by name, each encoded as length-prefixed name, length-prefixed data type, a
+  transport byte (1 String/Number, 2 Binary) and the length-prefixed value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any, Union
+
+import attrs
+
+from .errors import DecouplingError, InvalidMessageContents, InvalidParameterValue
+
+__all__ = [
+    "MessageAttributeValue",
+    "Message",
+    "AttributeInput",
+    "normalize_attributes",
+    "md5_of_body",
+    "md5_of_attributes",
+    "validate_body",
+    "message_size",
+]
+
+#: Characters SQS refuses in a body (the complement of the allowed set).
+_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_ATTR_NAME = re.compile(r"[A-Za-z0-9_\-.]{1,256}")
+_DATA_TYPE = re.compile(r"(String|Number|Binary)(\.[\x20-\x7e]{1,256})?")
+MAX_ATTRIBUTES = 10
+
+
+@attrs.frozen(slots=True)
+class MessageAttributeValue:
+    """One message attribute: a data type and a string or binary value.
+
+    ``data_type`` is ``"String"``, ``"Number"`` or ``"Binary"``, optionally with a custom suffix
+    (``"Number.int"``). String and Number attributes carry ``string_value``; Binary ones carry
+    ``binary_value``.
+    """
+
+    data_type: str
+    string_value: str | None = None
+    binary_value: bytes | None = None
+
+    @property
+    def value(self) -> str | bytes:
+        """The value, whichever of string or binary it is."""
+        if self.binary_value is not None:
+            return self.binary_value
+        return self.string_value if self.string_value is not None else ""
+
+    @property
+    def base_type(self) -> str:
+        """``String``, ``Number`` or ``Binary`` without a custom suffix."""
+        return self.data_type.partition(".")[0]
+
+    def to_aws(self) -> dict[str, Any]:
+        """The AWS wire shape: ``{"DataType": ..., "StringValue"|"BinaryValue": ...}``."""
+        if self.binary_value is not None:
+            return {"DataType": self.data_type, "BinaryValue": self.binary_value}
+        return {"DataType": self.data_type, "StringValue": self.string_value}
+
+
+#: What callers may pass as a message attribute value: a ready :class:`MessageAttributeValue`,
+#: a ``str`` (String), an ``int``/``float``/``Decimal`` (Number), ``bytes`` (Binary), or the AWS
+#: dict shape ``{"DataType": ..., "StringValue": ...}``.
+AttributeInput = Union[MessageAttributeValue, str, int, float, Decimal, bytes, Mapping[str, Any]]
+
+
+def _check_number(name: str, text: str) -> None:
+    # SQS: up to 38 digits of precision, between 10^-128 and 10^+126 in magnitude.
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise InvalidParameterValue(
+            f"Message attribute '{name}' has an invalid Number value {text!r}."
+        ) from None
+    if not value.is_finite():
+        raise InvalidParameterValue(f"Message attribute '{name}' must be a finite number.")
+    digits = len(value.normalize().as_tuple().digits)
+    if digits > 38:
+        raise InvalidParameterValue(
+            f"Message attribute '{name}' has {digits} significant digits; at most 38 allowed."
+        )
+    if value != 0 and not (Decimal("1e-128") <= abs(value) <= Decimal("1e126")):
+        raise InvalidParameterValue(
+            f"Message attribute '{name}' is outside 10^-128 to 10^+126 in magnitude."
+        )
+
+
+def _one_attribute(name: str, raw: AttributeInput) -> MessageAttributeValue:
+    if isinstance(raw, MessageAttributeValue):
+        attr = raw
+    elif isinstance(raw, bool):
+        raise InvalidParameterValue(
+            f"Message attribute '{name}': a bool is not a String, Number or Binary value."
+        )
+    elif isinstance(raw, str):
+        attr = MessageAttributeValue("String", raw)
+    elif isinstance(raw, (int, float, Decimal)):
+        attr = MessageAttributeValue("Number", str(raw))
+    elif isinstance(raw, (bytes, bytearray)):
+        attr = MessageAttributeValue("Binary", None, bytes(raw))
+    elif isinstance(raw, Mapping):
+        data_type = raw.get("DataType")
+        if not isinstance(data_type, str):
+            raise InvalidParameterValue(f"Message attribute '{name}' must have a DataType.")
+        sv, bv = raw.get("StringValue"), raw.get("BinaryValue")
+        if sv is not None and not isinstance(sv, str):
+            raise InvalidParameterValue(f"Message attribute '{name}': StringValue must be str.")
+        if bv is not None and not isinstance(bv, (bytes, bytearray)):
+            raise InvalidParameterValue(f"Message attribute '{name}': BinaryValue must be bytes.")
+        attr = MessageAttributeValue(data_type, sv, None if bv is None else bytes(bv))
+    else:
+        raise InvalidParameterValue(
+            f"Message attribute '{name}' has a value of type {type(raw).__name__}; "
+            "use str, a number, bytes or MessageAttributeValue."
+        )
+    if not isinstance(attr.data_type, str) or not _DATA_TYPE.fullmatch(attr.data_type):
+        raise InvalidParameterValue(
+            f"Message attribute '{name}' has an invalid DataType {attr.data_type!r}: "
+            "use String, Number or Binary, optionally with a '.label' suffix."
+        )
+    base = attr.base_type
+    if base == "Binary":
+        if attr.binary_value is None or attr.string_value is not None:
+            raise InvalidParameterValue(f"Message attribute '{name}' of type Binary needs bytes.")
+    else:
+        if not isinstance(attr.string_value, str) or attr.binary_value is not None:
+            raise InvalidParameterValue(
+                f"Message attribute '{name}' of type {base} needs a string value."
+            )
+        if not attr.string_value:
+            raise InvalidParameterValue(f"Message attribute '{name}' must not be empty.")
+        if _FORBIDDEN.search(attr.string_value):
+            raise InvalidMessageContents(
+                f"Message attribute '{name}' contains characters outside the allowed set."
+            )
+        if base == "Number":
+            _check_number(name, attr.string_value)
+    return attr
+
+
+def check_attribute_name(name: object) -> str:
+    """Validate one message attribute name; return it. Raises ``InvalidParameterValue``."""
+    if not isinstance(name, str) or not _ATTR_NAME.fullmatch(name):
+        raise InvalidParameterValue(
+            f"Message attribute name {name!r} must be 1-256 characters of A-Za-z0-9_-."
+        )
+    lowered = name.lower()
+    if lowered.startswith(("aws.", "amazon.")):
+        raise InvalidParameterValue(
+            f"Message attribute name {name!r} must not start with 'AWS.' or 'Amazon.'."
+        )
+    if name.startswith(".") or name.endswith(".") or ".." in name:
+        raise InvalidParameterValue(
+            f"Message attribute name {name!r} must not have leading, trailing or "
+            "consecutive periods."
+        )
+    return name
+
+
+def normalize_attributes(
+    attributes: Mapping[str, AttributeInput] | None,
+) -> dict[str, MessageAttributeValue] | None:
+    """Validate message attributes and return them as :class:`MessageAttributeValue` objects.
+
+    Returns ``None`` for no attributes. Raises ``InvalidParameterValue`` (or
+    ``InvalidMessageContents``) saying which attribute is wrong and why.
+    """
+    if not attributes:
+        if attributes is None or isinstance(attributes, Mapping):
+            return None
+    if not isinstance(attributes, Mapping):
+        raise InvalidParameterValue("Message attributes must be a mapping of name to value.")
+    if len(attributes) > MAX_ATTRIBUTES:
+        raise InvalidParameterValue(
+            f"Number of message attributes [{len(attributes)}] exceeds the allowed maximum "
+            f"[{MAX_ATTRIBUTES}]."
+        )
+    return {check_attribute_name(n): _one_attribute(n, v) for n, v in attributes.items()}
+
+
+def validate_body(body: object) -> str:
+    """Check a body against SQS's character rules; return it.
+
+    Raises:
+        InvalidParameterValue: not a ``str``, or empty.
+        InvalidMessageContents: a character outside the allowed set.
+    """
+    if not isinstance(body, str):
+        raise InvalidParameterValue(
+            f"The message body must be a str, got {type(body).__name__}."
+        )
+    if not body:
+        raise InvalidParameterValue("The message body must be at least 1 character long.")
+    if not body.isascii() or not body.isprintable():
+        match = _FORBIDDEN.search(body)
+        if match:
+            raise InvalidMessageContents(
+                "Invalid characters found in the message body: "
+                f"U+{ord(match.group()):04X} at position {match.start()}. Allowed: "
+                "#x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF."
+            )
+    return body
+
+
+def utf8_len(text: str) -> int:
+    """Length of ``text`` in UTF-8 bytes (O(1) for ASCII text)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+def message_size(body: str, attributes: Mapping[str, MessageAttributeValue] | None) -> int:
+    """The size SQS counts against ``MaximumMessageSize``, in bytes."""
+    size = utf8_len(body)
+    if attributes:
+        for name, attr in attributes.items():
+            size += utf8_len(name) + utf8_len(attr.data_type)
+            if attr.binary_value is not None:
+                size += len(attr.binary_value)
+            elif attr.string_value is not None:
+                size += utf8_len(attr.string_value)
+    return size
+
+
+def md5_of_body(body: str) -> str:
+    """``MD5OfMessageBody``: the hex MD5 digest of the UTF-8 body."""
+    return hashlib.md5(body.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def md5_of_attributes(attributes: Mapping[str, MessageAttributeValue] | None) -> str | None:
+    """``MD5OfMessageAttributes`` as SQS computes it, or ``None`` for no attributes."""
+    if not attributes:
+        return None
+    digest = hashlib.md5(usedforsecurity=False)
+    for name in sorted(attributes):
+        attr = attributes[name]
+        for part in (name.encode(), attr.data_type.encode()):
+            digest.update(struct.pack("!I", len(part)) + part)
+        if attr.binary_value is not None:
+            digest.update(b"\x02" + struct.pack("!I", len(attr.binary_value)) + attr.binary_value)
+        else:
+            value = (attr.string_value or "").encode()
+            digest.update(b"\x01" + struct.pack("!I", len(value)) + value)
+    return digest.hexdigest()
+
+
+class Message:
+    """A message as one receive returned it (a snapshot; later receives do not change it).
+
+    Attributes:
+        message_id: the id assigned at send (kept across redelivery and DLQ moves).
+        body: the body text.
+        receipt_handle: the handle of *this* receive; delete and change visibility with it.
+        message_attributes: the sender's attributes, name to :class:`MessageAttributeValue`.
+        receive_count: ``ApproximateReceiveCount`` after this receive (1 on the first).
+        sent_timestamp: ``SentTimestamp``, epoch milliseconds.
+        first_receive_timestamp: ``ApproximateFirstReceiveTimestamp``, epoch milliseconds.
+        message_group_id, message_deduplication_id, sequence_number: FIFO (and fair-queue
+            group id) system attributes, or ``None``.
+        dead_letter_queue_source_arn: on a message in a DLQ, the queue it came from.
+    """
+
+    __slots__ = (
+        "message_id",
+        "body",
+        "receipt_handle",
+        "message_attributes",
+        "receive_count",
+        "sent_timestamp",
+        "first_receive_timestamp",
+        "sender_id",
+        "message_group_id",
+        "message_deduplication_id",
+        "sequence_number",
+        "dead_letter_queue_source_arn",
+        "aws_trace_header",
+        "_md5",
+    )
+
+    def __init__(
+        self,
+        message_id: str,
+        body: str,
+        receipt_handle: str,
+        message_attributes: dict[str, MessageAttributeValue] | None,
+        receive_count: int,
+        sent_timestamp: int,
+        first_receive_timestamp: int,
+        sender_id: str,
+        message_group_id: str | None = None,
+        message_deduplication_id: str | None = None,
+        sequence_number: str | None = None,
+        dead_letter_queue_source_arn: str | None = None,
+        aws_trace_header: str | None = None,
+    ) -> None:
+        self.message_id = message_id
+        self.body = body
+        self.receipt_handle = receipt_handle
+        self.message_attributes = message_attributes or {}
+        self.receive_count = receive_count
+        self.sent_timestamp = sent_timestamp
+        self.first_receive_timestamp = first_receive_timestamp
+        self.sender_id = sender_id
+        self.message_group_id = message_group_id
+        self.message_deduplication_id = message_deduplication_id
+        self.sequence_number = sequence_number
+        self.dead_letter_queue_source_arn = dead_letter_queue_source_arn
+        self.aws_trace_header = aws_trace_header
+        self._md5: str | None = None
+
+    @property
+    def md5_of_body(self) -> str:
+        """``MD5OfBody``: hex MD5 of the UTF-8 body (computed on first use)."""
+        if self._md5 is None:
+            self._md5 = md5_of_body(self.body)
+        return self._md5
+
+    @property
+    def md5_of_message_attributes(self) -> str | None:
+        """``MD5OfMessageAttributes``, or ``None`` without attributes."""
+        return md5_of_attributes(self.message_attributes)
+
+    @property
+    def attributes(self) -> dict[str, str]:
+        """The system attributes by their AWS names, values as strings (as SQS returns them)."""
+        out = {
+            "SenderId": self.sender_id,
+            "SentTimestamp": str(self.sent_timestamp),
+            "ApproximateReceiveCount": str(self.receive_count),
+            "ApproximateFirstReceiveTimestamp": str(self.first_receive_timestamp),
+        }
+        if self.message_group_id is not None:
+            out["MessageGroupId"] = self.message_group_id
+        if self.message_deduplication_id is not None:
+            out["MessageDeduplicationId"] = self.message_deduplication_id
+        if self.sequence_number is not None:
+            out["SequenceNumber"] = self.sequence_number
+        if self.dead_letter_queue_source_arn is not None:
+            out["DeadLetterQueueSourceArn"] = self.dead_letter_queue_source_arn
+        if self.aws_trace_header is not None:
+            out["AWSTraceHeader"] = self.aws_trace_header
+        return out
+
+    def __repr__(self) -> str:
+        body = self.body if len(self.body) <= 40 else self.body[:37] + "..."
+        return (
+            f"Message(message_id={self.message_id!r}, body={body!r}, "
+            f"receive_count={self.receive_count})"
+        )
+
+
+def error_entry(entry_id: str, error: DecouplingError) -> dict[str, Any]:
+    """A batch result's failed entry, shaped as AWS writes it."""
+    return {
+        "Id": entry_id,
+        "Code": error.code,
+        "Message": error.message,
+        "SenderFault": error.sender_fault,
+    }

@@ -1,0 +1,186 @@
+"""Message move tasks: moving a dead-letter queue's messages back (DLQ redrive).
+
+Mirrors StartMessageMoveTask, ListMessageMoveTasks and CancelMessageMoveTask
+(https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_StartMessageMoveTask.html):
+
+* the source must be a dead-letter queue (some queue's redrive policy targets it);
+* the destination defaults to each message's original source queue;
+* ``MaxNumberOfMessagesPerSecond`` is 1-500 (default: as fast as possible, here 500/s);
+* only one task may be active per source queue;
+* moved messages get a new ``MessageId``;
+* the task moves the messages that were in the queue when it started, one second of quota at a
+  time, as timers on the loop.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING, Any
+
+from .errors import InvalidParameterValue, ResourceNotFoundException, UnsupportedOperation
+
+if TYPE_CHECKING:
+    from .loop import EventLoop, TimerHandle
+    from .queue import Queue
+
+__all__ = ["MessageMoveTask", "start_message_move_task", "list_message_move_tasks",
+           "cancel_message_move_task"]
+
+DEFAULT_RATE = 500
+_handles = itertools.count(1)
+
+
+class MessageMoveTask:
+    """One move task: its status and counts, as ListMessageMoveTasks reports them."""
+
+    def __init__(self, source: Queue, destination: Queue | None, rate: int | None) -> None:
+        self.source = source
+        self.destination = destination
+        self.rate = rate
+        self.handle = f"{source.arn}|{source.loop.new_id()}|{next(_handles)}"
+        self.status = "RUNNING"
+        self.moved = 0
+        self.to_move = source._ledger.n_visible + source._ledger.n_inflight
+        self.started_ms = source.loop.clock.wall_ms()
+        self.failure_reason: str | None = None
+        self._timer: TimerHandle | None = None
+
+    def to_aws(self) -> dict[str, Any]:
+        """The ListMessageMoveTasks result entry."""
+        out: dict[str, Any] = {
+            "TaskHandle": self.handle,
+            "Status": self.status,
+            "SourceArn": self.source.arn,
+            "ApproximateNumberOfMessagesMoved": self.moved,
+            "ApproximateNumberOfMessagesToMove": self.to_move,
+            "StartedTimestamp": self.started_ms,
+        }
+        if self.status != "RUNNING":
+            out.pop("TaskHandle")
+        if self.destination is not None:
+            out["DestinationArn"] = self.destination.arn
+        if self.rate is not None:
+            out["MaxNumberOfMessagesPerSecond"] = self.rate
+        if self.failure_reason:
+            out["FailureReason"] = self.failure_reason
+        return out
+
+    def _step(self) -> None:
+        """Move up to one second's quota, then schedule the next second."""
+        source = self.source
+        with source._lock:
+            if self.status != "RUNNING":
+                return
+            if source._deleted:
+                self.status, self.failure_reason = "FAILED", "AWS.SimpleQueueService.NonExistentQueue"
+                return
+            loop = source.loop
+            now = loop.clock.now()
+            ledger = source._ledger
+            ledger.settle(now)
+            quota = self.rate or DEFAULT_RATE
+            while quota and self.moved < self.to_move:
+                received, _ = ledger.receive(now, 1, 0)
+                if not received:
+                    break
+                entry = received[0]
+                record = entry.record
+                target = self.destination or _original_source(loop, record.dlq_source_arn)
+                if target is None:
+                    # The original queue is gone: put the message back and fail the task.
+                    ledger.change_visibility(entry, now, 0)
+                    self.status = "FAILED"
+                    self.failure_reason = "AWS.SimpleQueueService.NonExistentQueue"
+                    return
+                ledger.remove(entry)
+                record.message_id = loop.new_id()
+                record.dlq_source_arn = None
+                target._ledger.enqueue(record, now, lane=record.group_id)
+                if target._waiting:
+                    target._cond.notify(target._waiting)
+                self.moved += 1
+                quota -= 1
+            if self.moved >= self.to_move or not len(ledger):
+                self.status = "COMPLETED"
+                return
+            self._timer = loop.call_later(1.0, self._step)
+
+
+def _original_source(loop: EventLoop, arn: str | None) -> Queue | None:
+    if arn is None:
+        return None
+    queue = loop._lookup("sqs", arn.rsplit(":", 1)[-1])
+    return queue if queue is not None and not queue._deleted else None
+
+
+def _tasks(queue: Queue) -> list[MessageMoveTask]:
+    return queue._move_history
+
+
+def start_message_move_task(
+    source: Queue, destination: Queue | str | None, rate: int | None
+) -> str:
+    """Start moving ``source``'s messages; return the task handle."""
+    from .queue import Queue
+
+    with source._lock:
+        source._check_alive()
+        loop = source.loop
+        if not source.list_dead_letter_source_queues():
+            raise InvalidParameterValue(
+                f"Source queue {source.arn} must be configured as a dead-letter queue."
+            )
+        if rate is not None and (
+            isinstance(rate, bool) or not isinstance(rate, int) or not 1 <= rate <= 500
+        ):
+            raise InvalidParameterValue(
+                f"MaxNumberOfMessagesPerSecond must be an integer from 1 to 500, got {rate!r}."
+            )
+        target: Queue | None
+        if destination is None or isinstance(destination, Queue):
+            target = destination
+        else:
+            target = loop._lookup("sqs", loop.queue_name_from(destination))
+            if target is None:
+                raise ResourceNotFoundException(f"Destination queue {destination} not found.")
+        if target is not None and target.is_fifo != source.is_fifo:
+            raise InvalidParameterValue("Source and destination queues must be of the same type.")
+        if any(t.status == "RUNNING" for t in _tasks(source)):
+            raise UnsupportedOperation(
+                f"There is already a message move task running on {source.arn}."
+            )
+        task = MessageMoveTask(source, target, rate)
+        _tasks(source).insert(0, task)
+        # The first second's quota moves as soon as the loop runs timers (on a ManualClock:
+        # the next advance, even advance(0)).
+        task._timer = loop.call_later(0.0, task._step)
+        return task.handle
+
+
+def list_message_move_tasks(source: Queue, max_results: int = 1) -> list[dict[str, Any]]:
+    """The most recent tasks of ``source``, newest first (1-10)."""
+    if isinstance(max_results, bool) or not isinstance(max_results, int) or not (
+        1 <= max_results <= 10
+    ):
+        raise InvalidParameterValue(f"MaxResults must be from 1 to 10, got {max_results!r}.")
+    with source._lock:
+        source._check_alive()
+        return [t.to_aws() for t in _tasks(source)[:max_results]]
+
+
+def cancel_message_move_task(loop: EventLoop, task_handle: str) -> int:
+    """Cancel a running task; return how many messages it had moved."""
+    if not isinstance(task_handle, str) or task_handle.count("|") != 2:
+        raise ResourceNotFoundException(f"Task handle {task_handle!r} does not exist.")
+    source_name = task_handle.split("|", 1)[0].rsplit(":", 1)[-1]
+    with loop._lock:
+        source = loop._lookup("sqs", source_name)
+        for task in _tasks(source) if source is not None else []:
+            if task.handle == task_handle:
+                if task.status != "RUNNING":
+                    raise UnsupportedOperation(f"Task {task_handle} is not running.")
+                task.status = "CANCELLED"
+                if task._timer is not None:
+                    task._timer.cancel()
+                return task.moved
+        raise ResourceNotFoundException(f"Task handle {task_handle!r} does not exist.")

@@ -1,0 +1,1143 @@
+"""``Queue``: a standard SQS queue, in process.
+
+At-least-once delivery, best-effort order, visibility timeouts, delays, retention, long polling,
+dead-letter queues, fair queues and message move tasks, as the SQS Developer Guide describes
+them. Time comes from the loop's clock; nothing runs on a timer per message: the ledger settles
+lazily on every call (see :mod:`decoupling._core.ledger`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+
+from ._core.ledger import INFLIGHT, Entry, Ledger
+from .errors import (
+    BatchEntryIdsNotDistinct,
+    BatchRequestTooLong,
+    DecouplingError,
+    EmptyBatchRequest,
+    InvalidAttributeValue,
+    InvalidBatchEntryId,
+    InvalidParameterValue,
+    MessageNotInflight,
+    OverLimit,
+    PurgeQueueInProgress,
+    QueueAlreadyExists,
+    QueueDeletedRecently,
+    QueueDoesNotExist,
+    ReceiptHandleIsInvalid,
+    TooManyEntriesInBatchRequest,
+)
+from .loop import EventLoop
+from .message import (
+    AttributeInput,
+    Message,
+    MessageAttributeValue,
+    error_entry,
+    md5_of_attributes,
+    md5_of_body,
+    message_size,
+    normalize_attributes,
+    validate_body,
+)
+from .queue_config import (
+    INTEGER_ATTRIBUTES,
+    OPAQUE_ATTRIBUTES,
+    QUEUE_NAME,
+    RedriveAllowPolicy,
+    RedrivePolicy,
+    check_attribute_names,
+    parse_int_attribute,
+)
+
+if TYPE_CHECKING:
+    from .move_tasks import MessageMoveTask
+
+__all__ = ["Queue", "SendResult", "BatchResult"]
+
+#: ``MessageGroupId``: 1-128 characters of alphanumerics and punctuation (printable ASCII).
+GROUP_ID = re.compile(r"[\x21-\x7e]{1,128}")
+_BATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
+MAX_BATCH = 10
+#: Messages a standard queue may have in flight before receive fails ``OverLimit``.
+IN_FLIGHT_LIMIT = 120_000
+MAX_VISIBILITY = 43_200
+PURGE_COOLDOWN = 60.0
+DELETED_NAME_COOLDOWN = 60.0
+
+
+@attrs.frozen(slots=True)
+class SendResult:
+    """What a send returns: ``MessageId``, the MD5s, and on FIFO queues ``SequenceNumber``."""
+
+    message_id: str
+    md5_of_message_body: str
+    md5_of_message_attributes: str | None = None
+    sequence_number: str | None = None
+
+    def to_aws(self) -> dict[str, str]:
+        """The SendMessage response shape."""
+        out = {"MessageId": self.message_id, "MD5OfMessageBody": self.md5_of_message_body}
+        if self.md5_of_message_attributes is not None:
+            out["MD5OfMessageAttributes"] = self.md5_of_message_attributes
+        if self.sequence_number is not None:
+            out["SequenceNumber"] = self.sequence_number
+        return out
+
+
+@attrs.frozen(slots=True)
+class BatchResult:
+    """What a batch call returns, in AWS's shape.
+
+    ``successful`` lists one dict per entry that worked (``{"Id": ..., ...}``); ``failed`` lists
+    ``{"Id", "Code", "Message", "SenderFault"}`` for each entry that did not. One bad entry does
+    not fail the others.
+    """
+
+    successful: list[dict[str, Any]]
+    failed: list[dict[str, Any]]
+
+
+class _Record:
+    """What a queue stores per message (the ledger's opaque record)."""
+
+    __slots__ = (
+        "message_id",
+        "body",
+        "attributes",
+        "sent_ms",
+        "group_id",
+        "dedup_id",
+        "sequence_number",
+        "dlq_source_arn",
+        "trace_header",
+    )
+
+    def __init__(
+        self,
+        message_id: str,
+        body: str,
+        attributes: dict[str, MessageAttributeValue] | None,
+        sent_ms: int,
+        group_id: str | None = None,
+        dedup_id: str | None = None,
+        sequence_number: str | None = None,
+        dlq_source_arn: str | None = None,
+        trace_header: str | None = None,
+    ) -> None:
+        self.message_id = message_id
+        self.body = body
+        self.attributes = attributes
+        self.sent_ms = sent_ms
+        self.group_id = group_id
+        self.dedup_id = dedup_id
+        self.sequence_number = sequence_number
+        self.dlq_source_arn = dlq_source_arn
+        self.trace_header = trace_header
+
+
+class Queue:
+    """A standard SQS queue.
+
+    Args:
+        loop: the :class:`~decoupling.EventLoop` (account) the queue belongs to.
+        name: 1-80 characters of ``A-Za-z0-9-_``.
+        visibility_timeout: seconds a received message stays invisible (0-43,200; default 30).
+        message_retention_period: seconds a message is kept (60-1,209,600; default 345,600 =
+            4 days).
+        delay_seconds: seconds every new message waits before it is visible (0-900; default 0).
+        maximum_message_size: bytes of body plus attributes accepted (1,024-1,048,576; default
+            1,048,576).
+        receive_message_wait_time_seconds: default long-poll wait of :meth:`receive` (0-20;
+            default 0).
+        redrive_policy: a :class:`RedrivePolicy` (or its AWS JSON) naming the dead-letter queue.
+        redrive_allow_policy: a :class:`RedriveAllowPolicy` (or JSON): who may use this queue as
+            a dead-letter queue.
+        tags: initial tags.
+        attributes: further attributes by their AWS names (``{"VisibilityTimeout": "60"}``),
+            as CreateQueue takes them; they override the keyword arguments.
+
+    Creating a queue whose name exists with the same attributes returns the existing queue
+    object; with different attributes it raises ``QueueAlreadyExists`` (as CreateQueue does).
+
+    Raises:
+        InvalidParameterValue: a bad name. InvalidAttributeName / InvalidAttributeValue: a bad
+        attribute. QueueDeletedRecently: the name was deleted less than 60 s ago.
+    """
+
+    is_fifo: ClassVar[bool] = False
+    _initialized = False
+
+    def __new__(cls, loop: EventLoop, name: str, *args: Any, **kwargs: Any) -> Queue:
+        with loop._lock:
+            existing = loop._lookup("sqs", name) if isinstance(name, str) else None
+            if existing is None:
+                return super().__new__(cls)
+            wanted = cls._requested(loop, name, *args, **kwargs)
+            if type(existing) is not cls or existing._created_with != wanted:
+                raise QueueAlreadyExists(
+                    f"A queue already exists with the same name ({name}) and a different value "
+                    "for attribute(s)."
+                )
+            return existing  # type: ignore[no-any-return]
+
+    def __init__(
+        self,
+        loop: EventLoop,
+        name: str,
+        *,
+        visibility_timeout: int | None = None,
+        message_retention_period: int | None = None,
+        delay_seconds: int | None = None,
+        maximum_message_size: int | None = None,
+        receive_message_wait_time_seconds: int | None = None,
+        redrive_policy: RedrivePolicy | str | Mapping[str, Any] | None = None,
+        redrive_allow_policy: RedriveAllowPolicy | str | Mapping[str, Any] | None = None,
+        tags: Mapping[str, str] | None = None,
+        attributes: Mapping[str, Any] | None = None,
+    ) -> None:
+        if self._initialized:
+            return  # __new__ returned an existing, identical queue
+        requested = self._requested(
+            loop,
+            name,
+            visibility_timeout=visibility_timeout,
+            message_retention_period=message_retention_period,
+            delay_seconds=delay_seconds,
+            maximum_message_size=maximum_message_size,
+            receive_message_wait_time_seconds=receive_message_wait_time_seconds,
+            redrive_policy=redrive_policy,
+            redrive_allow_policy=redrive_allow_policy,
+            attributes=attributes,
+        )
+        self._check_name(name)
+        self.loop = loop
+        self.name = name
+        self.arn = loop.arn("sqs", name)
+        self.url = loop.queue_url(name)
+        self._lock = loop._lock
+        with self._lock:
+            deleted = loop._deleted_at.get(("sqs", name))
+            if deleted is not None and loop.clock.now() - deleted < DELETED_NAME_COOLDOWN:
+                raise QueueDeletedRecently(
+                    f"You must wait 60 seconds after deleting a queue before you can create "
+                    f"another with the same name ({name})."
+                )
+            self._values: dict[str, Any] = {
+                k: default for k, (_, _, default) in INTEGER_ATTRIBUTES.items()
+            }
+            self._redrive: RedrivePolicy | None = None
+            self._redrive_allow: RedriveAllowPolicy | None = None
+            self._opaque: dict[str, str] = {}
+            self._init_extra()
+            self._apply(self._validate(requested, creating=True))
+            if tags:
+                self._tags: dict[str, str] = {}
+                self.tag(tags)
+            else:
+                self._tags = {}
+            self._created_ms = self._modified_ms = loop.clock.wall_ms()
+            self._created_with = requested
+            self._ledger = Ledger(
+                float(self._values["MessageRetentionPeriod"]),
+                f"{loop.new_id().replace('-', '')[:24]}/",
+                lock_groups=self.is_fifo,
+            )
+            self._cond = loop._new_condition()
+            self._waiting = 0
+            self._last_purge = -PURGE_COOLDOWN - 1.0
+            self._deleted = False
+            self.max_in_flight = IN_FLIGHT_LIMIT
+            self._move_history: list[MessageMoveTask] = []
+            loop._register("sqs", name, self)
+            self._initialized = True
+
+    # -- construction helpers (overridden by FifoQueue) ---------------------------------------
+
+    @classmethod
+    def _requested(
+        cls,
+        loop: EventLoop,
+        name: str,
+        *,
+        visibility_timeout: int | None = None,
+        message_retention_period: int | None = None,
+        delay_seconds: int | None = None,
+        maximum_message_size: int | None = None,
+        receive_message_wait_time_seconds: int | None = None,
+        redrive_policy: Any = None,
+        redrive_allow_policy: Any = None,
+        tags: Any = None,
+        attributes: Mapping[str, Any] | None = None,
+        **fifo: Any,
+    ) -> dict[str, Any]:
+        """The requested attributes by AWS name, for creating and comparing."""
+        out: dict[str, Any] = {}
+        for key, value in (
+            ("VisibilityTimeout", visibility_timeout),
+            ("MessageRetentionPeriod", message_retention_period),
+            ("DelaySeconds", delay_seconds),
+            ("MaximumMessageSize", maximum_message_size),
+            ("ReceiveMessageWaitTimeSeconds", receive_message_wait_time_seconds),
+            ("RedrivePolicy", redrive_policy),
+            ("RedriveAllowPolicy", redrive_allow_policy),
+            *fifo.items(),
+        ):
+            if value is not None:
+                out[key] = value
+        if attributes:
+            if not isinstance(attributes, Mapping):
+                raise InvalidAttributeValue("attributes must be a mapping of AWS names to values.")
+            out.update(attributes)
+        return {k: _canonical(v) for k, v in out.items()}
+
+    def _check_name(self, name: object) -> None:
+        if not isinstance(name, str) or not QUEUE_NAME.fullmatch(name):
+            raise InvalidParameterValue(
+                f"Queue name {name!r} is invalid: use 1 to 80 characters of A-Za-z0-9, '-' and "
+                "'_' (FIFO queue names end in '.fifo')."
+            )
+
+    def _init_extra(self) -> None:
+        """Hook for subclasses to set their own state before attributes are applied."""
+
+    # -- attributes -----------------------------------------------------------------------------
+
+    def _validate(self, values: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+        """Check every attribute before any is applied; return the parsed values."""
+        check_attribute_names(values, fifo=self.is_fifo, writable=True)
+        parsed: dict[str, Any] = {}
+        for name, value in values.items():
+            if name in INTEGER_ATTRIBUTES:
+                parsed[name] = parse_int_attribute(name, value)
+            elif name == "RedrivePolicy":
+                policy = RedrivePolicy.parse(value)
+                if policy is not None:
+                    self._check_dead_letter_target(policy)
+                parsed[name] = policy
+            elif name == "RedriveAllowPolicy":
+                parsed[name] = RedriveAllowPolicy.parse(value)
+            elif name in OPAQUE_ATTRIBUTES:
+                parsed[name] = str(value)
+            else:
+                parsed[name] = self._validate_extra(name, value, creating=creating)
+        return parsed
+
+    def _validate_extra(self, name: str, value: Any, *, creating: bool) -> Any:
+        """Validate an attribute only a subclass knows (FIFO attributes)."""
+        raise InvalidAttributeValue(f"Unknown Attribute {name}.")  # pragma: no cover
+
+    def _check_dead_letter_target(self, policy: RedrivePolicy) -> None:
+        target_name = policy.dead_letter_target_arn.rsplit(":", 1)[-1]
+        target = self.loop._lookup("sqs", target_name)
+        if target is None or target.arn != policy.dead_letter_target_arn:
+            raise InvalidAttributeValue(
+                "Value for parameter RedrivePolicy is invalid. Reason: Dead letter target does "
+                f"not exist: {policy.dead_letter_target_arn}."
+            )
+        if target.is_fifo != self.is_fifo:
+            kind = "FIFO" if self.is_fifo else "standard"
+            raise InvalidAttributeValue(
+                "Value for parameter RedrivePolicy is invalid. Reason: The dead-letter queue of "
+                f"a {kind} queue must also be a {kind} queue."
+            )
+        if target is self:
+            raise InvalidAttributeValue(
+                "Value for parameter RedrivePolicy is invalid. Reason: A queue cannot be its own "
+                "dead-letter queue."
+            )
+        allow = target._redrive_allow
+        if allow is not None and not allow.allows(self.arn):
+            raise InvalidAttributeValue(
+                "Value for parameter RedrivePolicy is invalid. Reason: The dead-letter queue's "
+                f"RedriveAllowPolicy does not allow {self.arn} as a source queue."
+            )
+
+    def _apply(self, parsed: Mapping[str, Any]) -> None:
+        for name, value in parsed.items():
+            if name in INTEGER_ATTRIBUTES:
+                self._values[name] = value
+                if name == "MessageRetentionPeriod" and hasattr(self, "_ledger"):
+                    self._ledger.retention = float(value)
+            elif name == "RedrivePolicy":
+                self._redrive = value
+            elif name == "RedriveAllowPolicy":
+                self._redrive_allow = value
+            elif name in OPAQUE_ATTRIBUTES:
+                self._opaque[name] = value
+            else:
+                self._apply_extra(name, value)
+
+    def _apply_extra(self, name: str, value: Any) -> None:
+        """Apply an attribute only a subclass knows."""
+
+    def set_attributes(self, attributes: Mapping[str, Any]) -> None:
+        """Change attributes by their AWS names (SetQueueAttributes).
+
+        All values are checked first; on any error nothing changes.
+        """
+        with self._lock:
+            self._check_alive()
+            if not isinstance(attributes, Mapping):
+                raise InvalidAttributeValue("attributes must be a mapping of AWS names to values.")
+            parsed = self._validate(attributes, creating=False)
+            self._apply(parsed)
+            self._modified_ms = self.loop.clock.wall_ms()
+            self._cond.notify_all()  # a shorter wait or a new delay may matter to waiters
+
+    def get_attributes(self, names: Iterable[str] = ("All",)) -> dict[str, str]:
+        """Attributes by their AWS names, values as strings (GetQueueAttributes).
+
+        ``names`` selects attributes; ``"All"`` (the default) selects every one.
+        Raises ``InvalidAttributeName`` for an unknown name.
+        """
+        with self._lock:
+            self._check_alive()
+            wanted = [names] if isinstance(names, str) else list(names)
+            check_attribute_names(wanted, fifo=self.is_fifo, writable=False)
+            ledger = self._ledger
+            ledger.settle(self.loop.clock.now())
+            values: dict[str, str] = {
+                "QueueArn": self.arn,
+                "ApproximateNumberOfMessages": str(ledger.n_visible),
+                "ApproximateNumberOfMessagesNotVisible": str(ledger.n_inflight),
+                "ApproximateNumberOfMessagesDelayed": str(ledger.n_delayed),
+                "CreatedTimestamp": str(self._created_ms // 1000),
+                "LastModifiedTimestamp": str(self._modified_ms // 1000),
+            }
+            for key, value in self._values.items():
+                values[key] = str(value)
+            if self._redrive is not None:
+                values["RedrivePolicy"] = self._redrive.to_json()
+            if self._redrive_allow is not None:
+                values["RedriveAllowPolicy"] = self._redrive_allow.to_json()
+            values.update(self._opaque)
+            values.update(self._extra_attribute_values())
+            if "All" in wanted:
+                return values
+            return {k: values[k] for k in wanted if k in values}
+
+    def _extra_attribute_values(self) -> dict[str, str]:
+        return {}
+
+    @property
+    def visibility_timeout(self) -> int:
+        """The queue's default visibility timeout, seconds."""
+        return int(self._values["VisibilityTimeout"])
+
+    @property
+    def delay_seconds(self) -> int:
+        """The queue's delivery delay, seconds."""
+        return int(self._values["DelaySeconds"])
+
+    @property
+    def message_retention_period(self) -> int:
+        """Seconds a message is kept after it was sent."""
+        return int(self._values["MessageRetentionPeriod"])
+
+    @property
+    def maximum_message_size(self) -> int:
+        """Bytes of body plus attributes a message may have."""
+        return int(self._values["MaximumMessageSize"])
+
+    @property
+    def receive_message_wait_time_seconds(self) -> int:
+        """The default long-poll wait of :meth:`receive`, seconds."""
+        return int(self._values["ReceiveMessageWaitTimeSeconds"])
+
+    @property
+    def redrive_policy(self) -> RedrivePolicy | None:
+        """The dead-letter configuration, or ``None``."""
+        return self._redrive
+
+    @property
+    def redrive_allow_policy(self) -> RedriveAllowPolicy | None:
+        """Who may use this queue as a dead-letter queue (``None``: everyone)."""
+        return self._redrive_allow
+
+    # -- tags -----------------------------------------------------------------------------------
+
+    def tag(self, tags: Mapping[str, str]) -> None:
+        """Add or replace tags (TagQueue): at most 50, keys 1-128 and values 0-256 characters."""
+        with self._lock:
+            if not isinstance(tags, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in tags.items()
+            ):
+                raise InvalidParameterValue("Tags must be a mapping of strings to strings.")
+            for key, value in tags.items():
+                if not 1 <= len(key) <= 128 or len(value) > 256:
+                    raise InvalidParameterValue(
+                        f"Tag {key!r}: keys must be 1-128 and values 0-256 characters."
+                    )
+            if len(set(self._tags) | set(tags)) > 50:
+                raise InvalidParameterValue("A queue can have at most 50 tags.")
+            self._tags.update(tags)
+
+    def untag(self, keys: Iterable[str]) -> None:
+        """Remove tags by key (UntagQueue); unknown keys are ignored."""
+        with self._lock:
+            for key in list(keys):
+                self._tags.pop(key, None)
+
+    def list_tags(self) -> dict[str, str]:
+        """The queue's tags (ListQueueTags)."""
+        with self._lock:
+            return dict(self._tags)
+
+    # -- sending --------------------------------------------------------------------------------
+
+    def send(
+        self,
+        body: str,
+        *,
+        message_attributes: Mapping[str, AttributeInput] | None = None,
+        delay_seconds: int | None = None,
+        message_group_id: str | None = None,
+        message_deduplication_id: str | None = None,
+        aws_trace_header: str | None = None,
+    ) -> SendResult:
+        """Send one message (SendMessage). O(log n).
+
+        Args:
+            body: the message text (1 character or more, XML-safe characters only).
+            message_attributes: up to 10 attributes, name to value (``str``, number, ``bytes``
+                or :class:`~decoupling.MessageAttributeValue`).
+            delay_seconds: seconds before the message is visible (0-900; default: the queue's
+                ``DelaySeconds``).
+            message_group_id: on a standard queue, the tenant key of a fair queue.
+            message_deduplication_id: FIFO queues only.
+            aws_trace_header: the ``AWSTraceHeader`` system attribute.
+
+        Raises:
+            InvalidMessageContents, InvalidParameterValue, QueueDoesNotExist.
+        """
+        with self._lock:
+            self._check_alive()
+            now = self.loop.clock.now()
+            record, delay, result = self._prepare(
+                body, message_attributes, delay_seconds, message_group_id,
+                message_deduplication_id, aws_trace_header, now,
+            )
+            if record is not None:
+                self._commit(record, delay, now)
+            return result
+
+    def _prepare(
+        self,
+        body: object,
+        message_attributes: Mapping[str, AttributeInput] | None,
+        delay_seconds: object,
+        group_id: object,
+        dedup_id: object,
+        trace_header: object,
+        now: float,
+    ) -> tuple[_Record | None, float, SendResult]:
+        """Validate one message; return its record (``None`` for a FIFO duplicate), delay and
+        the send result. Changes nothing."""
+        body = validate_body(body)
+        attributes = normalize_attributes(message_attributes)
+        size = message_size(body, attributes)
+        limit = self._values["MaximumMessageSize"]
+        if size > limit:
+            raise InvalidParameterValue(
+                f"One or more parameters are invalid. Reason: Message must be shorter than "
+                f"{limit} bytes (this one is {size} bytes)."
+            )
+        if delay_seconds is None:
+            delay = self._values["DelaySeconds"]
+        else:
+            delay = self._check_delay(delay_seconds)
+        if dedup_id is not None:
+            raise InvalidParameterValue(
+                "The request includes a parameter that is not valid for this queue type: "
+                "MessageDeduplicationId is for FIFO queues only."
+            )
+        if group_id is not None and (not isinstance(group_id, str) or not GROUP_ID.fullmatch(group_id)):
+            raise InvalidParameterValue(
+                f"MessageGroupId {group_id!r} is invalid: use 1-128 characters of alphanumerics "
+                "and punctuation."
+            )
+        trace = self._check_trace_header(trace_header)
+        record = _Record(
+            self.loop.new_id(), body, attributes, self.loop.clock.wall_ms(),
+            group_id, None, None, None, trace,
+        )
+        return record, float(delay), SendResult(
+            record.message_id, md5_of_body(body), md5_of_attributes(attributes)
+        )
+
+    @staticmethod
+    def _check_delay(delay_seconds: object) -> int:
+        if (
+            isinstance(delay_seconds, bool)
+            or not isinstance(delay_seconds, int)
+            or not 0 <= delay_seconds <= 900
+        ):
+            raise InvalidParameterValue(
+                f"Value {delay_seconds!r} for parameter DelaySeconds is invalid. Reason: must be "
+                "an integer from 0 to 900."
+            )
+        return delay_seconds
+
+    @staticmethod
+    def _check_trace_header(value: object) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value or len(value) > 16_384:
+            raise InvalidParameterValue("AWSTraceHeader must be a non-empty string.")
+        return value
+
+    def _commit(self, record: _Record, delay: float, now: float) -> None:
+        self._ledger.enqueue(record, now, delay=delay, lane=record.group_id)
+        if self._waiting:
+            self._cond.notify(self._waiting if delay <= 0 else 0)
+            if delay > 0:
+                self._cond.notify_all()  # waiters re-plan their wake-up time
+
+    def send_batch(
+        self, entries: Sequence[Mapping[str, Any] | str]
+    ) -> BatchResult:
+        """Send up to 10 messages (SendMessageBatch).
+
+        Each entry is AWS-shaped (``{"Id": "1", "MessageBody": "...", "DelaySeconds": 0,
+        "MessageAttributes": {...}, "MessageGroupId": ..., "MessageDeduplicationId": ...}``) or a
+        plain body string (its ``Id`` is then its index). Entries that fail validation are
+        listed in ``failed``; the others are sent.
+
+        Raises:
+            EmptyBatchRequest, TooManyEntriesInBatchRequest, InvalidBatchEntryId,
+            BatchEntryIdsNotDistinct, BatchRequestTooLong: the whole call is refused.
+        """
+        with self._lock:
+            self._check_alive()
+            normalized = self._batch_entries(entries)
+            total = 0
+            for _, entry in normalized:
+                body = entry.get("MessageBody")
+                if isinstance(body, str):
+                    attrs_ = entry.get("MessageAttributes")
+                    try:
+                        total += message_size(body, normalize_attributes(attrs_))
+                    except DecouplingError:
+                        total += len(body)
+            limit = self._values["MaximumMessageSize"]
+            if total > limit:
+                raise BatchRequestTooLong(
+                    f"Batch requests cannot be longer than {limit} bytes; this one is {total}."
+                )
+            now = self.loop.clock.now()
+            successful: list[dict[str, Any]] = []
+            failed: list[dict[str, Any]] = []
+            for entry_id, entry in normalized:
+                try:
+                    unknown = set(entry) - _SEND_ENTRY_KEYS
+                    if unknown:
+                        raise InvalidParameterValue(
+                            f"Unknown batch entry field(s): {', '.join(sorted(unknown))}."
+                        )
+                    if "MessageBody" not in entry:
+                        raise InvalidParameterValue("The request must contain MessageBody.")
+                    record, delay, result = self._prepare(
+                        entry["MessageBody"],
+                        entry.get("MessageAttributes"),
+                        entry.get("DelaySeconds"),
+                        entry.get("MessageGroupId"),
+                        entry.get("MessageDeduplicationId"),
+                        entry.get("MessageSystemAttributes", {}).get("AWSTraceHeader", {}).get(
+                            "StringValue"
+                        ) if isinstance(entry.get("MessageSystemAttributes"), Mapping) else None,
+                        now,
+                    )
+                except DecouplingError as error:
+                    failed.append(error_entry(entry_id, error))
+                    continue
+                if record is not None:
+                    self._commit(record, delay, now)
+                successful.append({"Id": entry_id, **result.to_aws()})
+            return BatchResult(successful, failed)
+
+    @staticmethod
+    def _batch_entries(
+        entries: Sequence[Mapping[str, Any] | str], body_key: str = "MessageBody"
+    ) -> list[tuple[str, Mapping[str, Any]]]:
+        """Check a batch's shape (count, ids) and return ``(Id, entry)`` pairs."""
+        if isinstance(entries, (str, bytes)) or not isinstance(entries, Sequence):
+            raise InvalidParameterValue("Batch entries must be a list.")
+        if not entries:
+            raise EmptyBatchRequest("There should be at least one entry in the request.")
+        if len(entries) > MAX_BATCH:
+            raise TooManyEntriesInBatchRequest(
+                f"Maximum number of entries per request are {MAX_BATCH}. You have sent "
+                f"{len(entries)}."
+            )
+        out: list[tuple[str, Mapping[str, Any]]] = []
+        seen: set[str] = set()
+        for index, entry in enumerate(entries):
+            if isinstance(entry, str):
+                entry = {"Id": str(index), body_key: entry}
+            if not isinstance(entry, Mapping):
+                raise InvalidParameterValue(f"Batch entry {index} must be a mapping or a string.")
+            entry_id = entry.get("Id")
+            if not isinstance(entry_id, str) or not _BATCH_ID.fullmatch(entry_id):
+                raise InvalidBatchEntryId(
+                    f"A batch entry id can only contain alphanumeric characters, hyphens and "
+                    f"underscores. It can be at most 80 letters long. Got {entry_id!r}."
+                )
+            if entry_id in seen:
+                raise BatchEntryIdsNotDistinct(f"Id {entry_id} repeated.")
+            seen.add(entry_id)
+            out.append((entry_id, entry))
+        return out
+
+    # -- receiving ------------------------------------------------------------------------------
+
+    def receive(
+        self,
+        max_messages: int = 1,
+        *,
+        wait_seconds: int | None = None,
+        visibility_timeout: int | None = None,
+        receive_request_attempt_id: str | None = None,
+    ) -> list[Message]:
+        """Receive up to ``max_messages`` messages (ReceiveMessage).
+
+        Args:
+            max_messages: 1-10 (default 1).
+            wait_seconds: long-poll wait, 0-20 s (default: the queue's
+                ``ReceiveMessageWaitTimeSeconds``). Returns as soon as one message is available,
+                or an empty list at the deadline.
+            visibility_timeout: seconds the messages stay invisible (0-43,200; default: the
+                queue's ``VisibilityTimeout``).
+            receive_request_attempt_id: FIFO queues only (ignored on standard queues, as SQS
+                does).
+
+        Every receive increments each message's receive count and issues a new receipt handle.
+        A message whose receive count has reached the redrive policy's ``maxReceiveCount``
+        moves to the dead-letter queue instead of being returned. O(m log n) for m messages.
+
+        Raises:
+            InvalidParameterValue, OverLimit (120,000 in flight), QueueDoesNotExist.
+        """
+        with self._lock:
+            self._check_alive()
+            max_messages, wait, timeout = self._check_receive_args(
+                max_messages, wait_seconds, visibility_timeout
+            )
+            clock = self.loop.clock
+            now = clock.now()
+            deadline = now + wait
+            while True:
+                messages = self._receive_now(
+                    now, max_messages, timeout, receive_request_attempt_id
+                )
+                if messages or now >= deadline:
+                    return messages
+                nxt = self._ledger.next_change()
+                until = deadline if nxt is None or nxt > deadline else nxt
+                self._waiting += 1
+                try:
+                    self.loop._wait(self._cond, until)
+                finally:
+                    self._waiting -= 1
+                self._check_alive()
+                now = clock.now()
+
+    def _check_receive_args(
+        self, max_messages: object, wait_seconds: object, visibility_timeout: object
+    ) -> tuple[int, int, int]:
+        if isinstance(max_messages, bool) or not isinstance(max_messages, int) or not (
+            1 <= max_messages <= 10
+        ):
+            raise InvalidParameterValue(
+                f"Value {max_messages!r} for parameter MaxNumberOfMessages is invalid. Reason: "
+                "Must be between 1 and 10, if provided."
+            )
+        if wait_seconds is None:
+            wait = self._values["ReceiveMessageWaitTimeSeconds"]
+        elif isinstance(wait_seconds, bool) or not isinstance(wait_seconds, int) or not (
+            0 <= wait_seconds <= 20
+        ):
+            raise InvalidParameterValue(
+                f"Value {wait_seconds!r} for parameter WaitTimeSeconds is invalid. Reason: Must "
+                ">= 0 and <= 20, if provided."
+            )
+        else:
+            wait = wait_seconds
+        if visibility_timeout is None:
+            timeout = self._values["VisibilityTimeout"]
+        else:
+            timeout = self._check_visibility(visibility_timeout)
+        return max_messages, wait, timeout
+
+    @staticmethod
+    def _check_visibility(value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not (
+            0 <= value <= MAX_VISIBILITY
+        ):
+            raise InvalidParameterValue(
+                f"Value {value!r} for parameter VisibilityTimeout is invalid. Reason: Must be "
+                f"between 0 and {MAX_VISIBILITY}, if provided."
+            )
+        return value
+
+    def _receive_now(
+        self, now: float, max_messages: int, timeout: int, attempt_id: str | None
+    ) -> list[Message]:
+        ledger = self._ledger
+        ledger.settle(now)
+        room = self.max_in_flight - ledger.n_inflight
+        if room <= 0 and ledger.n_visible:
+            raise OverLimit(
+                f"Too many messages in flight: the queue has {ledger.n_inflight} and the limit "
+                f"is {self.max_in_flight}."
+            )
+        redrive = self._redrive
+        limit = 0
+        if redrive is not None and self._dead_letter_queue() is not None:
+            limit = redrive.max_receive_count
+        received, dead = ledger.receive(now, min(max_messages, room), timeout, limit)
+        if dead:
+            self._move_dead(dead, now)
+        return self._messages(received, now)
+
+    def _messages(self, received: list[Entry], now: float) -> list[Message]:
+        wall_ms = self.loop.clock.wall_ms()
+        sender = self.loop.account_id
+        out = []
+        for entry in received:
+            r = entry.record
+            out.append(
+                Message(
+                    r.message_id, r.body, entry.receipt, r.attributes, entry.receive_count,
+                    r.sent_ms, wall_ms - int(round((now - entry.first_received_at) * 1000)),
+                    sender, r.group_id, r.dedup_id, r.sequence_number, r.dlq_source_arn,
+                    r.trace_header,
+                )
+            )
+        return out
+
+    # -- dead letters ---------------------------------------------------------------------------
+
+    def _dead_letter_queue(self) -> Queue | None:
+        redrive = self._redrive
+        if redrive is None:
+            return None
+        target = self.loop._lookup("sqs", redrive.dead_letter_target_arn.rsplit(":", 1)[-1])
+        return target if isinstance(target, Queue) and not target._deleted else None
+
+    def _move_dead(self, dead: list[Entry], now: float) -> None:
+        dlq = self._dead_letter_queue()
+        assert dlq is not None
+        for entry in dead:
+            record = entry.record
+            record.dlq_source_arn = self.arn
+            dlq._accept_dead_letter(record, entry.sent_at, now)
+
+    def _accept_dead_letter(self, record: _Record, sent_at: float, now: float) -> None:
+        """Take a message moved here as a dead letter. A standard DLQ keeps the original
+        enqueue time for retention (SQS Developer Guide, "Using dead-letter queues")."""
+        self._ledger.enqueue(record, now, sent_at=sent_at, lane=record.group_id)
+        if self._waiting:
+            self._cond.notify(self._waiting)
+
+    def list_dead_letter_source_queues(self) -> list[Queue]:
+        """Queues whose redrive policy targets this queue (ListDeadLetterSourceQueues)."""
+        with self._lock:
+            self._check_alive()
+            return [
+                q for q in self.loop._resources_of("sqs")
+                if q._redrive is not None and q._redrive.dead_letter_target_arn == self.arn
+            ]
+
+    # -- deleting and changing visibility -------------------------------------------------------
+
+    def _entry_for(self, receipt_handle: object) -> Entry | None:
+        """The message a handle names, ``None`` for a stale handle of this queue.
+
+        Raises ``ReceiptHandleIsInvalid`` for a handle this queue never issued.
+        """
+        if not isinstance(receipt_handle, str):
+            raise ReceiptHandleIsInvalid(
+                f"The input receipt handle {receipt_handle!r} is not a valid receipt handle."
+            )
+        entry = self._ledger.handles.get(receipt_handle)
+        if entry is not None:
+            return entry
+        prefix = self._ledger.receipt_prefix
+        tail = receipt_handle[len(prefix):]
+        if not receipt_handle.startswith(prefix) or not tail or not _is_hex(tail):
+            raise ReceiptHandleIsInvalid(
+                f'The input receipt handle "{receipt_handle}" is not a valid receipt handle.'
+            )
+        return None
+
+    def delete(self, receipt_handle: str) -> None:
+        """Delete the message a receipt handle names (DeleteMessage). O(1) amortized.
+
+        As on SQS: the most recent handle deletes the message even if its visibility timeout
+        has ended; an older handle, or one of a message already deleted, succeeds and does
+        nothing. A handle this queue did not issue raises ``ReceiptHandleIsInvalid``.
+        """
+        with self._lock:
+            self._check_alive()
+            now = self.loop.clock.now()
+            self._ledger.settle(now)
+            entry = self._entry_for(receipt_handle)
+            if entry is not None:
+                self._check_deletable(entry)
+                self._ledger.remove(entry)
+                self._after_delete(entry)
+
+    def _check_deletable(self, entry: Entry) -> None:
+        """Hook: FIFO refuses handles whose visibility timeout has expired."""
+
+    def _after_delete(self, entry: Entry) -> None:
+        """Hook: FIFO may unblock a group."""
+
+    def delete_batch(self, entries: Sequence[Mapping[str, Any] | str]) -> BatchResult:
+        """Delete up to 10 messages (DeleteMessageBatch).
+
+        Entries are ``{"Id": ..., "ReceiptHandle": ...}`` or plain handles (``Id`` = index).
+        """
+        with self._lock:
+            self._check_alive()
+            normalized = self._batch_entries(entries, "ReceiptHandle")
+            successful: list[dict[str, Any]] = []
+            failed: list[dict[str, Any]] = []
+            for entry_id, entry in normalized:
+                try:
+                    self.delete(entry.get("ReceiptHandle"))  # type: ignore[arg-type]
+                except DecouplingError as error:
+                    failed.append(error_entry(entry_id, error))
+                else:
+                    successful.append({"Id": entry_id})
+            return BatchResult(successful, failed)
+
+    def change_visibility(self, receipt_handle: str, visibility_timeout: int) -> None:
+        """Set how long an in-flight message stays invisible, counted from now
+        (ChangeMessageVisibility). 0 makes it visible at once. O(log n).
+
+        The total since the receive that issued the handle may not pass 12 hours.
+
+        Raises:
+            ReceiptHandleIsInvalid: a handle this queue never issued.
+            MessageNotInflight: the message is not in flight under this handle.
+            InvalidParameterValue: a timeout outside 0-43,200 s or past the 12-hour ceiling.
+        """
+        with self._lock:
+            self._check_alive()
+            timeout = self._check_visibility(visibility_timeout)
+            now = self.loop.clock.now()
+            self._ledger.settle(now)
+            entry = self._entry_for(receipt_handle)
+            if entry is None or entry.state != INFLIGHT:
+                self._not_in_flight(entry)
+            assert entry is not None
+            if now + timeout - entry.received_at > MAX_VISIBILITY:
+                raise InvalidParameterValue(
+                    f"Value {timeout} for parameter VisibilityTimeout is invalid. Reason: Total "
+                    f"VisibilityTimeout for the message is beyond the limit [{MAX_VISIBILITY} "
+                    "seconds]."
+                )
+            self._ledger.change_visibility(entry, now, timeout)
+            if timeout == 0:
+                self._after_return(entry)
+                if self._waiting:
+                    self._cond.notify(self._waiting)
+
+    def _not_in_flight(self, entry: Entry | None) -> None:
+        raise MessageNotInflight("The message referred to is not in flight.")
+
+    def _after_return(self, entry: Entry) -> None:
+        """Hook: a message returned to visible early."""
+
+    def change_visibility_batch(self, entries: Sequence[Mapping[str, Any]]) -> BatchResult:
+        """Change the visibility of up to 10 messages (ChangeMessageVisibilityBatch).
+
+        Entries are ``{"Id": ..., "ReceiptHandle": ..., "VisibilityTimeout": ...}``.
+        """
+        with self._lock:
+            self._check_alive()
+            normalized = self._batch_entries(entries, "ReceiptHandle")
+            successful: list[dict[str, Any]] = []
+            failed: list[dict[str, Any]] = []
+            for entry_id, entry in normalized:
+                try:
+                    self.change_visibility(
+                        entry.get("ReceiptHandle"),  # type: ignore[arg-type]
+                        entry.get("VisibilityTimeout"),  # type: ignore[arg-type]
+                    )
+                except DecouplingError as error:
+                    failed.append(error_entry(entry_id, error))
+                else:
+                    successful.append({"Id": entry_id})
+            return BatchResult(successful, failed)
+
+    # -- whole queue ----------------------------------------------------------------------------
+
+    def purge(self) -> None:
+        """Delete every message, visible, in flight or delayed (PurgeQueue). O(n).
+
+        Raises ``PurgeQueueInProgress`` within 60 seconds of the previous purge.
+        """
+        with self._lock:
+            self._check_alive()
+            now = self.loop.clock.now()
+            if now - self._last_purge < PURGE_COOLDOWN:
+                raise PurgeQueueInProgress(
+                    f"Only one PurgeQueue operation on {self.name} is allowed every 60 seconds."
+                )
+            self._last_purge = now
+            self._ledger.purge()
+            self._after_purge()
+
+    def _after_purge(self) -> None:
+        """Hook: FIFO clears its deduplication window."""
+
+    def delete_queue(self) -> None:
+        """Delete the queue and its messages (DeleteQueue). The name can be reused after 60 s."""
+        with self._lock:
+            self._check_alive()
+            self._deleted = True
+            self._ledger.purge()
+            self.loop._unregister("sqs", self.name)
+            self._cond.notify_all()
+
+    def _check_alive(self) -> None:
+        if self._deleted:
+            raise QueueDoesNotExist(
+                "The specified queue does not exist for this wsdl version."
+                f" ({self.name})"
+            )
+
+    # -- counts ---------------------------------------------------------------------------------
+
+    def _settled(self) -> Ledger:
+        ledger = self._ledger
+        ledger.settle(self.loop.clock.now())
+        return ledger
+
+    @property
+    def approximate_number_of_messages(self) -> int:
+        """Visible messages (``ApproximateNumberOfMessages``)."""
+        with self._lock:
+            return self._settled().n_visible
+
+    @property
+    def approximate_number_of_messages_not_visible(self) -> int:
+        """Messages in flight (``ApproximateNumberOfMessagesNotVisible``)."""
+        with self._lock:
+            return self._settled().n_inflight
+
+    @property
+    def approximate_number_of_messages_delayed(self) -> int:
+        """Delayed messages (``ApproximateNumberOfMessagesDelayed``)."""
+        with self._lock:
+            return self._settled().n_delayed
+
+    def __len__(self) -> int:
+        """All messages held: visible, in flight and delayed."""
+        with self._lock:
+            return len(self._settled())
+
+    # -- message move tasks ---------------------------------------------------------------------
+
+    def start_message_move_task(
+        self,
+        destination: Queue | str | None = None,
+        *,
+        max_messages_per_second: int | None = None,
+    ) -> str:
+        """Move this dead-letter queue's messages back (StartMessageMoveTask); return the task
+        handle. See :mod:`decoupling.move_tasks`."""
+        from .move_tasks import start_message_move_task
+
+        return start_message_move_task(self, destination, max_messages_per_second)
+
+    def list_message_move_tasks(self, max_results: int = 1) -> list[dict[str, Any]]:
+        """The most recent move tasks of this queue, newest first (ListMessageMoveTasks)."""
+        from .move_tasks import list_message_move_tasks
+
+        return list_message_move_tasks(self, max_results)
+
+    def cancel_message_move_task(self, task_handle: str) -> int:
+        """Cancel a running move task (CancelMessageMoveTask); return messages moved so far."""
+        from .move_tasks import cancel_message_move_task
+
+        return cancel_message_move_task(self.loop, task_handle)
+
+    # -- asyncio --------------------------------------------------------------------------------
+
+    async def receive_async(
+        self,
+        max_messages: int = 1,
+        *,
+        wait_seconds: int | None = None,
+        visibility_timeout: int | None = None,
+        receive_request_attempt_id: str | None = None,
+    ) -> list[Message]:
+        """:meth:`receive` for asyncio: returns at once when messages are there, else waits in
+        the loop's worker pool, never blocking the asyncio event loop."""
+        messages = self.receive(
+            max_messages, wait_seconds=0, visibility_timeout=visibility_timeout,
+            receive_request_attempt_id=receive_request_attempt_id,
+        )
+        if messages:
+            return messages
+        wait = self.receive_message_wait_time_seconds if wait_seconds is None else wait_seconds
+        if not wait:
+            return messages
+        return await self.loop._in_thread(
+            self.receive, max_messages, wait_seconds=wait, visibility_timeout=visibility_timeout,
+            receive_request_attempt_id=receive_request_attempt_id,
+        )
+
+    async def send_async(self, body: str, **kwargs: Any) -> SendResult:
+        """:meth:`send` for asyncio (a send never blocks)."""
+        return self.send(body, **kwargs)
+
+    async def delete_async(self, receipt_handle: str) -> None:
+        """:meth:`delete` for asyncio (a delete never blocks)."""
+        self.delete(receipt_handle)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
+
+
+_SEND_ENTRY_KEYS = frozenset(
+    {
+        "Id",
+        "MessageBody",
+        "DelaySeconds",
+        "MessageAttributes",
+        "MessageSystemAttributes",
+        "MessageGroupId",
+        "MessageDeduplicationId",
+    }
+)
+
+
+def _is_hex(text: str) -> bool:
+    try:
+        int(text, 16)
+    except ValueError:
+        return False
+    return True
+
+
+def _canonical(value: Any) -> Any:
+    """A comparable form of an attribute value (for "same attributes" on re-create)."""
+    if isinstance(value, (RedrivePolicy, RedriveAllowPolicy)):
+        return value.to_json()
+    if isinstance(value, Mapping):
+        return tuple(sorted((k, _canonical(v)) for k, v in value.items()))
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return str(value)
+    return value
+
