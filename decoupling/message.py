@@ -23,7 +23,7 @@ import re
 import struct
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any, Union
+from typing import Any
 
 import attrs
 
@@ -82,7 +82,7 @@ class MessageAttributeValue:
 #: What callers may pass as a message attribute value: a ready :class:`MessageAttributeValue`,
 #: a ``str`` (String), an ``int``/``float``/``Decimal`` (Number), ``bytes`` (Binary), or the AWS
 #: dict shape ``{"DataType": ..., "StringValue": ...}``.
-AttributeInput = Union[MessageAttributeValue, str, int, float, Decimal, bytes, Mapping[str, Any]]
+AttributeInput = MessageAttributeValue | str | int | float | Decimal | bytes | Mapping[str, Any]
 
 
 def _check_number(name: str, text: str) -> None:

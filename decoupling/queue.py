@@ -183,7 +183,7 @@ class Queue:
                     f"A queue already exists with the same name ({name}) and a different value "
                     "for attribute(s)."
                 )
-            return existing  # type: ignore[no-any-return]
+            return existing
 
     def __init__(
         self,
@@ -812,7 +812,7 @@ class Queue:
             r = entry.record
             out.append(
                 Message(
-                    r.message_id, r.body, entry.receipt, r.attributes, entry.receive_count,
+                    r.message_id, r.body, entry.receipt or "", r.attributes, entry.receive_count,
                     r.sent_ms, wall_ms - int(round((now - entry.first_received_at) * 1000)),
                     sender, r.group_id, r.dedup_id, r.sequence_number, r.dlq_source_arn,
                     r.trace_header,

@@ -219,11 +219,12 @@ class Ledger:
         if not ready:
             return _NO_LANE
         if self.lock_groups:
-            return ready[0][1].key
-        fallback: Any = _NO_LANE
+            first: Hashable | None = ready[0][1].key
+            return first
+        fallback: Hashable | None | _NoLane = _NO_LANE
         fewest = -1
         for _, wrapped in ready:  # quiet lanes first; noisy lanes are few (each > 10%)
-            key = wrapped.key
+            key: Hashable | None = wrapped.key
             if not self._noisy(key):
                 return key
             mine = self._lane_inflight.get(key, 0)
