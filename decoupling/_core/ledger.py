@@ -19,9 +19,10 @@ Structures (n = messages held):
   group or a fair-queue tenant — plus a ``SortedList`` of ``(head sequence, lane)`` over the lanes
   that can be served, so the oldest servable lane is found in O(log L);
 * delayed messages: a heap by ``(available_at, seq)``;
-* in-flight messages: a heap by ``(deadline, tick)``; entries superseded by a delete or a
-  visibility change stay in the heap and are skipped when they reach the top ("lazy deletion"),
-  and the heap is rebuilt when more than half of it is stale, so its size stays O(n);
+* in-flight messages: a :class:`~decoupling._core.deadlines.DeadlineQueue` (O(1) push and pop
+  for deadlines that arrive in order per timeout value); entries superseded by a delete or a
+  visibility change stay in it and are skipped when they fall due ("lazy deletion"), and it is
+  rebuilt when more than half of it is stale, so its size stays O(n);
 * retention: a heap by ``(sent_at, seq)`` with the same lazy deletion;
 * receipt handles: a ``dict`` from the latest handle of each received message to its entry.
 
@@ -37,6 +38,8 @@ from collections.abc import Hashable, Iterator
 from typing import Any
 
 from sortedcontainers import SortedList
+
+from .deadlines import DeadlineQueue
 
 __all__ = ["Entry", "Ledger", "DELAYED", "VISIBLE", "INFLIGHT", "GONE"]
 
@@ -59,6 +62,7 @@ class Entry:
         "deadline",
         "receipt",
         "available_at",
+        "timeout",
     )
 
     def __init__(self, seq: int, record: Any, sent_at: float, lane: Hashable | None) -> None:
@@ -73,6 +77,7 @@ class Entry:
         self.deadline = 0.0
         self.receipt: str | None = None
         self.available_at = sent_at
+        self.timeout = 0.0
 
     def __repr__(self) -> str:
         return (
@@ -101,6 +106,7 @@ class Ledger:
         self._reset()
 
     def _reset(self) -> None:
+        self._compact_countdown = 1024
         self._visible: deque[Entry] = deque()
         self._laned = self.lock_groups
         self._lanes: dict[Hashable | None, deque[Entry]] = {}
@@ -108,7 +114,7 @@ class Ledger:
         self._ready_seq: dict[Hashable | None, int] = {}
         self._lane_inflight: dict[Hashable | None, int] = {}
         self._delayed: list[tuple[float, int, Entry]] = []
-        self._deadlines: list[tuple[float, int, Entry]] = []
+        self._deadlines: DeadlineQueue[Entry] = DeadlineQueue()
         self._retained: list[tuple[float, int, Entry]] = []
         self.handles: dict[str, Entry] = {}
         self.n_visible = 0
@@ -302,12 +308,13 @@ class Ledger:
             entry.first_received_at = now
         entry.received_at = now
         deadline = entry.deadline = now + visibility_timeout
+        entry.timeout = visibility_timeout
         self.handles[receipt] = entry
         self.n_inflight += 1
         if self._laned:
             key = entry.lane
             self._lane_inflight[key] = self._lane_inflight.get(key, 0) + 1
-        heapq.heappush(self._deadlines, (deadline, tick, entry))
+        self._deadlines.push(deadline, visibility_timeout, entry)
 
     def _leave_flight(self, entry: Entry) -> None:
         self.n_inflight -= 1
@@ -334,6 +341,7 @@ class Ledger:
             return
         if state == INFLIGHT:
             entry.state = GONE
+            self._deadlines.discard(entry.deadline, entry.timeout, entry)
             self._leave_flight(entry)
         elif state == VISIBLE:
             entry.state = GONE  # skipped lazily when it reaches the front of its deque
@@ -343,6 +351,14 @@ class Ledger:
             self.n_delayed -= 1
         if entry.receipt is not None:
             self.handles.pop(entry.receipt, None)
+        # Drop its retention item now when it sits at either end of the heap (the common
+        # cases); otherwise it goes stale and is skipped or compacted later.
+        retained = self._retained
+        if retained:
+            if retained[-1][2] is entry:
+                retained.pop()
+            elif retained[0][2] is entry:
+                heapq.heappop(retained)
 
     def _drop(self, entry: Entry) -> None:
         """Remove an entry already taken off the visible deque (moving to a DLQ)."""
@@ -353,12 +369,14 @@ class Ledger:
     def change_visibility(self, entry: Entry, now: float, timeout: float) -> None:
         """Set an in-flight message's deadline to ``now + timeout``; 0 returns it now. O(log n)."""
         assert entry.state == INFLIGHT
+        self._deadlines.discard(entry.deadline, entry.timeout, entry)
         if timeout <= 0:
             self._leave_flight(entry)
             self._make_visible(entry, back=True)
             return
         deadline = entry.deadline = now + timeout
-        heapq.heappush(self._deadlines, (deadline, next(self._tick), entry))
+        entry.timeout = timeout
+        self._deadlines.push(deadline, timeout, entry)
         self._compact()
 
     # -- time -----------------------------------------------------------------------------------
@@ -377,10 +395,8 @@ class Ledger:
                     self.n_delayed -= 1
                     self._make_visible(entry, back=False)
         deadlines = self._deadlines
-        if deadlines and deadlines[0][0] <= now:
-            pop = heapq.heappop
-            while deadlines and deadlines[0][0] <= now:
-                deadline, _, entry = pop(deadlines)
+        if deadlines.earliest() <= now:
+            for deadline, entry in deadlines.pop_due(now):
                 if entry.state == INFLIGHT and entry.deadline == deadline:
                     self._leave_flight(entry)
                     self._make_visible(entry, back=True)
@@ -398,24 +414,26 @@ class Ledger:
         times = []
         if self._delayed:
             times.append(self._delayed[0][0])
-        if self._deadlines:
-            times.append(self._deadlines[0][0])
+        if len(self._deadlines):
+            times.append(self._deadlines.earliest())
         if self._retained:
             times.append(self._retained[0][0] + self.retention)
         return min(times) if times else None
 
     def _compact(self) -> None:
         # Rebuild a heap once most of it is stale: amortized O(1) per operation, and memory
-        # stays proportional to the messages actually held.
+        # stays proportional to the messages actually held. The size check itself runs only
+        # every 1024 removals, so the common path pays one decrement.
+        self._compact_countdown -= 1
+        if self._compact_countdown > 0:
+            return
+        self._compact_countdown = 1024
         # Each held message has exactly one live item in each heap; the rest are stale.
         stale = len(self._deadlines) - self.n_inflight
         if stale > 1024 and stale * 2 > len(self._deadlines):
-            self._deadlines = [
-                (e.deadline, next(self._tick), e)
-                for e in self.handles.values()
-                if e.state == INFLIGHT
-            ]
-            heapq.heapify(self._deadlines)
+            self._deadlines.rebuild(
+                (e.deadline, -1.0, e) for e in self.handles.values() if e.state == INFLIGHT
+            )
         stale = len(self._retained) - len(self)
         if stale > 1024 and stale * 2 > len(self._retained):
             self._retained = [t for t in self._retained if t[2].state != GONE]

@@ -1,0 +1,123 @@
+"""A priority queue of deadlines tuned for visibility timeouts: O(1) push and pop in practice.
+
+Deadlines arrive as ``now + duration`` with ``now`` monotonic and few distinct durations (the
+queue's visibility timeout, a per-call one, a few ``ChangeMessageVisibility`` values). For one
+duration the deadlines therefore arrive in order, so a deque per duration ("run") stays sorted
+with plain appends, and the earliest deadline is the earliest of the run heads, kept in a small
+heap of ``(head deadline, duration)``. An arrival that would break a run's order (a restored
+state, a caller passing an earlier ``now``) goes to a fallback heap, so the structure is always
+correct and only its speed depends on the common case.
+
+Costs: push O(1) (O(log r) when a run starts, r = runs); ``pop_due`` O(k + log r) for k due items;
+``earliest`` O(1).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections import deque
+from collections.abc import Iterable
+from typing import Generic, TypeVar
+
+__all__ = ["DeadlineQueue"]
+
+T = TypeVar("T")
+_INF = float("inf")
+
+
+class DeadlineQueue(Generic[T]):
+    """Items ordered by deadline (seconds), popped once due."""
+
+    def __init__(self) -> None:
+        self._runs: dict[float, deque[tuple[float, T]]] = {}
+        self._heads: list[tuple[float, float]] = []  # (head deadline, duration), one per run
+        self._overflow: list[tuple[float, int, T]] = []
+        self._tie = itertools.count()
+        self._size = 0
+
+    def __len__(self) -> int:
+        """Items held, due or not (including any the owner considers stale). O(1)."""
+        return self._size
+
+    def push(self, deadline: float, duration: float, item: T) -> None:
+        """Add ``item`` due at ``deadline`` (= now + ``duration``). O(1) amortized."""
+        run = self._runs.get(duration)
+        if run is None:
+            run = self._runs[duration] = deque()
+        if not run:
+            run.append((deadline, item))
+            heapq.heappush(self._heads, (deadline, duration))
+        elif run[-1][0] <= deadline:
+            run.append((deadline, item))
+        else:
+            heapq.heappush(self._overflow, (deadline, next(self._tie), item))
+        self._size += 1
+
+    def discard(self, deadline: float, duration: float, item: T) -> bool:
+        """Remove ``item`` if it is at either end of its run (the common cases: deleted right
+        after it was received, or in the order received). O(1); ``False`` if not found there,
+        in which case the owner treats it as stale."""
+        run = self._runs.get(duration)
+        if not run:
+            return False
+        if run[-1][1] is item and run[-1][0] == deadline:
+            run.pop()
+            self._size -= 1
+            if not run:
+                del self._runs[duration]  # its head entry in _heads goes stale
+            return True
+        if run[0][1] is item and run[0][0] == deadline and len(run) > 1:
+            run.popleft()
+            self._size -= 1
+            heapq.heappush(self._heads, (run[0][0], duration))
+            return True
+        return False
+
+    def earliest(self) -> float:
+        """The earliest deadline held, or ``inf`` (may be early after discards, never late).
+        O(1) amortized."""
+        heads, runs = self._heads, self._runs
+        while heads:
+            head, duration = heads[0]
+            run = runs.get(duration)
+            if run and run[0][0] == head:
+                break
+            heapq.heappop(heads)  # stale
+        first = heads[0][0] if heads else _INF
+        if self._overflow and self._overflow[0][0] < first:
+            return self._overflow[0][0]
+        return first
+
+    def pop_due(self, now: float) -> list[tuple[float, T]]:
+        """Remove and return every item due at or before ``now``, earliest first."""
+        out: list[tuple[float, T]] = []
+        heads = self._heads
+        if heads and heads[0][0] <= now:
+            runs = self._runs
+            while heads and heads[0][0] <= now:
+                head, duration = heapq.heappop(heads)
+                run = runs.get(duration)
+                if not run or run[0][0] != head:
+                    continue  # a stale head: its run was emptied or moved on by discard()
+                while run and run[0][0] <= now:
+                    out.append(run.popleft())
+                if run:
+                    heapq.heappush(heads, (run[0][0], duration))
+                else:
+                    del runs[duration]
+        overflow = self._overflow
+        if overflow and overflow[0][0] <= now:
+            while overflow and overflow[0][0] <= now:
+                deadline, _, item = heapq.heappop(overflow)
+                out.append((deadline, item))
+        if len(out) > 1:
+            out.sort(key=lambda pair: pair[0])
+        self._size -= len(out)
+        return out
+
+    def rebuild(self, items: Iterable[tuple[float, float, T]]) -> None:
+        """Replace the contents with ``(deadline, duration, item)`` triples. O(n log n)."""
+        self.__init__()  # type: ignore[misc]
+        for deadline, duration, item in sorted(items, key=lambda t: t[0]):
+            self.push(deadline, duration, item)
