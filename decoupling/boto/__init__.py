@@ -1,0 +1,30 @@
+"""``decoupling.boto``: real boto3 clients for ``sqs``, ``sns`` and ``lambda``, served in-process
+by an :class:`~decoupling.EventLoop` (the ``decoupling[boto3]`` extra).
+
+No HTTP and no AWS account: botocore still validates every parameter against its service model
+and raises its own ``ClientError`` and modeled exceptions (``client.exceptions.QueueDoesNotExist``)
+with the AWS error codes, HTTP status and messages; the calls are answered by the loop, on its
+clock, so a 20-second long poll on a :class:`~decoupling.ManualClock` returns at once::
+
+    import boto3
+    import decoupling as dc
+    from decoupling.boto import serve
+
+    loop = dc.EventLoop(clock=dc.ManualClock())
+    with serve(loop):
+        sqs = boto3.client("sqs")
+        url = sqs.create_queue(QueueName="orders")["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="hello")
+        sqs.receive_message(QueueUrl=url, WaitTimeSeconds=20)
+
+* :func:`serve` — context manager and decorator: every served client created inside it talks
+  to the loop.
+* :func:`attach` / :func:`detach` — bind one existing client to a loop, or unbind it.
+* :func:`served_loop` — the loop a client is bound to.
+"""
+
+from __future__ import annotations
+
+from ._serve import SERVICES, Serving, attach, detach, serve, served_loop
+
+__all__ = ["serve", "attach", "detach", "served_loop", "Serving", "SERVICES"]

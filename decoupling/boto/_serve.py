@@ -1,0 +1,287 @@
+"""The switch: botocore hooks that answer a client's calls from an :class:`~decoupling.EventLoop`.
+
+How a call travels (botocore 1.3x-1.4x, ``BaseClient._make_api_call``):
+
+1. ``provide-client-params`` / ``before-parameter-build``: our hook keeps the caller's parameters
+   in the request context (they are the parameters botocore is about to validate);
+2. botocore validates them against the service model (``ParamValidationError`` on a bad type or
+   a missing required member), resolves the endpoint and serializes the request;
+3. ``before-call``: our hook answers with ``(http_response, parsed_response)``, so no request is
+   signed or sent. Success responses are built in their parsed form directly; error responses
+   are rendered as the service's wire bytes and parsed by botocore's own parser for the
+   service's protocol, so ``ClientError.response`` and the modeled exception classes are what
+   botocore builds from the real service;
+4. ``after-call``: botocore's own handlers run (for SQS, the query-compatibility handler that
+   picks the modeled exception class), then botocore raises for a status >= 300.
+
+Retries never happen here: botocore retries inside the HTTP send, which an answered call skips.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import inspect
+import threading
+from collections.abc import Callable, Mapping
+from email.utils import formatdate
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+from botocore.client import BaseClient
+from botocore.session import Session as BotocoreSession
+
+from ..errors import DecouplingError
+from ..loop import EventLoop
+from . import _errors
+
+__all__ = ["serve", "attach", "detach", "Serving", "Reply", "served_loop", "SERVICES"]
+
+#: Where the captured parameters wait in botocore's request context.
+_PARAMS = "decoupling.params"
+_UNIQUE = "decoupling-boto-bridge"
+#: Credentials given to served clients created without explicit keys. No request is ever
+#: signed, so they only keep botocore from searching the environment (and the instance
+#: metadata service, which can take seconds to time out).
+DUMMY_ACCESS_KEY = "decoupling"
+DUMMY_SECRET_KEY = "decoupling"
+
+Operation = Callable[[EventLoop, dict[str, Any]], Any]
+
+
+class Reply:
+    """A success response with a status or headers other than 200 and the defaults.
+
+    ``body`` is the parsed response (members of the operation's output shape); ``headers`` are
+    added to the HTTP headers (Lambda's ``X-Amz-Function-Error`` and the like).
+    """
+
+    __slots__ = ("status", "headers", "body")
+
+    def __init__(
+        self, body: dict[str, Any], status: int = 200, headers: Mapping[str, str] | None = None
+    ) -> None:
+        self.body = body
+        self.status = status
+        self.headers = dict(headers) if headers else {}
+
+
+def _services() -> dict[str, tuple[Mapping[str, Operation], str]]:
+    """Served services: operation table and HTTP content type, by botocore service name.
+
+    SNS and Lambda are served when their modules (and the resources they need) exist.
+    """
+    table: dict[str, tuple[Mapping[str, Operation], str]] = {}
+    for service, module, content_type in (
+        ("sqs", "_sqs", "application/x-amz-json-1.0"),
+        ("sns", "_sns", "text/xml"),
+        ("lambda", "_lambda", "application/json"),
+    ):
+        try:
+            operations = importlib.import_module(f"{__package__}.{module}").OPERATIONS
+        except ImportError:
+            continue
+        table[service] = (operations, content_type)
+    return table
+
+
+SERVICES = _services()
+
+
+class _Bridge:
+    """One client's binding to a loop; its two bound methods are the botocore hooks."""
+
+    __slots__ = ("loop", "service", "operations", "content_type", "url", "_date_cache")
+
+    def __init__(self, loop: EventLoop, service: str, url: str) -> None:
+        self.loop = loop
+        self.service = service
+        self.operations, self.content_type = SERVICES[service]
+        self.url = url
+        self._date_cache: tuple[int, str] = (-1, "")
+
+    def capture(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        """``before-parameter-build``: keep the caller's parameters for :meth:`respond`."""
+        context[_PARAMS] = params
+
+    def respond(self, model: Any, context: dict[str, Any], **_: Any) -> tuple[AWSResponse, Any]:
+        """``before-call``: run the operation on the loop; return botocore's response pair."""
+        params = context.pop(_PARAMS, None) or {}
+        operation = self.operations.get(model.name)
+        if operation is None:
+            raise NotImplementedError(
+                f"decoupling.boto does not serve {self.service}.{model.name}; served operations: "
+                f"{', '.join(sorted(self.operations))}."
+            )
+        try:
+            result = operation(self.loop, params)
+        except DecouplingError as error:
+            return _errors.render(self.service, model, error, self.loop.new_id(), self._date())
+        if type(result) is dict:
+            return self._success(result, 200, None)
+        assert isinstance(result, Reply)
+        return self._success(result.body, result.status, result.headers)
+
+    def _date(self) -> str:
+        """The ``date`` header: the loop's wall clock, RFC 7231 (cached per second)."""
+        second = int(self.loop.clock.wall())
+        cached = self._date_cache
+        if cached[0] != second:
+            cached = (second, formatdate(second, usegmt=True))
+            self._date_cache = cached
+        return cached[1]
+
+    def _success(
+        self, body: dict[str, Any], status: int, extra: Mapping[str, str] | None
+    ) -> tuple[AWSResponse, dict[str, Any]]:
+        request_id = self.loop.new_id()
+        headers = {
+            "x-amzn-requestid": request_id,
+            "date": self._date(),
+            "content-type": self.content_type,
+        }
+        if extra:
+            headers.update((k.lower(), v) for k, v in extra.items())
+        http = AWSResponse(self.url, status, headers, None)
+        http._content = b""
+        body["ResponseMetadata"] = {
+            "RequestId": request_id,
+            "HTTPStatusCode": status,
+            "HTTPHeaders": headers,
+            "RetryAttempts": 0,
+        }
+        return http, body
+
+
+# -- attaching to one client ----------------------------------------------------------------
+
+
+def attach(client: BaseClient, loop: EventLoop) -> BaseClient:
+    """Make one existing boto3/botocore client talk to ``loop``; return the client.
+
+    Works for ``sqs``, ``sns`` and ``lambda`` clients (whichever this version serves; see
+    :data:`SERVICES`). Attaching again rebinds the client to the new loop. Every call still goes
+    through botocore's parameter validation; no request is signed or sent.
+
+    Raises:
+        ValueError: a client of a service the bridge does not serve.
+    """
+    service = client.meta.service_model.service_name
+    if service not in SERVICES:
+        raise ValueError(
+            f"decoupling.boto serves {', '.join(sorted(SERVICES))} clients, not {service!r}."
+        )
+    detach(client)
+    bridge = _Bridge(loop, service, client.meta.endpoint_url)
+    events = client.meta.events
+    service_id = client.meta.service_model.service_id.hyphenize()
+    events.register(f"before-parameter-build.{service_id}", bridge.capture, unique_id=_UNIQUE + "-p")
+    events.register(f"before-call.{service_id}", bridge.respond, unique_id=_UNIQUE + "-c")
+    client._decoupling_bridge = bridge
+    return client
+
+
+def detach(client: BaseClient) -> BaseClient:
+    """Undo :func:`attach`: the client talks to its real endpoint again. Returns the client."""
+    bridge = getattr(client, "_decoupling_bridge", None)
+    if bridge is not None:
+        events = client.meta.events
+        service_id = client.meta.service_model.service_id.hyphenize()
+        events.unregister(f"before-parameter-build.{service_id}", unique_id=_UNIQUE + "-p")
+        events.unregister(f"before-call.{service_id}", unique_id=_UNIQUE + "-c")
+        del client._decoupling_bridge
+    return client
+
+
+def served_loop(client: BaseClient) -> EventLoop | None:
+    """The loop a client is attached to, or ``None``."""
+    bridge = getattr(client, "_decoupling_bridge", None)
+    return bridge.loop if isinstance(bridge, _Bridge) else None
+
+
+# -- serving every new client -----------------------------------------------------------------
+
+_lock = threading.Lock()
+_active: list[EventLoop] = []
+_original_create_client: Callable[..., Any] | None = None
+_signature = inspect.signature(BotocoreSession.create_client)
+
+
+def _serving_create_client(self: BotocoreSession, *args: Any, **kwargs: Any) -> Any:
+    """``botocore.session.Session.create_client`` while :func:`serve` is active."""
+    original = _original_create_client
+    assert original is not None
+    loop = _active[-1] if _active else None
+    bound = _signature.bind(self, *args, **kwargs)
+    service = bound.arguments.get("service_name")
+    if loop is None or service not in SERVICES:
+        return original(*bound.args, **bound.kwargs)
+    arguments = bound.arguments
+    config = arguments.get("config")
+    if arguments.get("region_name") is None and getattr(config, "region_name", None) is None:
+        arguments["region_name"] = loop.region
+    if arguments.get("aws_access_key_id") is None and arguments.get("aws_secret_access_key") is None:
+        arguments["aws_access_key_id"] = DUMMY_ACCESS_KEY
+        arguments["aws_secret_access_key"] = DUMMY_SECRET_KEY
+        arguments["aws_session_token"] = None
+    client = original(*bound.args, **bound.kwargs)
+    return attach(client, loop)
+
+
+class Serving(contextlib.ContextDecorator):
+    """What :func:`serve` returns: a context manager (and decorator) for one loop.
+
+    Entering it returns the loop. It can be entered again (as a decorator does on every call)
+    and nested with other loops; the innermost active loop serves new clients.
+    """
+
+    def __init__(self, loop: EventLoop) -> None:
+        if not isinstance(loop, EventLoop):
+            raise TypeError(f"serve() needs an EventLoop, got {type(loop).__name__}")
+        self.loop = loop
+
+    def __enter__(self) -> EventLoop:
+        global _original_create_client
+        with _lock:
+            if not _active:
+                _original_create_client = BotocoreSession.create_client
+                BotocoreSession.create_client = _serving_create_client
+            _active.append(self.loop)
+        return self.loop
+
+    def __exit__(self, *exc: object) -> None:
+        global _original_create_client
+        with _lock:
+            for index in range(len(_active) - 1, -1, -1):
+                if _active[index] is self.loop:
+                    del _active[index]
+                    break
+            if not _active and _original_create_client is not None:
+                BotocoreSession.create_client = _original_create_client
+                _original_create_client = None
+
+
+def serve(loop: EventLoop) -> Serving:
+    """Serve every ``sqs``/``sns``/``lambda`` client created inside the block from ``loop``.
+
+    Use it as a context manager or a decorator::
+
+        with decoupling.boto.serve(loop):
+            sqs = boto3.client("sqs")          # no region, no credentials needed
+            url = sqs.create_queue(QueueName="orders")["QueueUrl"]
+
+        @decoupling.boto.serve(loop)
+        def test_orders(): ...
+
+    Clients made through ``boto3.client``, ``boto3.resource``, any ``boto3.Session`` or
+    ``botocore.session.Session.create_client`` are attached to the loop as they are created
+    (see :func:`attach`); clients of other services are left alone. A client created without a
+    region gets the loop's region, and one created without explicit keys gets dummy credentials,
+    so no AWS configuration is read. A served client stays attached after the block ends (it
+    never silently switches to real AWS); clients created before the block are not touched.
+
+    The switch is process-wide (it patches ``botocore.session.Session.create_client`` while
+    any ``serve`` block is active), so clients created by other threads meanwhile are served
+    too.
+    """
+    return Serving(loop)
