@@ -45,6 +45,7 @@ __all__ = [
     "FilterPolicyLimitExceeded",
     "SubscriptionLimitExceeded",
     "AuthorizationError",
+    "ParameterValueInvalid",
     # Lambda
     "InvalidParameterValueException",
     "ResourceConflictException",
@@ -253,6 +254,13 @@ class AuthorizationError(DecouplingError):
 
     code = "AuthorizationError"
     status = 403
+
+
+class ParameterValueInvalid(DecouplingError):
+    """A publish message attribute is malformed (SNS answers with this code, not
+    ``InvalidParameterValue``)."""
+
+    code = "ParameterValueInvalid"
 
 
 # --- Lambda ------------------------------------------------------------------------------------
