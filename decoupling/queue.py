@@ -8,6 +8,7 @@ lazily on every call (see :mod:`decoupling._core.ledger`).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -23,7 +24,6 @@ from .errors import (
     InvalidAttributeValue,
     InvalidBatchEntryId,
     InvalidParameterValue,
-    MessageNotInflight,
     OverLimit,
     PurgeQueueInProgress,
     QueueAlreadyExists,
@@ -63,6 +63,8 @@ __all__ = ["Queue", "SendResult", "BatchResult"]
 GROUP_ID = re.compile(r"[\x21-\x7e]{1,128}")
 _BATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 MAX_BATCH = 10
+#: Bytes a whole SendMessageBatch may carry (the sum of its messages' sizes).
+MAX_BATCH_BYTES = 1_048_576
 #: Messages a standard queue may have in flight before receive fails ``OverLimit``.
 IN_FLIGHT_LIMIT = 120_000
 MAX_VISIBILITY = 43_200
@@ -178,12 +180,18 @@ class Queue:
             if existing is None:
                 return super().__new__(cls)
             wanted = cls._requested(loop, name, *args, **kwargs)
-            if type(existing) is not cls or existing._created_with != wanted:
+            differing = (
+                "FifoQueue" if type(existing) is not cls else existing._differing_attribute(wanted)
+            )
+            if differing is not None:
+                # Text as SQS answers (CreateQueue, checked against AWS in LocalStack's
+                # AWS-validated snapshot test_create_queue_with_different_attributes_raises_exception).
                 raise QueueAlreadyExists(
-                    f"A queue already exists with the same name ({name}) and a different value "
-                    "for attribute(s)."
+                    "A queue already exists with the same name and a different value for "
+                    f"attribute {differing}"
                 )
-            return existing
+            same: Queue = existing
+            return same
 
     def __init__(
         self,
@@ -232,7 +240,9 @@ class Queue:
             }
             self._redrive: RedrivePolicy | None = None
             self._redrive_allow: RedriveAllowPolicy | None = None
-            self._opaque: dict[str, str] = {}
+            # New queues have SSE-SQS on (GetQueueAttributes returns SqsManagedSseEnabled "true";
+            # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-server-side-encryption.html).
+            self._opaque: dict[str, str] = {"SqsManagedSseEnabled": "true"}
             self._init_extra()
             self._apply(self._validate(requested, creating=True))
             if tags:
@@ -305,6 +315,31 @@ class Queue:
     def _init_extra(self) -> None:
         """Hook for subclasses to set their own state before attributes are applied."""
 
+    def _differing_attribute(self, wanted: Mapping[str, Any]) -> str | None:
+        """The first attribute of a repeated CreateQueue whose value differs from this queue's
+        *current* value, or ``None``.
+
+        As SQS does: only the attributes given are compared, against the values now in force
+        (after any SetQueueAttributes), so a CreateQueue without attributes always returns the
+        existing queue. https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html
+        """
+        check_attribute_names(wanted, fifo=self.is_fifo, writable=True)
+        extra = self._extra_attribute_values()
+        for name, value in wanted.items():
+            if name in INTEGER_ATTRIBUTES:
+                same = parse_int_attribute(name, value) == self._values[name]
+            elif name == "RedrivePolicy":
+                same = RedrivePolicy.parse(value) == self._redrive
+            elif name == "RedriveAllowPolicy":
+                same = RedriveAllowPolicy.parse(value) == self._redrive_allow
+            elif name in OPAQUE_ATTRIBUTES:
+                same = str(value) == self._opaque.get(name, "")
+            else:
+                same = str(value).lower() == str(extra.get(name, "")).lower()
+            if not same:
+                return name
+        return None
+
     # -- attributes -----------------------------------------------------------------------------
 
     def _validate(self, values: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
@@ -368,7 +403,12 @@ class Queue:
             elif name == "RedriveAllowPolicy":
                 self._redrive_allow = value
             elif name in OPAQUE_ATTRIBUTES:
-                self._opaque[name] = value
+                if value == "":
+                    self._opaque.pop(name, None)  # "" unsets (as KmsMasterKeyId "" does on SQS)
+                else:
+                    self._opaque[name] = value
+                    if name == "KmsMasterKeyId":
+                        self._opaque["SqsManagedSseEnabled"] = "false"  # SSE-KMS replaces SSE-SQS
             else:
                 self._apply_extra(name, value)
 
@@ -464,6 +504,7 @@ class Queue:
     def tag(self, tags: Mapping[str, str]) -> None:
         """Add or replace tags (TagQueue): at most 50, keys 1-128 and values 0-256 characters."""
         with self._lock:
+            self._check_alive()
             if not isinstance(tags, Mapping) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in tags.items()
             ):
@@ -480,12 +521,14 @@ class Queue:
     def untag(self, keys: Iterable[str]) -> None:
         """Remove tags by key (UntagQueue); unknown keys are ignored."""
         with self._lock:
+            self._check_alive()
             for key in list(keys):
                 self._tags.pop(key, None)
 
     def list_tags(self) -> dict[str, str]:
         """The queue's tags (ListQueueTags)."""
         with self._lock:
+            self._check_alive()
             return dict(self._tags)
 
     # -- sending --------------------------------------------------------------------------------
@@ -544,8 +587,8 @@ class Queue:
         limit = self._values["MaximumMessageSize"]
         if size > limit:
             raise InvalidParameterValue(
-                f"One or more parameters are invalid. Reason: Message must be shorter than "
-                f"{limit} bytes (this one is {size} bytes)."
+                "One or more parameters are invalid. Reason: Message must be shorter than "
+                f"{limit} bytes."
             )
         if delay_seconds is None:
             delay = self._values["DelaySeconds"]
@@ -558,8 +601,8 @@ class Queue:
             )
         if group_id is not None and (not isinstance(group_id, str) or not GROUP_ID.fullmatch(group_id)):
             raise InvalidParameterValue(
-                f"MessageGroupId {group_id!r} is invalid: use 1-128 characters of alphanumerics "
-                "and punctuation."
+                f"Value {group_id} for parameter MessageGroupId is invalid. Reason: MessageGroupId "
+                "can only include alphanumeric and punctuation characters. 1 to 128 in length."
             )
         trace = self._check_trace_header(trace_header)
         record = _Record(
@@ -594,9 +637,9 @@ class Queue:
     def _commit(self, record: _Record, delay: float, now: float) -> None:
         self._ledger.enqueue(record, now, delay=delay, lane=record.group_id)
         if self._waiting:
-            self._cond.notify(self._waiting if delay <= 0 else 0)
-            if delay > 0:
-                self._cond.notify_all()  # waiters re-plan their wake-up time
+            # One message needs one waiter: waking them all would stampede for the lock. For a
+            # delayed message the woken waiter re-plans its wake-up to the delay's end.
+            self._cond.notify(1)
 
     def send_batch(
         self, entries: Sequence[Mapping[str, Any] | str]
@@ -624,10 +667,13 @@ class Queue:
                         total += message_size(body, normalize_attributes(attrs_))
                     except DecouplingError:
                         total += len(body)
-            limit = self._values["MaximumMessageSize"]
-            if total > limit:
+            # The sum is held to the service maximum (1 MiB), not the queue's
+            # MaximumMessageSize, which applies to each message (SendMessageBatch API reference;
+            # AWS-validated in LocalStack's test_send_message_batch_with_oversized_contents*).
+            if total > MAX_BATCH_BYTES:
                 raise BatchRequestTooLong(
-                    f"Batch requests cannot be longer than {limit} bytes; this one is {total}."
+                    f"Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. You have "
+                    f"sent {total} bytes."
                 )
             now = self.loop.clock.now()
             successful: list[dict[str, Any]] = []
@@ -684,8 +730,8 @@ class Queue:
             entry_id = entry.get("Id")
             if not isinstance(entry_id, str) or not _BATCH_ID.fullmatch(entry_id):
                 raise InvalidBatchEntryId(
-                    f"A batch entry id can only contain alphanumeric characters, hyphens and "
-                    f"underscores. It can be at most 80 letters long. Got {entry_id!r}."
+                    "A batch entry id can only contain alphanumeric characters, hyphens and "
+                    "underscores. It can be at most 80 letters long."
                 )
             if entry_id in seen:
                 raise BatchEntryIdsNotDistinct(f"Id {entry_id} repeated.")
@@ -835,12 +881,33 @@ class Queue:
         for entry in dead:
             record = entry.record
             record.dlq_source_arn = self.arn
-            dlq._accept_dead_letter(record, entry.sent_at, now)
+            dlq._accept_dead_letter(
+                record, entry.sent_at, now,
+                receive_count=entry.receive_count, first_received_at=entry.first_received_at,
+            )
 
-    def _accept_dead_letter(self, record: _Record, sent_at: float, now: float) -> None:
-        """Take a message moved here as a dead letter. A standard DLQ keeps the original
-        enqueue time for retention (SQS Developer Guide, "Using dead-letter queues")."""
-        self._ledger.enqueue(record, now, sent_at=sent_at, lane=record.group_id)
+    def _accept_dead_letter(
+        self,
+        record: _Record,
+        sent_at: float,
+        now: float,
+        *,
+        receive_count: int = 0,
+        first_received_at: float = -1.0,
+    ) -> None:
+        """Take a message moved here as a dead letter.
+
+        A standard DLQ keeps the original enqueue time for retention (SQS Developer Guide,
+        "Setting-up dead-letter queue retention"). The message keeps its ``MessageId`` and its
+        receive count: on SQS a message moved after one receive (``maxReceiveCount`` 1) shows
+        ``ApproximateReceiveCount`` 2 on its first receive from the DLQ (AWS-validated snapshot
+        of LocalStack's test_dead_letter_queue_message_attributes). Its first-receive time is
+        kept with it.
+        """
+        entry = self._ledger.enqueue(
+            record, now, sent_at=sent_at, lane=record.group_id, receive_count=receive_count
+        )
+        entry.first_received_at = first_received_at
         if self._waiting:
             self._cond.notify(self._waiting)
 
@@ -918,15 +985,27 @@ class Queue:
             return BatchResult(successful, failed)
 
     def change_visibility(self, receipt_handle: str, visibility_timeout: int) -> None:
-        """Set how long an in-flight message stays invisible, counted from now
+        """Set how long a received message stays invisible, counted from now
         (ChangeMessageVisibility). 0 makes it visible at once. O(log n).
 
         The total since the receive that issued the handle may not pass 12 hours.
 
+        What a handle that is no longer current does (standard queues):
+
+        * the latest handle of a message whose visibility timeout has already ended (and that
+          nobody received since) still works: SQS answers 200 (AWS-validated in LocalStack's
+          test_change_message_visibility_after_visibility_timeout_expiration), and here the
+          message becomes invisible again for ``visibility_timeout`` seconds, as if it had
+          not come back (0 leaves it visible);
+        * the handle of a deleted message, or an older handle of a message received again
+          since, fails ``InvalidParameterValue`` ("Message does not exist or is not available
+          for visibility timeout change", AWS-validated in LocalStack's
+          test_change_visibility_on_deleted_message_raises_invalid_parameter_value).
+
         Raises:
             ReceiptHandleIsInvalid: a handle this queue never issued.
-            MessageNotInflight: the message is not in flight under this handle.
-            InvalidParameterValue: a timeout outside 0-43,200 s or past the 12-hour ceiling.
+            InvalidParameterValue: a timeout outside 0-43,200 s or past the 12-hour ceiling; a
+                handle that no longer names a message (see above).
         """
         with self._lock:
             self._check_alive()
@@ -934,23 +1013,31 @@ class Queue:
             now = self.loop.clock.now()
             self._ledger.settle(now)
             entry = self._entry_for(receipt_handle)
-            if entry is None or entry.state != INFLIGHT:
-                self._not_in_flight(entry)
-            assert entry is not None
+            if entry is None:
+                raise InvalidParameterValue(
+                    f"Value {receipt_handle} for parameter ReceiptHandle is invalid. Reason: "
+                    "Message does not exist or is not available for visibility timeout change."
+                )
+            if entry.state != INFLIGHT:
+                self._not_in_flight(entry)  # FIFO refuses; a standard queue re-hides below
             if now + timeout - entry.received_at > MAX_VISIBILITY:
                 raise InvalidParameterValue(
                     f"Value {timeout} for parameter VisibilityTimeout is invalid. Reason: Total "
                     f"VisibilityTimeout for the message is beyond the limit [{MAX_VISIBILITY} "
                     "seconds]."
                 )
+            if entry.state != INFLIGHT:
+                self._ledger.hide(entry, now, timeout)
+                return
             self._ledger.change_visibility(entry, now, timeout)
             if timeout == 0:
                 self._after_return(entry)
                 if self._waiting:
                     self._cond.notify(self._waiting)
 
-    def _not_in_flight(self, entry: Entry | None) -> None:
-        raise MessageNotInflight("The message referred to is not in flight.")
+    def _not_in_flight(self, entry: Entry) -> None:
+        """Hook: the latest handle of a message that is visible again. A standard queue lets
+        the change go through (it hides the message again); FIFO refuses expired handles."""
 
     def _after_return(self, entry: Entry) -> None:
         """Hook: a message returned to visible early."""
@@ -1082,13 +1169,15 @@ class Queue:
     ) -> list[Message]:
         """:meth:`receive` for asyncio: returns at once when messages are there, else waits in
         the loop's worker pool, never blocking the asyncio event loop."""
+        with self._lock:
+            self._check_alive()
+            _, wait, _ = self._check_receive_args(max_messages, wait_seconds, visibility_timeout)
         messages = self.receive(
             max_messages, wait_seconds=0, visibility_timeout=visibility_timeout,
             receive_request_attempt_id=receive_request_attempt_id,
         )
         if messages:
             return messages
-        wait = self.receive_message_wait_time_seconds if wait_seconds is None else wait_seconds
         if not wait:
             return messages
         return await self.loop._in_thread(
@@ -1134,7 +1223,7 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, (RedrivePolicy, RedriveAllowPolicy)):
         return value.to_json()
     if isinstance(value, Mapping):
-        return tuple(sorted((k, _canonical(v)) for k, v in value.items()))
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, int):

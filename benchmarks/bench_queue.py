@@ -1,0 +1,125 @@
+"""``Queue`` through its public API, beside ``queue.Queue`` and moto's SQS in the same run.
+
+Figures (100-byte bodies, median of 5 after a warm-up):
+
+* send -> receive -> delete cycles/s with single-message calls, on a ManualClock and on the real
+  clock (target >= 100,000/s);
+* messages/s with batches of 10 (send_batch, receive 10, delete_batch; target >= 250,000/s);
+* ``queue.Queue`` put+get on one thread (what an app uses in-process today);
+* moto's SQS through boto3 (``mock_aws``), if moto is installed (target: ours >= 200x).
+
+Run: ``python benchmarks/bench_queue.py`` (about 30 s; ``--quick`` for a smaller run).
+"""
+
+from __future__ import annotations
+
+import queue as stdlib_queue
+import sys
+
+from _harness import emit, fmt, rate, table
+
+import decoupling as dc
+
+BODY = "x" * 100
+
+
+def single_cycles(loop: dc.EventLoop, n: int) -> float:
+    q = dc.Queue(loop, f"single-{id(loop)}")
+    send, receive, delete = q.send, q.receive, q.delete
+
+    def run() -> int:
+        for _ in range(n):
+            send(BODY)
+            delete(receive()[0].receipt_handle)
+        return n
+
+    return rate(run)
+
+
+def batch_messages(loop: dc.EventLoop, n_batches: int) -> float:
+    q = dc.Queue(loop, f"batch-{id(loop)}")
+    entries = [{"Id": str(i), "MessageBody": BODY} for i in range(10)]
+
+    def run() -> int:
+        for _ in range(n_batches):
+            q.send_batch(entries)
+            got = q.receive(10)
+            q.delete_batch([{"Id": str(i), "ReceiptHandle": m.receipt_handle}
+                            for i, m in enumerate(got)])
+        return n_batches * 10
+
+    return rate(run)
+
+
+def stdlib_cycles(n: int) -> float:
+    q: stdlib_queue.Queue[str] = stdlib_queue.Queue()
+
+    def run() -> int:
+        put, get = q.put, q.get
+        for _ in range(n):
+            put(BODY)
+            get()
+        return n
+
+    return rate(run)
+
+
+def moto_cycles(n: int) -> float | None:
+    try:
+        import boto3
+        from moto import mock_aws
+    except ImportError:
+        return None
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1", aws_access_key_id="x",
+                           aws_secret_access_key="x")
+        url = sqs.create_queue(QueueName="moto-bench")["QueueUrl"]
+
+        def run() -> int:
+            for _ in range(n):
+                sqs.send_message(QueueUrl=url, MessageBody=BODY)
+                msg = sqs.receive_message(QueueUrl=url)["Messages"][0]
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=msg["ReceiptHandle"])
+            return n
+
+        return rate(run)
+
+
+def main() -> dict[str, float]:
+    quick = "--quick" in sys.argv
+    n = 20_000 if quick else 100_000
+    manual = single_cycles(dc.EventLoop(clock=dc.ManualClock()), n)
+    real = single_cycles(dc.EventLoop(), n)
+    batch_manual = batch_messages(dc.EventLoop(clock=dc.ManualClock()), n // 10)
+    batch_real = batch_messages(dc.EventLoop(), n // 10)
+    stdlib = stdlib_cycles(n)
+    moto = moto_cycles(100 if quick else 300)
+    rows = [
+        ("case", "rate", "baseline / target"),
+        ("single, ManualClock", fmt(manual), "target >= 100,000/s"),
+        ("single, real clock", fmt(real), "target >= 100,000/s"),
+        ("batch of 10, ManualClock", fmt(batch_manual, " msg/s"), "target >= 250,000 msg/s"),
+        ("batch of 10, real clock", fmt(batch_real, " msg/s"), "target >= 250,000 msg/s"),
+        ("queue.Queue put+get", fmt(stdlib), f"ours is {manual / stdlib:.2f}x of it"),
+    ]
+    if moto is None:
+        rows.append(("moto SQS via boto3", "skipped", "moto not installed (pip install moto)"))
+    else:
+        rows.append(("moto SQS via boto3", fmt(moto), f"ours is {manual / moto:,.0f}x (target >= 200x)"))
+    table("Queue public API: send -> receive -> delete (median of 5)", rows)
+    figures: dict[str, float] = {
+        "single_cycles_per_s_manual": round(manual),
+        "single_cycles_per_s_real": round(real),
+        "batch10_msgs_per_s_manual": round(batch_manual),
+        "batch10_msgs_per_s_real": round(batch_real),
+        "stdlib_queue_cycles_per_s": round(stdlib),
+    }
+    if moto is not None:
+        figures["moto_cycles_per_s"] = round(moto, 1)
+        figures["ratio_to_moto"] = round(manual / moto, 1)
+    emit("queue", **figures)
+    return figures
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""``Queue`` at scale: memory per message, worst call latency and GC pauses with 1e6 held.
+
+Figures:
+
+* bytes per queued message beyond its body, at 1e6 queued messages (tracemalloc; target <= 400);
+* with 1e6 messages in flight, the worst single send/receive/delete call and the longest
+  cyclic-garbage-collector pause seen while cycling (gc.callbacks; target < 20 ms), beside the
+  median call time;
+* the same worst call with 1e3 in flight, as the baseline.
+
+Run: ``python benchmarks/bench_scale.py`` (about 60 s; ``--quick`` uses 1e5).
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import sys
+import time
+import tracemalloc
+
+from _harness import emit, table
+
+import decoupling as dc
+
+BODY = "x" * 100
+
+
+def bytes_per_message(n: int) -> float:
+    loop = dc.EventLoop(clock=dc.ManualClock())
+    q = dc.Queue(loop, "memory")
+    bodies = [f"{i:0100d}" for i in range(n)]  # allocated before tracing: not counted
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for body in bodies:
+        q.send(body)
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert len(q) == n
+    return (after - before) / n
+
+
+class _GcTimer:
+    def __init__(self) -> None:
+        self.pauses: list[float] = []
+        self._start = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.pauses.append(time.perf_counter() - self._start)
+
+
+def latency(in_flight: int, cycles: int) -> dict[str, float]:
+    loop = dc.EventLoop(clock=dc.ManualClock())
+    q = dc.Queue(loop, "latency")
+    q.max_in_flight = in_flight + 10  # the SQS limit of 120,000 would stop the fill
+    for _ in range(in_flight // 10):
+        q.send_batch([BODY] * 10)
+        q.receive(10, visibility_timeout=43_200)
+    timer = _GcTimer()
+    gc.callbacks.append(timer)
+    worst = 0.0
+    samples = []
+    clock = time.perf_counter
+    try:
+        for i in range(cycles):
+            t0 = clock()
+            q.send(BODY)
+            t1 = clock()
+            handle = q.receive()[0].receipt_handle
+            t2 = clock()
+            q.delete(handle)
+            t3 = clock()
+            worst = max(worst, t1 - t0, t2 - t1, t3 - t2)
+            if i % 100 == 0:
+                samples.append(t3 - t0)
+    finally:
+        gc.callbacks.remove(timer)
+    return {
+        "worst_call_ms": worst * 1000,
+        "median_cycle_us": statistics.median(samples) * 1e6,
+        "longest_gc_pause_ms": max(timer.pauses, default=0.0) * 1000,
+        "gc_runs": len(timer.pauses),
+    }
+
+
+def main() -> dict[str, float]:
+    quick = "--quick" in sys.argv
+    big = 100_000 if quick else 1_000_000
+    per_message = bytes_per_message(big)
+    small = latency(1_000, 200_000)
+    large = latency(big, 200_000)
+    table(
+        f"Queue at scale ({big:,} messages)",
+        [
+            ("figure", "value", "baseline / target"),
+            ("bytes per queued message (beyond body)", f"{per_message:,.0f} B", "target <= 400 B"),
+            (f"worst single call, {big:,} in flight", f"{large['worst_call_ms']:.2f} ms",
+             f"{small['worst_call_ms']:.2f} ms with 1,000 in flight"),
+            ("median send+receive+delete", f"{large['median_cycle_us']:.1f} us",
+             f"{small['median_cycle_us']:.1f} us with 1,000 in flight"),
+            ("longest GC pause while cycling", f"{large['longest_gc_pause_ms']:.2f} ms",
+             f"target < 20 ms; {large['gc_runs']:.0f} collections"),
+        ],
+    )
+    figures = {
+        "messages": big,
+        "bytes_per_message": round(per_message, 1),
+        "worst_call_ms": round(large["worst_call_ms"], 3),
+        "worst_call_ms_1e3": round(small["worst_call_ms"], 3),
+        "median_cycle_us": round(large["median_cycle_us"], 2),
+        "longest_gc_pause_ms": round(large["longest_gc_pause_ms"], 3),
+    }
+    emit("scale", **figures)
+    return figures
+
+
+if __name__ == "__main__":
+    main()

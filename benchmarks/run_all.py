@@ -1,0 +1,95 @@
+"""Run every benchmark script and print one summary of figures, targets and which hold.
+
+Run: ``python benchmarks/run_all.py`` (``--quick`` passes ``--quick`` to each script).
+Each script runs in its own process, so one's memory does not weigh on the next; its last
+output line is its JSON figures.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+# (benchmark, figure, target text, check on the figures) — the targets of issue #9 and the
+# component issues, as ratios or absolute figures from one run.
+Check = Callable[[dict[str, float]], bool]
+TARGETS: list[tuple[str, str, str, Check]] = [
+    ("core", "cycles_per_s_1e3_in_flight", ">= 300,000/s",
+     lambda f: f["cycles_per_s_1e3_in_flight"] >= 300_000),
+    ("core", "ratio_big_to_small", ">= 0.8 (1e6 vs 1e3 in flight)",
+     lambda f: f["ratio_big_to_small"] >= 0.8),
+    ("queue", "single_cycles_per_s_manual", ">= 100,000/s",
+     lambda f: f["single_cycles_per_s_manual"] >= 100_000),
+    ("queue", "single_cycles_per_s_real", ">= 100,000/s",
+     lambda f: f["single_cycles_per_s_real"] >= 100_000),
+    ("queue", "batch10_msgs_per_s_manual", ">= 250,000 msg/s",
+     lambda f: f["batch10_msgs_per_s_manual"] >= 250_000),
+    ("queue", "ratio_to_moto", ">= 200x moto",
+     lambda f: f.get("ratio_to_moto", 0) >= 200),
+    ("scale", "bytes_per_message", "<= 400 B", lambda f: f["bytes_per_message"] <= 400),
+    ("scale", "longest_gc_pause_ms", "< 20 ms", lambda f: f["longest_gc_pause_ms"] < 20),
+    ("threads", "wake_median_ms", "< 0.5 ms", lambda f: f["wake_median_ms"] < 0.5),
+    ("threads", "wake_p99_ms", "< 5 ms", lambda f: f["wake_p99_ms"] < 5),
+    ("threads", "threads_4x4_msgs_per_s", ">= 50,000 msg/s",
+     lambda f: f["threads_4x4_msgs_per_s"] >= 50_000),
+    ("threads", "asyncio_msgs_per_s", ">= 50,000 msg/s",
+     lambda f: f["asyncio_msgs_per_s"] >= 50_000),
+]
+
+
+def run(script: Path, quick: bool) -> tuple[dict[str, float] | None, float]:
+    start = time.perf_counter()
+    args = [sys.executable, str(script)] + (["--quick"] if quick else [])
+    proc = subprocess.run(args, cwd=HERE, capture_output=True, text=True, timeout=600)
+    elapsed = time.perf_counter() - start
+    print(proc.stdout, end="")
+    if proc.returncode != 0:
+        print(f"!! {script.name} failed:\n{proc.stderr[-2000:]}")
+        return None, elapsed
+    last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+    try:
+        figures: dict[str, float] = json.loads(last)
+    except ValueError:
+        print(f"!! {script.name} printed no JSON line last")
+        return None, elapsed
+    return figures, elapsed
+
+
+def main() -> int:
+    quick = "--quick" in sys.argv
+    results: dict[str, dict[str, float]] = {}
+    for script in sorted(HERE.glob("bench_*.py")):
+        print(f"\n=== {script.name}")
+        figures, elapsed = run(script, quick)
+        print(f"({elapsed:.1f} s)")
+        if figures is not None:
+            results[str(figures.get("benchmark", script.stem))] = figures
+    print("\n=== Summary")
+    held = 0
+    checked = 0
+    for bench, figure, target, check in TARGETS:
+        figures = results.get(bench)
+        if figures is None or figure not in figures:
+            print(f"  {bench:8} {figure:34} {'-':>14}  {target:30} not measured")
+            continue
+        checked += 1
+        ok = check(figures)
+        held += ok
+        print(f"  {bench:8} {figure:34} {figures[figure]:>14,}  {target:30} "
+              f"{'holds' if ok else 'MISSED'}")
+    for bench, figures in sorted(results.items()):
+        if bench not in {t[0] for t in TARGETS}:
+            shown = {k: v for k, v in figures.items() if k != "benchmark"}
+            print(f"  {bench:8} {json.dumps(shown)}")
+    print(f"\n{held} of {checked} measured targets hold.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
