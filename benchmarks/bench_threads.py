@@ -80,41 +80,44 @@ def stdlib_wake() -> tuple[Callable[[], None], Callable[[], None]]:
     return (lambda: q.put(BODY)), (lambda: (q.get(), None)[1])
 
 
-def _threads_rate(per_producer: int, make: Callable[[], tuple[Callable[[], None],
-                                                             Callable[[], int]]]) -> float:
-    """Messages/s with 4 producers and 4 consumers; median of REPEATS runs."""
-    rates = []
-    for _ in range(REPEATS + 1):
-        send, consume = make()
-        total = per_producer * 4
-        consumed = [0]
-        finished = [0.0]  # when the last message was consumed (idle waiters then time out)
-        lock = threading.Lock()
+def _one_threads_run(per_producer: int, send: Callable[[], None],
+                     consume: Callable[[], int]) -> float:
+    """Messages/s with 4 producers and 4 consumers, until the last message is consumed."""
+    total = per_producer * 4
+    consumed = [0]
+    finished = [0.0]  # when the last message was consumed (idle waiters then time out)
+    lock = threading.Lock()
 
-        def producer() -> None:
-            for _ in range(per_producer):
-                send()
+    def producer() -> None:
+        for _ in range(per_producer):
+            send()
 
-        def consumer() -> None:
-            while True:
+    def consumer() -> None:
+        while True:
+            with lock:
+                if consumed[0] >= total:
+                    return
+            got = consume()
+            if got:
                 with lock:
-                    if consumed[0] >= total:
-                        return
-                got = consume()
-                if got:
-                    with lock:
-                        consumed[0] += got
-                        if consumed[0] == total:
-                            finished[0] = time.perf_counter()
+                    consumed[0] += got
+                    if consumed[0] == total:
+                        finished[0] = time.perf_counter()
 
-        threads = [threading.Thread(target=producer) for _ in range(4)]
-        threads += [threading.Thread(target=consumer) for _ in range(4)]
-        start = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        rates.append(total / (finished[0] - start))
+    threads = [threading.Thread(target=producer) for _ in range(4)]
+    threads += [threading.Thread(target=consumer) for _ in range(4)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return total / (finished[0] - start)
+
+
+def _threads_rate(per_producer: int,
+                  make: Callable[[], tuple[Callable[[], None], Callable[[], int]]]) -> float:
+    """Median of REPEATS runs after a warm-up run."""
+    rates = [_one_threads_run(per_producer, *make()) for _ in range(REPEATS + 1)]
     return statistics.median(rates[1:])
 
 
