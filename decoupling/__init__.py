@@ -7,6 +7,7 @@ Everything shares one :class:`EventLoop` (an AWS "account") and its clock: real 
 from . import errors
 from .clock import Clock, ManualClock, MonotonicClock
 from .errors import DecouplingError
+from .fifo import FifoQueue
 from .loop import EventLoop, TimerHandle
 from .message import Message, MessageAttributeValue
 from .queue import BatchResult, Queue, SendResult
@@ -19,6 +20,7 @@ __all__ = [
     "CronSchedule",
     "DecouplingError",
     "EventLoop",
+    "FifoQueue",
     "ManualClock",
     "Message",
     "MessageAttributeValue",
