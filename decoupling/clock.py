@@ -15,6 +15,7 @@ someone to advance me" (``None``).
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from typing import Protocol, runtime_checkable
@@ -106,7 +107,8 @@ class ManualClock:
 
     Raises:
         ValueError: ``advance`` with a negative amount, ``advance_to`` an earlier time, or a
-            negative threshold ("time can't go backwards").
+            negative threshold ("time can't go backwards"); a NaN or infinite time or amount
+            (NaN compares false with every due time and would fire every timer at once).
     """
 
     is_virtual = True
@@ -118,8 +120,10 @@ class ManualClock:
         epoch: float = DEFAULT_EPOCH,
         autojump_threshold: float | None = 0.0,
     ) -> None:
-        if autojump_threshold is not None and autojump_threshold < 0:
+        if autojump_threshold is not None and not autojump_threshold >= 0:  # also refuses NaN
             raise ValueError(f"autojump_threshold must be >= 0 or None, got {autojump_threshold}")
+        if not (math.isfinite(start) and math.isfinite(epoch)):
+            raise ValueError(f"start and epoch must be finite, got {start!r} and {epoch!r}")
         self._now = float(start)
         self._epoch_offset = float(epoch) - float(start)
         self.autojump_threshold = autojump_threshold
@@ -144,9 +148,12 @@ class ManualClock:
 
     def advance(self, seconds: float) -> None:
         """Move time forward by ``seconds`` (>= 0), firing due timers in order on the way."""
-        if seconds < 0:
+        if not seconds >= 0:  # also refuses NaN, which would fire every timer
             raise ValueError(f"time can't go backwards: advance({seconds})")
-        self.advance_to(self._now + seconds)
+        if math.isinf(seconds):
+            raise ValueError("advance() needs a finite number of seconds, got inf")
+        with self._advance_lock:
+            self.advance_to(self._now + seconds)
 
     def advance_to(self, when: float) -> None:
         """Move time forward to ``when`` (>= :meth:`now`), firing due timers in order.
@@ -154,15 +161,34 @@ class ManualClock:
         Each loop on this clock fires its timers due at or before ``when`` with the clock set
         to each timer's due time, so a callback sees the time it was scheduled for.
         """
-        if when < self._now:
-            raise ValueError(f"time can't go backwards: advance_to({when}) < now ({self._now})")
+        if not math.isfinite(when):
+            raise ValueError(f"advance_to() needs a finite time, got {when}")
         with self._advance_lock:
+            if when < self._now:
+                raise ValueError(
+                    f"time can't go backwards: advance_to({when}) < now ({self._now})"
+                )
             for listener in list(self._listeners):
                 listener._fire_until(when)
             if when > self._now:
                 self._now = when
             for listener in list(self._listeners):
                 listener._wake_waiters()
+
+    def _try_advance_to(self, when: float) -> bool:
+        """:meth:`advance_to` unless another thread is advancing right now (then ``False``).
+
+        A waiter that holds its loop's lock must not block on the clock: the thread that is
+        advancing needs that lock to fire the loop's timers (lock-order inversion). It waits on
+        its condition instead; the advancing thread wakes every waiter when it is done.
+        """
+        if not self._advance_lock.acquire(blocking=False):
+            return False
+        try:
+            self.advance_to(max(when, self._now))
+        finally:
+            self._advance_lock.release()
+        return True
 
     def _set(self, when: float) -> None:
         """Set the time forward without firing timers (used by the loop while it fires them)."""

@@ -21,6 +21,7 @@ import asyncio
 import heapq
 import itertools
 import logging
+import math
 import os
 import threading
 from collections.abc import Callable
@@ -170,6 +171,8 @@ class EventLoop:
         Timers due at the same time fire in the order they were scheduled. O(log n).
         Under a real clock this starts the driver thread if it is not running.
         """
+        if not math.isfinite(when):
+            raise ValueError(f"a timer needs a finite due time, got {when}")
         handle = TimerHandle(when, next(self._timer_seq), callback)
         with self._lock:
             timers = self._timers
@@ -184,7 +187,7 @@ class EventLoop:
 
     def call_later(self, delay: float, callback: Callable[[], object]) -> TimerHandle:
         """Run ``callback()`` after ``delay`` seconds (>= 0) of this loop's clock. O(log n)."""
-        if delay < 0:
+        if not delay >= 0:  # also refuses NaN
             raise ValueError(f"delay must be >= 0 seconds, got {delay}")
         return self.call_at(self.clock.now() + delay, callback)
 
@@ -274,7 +277,11 @@ class EventLoop:
         due = self.next_timer_due()
         if due is not None and due < target:
             target = due
-        clock.advance_to(max(target, clock.now()))
+        if not clock._try_advance_to(target):
+            # Another thread is advancing the clock and needs this loop's lock to fire our
+            # timers: release it (by waiting) instead of blocking on the clock, which would
+            # deadlock. That thread wakes every waiter when it is done.
+            cond.wait(0.05)
 
     # -- the real-clock driver ------------------------------------------------------------------
 

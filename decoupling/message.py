@@ -27,7 +27,12 @@ from typing import Any
 
 import attrs
 
-from .errors import DecouplingError, InvalidMessageContents, InvalidParameterValue
+from .errors import (
+    DecouplingError,
+    InvalidMessageContents,
+    InvalidParameterValue,
+    MissingParameter,
+)
 
 __all__ = [
     "MessageAttributeValue",
@@ -42,7 +47,12 @@ __all__ = [
 
 #: Characters SQS refuses in a body (the complement of the allowed set).
 _FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_ATTR_NAME = re.compile(r"[A-Za-z0-9_\-.]{1,256}")
+# Letters and digits are Unicode ones: SQS accepts a name such as "attr.1øßä" (AWS-validated in
+# LocalStack's test_send_message_with_invalid_string_attributes).
+_ATTR_NAME = re.compile(r"[\w\-.]{1,256}")
+# A Number value: optional sign, digits with an optional point, optional exponent. Stricter
+# than ``Decimal()``, which also takes "1_000", " 1 ", "Infinity" and "NaN".
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _DATA_TYPE = re.compile(r"(String|Number|Binary)(\.[\x20-\x7e]{1,256})?")
 MAX_ATTRIBUTES = 10
 
@@ -87,20 +97,27 @@ AttributeInput = MessageAttributeValue | str | int | float | Decimal | bytes | M
 
 def _check_number(name: str, text: str) -> None:
     # SQS: up to 38 digits of precision, between 10^-128 and 10^+126 in magnitude.
+    if not _NUMBER.fullmatch(text):
+        raise InvalidParameterValue(
+            f"Message attribute '{name}' has an invalid Number value {text!r}."
+        )
     try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
+        value = Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern above admits only valid numbers
         raise InvalidParameterValue(
             f"Message attribute '{name}' has an invalid Number value {text!r}."
         ) from None
-    if not value.is_finite():
-        raise InvalidParameterValue(f"Message attribute '{name}' must be a finite number.")
-    digits = len(value.normalize().as_tuple().digits)
+    # Significant digits, counted exactly (``normalize()`` would round to the context's 28).
+    digit_tuple = value.as_tuple().digits
+    end = len(digit_tuple)
+    while end > 1 and digit_tuple[end - 1] == 0:
+        end -= 1
+    digits = end
     if digits > 38:
         raise InvalidParameterValue(
             f"Message attribute '{name}' has {digits} significant digits; at most 38 allowed."
         )
-    if value != 0 and not (Decimal("1e-128") <= abs(value) <= Decimal("1e126")):
+    if value != 0 and not (Decimal("1e-128") <= value.copy_abs() <= Decimal("1e126")):
         raise InvalidParameterValue(
             f"Message attribute '{name}' is outside 10^-128 to 10^+126 in magnitude."
         )
@@ -143,16 +160,30 @@ def _one_attribute(name: str, raw: AttributeInput) -> MessageAttributeValue:
     if base == "Binary":
         if attr.binary_value is None or attr.string_value is not None:
             raise InvalidParameterValue(f"Message attribute '{name}' of type Binary needs bytes.")
+        if not attr.binary_value:
+            raise InvalidParameterValue(
+                f"Message (user) attribute '{name}' must contain a non-empty value of type "
+                "'Binary'."
+            )
     else:
         if not isinstance(attr.string_value, str) or attr.binary_value is not None:
             raise InvalidParameterValue(
                 f"Message attribute '{name}' of type {base} needs a string value."
             )
         if not attr.string_value:
-            raise InvalidParameterValue(f"Message attribute '{name}' must not be empty.")
+            # Text as SQS answers (AWS-validated in LocalStack's
+            # test_send_message_with_empty_string_attribute).
+            raise InvalidParameterValue(
+                f"Message (user) attribute '{name}' must contain a non-empty value of type "
+                f"'{base}'."
+            )
         if _FORBIDDEN.search(attr.string_value):
-            raise InvalidMessageContents(
-                f"Message attribute '{name}' contains characters outside the allowed set."
+            # InvalidParameterValue, not InvalidMessageContents, for attribute values
+            # (AWS-validated in LocalStack's
+            # test_invalid_string_attributes_cause_invalid_parameter_value_error).
+            raise InvalidParameterValue(
+                f"Message attribute '{name}' contains characters outside the allowed set "
+                "(#x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF)."
             )
         if base == "Number":
             _check_number(name, attr.string_value)
@@ -163,7 +194,7 @@ def check_attribute_name(name: object) -> str:
     """Validate one message attribute name; return it. Raises ``InvalidParameterValue``."""
     if not isinstance(name, str) or not _ATTR_NAME.fullmatch(name):
         raise InvalidParameterValue(
-            f"Message attribute name {name!r} must be 1-256 characters of A-Za-z0-9_-."
+            f"Message attribute name {name!r} must be 1-256 letters, digits, '_', '-' or '.'."
         )
     lowered = name.lower()
     if lowered.startswith(("aws.", "amazon.")):
@@ -203,7 +234,9 @@ def validate_body(body: object) -> str:
     """Check a body against SQS's character rules; return it.
 
     Raises:
-        InvalidParameterValue: not a ``str``, or empty.
+        InvalidParameterValue: not a ``str``.
+        MissingParameter: empty (SQS treats an empty body as a missing one; AWS-validated in
+            LocalStack's test_send_empty_message).
         InvalidMessageContents: a character outside the allowed set.
     """
     if not isinstance(body, str):
@@ -211,7 +244,7 @@ def validate_body(body: object) -> str:
             f"The message body must be a str, got {type(body).__name__}."
         )
     if not body:
-        raise InvalidParameterValue("The message body must be at least 1 character long.")
+        raise MissingParameter("The request must contain the parameter MessageBody.")
     if not body.isascii() or not body.isprintable():
         match = _FORBIDDEN.search(body)
         if match:

@@ -170,6 +170,10 @@ class Ledger:
             self._lanes[None] = self._visible
             self._set_ready(None)
         self._visible = deque()
+        if self.n_inflight:
+            # Everything received so far had no lane key: count it under ``None`` so that it
+            # can leave flight like any laned message.
+            self._lane_inflight[None] = self.n_inflight
 
     def _make_visible(self, entry: Entry, *, back: bool) -> None:
         """Put an entry among the visible; ``back`` marks a return from flight."""
@@ -379,6 +383,27 @@ class Ledger:
         self._deadlines.push(deadline, timeout, entry)
         self._compact()
 
+    def hide(self, entry: Entry, now: float, timeout: float) -> None:
+        """Make a visible message invisible again until ``now + timeout``, keeping its receipt
+        handle and receive count (a standard queue's ChangeMessageVisibility with the latest
+        handle after the timeout ended). ``timeout`` 0 leaves it visible. O(log n).
+
+        Its place in the visible deque goes stale and is skipped when reached.
+        """
+        assert entry.state == VISIBLE
+        if timeout <= 0:
+            return
+        entry.state = INFLIGHT
+        self.n_visible -= 1
+        self.n_inflight += 1
+        entry.deadline = now + timeout
+        entry.timeout = timeout
+        self._deadlines.push(entry.deadline, timeout, entry)
+        if self._laned:
+            key = entry.lane
+            self._lane_inflight[key] = self._lane_inflight.get(key, 0) + 1
+            self._set_ready(key)
+
     # -- time -----------------------------------------------------------------------------------
 
     def settle(self, now: float) -> None:
@@ -400,11 +425,14 @@ class Ledger:
                 if entry.state == INFLIGHT and entry.deadline == deadline:
                     self._leave_flight(entry)
                     self._make_visible(entry, back=True)
+        # A message expires at ``sent_at + retention`` (the same sum :meth:`next_change`
+        # reports): comparing ``sent_at <= now - retention`` instead can round the other way and
+        # leave a waiter spinning at a "change" that never comes.
         retained = self._retained
-        cutoff = now - self.retention
-        if retained and retained[0][0] <= cutoff:
+        retention = self.retention
+        if retained and retained[0][0] + retention <= now:
             pop = heapq.heappop
-            while retained and retained[0][0] <= cutoff:
+            while retained and retained[0][0] + retention <= now:
                 entry = pop(retained)[2]
                 if entry.state != GONE:
                     self._unlink(entry)
