@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -145,7 +146,12 @@ def create_queue(loop: EventLoop, p: dict[str, Any]) -> dict[str, Any]:
             cls = _fifo_class()
         elif flag == "false":
             del attributes["FifoQueue"]
-    queue = cls(loop, name, attributes=attributes or None, tags=p.get("tags") or None)
+    tags = p.get("tags")
+    with loop._lock:
+        existed = loop._lookup("sqs", name) is not None
+        queue = cls(loop, name, attributes=attributes or None)
+        if tags and not existed:
+            queue.tag(tags)
     return {"QueueUrl": queue.url}
 
 
@@ -211,6 +217,57 @@ def list_dead_letter_source_queues(loop: EventLoop, p: dict[str, Any]) -> dict[s
     if token:
         out["NextToken"] = token
     return out
+
+
+def _policy(queue: Queue) -> dict[str, Any]:
+    text = queue.get_attributes(["Policy"]).get("Policy")
+    if text:
+        try:
+            policy = json.loads(text)
+        except ValueError:
+            policy = None
+        if isinstance(policy, dict) and isinstance(policy.get("Statement"), list):
+            return policy
+    return {"Version": "2012-10-17", "Id": f"{queue.arn}/SQSDefaultPolicy", "Statement": []}
+
+
+def add_permission(loop: EventLoop, p: dict[str, Any]) -> dict[str, Any]:
+    """AddPermission: a ``Sid``-labelled statement in the queue's ``Policy`` (not enforced)."""
+    queue = _queue(loop, p["QueueUrl"])
+    label = p["Label"]
+    policy = _policy(queue)
+    if any(s.get("Sid") == label for s in policy["Statement"]):
+        raise InvalidParameterValue(
+            f"Value {label} for parameter Label is invalid. Reason: Already exists."
+        )
+    if not p["AWSAccountIds"] or not p["Actions"]:
+        raise InvalidParameterValue("AWSAccountIds and Actions must each have at least one item.")
+    policy["Statement"].append(
+        {
+            "Sid": label,
+            "Effect": "Allow",
+            "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in p["AWSAccountIds"]]},
+            "Action": [f"SQS:{a}" for a in p["Actions"]],
+            "Resource": queue.arn,
+        }
+    )
+    queue.set_attributes({"Policy": json.dumps(policy, separators=(",", ":"))})
+    return {}
+
+
+def remove_permission(loop: EventLoop, p: dict[str, Any]) -> dict[str, Any]:
+    """RemovePermission: drop the statement with ``Sid`` = ``Label``."""
+    queue = _queue(loop, p["QueueUrl"])
+    label = p["Label"]
+    policy = _policy(queue)
+    kept = [s for s in policy["Statement"] if s.get("Sid") != label]
+    if len(kept) == len(policy["Statement"]):
+        raise InvalidParameterValue(
+            f"Value {label} for parameter Label is invalid. Reason: can't find label."
+        )
+    policy["Statement"] = kept
+    queue.set_attributes({"Policy": json.dumps(policy, separators=(",", ":")) if kept else ""})
+    return {}
 
 
 # -- sending ------------------------------------------------------------------------------------
@@ -385,6 +442,8 @@ OPERATIONS: dict[str, Callable[[EventLoop, dict[str, Any]], dict[str, Any]]] = {
     "UntagQueue": untag_queue,
     "ListQueueTags": list_queue_tags,
     "PurgeQueue": purge_queue,
+    "AddPermission": add_permission,
+    "RemovePermission": remove_permission,
     "ListDeadLetterSourceQueues": list_dead_letter_source_queues,
     "SendMessage": send_message,
     "SendMessageBatch": send_message_batch,

@@ -1,0 +1,258 @@
+"""A boto3 application written the way AWS tutorials write it, run unchanged through the bridge.
+
+The ``app_*`` functions below are plain boto3 code (``boto3.client("sqs")``, ``WaitTimeSeconds=20``,
+a dead-letter queue through ``RedrivePolicy``); they know nothing of ``decoupling``. The tests
+run them inside ``decoupling.boto.serve(loop)`` on a ManualClock: long polls and visibility
+timeouts of tens of seconds pass in virtual time and take milliseconds of real time.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+boto3 = pytest.importorskip("boto3")
+
+import decoupling as dc  # noqa: E402
+from decoupling.boto import attach, detach, serve, served_loop  # noqa: E402
+
+# -- the application (tutorial style) -----------------------------------------------------------
+
+
+def app_create_queues() -> tuple[str, str]:
+    """Create an orders queue with a dead-letter queue after 2 receives."""
+    sqs = boto3.client("sqs")
+    dlq_url = sqs.create_queue(QueueName="orders-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    redrive_policy = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}
+    response = sqs.create_queue(
+        QueueName="orders",
+        Attributes={
+            "DelaySeconds": "0",
+            "VisibilityTimeout": "30",
+            "RedrivePolicy": json.dumps(redrive_policy),
+        },
+    )
+    return response["QueueUrl"], dlq_url
+
+
+def app_send_order(queue_url: str, order_id: str, kind: str) -> str:
+    sqs = boto3.client("sqs")
+    response = sqs.send_message(
+        QueueUrl=queue_url,
+        DelaySeconds=0,
+        MessageAttributes={"Kind": {"DataType": "String", "StringValue": kind}},
+        MessageBody=json.dumps({"order_id": order_id}),
+    )
+    return str(response["MessageId"])
+
+
+def app_poll_once(queue_url: str, handler: Any) -> list[str]:
+    """One long poll: handle each message and delete the ones the handler accepted."""
+    sqs = boto3.client("sqs")
+    response = sqs.receive_message(
+        QueueUrl=queue_url,
+        AttributeNames=["SentTimestamp"],
+        MaxNumberOfMessages=10,
+        MessageAttributeNames=["All"],
+        VisibilityTimeout=30,
+        WaitTimeSeconds=20,
+    )
+    handled = []
+    for message in response.get("Messages", []):
+        body = json.loads(message["Body"])
+        if handler(body, message["MessageAttributes"]["Kind"]["StringValue"]):
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            handled.append(body["order_id"])
+    return handled
+
+
+# -- the tests ----------------------------------------------------------------------------------
+
+
+def now(loop: dc.EventLoop) -> float:
+    return loop.clock.now()
+
+
+def test_send_receive_delete_with_a_20_second_long_poll(loop: dc.EventLoop) -> None:
+    started = time.perf_counter()
+    with serve(loop):
+        url, _ = app_create_queues()
+        assert url == "https://sqs.us-east-1.amazonaws.com/000000000000/orders"
+        # An empty queue: the long poll returns empty at its 20 s deadline (virtual).
+        assert app_poll_once(url, lambda body, kind: True) == []
+        assert now(loop) == 20.0
+        app_send_order(url, "o-1", "book")
+        app_send_order(url, "o-2", "toy")
+        assert app_poll_once(url, lambda body, kind: True) == ["o-1", "o-2"]
+        assert now(loop) == 20.0
+        assert app_poll_once(url, lambda body, kind: True) == []
+        assert now(loop) == 40.0
+    assert time.perf_counter() - started < 1.0  # 40 s of polling in well under a second
+
+
+def test_visibility_timeout_returns_unhandled_messages_after_30_seconds(
+    loop: dc.EventLoop,
+) -> None:
+    with serve(loop):
+        url, _ = app_create_queues()
+        app_send_order(url, "o-1", "book")
+        assert app_poll_once(url, lambda body, kind: False) == []  # received, not deleted
+        assert now(loop) == 0.0
+        # In flight until t=30: the next poll waits out its 20 s, the one after gets it at 30.
+        assert app_poll_once(url, lambda body, kind: True) == []
+        assert now(loop) == 20.0
+        assert app_poll_once(url, lambda body, kind: True) == ["o-1"]
+        assert now(loop) == 30.0
+
+
+def test_a_message_failing_twice_lands_in_the_dead_letter_queue(loop: dc.EventLoop) -> None:
+    with serve(loop):
+        url, dlq_url = app_create_queues()
+        app_send_order(url, "o-1", "broken")
+        sqs = boto3.client("sqs")
+
+        def receive_count() -> str | None:
+            response = sqs.receive_message(
+                QueueUrl=url, WaitTimeSeconds=20, AttributeNames=["ApproximateReceiveCount"]
+            )
+            messages = response.get("Messages", [])
+            return messages[0]["Attributes"]["ApproximateReceiveCount"] if messages else None
+
+        assert (receive_count(), now(loop)) == ("1", 0.0)  # the handler fails: not deleted
+        assert (receive_count(), now(loop)) == (None, 20.0)  # in flight until t=30
+        assert (receive_count(), now(loop)) == ("2", 30.0)  # visible again, fails again
+        assert (receive_count(), now(loop)) == (None, 50.0)
+        # At t=60 a third receive would pass maxReceiveCount=2: the message moves to the DLQ
+        # and this long poll runs to its deadline.
+        assert (receive_count(), now(loop)) == (None, 70.0)
+        dead = sqs.receive_message(
+            QueueUrl=dlq_url, MessageSystemAttributeNames=["All"], MessageAttributeNames=["All"]
+        )["Messages"]
+        assert json.loads(dead[0]["Body"]) == {"order_id": "o-1"}
+        assert dead[0]["Attributes"]["DeadLetterQueueSourceArn"] == (
+            "arn:aws:sqs:us-east-1:000000000000:orders"
+        )
+        assert dead[0]["MessageAttributes"] == {
+            "Kind": {"DataType": "String", "StringValue": "broken"}
+        }
+        sources = sqs.list_dead_letter_source_queues(QueueUrl=dlq_url)["queueUrls"]
+        assert sources == [url]
+
+
+def test_resource_api_and_sessions_are_served(loop: dc.EventLoop) -> None:
+    with serve(loop):
+        sqs = boto3.resource("sqs")
+        queue = sqs.create_queue(QueueName="jobs", Attributes={"VisibilityTimeout": "45"})
+        queue.send_message(MessageBody="job-1")
+        (message,) = queue.receive_messages(WaitTimeSeconds=20)
+        assert message.body == "job-1"
+        message.delete()
+        assert queue.attributes["ApproximateNumberOfMessages"] == "0"
+        assert queue.attributes["VisibilityTimeout"] == "45"
+        session = boto3.Session(region_name="us-east-1")
+        client = session.client("sqs")
+        assert served_loop(client) is loop
+        assert client.get_queue_url(QueueName="jobs")["QueueUrl"] == queue.url
+    assert len(loop._resources_of("sqs")) == 1
+
+
+def test_serve_is_a_decorator_and_nests(loop: dc.EventLoop) -> None:
+    other = dc.EventLoop(clock=dc.ManualClock(), account_id="111111111111")
+
+    @serve(loop)
+    def make() -> Any:
+        return boto3.client("sqs")
+
+    first = make()
+    assert served_loop(first) is loop
+    with serve(loop):
+        with serve(other):
+            inner = boto3.client("sqs")
+        outer = boto3.client("sqs")
+    assert served_loop(inner) is other
+    assert served_loop(outer) is loop
+    inner.create_queue(QueueName="q")
+    assert other._lookup("sqs", "q") is not None and loop._lookup("sqs", "q") is None
+    # A served client stays served after the block.
+    assert first.create_queue(QueueName="q")["QueueUrl"].endswith("/000000000000/q")
+
+
+def test_attach_and_detach_one_existing_client(loop: dc.EventLoop) -> None:
+    client = boto3.client(
+        "sqs", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s"
+    )
+    assert served_loop(client) is None
+    assert attach(client, loop) is client
+    assert client.create_queue(QueueName="attached")["QueueUrl"].endswith("/attached")
+    other = dc.EventLoop(clock=dc.ManualClock())
+    attach(client, other)  # rebinding replaces the hooks
+    assert client.list_queues().get("QueueUrls") is None
+    detach(client)
+    assert served_loop(client) is None
+
+
+def test_other_services_are_left_alone(loop: dc.EventLoop) -> None:
+    with serve(loop):
+        s3 = boto3.client("s3", region_name="us-east-1")
+    assert served_loop(s3) is None
+    with pytest.raises(ValueError, match="serves"):
+        attach(s3, loop)
+
+
+def test_served_clients_need_no_configuration(
+    loop: dc.EventLoop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    with serve(loop):
+        client = boto3.Session().client("sqs")
+    assert client.meta.region_name == "us-east-1"
+    assert client.list_queues().get("QueueUrls") is None
+
+
+def test_parameters_are_still_validated_by_botocore(loop: dc.EventLoop) -> None:
+    from botocore.exceptions import ParamValidationError
+
+    with serve(loop):
+        sqs = boto3.client("sqs")
+        with pytest.raises(ParamValidationError, match="MessageBody"):
+            sqs.send_message(QueueUrl="https://sqs.us-east-1.amazonaws.com/000000000000/x")
+        with pytest.raises(ParamValidationError, match="WaitTimeSeconds"):
+            sqs.receive_message(QueueUrl="u", WaitTimeSeconds="20")
+
+
+def test_unserved_operations_raise_not_implemented(loop: dc.EventLoop) -> None:
+    with serve(loop):
+        sqs = boto3.client("sqs")
+    # Every SQS operation in botocore's model is served today; a fake one shows the path.
+    from decoupling.boto import _sqs
+
+    operation = _sqs.OPERATIONS.pop("PurgeQueue")
+    try:
+        with pytest.raises(NotImplementedError, match="sqs.PurgeQueue"):
+            sqs.purge_queue(QueueUrl="https://sqs.us-east-1.amazonaws.com/000000000000/x")
+    finally:
+        _sqs.OPERATIONS["PurgeQueue"] = operation
+
+
+def test_the_fixtures_of_the_pytest_plugin(
+    decoupling_boto: Any, decoupling_advance: Any, decoupling_loop: dc.EventLoop
+) -> None:
+    sqs = decoupling_boto.client("sqs")
+    assert sqs is decoupling_boto.client("sqs")
+    assert decoupling_boto.loop is decoupling_loop
+    url = sqs.create_queue(QueueName="jobs")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="job")
+    sqs.receive_message(QueueUrl=url, VisibilityTimeout=30)
+    assert sqs.receive_message(QueueUrl=url).get("Messages") is None
+    assert decoupling_advance(30) == 30.0
+    assert sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"] == "job"
+    assert boto3.client("sqs").get_queue_url(QueueName="jobs")["QueueUrl"] == url

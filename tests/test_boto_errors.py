@@ -1,0 +1,326 @@
+"""Errors through the bridge are the errors botocore raises for the real service.
+
+One case per error code the bridge can raise for SQS. Each checks the exception class (the
+modeled ``client.exceptions.X`` or a plain ``ClientError``), ``Error.Code`` (SQS's legacy code
+where it has one, as botocore reports it for the JSON protocol), ``Error.QueryErrorCode``, the
+HTTP status and the message, then feeds the same wire bytes through botocore's real HTTP path
+(a ``before-send`` hook standing in for the network) and checks that botocore builds the very
+same exception and response there.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+boto3 = pytest.importorskip("boto3")
+
+from botocore.awsrequest import AWSResponse  # noqa: E402
+from botocore.exceptions import ClientError  # noqa: E402
+
+import decoupling as dc  # noqa: E402
+from decoupling import errors  # noqa: E402
+from decoupling.boto import serve  # noqa: E402
+from decoupling.boto._errors import _sqs_wire  # noqa: E402
+
+NO_QUEUE = "The specified queue does not exist."
+
+
+class _Raw:
+    """A urllib3-like raw body for an ``AWSResponse``."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._body
+
+
+def through_http(
+    operation: str, params: dict[str, Any], status: int, headers: dict[str, str], body: bytes
+) -> ClientError:
+    """The exception botocore raises when the service answers ``operation`` with these bytes."""
+    client = boto3.client(
+        "sqs", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s"
+    )
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        return AWSResponse(request.url, status, headers, _Raw(body))
+
+    client.meta.events.register("before-send.sqs", answer)
+    with pytest.raises(ClientError) as info:
+        getattr(client, operation)(**params)
+    return info.value
+
+
+class Env:
+    def __init__(self, loop: dc.EventLoop, sqs: Any) -> None:
+        self.loop = loop
+        self.sqs = sqs
+        self.url = sqs.create_queue(QueueName="q")["QueueUrl"]
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def call(self, operation: str, **params: Any) -> Any:
+        self.calls.append((operation, params))
+        return getattr(self.sqs, operation)(**params)
+
+    @property
+    def queue(self) -> dc.Queue:
+        return self.loop._lookup("sqs", "q")  # type: ignore[no-any-return]
+
+    def dlq(self) -> str:
+        self.call("create_queue", QueueName="dlq")
+        arn = self.loop.arn("sqs", "dlq")
+        redrive = json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": 1})
+        self.call("set_queue_attributes", QueueUrl=self.url, Attributes={"RedrivePolicy": redrive})
+        return arn
+
+
+def native(call: Callable[[], object]) -> str:
+    """The message the native API gives for the same mistake."""
+    with pytest.raises(errors.DecouplingError) as info:
+        call()
+    return info.value.message
+
+
+# (case id, trigger, modeled class or None, Error.Code, QueryErrorCode, status, message or
+# a function of the env giving it)
+Case = tuple[str, Callable[[Env], Any], "str | None", str, str, int, "str | Callable[[Env], str]"]
+
+CASES: list[Case] = [
+    (
+        "QueueDoesNotExist",
+        lambda e: e.call("get_queue_url", QueueName="missing"),
+        "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist",
+        400, NO_QUEUE,
+    ),
+    (
+        "QueueAlreadyExists",
+        lambda e: e.call("create_queue", QueueName="q", Attributes={"VisibilityTimeout": "5"}),
+        "QueueNameExists", "QueueAlreadyExists", "QueueNameExists", 400,
+        lambda e: native(lambda: dc.Queue(e.loop, "q", attributes={"VisibilityTimeout": "5"})),
+    ),
+    (
+        "QueueDeletedRecently",
+        lambda e: (e.call("delete_queue", QueueUrl=e.url), e.call("create_queue", QueueName="q")),
+        "QueueDeletedRecently", "AWS.SimpleQueueService.QueueDeletedRecently",
+        "QueueDeletedRecently", 400,
+        "You must wait 60 seconds after deleting a queue before you can create another with "
+        "the same name (q).",
+    ),
+    (
+        "InvalidAttributeName",
+        lambda e: e.call("get_queue_attributes", QueueUrl=e.url, AttributeNames=["Colour"]),
+        "InvalidAttributeName", "InvalidAttributeName", "InvalidAttributeName", 400,
+        "Unknown Attribute Colour.",
+    ),
+    (
+        "InvalidAttributeValue",
+        lambda e: e.call(
+            "set_queue_attributes", QueueUrl=e.url, Attributes={"VisibilityTimeout": "50000"}
+        ),
+        "InvalidAttributeValue", "InvalidAttributeValue", "InvalidAttributeValue", 400,
+        lambda e: native(lambda: e.queue.set_attributes({"VisibilityTimeout": "50000"})),
+    ),
+    (
+        "InvalidMessageContents",
+        lambda e: e.call("send_message", QueueUrl=e.url, MessageBody="nul \x00"),
+        "InvalidMessageContents", "InvalidMessageContents", "InvalidMessageContents", 400,
+        lambda e: native(lambda: e.queue.send("nul \x00")),
+    ),
+    (
+        "InvalidParameterValue",
+        lambda e: e.call("receive_message", QueueUrl=e.url, MaxNumberOfMessages=11),
+        None, "InvalidParameterValue", "InvalidParameterValueException", 400,
+        lambda e: native(lambda: e.queue.receive(11)),
+    ),
+    (
+        "ReceiptHandleIsInvalid",
+        lambda e: e.call("delete_message", QueueUrl=e.url, ReceiptHandle="not-a-handle"),
+        "ReceiptHandleIsInvalid", "ReceiptHandleIsInvalid", "ReceiptHandleIsInvalid", 400,
+        'The input receipt handle "not-a-handle" is not a valid receipt handle.',
+    ),
+    (
+        "MissingParameter",
+        lambda e: (
+            url := e.call("create_queue", QueueName="q.fifo", Attributes={"FifoQueue": "true"})[
+                "QueueUrl"
+            ],
+            e.call("send_message", QueueUrl=url, MessageBody="m", MessageDeduplicationId="d"),
+        ),
+        None, "MissingParameter", "MissingParameterException", 400,
+        lambda e: native(lambda: e.loop._lookup("sqs", "q.fifo").send("m", message_deduplication_id="d")),
+    ),
+    (
+        "EmptyBatchRequest",
+        lambda e: e.call("send_message_batch", QueueUrl=e.url, Entries=[]),
+        "EmptyBatchRequest", "AWS.SimpleQueueService.EmptyBatchRequest", "EmptyBatchRequest",
+        400, "There should be at least one entry in the request.",
+    ),
+    (
+        "TooManyEntriesInBatchRequest",
+        lambda e: e.call(
+            "delete_message_batch", QueueUrl=e.url,
+            Entries=[{"Id": str(i), "ReceiptHandle": "h"} for i in range(11)],
+        ),
+        "TooManyEntriesInBatchRequest", "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+        "TooManyEntriesInBatchRequest", 400,
+        "Maximum number of entries per request are 10. You have sent 11.",
+    ),
+    (
+        "BatchEntryIdsNotDistinct",
+        lambda e: e.call(
+            "send_message_batch", QueueUrl=e.url,
+            Entries=[{"Id": "a", "MessageBody": "1"}, {"Id": "a", "MessageBody": "2"}],
+        ),
+        "BatchEntryIdsNotDistinct", "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+        "BatchEntryIdsNotDistinct", 400, "Id a repeated.",
+    ),
+    (
+        "InvalidBatchEntryId",
+        lambda e: e.call(
+            "change_message_visibility_batch", QueueUrl=e.url,
+            Entries=[{"Id": "bad id!", "ReceiptHandle": "h", "VisibilityTimeout": 1}],
+        ),
+        "InvalidBatchEntryId", "AWS.SimpleQueueService.InvalidBatchEntryId",
+        "InvalidBatchEntryId", 400,
+        lambda e: native(lambda: e.queue.delete_batch([{"Id": "bad id!", "ReceiptHandle": "h"}])),
+    ),
+    (
+        "BatchRequestTooLong",
+        lambda e: e.call(
+            "send_message_batch", QueueUrl=e.url,
+            Entries=[{"Id": str(i), "MessageBody": "x" * 600_000} for i in range(2)],
+        ),
+        "BatchRequestTooLong", "AWS.SimpleQueueService.BatchRequestTooLong",
+        "BatchRequestTooLong", 400,
+        lambda e: native(lambda: e.queue.send_batch(["x" * 600_000, "x" * 600_000])),
+    ),
+    (
+        "PurgeQueueInProgress",
+        lambda e: (e.call("purge_queue", QueueUrl=e.url), e.call("purge_queue", QueueUrl=e.url)),
+        "PurgeQueueInProgress", "AWS.SimpleQueueService.PurgeQueueInProgress",
+        "PurgeQueueInProgress", 403, "Only one PurgeQueue operation on q is allowed every 60 seconds.",
+    ),
+    (
+        "OverLimit",
+        lambda e: (
+            setattr(e.queue, "max_in_flight", 1),
+            e.call("send_message_batch", QueueUrl=e.url, Entries=[
+                {"Id": "1", "MessageBody": "1"}, {"Id": "2", "MessageBody": "2"}]),
+            e.call("receive_message", QueueUrl=e.url),
+            e.call("receive_message", QueueUrl=e.url),
+        ),
+        "OverLimit", "OverLimit", "OverLimit", 403,
+        "Too many messages in flight: the queue has 1 and the limit is 1.",
+    ),
+    (
+        "UnsupportedOperation",
+        lambda e: (
+            arn := e.dlq(),
+            e.call("send_message", QueueUrl=e.url, MessageBody="m"),
+            e.call("receive_message", QueueUrl=e.url, VisibilityTimeout=0),
+            e.call("receive_message", QueueUrl=e.url),
+            handle := e.call("start_message_move_task", SourceArn=arn)["TaskHandle"],
+            e.loop.run_until_idle(),
+            e.call("cancel_message_move_task", TaskHandle=handle),
+        ),
+        "UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation",
+        "UnsupportedOperation", 400,
+        lambda e: native(
+            lambda: e.loop._lookup("sqs", "dlq").cancel_message_move_task(
+                e.calls[-1][1]["TaskHandle"]
+            )
+        ),
+    ),
+    (
+        "ResourceNotFoundException",
+        lambda e: e.call(
+            "start_message_move_task", SourceArn="arn:aws:sqs:us-east-1:000000000000:missing"
+        ),
+        "ResourceNotFoundException", "ResourceNotFoundException", "ResourceNotFoundException",
+        404, "The resource that you specified for the SourceArn parameter doesn't exist.",
+    ),
+    (
+        "InvalidAddress",
+        lambda e: e.call(
+            "send_message", QueueUrl="https://sqs.us-east-1.amazonaws.com/111111111111/q",
+            MessageBody="m",
+        ),
+        "InvalidAddress", "InvalidAddress", "InvalidAddress", 404,
+        "The address https://sqs.us-east-1.amazonaws.com/111111111111/q is not valid for this "
+        "endpoint.",
+    ),
+]
+
+
+@pytest.fixture
+def env(loop: dc.EventLoop) -> Iterator[Env]:
+    with serve(loop):
+        yield Env(loop, boto3.client("sqs"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_sqs_error(case: Case, env: Env) -> None:
+    code_name, trigger, modeled, code, query_code, status, message = case
+    with pytest.raises(ClientError) as info:
+        trigger(env)
+    error = info.value
+    expected_message = message(env) if callable(message) else message
+    if modeled is None:
+        assert type(error) is ClientError
+    else:
+        assert type(error) is getattr(env.sqs.exceptions, modeled)
+    assert error.response["Error"] == {
+        "Code": code,
+        "Message": expected_message,
+        "QueryErrorCode": query_code,
+        "Type": "Sender",
+    }
+    assert error.response["ResponseMetadata"]["HTTPStatusCode"] == status
+    assert error.operation_name == "".join(w.title() for w in env.calls[-1][0].split("_"))
+    assert str(error) == (
+        f"An error occurred ({code}) when calling the {error.operation_name} operation: "
+        f"{expected_message}"
+    )
+    # The same bytes through botocore's real HTTP path give the same exception and response.
+    operation, params = env.calls[-1]
+    cls = errors.error_for_code(code_name)
+    model = env.sqs.meta.service_model.operation_model(error.operation_name)
+    headers, body = _sqs_wire(model, cls(expected_message), "req-1")
+    real = through_http(operation, params, status, headers, body)
+    assert type(real).__name__ == type(error).__name__
+    assert real.response["Error"] == error.response["Error"]
+    assert {k: v for k, v in real.response.items() if k != "ResponseMetadata"} == {
+        k: v for k, v in error.response.items() if k != "ResponseMetadata"
+    }
+
+
+def test_every_sqs_error_code_has_a_case() -> None:
+    sqs_codes = {
+        getattr(errors, name).code
+        for name in errors.__all__[1 : errors.__all__.index("InvalidParameter")]
+    }
+    # MessageNotInflight: the queues never raise it (a standard queue re-hides a message on a
+    # visibility change with its latest handle; FIFO answers an expired handle with
+    # InvalidParameterValue, as AWS does).
+    assert sqs_codes - {c[0] for c in CASES} == {"MessageNotInflight"}
+
+
+def test_the_documented_aws_error_response_parses_as_the_bridge_reports_it(env: Env) -> None:
+    # The example of the SQS Developer Guide, "Interpreting Amazon SQS JSON API responses".
+    headers = {
+        "x-amzn-RequestId": "66916324-67ca-54bb-a410-3f567a7a0571",
+        "x-amzn-query-error": "AWS.SimpleQueueService.NonExistentQueue;Sender",
+        "Content-Type": "application/x-amz-json-1.0",
+    }
+    body = b'{"__type": "com.amazonaws.sqs#QueueDoesNotExist", "message": "The specified queue does not exist."}'
+    real = through_http("get_queue_url", {"QueueName": "missing"}, 400, headers, body)
+    with pytest.raises(env.sqs.exceptions.QueueDoesNotExist) as info:
+        env.sqs.get_queue_url(QueueName="missing")
+    assert type(real) is type(info.value)
+    assert real.response["Error"] == info.value.response["Error"]
+    assert str(real) == str(info.value)

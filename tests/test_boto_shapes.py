@@ -1,0 +1,273 @@
+"""Every response the bridge returns, walked against botocore's service model.
+
+For each served operation, the response is checked member by member against the operation's
+output shape: every key is a member of the shape (``ResponseMetadata`` aside), every required
+member is present, and every value has the type botocore's parser would give it (``str`` for
+strings, ``int`` for integers and longs, ``bool``, ``bytes`` for blobs, ``datetime`` for
+timestamps, lists and maps recursively). The cases are chosen so optional members appear too
+(``NextToken``, ``MD5OfMessageSystemAttributes``, binary message attributes, ...).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+boto3 = pytest.importorskip("boto3")
+
+import decoupling as dc  # noqa: E402
+from decoupling.boto import SERVICES, serve  # noqa: E402
+
+_SCALARS: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "long": (int,),
+    "boolean": (bool,),
+    "blob": (bytes,),
+    "timestamp": (datetime.datetime,),
+    "double": (float, int),
+    "float": (float, int),
+}
+
+
+def shape_problems(shape: Any, value: Any, path: str = "") -> list[str]:
+    """What in ``value`` does not fit ``shape`` (a botocore ``Shape``); empty when it fits."""
+    kind = shape.type_name
+    where = path or "<response>"
+    if kind == "structure":
+        if not isinstance(value, dict):
+            return [f"{where}: expected a dict for {shape.name}, got {type(value).__name__}"]
+        problems = []
+        for key, member in value.items():
+            if key == "ResponseMetadata" and not path:
+                continue
+            if key not in shape.members:
+                problems.append(f"{where}: {key!r} is not a member of {shape.name}")
+                continue
+            problems += shape_problems(shape.members[key], member, f"{path}.{key}".lstrip("."))
+        for key in shape.required_members:
+            if key not in value:
+                problems.append(f"{where}: required member {key!r} of {shape.name} is missing")
+        return problems
+    if kind == "list":
+        if not isinstance(value, list):
+            return [f"{where}: expected a list, got {type(value).__name__}"]
+        return [p for i, v in enumerate(value) for p in shape_problems(shape.member, v, f"{path}[{i}]")]
+    if kind == "map":
+        if not isinstance(value, dict):
+            return [f"{where}: expected a dict (map), got {type(value).__name__}"]
+        problems = []
+        for key, item in value.items():
+            problems += shape_problems(shape.key, key, f"{path}<key>")
+            problems += shape_problems(shape.value, item, f"{path}[{key!r}]")
+        return problems
+    expected = _SCALARS[kind]
+    if kind in ("integer", "long") and isinstance(value, bool):
+        return [f"{where}: expected {kind}, got bool"]
+    if not isinstance(value, expected):
+        return [f"{where}: expected {kind}, got {type(value).__name__} {value!r}"]
+    enum = shape.enum if kind == "string" else None
+    if enum and value not in enum:
+        return [f"{where}: {value!r} is not one of {shape.name}'s values"]
+    return []
+
+
+def test_the_walker_catches_what_it_should() -> None:
+    model = boto3.client("sqs", region_name="us-east-1").meta.service_model
+    shape = model.operation_model("ReceiveMessage").output_shape
+    assert shape_problems(shape, {"Messages": [{"Body": "x"}]}) == []
+    assert shape_problems(shape, {"Messages": [{"Bodyy": "x"}]}) == [
+        "Messages[0]: 'Bodyy' is not a member of Message"
+    ]
+    assert shape_problems(shape, {"Messages": [{"MessageAttributes": {"a": {}}}]}) == [
+        "Messages[0].MessageAttributes['a']: required member 'DataType' of "
+        "MessageAttributeValue is missing"
+    ]
+    assert shape_problems(shape, {"Messages": [{"Body": 3}]}) == [
+        "Messages[0].Body: expected string, got int 3"
+    ]
+
+
+# -- SQS ----------------------------------------------------------------------------------------
+
+
+class World:
+    """Queues and messages every case can use."""
+
+    def __init__(self, sqs: Any, loop: dc.EventLoop) -> None:
+        self.sqs = sqs
+        self.loop = loop
+        self.dlq = sqs.create_queue(QueueName="shapes-dlq")["QueueUrl"]
+        self.dlq_arn = loop.arn("sqs", "shapes-dlq")
+        redrive = json.dumps({"deadLetterTargetArn": self.dlq_arn, "maxReceiveCount": 1})
+        self.url = sqs.create_queue(
+            QueueName="shapes",
+            Attributes={"RedrivePolicy": redrive},
+            tags={"team": "orders"},
+        )["QueueUrl"]
+        for name in ("shapes-b", "shapes-c"):
+            sqs.create_queue(
+                QueueName=name,
+                Attributes={"RedrivePolicy": redrive.replace("1}", "2}")},
+            )
+
+    def send_full(self) -> dict[str, Any]:
+        return self.sqs.send_message(  # type: ignore[no-any-return]
+            QueueUrl=self.url,
+            MessageBody="body",
+            MessageAttributes={
+                "s": {"DataType": "String", "StringValue": "text"},
+                "n": {"DataType": "Number.int", "StringValue": "42"},
+                "b": {"DataType": "Binary", "BinaryValue": b"\x00\x01"},
+            },
+            MessageSystemAttributes={
+                "AWSTraceHeader": {"DataType": "String", "StringValue": "Root=1-abc"}
+            },
+        )
+
+    def received(self) -> dict[str, Any]:
+        self.send_full()
+        return self.sqs.receive_message(  # type: ignore[no-any-return]
+            QueueUrl=self.url,
+            MaxNumberOfMessages=10,
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+
+    def handle(self) -> str:
+        return str(self.received()["Messages"][0]["ReceiptHandle"])
+
+    def dead_letters(self) -> None:
+        """Put a message into the DLQ (two receives with maxReceiveCount 1)."""
+        self.send_full()
+        self.sqs.receive_message(QueueUrl=self.url, VisibilityTimeout=0)
+        self.sqs.receive_message(QueueUrl=self.url)
+
+
+def _sqs_cases() -> dict[str, Callable[[World], dict[str, Any]]]:
+    def move(w: World) -> dict[str, Any]:
+        w.dead_letters()
+        return w.sqs.start_message_move_task(SourceArn=w.dlq_arn)  # type: ignore[no-any-return]
+
+    def list_tasks(w: World) -> dict[str, Any]:
+        move(w)
+        w.loop.run_until_idle()
+        move(w)
+        return w.sqs.list_message_move_tasks(SourceArn=w.dlq_arn, MaxResults=10)  # type: ignore[no-any-return]
+
+    return {
+        "CreateQueue": lambda w: w.sqs.create_queue(QueueName="shapes-new"),
+        "GetQueueUrl": lambda w: w.sqs.get_queue_url(QueueName="shapes"),
+        "ListQueues": lambda w: w.sqs.list_queues(QueueNamePrefix="shapes", MaxResults=2),
+        "DeleteQueue": lambda w: w.sqs.delete_queue(QueueUrl=w.url),
+        "GetQueueAttributes": lambda w: w.sqs.get_queue_attributes(
+            QueueUrl=w.url, AttributeNames=["All"]
+        ),
+        "SetQueueAttributes": lambda w: w.sqs.set_queue_attributes(
+            QueueUrl=w.url, Attributes={"VisibilityTimeout": "60"}
+        ),
+        "TagQueue": lambda w: w.sqs.tag_queue(QueueUrl=w.url, Tags={"k": "v"}),
+        "UntagQueue": lambda w: w.sqs.untag_queue(QueueUrl=w.url, TagKeys=["team"]),
+        "ListQueueTags": lambda w: w.sqs.list_queue_tags(QueueUrl=w.url),
+        "PurgeQueue": lambda w: w.sqs.purge_queue(QueueUrl=w.url),
+        "AddPermission": lambda w: w.sqs.add_permission(
+            QueueUrl=w.url, Label="l", AWSAccountIds=["111111111111"], Actions=["SendMessage"]
+        ),
+        "RemovePermission": lambda w: (
+            w.sqs.add_permission(
+                QueueUrl=w.url, Label="l", AWSAccountIds=["111111111111"], Actions=["*"]
+            ),
+            w.sqs.remove_permission(QueueUrl=w.url, Label="l"),
+        )[1],
+        "ListDeadLetterSourceQueues": lambda w: w.sqs.list_dead_letter_source_queues(
+            QueueUrl=w.dlq, MaxResults=2
+        ),
+        "SendMessage": lambda w: w.send_full(),
+        "SendMessageBatch": lambda w: w.sqs.send_message_batch(
+            QueueUrl=w.url,
+            Entries=[
+                {
+                    "Id": "ok",
+                    "MessageBody": "b",
+                    "MessageAttributes": {"a": {"DataType": "Binary", "BinaryValue": "text"}},
+                    "MessageSystemAttributes": {
+                        "AWSTraceHeader": {"DataType": "String", "StringValue": "Root=1"}
+                    },
+                },
+                {"Id": "bad", "MessageBody": "\x00"},
+            ],
+        ),
+        "ReceiveMessage": lambda w: w.received(),
+        "DeleteMessage": lambda w: w.sqs.delete_message(QueueUrl=w.url, ReceiptHandle=w.handle()),
+        "DeleteMessageBatch": lambda w: w.sqs.delete_message_batch(
+            QueueUrl=w.url,
+            Entries=[{"Id": "ok", "ReceiptHandle": w.handle()}, {"Id": "bad", "ReceiptHandle": "x"}],
+        ),
+        "ChangeMessageVisibility": lambda w: w.sqs.change_message_visibility(
+            QueueUrl=w.url, ReceiptHandle=w.handle(), VisibilityTimeout=10
+        ),
+        "ChangeMessageVisibilityBatch": lambda w: w.sqs.change_message_visibility_batch(
+            QueueUrl=w.url,
+            Entries=[
+                {"Id": "ok", "ReceiptHandle": w.handle(), "VisibilityTimeout": 5},
+                {"Id": "bad", "ReceiptHandle": "x", "VisibilityTimeout": 5},
+            ],
+        ),
+        "StartMessageMoveTask": move,
+        "ListMessageMoveTasks": list_tasks,
+        "CancelMessageMoveTask": lambda w: w.sqs.cancel_message_move_task(
+            TaskHandle=move(w)["TaskHandle"]
+        ),
+    }
+
+
+SQS_CASES = _sqs_cases()
+
+
+@pytest.fixture
+def world(loop: dc.EventLoop) -> Iterator[World]:
+    with serve(loop):
+        yield World(boto3.client("sqs"), loop)
+
+
+def test_every_served_sqs_operation_has_a_case() -> None:
+    assert sorted(SQS_CASES) == sorted(SERVICES["sqs"][0])
+
+
+@pytest.mark.parametrize("operation", sorted(SQS_CASES))
+def test_sqs_response_matches_the_service_model(operation: str, world: World) -> None:
+    response = SQS_CASES[operation](world)
+    shape = world.sqs.meta.service_model.operation_model(operation).output_shape
+    if shape is None:
+        assert set(response) == {"ResponseMetadata"}
+    else:
+        assert shape_problems(shape, response) == []
+    metadata = response["ResponseMetadata"]
+    assert metadata["HTTPStatusCode"] == 200
+    assert metadata["RetryAttempts"] == 0
+    assert metadata["HTTPHeaders"]["x-amzn-requestid"] == metadata["RequestId"]
+
+
+def test_optional_members_appear_where_aws_sends_them(world: World) -> None:
+    sent = world.send_full()
+    assert set(sent) - {"ResponseMetadata"} == {
+        "MessageId",
+        "MD5OfMessageBody",
+        "MD5OfMessageAttributes",
+        "MD5OfMessageSystemAttributes",
+    }
+    (message,) = world.sqs.receive_message(
+        QueueUrl=world.url, MessageSystemAttributeNames=["All"], MessageAttributeNames=["All"]
+    )["Messages"]
+    assert message["MD5OfMessageAttributes"] == sent["MD5OfMessageAttributes"]
+    assert message["MessageAttributes"]["b"] == {"DataType": "Binary", "BinaryValue": b"\x00\x01"}
+    assert message["Attributes"]["AWSTraceHeader"] == "Root=1-abc"
+    listed = world.sqs.list_queues(QueueNamePrefix="shapes", MaxResults=2)
+    assert listed["QueueUrls"] == [world.loop.queue_url(n) for n in ("shapes", "shapes-b")]
+    rest = world.sqs.list_queues(QueueNamePrefix="shapes", MaxResults=2, NextToken=listed["NextToken"])
+    assert rest["QueueUrls"] == [world.loop.queue_url(n) for n in ("shapes-c", "shapes-dlq")]
+    assert "NextToken" not in rest
