@@ -254,7 +254,7 @@ class Queue:
             self._created_with = requested
             self._ledger = Ledger(
                 float(self._values["MessageRetentionPeriod"]),
-                f"{loop.new_id().replace('-', '')[:24]}/",
+                f"{loop.new_id().replace('-', '')}/",  # the whole id: unique per queue
                 lock_groups=self.is_fifo,
             )
             self._cond = loop._new_condition()
