@@ -53,7 +53,9 @@ _ATTR_NAME = re.compile(r"[\w\-.]{1,256}")
 # A Number value: optional sign, digits with an optional point, optional exponent. Stricter
 # than ``Decimal()``, which also takes "1_000", " 1 ", "Infinity" and "NaN".
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_DATA_TYPE = re.compile(r"(String|Number|Binary)(\.[\x20-\x7e]{1,256})?")
+# A DataType is at most 256 characters in all: SQS refuses "Number." + 256 letters
+# (AWS-validated in LocalStack's test_send_message_with_invalid_string_attributes).
+_DATA_TYPE = re.compile(r"(?=.{1,256}\Z)(String|Number|Binary)(\.[\x20-\x7e]+)?", re.DOTALL)
 MAX_ATTRIBUTES = 10
 
 
