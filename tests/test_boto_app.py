@@ -256,3 +256,37 @@ def test_the_fixtures_of_the_pytest_plugin(
     assert decoupling_advance(30) == 30.0
     assert sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"] == "job"
     assert boto3.client("sqs").get_queue_url(QueueName="jobs")["QueueUrl"] == url
+
+
+def test_a_fifo_queue_through_the_bridge(loop: dc.EventLoop) -> None:
+    with serve(loop):
+        sqs = boto3.client("sqs")
+        url = sqs.create_queue(
+            QueueName="orders.fifo",
+            Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"},
+        )["QueueUrl"]
+        first = sqs.send_message(QueueUrl=url, MessageBody="o-1", MessageGroupId="customer-1")
+        again = sqs.send_message(QueueUrl=url, MessageBody="o-1", MessageGroupId="customer-1")
+        assert again["MessageId"] == first["MessageId"]  # deduplicated within 5 minutes
+        assert again["SequenceNumber"] == first["SequenceNumber"]
+        sqs.send_message(QueueUrl=url, MessageBody="o-2", MessageGroupId="customer-1")
+        received = sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=20,
+            ReceiveRequestAttemptId="attempt-1",
+            MessageSystemAttributeNames=["MessageGroupId", "SequenceNumber"],
+        )["Messages"]
+        assert [m["Body"] for m in received] == ["o-1", "o-2"]
+        assert received[0]["Attributes"] == {
+            "MessageGroupId": "customer-1",
+            "SequenceNumber": first["SequenceNumber"],
+        }
+        # A retried receive with the same attempt id returns the same messages and handles.
+        retried = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, ReceiveRequestAttemptId="attempt-1"
+        )["Messages"]
+        assert [m["ReceiptHandle"] for m in retried] == [m["ReceiptHandle"] for m in received]
+        # The group is locked while its messages are in flight: a long poll waits them out.
+        assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=20).get("Messages") is None
+        assert now(loop) == 20.0

@@ -271,3 +271,26 @@ def test_optional_members_appear_where_aws_sends_them(world: World) -> None:
     rest = world.sqs.list_queues(QueueNamePrefix="shapes", MaxResults=2, NextToken=listed["NextToken"])
     assert rest["QueueUrls"] == [world.loop.queue_url(n) for n in ("shapes-c", "shapes-dlq")]
     assert "NextToken" not in rest
+
+
+def test_fifo_responses_match_the_service_model(world: World) -> None:
+    sqs = world.sqs
+    model = sqs.meta.service_model
+    url = sqs.create_queue(
+        QueueName="shapes.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+    )["QueueUrl"]
+    sent = sqs.send_message(QueueUrl=url, MessageBody="m", MessageGroupId="g")
+    assert shape_problems(model.operation_model("SendMessage").output_shape, sent) == []
+    assert sent["SequenceNumber"].isdigit()
+    batch = sqs.send_message_batch(
+        QueueUrl=url, Entries=[{"Id": "1", "MessageBody": "n", "MessageGroupId": "g"}]
+    )
+    assert shape_problems(model.operation_model("SendMessageBatch").output_shape, batch) == []
+    assert batch["Successful"][0]["SequenceNumber"] > sent["SequenceNumber"]
+    received = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"], ReceiveRequestAttemptId="a"
+    )
+    assert shape_problems(model.operation_model("ReceiveMessage").output_shape, received) == []
+    assert set(received["Messages"][0]["Attributes"]) >= {
+        "MessageGroupId", "MessageDeduplicationId", "SequenceNumber"
+    }

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from email.utils import formatdate
 from typing import Any
 
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HeadersDict
 from botocore.client import BaseClient
 from botocore.session import Session as BotocoreSession
 
@@ -88,6 +88,25 @@ def _services() -> dict[str, tuple[Mapping[str, Operation], str]]:
 SERVICES = _services()
 
 
+class _Response(AWSResponse):  # type: ignore[misc]
+    """An answered call's ``AWSResponse``: no body, headers made case-insensitive on demand
+    (only ``after-call`` hooks ever read them, and building them costs a few microseconds)."""
+
+    def __init__(self, url: str, status_code: int, headers: dict[str, str]) -> None:
+        self.url = url
+        self.status_code = status_code
+        self.raw = None
+        self._content = b""
+        self._plain_headers = headers
+        self._headers: HeadersDict | None = None
+
+    @property
+    def headers(self) -> HeadersDict:
+        if self._headers is None:
+            self._headers = HeadersDict(self._plain_headers)
+        return self._headers
+
+
 class _Bridge:
     """One client's binding to a loop; its two bound methods are the botocore hooks."""
 
@@ -142,8 +161,7 @@ class _Bridge:
         }
         if extra:
             headers.update((k.lower(), v) for k, v in extra.items())
-        http = AWSResponse(self.url, status, headers, None)
-        http._content = b""
+        http = _Response(self.url, status, headers)
         body["ResponseMetadata"] = {
             "RequestId": request_id,
             "HTTPStatusCode": status,
