@@ -232,8 +232,8 @@ class Queue:
             deleted = loop._deleted_at.get(("sqs", name))
             if deleted is not None and loop.clock.now() - deleted < DELETED_NAME_COOLDOWN:
                 raise QueueDeletedRecently(
-                    f"You must wait 60 seconds after deleting a queue before you can create "
-                    f"another with the same name ({name})."
+                    "You must wait 60 seconds after deleting a queue before you can create "
+                    "another with the same name."
                 )
             self._values: dict[str, Any] = {
                 k: default for k, (_, _, default) in INTEGER_ATTRIBUTES.items()
@@ -243,6 +243,7 @@ class Queue:
             # New queues have SSE-SQS on (GetQueueAttributes returns SqsManagedSseEnabled "true";
             # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-server-side-encryption.html).
             self._opaque: dict[str, str] = {"SqsManagedSseEnabled": "true"}
+            self._deleted = False
             self._init_extra()
             self._apply(self._validate(requested, creating=True))
             if tags:
@@ -260,7 +261,6 @@ class Queue:
             self._cond = loop._new_condition()
             self._waiting = 0
             self._last_purge = -PURGE_COOLDOWN - 1.0
-            self._deleted = False
             self.max_in_flight = IN_FLIGHT_LIMIT
             self._move_history: list[MessageMoveTask] = []
             loop._register("sqs", name, self)

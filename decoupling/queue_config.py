@@ -77,7 +77,7 @@ def parse_int_attribute(name: str, value: object) -> int:
         number = None
     if number is None or not low <= number <= high:
         raise InvalidAttributeValue(
-            f"Invalid value for the parameter {name}: {value!r}. "
+            f"Invalid value for the parameter {name}: {value}. "
             f"It must be an integer from {low} to {high}."
         )
     return number
