@@ -5,22 +5,40 @@ Everything shares one :class:`EventLoop` (an AWS "account") and its clock: real 
 """
 
 from . import errors
+from . import lambda_subscription as _lambda_subscription  # noqa: F401  (SNS 'lambda' protocol)
 from .clock import Clock, ManualClock, MonotonicClock
+from .consumer_pool import ConsumerPool
+from .context import LambdaContext
 from .errors import DecouplingError
+from .event_sources import EventSourceMapping
 from .fifo import FifoQueue
+from .functions import ExecutionEnvironment, Function, FunctionRuntime
+from .invocation import InvocationResult
 from .loop import EventLoop, TimerHandle
 from .message import Message, MessageAttributeValue
+from .metering import CostReport, InvocationRecord, LambdaPrices
 from .queue import BatchResult, Queue, SendResult
 from .queue_config import RedriveAllowPolicy, RedrivePolicy
 from .schedule import CronSchedule, RateSchedule, parse_schedule
+from .schedules import ScheduleRule
 
 __all__ = [
     "BatchResult",
     "Clock",
+    "ConsumerPool",
+    "CostReport",
     "CronSchedule",
     "DecouplingError",
     "EventLoop",
+    "EventSourceMapping",
+    "ExecutionEnvironment",
     "FifoQueue",
+    "Function",
+    "FunctionRuntime",
+    "InvocationRecord",
+    "InvocationResult",
+    "LambdaContext",
+    "LambdaPrices",
     "ManualClock",
     "Message",
     "MessageAttributeValue",
@@ -29,6 +47,7 @@ __all__ = [
     "RateSchedule",
     "RedriveAllowPolicy",
     "RedrivePolicy",
+    "ScheduleRule",
     "SendResult",
     "TimerHandle",
     "errors",

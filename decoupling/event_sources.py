@@ -438,7 +438,7 @@ class EventSourceMapping:
             if not visible or self.in_flight >= self._target:
                 break
             if not runtime._has_capacity(fn):
-                runtime._wait_for_capacity(fn, self, self._wake)
+                runtime._wait_for_capacity(fn, id(self), self._wake)
                 break
             if self.maximum_batching_window and visible < self.batch_size:
                 if self._window_start is None:
