@@ -232,8 +232,8 @@ class Queue:
             deleted = loop._deleted_at.get(("sqs", name))
             if deleted is not None and loop.clock.now() - deleted < DELETED_NAME_COOLDOWN:
                 raise QueueDeletedRecently(
-                    "You must wait 60 seconds after deleting a queue before you can create "
-                    "another with the same name."
+                    f"You must wait 60 seconds after deleting a queue before you can create "
+                    f"another with the same name ({name})."
                 )
             self._values: dict[str, Any] = {
                 k: default for k, (_, _, default) in INTEGER_ATTRIBUTES.items()
@@ -1211,11 +1211,9 @@ _SEND_ENTRY_KEYS = frozenset(
 
 
 def _is_hex(text: str) -> bool:
-    try:
-        int(text, 16)
-    except ValueError:
-        return False
-    return True
+    # Only the lowercase hex digits the ledger writes: ``int(text, 16)`` would also take "-1",
+    # " 1", "0x1" and "1_0", handles no queue issues, which must fail ReceiptHandleIsInvalid.
+    return all(c in "0123456789abcdef" for c in text)
 
 
 def _canonical(value: Any) -> Any:

@@ -287,9 +287,9 @@ def test_a_name_can_be_reused_60_seconds_after_delete(
     with pytest.raises(errors.QueueDeletedRecently) as info:
         dc.Queue(loop, "q")
     assert info.value.code == "QueueDeletedRecently"
-    assert info.value.message.startswith(
+    assert info.value.message == (
         "You must wait 60 seconds after deleting a queue before you can create another with "
-        "the same name."
+        "the same name (q)."
     )
     assert loop._lookup("sqs", "q") is None
     dc.Queue(loop, "other")  # other names are fine meanwhile
