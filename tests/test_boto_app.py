@@ -290,3 +290,140 @@ def test_a_fifo_queue_through_the_bridge(loop: dc.EventLoop) -> None:
         # The group is locked while its messages are in flight: a long poll waits them out.
         assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=20).get("Messages") is None
         assert now(loop) == 20.0
+
+
+# -- Lambda, the way the AWS tutorials deploy and invoke a function -------------------------------
+
+LAMBDA_SOURCE = '''\
+import json
+import os
+
+import helpers
+
+
+def lambda_handler(event, context):
+    if "order_id" not in event:
+        raise KeyError("order_id")
+    return {
+        "statusCode": 200,
+        "body": json.dumps({"order": event["order_id"], "total": helpers.total(event)}),
+        "stage": os.environ.get("STAGE"),
+        "function": context.function_name,
+    }
+'''
+HELPERS_SOURCE = "def total(event):\n    return sum(i['price'] * i['qty'] for i in event['items'])\n"
+
+
+def zipped(files: dict[str, str]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def test_a_zipped_lambda_function_deployed_and_invoked_with_boto3(loop: dc.EventLoop) -> None:
+    with serve(loop):
+        lambda_client = boto3.client("lambda")
+        response = lambda_client.create_function(
+            FunctionName="order-total",
+            Runtime="python3.12",
+            Role="arn:aws:iam::000000000000:role/lambda-ex",
+            Handler="lambda_function.lambda_handler",
+            Code={"ZipFile": zipped({"lambda_function.py": LAMBDA_SOURCE,
+                                     "helpers.py": HELPERS_SOURCE})},
+            Timeout=15,
+            Environment={"Variables": {"STAGE": "prod"}},
+        )
+        assert response["State"] == "Pending"
+        lambda_client.get_waiter("function_active_v2").wait(FunctionName="order-total")
+        event = {"order_id": "o-1", "items": [{"price": 5, "qty": 2}, {"price": 1, "qty": 3}]}
+        result = lambda_client.invoke(
+            FunctionName="order-total",
+            InvocationType="RequestResponse",
+            Payload=json.dumps(event),
+        )
+        assert result["StatusCode"] == 200
+        assert "FunctionError" not in result
+        assert json.loads(result["Payload"].read()) == {
+            "statusCode": 200,
+            "body": '{"order": "o-1", "total": 13}',
+            "stage": "prod",
+            "function": "order-total",
+        }
+        failed = lambda_client.invoke(FunctionName="order-total", Payload=b"{}", LogType="Tail")
+        assert failed["FunctionError"] == "Unhandled"
+        error = json.loads(failed["Payload"].read())
+        assert (error["errorType"], error["errorMessage"]) == ("KeyError", "'order_id'")
+        import base64
+
+        log = base64.b64decode(failed["LogResult"]).decode()
+        assert "[ERROR] KeyError: 'order_id'" in log and log.startswith("START RequestId:")
+        update = lambda_client.update_function_configuration(
+            FunctionName="order-total", Environment={"Variables": {"STAGE": "test"}}
+        )
+        assert update["LastUpdateStatus"] == "InProgress"
+        lambda_client.get_waiter("function_updated_v2").wait(FunctionName="order-total")
+        again = lambda_client.invoke(FunctionName="order-total", Payload=json.dumps(event))
+        assert json.loads(again["Payload"].read())["stage"] == "test"
+
+
+def test_asynchronous_invocation_with_an_on_failure_destination(loop: dc.EventLoop) -> None:
+    from decoupling.boto import inline_code
+
+    def charge(event: Any, context: Any) -> Any:
+        raise RuntimeError(f"card declined for {event['order_id']}")
+
+    with serve(loop):
+        sqs = boto3.client("sqs")
+        failures_url = sqs.create_queue(QueueName="charge-failures")["QueueUrl"]
+        failures_arn = sqs.get_queue_attributes(
+            QueueUrl=failures_url, AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        lam = boto3.client("lambda")
+        lam.create_function(
+            FunctionName="charge", Runtime="python3.12", Role="arn:aws:iam::000000000000:role/r",
+            Handler="billing.charge", Code=inline_code(charge),
+        )
+        lam.put_function_event_invoke_config(
+            FunctionName="charge",
+            MaximumRetryAttempts=2,
+            DestinationConfig={"OnFailure": {"Destination": failures_arn}},
+        )
+        assert lam.invoke(
+            FunctionName="charge", InvocationType="Event", Payload=b'{"order_id": "o-9"}'
+        )["StatusCode"] == 202
+        # Lambda retries twice, 1 and then 2 minutes apart; the record arrives at t=180 s.
+        response = sqs.receive_message(QueueUrl=failures_url, WaitTimeSeconds=20)
+        assert response.get("Messages") is None
+        loop.run_until_idle()
+        assert now(loop) == 180.0
+        record = json.loads(sqs.receive_message(QueueUrl=failures_url)["Messages"][0]["Body"])
+        assert record["requestContext"]["condition"] == "RetriesExhausted"
+        assert record["requestContext"]["approximateInvokeCount"] == 3
+        assert record["requestPayload"] == {"order_id": "o-9"}
+        assert record["responsePayload"]["errorMessage"] == "card declined for o-9"
+
+
+def test_an_importable_handler_string(
+    loop: dc.EventLoop, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "shop_handlers.py").write_text(
+        "def greet(event, context):\n    return {'hello': event['name']}\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with serve(loop):
+        lam = boto3.client("lambda")
+        lam.create_function(
+            FunctionName="greet", Runtime="python3.12", Role="arn:aws:iam::000000000000:role/r",
+            Handler="shop_handlers.greet", Code={"ZipFile": b"unused"},
+        )
+        result = lam.invoke(FunctionName="greet", Payload=b'{"name": "Ada"}')
+        assert json.loads(result["Payload"].read()) == {"hello": "Ada"}
+        assert [f["FunctionName"] for f in lam.list_functions()["Functions"]] == ["greet"]
+        lam.delete_function(FunctionName="greet")
+        with pytest.raises(lam.exceptions.ResourceNotFoundException):
+            lam.get_function(FunctionName="greet")

@@ -23,8 +23,8 @@ from botocore.exceptions import ClientError  # noqa: E402
 
 import decoupling as dc  # noqa: E402
 from decoupling import errors  # noqa: E402
-from decoupling.boto import serve  # noqa: E402
-from decoupling.boto._errors import _sqs_wire  # noqa: E402
+from decoupling.boto import inline_code, serve  # noqa: E402
+from decoupling.boto._errors import _lambda_wire, _sqs_wire  # noqa: E402
 
 NO_QUEUE = "The specified queue does not exist."
 
@@ -40,17 +40,22 @@ class _Raw:
 
 
 def through_http(
-    operation: str, params: dict[str, Any], status: int, headers: dict[str, str], body: bytes
+    operation: str,
+    params: dict[str, Any],
+    status: int,
+    headers: dict[str, str],
+    body: bytes,
+    service: str = "sqs",
 ) -> ClientError:
     """The exception botocore raises when the service answers ``operation`` with these bytes."""
     client = boto3.client(
-        "sqs", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s"
+        service, region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s"
     )
 
     def answer(request: Any, **_: Any) -> AWSResponse:
         return AWSResponse(request.url, status, headers, _Raw(body))
 
-    client.meta.events.register("before-send.sqs", answer)
+    client.meta.events.register(f"before-send.{service}", answer)
     with pytest.raises(ClientError) as info:
         getattr(client, operation)(**params)
     return info.value
@@ -324,3 +329,127 @@ def test_the_documented_aws_error_response_parses_as_the_bridge_reports_it(env: 
     assert type(real) is type(info.value)
     assert real.response["Error"] == info.value.response["Error"]
     assert str(real) == str(info.value)
+
+
+# -- Lambda -------------------------------------------------------------------------------------
+
+ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+
+
+def handler(event: Any, context: Any) -> Any:
+    return event
+
+
+class LambdaEnv:
+    def __init__(self, loop: dc.EventLoop) -> None:
+        self.loop = loop
+        self.lam = boto3.client("lambda")
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.call("create_function", FunctionName="f", Role=ROLE, Handler="app.handler",
+                  Runtime="python3.12", Code=inline_code(handler))
+
+    def call(self, operation: str, **params: Any) -> Any:
+        self.calls.append((operation, params))
+        return getattr(self.lam, operation)(**params)
+
+    @property
+    def runtime(self) -> Any:
+        from decoupling.boto import runtime_for
+
+        return runtime_for(self.loop)
+
+
+ARN = "arn:aws:lambda:us-east-1:000000000000:function"
+# (code, trigger, status, message or a function of the env giving it, extra modeled members)
+LambdaCase = tuple[str, Callable[[LambdaEnv], Any], int, "str | Callable[[LambdaEnv], str]",
+                   dict[str, Any]]
+
+LAMBDA_CASES: list[LambdaCase] = [
+    (
+        "ResourceNotFoundException",
+        lambda e: e.call("invoke", FunctionName="missing"),
+        404, f"Function not found: {ARN}:missing", {"Type": "User"},
+    ),
+    (
+        "ResourceConflictException",
+        lambda e: e.call("create_function", FunctionName="f", Role=ROLE, Handler="app.handler",
+                         Code=inline_code(handler)),
+        409, "Function already exist: f", {"Type": "User"},
+    ),
+    (
+        "InvalidParameterValueException",
+        lambda e: e.call("update_function_configuration", FunctionName="f",
+                         Environment={"Variables": {"AWS_REGION": "x"}}),
+        400,
+        lambda e: native(lambda: e.runtime.register("g", handler, environment={"AWS_REGION": "x"})),
+        {"Type": "User"},
+    ),
+    (
+        "TooManyRequestsException",
+        lambda e: (
+            e.call("put_function_concurrency", FunctionName="f", ReservedConcurrentExecutions=0),
+            e.call("invoke", FunctionName="f", Payload=b"{}"),
+        ),
+        429, "Rate Exceeded. Reason: ReservedFunctionConcurrentInvocationLimitExceeded",
+        {"Type": "User", "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded"},
+    ),
+    (
+        "RequestTooLargeException",
+        lambda e: e.call("invoke", FunctionName="f", InvocationType="Event",
+                         Payload=json.dumps({"x": "y" * 1_100_000})),
+        413, lambda e: native(lambda: e.runtime.invoke("f", {"x": "y" * 1_100_000}, "Event")),
+        {"Type": "User"},
+    ),
+    (
+        "InvalidRequestContentException",
+        lambda e: e.call("invoke", FunctionName="f", Payload=b"{not json"),
+        400, lambda e: native(lambda: e.runtime.invoke("f", b"{not json")), {"Type": "User"},
+    ),
+    (
+        "ValidationException",
+        lambda e: e.call("update_function_configuration", FunctionName="f", Timeout=901),
+        400, lambda e: native(lambda: e.runtime.register("g", handler, timeout=901)), {},
+    ),
+]
+
+
+@pytest.fixture
+def lambda_env(loop: dc.EventLoop) -> Iterator[LambdaEnv]:
+    with serve(loop):
+        yield LambdaEnv(loop)
+
+
+@pytest.mark.parametrize("case", LAMBDA_CASES, ids=[c[0] for c in LAMBDA_CASES])
+def test_lambda_error(case: LambdaCase, lambda_env: LambdaEnv) -> None:
+    code, trigger, status, message, extra = case
+    with pytest.raises(ClientError) as info:
+        trigger(lambda_env)
+    error = info.value
+    expected_message = message(lambda_env) if callable(message) else message
+    modeled = getattr(lambda_env.lam.exceptions, code, None)
+    assert type(error) is (modeled or ClientError)
+    assert error.response["Error"] == {"Code": code, "Message": expected_message}
+    assert error.response["ResponseMetadata"]["HTTPStatusCode"] == status
+    members = {k: v for k, v in error.response.items() if k not in ("Error", "ResponseMetadata")}
+    message_key = {"Message", "message"} & set(members)
+    assert {k: v for k, v in members.items() if k not in message_key} == extra
+    if modeled is not None:
+        assert [members[k] for k in message_key] == [expected_message]
+    operation, params = lambda_env.calls[-1]
+    cls = errors.error_for_code(code)
+    model = lambda_env.lam.meta.service_model.operation_model(error.operation_name)
+    headers, body = _lambda_wire(model, cls(expected_message), "req-1")
+    real = through_http(operation, params, status, headers, body, service="lambda")
+    assert type(real).__name__ == type(error).__name__
+    assert {k: v for k, v in real.response.items() if k != "ResponseMetadata"} == {
+        k: v for k, v in error.response.items() if k != "ResponseMetadata"
+    }
+
+
+def test_every_lambda_error_code_has_a_case() -> None:
+    lambda_codes = {
+        getattr(errors, name).code
+        for name in errors.__all__[errors.__all__.index("InvalidParameterValueException") :]
+        if isinstance(getattr(errors, name), type)
+    }
+    assert lambda_codes - {c[0] for c in LAMBDA_CASES} <= {"ResourceNotFoundException"}

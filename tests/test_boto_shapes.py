@@ -10,6 +10,7 @@ timestamps, lists and maps recursively). The cases are chosen so optional member
 
 from __future__ import annotations
 
+import base64
 import datetime
 import json
 from collections.abc import Callable, Iterator
@@ -18,6 +19,8 @@ from typing import Any
 import pytest
 
 boto3 = pytest.importorskip("boto3")
+
+from botocore.response import StreamingBody  # noqa: E402
 
 import decoupling as dc  # noqa: E402
 from decoupling.boto import SERVICES, serve  # noqa: E402
@@ -66,6 +69,8 @@ def shape_problems(shape: Any, value: Any, path: str = "") -> list[str]:
             problems += shape_problems(shape.value, item, f"{path}[{key!r}]")
         return problems
     expected = _SCALARS[kind]
+    if kind == "blob" and isinstance(value, StreamingBody):
+        return []  # a payload blob (Invoke's Payload) comes as a stream, as botocore gives it
     if kind in ("integer", "long") and isinstance(value, bool):
         return [f"{where}: expected {kind}, got bool"]
     if not isinstance(value, expected):
@@ -294,3 +299,136 @@ def test_fifo_responses_match_the_service_model(world: World) -> None:
     assert set(received["Messages"][0]["Attributes"]) >= {
         "MessageGroupId", "MessageDeduplicationId", "SequenceNumber"
     }
+
+
+# -- Lambda -------------------------------------------------------------------------------------
+
+ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+
+
+def echo(event: Any, context: Any) -> Any:
+    if event.get("fail"):
+        raise ValueError("failed on purpose")
+    return event
+
+
+class LambdaWorld:
+    def __init__(self, loop: dc.EventLoop) -> None:
+        from decoupling.boto import inline_code
+
+        self.loop = loop
+        self.lam = boto3.client("lambda")
+        self.sqs = boto3.client("sqs")
+        self.queue_arn = loop.arn("sqs", "destinations")
+        self.sqs.create_queue(QueueName="destinations")
+        self.created = self.lam.create_function(
+            FunctionName="echo",
+            Runtime="python3.12",
+            Role=ROLE,
+            Handler="app.echo",
+            Code=inline_code(echo),
+            Environment={"Variables": {"STAGE": "test"}},
+            Tags={"team": "orders"},
+            DeadLetterConfig={"TargetArn": self.queue_arn},
+        )
+        self.lam.put_function_concurrency(FunctionName="echo", ReservedConcurrentExecutions=5)
+        self.lam.put_function_event_invoke_config(
+            FunctionName="echo",
+            MaximumRetryAttempts=1,
+            DestinationConfig={"OnFailure": {"Destination": self.queue_arn}},
+        )
+
+
+def _lambda_cases() -> dict[str, Callable[[LambdaWorld], dict[str, Any]]]:
+    return {
+        "CreateFunction": lambda w: w.created,
+        "GetFunction": lambda w: w.lam.get_function(FunctionName="echo"),
+        "GetFunctionConfiguration": lambda w: w.lam.get_function_configuration(
+            FunctionName=w.created["FunctionArn"]
+        ),
+        "ListFunctions": lambda w: w.lam.list_functions(MaxItems=1),
+        "DeleteFunction": lambda w: w.lam.delete_function(FunctionName="echo"),
+        "UpdateFunctionConfiguration": lambda w: w.lam.update_function_configuration(
+            FunctionName="echo", Timeout=30, MemorySize=256, Description="d"
+        ),
+        "Invoke": lambda w: w.lam.invoke(
+            FunctionName="echo", Payload=b'{"fail": true}', LogType="Tail"
+        ),
+        "PutFunctionEventInvokeConfig": lambda w: w.lam.put_function_event_invoke_config(
+            FunctionName="echo", MaximumEventAgeInSeconds=60
+        ),
+        "UpdateFunctionEventInvokeConfig": lambda w: w.lam.update_function_event_invoke_config(
+            FunctionName="echo", DestinationConfig={"OnSuccess": {"Destination": w.queue_arn}}
+        ),
+        "GetFunctionEventInvokeConfig": lambda w: w.lam.get_function_event_invoke_config(
+            FunctionName="echo"
+        ),
+        "DeleteFunctionEventInvokeConfig": lambda w: w.lam.delete_function_event_invoke_config(
+            FunctionName="echo"
+        ),
+        "PutFunctionConcurrency": lambda w: w.lam.put_function_concurrency(
+            FunctionName="echo", ReservedConcurrentExecutions=7
+        ),
+        "GetFunctionConcurrency": lambda w: w.lam.get_function_concurrency(FunctionName="echo"),
+        "DeleteFunctionConcurrency": lambda w: w.lam.delete_function_concurrency(
+            FunctionName="echo"
+        ),
+    }
+
+
+LAMBDA_CASES = _lambda_cases()
+LAMBDA_STATUS = {
+    "CreateFunction": 201,
+    "DeleteFunction": 204,
+    "DeleteFunctionEventInvokeConfig": 204,
+    "DeleteFunctionConcurrency": 204,
+}
+
+
+@pytest.fixture
+def lambda_world(loop: dc.EventLoop) -> Iterator[LambdaWorld]:
+    with serve(loop):
+        yield LambdaWorld(loop)
+
+
+def test_every_served_lambda_operation_has_a_case() -> None:
+    assert sorted(LAMBDA_CASES) == sorted(SERVICES["lambda"][0])
+
+
+@pytest.mark.parametrize("operation", sorted(LAMBDA_CASES))
+def test_lambda_response_matches_the_service_model(
+    operation: str, lambda_world: LambdaWorld
+) -> None:
+    response = LAMBDA_CASES[operation](lambda_world)
+    shape = lambda_world.lam.meta.service_model.operation_model(operation).output_shape
+    if shape is None:
+        assert set(response) == {"ResponseMetadata"}
+    else:
+        assert shape_problems(shape, response) == []
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == LAMBDA_STATUS.get(operation, 200)
+
+
+def test_lambda_optional_members_appear(lambda_world: LambdaWorld) -> None:
+    lam = lambda_world.lam
+    invoked = lam.invoke(FunctionName="echo", Payload=b'{"fail": true}', LogType="Tail")
+    assert invoked["StatusCode"] == 200
+    assert invoked["FunctionError"] == "Unhandled"
+    assert invoked["ExecutedVersion"] == "$LATEST"
+    assert base64.b64decode(invoked["LogResult"]).decode().startswith("START RequestId: ")
+    assert json.loads(invoked["Payload"].read())["errorType"] == "ValueError"
+    got = lam.get_function(FunctionName="echo")
+    assert got["Tags"] == {"team": "orders"}
+    assert got["Concurrency"] == {"ReservedConcurrentExecutions": 5}
+    assert got["Configuration"]["Environment"] == {"Variables": {"STAGE": "test"}}
+    assert got["Configuration"]["DeadLetterConfig"] == {"TargetArn": lambda_world.queue_arn}
+    config = lam.get_function_event_invoke_config(FunctionName="echo")
+    assert config["DestinationConfig"] == {
+        "OnSuccess": {},
+        "OnFailure": {"Destination": lambda_world.queue_arn},
+    }
+    assert config["LastModified"] == datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    event = lam.invoke(FunctionName="echo", InvocationType="Event")
+    assert (event["StatusCode"], event["Payload"].read()) == (202, b"")
+    assert event["ResponseMetadata"]["HTTPStatusCode"] == 202
+    dry = lam.invoke(FunctionName="echo", InvocationType="DryRun")
+    assert (dry["StatusCode"], dry["ResponseMetadata"]["HTTPStatusCode"]) == (204, 204)

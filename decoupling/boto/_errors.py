@@ -84,7 +84,8 @@ def _lambda_wire(
     members = shape.members if shape is not None else {}
     key = "Message" if "Message" in members else "message"
     payload: dict[str, Any] = {"Type": "User" if error.sender_fault else "Service", key: error.message}
-    payload.update(getattr(error, "extra_members", None) or {})
+    if error.code == "TooManyRequestsException" and "Reason: " in error.message:
+        payload["Reason"] = error.message.rsplit("Reason: ", 1)[1].strip(" .")
     headers = {
         "x-amzn-requestid": request_id,
         "x-amzn-errortype": error.code,

@@ -34,6 +34,7 @@ from botocore.session import Session as BotocoreSession
 from ..errors import DecouplingError
 from ..loop import EventLoop
 from . import _errors
+from ._reply import Reply
 
 __all__ = ["serve", "attach", "detach", "Serving", "Reply", "served_loop", "SERVICES"]
 
@@ -47,23 +48,6 @@ DUMMY_ACCESS_KEY = "decoupling"
 DUMMY_SECRET_KEY = "decoupling"
 
 Operation = Callable[[EventLoop, dict[str, Any]], Any]
-
-
-class Reply:
-    """A success response with a status or headers other than 200 and the defaults.
-
-    ``body`` is the parsed response (members of the operation's output shape); ``headers`` are
-    added to the HTTP headers (Lambda's ``X-Amz-Function-Error`` and the like).
-    """
-
-    __slots__ = ("status", "headers", "body")
-
-    def __init__(
-        self, body: dict[str, Any], status: int = 200, headers: Mapping[str, str] | None = None
-    ) -> None:
-        self.body = body
-        self.status = status
-        self.headers = dict(headers) if headers else {}
 
 
 def _services() -> dict[str, tuple[Mapping[str, Operation], str]]:
@@ -137,7 +121,7 @@ class _Bridge:
         except DecouplingError as error:
             return _errors.render(self.service, model, error, self.loop.new_id(), self._date())
         if type(result) is dict:
-            return self._success(result, 200, None)
+            return self._success(result, model.http.get("responseCode", 200), None)
         assert isinstance(result, Reply)
         return self._success(result.body, result.status, result.headers)
 
