@@ -21,9 +21,15 @@ from .queue import BatchResult, Queue, SendResult
 from .queue_config import RedriveAllowPolicy, RedrivePolicy
 from .schedule import CronSchedule, RateSchedule, parse_schedule
 from .schedules import ScheduleRule
+from .sns_delivery import ClientDeliveryError, OutboxEntry, ProtocolSpec, register_protocol
+from .sns_message import Notification
+from .sns_policy import RetryPolicy
+from .subscription import Subscription
+from .topic import PublishResult, Topic
 
 __all__ = [
     "BatchResult",
+    "ClientDeliveryError",
     "Clock",
     "ConsumerPool",
     "CostReport",
@@ -43,15 +49,23 @@ __all__ = [
     "Message",
     "MessageAttributeValue",
     "MonotonicClock",
+    "Notification",
+    "OutboxEntry",
+    "ProtocolSpec",
+    "PublishResult",
     "Queue",
     "RateSchedule",
     "RedriveAllowPolicy",
     "RedrivePolicy",
+    "RetryPolicy",
     "ScheduleRule",
     "SendResult",
+    "Subscription",
     "TimerHandle",
+    "Topic",
     "errors",
     "parse_schedule",
+    "register_protocol",
 ]
 
 __version__ = "0.1.0"
