@@ -429,6 +429,7 @@ class EventSourceMapping:
         clock = self.loop.clock
         started = 0
         visible = 0
+        stalled = False
         while True:
             self._repoll = False
             now = clock.now()
@@ -449,7 +450,8 @@ class EventSourceMapping:
                     break
             messages = self._receive_batch()
             self._window_start = None
-            if not messages:
+            if not messages:  # FIFO: every visible message is in a locked group
+                stalled = True
                 break
             records = self._records(messages)
             if not records:
@@ -472,7 +474,7 @@ class EventSourceMapping:
             step = self.scaling.next_step(now)
             if step is not None:
                 self._schedule(step)
-        elif not visible:
+        if (not visible or stalled) and len(queue):
             change = _queue_watch.next_change(queue)
             if change is not None:
                 self._schedule(max(change, now))
