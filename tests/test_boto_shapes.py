@@ -337,6 +337,14 @@ class LambdaWorld:
             MaximumRetryAttempts=1,
             DestinationConfig={"OnFailure": {"Destination": self.queue_arn}},
         )
+        self.mapping = self.lam.create_event_source_mapping(
+            EventSourceArn=self.queue_arn,
+            FunctionName="echo",
+            BatchSize=10,
+            FunctionResponseTypes=["ReportBatchItemFailures"],
+            FilterCriteria={"Filters": [{"Pattern": '{"body": {"kind": ["book"]}}'}]},
+        )
+        self.lam.create_event_source_mapping(EventSourceArn=self.queue_arn, FunctionName="echo")
 
 
 def _lambda_cases() -> dict[str, Callable[[LambdaWorld], dict[str, Any]]]:
@@ -373,12 +381,26 @@ def _lambda_cases() -> dict[str, Callable[[LambdaWorld], dict[str, Any]]]:
         "DeleteFunctionConcurrency": lambda w: w.lam.delete_function_concurrency(
             FunctionName="echo"
         ),
+        "CreateEventSourceMapping": lambda w: w.mapping,
+        "GetEventSourceMapping": lambda w: w.lam.get_event_source_mapping(UUID=w.mapping["UUID"]),
+        "ListEventSourceMappings": lambda w: w.lam.list_event_source_mappings(
+            EventSourceArn=w.queue_arn, MaxItems=1
+        ),
+        "UpdateEventSourceMapping": lambda w: w.lam.update_event_source_mapping(
+            UUID=w.mapping["UUID"], BatchSize=5, ScalingConfig={"MaximumConcurrency": 3}
+        ),
+        "DeleteEventSourceMapping": lambda w: w.lam.delete_event_source_mapping(
+            UUID=w.mapping["UUID"]
+        ),
     }
 
 
 LAMBDA_CASES = _lambda_cases()
 LAMBDA_STATUS = {
     "CreateFunction": 201,
+    "CreateEventSourceMapping": 202,
+    "UpdateEventSourceMapping": 202,
+    "DeleteEventSourceMapping": 202,
     "DeleteFunction": 204,
     "DeleteFunctionEventInvokeConfig": 204,
     "DeleteFunctionConcurrency": 204,

@@ -51,21 +51,23 @@ Operation = Callable[[EventLoop, dict[str, Any]], Any]
 
 
 def _services() -> dict[str, tuple[Mapping[str, Operation], str]]:
-    """Served services: operation table and HTTP content type, by botocore service name.
-
-    SNS and Lambda are served when their modules (and the resources they need) exist.
-    """
+    """Served services: operation table and HTTP content type, by botocore service name."""
     table: dict[str, tuple[Mapping[str, Operation], str]] = {}
-    for service, module, content_type in (
-        ("sqs", "_sqs", "application/x-amz-json-1.0"),
-        ("sns", "_sns", "text/xml"),
-        ("lambda", "_lambda", "application/json"),
+    for service, modules, content_type in (
+        ("sqs", ("_sqs",), "application/x-amz-json-1.0"),
+        ("sns", ("_sns",), "text/xml"),
+        ("lambda", ("_lambda", "_esm"), "application/json"),
     ):
-        try:
-            operations = importlib.import_module(f"{__package__}.{module}").OPERATIONS
-        except ImportError:
-            continue
-        table[service] = (operations, content_type)
+        operations: dict[str, Operation] = {}
+        for module in modules:
+            name = f"{__package__}.{module}"
+            try:
+                operations.update(importlib.import_module(name).OPERATIONS)
+            except ModuleNotFoundError as error:
+                if error.name != name:
+                    raise
+        if operations:
+            table[service] = (operations, content_type)
     return table
 
 
