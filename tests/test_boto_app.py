@@ -232,15 +232,17 @@ def test_parameters_are_still_validated_by_botocore(loop: dc.EventLoop) -> None:
 def test_unserved_operations_raise_not_implemented(loop: dc.EventLoop) -> None:
     with serve(loop):
         sqs = boto3.client("sqs")
-    # Every SQS operation in botocore's model is served today; a fake one shows the path.
-    from decoupling.boto import _sqs
+    # Every SQS operation in botocore's model is served today; removing one shows the path.
+    from decoupling.boto import SERVICES
 
-    operation = _sqs.OPERATIONS.pop("PurgeQueue")
+    operations = SERVICES["sqs"][0]
+    assert isinstance(operations, dict)
+    operation = operations.pop("PurgeQueue")
     try:
         with pytest.raises(NotImplementedError, match="sqs.PurgeQueue"):
             sqs.purge_queue(QueueUrl="https://sqs.us-east-1.amazonaws.com/000000000000/x")
     finally:
-        _sqs.OPERATIONS["PurgeQueue"] = operation
+        operations["PurgeQueue"] = operation
 
 
 def test_the_fixtures_of_the_pytest_plugin(
