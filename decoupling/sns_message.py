@@ -308,8 +308,7 @@ class Notification:
         subject: the ``Subject``, or ``None``.
         message_attributes: name -> :class:`~decoupling.MessageAttributeValue`.
         timestamp: ``Timestamp``, ISO-8601 with milliseconds and ``Z`` (publish time).
-        sequence_number, message_group_id, message_deduplication_id: FIFO topics (the group id
-            also on standard topics, for fair queues).
+        sequence_number, message_group_id, message_deduplication_id: FIFO topics only.
         replayed: ``True`` for a message redelivered by a replay policy.
         raw: ``True`` when the subscription has ``RawMessageDelivery``.
         attempt: 1 for the first delivery attempt, 2 for the first retry, ...
@@ -339,8 +338,14 @@ class Notification:
     subject = property(lambda self: self._pub.subject)
     timestamp = property(lambda self: self._pub.timestamp)
     sequence_number = property(lambda self: self._pub.sequence_number)
-    message_group_id = property(lambda self: self._pub.group_id)
     message_deduplication_id = property(lambda self: self._pub.dedup_id)
+
+    @property
+    def message_group_id(self) -> str | None:
+        """``MessageGroupId`` on FIFO topics. On standard topics the group id is forwarded to
+        standard SQS subscriptions only (for fair queues), so other protocols see ``None``."""
+        pub = self._pub
+        return pub.group_id if pub.fifo else None
 
     @property
     def message(self) -> str:
