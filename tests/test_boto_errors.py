@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError  # noqa: E402
 import decoupling as dc  # noqa: E402
 from decoupling import errors  # noqa: E402
 from decoupling.boto import inline_code, serve  # noqa: E402
-from decoupling.boto._errors import _lambda_wire, _sqs_wire  # noqa: E402
+from decoupling.boto._errors import _lambda_wire, _sns_wire, _sqs_wire  # noqa: E402
 
 NO_QUEUE = "The specified queue does not exist."
 
@@ -453,3 +453,150 @@ def test_every_lambda_error_code_has_a_case() -> None:
         if isinstance(getattr(errors, name), type)
     }
     assert lambda_codes - {c[0] for c in LAMBDA_CASES} <= {"ResourceNotFoundException"}
+
+
+# -- SNS ----------------------------------------------------------------------------------------
+
+
+class SnsEnv:
+    def __init__(self, loop: dc.EventLoop) -> None:
+        self.loop = loop
+        self.sns = boto3.client("sns")
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.topic = self.call("create_topic", Name="t")["TopicArn"]
+
+    def call(self, operation: str, **params: Any) -> Any:
+        self.calls.append((operation, params))
+        return getattr(self.sns, operation)(**params)
+
+    @property
+    def native(self) -> dc.Topic:
+        return dc.Topic(self.loop, "t")
+
+
+def _many_filter_policies(e: SnsEnv) -> None:
+    for i in range(200):
+        e.native.subscribe(f"user{i}@example.com", "email", filter_policy={"k": [str(i)]})
+
+
+def _a_full_fifo_topic(e: SnsEnv) -> str:
+    topic = dc.Topic(e.loop, "full.fifo")
+    for i in range(100):
+        topic.subscribe(dc.FifoQueue(e.loop, f"q{i}.fifo"))
+    dc.FifoQueue(e.loop, "extra.fifo")
+    return topic.arn
+
+
+SNS_TOPIC_ARN = "arn:aws:sns:us-east-1:000000000000"
+# (code, trigger, modeled class, status, message or a function of the env giving it)
+SnsCase = tuple[str, Callable[[SnsEnv], Any], str, int, "str | Callable[[SnsEnv], str]"]
+
+SNS_CASES: list[SnsCase] = [
+    (
+        "InvalidParameter",
+        lambda e: e.call("publish", TopicArn=e.topic, Message=""),
+        "InvalidParameterException", 400, "Invalid parameter: Empty message",
+    ),
+    (
+        "NotFound",
+        lambda e: e.call("get_topic_attributes", TopicArn=f"{SNS_TOPIC_ARN}:missing"),
+        "NotFoundException", 404, "Topic does not exist",
+    ),
+    (
+        "ParameterValueInvalid",
+        lambda e: e.call("publish", TopicArn=e.topic, Message="m",
+                         MessageAttributes={"AWS.x": {"DataType": "String", "StringValue": "v"}}),
+        "InvalidParameterValueException", 400,
+        lambda e: native(lambda: e.native.publish("m", message_attributes={"AWS.x": "v"})),
+    ),
+    (
+        "FilterPolicyLimitExceeded",
+        lambda e: (
+            _many_filter_policies(e),
+            e.call("subscribe", TopicArn=e.topic, Protocol="email", Endpoint="last@example.com",
+                   Attributes={"FilterPolicy": '{"k": ["last"]}'}),
+        ),
+        "FilterPolicyLimitExceededException", 403,
+        lambda e: native(lambda: e.native.subscribe(
+            "last@example.com", "email", filter_policy={"k": ["last"]})),
+    ),
+    (
+        "SubscriptionLimitExceeded",
+        lambda e: e.call("subscribe", TopicArn=_a_full_fifo_topic(e), Protocol="sqs",
+                         Endpoint=e.loop.arn("sqs", "extra.fifo")),
+        "SubscriptionLimitExceededException", 403,
+        lambda e: native(lambda: dc.Topic(e.loop, "full.fifo").subscribe(
+            e.loop._lookup("sqs", "extra.fifo"))),
+    ),
+    (
+        "EmptyBatchRequest",
+        lambda e: e.call("publish_batch", TopicArn=e.topic, PublishBatchRequestEntries=[]),
+        "EmptyBatchRequestException", 400, "The batch request doesn't contain any entries.",
+    ),
+    (
+        "TooManyEntriesInBatchRequest",
+        lambda e: e.call("publish_batch", TopicArn=e.topic, PublishBatchRequestEntries=[
+            {"Id": str(i), "Message": "m"} for i in range(11)]),
+        "TooManyEntriesInBatchRequestException", 400,
+        lambda e: native(lambda: e.native.publish_batch(["m"] * 11)),
+    ),
+    (
+        "BatchEntryIdsNotDistinct",
+        lambda e: e.call("publish_batch", TopicArn=e.topic, PublishBatchRequestEntries=[
+            {"Id": "a", "Message": "m"}, {"Id": "a", "Message": "n"}]),
+        "BatchEntryIdsNotDistinctException", 400,
+        lambda e: native(lambda: e.native.publish_batch(
+            [{"Id": "a", "Message": "m"}, {"Id": "a", "Message": "n"}])),
+    ),
+    (
+        "InvalidBatchEntryId",
+        lambda e: e.call("publish_batch", TopicArn=e.topic, PublishBatchRequestEntries=[
+            {"Id": "bad id!", "Message": "m"}]),
+        "InvalidBatchEntryIdException", 400,
+        lambda e: native(lambda: e.native.publish_batch([{"Id": "bad id!", "Message": "m"}])),
+    ),
+    (
+        "BatchRequestTooLong",
+        lambda e: e.call("publish_batch", TopicArn=e.topic, PublishBatchRequestEntries=[
+            {"Id": str(i), "Message": "x" * 200_000} for i in range(2)]),
+        "BatchRequestTooLongException", 400,
+        "The length of all the messages put together is more than the limit.",
+    ),
+]
+
+
+@pytest.fixture
+def sns_env(loop: dc.EventLoop) -> Iterator[SnsEnv]:
+    with serve(loop):
+        yield SnsEnv(loop)
+
+
+@pytest.mark.parametrize("case", SNS_CASES, ids=[c[0] for c in SNS_CASES])
+def test_sns_error(case: SnsCase, sns_env: SnsEnv) -> None:
+    code, trigger, modeled, status, message = case
+    with pytest.raises(ClientError) as info:
+        trigger(sns_env)
+    error = info.value
+    expected_message = message(sns_env) if callable(message) else message
+    assert type(error) is getattr(sns_env.sns.exceptions, modeled)
+    assert error.response["Error"] == {"Type": "Sender", "Code": code, "Message": expected_message}
+    assert error.response["ResponseMetadata"]["HTTPStatusCode"] == status
+    operation, params = sns_env.calls[-1]
+    model = sns_env.sns.meta.service_model.operation_model(error.operation_name)
+    headers, body = _sns_wire(model, errors.error_for_code(code)(expected_message), "req-1")
+    real = through_http(operation, params, status, headers, body, service="sns")
+    assert type(real).__name__ == type(error).__name__
+    assert {k: v for k, v in real.response.items() if k != "ResponseMetadata"} == {
+        k: v for k, v in error.response.items() if k != "ResponseMetadata"
+    }
+
+
+def test_every_sns_error_code_has_a_case() -> None:
+    names = errors.__all__[
+        errors.__all__.index("InvalidParameter") : errors.__all__.index(
+            "InvalidParameterValueException"
+        )
+    ]
+    sns_codes = {getattr(errors, name).code for name in names}
+    # AuthorizationError: the topics never raise it (no IAM here).
+    assert sns_codes - {c[0] for c in SNS_CASES} == {"AuthorizationError"}

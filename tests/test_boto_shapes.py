@@ -454,3 +454,123 @@ def test_lambda_optional_members_appear(lambda_world: LambdaWorld) -> None:
     assert event["ResponseMetadata"]["HTTPStatusCode"] == 202
     dry = lam.invoke(FunctionName="echo", InvocationType="DryRun")
     assert (dry["StatusCode"], dry["ResponseMetadata"]["HTTPStatusCode"]) == (204, 204)
+
+
+# -- SNS ----------------------------------------------------------------------------------------
+
+
+class SnsWorld:
+    def __init__(self, loop: dc.EventLoop) -> None:
+        self.loop = loop
+        self.sns = boto3.client("sns")
+        sqs = boto3.client("sqs")
+        sqs.create_queue(QueueName="sns-target")
+        self.queue_arn = loop.arn("sqs", "sns-target")
+        self.topic = self.sns.create_topic(Name="events", Tags=[{"Key": "team", "Value": "a"}])[
+            "TopicArn"
+        ]
+        self.sns.create_topic(Name="more")
+        self.sub = self.sns.subscribe(
+            TopicArn=self.topic,
+            Protocol="sqs",
+            Endpoint=self.queue_arn,
+            Attributes={"FilterPolicy": '{"kind": ["book"]}', "RawMessageDelivery": "true"},
+            ReturnSubscriptionArn=True,
+        )["SubscriptionArn"]
+        self.pending = self.sns.subscribe(
+            TopicArn=self.topic, Protocol="email", Endpoint="ops@example.com"
+        )
+        self.token = dc.Topic(loop, "events").outbox[0].token
+
+
+def _sns_cases() -> dict[str, Callable[[SnsWorld], dict[str, Any]]]:
+    return {
+        "CreateTopic": lambda w: w.sns.create_topic(Name="new", Attributes={"DisplayName": "N"}),
+        "DeleteTopic": lambda w: w.sns.delete_topic(TopicArn=w.topic),
+        "ListTopics": lambda w: w.sns.list_topics(),
+        "GetTopicAttributes": lambda w: w.sns.get_topic_attributes(TopicArn=w.topic),
+        "SetTopicAttributes": lambda w: w.sns.set_topic_attributes(
+            TopicArn=w.topic, AttributeName="DisplayName", AttributeValue="Events"
+        ),
+        "Subscribe": lambda w: w.pending,
+        "ConfirmSubscription": lambda w: w.sns.confirm_subscription(
+            TopicArn=w.topic, Token=w.token
+        ),
+        "Unsubscribe": lambda w: w.sns.unsubscribe(SubscriptionArn=w.sub),
+        "ListSubscriptions": lambda w: w.sns.list_subscriptions(),
+        "ListSubscriptionsByTopic": lambda w: w.sns.list_subscriptions_by_topic(TopicArn=w.topic),
+        "GetSubscriptionAttributes": lambda w: w.sns.get_subscription_attributes(
+            SubscriptionArn=w.sub
+        ),
+        "SetSubscriptionAttributes": lambda w: w.sns.set_subscription_attributes(
+            SubscriptionArn=w.sub, AttributeName="FilterPolicyScope", AttributeValue="MessageBody"
+        ),
+        "Publish": lambda w: w.sns.publish(
+            TopicArn=w.topic,
+            Message="hello",
+            Subject="greeting",
+            MessageAttributes={
+                "kind": {"DataType": "String", "StringValue": "book"},
+                "blob": {"DataType": "Binary", "BinaryValue": b"\x00"},
+            },
+        ),
+        "PublishBatch": lambda w: w.sns.publish_batch(
+            TopicArn=w.topic,
+            PublishBatchRequestEntries=[
+                {"Id": "ok", "Message": "m"},
+                {"Id": "bad", "Message": ""},
+            ],
+        ),
+        "TagResource": lambda w: w.sns.tag_resource(
+            ResourceArn=w.topic, Tags=[{"Key": "k", "Value": "v"}]
+        ),
+        "UntagResource": lambda w: w.sns.untag_resource(ResourceArn=w.topic, TagKeys=["team"]),
+        "ListTagsForResource": lambda w: w.sns.list_tags_for_resource(ResourceArn=w.topic),
+    }
+
+
+SNS_CASES = _sns_cases()
+
+
+@pytest.fixture
+def sns_world(loop: dc.EventLoop) -> Iterator[SnsWorld]:
+    with serve(loop):
+        yield SnsWorld(loop)
+
+
+def test_every_served_sns_operation_has_a_case() -> None:
+    assert sorted(SNS_CASES) == sorted(SERVICES["sns"][0])
+
+
+@pytest.mark.parametrize("operation", sorted(SNS_CASES))
+def test_sns_response_matches_the_service_model(operation: str, sns_world: SnsWorld) -> None:
+    response = SNS_CASES[operation](sns_world)
+    shape = sns_world.sns.meta.service_model.operation_model(operation).output_shape
+    if shape is None:
+        assert set(response) == {"ResponseMetadata"}
+    else:
+        assert shape_problems(shape, response) == []
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+def test_sns_fan_out_to_a_queue_with_a_filter_policy(sns_world: SnsWorld) -> None:
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName="sns-target")["QueueUrl"]
+    sns_world.sns.publish(
+        TopicArn=sns_world.topic,
+        Message="for books",
+        MessageAttributes={"kind": {"DataType": "String", "StringValue": "book"}},
+    )
+    sns_world.sns.publish(
+        TopicArn=sns_world.topic,
+        Message="for toys",
+        MessageAttributes={"kind": {"DataType": "String", "StringValue": "toy"}},
+    )
+    (message,) = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    )["Messages"]
+    assert message["Body"] == "for books"  # raw delivery: the body itself, no envelope
+    assert message["MessageAttributes"] == {"kind": {"DataType": "String", "StringValue": "book"}}
+    listed = sns_world.sns.list_subscriptions_by_topic(TopicArn=sns_world.topic)["Subscriptions"]
+    assert [s["SubscriptionArn"] for s in listed] == [sns_world.sub, "PendingConfirmation"]
+    assert sns_world.pending["SubscriptionArn"] == "pending confirmation"
