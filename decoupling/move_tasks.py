@@ -9,12 +9,20 @@ Mirrors StartMessageMoveTask, ListMessageMoveTasks and CancelMessageMoveTask
 * only one task may be active per source queue;
 * moved messages get a new ``MessageId``;
 * the task moves the messages that were in the queue when it started, one second of quota at a
-  time, as timers on the loop.
+  time, as timers on the loop;
+* if the destination queue disappears the task fails (``FailureReason``
+  ``AWS.SimpleQueueService.NonExistentQueue``) and the messages not yet moved stay put.
+
+Error codes and texts, and the task handle's form (base64 of ``{"taskId": <uuid>, "sourceArn":
+<arn>}``), are as SQS answers them: AWS-validated snapshots of LocalStack's
+``tests/aws/services/sqs/test_sqs_move_task.py``.
 """
 
 from __future__ import annotations
 
-import itertools
+import base64
+import binascii
+import json
 from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidParameterValue, ResourceNotFoundException, UnsupportedOperation
@@ -27,7 +35,7 @@ __all__ = ["MessageMoveTask", "start_message_move_task", "list_message_move_task
            "cancel_message_move_task"]
 
 DEFAULT_RATE = 500
-_handles = itertools.count(1)
+_NON_EXISTENT = "AWS.SimpleQueueService.NonExistentQueue"
 
 
 class MessageMoveTask:
@@ -37,7 +45,9 @@ class MessageMoveTask:
         self.source = source
         self.destination = destination
         self.rate = rate
-        self.handle = f"{source.arn}|{source.loop.new_id()}|{next(_handles)}"
+        self.task_id = source.loop.new_id()
+        doc = json.dumps({"taskId": self.task_id, "sourceArn": source.arn}, separators=(",", ":"))
+        self.handle = base64.b64encode(doc.encode()).decode()
         self.status = "RUNNING"
         self.moved = 0
         self.to_move = source._ledger.n_visible + source._ledger.n_inflight
@@ -72,7 +82,7 @@ class MessageMoveTask:
             if self.status != "RUNNING":
                 return
             if source._deleted:
-                self.status, self.failure_reason = "FAILED", "AWS.SimpleQueueService.NonExistentQueue"
+                self.status, self.failure_reason = "FAILED", _NON_EXISTENT
                 return
             loop = source.loop
             now = loop.clock.now()
@@ -85,12 +95,15 @@ class MessageMoveTask:
                     break
                 entry = received[0]
                 record = entry.record
-                target = self.destination or _original_source(loop, record.dlq_source_arn)
+                if self.destination is not None:
+                    target = None if self.destination._deleted else self.destination
+                else:
+                    target = _original_source(loop, record.dlq_source_arn)
                 if target is None:
-                    # The original queue is gone: put the message back and fail the task.
+                    # The destination is gone: put the message back and fail the task.
                     ledger.change_visibility(entry, now, 0)
                     self.status = "FAILED"
-                    self.failure_reason = "AWS.SimpleQueueService.NonExistentQueue"
+                    self.failure_reason = _NON_EXISTENT
                     return
                 ledger.remove(entry)
                 record.message_id = loop.new_id()
@@ -127,9 +140,7 @@ def start_message_move_task(
         source._check_alive()
         loop = source.loop
         if not source.list_dead_letter_source_queues():
-            raise InvalidParameterValue(
-                f"Source queue {source.arn} must be configured as a dead-letter queue."
-            )
+            raise InvalidParameterValue("Source queue must be configured as a Dead Letter Queue.")
         if rate is not None and (
             isinstance(rate, bool) or not isinstance(rate, int) or not 1 <= rate <= 500
         ):
@@ -142,12 +153,16 @@ def start_message_move_task(
         else:
             target = loop._lookup("sqs", loop.queue_name_from(destination))
             if target is None:
-                raise ResourceNotFoundException(f"Destination queue {destination} not found.")
+                raise ResourceNotFoundException(
+                    "The resource that you specified for the DestinationArn parameter doesn't "
+                    "exist."
+                )
         if target is not None and target.is_fifo != source.is_fifo:
             raise InvalidParameterValue("Source and destination queues must be of the same type.")
         if any(t.status == "RUNNING" for t in _tasks(source)):
-            raise UnsupportedOperation(
-                f"There is already a message move task running on {source.arn}."
+            raise InvalidParameterValue(
+                "There is already a task running. Only one active task is allowed for a source "
+                "queue arn at a given time."
             )
         task = MessageMoveTask(source, target, rate)
         _tasks(source).insert(0, task)
@@ -168,19 +183,47 @@ def list_message_move_tasks(source: Queue, max_results: int = 1) -> list[dict[st
         return [t.to_aws() for t in _tasks(source)[:max_results]]
 
 
+def _decode_handle(task_handle: object) -> tuple[str, str]:
+    """``(taskId, sourceArn)`` from a task handle; ``InvalidParameterValue`` if malformed."""
+    invalid = InvalidParameterValue("Value for parameter TaskHandle is invalid.")
+    if not isinstance(task_handle, str):
+        raise invalid
+    try:
+        doc = json.loads(base64.b64decode(task_handle, validate=True))
+    except (binascii.Error, ValueError):
+        raise invalid from None
+    if not isinstance(doc, dict):
+        raise invalid
+    task_id, source_arn = doc.get("taskId"), doc.get("sourceArn")
+    if not isinstance(task_id, str) or not isinstance(source_arn, str):
+        raise invalid
+    return task_id, source_arn
+
+
 def cancel_message_move_task(loop: EventLoop, task_handle: str) -> int:
-    """Cancel a running task; return how many messages it had moved."""
-    if not isinstance(task_handle, str) or task_handle.count("|") != 2:
-        raise ResourceNotFoundException(f"Task handle {task_handle!r} does not exist.")
-    source_name = task_handle.split("|", 1)[0].rsplit(":", 1)[-1]
+    """Cancel a running task; return how many messages it had moved.
+
+    Raises:
+        InvalidParameterValue: a malformed handle.
+        ResourceNotFoundException: the handle's source queue, or its task, does not exist.
+        UnsupportedOperation: the task is no longer running.
+    """
+    task_id, source_arn = _decode_handle(task_handle)
+    parts = source_arn.split(":")
     with loop._lock:
-        source = loop._lookup("sqs", source_name)
-        for task in _tasks(source) if source is not None else []:
-            if task.handle == task_handle:
+        source = None
+        if len(parts) == 6 and parts[2] == "sqs" and parts[4] == loop.account_id:
+            source = loop._lookup("sqs", parts[5])
+        if source is None or source.arn != source_arn:
+            raise ResourceNotFoundException(
+                "The resource that you specified for the SourceArn parameter doesn't exist."
+            )
+        for task in _tasks(source):
+            if task.task_id == task_id:
                 if task.status != "RUNNING":
-                    raise UnsupportedOperation(f"Task {task_handle} is not running.")
+                    raise UnsupportedOperation(f"Task {task_id} is not running.")
                 task.status = "CANCELLED"
                 if task._timer is not None:
                     task._timer.cancel()
                 return task.moved
-        raise ResourceNotFoundException(f"Task handle {task_handle!r} does not exist.")
+        raise ResourceNotFoundException("Task does not exist.")
