@@ -445,10 +445,25 @@ class DeliveryJob:
         if on_loop:
             loop.call_later(delay, self.run)
         elif delay <= 0:
-            WorkerPool.of(loop).submit(self.run)
+            self._submit()
         else:
-            pool = WorkerPool.of(loop)
-            loop.call_later(delay, lambda: pool.submit(self.run))
+            loop.call_later(delay, self._submit)
+
+    def _submit(self) -> None:
+        """Hand the attempt to the worker pool, counting it as in flight on the topic."""
+        topic = self.sub.topic
+        with topic._lock:
+            topic._in_pool += 1
+        WorkerPool.of(topic.loop).submit(self._run_pooled)
+
+    def _run_pooled(self) -> None:
+        topic = self.sub.topic
+        try:
+            self.run()
+        finally:
+            with topic._lock:
+                topic._in_pool -= 1
+                topic._cond.notify_all()
 
     def run(self) -> None:
         """Attempt the delivery (no lock held while the protocol delivers)."""

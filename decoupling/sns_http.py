@@ -133,9 +133,11 @@ def send_confirmation(sub: Subscription, kind: str, token: str, text: str) -> No
             _log.info("%s to %s failed: %s", kind, url, error)
         finally:
             with topic._lock:
+                topic._in_pool -= 1
                 topic._job_done()
 
     topic._pending += 1
+    topic._in_pool += 1
     WorkerPool.of(topic.loop).submit(job)
 
 
