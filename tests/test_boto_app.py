@@ -429,3 +429,62 @@ def test_an_importable_handler_string(
         lam.delete_function(FunctionName="greet")
         with pytest.raises(lam.exceptions.ResourceNotFoundException):
             lam.get_function(FunctionName="greet")
+
+
+# -- SNS fan-out, as in the "fanout to SQS queues" tutorials ---------------------------------------
+
+
+def test_sns_fan_out_with_filter_policies_and_raw_delivery(loop: dc.EventLoop) -> None:
+    with serve(loop):
+        sns = boto3.client("sns")
+        sqs = boto3.client("sqs")
+        topic_arn = sns.create_topic(Name="order-events")["TopicArn"]
+
+        def queue(name: str) -> tuple[str, str]:
+            url = sqs.create_queue(QueueName=name)["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+                "Attributes"
+            ]["QueueArn"]
+            return url, arn
+
+        books_url, books_arn = queue("books")
+        audit_url, audit_arn = queue("big-orders")
+        _, dlq_arn = queue("sns-dlq")
+        sns.subscribe(
+            TopicArn=topic_arn,
+            Protocol="sqs",
+            Endpoint=books_arn,
+            Attributes={"FilterPolicy": json.dumps({"kind": ["book"]}), "RawMessageDelivery": "true"},
+        )
+        audit = sns.subscribe(
+            TopicArn=topic_arn,
+            Protocol="sqs",
+            Endpoint=audit_arn,
+            Attributes={
+                "FilterPolicyScope": "MessageBody",
+                "FilterPolicy": json.dumps({"total": [{"numeric": [">", 100]}]}),
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn}),
+            },
+            ReturnSubscriptionArn=True,
+        )["SubscriptionArn"]
+        for total, kind in ((150, "book"), (5, "book"), (500, "toy")):
+            sns.publish(
+                TopicArn=topic_arn,
+                Subject="order",
+                Message=json.dumps({"total": total}),
+                MessageAttributes={"kind": {"DataType": "String", "StringValue": kind}},
+            )
+        books = sqs.receive_message(QueueUrl=books_url, MaxNumberOfMessages=10)["Messages"]
+        assert [json.loads(m["Body"]) for m in books] == [{"total": 150}, {"total": 5}]
+        big = sqs.receive_message(QueueUrl=audit_url, MaxNumberOfMessages=10)["Messages"]
+        envelopes = [json.loads(m["Body"]) for m in big]
+        assert [json.loads(e["Message"]) for e in envelopes] == [{"total": 150}, {"total": 500}]
+        assert envelopes[0]["Type"] == "Notification"
+        assert envelopes[0]["TopicArn"] == topic_arn
+        assert envelopes[0]["Subject"] == "order"
+        assert envelopes[0]["MessageAttributes"] == {"kind": {"Type": "String", "Value": "book"}}
+        attributes = sns.get_subscription_attributes(SubscriptionArn=audit)["Attributes"]
+        assert attributes["FilterPolicyScope"] == "MessageBody"
+        assert json.loads(attributes["RedrivePolicy"]) == {"deadLetterTargetArn": dlq_arn}
+        sns.unsubscribe(SubscriptionArn=audit)
+        assert len(sns.list_subscriptions()["Subscriptions"]) == 1
