@@ -1,0 +1,75 @@
+"""ExpiringMap (the FIFO deduplication window) against a plain dict model."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from decoupling._core.dedup import ExpiringMap
+
+# ("put", key, lifetime) | ("get", key, 0) | ("pop", key, 0) | ("tick", 0, step)
+ops = st.lists(
+    st.one_of(
+        st.tuples(st.just("put"), st.integers(0, 8), st.sampled_from([0.5, 1.0, 5.0, 300.0])),
+        st.tuples(st.just("get"), st.integers(0, 8), st.just(0.0)),
+        st.tuples(st.just("pop"), st.integers(0, 8), st.just(0.0)),
+        st.tuples(st.just("tick"), st.just(0), st.sampled_from([0.0, 0.5, 1.0, 100.0])),
+    ),
+    max_size=150,
+)
+
+
+@given(ops)
+def test_matches_a_dict_model(operations: list[tuple[str, int, float]]) -> None:
+    window: ExpiringMap[int, int] = ExpiringMap()
+    model: dict[int, tuple[float, int]] = {}
+    now = 0.0
+    for i, (op, key, number) in enumerate(operations):
+        if op == "tick":
+            now += number
+        elif op == "put":
+            window.put(key, i, now + number, now)
+            model[key] = (now + number, i)
+        elif op == "pop":
+            # expired keys were dropped from both at the end of the previous step
+            assert (window.pop(key) is not None) == (key in model)
+            model.pop(key, None)
+        else:
+            expected = model[key][1] if key in model and model[key][0] > now else None
+            assert window.get(key, now) == expected
+        window.expire(now)
+        model = {k: v for k, v in model.items() if v[0] > now}
+        assert len(window) == len(model)
+        assert sorted(window.keys()) == sorted(model)
+
+
+def test_an_entry_is_gone_at_exactly_its_expiry() -> None:
+    window: ExpiringMap[str, str] = ExpiringMap()
+    window.put("d", "first", 300.0, 0.0)
+    assert window.get("d", 299.999) == "first"
+    assert window.get("d", 300.0) is None
+    assert len(window) == 0
+
+
+def test_replacing_keeps_the_new_expiry() -> None:
+    window: ExpiringMap[str, int] = ExpiringMap()
+    window.put("k", 1, 10.0, 0.0)
+    window.put("k", 2, 20.0, 5.0)
+    assert window.get("k", 15.0) == 2  # the stale item due at 10 did not remove it
+    assert window.get("k", 20.0) is None
+
+
+def test_heap_stays_proportional_to_live_keys() -> None:
+    window: ExpiringMap[str, int] = ExpiringMap()
+    for i in range(10_000):
+        window.put("same", i, 1e9, 0.0)  # one key replaced 10,000 times
+    assert len(window) == 1
+    assert len(window._heap) <= 2 * len(window) + 1025
+
+
+def test_clear() -> None:
+    window: ExpiringMap[str, int] = ExpiringMap()
+    window.put("a", 1, 10.0, 0.0)
+    window.clear()
+    assert window.get("a", 0.0) is None
+    assert len(window) == 0
