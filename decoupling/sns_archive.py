@@ -105,12 +105,19 @@ class Replay:
         self._cancelled = False
 
     def start(self) -> None:
-        """Hold live messages and schedule the replay (loop lock held)."""
+        """Take the replay window, hold live messages and schedule the replay (loop lock
+        held). Messages published from now on are live ones, delivered after the replay."""
         sub = self.sub
+        topic = sub.topic
+        archive = topic._archive
+        if archive is not None:
+            self._items = archive.window(
+                self.policy.starting_ms, self.policy.ending_ms, topic.loop.clock.wall_ms()
+            )
         sub._replay_status = "Pending"
         sub._fan = self._hold
-        sub.topic._pending += 1
-        sub.topic.loop.call_later(0.0, self._step)
+        topic._pending += 1
+        topic.loop.call_later(0.0, self._step)
 
     def _hold(self, pub: Published, replayed: bool = False) -> None:
         self._held.append(pub)
@@ -128,17 +135,12 @@ class Replay:
             if self._cancelled or not sub._active:
                 topic._job_done()
                 return
-            archive = topic._archive
-            if archive is None:
+            items = self._items
+            if topic._archive is None or items is None:
                 sub._replay_status = "Failed"
                 self._release()
                 return
-            items = self._items
-            if items is None:
-                sub._replay_status = "In progress"
-                items = self._items = archive.window(
-                    self.policy.starting_ms, self.policy.ending_ms, topic.loop.clock.wall_ms()
-                )
+            sub._replay_status = "In progress"
             stop = min(len(items), self._cursor + REPLAY_CHUNK)
             for index in range(self._cursor, stop):
                 pub = items[index]
