@@ -378,9 +378,21 @@ def receive_message(loop: EventLoop, p: dict[str, Any]) -> dict[str, Any]:
     if not messages:
         return {}
     names = [*(p.get("AttributeNames") or ()), *(p.get("MessageSystemAttributeNames") or ())]
+    pick = _selector(p.get("MessageAttributeNames") or ())
+    if not names and pick is None:  # the common case: bodies and handles only
+        return {
+            "Messages": [
+                {
+                    "MessageId": m.message_id,
+                    "ReceiptHandle": m.receipt_handle,
+                    "MD5OfBody": m.md5_of_body,
+                    "Body": m.body,
+                }
+                for m in messages
+            ]
+        }
     system = set(names) if names else None
     all_system = system is not None and "All" in system
-    pick = _selector(p.get("MessageAttributeNames") or ())
     return {"Messages": [_message(m, system, all_system, pick) for m in messages]}
 
 
