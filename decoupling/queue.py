@@ -637,9 +637,14 @@ class Queue:
     def _commit(self, record: _Record, delay: float, now: float) -> None:
         self._ledger.enqueue(record, now, delay=delay, lane=record.group_id)
         if self._waiting:
-            # One message needs one waiter: waking them all would stampede for the lock. For a
-            # delayed message the woken waiter re-plans its wake-up to the delay's end.
-            self._cond.notify(1)
+            if delay <= 0:
+                # One message needs one waiter: waking them all would stampede for the lock.
+                self._cond.notify(1)
+            else:
+                # Every waiter re-plans its wake-up to the delay's end: waking one only would
+                # leave the others asleep until their own deadlines on a real clock, past the
+                # moment the message becomes visible.
+                self._cond.notify_all()
 
     def send_batch(
         self, entries: Sequence[Mapping[str, Any] | str]

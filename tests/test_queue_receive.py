@@ -214,6 +214,35 @@ def test_long_poll_on_the_real_clock() -> None:
         assert 0.99 <= time.monotonic() - started < 1.8
 
 
+@pytest.mark.realtime
+def test_every_long_poll_sees_a_delayed_message_when_it_matures() -> None:
+    # Waking only one waiter for a delayed send left the other asleep until its own deadline.
+    with dc.EventLoop() as loop:
+        q = dc.Queue(loop, "q")
+        results: dict[str, tuple[float, list[str]]] = {}
+
+        def poll(name: str, wait: int) -> None:
+            started = time.monotonic()
+            got = q.receive(wait_seconds=wait)
+            results[name] = (time.monotonic() - started, [m.body for m in got])
+
+        short = threading.Thread(target=poll, args=("short", 1))
+        short.start()
+        while q._waiting < 1:
+            time.sleep(0.001)
+        long = threading.Thread(target=poll, args=("long", 2))
+        long.start()
+        while q._waiting < 2:
+            time.sleep(0.001)
+        q.send("delayed", delay_seconds=1)  # matures just after the short poll's deadline
+        short.join(3)
+        long.join(3)
+    assert results["short"][1] == []
+    waited, bodies = results["long"]
+    assert bodies == ["delayed"]
+    assert 0.99 <= waited < 1.5
+
+
 # -- retention ----------------------------------------------------------------------------------
 
 
