@@ -1034,11 +1034,16 @@ class Queue:
             if entry.state != INFLIGHT:
                 self._ledger.hide(entry, now, timeout)
                 return
+            earlier = now + timeout < entry.deadline
             self._ledger.change_visibility(entry, now, timeout)
             if timeout == 0:
                 self._after_return(entry)
                 if self._waiting:
                     self._cond.notify(self._waiting)
+            elif earlier and self._waiting:
+                # A shorter timeout moves the message's return earlier than the wake-up time
+                # the waiters planned: let them re-plan (on a real clock they would sleep on).
+                self._cond.notify_all()
 
     def _not_in_flight(self, entry: Entry) -> None:
         """Hook: the latest handle of a message that is visible again. A standard queue lets

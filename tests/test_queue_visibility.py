@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -157,6 +158,32 @@ def test_change_visibility_to_zero_wakes_a_long_poll() -> None:
     poll.join(2)
     assert [x.message_id for x in result[0]] == [m.message_id]
     assert clock.now() == 0.0
+
+
+@pytest.mark.realtime
+def test_a_shorter_timeout_reaches_a_waiting_long_poll_on_time() -> None:
+    # The poll planned to sleep to its deadline (the message was due back at 10 s); a change
+    # to 1 s must wake it to re-plan, or it would return the message a second late.
+    with dc.EventLoop() as loop:
+        q = dc.Queue(loop, "q")
+        q.send("x")
+        [m] = q.receive(visibility_timeout=10)
+        result: list[tuple[float, list[str]]] = []
+
+        def poll() -> None:
+            started = time.monotonic()
+            got = q.receive(wait_seconds=2)
+            result.append((time.monotonic() - started, [x.body for x in got]))
+
+        waiter = threading.Thread(target=poll)
+        waiter.start()
+        while not q._waiting:
+            time.sleep(0.001)
+        q.change_visibility(m.receipt_handle, 1)
+        waiter.join(3)
+    [(waited, bodies)] = result
+    assert bodies == ["x"]
+    assert 0.99 <= waited < 1.5
 
 
 def test_twelve_hour_ceiling_counts_from_the_receive_that_issued_the_handle(
