@@ -248,6 +248,12 @@ class EventLoop:
         self._conditions.append(cond)
         return cond
 
+    def _drop_condition(self, cond: threading.Condition) -> None:
+        """Forget a condition whose owner is gone (a deleted queue), so the list stays short."""
+        with self._lock:
+            if cond in self._conditions:
+                self._conditions.remove(cond)
+
     def _wake_waiters(self) -> None:
         with self._lock:
             for cond in self._conditions:

@@ -1102,7 +1102,8 @@ class Queue:
             self._deleted = True
             self._ledger.purge()
             self.loop._unregister("sqs", self.name)
-            self._cond.notify_all()
+            self._cond.notify_all()  # its waiters wake and raise QueueDoesNotExist
+            self.loop._drop_condition(self._cond)
 
     def _check_alive(self) -> None:
         if self._deleted:

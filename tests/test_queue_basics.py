@@ -276,6 +276,7 @@ def test_deleted_queue_refuses_every_operation(loop: dc.EventLoop) -> None:
         assert info.value.code == "QueueDoesNotExist"
         assert info.value.query_code == "AWS.SimpleQueueService.NonExistentQueue"
     assert loop._lookup("sqs", "q") is None
+    assert q._cond not in loop._conditions  # the loop forgets it: no leak per deleted queue
 
 
 def test_a_name_can_be_reused_60_seconds_after_delete(
