@@ -159,7 +159,7 @@ class Replay:
         if self.policy.ending_ms is not None:
             sub._fan = _drop
         else:
-            sub._fan = sub._live
+            sub._restore_fan()
             for pub in held:
                 sub._live(pub, False)
         if sub._replay is self:

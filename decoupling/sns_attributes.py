@@ -40,7 +40,23 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+#: Attribute names already found valid (bounded; a hit skips the checks below).
+_GOOD_NAMES: set[str] = set()
+_GOOD_NAMES_MAX = 4096
+
+
 def _attribute_name(name: object) -> str:
+    if name in _GOOD_NAMES:
+        return name
+    _check_name(name)
+    assert isinstance(name, str)
+    if len(_GOOD_NAMES) >= _GOOD_NAMES_MAX:
+        _GOOD_NAMES.clear()
+    _GOOD_NAMES.add(name)
+    return name
+
+
+def _check_name(name: object) -> None:
     if not isinstance(name, str) or not name:
         raise ParameterValueInvalid("The message attribute name must not be empty.")
     if len(name.encode("utf-8")) > 256:
@@ -67,7 +83,6 @@ def _attribute_name(name: object) -> str:
         raise ParameterValueInvalid(
             f"The message attribute name '{name}' must not start with 'AWS.' or 'Amazon.'."
         )
-    return name
 
 
 def _check_number(name: str, text: str) -> None:

@@ -309,7 +309,7 @@ class _Subscribing:
         if policy is None:
             sub._replay = None
             sub._replay_status = None
-            sub._fan = sub._live
+            sub._restore_fan()
             for pub in held:
                 sub._live(pub, False)
             return

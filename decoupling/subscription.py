@@ -108,7 +108,10 @@ class Subscription:
         index = topic._sub_count = topic._sub_count + 1
         self._sqs_id_head = f"{topic._id_head}4{index >> 12 & 0xFFF:03x}-b{index & 0xFFF:03x}-"
         self._sink = SqsSink(self) if spec.name == "sqs" else None
+        #: What the topic's fan-out calls for this subscription: the delivery itself (the
+        #: queue sink directly, for speed), or a replay's holding list while one runs.
         self._fan: Callable[[Published, bool], None] = self._live
+        self._restore_fan()
 
     # -- delivery (loop lock held) ----------------------------------------------------------
 
@@ -119,6 +122,10 @@ class Subscription:
             sink.deliver(pub, replayed)
         else:
             dispatch(self, pub, replayed)
+
+    def _restore_fan(self) -> None:
+        """Deliver live messages directly again (after a replay)."""
+        self._fan = self._sink.deliver if self._sink is not None else self._live
 
     def _matches(self, pub: Published) -> bool:
         policy = self._policy
