@@ -226,6 +226,11 @@ class _Publishing:
         pub.drop_shapes()
         return result
 
+    async def publish_async(self, message: str, **kwargs: Any) -> PublishResult:
+        """:meth:`publish` for asyncio (a publish never blocks: slow subscribers are served
+        from the loop)."""
+        return self.publish(message, **kwargs)
+
     def publish_batch(self, entries: Sequence[Mapping[str, Any] | str]) -> BatchResult:
         """Publish up to 10 messages (``PublishBatch``).
 
