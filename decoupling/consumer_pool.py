@@ -128,8 +128,9 @@ class ConsumerPool:
                 self.workers = desired
                 self._last_change = now
             self.history.append((now, self.workers, backlog))
-            self._start_idle_workers()
             in_flight = self.queue.approximate_number_of_messages_not_visible
+            if backlog:
+                self._start_idle_workers()
             if backlog or in_flight or self.workers > self.min_workers or self._busy:
                 self.loop.call_later(self.evaluation_period, self._evaluate)
             else:
