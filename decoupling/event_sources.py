@@ -474,6 +474,9 @@ class EventSourceMapping:
             step = self.scaling.next_step(now)
             if step is not None:
                 self._schedule(step)
+        if stalled and not queue.approximate_number_of_messages:
+            self._target = self.scaling.target(now, False)  # the last ones went to the DLQ
+            self._note(now)
         if (not visible or stalled) and len(queue):
             change = _queue_watch.next_change(queue)
             if change is not None:
