@@ -1,0 +1,123 @@
+"""Benchmark: events per second through an SQS event source mapping, and invoke overhead.
+
+Figures (median of 5 runs after a warm-up, on a ManualClock):
+
+* events/s through an event source mapping at batch size 1 and 10, handlers run in the worker
+  pool (``isolation="thread"``, the default) and inline; sending the messages is not timed;
+* the baseline beside them: the same handler called directly on the same records (what the
+  mapping adds is receive, record building, invocation bookkeeping, metering and delete);
+* per-invocation overhead of ``runtime.invoke`` (RequestResponse) against a direct call.
+
+Prints a table, then one JSON line ``{"benchmark": "functions", ...}``. Runs in well under 60 s.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import decoupling as dc
+from decoupling.event_sources import sqs_record
+
+REPS = 5
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    total = 0
+    for record in event["Records"]:
+        total += len(record["body"])
+    return {"batchItemFailures": []}
+
+
+def median_time(run: Callable[[], float]) -> float:
+    run()  # warm-up
+    return statistics.median(run() for _ in range(REPS))
+
+
+def mapping_run(n: int, batch: int, isolation: str) -> float:
+    loop = dc.EventLoop(clock=dc.ManualClock())
+    runtime = dc.FunctionRuntime(loop, isolation=isolation, keep_records=1000)
+    queue = dc.Queue(loop, "bench", visibility_timeout=300)
+    runtime.register("h", handler)
+    for i in range(0, n, 10):
+        queue.send_batch([f"order-{j}" for j in range(i, i + 10)])
+    runtime.add_event_source(queue, "h", batch_size=batch, report_batch_item_failures=True,
+                             maximum_batching_window=1 if batch > 10 else 0)
+    started = time.perf_counter()
+    loop.run_until_idle()
+    elapsed = time.perf_counter() - started
+    assert len(queue) == 0
+    runtime.close()
+    return elapsed
+
+
+def direct_run(n: int, batch: int) -> float:
+    loop = dc.EventLoop(clock=dc.ManualClock())
+    queue = dc.Queue(loop, "bench", visibility_timeout=300)
+    for i in range(0, n, 10):
+        queue.send_batch([f"order-{j}" for j in range(i, i + 10)])
+    messages = []
+    while True:
+        got = queue.receive(10, wait_seconds=0)
+        if not got:
+            break
+        messages.extend(got)
+    events = [{"Records": [sqs_record(m, queue.arn, "us-east-1", False)
+                           for m in messages[i:i + batch]]} for i in range(0, n, batch)]
+    started = time.perf_counter()
+    for event in events:
+        handler(event, None)
+    return time.perf_counter() - started
+
+
+def invoke_run(n: int, isolation: str) -> float:
+    loop = dc.EventLoop(clock=dc.ManualClock())
+    runtime = dc.FunctionRuntime(loop, isolation=isolation, keep_records=1000)
+    runtime.register("h", lambda e, c: e)
+    started = time.perf_counter()
+    for i in range(n):
+        runtime.invoke("h", i)
+    elapsed = time.perf_counter() - started
+    runtime.close()
+    return elapsed
+
+
+def direct_call_run(n: int) -> float:
+    fn = lambda e, c: e  # noqa: E731
+    started = time.perf_counter()
+    for i in range(n):
+        fn(i, None)
+    return time.perf_counter() - started
+
+
+def main() -> dict[str, Any]:
+    rows: list[tuple[str, float, float]] = []
+    results: dict[str, Any] = {"benchmark": "functions", "reps": REPS}
+    for batch, n in ((1, 1_000), (10, 5_000)):
+        direct = n / median_time(lambda n=n, batch=batch: direct_run(n, batch))
+        results[f"direct_events_per_s_batch{batch}"] = round(direct)
+        for isolation in ("thread", "inline"):
+            rate = n / median_time(
+                lambda n=n, batch=batch, isolation=isolation: mapping_run(n, batch, isolation))
+            rows.append((f"ESM batch {batch:>2} ({isolation})", rate, direct))
+            results[f"esm_events_per_s_batch{batch}_{isolation}"] = round(rate)
+    n = 1_000
+    direct_us = median_time(lambda: direct_call_run(n)) / n * 1e6
+    results["direct_call_us"] = round(direct_us, 3)
+    for isolation in ("thread", "inline"):
+        invoke_us = median_time(lambda isolation=isolation: invoke_run(n, isolation)) / n * 1e6
+        results[f"invoke_us_{isolation}"] = round(invoke_us, 1)
+        rows.append((f"invoke() us/call ({isolation})", invoke_us, direct_us))
+    print(f"{'measure':<28} {'figure':>14} {'baseline (direct)':>18}")
+    print("-" * 62)
+    for name, figure, base in rows:
+        print(f"{name:<28} {figure:>14,.1f} {base:>18,.2f}")
+    print(json.dumps(results))
+    return results
+
+
+if __name__ == "__main__":
+    main()
