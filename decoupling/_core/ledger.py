@@ -113,6 +113,9 @@ class Ledger:
         self._ready: SortedList = SortedList()  # (head seq, lane key) of servable lanes
         self._ready_seq: dict[Hashable | None, int] = {}
         self._lane_inflight: dict[Hashable | None, int] = {}
+        # lock_groups: per lane, a heap of (seq, tick, entry) of messages in flight (stale
+        # items, whose entry left flight, are dropped when they reach the top).
+        self._lane_flight: dict[Hashable | None, list[tuple[int, int, Entry]]] = {}
         self._delayed: list[tuple[float, int, Entry]] = []
         self._deadlines: DeadlineQueue[Entry] = DeadlineQueue()
         self._retained: list[tuple[float, int, Entry]] = []
@@ -210,8 +213,8 @@ class Ledger:
         if not lane:
             self._lanes.pop(key, None)
             return
-        if self.lock_groups and self._lane_inflight.get(key, 0):
-            return
+        if self.lock_groups and self._first_in_flight(key) < lane[0].seq:
+            return  # FIFO: an earlier message of the group is in flight
         seq = lane[0].seq
         self._ready_seq[key] = seq
         self._ready.add((seq, _Key(key)))
@@ -281,10 +284,15 @@ class Ledger:
             if key is _NO_LANE:
                 break
             lane = self._lanes[key]
+            # FIFO: only messages ahead of the group's first in-flight message may go out.
+            block = self._first_in_flight(key) if self.lock_groups else _NO_BLOCK
             while lane and len(received) < max_messages:
                 entry = lane.popleft()
                 if entry.state != VISIBLE:
                     continue
+                if entry.seq > block:
+                    lane.appendleft(entry)
+                    break
                 self.n_visible -= 1
                 if max_receive_count and entry.receive_count >= max_receive_count:
                     self._drop(entry)
@@ -318,6 +326,11 @@ class Ledger:
         if self._laned:
             key = entry.lane
             self._lane_inflight[key] = self._lane_inflight.get(key, 0) + 1
+            if self.lock_groups:
+                flight = self._lane_flight.get(key)
+                if flight is None:
+                    flight = self._lane_flight[key] = []
+                heapq.heappush(flight, (entry.seq, tick, entry))
         self._deadlines.push(deadline, visibility_timeout, entry)
 
     def _leave_flight(self, entry: Entry) -> None:
@@ -327,10 +340,24 @@ class Ledger:
             left = self._lane_inflight[key] - 1
             if left:
                 self._lane_inflight[key] = left
+                if self.lock_groups:
+                    self._set_ready(key)  # an earlier message may have left: re-check
             else:
                 del self._lane_inflight[key]
                 if self.lock_groups:
+                    self._lane_flight.pop(key, None)
                     self._set_ready(key)
+
+    def _first_in_flight(self, key: Hashable | None) -> float:
+        """(lock_groups) The seq of lane ``key``'s earliest message in flight, or infinity.
+        O(1) amortized: each stale heap item is popped once."""
+        flight = self._lane_flight.get(key)
+        while flight:
+            top = flight[0]
+            if top[2].state == INFLIGHT:
+                return top[0]
+            heapq.heappop(flight)
+        return _NO_BLOCK
 
     # -- deleting and changing visibility -------------------------------------------------------
 
@@ -491,6 +518,10 @@ class Ledger:
 
 class _NoLane:
     """Marker: no lane can be served."""
+
+
+#: (lock_groups) "nothing of this lane is in flight": every visible message may go out.
+_NO_BLOCK = float("inf")
 
 
 _NO_LANE = _NoLane()
