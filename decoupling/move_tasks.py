@@ -150,6 +150,10 @@ def start_message_move_task(
         target: Queue | None
         if destination is None or isinstance(destination, Queue):
             target = destination
+        elif not isinstance(destination, str):
+            raise InvalidParameterValue(
+                f"DestinationArn must be a queue ARN (or a Queue), got {destination!r}."
+            )
         else:
             target = loop._lookup("sqs", loop.queue_name_from(destination))
             if target is None:

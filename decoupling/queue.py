@@ -21,6 +21,7 @@ from .errors import (
     BatchRequestTooLong,
     DecouplingError,
     EmptyBatchRequest,
+    InvalidAttributeName,
     InvalidAttributeValue,
     InvalidBatchEntryId,
     InvalidParameterValue,
@@ -437,7 +438,13 @@ class Queue:
         """
         with self._lock:
             self._check_alive()
-            wanted = [names] if isinstance(names, str) else list(names)
+            wanted = [names] if isinstance(names, str) else names
+            if not isinstance(wanted, (list, tuple, set, frozenset)) or not all(
+                isinstance(name, str) for name in wanted
+            ):
+                raise InvalidAttributeName(
+                    f"AttributeNames must be a list of attribute names, got {names!r}."
+                )
             check_attribute_names(wanted, fifo=self.is_fifo, writable=False)
             ledger = self._ledger
             ledger.settle(self.loop.clock.now())
@@ -522,7 +529,12 @@ class Queue:
         """Remove tags by key (UntagQueue); unknown keys are ignored."""
         with self._lock:
             self._check_alive()
-            for key in list(keys):
+            wanted = [keys] if isinstance(keys, str) else keys
+            if not isinstance(wanted, (list, tuple, set, frozenset)) or not all(
+                isinstance(key, str) for key in wanted
+            ):
+                raise InvalidParameterValue(f"TagKeys must be a list of strings, got {keys!r}.")
+            for key in wanted:
                 self._tags.pop(key, None)
 
     def list_tags(self) -> dict[str, str]:
@@ -698,9 +710,7 @@ class Queue:
                         entry.get("DelaySeconds"),
                         entry.get("MessageGroupId"),
                         entry.get("MessageDeduplicationId"),
-                        entry.get("MessageSystemAttributes", {}).get("AWSTraceHeader", {}).get(
-                            "StringValue"
-                        ) if isinstance(entry.get("MessageSystemAttributes"), Mapping) else None,
+                        _batch_trace_header(entry.get("MessageSystemAttributes")),
                         now,
                     )
                 except DecouplingError as error:
@@ -1221,6 +1231,22 @@ _SEND_ENTRY_KEYS = frozenset(
 )
 
 
+def _batch_trace_header(system: object) -> object:
+    """``AWSTraceHeader``'s value from a batch entry's ``MessageSystemAttributes``
+    (``{"AWSTraceHeader": {"DataType": "String", "StringValue": ...}}``), or ``None``."""
+    if system is None:
+        return None
+    trace = system.get("AWSTraceHeader") if isinstance(system, Mapping) else system
+    if trace is None:
+        return None
+    if not isinstance(trace, Mapping):
+        raise InvalidParameterValue(
+            "MessageSystemAttributes must be {\"AWSTraceHeader\": {\"DataType\": \"String\", "
+            f"\"StringValue\": ...}}}}, got {system!r}."
+        )
+    return trace.get("StringValue")
+
+
 def _is_hex(text: str) -> bool:
     # Only the lowercase hex digits the ledger writes: ``int(text, 16)`` would also take "-1",
     # " 1", "0x1" and "1_0", handles no queue issues, which must fail ReceiptHandleIsInvalid.
@@ -1232,7 +1258,10 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, (RedrivePolicy, RedriveAllowPolicy)):
         return value.to_json()
     if isinstance(value, Mapping):
-        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+        try:
+            return json.dumps(value, sort_keys=True, separators=(",", ":"))
+        except (TypeError, ValueError):
+            return value  # not JSON (mixed key types, bytes...): validation refuses it next
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, int):

@@ -97,7 +97,14 @@ class RedrivePolicy:
     max_receive_count: int
 
     def __init__(self, dead_letter_queue: Queue | str, max_receive_count: int) -> None:
-        arn = dead_letter_queue if isinstance(dead_letter_queue, str) else dead_letter_queue.arn
+        arn = dead_letter_queue if isinstance(dead_letter_queue, str) else getattr(
+            dead_letter_queue, "arn", None
+        )
+        if not isinstance(arn, str):
+            raise InvalidAttributeValue(
+                f"Value {dead_letter_queue!r} for parameter RedrivePolicy is invalid. Reason: "
+                "the dead-letter queue must be a Queue or a queue ARN."
+            )
         if isinstance(max_receive_count, bool) or not isinstance(max_receive_count, int):
             raise InvalidAttributeValue(
                 f"Value {max_receive_count!r} for parameter RedrivePolicy is invalid. Reason: "
@@ -124,8 +131,8 @@ class RedrivePolicy:
                 "have exactly deadLetterTargetArn and maxReceiveCount."
             )
         count = data["maxReceiveCount"]
-        if isinstance(count, str) and count.strip().isdigit():
-            count = int(count)
+        if isinstance(count, str) and re.fullmatch(r"[0-9]{1,12}", count.strip()):
+            count = int(count)  # ASCII digits only: "²".isdigit() is true, int("²") fails
         target = data["deadLetterTargetArn"]
         if not isinstance(target, str) or not target.startswith("arn:aws:sqs:"):
             raise InvalidAttributeValue(
@@ -165,6 +172,11 @@ class RedriveAllowPolicy:
                 f"must be one of {', '.join(_PERMISSIONS)}, got {self.redrive_permission!r}."
             )
         arns = self.source_queue_arns
+        if not isinstance(arns, (tuple, list)) or not all(isinstance(a, str) for a in arns):
+            raise InvalidAttributeValue(
+                "Value for parameter RedriveAllowPolicy is invalid. Reason: sourceQueueArns "
+                f"must be a list of ARNs, got {arns!r}."
+            )
         if self.redrive_permission == "byQueue":
             if not 1 <= len(arns) <= 10:
                 raise InvalidAttributeValue(
@@ -195,7 +207,7 @@ class RedriveAllowPolicy:
         if unknown:
             raise InvalidAttributeValue(
                 "Value for parameter RedriveAllowPolicy is invalid. Reason: unknown keys "
-                f"{sorted(unknown)}."
+                f"{sorted(map(str, unknown))}."
             )
         arns = data.get("sourceQueueArns", [])
         if not isinstance(arns, list) or not all(isinstance(a, str) for a in arns):
