@@ -189,8 +189,8 @@ def test_several_long_polls_share_a_burst() -> None:
     waiters = [threading.Thread(target=poll) for _ in range(3)]
     for w in waiters:
         w.start()
-    while q._waiting < 3:
-        time.sleep(0.001)
+    while q._waiting < 3:  # until all three are blocked
+        waiters[0].join(0.001)
     q.send_batch(["a", "b", "c"])  # one send call per message: each wakes a waiter
     clock.advance(20)  # those that got nothing return empty at the deadline
     for w in waiters:

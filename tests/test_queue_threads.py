@@ -125,12 +125,14 @@ def test_threads_on_virtual_time_with_autojump_off() -> None:
             batch = q.receive(wait_seconds=20)
             polls.append((clock.now(), [(m.body, m.receive_count) for m in batch]))
 
+    thread = threading.Thread(target=worker)
+
     def wait_for(n_polls: int) -> None:
+        """Until the worker has finished n_polls polls and is blocked in the next one."""
         deadline = time.monotonic() + 2
         while not (len(polls) == n_polls and q._waiting) and time.monotonic() < deadline:
-            time.sleep(0.001)
+            thread.join(0.001)
 
-    thread = threading.Thread(target=worker)
     thread.start()
     wait_for(0)
     q.send("job")  # the first poll returns it at once; the worker never deletes it
