@@ -437,7 +437,10 @@ def test_lambda_optional_members_appear(lambda_world: LambdaWorld) -> None:
     assert invoked["FunctionError"] == "Unhandled"
     assert invoked["ExecutedVersion"] == "$LATEST"
     assert base64.b64decode(invoked["LogResult"]).decode().startswith("START RequestId: ")
-    assert json.loads(invoked["Payload"].read())["errorType"] == "ValueError"
+    error = json.loads(invoked["Payload"].read())
+    assert error["errorType"] == "ValueError"
+    assert invoked["ResponseMetadata"]["RequestId"] == error["requestId"]
+    assert invoked["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"] == error["requestId"]
     got = lam.get_function(FunctionName="echo")
     assert got["Tags"] == {"team": "orders"}
     assert got["Concurrency"] == {"ReservedConcurrentExecutions": 5}

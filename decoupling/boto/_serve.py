@@ -147,6 +147,7 @@ class _Bridge:
         }
         if extra:
             headers.update((k.lower(), v) for k, v in extra.items())
+            request_id = headers["x-amzn-requestid"]  # Lambda's Invoke: the invocation's id
         http = _Response(self.url, status, headers)
         body["ResponseMetadata"] = {
             "RequestId": request_id,
