@@ -88,6 +88,7 @@ class _Subscribing:
         is POSTed (HTTP/S) or put in :attr:`outbox` (email), carrying the ``Token`` for
         :meth:`confirm_subscription`. Subscribing the same endpoint again returns the same
         subscription, unless other attributes are asked for (``InvalidParameter``).
+        O(s) for s subscriptions: the topic regroups them by filter policy.
 
         Raises:
             InvalidParameter: an unknown protocol, a bad endpoint or attribute, a FIFO queue on
