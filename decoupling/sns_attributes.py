@@ -100,7 +100,25 @@ def _check_number(name: str, text: str) -> None:
         )
 
 
+_STRING = "String"
+_NUMBER = "Number"
+
+
 def _one_attribute(name: str, raw: object) -> MessageAttributeValue:
+    # Fast paths for the common plain values; anything unusual takes the full checks below.
+    kind = type(raw)
+    if kind is str:
+        assert isinstance(raw, str)
+        if raw and raw.isascii() and raw.isprintable():
+            return MessageAttributeValue(_STRING, raw)
+    elif kind is int:
+        text = str(raw)
+        if len(text) <= 39:  # at most 38 digits (and a sign): within SNS's Number range
+            return MessageAttributeValue(_NUMBER, text)
+    return _full_attribute(name, raw)
+
+
+def _full_attribute(name: str, raw: object) -> MessageAttributeValue:
     if isinstance(raw, MessageAttributeValue):
         attr = raw
     elif isinstance(raw, bool):

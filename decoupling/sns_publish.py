@@ -84,6 +84,7 @@ class _Publishing:
     _dedup_order: deque[tuple[float, tuple[str | None, str]]]
     _sequence: int
     _published: int
+    _sns_id_head: str
 
     def _check_alive(self) -> None:
         raise NotImplementedError
@@ -180,10 +181,13 @@ class _Publishing:
         sequence = None
         if self.is_fifo:
             sequence = str(10**19 + (self._sequence + 1) * 1000)
+        # MessageId: the topic's random head plus its publish counter (the "c" variant nibble
+        # keeps these apart from EventLoop.new_id's ids); the same counter, in hex, ends the
+        # SQS message ids of this publish's queue deliveries (Subscription._sqs_id_head).
+        suffix = f"{self._published + 1:012x}"
         pub = Published(
-            self.arn, self._signing_cert_url, self.is_fifo, self.loop.new_id(), text, structure,
-            subj, attributes, clock.wall_ms(), now, group, dedup, sequence,
-            f"{self._published + 1:012x}",
+            self.arn, self._signing_cert_url, self.is_fifo, self._sns_id_head + suffix, text,
+            structure, subj, attributes, clock.wall_ms(), now, group, dedup, sequence, suffix,
         )
         return pub, None
 

@@ -150,6 +150,7 @@ class Topic(_Publishing, _Subscribing):
         self._sub_count = 0
         head = os.urandom(6).hex()
         self._id_head = f"{head[:8]}-{head[8:12]}-"
+        self._sns_id_head = f"{self._id_head}4000-c000-"
         self._pending = 0
         self._in_pool = 0
         self._deleted = False
