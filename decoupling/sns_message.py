@@ -270,26 +270,30 @@ class Published:
         if found is not None:
             return found
         text = self.message_for(key)
-        parts = ['{\n  "Type" : "Notification",\n  "MessageId" : ', _dumps(self.message_id)]
+        subject = "" if self.subject is None else f',\n  "Subject" : {_dumps(self.subject)}'
         if self.fifo:
-            parts += [',\n  "SequenceNumber" : ', _dumps(self.sequence_number)]
-        parts += [',\n  "TopicArn" : ', _dumps(self.topic_arn)]
-        if self.subject is not None:
-            parts += [',\n  "Subject" : ', _dumps(self.subject)]
-        parts += [',\n  "Message" : ', _dumps(text), ',\n  "Timestamp" : ', _dumps(self.timestamp)]
-        if not self.fifo:
-            parts += [
-                ',\n  "SignatureVersion" : "1",\n  "Signature" : ', _dumps(self.signature(text)),
-                ',\n  "SigningCertURL" : ', _dumps(self.signing_cert_url),
-            ]
-        parts.append(',\n  "UnsubscribeURL" : ')
-        tail = []
-        if self.attributes:
-            tail += [',\n  "MessageAttributes" : ', attributes_json(self.attributes)]
+            head = (
+                f'{{\n  "Type" : "Notification",\n  "MessageId" : {_dumps(self.message_id)}'
+                f',\n  "SequenceNumber" : {_dumps(self.sequence_number)}'
+                f',\n  "TopicArn" : {_dumps(self.topic_arn)}{subject}'
+                f',\n  "Message" : {_dumps(text)},\n  "Timestamp" : {_dumps(self.timestamp)}'
+                ',\n  "UnsubscribeURL" : '
+            )
+        else:
+            head = (
+                f'{{\n  "Type" : "Notification",\n  "MessageId" : {_dumps(self.message_id)}'
+                f',\n  "TopicArn" : {_dumps(self.topic_arn)}{subject}'
+                f',\n  "Message" : {_dumps(text)},\n  "Timestamp" : {_dumps(self.timestamp)}'
+                f',\n  "SignatureVersion" : "1",\n  "Signature" : {_dumps(self.signature(text))}'
+                f',\n  "SigningCertURL" : {_dumps(self.signing_cert_url)}'
+                ',\n  "UnsubscribeURL" : '
+            )
+        tail = "\n}"
         if replayed:
-            tail.append(',\n  "Replayed" : true')
-        tail.append("\n}")
-        found = shapes[(key, replayed)] = ("".join(parts), "".join(tail))
+            tail = ',\n  "Replayed" : true' + tail
+        if self.attributes:
+            tail = f',\n  "MessageAttributes" : {attributes_json(self.attributes)}{tail}'
+        found = shapes[(key, replayed)] = (head, tail)
         return found
 
     def drop_shapes(self) -> None:
