@@ -2,9 +2,10 @@
 
 Pollers on the loop (event source mappings, consumer pools) sleep while their queue is empty; a
 perpetual idle poll would keep ``loop.run_until_idle()`` from ever returning. Instead they ask to
-be called when a message enters the queue: this module wraps the queue object's two entry points
-(``_commit`` for sends, ``_accept_dead_letter`` for dead letters moved in), per instance, once.
-Callbacks run inside the send, with the loop's lock held: they may only schedule timers.
+be called when a message enters the queue, through the queue's observer hook
+(:meth:`decoupling.Queue.add_observer`): sends, dead letters moved in, and messages moved back
+by a move task. Callbacks run inside the send, with the loop's lock held: they may only
+schedule timers.
 
 Delayed messages and visibility timeouts need no callback: a poller that finds nothing visible
 schedules itself for :func:`next_change`.
@@ -18,7 +19,7 @@ from typing import Any
 __all__ = ["watch", "unwatch", "next_change"]
 
 _ATTR = "_decoupling_watchers"
-_ENTRY_POINTS = ("_commit", "_accept_dead_letter")
+_ARRIVALS = frozenset({"sent", "dead_letter_arrived", "moved_in"})
 
 
 def watch(queue: Any, key: object, callback: Callable[[], None]) -> None:
@@ -27,18 +28,13 @@ def watch(queue: Any, key: object, callback: Callable[[], None]) -> None:
     if watchers is None:
         watchers = {}
         queue.__dict__[_ATTR] = watchers
-        for name in _ENTRY_POINTS:
-            original = getattr(queue, name, None)
-            if original is None:
-                continue
 
-            def wrapped(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
-                result = _original(*args, **kwargs)
+        def on_change(event: str, _queue: Any, _entry: Any) -> None:
+            if event in _ARRIVALS:
                 for notify in list(watchers.values()):
                     notify()
-                return result
 
-            setattr(queue, name, wrapped)
+        queue.add_observer(on_change)
     watchers[id(key)] = callback
 
 

@@ -106,9 +106,13 @@ class MessageMoveTask:
                     self.failure_reason = _NON_EXISTENT
                     return
                 ledger.remove(entry)
+                if source._observers:
+                    source._emit("moved_out", entry)
                 record.message_id = loop.new_id()
                 record.dlq_source_arn = None
-                target._ledger.enqueue(record, now, lane=record.group_id)
+                moved = target._ledger.enqueue(record, now, lane=record.group_id)
+                if target._observers:
+                    target._emit("moved_in", moved)
                 if target._waiting:
                     target._cond.notify(target._waiting)
                 self.moved += 1

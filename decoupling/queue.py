@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
@@ -103,6 +103,10 @@ class BatchResult:
 
     successful: list[dict[str, Any]]
     failed: list[dict[str, Any]]
+
+
+#: An observer of a queue: ``observer(event, queue, entry)``; see :meth:`Queue.add_observer`.
+QueueObserver = Callable[[str, "Queue", "Entry | None"], None]
 
 
 class _Record:
@@ -264,6 +268,7 @@ class Queue:
             self._last_purge = -PURGE_COOLDOWN - 1.0
             self.max_in_flight = IN_FLIGHT_LIMIT
             self._move_history: list[MessageMoveTask] = []
+            self._observers: list[QueueObserver] = []
             loop._register("sqs", name, self)
             self._initialized = True
 
@@ -647,7 +652,9 @@ class Queue:
         return value
 
     def _commit(self, record: _Record, delay: float, now: float) -> None:
-        self._ledger.enqueue(record, now, delay=delay, lane=record.group_id)
+        entry = self._ledger.enqueue(record, now, delay=delay, lane=record.group_id)
+        if self._observers:
+            self._emit("sent", entry)
         if self._waiting:
             if delay <= 0:
                 # One message needs one waiter: waking them all would stampede for the lock.
@@ -863,6 +870,9 @@ class Queue:
         received, dead = ledger.receive(now, min(max_messages, room), timeout, limit)
         if dead:
             self._move_dead(dead, now)
+        if self._observers:
+            for entry in received:
+                self._emit("received", entry)
         return self._messages(received, now)
 
     def _messages(self, received: list[Entry], now: float) -> list[Message]:
@@ -894,6 +904,8 @@ class Queue:
         dlq = self._dead_letter_queue()
         assert dlq is not None
         for entry in dead:
+            if self._observers:
+                self._emit("dead_lettered", entry)
             record = entry.record
             record.dlq_source_arn = self.arn
             dlq._accept_dead_letter(
@@ -923,6 +935,8 @@ class Queue:
             record, now, sent_at=sent_at, lane=record.group_id, receive_count=receive_count
         )
         entry.first_received_at = first_received_at
+        if self._observers:
+            self._emit("dead_letter_arrived", entry)
         if self._waiting:
             self._cond.notify(self._waiting)
 
@@ -973,6 +987,8 @@ class Queue:
                 self._check_deletable(entry)
                 self._ledger.remove(entry)
                 self._after_delete(entry)
+                if self._observers:
+                    self._emit("deleted", entry)
 
     def _check_deletable(self, entry: Entry) -> None:
         """Hook: FIFO refuses handles whose visibility timeout has expired."""
@@ -1043,9 +1059,13 @@ class Queue:
                 )
             if entry.state != INFLIGHT:
                 self._ledger.hide(entry, now, timeout)
+                if self._observers:
+                    self._emit("visibility_changed", entry)
                 return
             earlier = now + timeout < entry.deadline
             self._ledger.change_visibility(entry, now, timeout)
+            if self._observers:
+                self._emit("visibility_changed", entry)
             if timeout == 0:
                 self._after_return(entry)
                 if self._waiting:
@@ -1101,6 +1121,8 @@ class Queue:
             self._last_purge = now
             self._ledger.purge()
             self._after_purge()
+            if self._observers:
+                self._emit("purged", None)
 
     def _after_purge(self) -> None:
         """Hook: FIFO clears its deduplication window."""
@@ -1114,6 +1136,37 @@ class Queue:
             self.loop._unregister("sqs", self.name)
             self._cond.notify_all()  # its waiters wake and raise QueueDoesNotExist
             self.loop._drop_condition(self._cond)
+
+    # -- observers ------------------------------------------------------------------------------
+
+    def add_observer(self, observer: QueueObserver) -> None:
+        """Call ``observer(event, queue, entry)`` after each change of this queue.
+
+        Events: ``"sent"``, ``"received"``, ``"deleted"``, ``"visibility_changed"``,
+        ``"dead_lettered"`` (moved out to the DLQ), ``"dead_letter_arrived"`` (moved in),
+        ``"moved_out"`` / ``"moved_in"`` (message move tasks), ``"purged"`` (entry ``None``).
+        ``entry`` is the ledger's record of the message (``entry.record.message_id``, …);
+        observers run with the loop's lock held and must not block. Time-driven changes
+        (visibility timeouts ending, delays ending, retention) are not events: they follow
+        from the times on the entry. With no observer the queue pays one ``if`` per call.
+        """
+        if not callable(observer):
+            raise InvalidParameterValue(
+                f"An observer must be callable(event, queue, entry), got {observer!r}."
+            )
+        with self._lock:
+            if observer not in self._observers:
+                self._observers.append(observer)
+
+    def remove_observer(self, observer: QueueObserver) -> None:
+        """Stop calling ``observer`` (no error if it was not added)."""
+        with self._lock:
+            if observer in self._observers:
+                self._observers.remove(observer)
+
+    def _emit(self, event: str, entry: Entry | None) -> None:
+        for observer in list(self._observers):
+            observer(event, self, entry)
 
     def _check_alive(self) -> None:
         if self._deleted:
