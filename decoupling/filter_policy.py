@@ -32,6 +32,7 @@ from decoupling.errors import InvalidParameter
 
 __all__ = [
     "FilterPolicy",
+    "PreparedAttributes",
     "SCOPES",
     "MAX_KEYS",
     "MAX_COMBINATIONS",
@@ -164,12 +165,21 @@ def _numeric_predicate(spec: object) -> _Pred:
         checks.append((second, top))
     bounds = tuple((_COMPARE[op], bound) for op, bound in checks)
 
-    def numeric(v: _Value) -> bool:
-        if type(v) is not int and type(v) is not float:
-            return False
-        return all(compare(v, bound) for compare, bound in bounds)
+    if len(bounds) == 1:
+        ((compare0, bound0),) = bounds
 
-    return numeric
+        def numeric_one(v: _Value) -> bool:
+            kind = type(v)
+            return (kind is int or kind is float) and compare0(v, bound0)
+
+        return numeric_one
+    (compare1, bound1), (compare2, bound2) = bounds
+
+    def numeric_range(v: _Value) -> bool:
+        kind = type(v)
+        return (kind is int or kind is float) and compare1(v, bound1) and compare2(v, bound2)
+
+    return numeric_range
 
 
 def _numeric_operand(op: str, spec: list[Any], index: int) -> float:
@@ -278,9 +288,30 @@ def _compile_leaf(rules: list[Any]) -> _LeafFn:
                 raise _invalid(f"Unrecognized match type {operator}")
         else:
             raise _invalid("Match value must be String, number, true, false, or null")
-    if strings or numbers or literals:
+    if strings and not numbers and not literals:
+        # Only strings: set membership is exact and type-strict (no number equals a str).
+        predicates.insert(0, frozenset(strings).__contains__)
+    elif strings or numbers or literals:
         predicates.insert(0, _exact_predicate(frozenset(strings), frozenset(numbers), literals))
     preds, excl = tuple(predicates), tuple(exclusions)
+    if not excl and not exists_false:
+        # The common shapes get a leaner function: the policy is compiled once, run per message.
+        if not preds and exists_true:
+            def exists_leaf(present: bool, values: Sequence[_Value]) -> bool:
+                return present and any(v is not None and v != "" for v in values)
+
+            return exists_leaf
+        if len(preds) == 1 and not exists_true:
+            only = preds[0]
+
+            def single_leaf(present: bool, values: Sequence[_Value]) -> bool:
+                if present:
+                    for v in values:
+                        if only(v):
+                            return True
+                return False
+
+            return single_leaf
 
     def leaf(present: bool, values: Sequence[_Value]) -> bool:
         if not present:
@@ -424,16 +455,42 @@ def _has_attributes(attributes: _Attributes) -> bool:
     return any(not data_type.startswith("Binary") for data_type, _text in attributes.values())
 
 
-def _compile_attributes(node: _Node) -> Callable[[_Attributes], bool]:
+class PreparedAttributes:
+    """One message's attributes, each parsed at most once however many policies test it.
+
+    A topic with many filtered subscriptions prepares a message's attributes once per publish
+    and passes the result to every policy: a String.Array or Number value is then parsed once,
+    not once per policy.
+    """
+
+    __slots__ = ("raw", "filterable", "_parsed")
+
+    def __init__(self, attributes: _Attributes) -> None:
+        self.raw = attributes
+        self.filterable = _has_attributes(attributes)
+        self._parsed: dict[str, tuple[bool, list[_Value]]] = {}
+
+    def values(self, name: str) -> tuple[bool, list[_Value]]:
+        """``(present, values)`` of attribute ``name`` (parsed on first use). O(1) after."""
+        parsed = self._parsed.get(name)
+        if parsed is None:
+            parsed = self._parsed[name] = _attribute_values(self.raw, name)
+        return parsed
+
+
+def _compile_attributes(node: _Node) -> Callable[[PreparedAttributes], bool]:
     leaves = tuple((key, leaf) for key, _n, leaf in node.leaves)
     ors = tuple(tuple(_compile_attributes(alt) for alt in alts) for alts in node.ors)
 
-    def match(attributes: _Attributes) -> bool:
+    def match(attributes: PreparedAttributes) -> bool:
+        parsed = attributes._parsed
         for key, leaf in leaves:
-            present, values = _attribute_values(attributes, key)
-            if not leaf(present, values):
+            pair = parsed.get(key)
+            if pair is None:
+                pair = attributes.values(key)
+            if not leaf(pair[0], pair[1]):
                 return False
-        return all(any(alt(attributes) for alt in alts) for alts in ors)
+        return not ors or all(any(alt(attributes) for alt in alts) for alts in ors)
 
     return match
 
@@ -535,7 +592,7 @@ class FilterPolicy:
     scope: str
     policy: dict[str, Any]
     _empty: bool
-    _match_attributes: Callable[[_Attributes], bool]
+    _match_attributes: Callable[[PreparedAttributes], bool]
     _match_body: Callable[[Any], bool]
 
     def __init__(self) -> None:
@@ -581,18 +638,21 @@ class FilterPolicy:
         compiled._match_body = _compile_body(root)
         return compiled
 
-    def matches_attributes(self, attributes: _Attributes) -> bool:
+    def matches_attributes(self, attributes: _Attributes | PreparedAttributes) -> bool:
         """Whether message attributes satisfy the policy (attribute-scope rules).
 
         ``attributes`` maps names to ``(DataType, StringValue)``. String and Number attributes
         are compared (custom suffixes such as ``Number.float`` allowed), a String.Array matches
         if any element does, Binary attributes are ignored. A message with no attributes
         matches no non-empty policy (page "Key matching": ``"exists": false`` needs at least
-        one attribute). O(keys x values), plus parsing each String.Array the policy names.
+        one attribute). O(keys x values), plus parsing each String.Array the policy names (once
+        per message when given :class:`PreparedAttributes`).
         """
         if self._empty:
             return True
-        return _has_attributes(attributes) and self._match_attributes(attributes)
+        if not isinstance(attributes, PreparedAttributes):
+            attributes = PreparedAttributes(attributes)
+        return attributes.filterable and self._match_attributes(attributes)
 
     def matches_body(self, body: str) -> bool:
         """Whether a message body satisfies the policy (body-scope rules).
@@ -609,7 +669,7 @@ class FilterPolicy:
             return False
         return isinstance(document, dict) and bool(document) and self._match_body(document)
 
-    def matches(self, body: str, attributes: _Attributes) -> bool:
+    def matches(self, body: str, attributes: _Attributes | PreparedAttributes) -> bool:
         """Dispatch on :attr:`scope` to :meth:`matches_body` or :meth:`matches_attributes`."""
         if self.scope == "MessageBody":
             return self.matches_body(body)

@@ -26,6 +26,7 @@ from .errors import (
     InvalidParameter,
     TooManyEntriesInBatchRequest,
 )
+from .filter_policy import PreparedAttributes
 from .message import error_entry
 from .queue import BatchResult
 from .sns_archive import Archive
@@ -222,7 +223,7 @@ class _Publishing:
                         continue
                 else:
                     if filter_attributes is None:
-                        filter_attributes = pub.filter_attributes()
+                        filter_attributes = PreparedAttributes(pub.filter_attributes())
                     if not policy.matches_attributes(filter_attributes):
                         continue
             for sub in subs:
