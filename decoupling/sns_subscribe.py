@@ -20,7 +20,8 @@ from .errors import InvalidParameter, NotFound, SubscriptionLimitExceeded
 from .filter_policy import FilterPolicy
 from .queue import Queue
 from .sns_archive import Archive, Replay
-from .sns_delivery import OutboxEntry, protocol
+from .sns_delivery import OutboxEntry
+from .sns_delivery import protocol as protocol_spec
 from .sns_message import iso_timestamp
 from .sns_policy import ReplayPolicy
 from .subscription import Subscription
@@ -61,7 +62,7 @@ class _Subscribing:
     def subscribe(
         self,
         endpoint: Any,
-        protocol_name: str | None = None,
+        protocol: str | None = None,
         *,
         filter_policy: str | Mapping[str, Any] | None = None,
         filter_policy_scope: str | None = None,
@@ -78,7 +79,7 @@ class _Subscribing:
                 ``http(s)://`` URL, an email address, a phone number (``sms``), a Python
                 callable taking a :class:`~decoupling.Notification` (``application``), or what a
                 registered protocol resolves.
-            protocol_name: the protocol; inferred for queues, queue ARNs, URLs and callables.
+            protocol: the protocol (``sqs``, ``http``, ``https``, ``email``, ``email-json``, ``sms``, ``application``, ``lambda``); inferred for queues, queue ARNs, URLs and callables.
             filter_policy, filter_policy_scope, raw_message_delivery, redrive_policy,
                 delivery_policy, replay_policy: the subscription attributes of the same AWS
                 names (JSON text or Python values; a queue object for ``redrive_policy``).
@@ -110,8 +111,8 @@ class _Subscribing:
             requested.update(attributes)
         with self._lock:
             self._check_alive()
-            name = protocol_name or _infer_protocol(endpoint)
-            spec = protocol(name)
+            name = protocol or _infer_protocol(endpoint)
+            spec = protocol_spec(name)
             if spec is None:
                 raise InvalidParameter(
                     f"Invalid parameter: Amazon SNS does not support this protocol string: {name}"
