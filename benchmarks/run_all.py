@@ -40,6 +40,22 @@ TARGETS: list[tuple[str, str, str, Check]] = [
      lambda f: f["threads_4x4_msgs_per_s"] >= 50_000),
     ("threads", "asyncio_msgs_per_s", ">= 50,000 msg/s",
      lambda f: f["asyncio_msgs_per_s"] >= 50_000),
+    ("fifo", "ratio_1000_groups_1e3", ">= 0.6 of standard",
+     lambda f: f["ratio_1000_groups_1e3"] >= 0.6),
+    ("fifo", "ratio_hot_group_1e5", "hot group O(log n): 1e5 ~ 1e3",
+     lambda f: f["ratio_hot_group_1e5"] >= 0.8 * f["ratio_hot_group_1e3"]),
+    ("topic", "publish_10_per_s", ">= 25,000/s", lambda f: f["publish_10_per_s"] >= 25_000),
+    ("topic", "filtered_ratio_10", ">= 0.6 of unfiltered",
+     lambda f: f["filtered_ratio_10"] >= 0.6),
+    ("functions", "esm_events_per_s_batch10_inline", ">= 50,000 events/s",
+     lambda f: f["esm_events_per_s_batch10_inline"] >= 50_000),
+    ("boto", "ratio_to_moto_single", ">= 8x moto", lambda f: f.get("ratio_to_moto_single", 0) >= 8),
+    ("boto", "ratio_to_moto_batch10", ">= 8x moto",
+     lambda f: f.get("ratio_to_moto_batch10", 0) >= 8),
+    ("boto", "ratio_to_canned_single", ">= 0.75x canned floor",
+     lambda f: f["ratio_to_canned_single"] >= 0.75),
+    ("boto", "ratio_to_canned_batch10", ">= 0.75x canned floor",
+     lambda f: f["ratio_to_canned_batch10"] >= 0.75),
 ]
 
 
