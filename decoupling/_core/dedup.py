@@ -7,18 +7,21 @@ FIFO queues remember three kinds of keys for a limited time:
 * receipt handles of messages deleted while their visibility timeout ran, until that timeout
   ends (so a retried delete succeeds while the handle is still valid).
 
-:class:`ExpiringMap` holds ``key -> (expires_at, value)`` in a ``dict`` and the same pairs in a
-heap ordered by expiry. Lookups and inserts first drop what has expired by popping the top of the
-heap, so the cost of forgetting is paid once per key, O(log n), and a lookup with nothing expired
-is O(1). A key re-added before or after it expired leaves its old heap item behind; that item is
-recognised as stale (its expiry no longer matches the dict) and skipped when it reaches the top.
-Times are seconds on the loop's clock.
+:class:`ExpiringMap` holds ``key -> (expires_at, value)`` in a ``dict`` and the same pairs
+ordered by expiry in two structures: a ``deque`` that takes every insert whose expiry is not
+earlier than the last one it took (with a fixed lifetime on a monotonic clock that is every
+insert, O(1)), and a heap for the others (O(log n)). Lookups and inserts first drop what has
+expired by popping the fronts, so forgetting is paid once per key and a lookup with nothing
+expired is O(1). A key re-added before or after it expired leaves its old item behind; that
+item is recognised as stale (its expiry no longer matches the dict) and skipped when it reaches
+the front. Times are seconds on the loop's clock.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+from collections import deque
 from collections.abc import Hashable, Iterator
 from typing import Generic, TypeVar
 
@@ -34,11 +37,12 @@ class ExpiringMap(Generic[K, V]):
     An entry is live while ``now < expires_at``: at exactly ``expires_at`` it is gone.
     """
 
-    __slots__ = ("_items", "_heap", "_tie")
+    __slots__ = ("_items", "_run", "_heap", "_tie")
 
     def __init__(self) -> None:
         self._items: dict[K, tuple[float, V]] = {}
-        self._heap: list[tuple[float, int, K]] = []
+        self._run: deque[tuple[float, K]] = deque()  # expiries in order (the common case)
+        self._heap: list[tuple[float, int, K]] = []  # expiries that arrived out of order
         self._tie = itertools.count()
 
     def __len__(self) -> int:
@@ -48,18 +52,27 @@ class ExpiringMap(Generic[K, V]):
     def expire(self, now: float) -> None:
         """Drop every entry whose expiry is at or before ``now``.
 
-        O(1) when nothing expired, else O(k log n) for k heap items popped.
+        O(1) when nothing expired, else O(k) for k items (O(log n) more each for items that
+        arrived out of order).
         """
+        run = self._run
+        if run and run[0][0] <= now:
+            items = self._items
+            popleft = run.popleft
+            while run and run[0][0] <= now:
+                expires_at, key = popleft()
+                current = items.get(key)
+                if current is not None and current[0] == expires_at:
+                    del items[key]
         heap = self._heap
-        if not heap or heap[0][0] > now:
-            return
-        items = self._items
-        pop = heapq.heappop
-        while heap and heap[0][0] <= now:
-            expires_at, _, key = pop(heap)
-            current = items.get(key)
-            if current is not None and current[0] == expires_at:
-                del items[key]
+        if heap and heap[0][0] <= now:
+            items = self._items
+            pop = heapq.heappop
+            while heap and heap[0][0] <= now:
+                expires_at, _, key = pop(heap)
+                current = items.get(key)
+                if current is not None and current[0] == expires_at:
+                    del items[key]
 
     def get(self, key: K, now: float) -> V | None:
         """The value of a live ``key`` at time ``now``, or ``None``. O(1) amortized."""
@@ -68,21 +81,31 @@ class ExpiringMap(Generic[K, V]):
         return None if item is None else item[1]
 
     def put(self, key: K, value: V, expires_at: float, now: float) -> None:
-        """Remember ``key -> value`` until ``expires_at`` (replacing any earlier entry). O(log n)."""
+        """Remember ``key -> value`` until ``expires_at`` (replacing any earlier entry).
+
+        O(1) amortized when ``expires_at`` is not earlier than the previous in-order insert's,
+        else O(log n).
+        """
         self.expire(now)
-        self._items[key] = (expires_at, value)
-        heapq.heappush(self._heap, (expires_at, next(self._tie), key))
-        if len(self._heap) > 2 * len(self._items) + 1024:
+        items = self._items
+        items[key] = (expires_at, value)
+        run = self._run
+        if not run or run[-1][0] <= expires_at:
+            run.append((expires_at, key))
+        else:
+            heapq.heappush(self._heap, (expires_at, next(self._tie), key))
+        if len(run) + len(self._heap) > 2 * len(items) + 1024:
             self._rebuild()
 
     def pop(self, key: K) -> V | None:
-        """Forget ``key`` now; return its value if it was held. O(1) (its heap item goes stale)."""
+        """Forget ``key`` now; return its value if it was held. O(1) (its item goes stale)."""
         item = self._items.pop(key, None)
         return None if item is None else item[1]
 
     def clear(self) -> None:
         """Forget everything. O(1)."""
         self._items = {}
+        self._run = deque()
         self._heap = []
 
     def keys(self) -> Iterator[K]:
@@ -90,8 +113,13 @@ class ExpiringMap(Generic[K, V]):
         return iter(list(self._items))
 
     def _rebuild(self) -> None:
-        # Too many stale heap items (keys popped or replaced): rebuild from the dict. O(n),
-        # paid at most once per n replacements, so amortized O(1).
-        tie = self._tie
-        self._heap = [(exp, next(tie), key) for key, (exp, _) in self._items.items()]
-        heapq.heapify(self._heap)
+        # Too many stale items (keys popped or replaced): rebuild from the dict, O(n log n),
+        # at most once per n stale items, so O(log n) amortized per insert.
+        pairs = [(exp, key) for key, (exp, _) in self._items.items()]
+        pairs.sort(key=_expiry)  # keys themselves need not be comparable
+        self._run = deque(pairs)
+        self._heap = []
+
+
+def _expiry(pair: tuple[float, object]) -> float:
+    return pair[0]

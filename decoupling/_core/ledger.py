@@ -16,8 +16,9 @@ due. No operation scans.
 Structures (n = messages held):
 
 * visible messages: one ``deque`` (standard queues), or one ``deque`` per *lane* — a FIFO message
-  group or a fair-queue tenant — plus a ``SortedList`` of ``(head sequence, lane)`` over the lanes
-  that can be served, so the oldest servable lane is found in O(log L);
+  group or a fair-queue tenant — plus a ``SortedList`` (fair queues) or a heap (FIFO) of
+  ``(head sequence, lane)`` over the lanes that can be served, so the oldest servable lane is
+  found in O(log L);
 * delayed messages: a heap by ``(available_at, seq)``;
 * in-flight messages: a :class:`~decoupling._core.deadlines.DeadlineQueue` (O(1) push and pop
   for deadlines that arrive in order per timeout value); entries superseded by a delete or a
@@ -34,7 +35,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import deque
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
 from sortedcontainers import SortedList
@@ -101,6 +102,9 @@ class Ledger:
         self.retention = retention
         self.receipt_prefix = receipt_prefix
         self.lock_groups = lock_groups
+        #: Called with (old handle, entry) when a receive replaces a message's receipt handle
+        #: (FIFO queues remember such handles as expired).
+        self.on_superseded: Callable[[str, Entry], None] | None = None
         self._seq = itertools.count(1)
         self._tick = itertools.count(1)
         self._reset()
@@ -112,6 +116,10 @@ class Ledger:
         self._lanes: dict[Hashable | None, deque[Entry]] = {}
         self._ready: SortedList = SortedList()  # (head seq, lane key) of servable lanes
         self._ready_seq: dict[Hashable | None, int] = {}
+        # lock_groups: the same lanes in a heap of (head seq, lane key); an item whose seq is
+        # not the lane's _ready_seq is stale and dropped when it reaches the top. (A head seq
+        # belongs to one lane, so two items never compare their keys.)
+        self._ready_heap: list[tuple[int, Hashable | None]] = []
         self._lane_inflight: dict[Hashable | None, int] = {}
         # lock_groups: per lane, a heap of (seq, tick, entry) of messages in flight (stale
         # items, whose entry left flight, are dropped when they reach the top).
@@ -193,6 +201,10 @@ class Ledger:
         if lane is None:
             lane = self._lanes[key] = deque()
         if self.lock_groups:
+            if lane and lane[0].state == VISIBLE and lane[-1].seq < entry.seq:
+                # Behind a live head: the lane's readiness cannot change (no re-index).
+                lane.append(entry)
+                return
             _insert_by_seq(lane, entry)
         elif back:
             lane.appendleft(entry)
@@ -205,7 +217,7 @@ class Ledger:
     def _set_ready(self, key: Hashable | None) -> None:
         """Re-index lane ``key`` in ``_ready`` by its current head (or drop it). O(log L)."""
         old = self._ready_seq.pop(key, None)
-        if old is not None:
+        if old is not None and not self.lock_groups:
             self._ready.remove((old, _Key(key)))
         lane = self._lanes.get(key)
         while lane and lane[0].state != VISIBLE:
@@ -213,11 +225,20 @@ class Ledger:
         if not lane:
             self._lanes.pop(key, None)
             return
-        if self.lock_groups and self._first_in_flight(key) < lane[0].seq:
+        if self.lock_groups and key in self._lane_flight and (
+            self._first_in_flight(key) < lane[0].seq
+        ):
             return  # FIFO: an earlier message of the group is in flight
         seq = lane[0].seq
         self._ready_seq[key] = seq
-        self._ready.add((seq, _Key(key)))
+        if not self.lock_groups:
+            self._ready.add((seq, _Key(key)))
+        elif seq != old:  # with the same head its heap item is still there and valid
+            heap = self._ready_heap
+            heapq.heappush(heap, (seq, key))
+            if len(heap) > 2 * len(self._ready_seq) + 1024:
+                self._ready_heap = [(s, k) for k, s in self._ready_seq.items()]
+                heapq.heapify(self._ready_heap)
 
     def _noisy(self, key: Hashable | None) -> bool:
         # Fair queues (SQS Developer Guide, "Amazon SQS fair queues"): a tenant is noisy when it
@@ -228,12 +249,17 @@ class Ledger:
         return mine >= 30 and mine * 10 > self.n_inflight
 
     def _next_lane(self) -> Hashable | None | _NoLane:
+        if self.lock_groups:  # the lane with the oldest head: O(1) amortized
+            heap, ready_seq = self._ready_heap, self._ready_seq
+            while heap:
+                seq, first = heap[0]
+                if ready_seq.get(first) == seq:
+                    return first
+                heapq.heappop(heap)
+            return _NO_LANE
         ready = self._ready
         if not ready:
             return _NO_LANE
-        if self.lock_groups:
-            first: Hashable | None = ready[0][1].key
-            return first
         fallback: Hashable | None | _NoLane = _NO_LANE
         fewest = -1
         for _, wrapped in ready:  # quiet lanes first; noisy lanes are few (each > 10%)
@@ -285,7 +311,11 @@ class Ledger:
                 break
             lane = self._lanes[key]
             # FIFO: only messages ahead of the group's first in-flight message may go out.
-            block = self._first_in_flight(key) if self.lock_groups else _NO_BLOCK
+            block = (
+                self._first_in_flight(key)
+                if self.lock_groups and key in self._lane_flight
+                else _NO_BLOCK
+            )
             while lane and len(received) < max_messages:
                 entry = lane.popleft()
                 if entry.state != VISIBLE:
@@ -311,6 +341,8 @@ class Ledger:
         old = entry.receipt
         if old is not None:
             self.handles.pop(old, None)
+            if self.on_superseded is not None:
+                self.on_superseded(old, entry)
         tick = next(self._tick)
         receipt = f"{self.receipt_prefix}{tick:x}"
         entry.receipt = receipt
