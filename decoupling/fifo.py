@@ -150,7 +150,6 @@ class FifoQueue(Queue):
                 attributes,
             ),
         )
-        self._ledger.on_superseded = self._handle_expired
 
     # -- construction ---------------------------------------------------------------------------
 
@@ -184,13 +183,11 @@ class FifoQueue(Queue):
         self._scope_in_effect = "queue"
         self._throughput = "perQueue"
         self._last_sequence = 0
-        # Deduplication id (queue scope) or (group, id) (messageGroup scope) -> the original's
-        # (MessageId, SequenceNumber), for 5 minutes after it was sent.
-        self._dedup: ExpiringMap[str | tuple[str, str], tuple[str, str | None]] = ExpiringMap()
+        # (group or None, deduplication id) -> (MessageId, SequenceNumber) of the original.
+        self._dedup: ExpiringMap[tuple[str | None, str], tuple[str, str | None]] = ExpiringMap()
         self._attempts: ExpiringMap[str, _Attempt] = ExpiringMap()
-        # Handles replaced by a later receive or left behind by a move to the dead-letter
-        # queue: they answer "expired" (for 12 hours, the longest a handle could have lived).
-        self._expired_handles: ExpiringMap[str, bool] = ExpiringMap()
+        # Handles of messages deleted while in flight, until their visibility would have ended.
+        self._deleted_handles: ExpiringMap[str, bool] = ExpiringMap()
 
     # -- attributes -----------------------------------------------------------------------------
 
@@ -325,10 +322,8 @@ class FifoQueue(Queue):
         if dedup_id is None:
             dedup_id = hashlib.sha256(record.body.encode("utf-8")).hexdigest()
         assert isinstance(dedup_id, str)
-        key: str | tuple[str, str] = (
-            (group_id, dedup_id) if self._scope_in_effect == "messageGroup" else dedup_id
-        )
-        original = self._dedup.get(key, now)
+        scope_group = group_id if self._scope_in_effect == "messageGroup" else None
+        original = self._dedup.get((scope_group, dedup_id), now)
         if original is not None:
             return None, delay, SendResult(
                 original[0], result.md5_of_message_body, result.md5_of_message_attributes,
@@ -344,11 +339,13 @@ class FifoQueue(Queue):
     def _commit(self, record: _Record, delay: float, now: float) -> None:
         # Runs right after _prepare under the same lock: the sequence number it chose is next.
         self._last_sequence += 1
-        dedup_id = record.dedup_id
-        assert dedup_id is not None and record.group_id is not None
-        key = (record.group_id, dedup_id) if self._scope_in_effect == "messageGroup" else dedup_id
+        assert record.dedup_id is not None
+        scope_group = record.group_id if self._scope_in_effect == "messageGroup" else None
         self._dedup.put(
-            key, (record.message_id, record.sequence_number), now + DEDUPLICATION_INTERVAL, now
+            (scope_group, record.dedup_id),
+            (record.message_id, record.sequence_number),
+            now + DEDUPLICATION_INTERVAL,
+            now,
         )
         super()._commit(record, delay, now)
 
@@ -384,8 +381,8 @@ class FifoQueue(Queue):
         self, now: float, max_messages: int, timeout: int, attempt_id: str | None
     ) -> list[Message]:
         ledger = self._ledger
+        ledger.settle(now)  # before looking at counts or attempts
         if attempt_id is not None:
-            ledger.settle(now)
             if not isinstance(attempt_id, str) or not _TOKEN.fullmatch(attempt_id):
                 raise InvalidParameterValue(
                     f"Value {attempt_id} for parameter ReceiveRequestAttemptId is invalid. "
@@ -427,33 +424,28 @@ class FifoQueue(Queue):
     # -- deleting and changing visibility -------------------------------------------------------
 
     def _entry_for(self, receipt_handle: object) -> Entry | None:
-        """The in-flight message a handle names, or ``None`` for a handle whose message is gone
-        (deleted, expired by retention, purged): deleting with it succeeds and does nothing.
+        """The in-flight message a handle names; ``None`` for a handle whose message was
+        deleted while that handle was valid (deleting again succeeds and does nothing).
 
-        Raises ``InvalidParameterValue`` ("The receipt handle has expired.") for a handle whose
-        visibility timeout has ended: its message is visible again, was received again since
-        (a new handle replaced it) or moved to the dead-letter queue; and
-        ``ReceiptHandleIsInvalid`` for a handle this queue never issued. O(1).
+        Raises ``InvalidParameterValue`` for any other handle this queue issued (its visibility
+        timeout ended: the message is visible again, was received again, moved to the
+        dead-letter queue or purged), and ``ReceiptHandleIsInvalid`` for one it never issued.
         """
         entry = super()._entry_for(receipt_handle)
-        if entry is not None:
-            if entry.state == INFLIGHT:
-                return entry
-        else:
+        if entry is not None and entry.state == INFLIGHT:
+            return entry
+        if entry is None:
             assert isinstance(receipt_handle, str)  # the base class checked it
-            if self._expired_handles.get(receipt_handle, self.loop.clock.now()) is None:
+            if self._deleted_handles.get(receipt_handle, self.loop.clock.now()) is not None:
                 return None
         raise InvalidParameterValue(
             f"Value {receipt_handle} for parameter ReceiptHandle is invalid. Reason: {_EXPIRED}"
         )
 
-    def _handle_expired(self, handle: str, entry: Entry | None = None) -> None:
-        """Remember a handle that can no longer be used (called by the ledger when a receive
-        replaces it). O(1) amortized."""
-        now = self.loop.clock.now()
-        self._expired_handles.put(handle, True, now + MAX_VISIBILITY, now)
-
     def _after_delete(self, entry: Entry) -> None:
+        now = self.loop.clock.now()
+        if entry.receipt is not None and entry.deadline > now:
+            self._deleted_handles.put(entry.receipt, True, entry.deadline, now)
         if self._waiting:
             self._cond.notify(self._waiting)  # the group (or in-flight room) may be free now
 
@@ -469,12 +461,6 @@ class FifoQueue(Queue):
         return _expired_in_batch(super().change_visibility_batch(entries))
 
     # -- dead letters and purge -----------------------------------------------------------------
-
-    def _move_dead(self, dead: list[Entry], now: float) -> None:
-        super()._move_dead(dead, now)
-        for entry in dead:
-            if entry.receipt is not None:
-                self._handle_expired(entry.receipt)
 
     def _accept_dead_letter(
         self,
@@ -499,7 +485,7 @@ class FifoQueue(Queue):
         # PurgeQueue also clears the deduplication window (SQS Developer Guide, FIFO queues).
         self._dedup.clear()
         self._attempts.clear()
-        self._expired_handles.clear()
+        self._deleted_handles.clear()
 
 
 def _parse_bool(value: object) -> bool | None:

@@ -35,7 +35,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import deque
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Hashable, Iterator
 from typing import Any
 
 from sortedcontainers import SortedList
@@ -102,9 +102,6 @@ class Ledger:
         self.retention = retention
         self.receipt_prefix = receipt_prefix
         self.lock_groups = lock_groups
-        #: Called with (old handle, entry) when a receive replaces a message's receipt handle
-        #: (FIFO queues remember such handles as expired).
-        self.on_superseded: Callable[[str, Entry], None] | None = None
         self._seq = itertools.count(1)
         self._tick = itertools.count(1)
         self._reset()
@@ -341,8 +338,6 @@ class Ledger:
         old = entry.receipt
         if old is not None:
             self.handles.pop(old, None)
-            if self.on_superseded is not None:
-                self.on_superseded(old, entry)
         tick = next(self._tick)
         receipt = f"{self.receipt_prefix}{tick:x}"
         entry.receipt = receipt
