@@ -100,6 +100,7 @@ class EventLoop:
         self._deleted_at: dict[tuple[str, str], float] = {}
         self._ids = itertools.count(1)
         self._id_prefix = os.urandom(6).hex()
+        self._id_head = f"{self._id_prefix[:8]}-{self._id_prefix[8:12]}-4000-a000-"
         self._driver: threading.Thread | None = None
         self._driver_cond = threading.Condition(self._lock)
         self._running = False
@@ -124,6 +125,8 @@ class EventLoop:
         and about ten times cheaper than :func:`uuid.uuid4`.
         """
         n = next(self._ids)
+        if n < 0x1000000000:  # the first 2**36 ids share a precomputed head
+            return self._id_head + format(n, "012x")
         p = self._id_prefix
         return f"{p[:8]}-{p[8:12]}-4{n >> 48 & 0xFFF:03x}-a{n >> 36 & 0xFFF:03x}-{n & 0xFFFFFFFFF:012x}"
 
