@@ -343,7 +343,7 @@ class Ledger:
         entry.receipt = receipt
         entry.state = INFLIGHT
         entry.receive_count += 1
-        if entry.first_received_at < 0:
+        if entry.receive_count == 1:  # (not first_received_at < 0: a restored time may be < 0)
             entry.first_received_at = now
         entry.received_at = now
         deadline = entry.deadline = now + visibility_timeout
@@ -457,6 +457,63 @@ class Ledger:
             key = entry.lane
             self._lane_inflight[key] = self._lane_inflight.get(key, 0) + 1
             self._set_ready(key)
+
+    def restore(
+        self,
+        seq: int,
+        record: Any,
+        now: float,
+        *,
+        sent_at: float,
+        lane: Hashable | None,
+        available_at: float,
+        receive_count: int,
+        first_received_at: float,
+        received_at: float,
+        receipt: str | None,
+        deadline: float,
+        timeout: float,
+    ) -> Entry:
+        """Put back a message with a known history (a durable store reopening, or a change
+        another process made): in flight until ``deadline`` if it has a ``receipt`` and
+        ``deadline > now``, else delayed until ``available_at`` if that is later than ``now``,
+        else visible. Its receipt handle keeps naming it. ``seq`` is kept as given; the
+        counters that number new messages and handles are the caller's to move past it.
+        Restoring in ``seq`` order rebuilds the original order. O(log n).
+        """
+        entry = Entry(seq, record, sent_at, lane)
+        entry.receive_count = receive_count
+        entry.first_received_at = first_received_at
+        entry.received_at = received_at
+        entry.available_at = available_at
+        entry.deadline = deadline
+        entry.timeout = timeout
+        entry.receipt = receipt
+        heapq.heappush(self._retained, (sent_at, seq, entry))
+        if lane is not None and not self._laned:
+            self._become_laned()
+        if receipt is not None:
+            self.handles[receipt] = entry
+            if deadline > now:
+                entry.state = INFLIGHT
+                self.n_inflight += 1
+                if self._laned:
+                    self._lane_inflight[lane] = self._lane_inflight.get(lane, 0) + 1
+                    if self.lock_groups:
+                        flight = self._lane_flight.get(lane)
+                        if flight is None:
+                            flight = self._lane_flight[lane] = []
+                        heapq.heappush(flight, (seq, next(self._tick), entry))
+                        self._set_ready(lane)  # later messages of the group now wait
+                self._deadlines.push(deadline, timeout, entry)
+                return entry
+        if available_at > now:
+            entry.state = DELAYED
+            heapq.heappush(self._delayed, (available_at, seq, entry))
+            self.n_delayed += 1
+        else:
+            self._make_visible(entry, back=False)
+        return entry
 
     # -- time -----------------------------------------------------------------------------------
 
