@@ -9,9 +9,10 @@ ManualClock. FIFO is measured two ways:
 
 The baseline is a standard ``Queue`` doing the same cycle with the same backlog. Target: FIFO
 with 1,000 groups >= 60% of standard. Where a FIFO cycle's extra time goes (measured by
-swapping FifoQueue's hooks for the standard ones): the group lanes of the ledger (~45% of the
-gap), the deduplication window and sequence numbers (~45%), remembering deleted handles until
-they would have expired (~10%). The deduplication window holds every id sent in the last 5
+swapping FifoQueue's hooks for the standard ones, short runs): the group lanes of the ledger
+(~40% of the gap; FIFO with no other FIFO logic runs at ~65-70% of standard), the
+deduplication window and sequence numbers (~50%), remembering deleted handles until they would
+have expired and the receive override (~10%). The deduplication window holds every id sent in the last 5
 minutes; on a ManualClock that never moves here, it holds every id of the run.
 
 Run: ``python benchmarks/bench_fifo.py`` (about 40 s; ``--quick`` for a smaller run).
