@@ -45,6 +45,7 @@ from .deadlines import DeadlineQueue
 __all__ = ["Entry", "Ledger", "DELAYED", "VISIBLE", "INFLIGHT", "GONE"]
 
 DELAYED, VISIBLE, INFLIGHT, GONE = 0, 1, 2, 3
+_INF = float("inf")
 _STATE_NAMES = ("DELAYED", "VISIBLE", "INFLIGHT", "GONE")
 
 
@@ -99,14 +100,27 @@ class Ledger:
     """
 
     def __init__(self, retention: float, receipt_prefix: str, *, lock_groups: bool = False) -> None:
-        self.retention = retention
+        self._retention = retention
         self.receipt_prefix = receipt_prefix
         self.lock_groups = lock_groups
         self._seq = itertools.count(1)
         self._tick = itertools.count(1)
         self._reset()
 
+    @property
+    def retention(self) -> float:
+        """Seconds a message is kept after it was sent (``MessageRetentionPeriod``)."""
+        return self._retention
+
+    @retention.setter
+    def retention(self, seconds: float) -> None:
+        self._retention = seconds
+        self._due = -_INF  # expiry times moved: the next settle recomputes
+
     def _reset(self) -> None:
+        # The earliest time a settle could change anything (a lower bound; -inf = unknown):
+        # every settle before it returns after one comparison.
+        self._due = _INF
         self._compact_countdown = 1024
         self._visible: deque[Entry] = deque()
         self._laned = self.lock_groups
@@ -159,12 +173,16 @@ class Ledger:
         entry = Entry(next(self._seq), record, now if sent_at is None else sent_at, lane)
         entry.receive_count = receive_count
         heapq.heappush(self._retained, (entry.sent_at, entry.seq, entry))
+        if entry.sent_at + self._retention < self._due:
+            self._due = entry.sent_at + self._retention
         if lane is not None and not self._laned:
             self._become_laned()
         if delay > 0:
             entry.state = DELAYED
             entry.available_at = now + delay
             heapq.heappush(self._delayed, (entry.available_at, entry.seq, entry))
+            if entry.available_at < self._due:
+                self._due = entry.available_at
             self.n_delayed += 1
         else:
             entry.available_at = now
@@ -359,6 +377,8 @@ class Ledger:
                     flight = self._lane_flight[key] = []
                 heapq.heappush(flight, (entry.seq, tick, entry))
         self._deadlines.push(deadline, visibility_timeout, entry)
+        if deadline < self._due:
+            self._due = deadline
 
     def _leave_flight(self, entry: Entry) -> None:
         self.n_inflight -= 1
@@ -435,6 +455,8 @@ class Ledger:
         deadline = entry.deadline = now + timeout
         entry.timeout = timeout
         self._deadlines.push(deadline, timeout, entry)
+        if deadline < self._due:
+            self._due = deadline
         self._compact()
 
     def hide(self, entry: Entry, now: float, timeout: float) -> None:
@@ -453,6 +475,8 @@ class Ledger:
         entry.deadline = now + timeout
         entry.timeout = timeout
         self._deadlines.push(entry.deadline, timeout, entry)
+        if entry.deadline < self._due:
+            self._due = entry.deadline
         if self._laned:
             key = entry.lane
             self._lane_inflight[key] = self._lane_inflight.get(key, 0) + 1
@@ -490,6 +514,8 @@ class Ledger:
         entry.timeout = timeout
         entry.receipt = receipt
         heapq.heappush(self._retained, (sent_at, seq, entry))
+        if sent_at + self._retention < self._due:
+            self._due = sent_at + self._retention
         if lane is not None and not self._laned:
             self._become_laned()
         if receipt is not None:
@@ -506,10 +532,14 @@ class Ledger:
                         heapq.heappush(flight, (seq, next(self._tick), entry))
                         self._set_ready(lane)  # later messages of the group now wait
                 self._deadlines.push(deadline, timeout, entry)
+                if deadline < self._due:
+                    self._due = deadline
                 return entry
         if available_at > now:
             entry.state = DELAYED
             heapq.heappush(self._delayed, (available_at, seq, entry))
+            if available_at < self._due:
+                self._due = available_at
             self.n_delayed += 1
         else:
             self._make_visible(entry, back=False)
@@ -522,6 +552,8 @@ class Ledger:
 
         O(1) when nothing is due, else O(k log n) for k due messages.
         """
+        if now < self._due:
+            return
         delayed = self._delayed
         if delayed and delayed[0][0] <= now:
             pop = heapq.heappop
@@ -540,13 +572,15 @@ class Ledger:
         # reports): comparing ``sent_at <= now - retention`` instead can round the other way and
         # leave a waiter spinning at a "change" that never comes.
         retained = self._retained
-        retention = self.retention
+        retention = self._retention
         if retained and retained[0][0] + retention <= now:
             pop = heapq.heappop
             while retained and retained[0][0] + retention <= now:
                 entry = pop(retained)[2]
                 if entry.state != GONE:
                     self._unlink(entry)
+        due = self.next_change()
+        self._due = _INF if due is None else due
 
     def next_change(self) -> float | None:
         """The earliest time at which settling would change something, or ``None``. O(1)."""
@@ -556,7 +590,7 @@ class Ledger:
         if len(self._deadlines):
             times.append(self._deadlines.earliest())
         if self._retained:
-            times.append(self._retained[0][0] + self.retention)
+            times.append(self._retained[0][0] + self._retention)
         return min(times) if times else None
 
     def _compact(self) -> None:
