@@ -24,6 +24,7 @@ from .schedules import ScheduleRule
 from .sns_delivery import ClientDeliveryError, OutboxEntry, ProtocolSpec, register_protocol
 from .sns_message import Notification
 from .sns_policy import RetryPolicy
+from .store import SqliteStore
 from .subscription import Subscription
 from .topic import PublishResult, Topic
 
@@ -60,6 +61,7 @@ __all__ = [
     "RetryPolicy",
     "ScheduleRule",
     "SendResult",
+    "SqliteStore",
     "Subscription",
     "TimerHandle",
     "Topic",

@@ -219,6 +219,18 @@ class InvalidAddress(DecouplingError):
     status = 404
 
 
+class ServiceUnavailable(DecouplingError):
+    """The request failed for a reason of the service, not of the request: here, a durable
+    store that could not be opened or could not record a change (disk full, I/O error, locked
+    by another process past the busy timeout). Retrying later may succeed.
+
+    Not in ``__all__``, whose sections list the errors each service's API answers with."""
+
+    code = "ServiceUnavailable"
+    status = 503
+    sender_fault = False
+
+
 # --- SNS ---------------------------------------------------------------------------------------
 
 

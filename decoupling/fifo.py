@@ -417,6 +417,8 @@ class FifoQueue(Queue):
             allowed = MAX_VISIBILITY - (now - entry.received_at)
             ledger.change_visibility(entry, now, min(float(timeout), allowed))
             attempt.deadlines[i] = entry.deadline
+            if self._observers:
+                self._emit("visibility_changed", entry)
         if timeout == 0 and self._waiting:
             self._cond.notify(self._waiting)
         return self._messages(entries, now)

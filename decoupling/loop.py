@@ -34,6 +34,8 @@ from .errors import InvalidAddress
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from .store import SqliteStore
+
 __all__ = ["EventLoop", "TimerHandle"]
 
 _log = logging.getLogger("decoupling")
@@ -71,6 +73,11 @@ class EventLoop:
         region: the AWS region written into ARNs and URLs (default ``"us-east-1"``).
         account_id: the 12-digit account id written into ARNs and URLs (default
             ``"000000000000"``).
+        store: durable mode: a path to an SQLite file, or a :class:`~decoupling.SqliteStore`
+            for its settings. Every change of every queue is written there before the call
+            that made it returns, and opening the same store again restores the queues as they
+            were (see :mod:`decoupling.store`). Default ``None``: everything lives in memory,
+            and nothing of the store is paid for.
 
     Use as a context manager to run the real-clock driver for the block's duration::
 
@@ -84,6 +91,7 @@ class EventLoop:
         *,
         region: str = "us-east-1",
         account_id: str = "000000000000",
+        store: str | os.PathLike[str] | SqliteStore | None = None,
     ) -> None:
         if not (len(account_id) == 12 and account_id.isdigit()):
             raise ValueError(f"account_id must be 12 digits, got {account_id!r}")
@@ -93,6 +101,14 @@ class EventLoop:
         self.region = region
         self.account_id = account_id
         self._lock = threading.RLock()
+        self._store: SqliteStore | None = None
+        if store is not None:
+            from .store import SqliteStore
+
+            # Durable mode: the store's lock is an RLock that commits each call's changes
+            # when the call lets go of it.
+            self._store = SqliteStore._attach(store, self)
+            self._lock = self._store._lock
         self._timers: list[TimerHandle] = []
         self._timer_seq = itertools.count()
         self._conditions: list[threading.Condition] = []
@@ -107,6 +123,13 @@ class EventLoop:
         self._executor: ThreadPoolExecutor | None = None
         if isinstance(self.clock, ManualClock):
             self.clock._subscribe(self)
+        if self._store is not None:
+            self._store._restore()
+
+    @property
+    def store(self) -> SqliteStore | None:
+        """The durable store this loop journals to, or ``None`` (in memory)."""
+        return self._store
 
     # -- identifiers ----------------------------------------------------------------------------
 
@@ -155,10 +178,14 @@ class EventLoop:
     def _register(self, kind: str, name: str, resource: Any) -> None:
         self._resources[(kind, name)] = resource
         self._deleted_at.pop((kind, name), None)
+        if self._store is not None:
+            self._store._registered(kind, resource)
 
     def _unregister(self, kind: str, name: str) -> None:
         if self._resources.pop((kind, name), None) is not None:
             self._deleted_at[(kind, name)] = self.clock.now()
+            if self._store is not None:
+                self._store._unregistered(kind, name)
 
     def _lookup(self, kind: str, name: str) -> Any:
         return self._resources.get((kind, name))
@@ -274,6 +301,8 @@ class EventLoop:
         if not isinstance(clock, ManualClock):
             timeout = until - clock.now()
             if timeout > 0:
+                if self._store is not None:  # shared stores: look for other processes' news
+                    timeout = self._store._wait_cap(timeout)
                 cond.wait(timeout)
             return
         threshold = clock.autojump_threshold

@@ -104,6 +104,9 @@ class MessageMoveTask:
                     ledger.change_visibility(entry, now, 0)
                     self.status = "FAILED"
                     self.failure_reason = _NON_EXISTENT
+                    if source._observers:
+                        source._emit("visibility_changed", entry)
+                        source._emit("move_task", None)
                     return
                 ledger.remove(entry)
                 if source._observers:
@@ -119,8 +122,10 @@ class MessageMoveTask:
                 quota -= 1
             if self.moved >= self.to_move or not len(ledger):
                 self.status = "COMPLETED"
-                return
-            self._timer = loop.call_later(1.0, self._step)
+            else:
+                self._timer = loop.call_later(1.0, self._step)
+            if source._observers:
+                source._emit("move_task", None)
 
 
 def _original_source(loop: EventLoop, arn: str | None) -> Queue | None:
@@ -174,6 +179,8 @@ def start_message_move_task(
             )
         task = MessageMoveTask(source, target, rate)
         _tasks(source).insert(0, task)
+        if source._observers:
+            source._emit("move_task", None)
         # The first second's quota moves as soon as the loop runs timers (on a ManualClock:
         # the next advance, even advance(0)).
         task._timer = loop.call_later(0.0, task._step)
@@ -233,5 +240,7 @@ def cancel_message_move_task(loop: EventLoop, task_handle: str) -> int:
                 task.status = "CANCELLED"
                 if task._timer is not None:
                     task._timer.cancel()
+                if source._observers:
+                    source._emit("move_task", None)
                 return task.moved
         raise ResourceNotFoundException("Task does not exist.")

@@ -495,6 +495,8 @@ class Queue:
             self._apply(parsed)
             self._modified_ms = self.loop.clock.wall_ms()
             self._cond.notify_all()  # a shorter wait or a new delay may matter to waiters
+            if self._observers:
+                self._emit("attributes_changed", None)
 
     def get_attributes(self, names: Iterable[str] = ("All",)) -> dict[str, str]:
         """Attributes by their AWS names, values as strings (GetQueueAttributes).
@@ -590,6 +592,8 @@ class Queue:
             if len(set(self._tags) | set(tags)) > 50:
                 raise InvalidParameterValue("A queue can have at most 50 tags.")
             self._tags.update(tags)
+            if self._initialized and self._observers:
+                self._emit("attributes_changed", None)
 
     def untag(self, keys: Iterable[str]) -> None:
         """Remove tags by key (UntagQueue); unknown keys are ignored."""
@@ -602,6 +606,8 @@ class Queue:
                 raise InvalidParameterValue(f"TagKeys must be a list of strings, got {keys!r}.")
             for key in wanted:
                 self._tags.pop(key, None)
+            if self._observers:
+                self._emit("attributes_changed", None)
 
     def list_tags(self) -> dict[str, str]:
         """The queue's tags (ListQueueTags)."""
@@ -1203,7 +1209,10 @@ class Queue:
 
         Events: ``"sent"``, ``"received"``, ``"deleted"``, ``"visibility_changed"``,
         ``"dead_lettered"`` (moved out to the DLQ), ``"dead_letter_arrived"`` (moved in),
-        ``"moved_out"`` / ``"moved_in"`` (message move tasks), ``"purged"`` (entry ``None``).
+        ``"moved_out"`` / ``"moved_in"`` (message move tasks), ``"purged"``,
+        ``"attributes_changed"`` (SetQueueAttributes, tags) and ``"move_task"`` (a move task
+        of this queue started, moved, ended or was cancelled) — the last three with entry
+        ``None``.
         ``entry`` is the ledger's record of the message (``entry.record.message_id``, …);
         observers run with the loop's lock held and must not block. Time-driven changes
         (visibility timeouts ending, delays ending, retention) are not events: they follow
