@@ -6,8 +6,9 @@ Hypothesis drives random programs of sends and batch sends from a few groups wit
 deduplication ids and bodies (so duplicates are common), receives (short and long polls),
 consumers that crash, deletes and visibility changes with current, expired, deleted and
 malformed handles, purges and time steps (around the 5-minute window and past retention). The
-plain model in ``tests/model/fifo_model.py`` predicts every receive exactly: which messages, in
-which order, which dead letters.
+plain model in ``tests/model/fifo_model.py`` judges every receive: each group's messages in
+order and only while no earlier one is in flight, a group drained before the next is served,
+as many messages as allowed, and exactly the dead letters the receive reached.
 
 After every step the real queues must agree with the model: each message in exactly one place
 with the same receive count, deadline, receipt handle, group, deduplication id and sequence
@@ -195,7 +196,7 @@ class FifoMachine(RuleBasedStateMachine):
         t0 = self.now
         effective_wait = self.queues[queue].receive_message_wait_time_seconds if wait is None \
             else wait
-        end = self.model.receive_plan(queue, t0, effective_wait, max_messages)
+        end = self.model.receive_plan(queue, t0, effective_wait)
         messages = self.queues[queue].receive(max_messages, wait_seconds=wait,
                                               visibility_timeout=timeout)
         assert self.now == end, f"receive returned at {self.now}; the model says {end}"
@@ -213,8 +214,8 @@ class FifoMachine(RuleBasedStateMachine):
             for m in messages
         ]
         self.model.receive(queue, end, max_messages, timeout, deliveries, moved)
-        self.model.learn_sequences(DLQ, {
-            mid: int(e.record.sequence_number) for mid, e in self.entries(DLQ).items()
+        self.model.learn_arrivals(DLQ, {
+            mid: (e.seq, int(e.record.sequence_number)) for mid, e in self.entries(DLQ).items()
         })
         self.issued.extend((queue, m.receipt_handle) for m in messages)
         if len({m.message_group_id for m in messages}) > 1:

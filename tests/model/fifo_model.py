@@ -18,9 +18,10 @@ sub-pages, and the API Reference):
   message of its group is in flight (a message that came back while a later one is in flight
   may go out again: only *later* messages wait). A receive takes as many messages as it can
   from one group before moving to the next ("FIFO queue delivery logic"). Which group comes
-  first is not an AWS rule; this library serves the group whose next message is oldest, and
-  the model says so in :meth:`FifoModel.next_group`. At the in-flight limit a receive returns
-  nothing (no error) ("Amazon SQS message quotas").
+  first is not a rule (this library usually serves the group whose next message is oldest),
+  so the model accepts any, and learns from the real DLQ the order in which one receive's dead
+  letters of different groups arrived. At the in-flight limit a receive returns nothing (no
+  error) ("Amazon SQS message quotas").
 * Handles: a delete or visibility change with a handle whose visibility timeout has ended
   fails ``InvalidParameterValue`` ("The receipt handle has expired"); deleting again with the
   handle of a message deleted while that handle was valid succeeds until the handle would
@@ -205,119 +206,118 @@ class FifoModel:
         block = min(flying) if flying else float("inf")
         return [m for m in mine if m.place is Place.VISIBLE and m.order < block]
 
-    def next_group(self, queue: str) -> str | None:
-        """The group a receive serves next: of those with a message that may go out, the one
-        whose next message is oldest (this library's choice; AWS does not say)."""
-        groups = {m.group for m in self.held(queue, Place.VISIBLE)}
-        ready = {g: s[0].order for g in groups if (s := self.servable(queue, g))}
-        return min(ready, key=ready.__getitem__) if ready else None
-
     def _room(self, q: FifoQueueModel) -> float:
         if q.max_in_flight is None:
             return float("inf")
         return q.max_in_flight - len(self.held(q.name, Place.IN_FLIGHT))
 
-    def _deliverable(self, queue: str) -> bool:
-        q = self.queues[queue]
-        if self._room(q) <= 0:
-            return False
+    def _groups(self, queue: str) -> dict[str, list[FifoMessage]]:
+        """Each group's messages that may go out now (dead letters among them)."""
         groups = {m.group for m in self.held(queue, Place.VISIBLE)}
-        return any(not self.dead(m) for g in groups for m in self.servable(queue, g))
+        return {g: s for g in sorted(groups) if (s := self.servable(queue, g))}
 
-    def scan(self, queue: str, max_messages: int, now: float) -> tuple[list[FifoMessage],
-                                                                       list[FifoMessage]]:
-        """What one look at the queue hands out and dead-letters, in order (not applied)."""
-        q = self.queues[queue]
-        room = min(max_messages, self._room(q))
-        if room <= 0:
-            return [], []
-        delivered: list[FifoMessage] = []
-        moved: list[FifoMessage] = []
-        taken: set[str] = set()
-        flying_extra: dict[str, int] = {}
-        while len(delivered) < room:
-            # Groups whose servable messages (minus those taken in this look) remain.
-            best: tuple[int, str, list[FifoMessage]] | None = None
-            for g in {m.group for m in self.held(queue, Place.VISIBLE)}:
-                rest = [m for m in self.servable(queue, g) if m.message_id not in taken
-                        and m.order < flying_extra.get(g, 1 << 62)]
-                if rest and (best is None or rest[0].order < best[0]):
-                    best = (rest[0].order, g, rest)
-            if best is None:
-                break
-            _, g, rest = best
-            for m in rest:
-                if len(delivered) >= room:
-                    break
-                taken.add(m.message_id)
-                if self.dead(m):
-                    moved.append(m)
-                else:
-                    delivered.append(m)
-                    flying_extra[g] = min(flying_extra.get(g, 1 << 62), m.order)
-        return delivered, moved
+    def _deliverable(self, queue: str) -> bool:
+        if self._room(self.queues[queue]) <= 0:
+            return False
+        return any(not self.dead(m) for s in self._groups(queue).values() for m in s)
 
-    def receive_plan(self, queue: str, t0: float, wait: int | None,
-                     max_messages: int) -> float:
+    def receive_plan(self, queue: str, t0: float, wait: int | None) -> float:
         """When a receive begun at ``t0`` returns; settles the model to then and applies the
-        dead letters moved by the looks before the last."""
+        dead letters moved by the looks before the last (each of which found nothing to hand
+        out, so it moved every dead letter it could reach)."""
         deadline = t0 + (wait or 0)
         t = t0
         while True:
             self.settle(t)
             if self._deliverable(queue) or t >= deadline:
                 return t
-            _, moved = self.scan(queue, max_messages, t)
-            for m in moved:
-                self._dead_letter(m, t)
+            if self._room(self.queues[queue]) > 0:
+                for servable in self._groups(queue).values():
+                    for m in servable:
+                        self._dead_letter(m, t)
             later = [x for x in self.change_times(queue) if t < x <= deadline]
             t = later[0] if later else deadline
 
     def _dead_letter(self, m: FifoMessage, now: float) -> None:
-        """Move ``m`` to its queue's DLQ. Its new SequenceNumber is learnt from the real DLQ
-        (:meth:`learn_sequences`), which must number arrivals in the order they came."""
+        """Move ``m`` to its queue's DLQ. Its place among the DLQ's arrivals and its new
+        SequenceNumber are learnt from the real DLQ (:meth:`learn_arrivals`): the order in
+        which one receive moves messages of different groups is not a rule."""
         assert m.queue is not None
         source = self.queues[m.queue]
         assert source.dead_letter_queue is not None
-        dlq = self.queues[source.dead_letter_queue]
-        dlq.arrivals += 1
-        m.queue, m.place, m.order = dlq.name, Place.VISIBLE, dlq.arrivals
+        m.queue, m.place, m.order = source.dead_letter_queue, Place.VISIBLE, -1
         m.sent_at = now  # a FIFO DLQ restarts retention
         m.dedup_id = m.message_id
         m.sequence_number = -1
         m.receipt = None
         m.dead_letter_source = source.name
 
-    def learn_sequences(self, queue: str, observed: dict[str, int]) -> None:
-        """Take the SequenceNumbers of new arrivals from the real queue: they must grow in the
-        order the messages arrived (so a group's dead letters keep their order)."""
+    def learn_arrivals(self, queue: str, observed: dict[str, tuple[int, int]]) -> None:
+        """Place new arrivals in ``queue`` as the real queue ordered them (``observed``: message
+        -> (arrival rank, SequenceNumber)); their SequenceNumbers must grow in that order."""
         q = self.queues[queue]
-        for m in self.held(queue):  # in arrival order
-            if m.sequence_number == -1:
-                number = observed[m.message_id]
-                expect(number > q.last_sequence,
-                       f"{queue}: SequenceNumber {number} of {m.message_id} (arrival "
-                       f"{m.order}) not above {q.last_sequence}: arrivals out of order")
-                m.sequence_number = q.last_sequence = number
-        for m in self.messages.values():
-            if m.sequence_number == -1 and m.queue is None:
-                m.sequence_number = 0  # expired or deleted before anyone looked
+        new = [m for m in self.messages.values() if m.queue == queue and m.order == -1]
+        for m in sorted(new, key=lambda m: observed[m.message_id][0]):
+            number = observed[m.message_id][1]
+            expect(number > q.last_sequence,
+                   f"{queue}: SequenceNumber {number} of {m.message_id} not above "
+                   f"{q.last_sequence}: arrivals numbered out of order")
+            q.arrivals += 1
+            m.order, m.sequence_number, q.last_sequence = q.arrivals, number, number
 
     def receive(self, queue: str, now: float, max_messages: int, timeout: int | None,
                 delivered: list[FifoDelivery], moved_ids: set[str]) -> None:
         """Judge and apply the last look of a receive at ``now``; ``moved_ids`` are the
-        messages the real queue dead-lettered."""
+        messages the real queue dead-lettered in it.
+
+        The rules: messages of a group come in order, none while an earlier one of its group
+        is in flight (``servable``); a group is drained before the next is served (so each
+        group appears once, and every group but the last served gives all it has); as many
+        as allowed are handed out; a dead letter moves when the look reaches it."""
         q = self.queues[queue]
-        want, moved = self.scan(queue, max_messages, now)
-        expect([d.message_id for d in delivered] == [m.message_id for m in want],
-               f"receive(max {max_messages}) on {queue} at {now} returned "
-               f"{[(d.group, d.body) for d in delivered]}; the rules say "
-               f"{[(m.group, m.body) for m in want]}")
-        expect(moved_ids == {m.message_id for m in moved},
-               f"dead-lettered {sorted(moved_ids)}, expected "
-               f"{sorted(m.message_id for m in moved)}")
+        room = min(max_messages, self._room(q))
+        groups = self._groups(queue) if room > 0 else {}
+        ok = {g: [m for m in s if not self.dead(m)] for g, s in groups.items()}
+        dead = {g: [m for m in s if self.dead(m)] for g, s in groups.items()}
+        ids = [d.message_id for d in delivered]
+        available = sum(len(v) for v in ok.values())
+        expect(len(ids) == min(room, available),
+               f"receive(max {max_messages}) on {queue} at {now} returned {len(ids)}; "
+               f"{available} could go out (room {room})")
+        runs: list[tuple[str, list[str]]] = []
+        for d in delivered:
+            expect(d.group in ok, f"{d.message_id} of group {d.group} may not go out now")
+            assert d.group is not None
+            if runs and runs[-1][0] == d.group:
+                runs[-1][1].append(d.message_id)
+            else:
+                runs.append((d.group, [d.message_id]))
+        expect(len({g for g, _ in runs}) == len(runs),
+               f"a receive came back to a group it had left: {[g for g, _ in runs]}")
+        filled = runs[-1][0] if runs and len(ids) == room else None
+        for g, run in runs:
+            expect(run == [m.message_id for m in ok[g][:len(run)]],
+                   f"group {g}: got {run}, its next messages are "
+                   f"{[m.message_id for m in ok[g]]}")
+            expect(g == filled or len(run) == len(ok[g]),
+                   f"group {g} was left with messages before the receive moved on")
+        for g, ds in dead.items():
+            here = {m.message_id for m in ds} & moved_ids
+            everything = {m.message_id for m in ds}
+            if g == filled:
+                last = next(m for m in ok[g] if m.message_id == runs[-1][1][-1])
+                reached = {m.message_id for m in ds if m.order < last.order}
+                expect(here == reached, f"group {g}: dead letters moved {here}, reached {reached}")
+            elif any(g == rg for rg, _ in runs) or len(ids) < room:
+                expect(here == everything, f"group {g}: dead letters {everything - here} left")
+            else:
+                expect(here in (set(), everything), f"group {g}: half its dead letters moved")
+        everyone = {m.message_id for ds in dead.values() for m in ds}
+        expect(moved_ids <= everyone, f"moved without reaching maxReceiveCount: "
+                                      f"{moved_ids - everyone}")
         timeout = q.visibility_timeout if timeout is None else timeout
-        for d, m in zip(delivered, want, strict=True):
+        for d in delivered:
+            m = self.messages[d.message_id]
             expect(d.body == m.body and d.group == m.group and d.dedup_id == m.dedup_id,
                    f"{m.message_id}: body/group/dedup id differ")
             expect(d.sequence_number == m.sequence_number,
@@ -332,8 +332,8 @@ class FifoModel:
             if m.first_received_at is None:
                 m.first_received_at = now
             self.handles[d.receipt] = (queue, m.message_id)
-        for m in moved:
-            self._dead_letter(m, now)
+        for mid in moved_ids:
+            self._dead_letter(self.messages[mid], now)
         self.settle(now)
 
     # -- handles ----------------------------------------------------------------------------------
