@@ -5,6 +5,9 @@ Figures (100-byte bodies, median of 5 after a warm-up):
 * send -> receive -> delete cycles/s with single-message calls, on a ManualClock and on the real
   clock (target >= 100,000/s);
 * messages/s with batches of 10 (send_batch, receive 10, delete_batch; target >= 250,000/s);
+* the same single cycles with observability on (:class:`~decoupling.Metrics`,
+  :class:`~decoupling.Journal` and :class:`~decoupling.RequestMeter` attached) beside off
+  (nothing attached: each call pays one ``if``);
 * ``queue.Queue`` put+get on one thread (what an app uses in-process today);
 * moto's SQS through boto3 (``mock_aws``), if moto is installed (target: ours >= 200x).
 
@@ -51,6 +54,15 @@ def batch_messages(loop: dc.EventLoop, n_batches: int) -> float:
     return rate(run)
 
 
+def observed_cycles(n: int) -> float:
+    """Single cycles with Metrics, Journal and RequestMeter attached (observability on)."""
+    loop = dc.EventLoop(clock=dc.ManualClock())
+    dc.Metrics(loop)
+    dc.Journal(loop, max_entries=10_000)
+    dc.RequestMeter(loop)
+    return single_cycles(loop, n)
+
+
 def stdlib_cycles(n: int) -> float:
     q: stdlib_queue.Queue[str] = stdlib_queue.Queue()
 
@@ -92,6 +104,7 @@ def main() -> dict[str, float]:
     real = single_cycles(dc.EventLoop(), n)
     batch_manual = batch_messages(dc.EventLoop(clock=dc.ManualClock()), n // 10)
     batch_real = batch_messages(dc.EventLoop(), n // 10)
+    observed = observed_cycles(n)
     stdlib = stdlib_cycles(n)
     moto = moto_cycles(100 if quick else 300)
     rows = [
@@ -100,6 +113,8 @@ def main() -> dict[str, float]:
         ("single, real clock", fmt(real), "target >= 100,000/s"),
         ("batch of 10, ManualClock", fmt(batch_manual, " msg/s"), "target >= 250,000 msg/s"),
         ("batch of 10, real clock", fmt(batch_real, " msg/s"), "target >= 250,000 msg/s"),
+        ("observability on (metrics+journal+meter)", fmt(observed),
+         f"off: {fmt(manual)} (on is {observed / manual:.2f}x of off)"),
         ("queue.Queue put+get", fmt(stdlib), f"ours is {manual / stdlib:.2f}x of it"),
     ]
     if moto is None:
@@ -113,6 +128,8 @@ def main() -> dict[str, float]:
         "batch10_msgs_per_s_manual": round(batch_manual),
         "batch10_msgs_per_s_real": round(batch_real),
         "stdlib_queue_cycles_per_s": round(stdlib),
+        "observability_off_cycles_per_s": round(manual),
+        "observability_on_cycles_per_s": round(observed),
     }
     if moto is not None:
         figures["moto_cycles_per_s"] = round(moto, 1)

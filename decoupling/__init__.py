@@ -6,6 +6,8 @@ Everything shares one :class:`EventLoop` (an AWS "account") and its clock: real 
 
 from . import errors
 from . import lambda_subscription as _lambda_subscription  # noqa: F401  (SNS 'lambda' protocol)
+from .billing import Bill, Prices, RequestMeter, SnsPrices, SqsPrices
+from .chaos import Chaos
 from .clock import Clock, ManualClock, MonotonicClock
 from .consumer_pool import ConsumerPool
 from .context import LambdaContext
@@ -14,9 +16,11 @@ from .event_sources import EventSourceMapping
 from .fifo import FifoQueue
 from .functions import ExecutionEnvironment, Function, FunctionRuntime
 from .invocation import InvocationResult
+from .journal import Journal, JournalEvent
 from .loop import EventLoop, TimerHandle
 from .message import Message, MessageAttributeValue
 from .metering import CostReport, InvocationRecord, LambdaPrices
+from .metrics import Metrics, Statistics
 from .queue import BatchResult, Queue, SendResult
 from .queue_config import RedriveAllowPolicy, RedrivePolicy
 from .schedule import CronSchedule, RateSchedule, parse_schedule
@@ -30,9 +34,11 @@ from .topic import PublishResult, Topic
 
 __all__ = [
     "BatchResult",
+    "Bill",
     "ClientDeliveryError",
     "Clock",
     "ConsumerPool",
+    "Chaos",
     "CostReport",
     "CronSchedule",
     "DecouplingError",
@@ -44,24 +50,32 @@ __all__ = [
     "FunctionRuntime",
     "InvocationRecord",
     "InvocationResult",
+    "Journal",
+    "JournalEvent",
     "LambdaContext",
     "LambdaPrices",
     "ManualClock",
     "Message",
     "MessageAttributeValue",
+    "Metrics",
     "MonotonicClock",
     "Notification",
     "OutboxEntry",
+    "Prices",
     "ProtocolSpec",
     "PublishResult",
     "Queue",
     "RateSchedule",
     "RedriveAllowPolicy",
     "RedrivePolicy",
+    "RequestMeter",
     "RetryPolicy",
     "ScheduleRule",
     "SendResult",
+    "SnsPrices",
+    "SqsPrices",
     "SqliteStore",
+    "Statistics",
     "Subscription",
     "TimerHandle",
     "Topic",

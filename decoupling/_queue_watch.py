@@ -3,9 +3,9 @@
 Pollers on the loop (event source mappings, consumer pools) sleep while their queue is empty; a
 perpetual idle poll would keep ``loop.run_until_idle()`` from ever returning. Instead they ask to
 be called when a message enters the queue, through the queue's observer hook
-(:meth:`decoupling.Queue.add_observer`): sends, dead letters moved in, and messages moved back
-by a move task. Callbacks run inside the send, with the loop's lock held: they may only
-schedule timers.
+(:meth:`decoupling.Queue.add_observer`): sends, dead letters moved in, messages moved back
+by a move task, and the copies :class:`decoupling.Chaos` puts back. Callbacks run inside the
+send, with the loop's lock held: they may only schedule timers.
 
 Delayed messages and visibility timeouts need no callback: a poller that finds nothing visible
 schedules itself for :func:`next_change`.
@@ -19,7 +19,7 @@ from typing import Any
 __all__ = ["watch", "unwatch", "next_change"]
 
 _ATTR = "_decoupling_watchers"
-_ARRIVALS = frozenset({"sent", "dead_letter_arrived", "moved_in"})
+_ARRIVALS = frozenset({"sent", "dead_letter_arrived", "moved_in", "duplicate_arrived"})
 
 
 def watch(queue: Any, key: object, callback: Callable[[], None]) -> None:

@@ -543,9 +543,12 @@ class FunctionRuntime:
             request_id = self._async.enqueue(fn, event, tenant_id)
             return InvocationResult(202, request_id=request_id)
         with self._lock:
-            if not self._has_capacity(fn):
+            tap = self.loop._tap
+            if not self._has_capacity(fn) or (tap is not None and tap.lambda_throttle(fn)):
                 fn.throttles += 1
                 self.meter.throttled(fn.name)
+                if tap is not None:
+                    tap.lambda_throttled(fn)
                 reason = ("ReservedFunctionConcurrentInvocationLimitExceeded"
                           if fn.reserved_concurrency is not None
                           else "ConcurrentInvocationLimitExceeded")
@@ -654,6 +657,9 @@ class FunctionRuntime:
             tenant_id=tenant_id,
         )
         inv = _Invocation(request_id, fn, env, tenant_id, event, invocation_type, now, cold, on_done)
+        tap = loop._tap
+        if tap is not None:
+            tap.lambda_begin(inv)
         guard = self.hang_guard if self.hang_guard is not None else float(fn.timeout)
         job = make_job(functools.partial(self._handler_of, env, fn), event, context, timing,
                        env.view, timeout=fn.timeout, guard=guard,
@@ -702,6 +708,9 @@ class FunctionRuntime:
             if inv.finished:
                 return
             inv.finished = True
+            tap = self.loop._tap
+            if tap is not None:  # chaos may turn the outcome into an error first
+                tap.lambda_finish(inv)
             fn.concurrent -= 1
             self.concurrent -= 1
             if fn.reserved_concurrency is None:

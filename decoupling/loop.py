@@ -34,6 +34,7 @@ from .errors import InvalidAddress
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from ._tap import Tap
     from .store import SqliteStore
 
 __all__ = ["EventLoop", "TimerHandle"]
@@ -121,6 +122,9 @@ class EventLoop:
         self._driver_cond = threading.Condition(self._lock)
         self._running = False
         self._executor: ThreadPoolExecutor | None = None
+        # Observability (metrics, journal, request meter, chaos): None until one is attached;
+        # resources check it at their request boundaries (see decoupling._tap).
+        self._tap: Tap | None = None
         if isinstance(self.clock, ManualClock):
             self.clock._subscribe(self)
         if self._store is not None:
@@ -180,6 +184,8 @@ class EventLoop:
         self._deleted_at.pop((kind, name), None)
         if self._store is not None:
             self._store._registered(kind, resource)
+        if self._tap is not None:
+            self._tap.registered(kind, resource)
 
     def _unregister(self, kind: str, name: str) -> None:
         if self._resources.pop((kind, name), None) is not None:

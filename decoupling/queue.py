@@ -497,6 +497,9 @@ class Queue:
             self._cond.notify_all()  # a shorter wait or a new delay may matter to waiters
             if self._observers:
                 self._emit("attributes_changed", None)
+            tap = self.loop._tap
+            if tap is not None:
+                tap.sqs_request(self, "SetQueueAttributes")
 
     def get_attributes(self, names: Iterable[str] = ("All",)) -> dict[str, str]:
         """Attributes by their AWS names, values as strings (GetQueueAttributes).
@@ -514,6 +517,9 @@ class Queue:
                     f"AttributeNames must be a list of attribute names, got {names!r}."
                 )
             check_attribute_names(wanted, fifo=self.is_fifo, writable=False)
+            tap = self.loop._tap
+            if tap is not None:
+                tap.sqs_request(self, "GetQueueAttributes")
             ledger = self._ledger
             ledger.settle(self.loop.clock.now())
             values: dict[str, str] = {
@@ -651,6 +657,9 @@ class Queue:
             )
             if record is not None:
                 self._commit(record, delay, now)
+            tap = self.loop._tap
+            if tap is not None:
+                tap.sqs_send(self, body, message_attributes)
             return result
 
     def _prepare(
@@ -791,6 +800,9 @@ class Queue:
                 if record is not None:
                     self._commit(record, delay, now)
                 successful.append({"Id": entry_id, **result.to_aws()})
+            tap = self.loop._tap
+            if tap is not None:
+                tap.sqs_send_batch(self, total)
             return BatchResult(successful, failed)
 
     @staticmethod
@@ -860,6 +872,9 @@ class Queue:
             max_messages, wait, timeout = self._check_receive_args(
                 max_messages, wait_seconds, visibility_timeout
             )
+            tap = self.loop._tap
+            if tap is not None:  # chaos: a short poll may see only some of the messages
+                max_messages = tap.sqs_receive_limit(self, max_messages, wait)
             clock = self.loop.clock
             now = clock.now()
             deadline = now + wait
@@ -868,6 +883,8 @@ class Queue:
                     now, max_messages, timeout, receive_request_attempt_id
                 )
                 if messages or now >= deadline:
+                    if tap is not None:
+                        tap.sqs_received(self, messages)
                     return messages
                 nxt = self._ledger.next_change()
                 until = deadline if nxt is None or nxt > deadline else nxt
@@ -1054,6 +1071,9 @@ class Queue:
                 self._after_delete(entry)
                 if self._observers:
                     self._emit("deleted", entry)
+            tap = self.loop._tap
+            if tap is not None:  # a stale handle's delete succeeds and counts too
+                tap.sqs_deleted(self)
 
     def _check_deletable(self, entry: Entry) -> None:
         """Hook: FIFO refuses handles whose visibility timeout has expired."""
@@ -1078,6 +1098,9 @@ class Queue:
                     failed.append(error_entry(entry_id, error))
                 else:
                     successful.append({"Id": entry_id})
+            tap = self.loop._tap
+            if tap is not None:  # one request, not len(successful) DeleteMessage requests
+                tap.sqs_batch(self, "DeleteMessageBatch", "DeleteMessage", len(successful))
             return BatchResult(successful, failed)
 
     def change_visibility(self, receipt_handle: str, visibility_timeout: int) -> None:
@@ -1122,6 +1145,9 @@ class Queue:
                     f"VisibilityTimeout for the message is beyond the limit [{MAX_VISIBILITY} "
                     "seconds]."
                 )
+            tap = self.loop._tap
+            if tap is not None:  # nothing below can fail
+                tap.sqs_request(self, "ChangeMessageVisibility")
             if entry.state != INFLIGHT:
                 self._ledger.hide(entry, now, timeout)
                 if self._observers:
@@ -1167,6 +1193,10 @@ class Queue:
                     failed.append(error_entry(entry_id, error))
                 else:
                     successful.append({"Id": entry_id})
+            tap = self.loop._tap
+            if tap is not None:
+                tap.sqs_batch(self, "ChangeMessageVisibilityBatch", "ChangeMessageVisibility",
+                              len(successful))
             return BatchResult(successful, failed)
 
     # -- whole queue ----------------------------------------------------------------------------
@@ -1188,6 +1218,9 @@ class Queue:
             self._after_purge()
             if self._observers:
                 self._emit("purged", None)
+            tap = self.loop._tap
+            if tap is not None:
+                tap.sqs_request(self, "PurgeQueue")
 
     def _after_purge(self) -> None:
         """Hook: FIFO clears its deduplication window."""
@@ -1201,6 +1234,9 @@ class Queue:
             self.loop._unregister("sqs", self.name)
             self._cond.notify_all()  # its waiters wake and raise QueueDoesNotExist
             self.loop._drop_condition(self._cond)
+            tap = self.loop._tap
+            if tap is not None:
+                tap.sqs_request(self, "DeleteQueue")
 
     # -- observers ------------------------------------------------------------------------------
 
@@ -1314,6 +1350,13 @@ class Queue:
         with self._lock:
             self._check_alive()
             _, wait, _ = self._check_receive_args(max_messages, wait_seconds, visibility_timeout)
+        if wait and self.loop._tap is not None:
+            # Observed (metrics, request meter): one ReceiveMessage, not a probe plus a poll.
+            return await self.loop._in_thread(
+                self.receive, max_messages, wait_seconds=wait,
+                visibility_timeout=visibility_timeout,
+                receive_request_attempt_id=receive_request_attempt_id,
+            )
         messages = self.receive(
             max_messages, wait_seconds=0, visibility_timeout=visibility_timeout,
             receive_request_attempt_id=receive_request_attempt_id,

@@ -295,6 +295,10 @@ class SqsSink:
 
     def deliver(self, pub: Published, replayed: bool = False) -> None:
         """Deliver one published message (under the loop's lock). O(log n) in the queue."""
+        tap = self.loop._tap
+        if tap is not None and tap.sns_context is None:
+            tap.sns_sqs_delivery(self, pub, replayed)  # observes this same call, re-entered
+            return
         sub = self.sub
         attributes: dict[str, MessageAttributeValue] | None
         if sub._raw:
@@ -355,6 +359,9 @@ def dead_letter(
 ) -> None:
     """Send an undeliverable message to the subscription's DLQ, or drop it (lock held)."""
     sub.undeliverable += 1
+    tap = sub.topic.loop._tap
+    if tap is not None:
+        tap.sns_undeliverable(sub, pub, reason)
     arn = sub._dlq_arn
     dlq = None
     if arn is not None:
@@ -475,13 +482,18 @@ class DeliveryJob:
             return
         client_error: str | None = None
         server_error: str | None = None
+        tap = topic.loop._tap
         try:
+            if tap is not None:
+                tap.sns_before_delivery(sub, self.n)  # chaos may fail the attempt
             sub.spec.deliver(sub, self.n)
         except ClientDeliveryError as error:
             client_error = str(error) or type(error).__name__
         except Exception as error:
             server_error = f"{type(error).__name__}: {error}"
         with topic._lock:
+            if tap is not None:
+                tap.sns_attempt(sub, self.pub, self.n, client_error or server_error)
             if client_error is None and server_error is None:
                 sub.delivered += 1
                 topic._job_done()
@@ -505,12 +517,17 @@ def dispatch(sub: Subscription, pub: Published, replayed: bool) -> None:
     spec = sub.spec
     topic = sub.topic
     if spec.mode == "publish":
+        tap = topic.loop._tap
         try:
+            if tap is not None:
+                tap.sns_before_delivery(sub, n)  # chaos may fail the attempt
             spec.deliver(sub, n)
         except ClientDeliveryError as error:
             dead_letter(sub, pub, n.body, pub.attributes if n.raw else None, str(error))
             return
         except Exception as error:
+            if tap is not None:
+                tap.sns_attempt(sub, pub, n, f"{type(error).__name__}: {error}")
             delay = sub.retry_policy().delay(1)
             if delay is None:
                 dead_letter(sub, pub, n.body, pub.attributes if n.raw else None, str(error))
@@ -520,6 +537,8 @@ def dispatch(sub: Subscription, pub: Published, replayed: bool) -> None:
             DeliveryJob(sub, pub, n).schedule(delay)
             return
         sub.delivered += 1
+        if tap is not None:
+            tap.sns_attempt(sub, pub, n, None)
         return
     topic._pending += 1
     DeliveryJob(sub, pub, n).schedule(0.0)

@@ -129,8 +129,13 @@ class _Publishing:
             )
             if pub is None:
                 assert duplicate is not None
-                return duplicate
-            return self._commit(pub)
+                result = duplicate
+            else:
+                result = self._commit(pub)
+            tap = self.loop._tap
+            if tap is not None:
+                tap.sns_publish_request(self, message, message_attributes)
+            return result
 
     def _prepare(
         self,
@@ -215,16 +220,23 @@ class _Publishing:
             self._dedup_order.append((expires, dedup_key))
             if self._archive is not None:
                 self._archive.add(pub)
+        tap = self.loop._tap
+        if tap is not None:
+            tap.sns_published(self, pub)
         filter_attributes = None
         for policy, key, subs in self._routes:
             if policy is not None:
                 if key:
                     if not policy.matches_body(pub.message_for(key)):
+                        if tap is not None:
+                            tap.sns_filtered(self, subs, pub)
                         continue
                 else:
                     if filter_attributes is None:
                         filter_attributes = PreparedAttributes(pub.filter_attributes())
                     if not policy.matches_attributes(filter_attributes):
+                        if tap is not None:
+                            tap.sns_filtered(self, subs, pub)
                         continue
             for sub in subs:
                 sub._fan(pub, False)
@@ -298,6 +310,9 @@ class _Publishing:
                 result = duplicate if pub is None else self._commit(pub)
                 assert result is not None
                 successful.append({"Id": entry_id, **result.to_aws()})
+            tap = self.loop._tap
+            if tap is not None:
+                tap.sns_batch_request(self, total)
             return BatchResult(successful, failed)
 
 

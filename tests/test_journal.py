@@ -1,0 +1,193 @@
+"""Journal: each message's life, in order, with loop times; linked across SNS deliveries,
+Lambda invocations and move tasks; bounded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import decoupling as dc
+from decoupling.errors import InvalidParameterValue
+
+
+@pytest.fixture
+def rt(loop: dc.EventLoop) -> Iterator[dc.FunctionRuntime]:
+    runtime = dc.FunctionRuntime(loop, isolation="inline")
+    yield runtime
+    runtime.close()
+
+
+def test_received_twice_then_dead_lettered(loop: dc.EventLoop) -> None:
+    journal = dc.Journal(loop)
+    dlq = dc.Queue(loop, "orders-dlq")
+    orders = dc.Queue(loop, "orders", visibility_timeout=30,
+                      redrive_policy=dc.RedrivePolicy(dlq, max_receive_count=2))
+    message_id = orders.send("order-1").message_id
+    first = orders.receive()[0]
+    loop.clock.advance(30)
+    second = orders.receive()[0]
+    loop.clock.advance(30)
+    assert orders.receive() == []  # its third receive moves it to the DLQ instead
+
+    assert journal.kinds(message_id) == [
+        "sent", "received", "received", "dead_lettered", "dead_letter_arrived",
+    ]
+    sent, r1, r2, dead, arrived = journal.history(message_id)
+    assert (sent.time, sent.resource) == (0.0, "orders")
+    assert (r1.time, r1.detail["receive_count"], r1.detail["receipt_handle"]) == (
+        0.0, 1, first.receipt_handle)
+    assert r1.detail["visible_at"] == 30.0
+    assert (r2.time, r2.detail["receive_count"], r2.detail["receipt_handle"]) == (
+        30.0, 2, second.receipt_handle)
+    assert (dead.time, dead.resource, dead.detail) == (
+        60.0, "orders", {"dead_letter_queue": "orders-dlq"})
+    assert (arrived.time, arrived.resource, arrived.detail) == (
+        60.0, "orders-dlq", {"source_queue": "orders", "receive_count": 2})
+
+
+def test_visibility_change_and_delete(loop: dc.EventLoop) -> None:
+    journal = dc.Journal(loop)
+    q = dc.Queue(loop, "q")
+    message_id = q.send("m").message_id
+    handle = q.receive()[0].receipt_handle
+    loop.clock.advance(5)
+    q.change_visibility(handle, 100)
+    q.delete(handle)
+    assert journal.kinds(message_id) == ["sent", "received", "visibility_changed", "deleted"]
+    assert journal.history(message_id)[2].detail == {"visible_at": 105.0}
+    assert journal.history(message_id)[3].time == 5.0
+    assert "visibility_changed" in journal.format(message_id)
+
+
+def test_sns_to_sqs_links_the_two_message_ids(loop: dc.EventLoop) -> None:
+    journal = dc.Journal(loop)
+    topic = dc.Topic(loop, "events")
+    inbox = dc.Queue(loop, "inbox")
+    sub = topic.subscribe(inbox)
+    other = topic.subscribe(dc.Queue(loop, "books"), filter_policy={"kind": ["book"]})
+    sns_id = topic.publish("hello").message_id
+    sqs_message = inbox.receive()[0]
+    assert sqs_message.message_id != sns_id  # SNS-to-SQS delivery makes a new MessageId
+
+    published, delivered, filtered = journal.history(sns_id)
+    assert published.kind == "published" and published.resource == "events"
+    assert delivered.kind == "delivered"
+    assert delivered.detail == {"subscription": sub.arn, "protocol": "sqs",
+                                "endpoint": inbox.arn, "sqs_message_id": sqs_message.message_id}
+    assert filtered.kind == "filtered_out" and filtered.detail == {"subscription": other.arn}
+    sent, received = journal.history(sqs_message.message_id)
+    assert sent.kind == "sent"
+    assert sent.detail == {"sns_message_id": sns_id, "topic": "events", "subscription": sub.arn}
+    assert received.kind == "received"
+
+
+def test_failed_deliveries_are_retried_then_dead_lettered(loop: dc.EventLoop) -> None:
+    journal = dc.Journal(loop)
+    topic = dc.Topic(loop, "t")
+    dlq = dc.Queue(loop, "sns-dlq")
+    attempts: list[int] = []
+
+    def flaky(notification: dc.Notification) -> None:
+        attempts.append(notification.attempt)
+        raise RuntimeError("endpoint down")
+
+    topic.subscribe(flaky, redrive_policy=dlq,
+                    delivery_policy={"healthyRetryPolicy": {
+                        "numRetries": 2, "minDelayTarget": 10, "maxDelayTarget": 10}})
+    sns_id = topic.publish("m").message_id
+    assert topic.drain(timeout=10)
+    assert attempts == [1, 2, 3]
+    kinds = journal.kinds(sns_id)
+    assert kinds == ["published", "delivery_failed", "delivery_failed", "delivery_failed",
+                     "undeliverable"]
+    failed = journal.history(sns_id)[1:4]
+    assert [(e.time, e.detail["attempt"]) for e in failed] == [(0.0, 1), (10.0, 2), (20.0, 3)]
+    assert failed[0].detail["error"] == "RuntimeError: endpoint down"
+    assert len(dlq) == 1
+
+
+def test_event_source_invocations(loop: dc.EventLoop, rt: dc.FunctionRuntime) -> None:
+    journal = dc.Journal(loop)
+    jobs = dc.Queue(loop, "jobs")
+    rt.register("work", lambda event, context: None)
+    rt.add_event_source(jobs, "work")
+    message_id = jobs.send("job").message_id
+    loop.run_until_idle()
+    assert journal.kinds(message_id) == ["sent", "received", "invoked", "invocation_finished",
+                                         "deleted"]
+    invoked, finished = journal.history(message_id)[2:4]
+    assert invoked.resource == "work" and invoked.detail["invocation_type"] == "SQS"
+    assert finished.detail == {"request_id": invoked.detail["request_id"], "outcome": "Success"}
+
+
+def test_sns_lambda_subscription_invocation(loop: dc.EventLoop, rt: dc.FunctionRuntime) -> None:
+    journal = dc.Journal(loop)
+    topic = dc.Topic(loop, "t")
+    fn = rt.register("on-event", lambda event, context: None)
+    topic.subscribe(fn, "lambda")
+    sns_id = topic.publish("x").message_id
+    loop.run_until_idle()
+    assert journal.kinds(sns_id) == ["published", "delivered", "invoked", "invocation_finished"]
+    assert journal.history(sns_id)[2].detail["invocation_type"] == "Event"
+
+
+def test_move_task_links_old_and_new_ids(loop: dc.EventLoop) -> None:
+    journal = dc.Journal(loop)
+    dlq = dc.Queue(loop, "dlq")
+    source = dc.Queue(loop, "source", visibility_timeout=1,
+                      redrive_policy=dc.RedrivePolicy(dlq, 1))
+    old_id = source.send("m").message_id
+    source.receive()
+    loop.clock.advance(1)
+    source.receive()  # moves it to the DLQ
+    dlq.start_message_move_task()
+    loop.run_until_idle()
+    (moved,) = source.receive()
+    assert moved.message_id != old_id
+    assert journal.kinds(old_id)[-1] == "moved_out"
+    assert journal.history(old_id)[-1].detail == {"new_message_id": moved.message_id}
+    assert journal.kinds(moved.message_id) == ["moved_in", "received"]
+    assert journal.history(moved.message_id)[0].detail == {"previous_message_id": old_id}
+
+
+def test_bounded_oldest_events_go_first(loop: dc.EventLoop) -> None:
+    journal = dc.Journal(loop, max_entries=3)
+    q = dc.Queue(loop, "q")
+    first = q.send("1").message_id
+    second = q.send("2").message_id
+    got = q.receive(10)
+    assert len(got) == 2
+    assert len(journal) == 3 and journal.dropped == 1
+    assert journal.kinds(first) == ["received"]
+    assert journal.kinds(second) == ["sent", "received"]
+    q.delete(got[0].receipt_handle)
+    q.delete(got[1].receipt_handle)
+    assert journal.message_ids() == [first, second]
+    assert journal.kinds(second) == ["received", "deleted"]
+    assert journal.kinds(first) == ["deleted"]
+    journal.clear()
+    assert journal.events() == [] and journal.history(second) == []
+
+
+def test_closed_journal_records_nothing(loop: dc.EventLoop) -> None:
+    journal = dc.Journal(loop)
+    q = dc.Queue(loop, "q")
+    journal.close()
+    journal.close()
+    message_id = q.send("m").message_id
+    assert journal.history(message_id) == [] and loop._tap is None
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "10", True])
+def test_bad_max_entries(loop: dc.EventLoop, bad: Any) -> None:
+    with pytest.raises(InvalidParameterValue):
+        dc.Journal(loop, max_entries=bad)
+    assert loop._tap is None
+
+
+def test_one_journal_per_loop(loop: dc.EventLoop) -> None:
+    dc.Journal(loop)
+    with pytest.raises(InvalidParameterValue):
+        dc.Journal(loop)
