@@ -14,16 +14,15 @@ all the time:
 
 The hour, on virtual time: idle for 30 minutes, 3,000 orders in the next 10 (5 a second), idle
 for the last 20. Both consumers receive up to 10 messages per request and delete what they got
-with one DeleteMessageBatch. The script counts the billable requests as AWS bills them and
-prices them.
+with one DeleteMessageBatch. A :class:`~decoupling.RequestMeter` counts the billable requests as
+AWS bills them and prices them; :class:`~decoupling.Metrics` counts the empty receives
+(CloudWatch's ``NumberOfEmptyReceives``).
 
 Run: ``python examples/long_polling_cost.py`` (well under 5 seconds).
 """
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from decimal import Decimal
 from typing import Any
 
@@ -33,72 +32,53 @@ HOUR = 3600.0
 BUSY = (1800.0, 2400.0)
 PER_SECOND = 5
 ROUND_TRIP = 0.05  # seconds per request, as the consumer sees it
-PRICE_PER_MILLION = Decimal("0.40")  # US dollars, SQS standard queue requests
-CHUNK = 65_536  # bytes: each 64 KiB chunk of a request's payload is billed as one request
-
-
-class Requests:
-    """Billable SQS requests as AWS counts them: one per call, or one per 64 KiB chunk of its
-    payload if that is more; empty receives count."""
-
-    def __init__(self) -> None:
-        self.calls: Counter[str] = Counter()
-        self.billed: Counter[str] = Counter()
-        self.empty_receives = 0
-
-    def add(self, action: str, payload_bytes: int = 0) -> None:
-        self.calls[action] += 1
-        self.billed[action] += max(1, math.ceil(payload_bytes / CHUNK))
-
-    def cost(self, action: str | None = None) -> Decimal:
-        billed = sum(self.billed.values()) if action is None else self.billed[action]
-        return billed * PRICE_PER_MILLION / 1_000_000
 
 
 def run(wait_seconds: int) -> dict[str, Any]:
     """One hour of the workload with a consumer polling with ``wait_seconds``."""
     loop = dc.EventLoop(clock=dc.ManualClock())
     orders = dc.Queue(loop, "orders")
+    meter = dc.RequestMeter(loop)  # billable requests, as AWS counts them
+    metrics = dc.Metrics(loop)  # CloudWatch's NumberOfEmptyReceives and friends
     clock = loop.clock
-    requests = Requests()
     orders_total = int((BUSY[1] - BUSY[0]) * PER_SECOND)
     latency: list[float] = []
 
     def send(n: int) -> None:
-        body = f'{{"order": {n}, "item": "book", "quantity": 1}}'
-        orders.send(body)
-        requests.add("SendMessage", len(body.encode()))
+        orders.send(f'{{"order": {n}, "item": "book", "quantity": 1}}')
         if n + 1 < orders_total:
             loop.call_at(BUSY[0] + (n + 1) / PER_SECOND, lambda: send(n + 1))
 
     loop.call_at(BUSY[0], lambda: send(0))
     while clock.now() < HOUR:
         got = orders.receive(max_messages=10, wait_seconds=wait_seconds)
-        requests.add("ReceiveMessage", sum(len(m.body.encode()) for m in got))
-        if not got:
-            requests.empty_receives += 1
-        else:
+        if got:
             now_ms = clock.wall_ms()
             latency += [(now_ms - int(m.attributes["SentTimestamp"])) / 1000 for m in got]
             orders.delete_batch([m.receipt_handle for m in got])
-            requests.add("DeleteMessageBatch")
         clock.advance(ROUND_TRIP)
-    return {
+    bill = meter.bill(include_lambda=False)
+    figures = {
         "orders": len(latency),
-        "receives": requests.billed["ReceiveMessage"],
-        "empty_receives": requests.empty_receives,
-        "requests": sum(requests.billed.values()),
-        "receive_cost": requests.cost("ReceiveMessage"),
-        "cost": requests.cost(),
+        "receives": meter.requests(orders, "ReceiveMessage"),
+        "empty_receives": int(metrics.total(orders, "NumberOfEmptyReceives")),
+        "requests": meter.requests(orders),
+        "receive_cost": sum(line.cost for line in bill.lines
+                            if line.item.startswith("ReceiveMessage")),
+        "cost": bill.sqs,
         "slowest_pickup": round(max(latency), 3),
     }
+    meter.close()
+    metrics.close()
+    return figures
 
 
 def main() -> dict[str, dict[str, Any]]:
     print(f"one hour: idle, then {int((BUSY[1] - BUSY[0]) * PER_SECOND)} orders from "
           f"t={BUSY[0]:.0f} s to t={BUSY[1]:.0f} s ({PER_SECOND} a second), then idle; "
           f"a request takes {ROUND_TRIP} s")
-    print(f"price: ${PRICE_PER_MILLION} per million requests (empty receives included)")
+    price = dc.SqsPrices().standard
+    print(f"price: ${price:.2f} per million requests (empty receives included)")
     results = {}
     for label, wait in (("short polling (WaitTimeSeconds=0)", 0),
                         ("long polling (WaitTimeSeconds=20)", 20)):
