@@ -27,7 +27,8 @@ What it does, and the AWS rule that allows it:
   response" (SQS Developer Guide, short and long polling). A receive with ``wait_seconds=0``
   finds each visible message with probability ``short_poll_fraction`` and returns at most what
   it found — possibly nothing although messages are visible. Long polls query every server:
-  never sampled.
+  never sampled; nor are the receives of event source mappings and consumer pools (Lambda's
+  pollers long-poll).
 * **Delivery failures** (``delivery_failure_rate``): a topic's delivery attempt to a
   non-SQS subscription (callables, HTTP/S, Lambda, email, SMS) fails as a server-side error
   would, and SNS retries it along the subscription's retry policy, then dead-letters it.
@@ -46,6 +47,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
+from . import _queue_watch
 from ._tap import Tap
 from .errors import InvalidParameterValue
 
@@ -256,7 +258,10 @@ class Chaos:
             self.reordered += 1
 
     def _short_poll(self, queue: Queue, max_messages: int) -> int:
-        if not self.short_poll_sampling:
+        if not self.short_poll_sampling or queue.__dict__.get(_queue_watch._ATTR):
+            # A queue drained by an event source mapping or a ConsumerPool: their receives
+            # stand for Lambda's pollers, which long-poll (and here poll only when messages
+            # are visible). Sampling them would stall the mapping.
             return max_messages
         visible = queue._settled().n_visible
         if not visible:

@@ -402,11 +402,11 @@ class Metrics:
             self._add(SQS, name, "NumberOfMessagesSent", 1.0)
             self._add(SQS, name, "SentMessageSize",
                       float(message_size(record.body, record.attributes)))
-        elif event == "received":
-            self._add(SQS, queue.name, "NumberOfMessagesReceived", 1.0)
 
     def _received(self, queue: Queue, messages: list[Message]) -> None:
-        if not messages:
+        if messages:  # every message a receive returned (a FIFO attempt-id retry's too)
+            self._add(SQS, queue.name, "NumberOfMessagesReceived", float(len(messages)))
+        else:
             self._add(SQS, queue.name, "NumberOfEmptyReceives", 1.0)
 
     def _deleted(self, queue: Queue) -> None:
@@ -481,17 +481,16 @@ class Metrics:
     def _advance_to(self, when: float) -> None:
         """(ManualClock listener) sample every boundary up to ``when``, in time order."""
         loop = self.loop
-        clock = loop.clock
-        assert isinstance(clock, ManualClock)
         while self._tap is not None:
             k = self._sampled_k + 1
             boundary = k * self.period
             if boundary > when:
                 return
             loop._fire_until(boundary)
-            clock._set(boundary)
             with loop._lock:
-                self._sample_gauges(k)
+                # Settled at the boundary itself: every timer of this loop due by then has
+                # fired (the clock is not moved, so other loops on it keep their own times).
+                self._sample_gauges(k, boundary)
                 self._sampled_k = k
 
     def _arm_real(self, k: int) -> None:
@@ -502,15 +501,16 @@ class Metrics:
             if self._tap is None:
                 return
             last = self._k_at_or_before(self.loop.clock.now())
+            now = self.loop.clock.now()
             for k in range(self._sampled_k + 1, last + 1):
-                self._sample_gauges(k)
+                self._sample_gauges(k, now)
             self._sampled_k = max(self._sampled_k, last)
             self._arm_real(self._sampled_k + 1)
 
-    def _sample_gauges(self, k: int) -> None:
-        """Sample every gauge for the period that ends at boundary ``k`` (lock held)."""
+    def _sample_gauges(self, k: int, now: float) -> None:
+        """Sample every gauge for the period that ends at boundary ``k``, as of loop time
+        ``now`` (lock held)."""
         index = k - 1
-        now = self.loop.clock.now()
         for queue in self.loop._resources_of("sqs"):
             if queue._deleted:
                 continue

@@ -103,6 +103,20 @@ def test_an_event_source_mapping_wakes_for_a_duplicate(loop: dc.EventLoop,
     mapping.delete()
 
 
+def test_event_source_mappings_are_not_sampled(loop: dc.EventLoop,
+                                              rt: dc.FunctionRuntime) -> None:
+    # Lambda's pollers long-poll: a mapping's receives never come back falsely empty.
+    dc.Chaos(seed=1, short_poll_sampling=True, short_poll_fraction=0.0).attach(loop)
+    q = dc.Queue(loop, "jobs")
+    done: list[str] = []
+    rt.register("work", lambda event, context: done.extend(r["body"] for r in event["Records"]))
+    rt.add_event_source(q, "work")
+    for i in range(3):
+        q.send(str(i))
+    loop.run_until_idle()
+    assert sorted(done) == ["0", "1", "2"] and loop.clock.now() == 0.0
+
+
 def test_short_polls_sample_long_polls_see_everything(loop: dc.EventLoop) -> None:
     metrics = dc.Metrics(loop)
     chaos = dc.Chaos(seed=7, short_poll_sampling=True, short_poll_fraction=0.5).attach(loop)
