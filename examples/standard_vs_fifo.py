@@ -15,6 +15,12 @@ dropped, and the account is one message group: while "withdraw 80" is in flight 
 it is handed out (the worker also stops at the first failure in a batch), so the events apply
 exactly once and in the order sent.
 
+Even when nothing fails, a standard queue may deliver a message twice (a copy left on a server
+that missed the delete) and out of order. The last part makes that happen on purpose with the
+seeded :class:`~decoupling.Chaos` mode (20% of deleted messages come back once, each send may
+land up to 2 places early): a consumer that remembers the transaction ids it applied is safe
+from the duplicate, but only the FIFO queue gives the order back, and Chaos refuses FIFO queues.
+
 Run: ``python examples/standard_vs_fifo.py`` (well under a second).
 """
 
@@ -29,6 +35,7 @@ EVENTS = [("tx-1", "open", 0), ("tx-2", "deposit", 100), ("tx-3", "withdraw", 80
           ("tx-4", "deposit", 50), ("tx-5", "withdraw", 60)]
 RETRIED_SEND = "tx-2"
 FAILS_ONCE = "tx-3"
+CHAOS = {"seed": 14, "duplicate_rate": 0.2, "reorder": True, "reorder_window": 2}
 
 
 class LedgerDown(Exception):
@@ -65,12 +72,12 @@ def run(queue: dc.Queue) -> dict[str, Any]:
                 if fifo:
                     break  # keep the group's order: the rest of the batch waits for the retry
                 continue
-            if event["kind"] == "withdraw" and event["amount"] > balance:
+            if (after := apply(balance, event)) is None:
                 rejected.append(tx)
                 print(f"  t={clock.now():.0f} s: {tx} withdraw {event['amount']} rejected: "
                       f"balance only {balance}")
             else:
-                balance += -event["amount"] if event["kind"] == "withdraw" else event["amount"]
+                balance = after
                 applied.append(tx)
             queue.delete(message.receipt_handle)
         if len(queue):
@@ -80,7 +87,72 @@ def run(queue: dc.Queue) -> dict[str, Any]:
     return {"held": held, "applied": applied, "rejected": rejected, "balance": balance}
 
 
-def main() -> dict[str, dict[str, Any]]:
+def apply(balance: int, event: dict[str, Any]) -> int | None:
+    """The new balance, or ``None`` if a withdrawal would overdraw the account."""
+    if event["kind"] == "withdraw":
+        return balance - event["amount"] if event["amount"] <= balance else None
+    return balance + event["amount"]
+
+
+def with_chaos(idempotent: bool) -> dict[str, Any]:
+    """The events through a standard queue under seeded chaos; nothing fails. A consumer polls
+    every second for a minute (a duplicate can come back up to 30 s after its delete)."""
+    loop = dc.EventLoop(clock=dc.ManualClock())
+    queue = dc.Queue(loop, "ledger")
+    chaos = dc.Chaos(**CHAOS).attach(queue)
+    for tx, kind, amount in EVENTS:
+        queue.send(json.dumps({"tx": tx, "kind": kind, "amount": amount}))
+    clock = loop.clock
+    balance = 0
+    received: list[str] = []
+    applied: list[str] = []
+    rejected: list[str] = []
+    skipped: list[str] = []
+    while clock.now() < 60:
+        for message in queue.receive(max_messages=10):
+            event = json.loads(message.body)
+            tx = event["tx"]
+            received.append(tx if clock.now() == 0 else f"{tx} (again, t={clock.now():.0f} s)")
+            if idempotent and tx in applied + rejected:
+                skipped.append(tx)
+            elif (after := apply(balance, event)) is None:
+                rejected.append(tx)
+            else:
+                balance = after
+                applied.append(tx)
+            queue.delete(message.receipt_handle)
+        clock.advance(1)
+    chaos.detach()
+    return {"received": received, "applied": applied, "rejected": rejected,
+            "skipped": skipped, "balance": balance, "duplicates": chaos.duplicates,
+            "reordered": chaos.reordered}
+
+
+def chaos_part() -> dict[str, Any]:
+    print(f"standard queue with Chaos(seed={CHAOS['seed']}, duplicate_rate="
+          f"{CHAOS['duplicate_rate']}, reorder=True, reorder_window={CHAOS['reorder_window']}); "
+          "nothing fails:")
+    naive = with_chaos(idempotent=False)
+    print(f"  received {', '.join(naive['received'])}")
+    print(f"  ({naive['reordered']} sends landed early, {naive['duplicates']} deleted message "
+          "came back)")
+    print(f"  a plain consumer: final balance {naive['balance']}; rejected "
+          f"{', '.join(naive['rejected']) or 'nothing'}")
+    careful = with_chaos(idempotent=True)
+    print(f"  a consumer that skips transaction ids it has seen: final balance "
+          f"{careful['balance']}; skipped {', '.join(careful['skipped'])}, rejected "
+          f"{', '.join(careful['rejected']) or 'nothing'}")
+    loop = dc.EventLoop(clock=dc.ManualClock())
+    try:
+        dc.Chaos(**CHAOS).attach(dc.FifoQueue(loop, "ledger.fifo"))
+        refused = ""
+    except dc.errors.InvalidParameterValue as error:
+        refused = error.message
+    print(f"FIFO queue with the same Chaos: refused ({refused})")
+    return {"plain": naive, "idempotent": careful, "fifo_refused": bool(refused)}
+
+
+def main() -> dict[str, Any]:
     expected = 0
     for _, kind, amount in EVENTS:
         expected += amount if kind == "deposit" else -amount if kind == "withdraw" else 0
@@ -92,7 +164,8 @@ def main() -> dict[str, dict[str, Any]]:
     print("FIFO queue (exactly-once, ordered within the message group):")
     loop = dc.EventLoop(clock=dc.ManualClock())
     fifo = run(dc.FifoQueue(loop, "ledger.fifo", visibility_timeout=30))
-    return {"expected_balance": expected, "standard": standard, "fifo": fifo}
+    chaos = chaos_part()
+    return {"expected_balance": expected, "standard": standard, "fifo": fifo, "chaos": chaos}
 
 
 if __name__ == "__main__":
