@@ -81,6 +81,12 @@ class Entry:
         self.available_at = sent_at
         self.timeout = 0.0
 
+    def __lt__(self, other: Entry) -> bool:
+        # Heap items are (time, seq, entry). A message put back under its own seq (a durable
+        # store catching up with another process) can tie with its own stale item: the tie
+        # must never compare entries, which have no order.
+        return False
+
     def __repr__(self) -> str:
         return (
             f"Entry(seq={self.seq}, state={_STATE_NAMES[self.state]}, "
