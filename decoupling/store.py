@@ -60,6 +60,7 @@ from __future__ import annotations
 import _thread
 import os
 import sqlite3
+import time
 from typing import TYPE_CHECKING, Any
 
 from . import _store_load as rows
@@ -300,8 +301,8 @@ class SqliteStore:
     def _connect(self) -> None:
         try:
             conn = sqlite3.connect(
-                self.path, timeout=self.busy_timeout, isolation_level=None,
-                check_same_thread=False,
+                self.path, isolation_level=None, check_same_thread=False,
+                timeout=self.busy_timeout,
             )
         except sqlite3.Error as error:
             raise ServiceUnavailable(f"Cannot open the store {self.path}: {error}.") from None
@@ -314,8 +315,10 @@ class SqliteStore:
                 raise sqlite3.OperationalError(f"journal mode {mode}, not WAL")
             conn.execute(f"PRAGMA synchronous = {self.synchronous}")
             conn.execute("PRAGMA journal_size_limit = 8388608")
-            conn.executescript("BEGIN IMMEDIATE;" + rows.SCHEMA + "COMMIT;")
             conn.execute("BEGIN IMMEDIATE")
+            for statement in rows.SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
             found = conn.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
             if found is None:
                 conn.execute("INSERT INTO meta VALUES ('version', ?)", (rows.SCHEMA_VERSION,))
@@ -324,6 +327,9 @@ class SqliteStore:
                     f"store format {found[0]}, this version reads {rows.SCHEMA_VERSION}"
                 )
             conn.execute("COMMIT")
+            if self.multiprocess:
+                # From now on our own retry loop waits for the write lock (see _begin_shared).
+                conn.execute("PRAGMA busy_timeout = 5")
         except sqlite3.Error as error:
             conn.close()
             hint = "" if self.multiprocess else (
@@ -465,8 +471,33 @@ class SqliteStore:
 
     def _tx(self) -> None:
         if not self._in_tx:
-            self._live().execute("BEGIN IMMEDIATE")
+            conn = self._live()
+            if self.multiprocess:
+                self._begin_shared(conn)
+            else:
+                conn.execute("BEGIN IMMEDIATE")
             self._in_tx = True
+
+    def _begin_shared(self, conn: sqlite3.Connection) -> None:
+        """``BEGIN IMMEDIATE``, retried every 0.1-2 ms while another process writes (SQLite's
+        own busy handler sleeps up to 100 ms between tries, which starves a busy producer),
+        for up to ``busy_timeout`` seconds."""
+        delay = 0.0001
+        deadline = 0.0
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise
+                now = time.monotonic()
+                if not deadline:
+                    deadline = now + self.busy_timeout
+                elif now >= deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.002)
 
     def _begin(self) -> None:
         """The outermost acquire of the loop's lock."""
