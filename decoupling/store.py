@@ -64,7 +64,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from . import _store_load as rows
-from ._core.ledger import GONE, Entry
+from . import _store_write as _write
+from ._core.ledger import Entry
 from .errors import ServiceUnavailable
 from .queue_config import RedrivePolicy
 
@@ -76,25 +77,10 @@ __all__ = ["SqliteStore", "SYNCHRONOUS"]
 
 #: The ``synchronous`` settings, strongest first.
 SYNCHRONOUS = ("FULL", "NORMAL", "OFF")
-#: Counter values reserved per write in single-process mode (gaps after a restart are fine:
-#: sequences only need to grow).
-_BLOCK = 4096
-#: Change records kept for other processes; one further behind reloads everything.
-_KEEP_CHANGES = 100_000
 _ARRIVALS = frozenset({"sent", "dead_letter_arrived", "moved_in"})
 _MESSAGE_EVENTS = frozenset(
     {"received", "visibility_changed", "deleted", "dead_lettered", "moved_out"}
 )
-
-_INSERT = (
-    "INSERT OR REPLACE INTO messages (" + rows.MESSAGE_COLUMNS + ") VALUES "
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_UPDATE = (
-    "UPDATE messages SET receive_count = ?, first_received_at = ?, received_at = ?, "
-    "deadline = ?, timeout = ?, receipt = ?, available_at = ? WHERE id = ?"
-)
-_DELETE = "DELETE FROM messages WHERE id = ?"
 
 
 class _Counter:
@@ -393,7 +379,7 @@ class SqliteStore:
             return
         conn = self._live()
         queue: Queue = resource
-        self._write_pending()
+        _write.write_pending(self)
         self._tx()
         cursor = conn.execute(
             "INSERT INTO queues (name, fifo, meta, receipt_prefix, next_seq, next_tick, "
@@ -415,7 +401,7 @@ class SqliteStore:
         state = next((s for s in self._states.values() if s.queue.name == name), None)
         if state is None:
             return
-        self._write_pending()
+        _write.write_pending(self)
         self._tx()
         self._forget(state)
         qid = state.qid
@@ -437,7 +423,7 @@ class SqliteStore:
 
     def _purged(self, state: _QueueState) -> None:
         """A queue was purged: its rows go now (after what the call wrote before)."""
-        self._write_pending()
+        _write.write_pending(self)
         self._tx()
         conn = self._live()
         lo, hi = rows.key_range(state.qid)
@@ -518,14 +504,14 @@ class SqliteStore:
         """The outermost release (or a condition wait): commit what the call changed."""
         if self._touched:
             try:
-                self._write_pending()
+                _write.write_pending(self)
             except sqlite3.Error as error:
                 self._fail(error)
         if self._in_tx:
             self._commits += 1
             try:
                 if self._commits % self.prune_every == 0:
-                    self._prune()
+                    _write.prune(self)
                 self._live().execute("COMMIT")
             except sqlite3.Error as error:
                 self._fail(error)
@@ -573,142 +559,7 @@ class SqliteStore:
         self._handles = []
         self._changes = []
 
-    # -- writing --------------------------------------------------------------------------------
-
-    def _write_pending(self) -> None:
-        """Write what the observers noted (inside the current transaction). Each message is
-        written as it is now, so several changes of one message in a call cost one row write
-        each."""
-        if not self._touched:
-            return
-        conn = self._live()
-        self._tx()
-        offset = self._offset
-        now = self._loop.clock.now()
-        multiprocess = self.multiprocess
-        changes = self._changes
-        if self._new:
-            inserts = []
-            for state, entry in self._new:
-                if entry.state == GONE:
-                    continue
-                inserts.append(_row(state, entry, offset))
-                if multiprocess:
-                    assert state.by_seq is not None
-                    state.by_seq[entry.seq] = entry
-                    changes.append((state.qid, "m", inserts[-1][0], None))
-            conn.executemany(_INSERT, inserts)
-            self._new = []
-        if self._dirty:
-            updates = []
-            deletes = []
-            for state, entry in self._dirty:
-                key = state.qid << rows.SEQ_BITS | entry.seq
-                if entry.state == GONE:
-                    deletes.append((key,))
-                    if multiprocess:
-                        assert state.by_seq is not None
-                        state.by_seq.pop(entry.seq, None)
-                else:
-                    updates.append(_update(entry, key, offset))
-                if multiprocess:
-                    changes.append((state.qid, "m", key, None))
-            if updates:
-                conn.executemany(_UPDATE, updates)
-            if deletes:
-                conn.executemany(_DELETE, deletes)
-            self._dirty = []
-        if self._dedup:
-            self._write_dedup(conn, offset)
-        if self._handles:
-            self._write_handles(conn, now, offset)
-        for state in self._touched:
-            state.touched = False
-            self._write_queue(conn, state)
-        self._touched = []
-        if changes:
-            conn.executemany(
-                "INSERT INTO changes (qid, kind, mid, key) VALUES (?, ?, ?, ?)", changes
-            )
-            self._seen += len(changes)
-            self._changes = []
-
-    def _write_dedup(self, conn: sqlite3.Connection, offset: float) -> None:
-        from .fifo import DEDUPLICATION_INTERVAL
-
-        params = []
-        for state, entry in self._dedup:
-            record = entry.record
-            queue: Any = state.queue
-            scope = record.group_id if queue._scope_in_effect == "messageGroup" else ""
-            params.append((state.qid, scope, record.dedup_id, record.message_id,
-                           record.sequence_number,
-                           entry.sent_at + DEDUPLICATION_INTERVAL + offset))
-            if self.multiprocess:
-                self._changes.append((state.qid, "d", None, f"{scope}\x00{record.dedup_id}"))
-        conn.executemany("INSERT OR REPLACE INTO dedup VALUES (?, ?, ?, ?, ?, ?)", params)
-        self._dedup = []
-
-    def _write_handles(self, conn: sqlite3.Connection, now: float, offset: float) -> None:
-        params = []
-        for state, entry in self._handles:
-            if entry.receipt is not None and entry.deadline > now:
-                params.append((state.qid, entry.receipt, entry.deadline + offset))
-                if self.multiprocess:
-                    self._changes.append((state.qid, "h", None, entry.receipt))
-        if params:
-            conn.executemany("INSERT OR REPLACE INTO handles VALUES (?, ?, ?)", params)
-        self._handles = []
-
-    def _write_queue(self, conn: sqlite3.Connection, state: _QueueState) -> None:
-        """Write a queue's counters when they passed what is reserved, and its attributes when
-        they changed."""
-        queue: Any = state.queue
-        sequence = queue._last_sequence if queue.is_fifo else 0
-        seq, tick = state.seq.value, state.tick.value
-        changed = False
-        if seq > state.saved_seq or tick > state.saved_tick or sequence > state.saved_sequence:
-            block = 0 if self.multiprocess else _BLOCK
-            state.saved_seq = seq + block
-            state.saved_tick = tick + block
-            state.saved_sequence = sequence + block if queue.is_fifo else 0
-            conn.execute(
-                "UPDATE queues SET next_seq = ?, next_tick = ?, last_sequence = ? WHERE id = ?",
-                (state.saved_seq, state.saved_tick, state.saved_sequence, state.qid),
-            )
-            changed = True
-        if state.meta_dirty:
-            state.meta_dirty = False
-            conn.execute("UPDATE queues SET meta = ? WHERE id = ?",
-                         (rows.queue_meta(queue, self._offset), state.qid))
-            changed = True
-        if changed and self.multiprocess:
-            self._changes.append((state.qid, "q", None, None))
-
-    # -- upkeep ---------------------------------------------------------------------------------
-
-    def _prune(self) -> None:
-        """Delete rows nothing can use any more: messages past retention, expired dedup ids
-        and deleted handles, change records every process has had time to read. O(rows)."""
-        conn = self._live()
-        self._write_pending()
-        self._tx()
-        wall = self._loop.clock.now() + self._offset
-        for state in list(self._states.values()):
-            lo, hi = rows.key_range(state.qid)
-            retention = float(state.queue._values["MessageRetentionPeriod"])
-            conn.execute(
-                "DELETE FROM messages WHERE id BETWEEN ? AND ? AND sent_at + ? <= ?",
-                (lo, hi, retention, wall),
-            )
-            if state.by_seq is not None:
-                state.by_seq = rows.prune_gone(state.by_seq)
-        conn.execute("DELETE FROM dedup WHERE expires <= ?", (wall,))
-        conn.execute("DELETE FROM handles WHERE expires <= ?", (wall,))
-        conn.execute(
-            "DELETE FROM changes WHERE id <= (SELECT max(id) FROM changes) - ?",
-            (_KEEP_CHANGES,),
-        )
+    # -- upkeep ----------------------------------------------------------------------------------
 
     def checkpoint(self) -> dict[str, int]:
         """Compact the store now: prune what expired (as every ``prune_every`` commits), copy
@@ -720,7 +571,7 @@ class SqliteStore:
         """
         with self._lock:
             try:
-                self._prune()
+                _write.prune(self)
             except sqlite3.Error as error:
                 self._fail(error)
             self._end()
@@ -761,34 +612,4 @@ class SqliteStore:
             self._conn.close()
             self._conn = None
 
-
-def _row(state: _QueueState, entry: Entry, offset: float) -> tuple[Any, ...]:
-    """A new message's ``messages`` row."""
-    r = entry.record
-    received = entry.receive_count > 0
-    return (
-        state.qid << rows.SEQ_BITS | entry.seq, r.message_id, r.body,
-        rows.encode_attributes(r.attributes), r.sent_ms, r.group_id, r.dedup_id,
-        r.sequence_number, r.dlq_source_arn, r.trace_header, entry.sent_at + offset,
-        entry.available_at + offset, entry.receive_count,
-        entry.first_received_at + offset if received else None,
-        entry.received_at + offset if entry.receipt is not None else None,
-        entry.deadline + offset if entry.receipt is not None else None,
-        entry.timeout, entry.receipt,
-    )
-
-
-def _update(entry: Entry, key: int, offset: float) -> tuple[Any, ...]:
-    """A received (or re-timed) message's changing columns."""
-    has_receipt = entry.receipt is not None
-    return (
-        entry.receive_count,
-        entry.first_received_at + offset if entry.receive_count > 0 else None,
-        entry.received_at + offset if has_receipt else None,
-        entry.deadline + offset if has_receipt else None,
-        entry.timeout,
-        entry.receipt,
-        entry.available_at + offset,
-        key,
-    )
 
