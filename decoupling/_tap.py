@@ -174,6 +174,9 @@ class Tap:
         """Any other successful SQS request (ChangeMessageVisibility, PurgeQueue, ...)."""
         if self.requests is not None:
             self.requests._sqs(queue, action, 0)
+        if action == "DeleteQueue" and queue in self._observed:
+            queue.remove_observer(self._on_queue)
+            self._observed.remove(queue)
 
     # -- SNS ------------------------------------------------------------------------------------
 

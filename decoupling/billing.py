@@ -113,7 +113,8 @@ class Prices:
 
 @attrs.frozen(slots=True)
 class BillLine:
-    """One priced quantity: ``quantity`` units of ``item`` at ``unit_price`` dollars each."""
+    """One priced quantity: ``quantity`` units of ``item`` (billed requests, deliveries,
+    bytes or billed milliseconds) of one resource, costing ``cost`` US dollars."""
 
     service: str
     resource: str

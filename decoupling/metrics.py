@@ -293,17 +293,17 @@ class Metrics:
         """One datapoint per complete period since counting started, oldest first.
 
         Counts default to ``Sum`` (0 in a period without events); distributions take any
-        statistic; gauges give the value sampled at the period's end (``statistic`` picks among
-        samples: ``ConcurrentExecutions`` is sampled at every start and end of an invocation,
-        so ``Maximum`` is its peak in the period).
+        statistic; gauges give the value sampled at the period's end (``ConcurrentExecutions``
+        is also sampled at every start and end of an invocation, so its default, ``Maximum``,
+        is the peak in the period; ``Sum`` of a gauge reads as ``Maximum``).
         """
         key = self._key(resource, metric)
         kind = METRICS[metric].kind
         if statistic not in STATISTICS:
             raise InvalidParameterValue(
                 f"Statistic {statistic!r} is invalid: use one of {', '.join(STATISTICS)}.")
-        if kind == "gauge" and statistic == "Sum" and metric != "ConcurrentExecutions":
-            statistic = "Maximum"  # one sample per period: every statistic but Sum agrees
+        if kind == "gauge" and statistic == "Sum":
+            statistic = "Maximum"  # a sum of gauge samples means nothing: the peak instead
         with self.loop._lock:
             now = self.loop.clock.now()
             first = int(self._started_at // self.period)
