@@ -192,3 +192,19 @@ def test_one_meter_per_loop(loop: dc.EventLoop) -> None:
     dc.RequestMeter(loop)
     with pytest.raises(InvalidParameterValue):
         dc.RequestMeter(loop)
+
+
+def test_an_asyncio_long_poll_is_one_request(loop: dc.EventLoop) -> None:
+    import asyncio
+
+    meter = dc.RequestMeter(loop)
+    q = dc.Queue(loop, "q")
+
+    async def consume() -> list[dc.Message]:
+        return await q.receive_async(wait_seconds=20)
+
+    assert asyncio.run(consume()) == []
+    q.send("m")
+    assert [m.body for m in asyncio.run(consume())] == ["m"]
+    assert meter.calls(q, "ReceiveMessage") == 2
+    loop.stop()
