@@ -40,17 +40,19 @@ _DELETE = "DELETE FROM messages WHERE id = ?"
 
 
 def write_pending(store: SqliteStore) -> None:
-    """Write what the observers noted (inside the current transaction). Each message is
-    written as it is now, so several changes of one message in a call cost one row write
-    each."""
+    """Write what the observers noted. Each message is written as it is now, so several
+    changes of one message in a call cost one row write each. A call that comes down to one
+    statement (a send, a receive, a delete, a batch of one kind: the common case in
+    single-process mode) runs it as its own implicit transaction; anything more runs inside
+    the call's ``BEGIN IMMEDIATE`` transaction."""
     if not store._touched:
         return
     conn = store._live()
-    store._tx()
     offset = store._offset
     now = store._loop.clock.now()
     multiprocess = store.multiprocess
     changes = store._changes
+    ops: list[tuple[str, list[tuple[Any, ...]]]] = []
     if store._new:
         inserts = []
         for state, entry in store._new:
@@ -61,7 +63,8 @@ def write_pending(store: SqliteStore) -> None:
                 assert state.by_seq is not None
                 state.by_seq[entry.seq] = entry
                 changes.append((state.qid, "m", inserts[-1][0], None))
-        conn.executemany(_INSERT, inserts)
+        if inserts:
+            ops.append((_INSERT, inserts))
         store._new = []
     if store._dirty:
         updates = []
@@ -78,10 +81,24 @@ def write_pending(store: SqliteStore) -> None:
             if multiprocess:
                 changes.append((state.qid, "m", key, None))
         if updates:
-            conn.executemany(_UPDATE, updates)
+            ops.append((_UPDATE, updates))
         if deletes:
-            conn.executemany(_DELETE, deletes)
+            ops.append((_DELETE, deletes))
         store._dirty = []
+    if (
+        len(ops) == 1 and not store._in_tx and not multiprocess and not store._dedup
+        and not store._handles and (store._commits + 1) % store.prune_every
+        and not any(_queue_due(state) for state in store._touched)
+    ):
+        conn.executemany(*ops[0])  # one statement: its own transaction, committed here
+        store._commits += 1
+        for state in store._touched:
+            state.touched = False
+        store._touched = []
+        return
+    store._tx()
+    for sql, params in ops:
+        conn.executemany(sql, params)
     if store._dedup:
         write_dedup(store, conn, offset)
     if store._handles:
@@ -96,6 +113,7 @@ def write_pending(store: SqliteStore) -> None:
         )
         store._seen += len(changes)
         store._changes = []
+
 
 def write_dedup(store: SqliteStore, conn: sqlite3.Connection, offset: float) -> None:
     from .fifo import DEDUPLICATION_INTERVAL
@@ -123,6 +141,16 @@ def write_handles(store: SqliteStore, conn: sqlite3.Connection, now: float, offs
     if params:
         conn.executemany("INSERT OR REPLACE INTO handles VALUES (?, ?, ?)", params)
     store._handles = []
+
+def _queue_due(state: _QueueState) -> bool:
+    """Whether :func:`write_queue` has something to write for this queue."""
+    queue: Any = state.queue
+    return bool(
+        state.meta_dirty or state.seq.value > state.saved_seq
+        or state.tick.value > state.saved_tick
+        or (queue.is_fifo and queue._last_sequence > state.saved_sequence)
+    )
+
 
 def write_queue(store: SqliteStore, conn: sqlite3.Connection, state: _QueueState) -> None:
     """Write a queue's counters when they passed what is reserved, and its attributes when
