@@ -43,6 +43,7 @@ from .message import (
     md5_of_body,
     message_size,
     normalize_attributes,
+    utf8_len,
     validate_body,
 )
 from .queue_config import (
@@ -761,6 +762,9 @@ class Queue:
                 body = entry.get("MessageBody")
                 if isinstance(body, str):
                     attrs_ = entry.get("MessageAttributes")
+                    if not attrs_:
+                        total += utf8_len(body)
+                        continue
                     try:
                         total += message_size(body, normalize_attributes(attrs_))
                     except DecouplingError:
@@ -1062,18 +1066,21 @@ class Queue:
         """
         with self._lock:
             self._check_alive()
-            now = self.loop.clock.now()
-            self._ledger.settle(now)
-            entry = self._entry_for(receipt_handle)
-            if entry is not None:
-                self._check_deletable(entry)
-                self._ledger.remove(entry)
-                self._after_delete(entry)
-                if self._observers:
-                    self._emit("deleted", entry)
-            tap = self.loop._tap
-            if tap is not None:  # a stale handle's delete succeeds and counts too
-                tap.sqs_deleted(self)
+            self._ledger.settle(self.loop.clock.now())
+            self._delete_settled(receipt_handle)
+
+    def _delete_settled(self, receipt_handle: object) -> None:
+        """Delete with the lock held and the ledger settled (shared by the batch call)."""
+        entry = self._entry_for(receipt_handle)
+        if entry is not None:
+            self._check_deletable(entry)
+            self._ledger.remove(entry)
+            self._after_delete(entry)
+            if self._observers:
+                self._emit("deleted", entry)
+        tap = self.loop._tap
+        if tap is not None:  # a stale handle's delete succeeds and counts too
+            tap.sqs_deleted(self)
 
     def _check_deletable(self, entry: Entry) -> None:
         """Hook: FIFO refuses handles whose visibility timeout has expired."""
@@ -1089,11 +1096,12 @@ class Queue:
         with self._lock:
             self._check_alive()
             normalized = self._batch_entries(entries, "ReceiptHandle")
+            self._ledger.settle(self.loop.clock.now())
             successful: list[dict[str, Any]] = []
             failed: list[dict[str, Any]] = []
             for entry_id, entry in normalized:
                 try:
-                    self.delete(entry.get("ReceiptHandle"))  # type: ignore[arg-type]
+                    self._delete_settled(entry.get("ReceiptHandle"))
                 except DecouplingError as error:
                     failed.append(error_entry(entry_id, error))
                 else:
