@@ -325,15 +325,14 @@ class FifoQueue(Queue):
         scope_group = group_id if self._scope_in_effect == "messageGroup" else None
         original = self._dedup.get((scope_group, dedup_id), now)
         if original is not None:
-            return None, delay, SendResult(
-                original[0], result.md5_of_message_body, result.md5_of_message_attributes,
-                original[1],
+            # The original's MessageId and SequenceNumber, with the digests of what was sent.
+            return None, delay, SendResult._lazy(
+                original[0], record.body, record.attributes, original[1]
             )
         record.dedup_id = dedup_id
         record.sequence_number = str(SEQUENCE_BASE + (self._last_sequence + 1) * SEQUENCE_STEP)
-        return record, delay, SendResult(
-            record.message_id, result.md5_of_message_body, result.md5_of_message_attributes,
-            record.sequence_number,
+        return record, delay, SendResult._lazy(
+            record.message_id, record.body, record.attributes, record.sequence_number
         )
 
     def _commit(self, record: _Record, delay: float, now: float) -> None:
