@@ -22,7 +22,7 @@ order: the same SNS ``MessageId``, text, attributes (raw) or envelope (``Type``,
 and ``SequenceNumber`` on FIFO), so nothing reaches an unsubscribed or non-matching queue and a
 message nobody wants is dropped. FIFO queues also keep each group in sequence-number order.
 
-Size: ``DECOUPLING_MODEL_EXAMPLES`` / ``DECOUPLING_MODEL_STEPS`` (ci: 300 standard and 200 FIFO
+Size: ``DECOUPLING_MODEL_EXAMPLES`` / ``DECOUPLING_MODEL_STEPS`` (ci: 250 standard and 150 FIFO
 programs of up to 30 steps; soak: 10x, of up to 60). See RELIABILITY.md.
 """
 
@@ -544,9 +544,9 @@ class FifoTopicMachine(_TopicRules):
 
 
 TestTopicModel = TopicMachine.TestCase
-TestTopicModel.settings = _settings(300)
+TestTopicModel.settings = _settings(250)
 TestFifoTopicModel = FifoTopicMachine.TestCase
-TestFifoTopicModel.settings = _settings(200)
+TestFifoTopicModel.settings = _settings(150)
 
 
 # -- regressions and edges found while writing the model --------------------------------------
