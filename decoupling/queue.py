@@ -8,22 +8,16 @@ lazily on every call (see :mod:`decoupling._core.ledger`).
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import attrs
-
 from ._core.ledger import INFLIGHT, Entry, Ledger
+from ._queue_attributes import _QueueAttributes
+from ._queue_batches import _QueueBatches
+from ._queue_state import QueueObserver
+from ._queue_state import _Record as _Record  # re-exported: FIFO, SNS and the store build records
 from .errors import (
-    BatchEntryIdsNotDistinct,
-    BatchRequestTooLong,
-    DecouplingError,
-    EmptyBatchRequest,
-    InvalidAttributeName,
-    InvalidAttributeValue,
-    InvalidBatchEntryId,
     InvalidParameterValue,
     OverLimit,
     PurgeQueueInProgress,
@@ -31,30 +25,21 @@ from .errors import (
     QueueDeletedRecently,
     QueueDoesNotExist,
     ReceiptHandleIsInvalid,
-    TooManyEntriesInBatchRequest,
 )
 from .loop import EventLoop
 from .message import (
     AttributeInput,
     Message,
-    MessageAttributeValue,
-    error_entry,
-    md5_of_attributes,
-    md5_of_body,
     message_size,
     normalize_attributes,
-    utf8_len,
     validate_body,
 )
 from .queue_config import (
     INTEGER_ATTRIBUTES,
-    OPAQUE_ATTRIBUTES,
-    QUEUE_NAME,
     RedriveAllowPolicy,
     RedrivePolicy,
-    check_attribute_names,
-    parse_int_attribute,
 )
+from .results import BatchResult, SendResult
 
 if TYPE_CHECKING:
     from .move_tasks import MessageMoveTask
@@ -63,10 +48,6 @@ __all__ = ["Queue", "SendResult", "BatchResult"]
 
 #: ``MessageGroupId``: 1-128 characters of alphanumerics and punctuation (printable ASCII).
 GROUP_ID = re.compile(r"[\x21-\x7e]{1,128}")
-_BATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
-MAX_BATCH = 10
-#: Bytes a whole SendMessageBatch may carry (the sum of its messages' sizes).
-MAX_BATCH_BYTES = 1_048_576
 #: Messages a standard queue may have in flight before receive fails ``OverLimit``.
 IN_FLIGHT_LIMIT = 120_000
 MAX_VISIBILITY = 43_200
@@ -74,142 +55,7 @@ PURGE_COOLDOWN = 60.0
 DELETED_NAME_COOLDOWN = 60.0
 
 
-class SendResult:
-    """What a send returns: ``MessageId``, the MD5s, and on FIFO queues ``SequenceNumber``.
-
-    The digests are computed on first use: most callers never read them, and MD5 is a third of
-    the cost of a send.
-    """
-
-    __slots__ = ("message_id", "sequence_number", "_md5", "_md5_attributes", "_body",
-                 "_attributes")
-
-    def __init__(
-        self,
-        message_id: str,
-        md5_of_message_body: str | None,
-        md5_of_message_attributes: str | None = None,
-        sequence_number: str | None = None,
-    ) -> None:
-        self.message_id = message_id
-        self.sequence_number = sequence_number
-        self._md5 = md5_of_message_body
-        self._md5_attributes = md5_of_message_attributes
-        self._body: str | None = None
-        self._attributes: Mapping[str, MessageAttributeValue] | None = None
-
-    @classmethod
-    def _lazy(
-        cls,
-        message_id: str,
-        body: str,
-        attributes: Mapping[str, MessageAttributeValue] | None,
-        sequence_number: str | None = None,
-    ) -> SendResult:
-        result = cls(message_id, None, None, sequence_number)
-        result._body = body
-        result._attributes = attributes
-        return result
-
-    @property
-    def md5_of_message_body(self) -> str:
-        """``MD5OfMessageBody``: hex MD5 of the UTF-8 body."""
-        if self._md5 is None:
-            self._md5 = md5_of_body(self._body or "")
-        return self._md5
-
-    @property
-    def md5_of_message_attributes(self) -> str | None:
-        """``MD5OfMessageAttributes``, or ``None`` when the message has no attributes."""
-        if self._md5_attributes is None and self._attributes:
-            self._md5_attributes = md5_of_attributes(self._attributes)
-        return self._md5_attributes
-
-    def to_aws(self) -> dict[str, str]:
-        """The SendMessage response shape."""
-        out = {"MessageId": self.message_id, "MD5OfMessageBody": self.md5_of_message_body}
-        md5_attributes = self.md5_of_message_attributes
-        if md5_attributes is not None:
-            out["MD5OfMessageAttributes"] = md5_attributes
-        if self.sequence_number is not None:
-            out["SequenceNumber"] = self.sequence_number
-        return out
-
-    def _key(self) -> tuple[str, str, str | None, str | None]:
-        return (self.message_id, self.md5_of_message_body, self.md5_of_message_attributes,
-                self.sequence_number)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SendResult) and self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return (
-            f"SendResult(message_id={self.message_id!r}, "
-            f"md5_of_message_body={self.md5_of_message_body!r}, "
-            f"md5_of_message_attributes={self.md5_of_message_attributes!r}, "
-            f"sequence_number={self.sequence_number!r})"
-        )
-
-
-@attrs.frozen(slots=True)
-class BatchResult:
-    """What a batch call returns, in AWS's shape.
-
-    ``successful`` lists one dict per entry that worked (``{"Id": ..., ...}``); ``failed`` lists
-    ``{"Id", "Code", "Message", "SenderFault"}`` for each entry that did not. One bad entry does
-    not fail the others.
-    """
-
-    successful: list[dict[str, Any]]
-    failed: list[dict[str, Any]]
-
-
-#: An observer of a queue: ``observer(event, queue, entry)``; see :meth:`Queue.add_observer`.
-QueueObserver = Callable[[str, "Queue", "Entry | None"], None]
-
-
-class _Record:
-    """What a queue stores per message (the ledger's opaque record)."""
-
-    __slots__ = (
-        "message_id",
-        "body",
-        "attributes",
-        "sent_ms",
-        "group_id",
-        "dedup_id",
-        "sequence_number",
-        "dlq_source_arn",
-        "trace_header",
-    )
-
-    def __init__(
-        self,
-        message_id: str,
-        body: str,
-        attributes: dict[str, MessageAttributeValue] | None,
-        sent_ms: int,
-        group_id: str | None = None,
-        dedup_id: str | None = None,
-        sequence_number: str | None = None,
-        dlq_source_arn: str | None = None,
-        trace_header: str | None = None,
-    ) -> None:
-        self.message_id = message_id
-        self.body = body
-        self.attributes = attributes
-        self.sent_ms = sent_ms
-        self.group_id = group_id
-        self.dedup_id = dedup_id
-        self.sequence_number = sequence_number
-        self.dlq_source_arn = dlq_source_arn
-        self.trace_header = trace_header
-
-
-class Queue:
+class Queue(_QueueAttributes, _QueueBatches):
     """A standard SQS queue.
 
     Args:
@@ -334,294 +180,6 @@ class Queue:
             loop._register("sqs", name, self)
             self._initialized = True
 
-    # -- construction helpers (overridden by FifoQueue) ---------------------------------------
-
-    @classmethod
-    def _requested(
-        cls,
-        loop: EventLoop,
-        name: str,
-        *,
-        visibility_timeout: int | None = None,
-        message_retention_period: int | None = None,
-        delay_seconds: int | None = None,
-        maximum_message_size: int | None = None,
-        receive_message_wait_time_seconds: int | None = None,
-        redrive_policy: Any = None,
-        redrive_allow_policy: Any = None,
-        tags: Any = None,
-        attributes: Mapping[str, Any] | None = None,
-        **fifo: Any,
-    ) -> dict[str, Any]:
-        """The requested attributes by AWS name, for creating and comparing."""
-        out: dict[str, Any] = {}
-        for key, value in (
-            ("VisibilityTimeout", visibility_timeout),
-            ("MessageRetentionPeriod", message_retention_period),
-            ("DelaySeconds", delay_seconds),
-            ("MaximumMessageSize", maximum_message_size),
-            ("ReceiveMessageWaitTimeSeconds", receive_message_wait_time_seconds),
-            ("RedrivePolicy", redrive_policy),
-            ("RedriveAllowPolicy", redrive_allow_policy),
-            *fifo.items(),
-        ):
-            if value is not None:
-                out[key] = value
-        if attributes:
-            if not isinstance(attributes, Mapping):
-                raise InvalidAttributeValue("attributes must be a mapping of AWS names to values.")
-            out.update(attributes)
-        return {k: _canonical(v) for k, v in out.items()}
-
-    def _check_name(self, name: object) -> None:
-        if not isinstance(name, str) or not QUEUE_NAME.fullmatch(name):
-            raise InvalidParameterValue(
-                f"Queue name {name!r} is invalid: use 1 to 80 characters of A-Za-z0-9, '-' and "
-                "'_' (FIFO queue names end in '.fifo')."
-            )
-
-    def _init_extra(self) -> None:
-        """Hook for subclasses to set their own state before attributes are applied."""
-
-    def _differing_attribute(self, wanted: Mapping[str, Any]) -> str | None:
-        """The first attribute of a repeated CreateQueue whose value differs from this queue's
-        *current* value, or ``None``.
-
-        As SQS does: only the attributes given are compared, against the values now in force
-        (after any SetQueueAttributes), so a CreateQueue without attributes always returns the
-        existing queue. https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html
-        """
-        check_attribute_names(wanted, fifo=self.is_fifo, writable=True)
-        extra = self._extra_attribute_values()
-        for name, value in wanted.items():
-            if name in INTEGER_ATTRIBUTES:
-                same = parse_int_attribute(name, value) == self._values[name]
-            elif name == "RedrivePolicy":
-                same = RedrivePolicy.parse(value) == self._redrive
-            elif name == "RedriveAllowPolicy":
-                same = RedriveAllowPolicy.parse(value) == self._redrive_allow
-            elif name in OPAQUE_ATTRIBUTES:
-                same = str(value) == self._opaque.get(name, "")
-            else:
-                same = str(value).lower() == str(extra.get(name, "")).lower()
-            if not same:
-                return name
-        return None
-
-    # -- attributes -----------------------------------------------------------------------------
-
-    def _validate(self, values: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
-        """Check every attribute before any is applied; return the parsed values."""
-        check_attribute_names(values, fifo=self.is_fifo, writable=True)
-        parsed: dict[str, Any] = {}
-        for name, value in values.items():
-            if name in INTEGER_ATTRIBUTES:
-                parsed[name] = parse_int_attribute(name, value)
-            elif name == "RedrivePolicy":
-                policy = RedrivePolicy.parse(value)
-                if policy is not None:
-                    self._check_dead_letter_target(policy)
-                parsed[name] = policy
-            elif name == "RedriveAllowPolicy":
-                parsed[name] = RedriveAllowPolicy.parse(value)
-            elif name in OPAQUE_ATTRIBUTES:
-                parsed[name] = str(value)
-            else:
-                parsed[name] = self._validate_extra(name, value, creating=creating)
-        return parsed
-
-    def _validate_extra(self, name: str, value: Any, *, creating: bool) -> Any:
-        """Validate an attribute only a subclass knows (FIFO attributes)."""
-        raise InvalidAttributeValue(f"Unknown Attribute {name}.")  # pragma: no cover
-
-    def _check_dead_letter_target(self, policy: RedrivePolicy) -> None:
-        target_name = policy.dead_letter_target_arn.rsplit(":", 1)[-1]
-        target = self.loop._lookup("sqs", target_name)
-        if target is None or target.arn != policy.dead_letter_target_arn:
-            raise InvalidAttributeValue(
-                "Value for parameter RedrivePolicy is invalid. Reason: Dead letter target does "
-                f"not exist: {policy.dead_letter_target_arn}."
-            )
-        if target.is_fifo != self.is_fifo:
-            kind = "FIFO" if self.is_fifo else "standard"
-            raise InvalidAttributeValue(
-                "Value for parameter RedrivePolicy is invalid. Reason: The dead-letter queue of "
-                f"a {kind} queue must also be a {kind} queue."
-            )
-        if target is self:
-            raise InvalidAttributeValue(
-                "Value for parameter RedrivePolicy is invalid. Reason: A queue cannot be its own "
-                "dead-letter queue."
-            )
-        allow = target._redrive_allow
-        if allow is not None and not allow.allows(self.arn):
-            raise InvalidAttributeValue(
-                "Value for parameter RedrivePolicy is invalid. Reason: The dead-letter queue's "
-                f"RedriveAllowPolicy does not allow {self.arn} as a source queue."
-            )
-
-    def _apply(self, parsed: Mapping[str, Any]) -> None:
-        for name, value in parsed.items():
-            if name in INTEGER_ATTRIBUTES:
-                self._values[name] = value
-                if name == "MessageRetentionPeriod" and hasattr(self, "_ledger"):
-                    self._ledger.retention = float(value)
-            elif name == "RedrivePolicy":
-                self._redrive = value
-            elif name == "RedriveAllowPolicy":
-                self._redrive_allow = value
-            elif name in OPAQUE_ATTRIBUTES:
-                if value == "":
-                    self._opaque.pop(name, None)  # "" unsets (as KmsMasterKeyId "" does on SQS)
-                else:
-                    self._opaque[name] = value
-                    if name == "KmsMasterKeyId":
-                        self._opaque["SqsManagedSseEnabled"] = "false"  # SSE-KMS replaces SSE-SQS
-            else:
-                self._apply_extra(name, value)
-
-    def _apply_extra(self, name: str, value: Any) -> None:
-        """Apply an attribute only a subclass knows."""
-
-    def set_attributes(self, attributes: Mapping[str, Any]) -> None:
-        """Change attributes by their AWS names (SetQueueAttributes).
-
-        All values are checked first; on any error nothing changes.
-        """
-        with self._lock:
-            self._check_alive()
-            if not isinstance(attributes, Mapping):
-                raise InvalidAttributeValue("attributes must be a mapping of AWS names to values.")
-            parsed = self._validate(attributes, creating=False)
-            self._apply(parsed)
-            self._modified_ms = self.loop.clock.wall_ms()
-            self._cond.notify_all()  # a shorter wait or a new delay may matter to waiters
-            if self._observers:
-                self._emit("attributes_changed", None)
-            tap = self.loop._tap
-            if tap is not None:
-                tap.sqs_request(self, "SetQueueAttributes")
-
-    def get_attributes(self, names: Iterable[str] = ("All",)) -> dict[str, str]:
-        """Attributes by their AWS names, values as strings (GetQueueAttributes).
-
-        ``names`` selects attributes; ``"All"`` (the default) selects every one.
-        Raises ``InvalidAttributeName`` for an unknown name.
-        """
-        with self._lock:
-            self._check_alive()
-            wanted = [names] if isinstance(names, str) else names
-            if not isinstance(wanted, (list, tuple, set, frozenset)) or not all(
-                isinstance(name, str) for name in wanted
-            ):
-                raise InvalidAttributeName(
-                    f"AttributeNames must be a list of attribute names, got {names!r}."
-                )
-            check_attribute_names(wanted, fifo=self.is_fifo, writable=False)
-            tap = self.loop._tap
-            if tap is not None:
-                tap.sqs_request(self, "GetQueueAttributes")
-            ledger = self._ledger
-            ledger.settle(self.loop.clock.now())
-            values: dict[str, str] = {
-                "QueueArn": self.arn,
-                "ApproximateNumberOfMessages": str(ledger.n_visible),
-                "ApproximateNumberOfMessagesNotVisible": str(ledger.n_inflight),
-                "ApproximateNumberOfMessagesDelayed": str(ledger.n_delayed),
-                "CreatedTimestamp": str(self._created_ms // 1000),
-                "LastModifiedTimestamp": str(self._modified_ms // 1000),
-            }
-            for key, value in self._values.items():
-                values[key] = str(value)
-            if self._redrive is not None:
-                values["RedrivePolicy"] = self._redrive.to_json()
-            if self._redrive_allow is not None:
-                values["RedriveAllowPolicy"] = self._redrive_allow.to_json()
-            values.update(self._opaque)
-            values.update(self._extra_attribute_values())
-            if "All" in wanted:
-                return values
-            return {k: values[k] for k in wanted if k in values}
-
-    def _extra_attribute_values(self) -> dict[str, str]:
-        return {}
-
-    @property
-    def visibility_timeout(self) -> int:
-        """The queue's default visibility timeout, seconds."""
-        return int(self._values["VisibilityTimeout"])
-
-    @property
-    def delay_seconds(self) -> int:
-        """The queue's delivery delay, seconds."""
-        return int(self._values["DelaySeconds"])
-
-    @property
-    def message_retention_period(self) -> int:
-        """Seconds a message is kept after it was sent."""
-        return int(self._values["MessageRetentionPeriod"])
-
-    @property
-    def maximum_message_size(self) -> int:
-        """Bytes of body plus attributes a message may have."""
-        return int(self._values["MaximumMessageSize"])
-
-    @property
-    def receive_message_wait_time_seconds(self) -> int:
-        """The default long-poll wait of :meth:`receive`, seconds."""
-        return int(self._values["ReceiveMessageWaitTimeSeconds"])
-
-    @property
-    def redrive_policy(self) -> RedrivePolicy | None:
-        """The dead-letter configuration, or ``None``."""
-        return self._redrive
-
-    @property
-    def redrive_allow_policy(self) -> RedriveAllowPolicy | None:
-        """Who may use this queue as a dead-letter queue (``None``: everyone)."""
-        return self._redrive_allow
-
-    # -- tags -----------------------------------------------------------------------------------
-
-    def tag(self, tags: Mapping[str, str]) -> None:
-        """Add or replace tags (TagQueue): at most 50, keys 1-128 and values 0-256 characters."""
-        with self._lock:
-            self._check_alive()
-            if not isinstance(tags, Mapping) or not all(
-                isinstance(k, str) and isinstance(v, str) for k, v in tags.items()
-            ):
-                raise InvalidParameterValue("Tags must be a mapping of strings to strings.")
-            for key, value in tags.items():
-                if not 1 <= len(key) <= 128 or len(value) > 256:
-                    raise InvalidParameterValue(
-                        f"Tag {key!r}: keys must be 1-128 and values 0-256 characters."
-                    )
-            if len(set(self._tags) | set(tags)) > 50:
-                raise InvalidParameterValue("A queue can have at most 50 tags.")
-            self._tags.update(tags)
-            if self._initialized and self._observers:
-                self._emit("attributes_changed", None)
-
-    def untag(self, keys: Iterable[str]) -> None:
-        """Remove tags by key (UntagQueue); unknown keys are ignored."""
-        with self._lock:
-            self._check_alive()
-            wanted = [keys] if isinstance(keys, str) else keys
-            if not isinstance(wanted, (list, tuple, set, frozenset)) or not all(
-                isinstance(key, str) for key in wanted
-            ):
-                raise InvalidParameterValue(f"TagKeys must be a list of strings, got {keys!r}.")
-            for key in wanted:
-                self._tags.pop(key, None)
-            if self._observers:
-                self._emit("attributes_changed", None)
-
-    def list_tags(self) -> dict[str, str]:
-        """The queue's tags (ListQueueTags)."""
-        with self._lock:
-            self._check_alive()
-            return dict(self._tags)
-
     # -- sending --------------------------------------------------------------------------------
 
     def send(
@@ -739,108 +297,6 @@ class Queue:
                 # leave the others asleep until their own deadlines on a real clock, past the
                 # moment the message becomes visible.
                 self._cond.notify_all()
-
-    def send_batch(
-        self, entries: Sequence[Mapping[str, Any] | str]
-    ) -> BatchResult:
-        """Send up to 10 messages (SendMessageBatch).
-
-        Each entry is AWS-shaped (``{"Id": "1", "MessageBody": "...", "DelaySeconds": 0,
-        "MessageAttributes": {...}, "MessageGroupId": ..., "MessageDeduplicationId": ...}``) or a
-        plain body string (its ``Id`` is then its index). Entries that fail validation are
-        listed in ``failed``; the others are sent.
-
-        Raises:
-            EmptyBatchRequest, TooManyEntriesInBatchRequest, InvalidBatchEntryId,
-            BatchEntryIdsNotDistinct, BatchRequestTooLong: the whole call is refused.
-        """
-        with self._lock:
-            self._check_alive()
-            normalized = self._batch_entries(entries)
-            total = 0
-            for _, entry in normalized:
-                body = entry.get("MessageBody")
-                if isinstance(body, str):
-                    attrs_ = entry.get("MessageAttributes")
-                    if not attrs_:
-                        total += utf8_len(body)
-                        continue
-                    try:
-                        total += message_size(body, normalize_attributes(attrs_))
-                    except DecouplingError:
-                        total += len(body)
-            # The sum is held to the service maximum (1 MiB), not the queue's
-            # MaximumMessageSize, which applies to each message (SendMessageBatch API reference;
-            # AWS-validated in LocalStack's test_send_message_batch_with_oversized_contents*).
-            if total > MAX_BATCH_BYTES:
-                raise BatchRequestTooLong(
-                    f"Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. You have "
-                    f"sent {total} bytes."
-                )
-            now = self.loop.clock.now()
-            successful: list[dict[str, Any]] = []
-            failed: list[dict[str, Any]] = []
-            for entry_id, entry in normalized:
-                try:
-                    unknown = set(entry) - _SEND_ENTRY_KEYS
-                    if unknown:
-                        raise InvalidParameterValue(
-                            f"Unknown batch entry field(s): {', '.join(sorted(unknown))}."
-                        )
-                    if "MessageBody" not in entry:
-                        raise InvalidParameterValue("The request must contain MessageBody.")
-                    record, delay, result = self._prepare(
-                        entry["MessageBody"],
-                        entry.get("MessageAttributes"),
-                        entry.get("DelaySeconds"),
-                        entry.get("MessageGroupId"),
-                        entry.get("MessageDeduplicationId"),
-                        _batch_trace_header(entry.get("MessageSystemAttributes")),
-                        now,
-                    )
-                except DecouplingError as error:
-                    failed.append(error_entry(entry_id, error))
-                    continue
-                if record is not None:
-                    self._commit(record, delay, now)
-                successful.append({"Id": entry_id, **result.to_aws()})
-            tap = self.loop._tap
-            if tap is not None:
-                tap.sqs_send_batch(self, total)
-            return BatchResult(successful, failed)
-
-    @staticmethod
-    def _batch_entries(
-        entries: Sequence[Mapping[str, Any] | str], body_key: str = "MessageBody"
-    ) -> list[tuple[str, Mapping[str, Any]]]:
-        """Check a batch's shape (count, ids) and return ``(Id, entry)`` pairs."""
-        if isinstance(entries, (str, bytes)) or not isinstance(entries, Sequence):
-            raise InvalidParameterValue("Batch entries must be a list.")
-        if not entries:
-            raise EmptyBatchRequest("There should be at least one entry in the request.")
-        if len(entries) > MAX_BATCH:
-            raise TooManyEntriesInBatchRequest(
-                f"Maximum number of entries per request are {MAX_BATCH}. You have sent "
-                f"{len(entries)}."
-            )
-        out: list[tuple[str, Mapping[str, Any]]] = []
-        seen: set[str] = set()
-        for index, entry in enumerate(entries):
-            if isinstance(entry, str):
-                entry = {"Id": str(index), body_key: entry}
-            if not isinstance(entry, Mapping):
-                raise InvalidParameterValue(f"Batch entry {index} must be a mapping or a string.")
-            entry_id = entry.get("Id")
-            if not isinstance(entry_id, str) or not _BATCH_ID.fullmatch(entry_id):
-                raise InvalidBatchEntryId(
-                    "A batch entry id can only contain alphanumeric characters, hyphens and "
-                    "underscores. It can be at most 80 letters long."
-                )
-            if entry_id in seen:
-                raise BatchEntryIdsNotDistinct(f"Id {entry_id} repeated.")
-            seen.add(entry_id)
-            out.append((entry_id, entry))
-        return out
 
     # -- receiving ------------------------------------------------------------------------------
 
@@ -1088,29 +544,6 @@ class Queue:
     def _after_delete(self, entry: Entry) -> None:
         """Hook: FIFO may unblock a group."""
 
-    def delete_batch(self, entries: Sequence[Mapping[str, Any] | str]) -> BatchResult:
-        """Delete up to 10 messages (DeleteMessageBatch).
-
-        Entries are ``{"Id": ..., "ReceiptHandle": ...}`` or plain handles (``Id`` = index).
-        """
-        with self._lock:
-            self._check_alive()
-            normalized = self._batch_entries(entries, "ReceiptHandle")
-            self._ledger.settle(self.loop.clock.now())
-            successful: list[dict[str, Any]] = []
-            failed: list[dict[str, Any]] = []
-            for entry_id, entry in normalized:
-                try:
-                    self._delete_settled(entry.get("ReceiptHandle"))
-                except DecouplingError as error:
-                    failed.append(error_entry(entry_id, error))
-                else:
-                    successful.append({"Id": entry_id})
-            tap = self.loop._tap
-            if tap is not None:  # one request, not len(successful) DeleteMessage requests
-                tap.sqs_batch(self, "DeleteMessageBatch", "DeleteMessage", len(successful))
-            return BatchResult(successful, failed)
-
     def change_visibility(self, receipt_handle: str, visibility_timeout: int) -> None:
         """Set how long a received message stays invisible, counted from now
         (ChangeMessageVisibility). 0 makes it visible at once. O(log n).
@@ -1180,32 +613,6 @@ class Queue:
 
     def _after_return(self, entry: Entry) -> None:
         """Hook: a message returned to visible early."""
-
-    def change_visibility_batch(self, entries: Sequence[Mapping[str, Any]]) -> BatchResult:
-        """Change the visibility of up to 10 messages (ChangeMessageVisibilityBatch).
-
-        Entries are ``{"Id": ..., "ReceiptHandle": ..., "VisibilityTimeout": ...}``.
-        """
-        with self._lock:
-            self._check_alive()
-            normalized = self._batch_entries(entries, "ReceiptHandle")
-            successful: list[dict[str, Any]] = []
-            failed: list[dict[str, Any]] = []
-            for entry_id, entry in normalized:
-                try:
-                    self.change_visibility(
-                        entry.get("ReceiptHandle"),  # type: ignore[arg-type]
-                        entry.get("VisibilityTimeout"),  # type: ignore[arg-type]
-                    )
-                except DecouplingError as error:
-                    failed.append(error_entry(entry_id, error))
-                else:
-                    successful.append({"Id": entry_id})
-            tap = self.loop._tap
-            if tap is not None:
-                tap.sqs_batch(self, "ChangeMessageVisibilityBatch", "ChangeMessageVisibility",
-                              len(successful))
-            return BatchResult(successful, failed)
 
     # -- whole queue ----------------------------------------------------------------------------
 
@@ -1390,53 +797,8 @@ class Queue:
         return f"{type(self).__name__}({self.name!r})"
 
 
-_SEND_ENTRY_KEYS = frozenset(
-    {
-        "Id",
-        "MessageBody",
-        "DelaySeconds",
-        "MessageAttributes",
-        "MessageSystemAttributes",
-        "MessageGroupId",
-        "MessageDeduplicationId",
-    }
-)
-
-
-def _batch_trace_header(system: object) -> object:
-    """``AWSTraceHeader``'s value from a batch entry's ``MessageSystemAttributes``
-    (``{"AWSTraceHeader": {"DataType": "String", "StringValue": ...}}``), or ``None``."""
-    if system is None:
-        return None
-    trace = system.get("AWSTraceHeader") if isinstance(system, Mapping) else system
-    if trace is None:
-        return None
-    if not isinstance(trace, Mapping):
-        raise InvalidParameterValue(
-            "MessageSystemAttributes must be {\"AWSTraceHeader\": {\"DataType\": \"String\", "
-            f"\"StringValue\": ...}}}}, got {system!r}."
-        )
-    return trace.get("StringValue")
-
-
 def _is_hex(text: str) -> bool:
     # Only the lowercase hex digits the ledger writes: ``int(text, 16)`` would also take "-1",
     # " 1", "0x1" and "1_0", handles no queue issues, which must fail ReceiptHandleIsInvalid.
     return all(c in "0123456789abcdef" for c in text)
-
-
-def _canonical(value: Any) -> Any:
-    """A comparable form of an attribute value (for "same attributes" on re-create)."""
-    if isinstance(value, (RedrivePolicy, RedriveAllowPolicy)):
-        return value.to_json()
-    if isinstance(value, Mapping):
-        try:
-            return json.dumps(value, sort_keys=True, separators=(",", ":"))
-        except (TypeError, ValueError):
-            return value  # not JSON (mixed key types, bytes...): validation refuses it next
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, int):
-        return str(value)
-    return value
 

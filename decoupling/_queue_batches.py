@@ -1,0 +1,214 @@
+"""The batch half of ``Queue``: SendMessageBatch, DeleteMessageBatch and
+ChangeMessageVisibilityBatch, with AWS's whole-call errors and per-entry results."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+from ._queue_state import _QueueState
+from .errors import (
+    BatchEntryIdsNotDistinct,
+    BatchRequestTooLong,
+    DecouplingError,
+    EmptyBatchRequest,
+    InvalidBatchEntryId,
+    InvalidParameterValue,
+    TooManyEntriesInBatchRequest,
+)
+from .message import error_entry, message_size, normalize_attributes, utf8_len
+from .results import BatchResult
+
+if TYPE_CHECKING:
+    from .queue import Queue
+
+_BATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
+MAX_BATCH = 10
+#: The most a batch's entries may hold together, bytes (the service maximum, whatever the
+#: queue's MaximumMessageSize).
+MAX_BATCH_BYTES = 1_048_576
+
+
+class _QueueBatches(_QueueState):
+    """Mixin of :class:`~decoupling.Queue`: its three batch calls."""
+
+    def send_batch(
+        self, entries: Sequence[Mapping[str, Any] | str]
+    ) -> BatchResult:
+        """Send up to 10 messages (SendMessageBatch).
+
+        Each entry is AWS-shaped (``{"Id": "1", "MessageBody": "...", "DelaySeconds": 0,
+        "MessageAttributes": {...}, "MessageGroupId": ..., "MessageDeduplicationId": ...}``) or a
+        plain body string (its ``Id`` is then its index). Entries that fail validation are
+        listed in ``failed``; the others are sent.
+
+        Raises:
+            EmptyBatchRequest, TooManyEntriesInBatchRequest, InvalidBatchEntryId,
+            BatchEntryIdsNotDistinct, BatchRequestTooLong: the whole call is refused.
+        """
+        with self._lock:
+            self._check_alive()
+            normalized = self._batch_entries(entries)
+            total = 0
+            for _, entry in normalized:
+                body = entry.get("MessageBody")
+                if isinstance(body, str):
+                    attrs_ = entry.get("MessageAttributes")
+                    if not attrs_:
+                        total += utf8_len(body)
+                        continue
+                    try:
+                        total += message_size(body, normalize_attributes(attrs_))
+                    except DecouplingError:
+                        total += len(body)
+            # The sum is held to the service maximum (1 MiB), not the queue's
+            # MaximumMessageSize, which applies to each message (SendMessageBatch API reference;
+            # AWS-validated in LocalStack's test_send_message_batch_with_oversized_contents*).
+            if total > MAX_BATCH_BYTES:
+                raise BatchRequestTooLong(
+                    f"Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. You have "
+                    f"sent {total} bytes."
+                )
+            now = self.loop.clock.now()
+            successful: list[dict[str, Any]] = []
+            failed: list[dict[str, Any]] = []
+            for entry_id, entry in normalized:
+                try:
+                    unknown = set(entry) - _SEND_ENTRY_KEYS
+                    if unknown:
+                        raise InvalidParameterValue(
+                            f"Unknown batch entry field(s): {', '.join(sorted(unknown))}."
+                        )
+                    if "MessageBody" not in entry:
+                        raise InvalidParameterValue("The request must contain MessageBody.")
+                    record, delay, result = self._prepare(
+                        entry["MessageBody"],
+                        entry.get("MessageAttributes"),
+                        entry.get("DelaySeconds"),
+                        entry.get("MessageGroupId"),
+                        entry.get("MessageDeduplicationId"),
+                        _batch_trace_header(entry.get("MessageSystemAttributes")),
+                        now,
+                    )
+                except DecouplingError as error:
+                    failed.append(error_entry(entry_id, error))
+                    continue
+                if record is not None:
+                    self._commit(record, delay, now)
+                successful.append({"Id": entry_id, **result.to_aws()})
+            tap = self.loop._tap
+            if tap is not None:
+                tap.sqs_send_batch(cast("Queue", self), total)
+            return BatchResult(successful, failed)
+
+    @staticmethod
+    def _batch_entries(
+        entries: Sequence[Mapping[str, Any] | str], body_key: str = "MessageBody"
+    ) -> list[tuple[str, Mapping[str, Any]]]:
+        """Check a batch's shape (count, ids) and return ``(Id, entry)`` pairs."""
+        if isinstance(entries, (str, bytes)) or not isinstance(entries, Sequence):
+            raise InvalidParameterValue("Batch entries must be a list.")
+        if not entries:
+            raise EmptyBatchRequest("There should be at least one entry in the request.")
+        if len(entries) > MAX_BATCH:
+            raise TooManyEntriesInBatchRequest(
+                f"Maximum number of entries per request are {MAX_BATCH}. You have sent "
+                f"{len(entries)}."
+            )
+        out: list[tuple[str, Mapping[str, Any]]] = []
+        seen: set[str] = set()
+        for index, entry in enumerate(entries):
+            if isinstance(entry, str):
+                entry = {"Id": str(index), body_key: entry}
+            if not isinstance(entry, Mapping):
+                raise InvalidParameterValue(f"Batch entry {index} must be a mapping or a string.")
+            entry_id = entry.get("Id")
+            if not isinstance(entry_id, str) or not _BATCH_ID.fullmatch(entry_id):
+                raise InvalidBatchEntryId(
+                    "A batch entry id can only contain alphanumeric characters, hyphens and "
+                    "underscores. It can be at most 80 letters long."
+                )
+            if entry_id in seen:
+                raise BatchEntryIdsNotDistinct(f"Id {entry_id} repeated.")
+            seen.add(entry_id)
+            out.append((entry_id, entry))
+        return out
+
+    def delete_batch(self, entries: Sequence[Mapping[str, Any] | str]) -> BatchResult:
+        """Delete up to 10 messages (DeleteMessageBatch).
+
+        Entries are ``{"Id": ..., "ReceiptHandle": ...}`` or plain handles (``Id`` = index).
+        """
+        with self._lock:
+            self._check_alive()
+            normalized = self._batch_entries(entries, "ReceiptHandle")
+            self._ledger.settle(self.loop.clock.now())
+            successful: list[dict[str, Any]] = []
+            failed: list[dict[str, Any]] = []
+            for entry_id, entry in normalized:
+                try:
+                    self._delete_settled(entry.get("ReceiptHandle"))
+                except DecouplingError as error:
+                    failed.append(error_entry(entry_id, error))
+                else:
+                    successful.append({"Id": entry_id})
+            tap = self.loop._tap
+            if tap is not None:  # one request, not len(successful) DeleteMessage requests
+                tap.sqs_batch(cast("Queue", self), "DeleteMessageBatch", "DeleteMessage", len(successful))
+            return BatchResult(successful, failed)
+
+    def change_visibility_batch(self, entries: Sequence[Mapping[str, Any]]) -> BatchResult:
+        """Change the visibility of up to 10 messages (ChangeMessageVisibilityBatch).
+
+        Entries are ``{"Id": ..., "ReceiptHandle": ..., "VisibilityTimeout": ...}``.
+        """
+        with self._lock:
+            self._check_alive()
+            normalized = self._batch_entries(entries, "ReceiptHandle")
+            successful: list[dict[str, Any]] = []
+            failed: list[dict[str, Any]] = []
+            for entry_id, entry in normalized:
+                try:
+                    self.change_visibility(
+                        entry.get("ReceiptHandle"),  # type: ignore[arg-type]
+                        entry.get("VisibilityTimeout"),  # type: ignore[arg-type]
+                    )
+                except DecouplingError as error:
+                    failed.append(error_entry(entry_id, error))
+                else:
+                    successful.append({"Id": entry_id})
+            tap = self.loop._tap
+            if tap is not None:
+                tap.sqs_batch(cast("Queue", self), "ChangeMessageVisibilityBatch", "ChangeMessageVisibility",
+                              len(successful))
+            return BatchResult(successful, failed)
+
+
+_SEND_ENTRY_KEYS = frozenset(
+    {
+        "Id",
+        "MessageBody",
+        "DelaySeconds",
+        "MessageAttributes",
+        "MessageSystemAttributes",
+        "MessageGroupId",
+        "MessageDeduplicationId",
+    }
+)
+
+
+def _batch_trace_header(system: object) -> object:
+    """``AWSTraceHeader``'s value from a batch entry's ``MessageSystemAttributes``
+    (``{"AWSTraceHeader": {"DataType": "String", "StringValue": ...}}``), or ``None``."""
+    if system is None:
+        return None
+    trace = system.get("AWSTraceHeader") if isinstance(system, Mapping) else system
+    if trace is None:
+        return None
+    if not isinstance(trace, Mapping):
+        raise InvalidParameterValue(
+            "MessageSystemAttributes must be {\"AWSTraceHeader\": {\"DataType\": \"String\", "
+            f"\"StringValue\": ...}}}}, got {system!r}."
+        )
+    return trace.get("StringValue")
