@@ -157,6 +157,26 @@ def test_dead_letters_and_their_receive_counts_survive(db: Path) -> None:
     assert dead.dead_letter_queue_source_arn == q.arn
 
 
+def test_dead_letter_received_but_not_deleted_is_in_flight_for_the_dlq_timeout(db: Path) -> None:
+    # What the crash test's child does when killed between a DLQ receive and its deletes: the
+    # messages are held in flight for the DLQ's own (default 30 s) visibility timeout, not lost.
+    loop = open_loop(db)
+    dlq = dc.Queue(loop, "dlq")
+    q = dc.Queue(loop, "orders", visibility_timeout=1,
+                 redrive_policy=dc.RedrivePolicy(dlq, max_receive_count=1))
+    q.send_batch(["a", "b"])
+    q.receive(10)
+    loop.clock.advance(1)  # type: ignore[attr-defined]
+    assert q.receive(10) == []  # both moved to the DLQ
+    assert sorted(m.body for m in dlq.receive(10)) == ["a", "b"]  # then the process dies
+    loop = reopen(loop, db, down_for=6)  # 5 s after the receive: still in flight
+    dlq = loop._lookup("sqs", "dlq")
+    assert (len(dlq), dlq.receive(10)) == (2, [])
+    loop = reopen(loop, db, down_for=31)  # the 30 s timeout ended at E+31
+    dlq = loop._lookup("sqs", "dlq")
+    assert sorted((m.body, m.receive_count) for m in dlq.receive(10)) == [("a", 3), ("b", 3)]
+
+
 def test_retention_that_ended_while_down_drops_the_message(db: Path) -> None:
     loop = open_loop(db)
     q = dc.Queue(loop, "orders", message_retention_period=60)
