@@ -482,6 +482,13 @@ class FifoQueue(Queue):
             record, now, now, receive_count=receive_count, first_received_at=first_received_at
         )
 
+    def _accept_moved(self, record: _Record, now: float) -> None:
+        """A message moved back by a move task is a new message of this queue: it takes the
+        next sequence number (its group is kept, so it joins the end of its group)."""
+        self._last_sequence += 1
+        record.sequence_number = str(SEQUENCE_BASE + self._last_sequence * SEQUENCE_STEP)
+        super()._accept_moved(record, now)
+
     def _after_purge(self) -> None:
         # PurgeQueue also clears the deduplication window (SQS Developer Guide, FIFO queues).
         self._dedup.clear()

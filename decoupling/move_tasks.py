@@ -113,11 +113,7 @@ class MessageMoveTask:
                     source._emit("moved_out", entry)
                 record.message_id = loop.new_id()
                 record.dlq_source_arn = None
-                moved = target._ledger.enqueue(record, now, lane=record.group_id)
-                if target._observers:
-                    target._emit("moved_in", moved)
-                if target._waiting:
-                    target._cond.notify(target._waiting)
+                target._accept_moved(record, now)
                 self.moved += 1
                 quota -= 1
             if self.moved >= self.to_move or not len(ledger):

@@ -482,6 +482,15 @@ class Queue(_QueueAttributes, _QueueBatches):
         if self._waiting:
             self._cond.notify(self._waiting)
 
+    def _accept_moved(self, record: _Record, now: float) -> None:
+        """Take a message a move task brought back: a new message here (its ``MessageId`` was
+        renewed by the task), visible at once."""
+        entry = self._ledger.enqueue(record, now, lane=record.group_id)
+        if self._observers:
+            self._emit("moved_in", entry)
+        if self._waiting:
+            self._cond.notify(self._waiting)
+
     def list_dead_letter_source_queues(self) -> list[Queue]:
         """Queues whose redrive policy targets this queue (ListDeadLetterSourceQueues)."""
         with self._lock:

@@ -412,3 +412,25 @@ def test_retention_applies(loop: dc.EventLoop, clock: dc.ManualClock) -> None:
     clock.advance(60)
     assert len(queue) == 0
     assert queue.receive(10) == []
+
+
+def test_a_move_task_gives_fifo_messages_new_ids_and_sequence_numbers(
+    loop: dc.EventLoop,
+) -> None:
+    dlq = dc.FifoQueue(loop, "pay-dlq.fifo")
+    src = dc.FifoQueue(loop, "pay.fifo", content_based_deduplication=True,
+                       redrive_policy=dc.RedrivePolicy(dlq, 1))
+    sent = src.send("debit 5", message_group_id="acct")
+    assert src.receive(visibility_timeout=1)[0].message_id == sent.message_id
+    loop.clock.advance(1)
+    assert src.receive() == []  # the second receive dead-letters it
+    later = src.send("credit 1", message_group_id="other")
+    dlq.start_message_move_task()
+    loop.clock.advance(0)
+    [credit, back] = sorted(src.receive(10), key=lambda m: m.body)
+    assert back.body == "debit 5"
+    assert back.message_id != sent.message_id
+    assert back.message_group_id == "acct"
+    assert back.sequence_number is not None and later.sequence_number is not None
+    assert int(back.sequence_number) > int(later.sequence_number)
+    assert credit.sequence_number == later.sequence_number
