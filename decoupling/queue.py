@@ -142,6 +142,12 @@ class Queue(_QueueAttributes, _QueueBatches):
         self.url = loop.queue_url(name)
         self._lock = loop._lock
         with self._lock:
+            if loop._lookup("sqs", name) is not None:
+                # Another thread created the name between __new__ and here: the queue it
+                # made stands, this object never becomes one.
+                raise QueueAlreadyExists(
+                    f"A queue named {name} was created concurrently; use that queue."
+                )
             deleted = loop._deleted_at.get(("sqs", name))
             if deleted is not None and loop.clock.now() - deleted < DELETED_NAME_COOLDOWN:
                 raise QueueDeletedRecently(

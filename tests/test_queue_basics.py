@@ -433,3 +433,12 @@ def test_a_second_purge_within_60_seconds_fails(clock: dc.ManualClock, loop: dc.
     clock.advance_to(60.0)
     q.purge()
     assert len(q) == 0
+
+
+def test_a_name_taken_between_new_and_init_is_refused(loop: dc.EventLoop) -> None:
+    # Two threads creating one name at once: the second finds it registered in __init__.
+    racer = object.__new__(dc.Queue)
+    first = dc.Queue(loop, "raced")
+    with pytest.raises(errors.QueueAlreadyExists):
+        racer.__init__(loop, "raced")  # type: ignore[misc]
+    assert loop._lookup("sqs", "raced") is first
