@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -39,6 +39,7 @@ __all__ = [
     "Message",
     "AttributeInput",
     "normalize_attributes",
+    "coerce_attribute",
     "md5_of_body",
     "md5_of_attributes",
     "validate_body",
@@ -125,34 +126,52 @@ def _check_number(name: str, text: str) -> None:
         )
 
 
-def _one_attribute(name: str, raw: AttributeInput) -> MessageAttributeValue:
+def coerce_attribute(
+    name: str,
+    raw: object,
+    error: type[DecouplingError] = InvalidParameterValue,
+    *,
+    label: str = "Message attribute",
+    array: Callable[[list[Any]], str] | None = None,
+) -> MessageAttributeValue:
+    """Turn a caller's value into a :class:`MessageAttributeValue` (shape only; the rules of
+    each service are checked by its caller).
+
+    ``str`` is a String, ``int``/``float``/``Decimal`` a Number, ``bytes`` a Binary, the AWS
+    dict shape is taken as given; with ``array`` (SNS), a list or tuple becomes a
+    ``String.Array`` whose JSON text ``array`` writes. Anything else raises ``error``.
+    """
     if isinstance(raw, MessageAttributeValue):
-        attr = raw
-    elif isinstance(raw, bool):
-        raise InvalidParameterValue(
-            f"Message attribute '{name}': a bool is not a String, Number or Binary value."
-        )
-    elif isinstance(raw, str):
-        attr = MessageAttributeValue("String", raw)
-    elif isinstance(raw, (int, float, Decimal)):
-        attr = MessageAttributeValue("Number", str(raw))
-    elif isinstance(raw, (bytes, bytearray)):
-        attr = MessageAttributeValue("Binary", None, bytes(raw))
-    elif isinstance(raw, Mapping):
+        return raw
+    if isinstance(raw, bool):
+        raise error(f"{label} '{name}': a bool is not a String, Number or Binary value.")
+    if isinstance(raw, str):
+        return MessageAttributeValue("String", raw)
+    if isinstance(raw, (int, float, Decimal)):
+        return MessageAttributeValue("Number", str(raw))
+    if isinstance(raw, (bytes, bytearray)):
+        return MessageAttributeValue("Binary", None, bytes(raw))
+    if array is not None and isinstance(raw, (list, tuple)):
+        return MessageAttributeValue("String.Array", array(list(raw)))
+    if isinstance(raw, Mapping):
         data_type = raw.get("DataType")
         if not isinstance(data_type, str):
-            raise InvalidParameterValue(f"Message attribute '{name}' must have a DataType.")
+            raise error(f"{label} '{name}' must have a DataType.")
         sv, bv = raw.get("StringValue"), raw.get("BinaryValue")
         if sv is not None and not isinstance(sv, str):
-            raise InvalidParameterValue(f"Message attribute '{name}': StringValue must be str.")
+            raise error(f"{label} '{name}': StringValue must be str.")
         if bv is not None and not isinstance(bv, (bytes, bytearray)):
-            raise InvalidParameterValue(f"Message attribute '{name}': BinaryValue must be bytes.")
-        attr = MessageAttributeValue(data_type, sv, None if bv is None else bytes(bv))
-    else:
-        raise InvalidParameterValue(
-            f"Message attribute '{name}' has a value of type {type(raw).__name__}; "
-            "use str, a number, bytes or MessageAttributeValue."
-        )
+            raise error(f"{label} '{name}': BinaryValue must be bytes.")
+        return MessageAttributeValue(data_type, sv, None if bv is None else bytes(bv))
+    kinds = "str, a number, bytes, a list (String.Array)" if array else "str, a number, bytes"
+    raise error(
+        f"{label} '{name}' has a value of type {type(raw).__name__}; use {kinds} or "
+        "MessageAttributeValue."
+    )
+
+
+def _one_attribute(name: str, raw: AttributeInput) -> MessageAttributeValue:
+    attr = coerce_attribute(name, raw)
     if not isinstance(attr.data_type, str) or not _DATA_TYPE.fullmatch(attr.data_type):
         raise InvalidParameterValue(
             f"Message attribute '{name}' has an invalid DataType {attr.data_type!r}: "

@@ -19,7 +19,7 @@ from json.encoder import encode_basestring as _encode_str
 from typing import Any
 
 from .errors import DecouplingError, ParameterValueInvalid
-from .message import MessageAttributeValue, validate_body
+from .message import MessageAttributeValue, coerce_attribute, validate_body
 
 __all__ = [
     "MAX_ATTRIBUTES",
@@ -119,37 +119,9 @@ def _one_attribute(name: str, raw: object) -> MessageAttributeValue:
 
 
 def _full_attribute(name: str, raw: object) -> MessageAttributeValue:
-    if isinstance(raw, MessageAttributeValue):
-        attr = raw
-    elif isinstance(raw, bool):
-        raise ParameterValueInvalid(
-            f"The message attribute '{name}': a bool is not a String, Number or Binary value."
-        )
-    elif isinstance(raw, str):
-        attr = MessageAttributeValue("String", raw)
-    elif isinstance(raw, (int, float, Decimal)):
-        attr = MessageAttributeValue("Number", str(raw))
-    elif isinstance(raw, (bytes, bytearray)):
-        attr = MessageAttributeValue("Binary", None, bytes(raw))
-    elif isinstance(raw, (list, tuple)):
-        attr = MessageAttributeValue("String.Array", _dumps(list(raw)))
-    elif isinstance(raw, Mapping):
-        data_type = raw.get("DataType")
-        if not isinstance(data_type, str):
-            raise ParameterValueInvalid(
-                f"The message attribute '{name}' must have a DataType."
-            )
-        sv, bv = raw.get("StringValue"), raw.get("BinaryValue")
-        if bv is not None and not isinstance(bv, (bytes, bytearray)):
-            raise ParameterValueInvalid(f"The message attribute '{name}': BinaryValue must be bytes.")
-        if sv is not None and not isinstance(sv, str):
-            raise ParameterValueInvalid(f"The message attribute '{name}': StringValue must be str.")
-        attr = MessageAttributeValue(data_type, sv, None if bv is None else bytes(bv))
-    else:
-        raise ParameterValueInvalid(
-            f"The message attribute '{name}' has a value of type {type(raw).__name__}; use str, "
-            "a number, bytes, a list (String.Array) or MessageAttributeValue."
-        )
+    attr = coerce_attribute(
+        name, raw, ParameterValueInvalid, label="The message attribute", array=_dumps
+    )
     data_type = attr.data_type
     if not isinstance(data_type, str) or not _DATA_TYPE.fullmatch(data_type):
         raise ParameterValueInvalid(
