@@ -49,7 +49,6 @@ With no ``Metrics`` attached, queues, topics and functions pay one ``if`` per re
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -556,11 +555,12 @@ def _age_reference(queue: Queue) -> float | None:
     oldest = ledger.oldest_sent_at()
     if oldest is None:
         return None
-    top: Entry = ledger._retained[0][2]
+    top = ledger.oldest_entry()
+    assert top is not None
     if _eligible(queue, top) and top.record.dlq_source_arn is None:
         return oldest
     best: float | None = None
-    for _, _, entry in _live(ledger._retained):
+    for entry in ledger.entries():
         if not _eligible(queue, entry):
             continue
         at = entry.available_at if entry.record.dlq_source_arn is not None else entry.sent_at
@@ -571,9 +571,3 @@ def _age_reference(queue: Queue) -> float | None:
 
 def _eligible(queue: Queue, entry: Entry) -> bool:
     return queue.is_fifo or entry.receive_count < POISON_RECEIVES
-
-
-def _live(items: Iterable[tuple[float, int, Entry]]) -> Iterable[tuple[float, int, Entry]]:
-    from ._core.ledger import GONE
-
-    return (item for item in items if item[2].state != GONE)

@@ -24,7 +24,9 @@ Structures (n = messages held):
   for deadlines that arrive in order per timeout value); entries superseded by a delete or a
   visibility change stay in it and are skipped when they fall due ("lazy deletion"), and it is
   rebuilt when more than half of it is stale, so its size stays O(n);
-* retention: a heap by ``(sent_at, seq)`` with the same lazy deletion;
+* retention: a ``deque`` of entries in send order (the common case: an append), plus a heap
+  by ``(sent_at, seq)`` for the rare message sent earlier than the newest held one, both with
+  the same lazy deletion;
 * receipt handles: a ``dict`` from the latest handle of each received message to its entry.
 
 The ledger knows nothing of SQS attributes: it stores an opaque ``record`` per message.
@@ -143,6 +145,11 @@ class Ledger:
         self._lane_flight: dict[Hashable | None, list[tuple[int, int, Entry]]] = {}
         self._delayed: list[tuple[float, int, Entry]] = []
         self._deadlines: DeadlineQueue[Entry] = DeadlineQueue()
+        # Retention order: messages arrive in send order almost always, so a deque of entries
+        # keeps them sorted for the price of an append (no tuple per message); the rare
+        # message sent earlier than the newest held one (a standard DLQ keeps the original send
+        # time; a restored store) goes to a heap beside it.
+        self._fresh: deque[Entry] = deque()
         self._retained: list[tuple[float, int, Entry]] = []
         self.handles: dict[str, Entry] = {}
         self.n_visible = 0
@@ -178,7 +185,7 @@ class Ledger:
         """
         entry = Entry(next(self._seq), record, now if sent_at is None else sent_at, lane)
         entry.receive_count = receive_count
-        heapq.heappush(self._retained, (entry.sent_at, entry.seq, entry))
+        self._retain(entry)
         if entry.sent_at + self._retention < self._due:
             self._due = entry.sent_at + self._retention
         if lane is not None and not self._laned:
@@ -437,12 +444,18 @@ class Ledger:
             self.handles.pop(entry.receipt, None)
         # Drop its retention item now when it sits at either end of the heap (the common
         # cases); otherwise it goes stale and is skipped or compacted later.
-        retained = self._retained
-        if retained:
-            if retained[-1][2] is entry:
-                retained.pop()
-            elif retained[0][2] is entry:
-                heapq.heappop(retained)
+        fresh = self._fresh
+        if fresh and fresh[-1] is entry:
+            fresh.pop()
+        elif fresh and fresh[0] is entry:
+            fresh.popleft()
+        else:
+            retained = self._retained
+            if retained:
+                if retained[-1][2] is entry:
+                    retained.pop()
+                elif retained[0][2] is entry:
+                    heapq.heappop(retained)
 
     def _drop(self, entry: Entry) -> None:
         """Remove an entry already taken off the visible deque (moving to a DLQ)."""
@@ -519,7 +532,7 @@ class Ledger:
         entry.deadline = deadline
         entry.timeout = timeout
         entry.receipt = receipt
-        heapq.heappush(self._retained, (sent_at, seq, entry))
+        self._retain(entry)
         if sent_at + self._retention < self._due:
             self._due = sent_at + self._retention
         if lane is not None and not self._laned:
@@ -577,8 +590,13 @@ class Ledger:
         # A message expires at ``sent_at + retention`` (the same sum :meth:`next_change`
         # reports): comparing ``sent_at <= now - retention`` instead can round the other way and
         # leave a waiter spinning at a "change" that never comes.
-        retained = self._retained
         retention = self._retention
+        fresh = self._fresh
+        while fresh and fresh[0].sent_at + retention <= now:
+            entry = fresh.popleft()
+            if entry.state != GONE:
+                self._unlink(entry)
+        retained = self._retained
         if retained and retained[0][0] + retention <= now:
             pop = heapq.heappop
             while retained and retained[0][0] + retention <= now:
@@ -595,6 +613,8 @@ class Ledger:
             times.append(self._delayed[0][0])
         if len(self._deadlines):
             times.append(self._deadlines.earliest())
+        if self._fresh:
+            times.append(self._fresh[0].sent_at + self._retention)
         if self._retained:
             times.append(self._retained[0][0] + self._retention)
         return min(times) if times else None
@@ -613,8 +633,10 @@ class Ledger:
             self._deadlines.rebuild(
                 (e.deadline, -1.0, e) for e in self.handles.values() if e.state == INFLIGHT
             )
-        stale = len(self._retained) - len(self)
-        if stale > 1024 and stale * 2 > len(self._retained):
+        size = len(self._retained) + len(self._fresh)
+        stale = size - len(self)
+        if stale > 1024 and stale * 2 > size:
+            self._fresh = deque(e for e in self._fresh if e.state != GONE)
             self._retained = [t for t in self._retained if t[2].state != GONE]
             heapq.heapify(self._retained)
 
@@ -622,7 +644,8 @@ class Ledger:
 
     def purge(self) -> list[Entry]:
         """Remove every message; return the ones that were held. O(n)."""
-        held = [t[2] for t in self._retained if t[2].state != GONE]
+        held = [e for e in self._fresh if e.state != GONE]
+        held += [t[2] for t in self._retained if t[2].state != GONE]
         for entry in held:
             entry.state = GONE
         self._reset()
@@ -630,14 +653,36 @@ class Ledger:
 
     def entries(self) -> Iterator[Entry]:
         """Every held message, oldest sent first. O(n log n)."""
-        return iter([t[2] for t in sorted(t for t in self._retained if t[2].state != GONE)])
+        live = [(e.sent_at, e.seq, e) for e in self._fresh if e.state != GONE]
+        live += [t for t in self._retained if t[2].state != GONE]
+        return iter([t[2] for t in sorted(live)])
 
     def oldest_sent_at(self) -> float | None:
         """When the oldest held message was sent, or ``None``. O(1) amortized."""
-        retained = self._retained
+        oldest = self.oldest_entry()
+        return None if oldest is None else oldest.sent_at
+
+    def oldest_entry(self) -> Entry | None:
+        """The held message sent first (ties: the first enqueued), or ``None``. O(1) amortized."""
+        fresh, retained = self._fresh, self._retained
+        while fresh and fresh[0].state == GONE:
+            fresh.popleft()
         while retained and retained[0][2].state == GONE:
             heapq.heappop(retained)
-        return retained[0][0] if retained else None
+        if not retained:
+            return fresh[0] if fresh else None
+        if not fresh:
+            return retained[0][2]
+        head = fresh[0]
+        return head if (head.sent_at, head.seq) <= retained[0][:2] else retained[0][2]
+
+    def _retain(self, entry: Entry) -> None:
+        """Index ``entry`` for retention: O(1) in send order, O(log n) otherwise."""
+        fresh = self._fresh
+        if not fresh or fresh[-1].sent_at <= entry.sent_at:
+            fresh.append(entry)
+        else:
+            heapq.heappush(self._retained, (entry.sent_at, entry.seq, entry))
 
 
 class _NoLane:
