@@ -185,11 +185,20 @@ class Ledger:
         """
         entry = Entry(next(self._seq), record, now if sent_at is None else sent_at, lane)
         entry.receive_count = receive_count
-        self._retain(entry)
+        fresh = self._fresh
+        if not fresh or fresh[-1].sent_at <= entry.sent_at:
+            fresh.append(entry)  # the common case, inlined from _retain
+        else:
+            heapq.heappush(self._retained, (entry.sent_at, entry.seq, entry))
         if entry.sent_at + self._retention < self._due:
             self._due = entry.sent_at + self._retention
         if lane is not None and not self._laned:
             self._become_laned()
+        if delay <= 0 and not self._laned:
+            entry.available_at = now  # visible at once in a plain queue: _make_visible inlined
+            self.n_visible += 1
+            self._visible.append(entry)
+            return entry
         if delay > 0:
             entry.state = DELAYED
             entry.available_at = now + delay
@@ -424,7 +433,10 @@ class Ledger:
     def remove(self, entry: Entry) -> None:
         """Remove a held message for good (delete, or move out). O(1) amortized."""
         self._unlink(entry)
-        self._compact()
+        if self._compact_countdown <= 1:
+            self._compact()
+        else:
+            self._compact_countdown -= 1
 
     def _unlink(self, entry: Entry) -> None:
         state = entry.state
