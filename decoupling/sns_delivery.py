@@ -164,7 +164,7 @@ def register_protocol(
 
 def protocol(name: str) -> ProtocolSpec | None:
     """The registered spec of a protocol, or ``None``."""
-    return _PROTOCOLS.get(name)
+    return _PROTOCOLS.get(name) if isinstance(name, str) else None
 
 
 # --- outbox (email, email-json, sms) ---------------------------------------------------------

@@ -167,7 +167,7 @@ def _retry_policy(name: str, data: Mapping[str, Any]) -> RetryPolicy:
     }
     unknown = set(data) - known
     if unknown:
-        raise InvalidParameter(f"Invalid parameter: {name}: unknown field(s) {sorted(unknown)}")
+        raise InvalidParameter(f"Invalid parameter: {name}: unknown field(s) {sorted(unknown, key=repr)}")
     retries = _int_field(name, data, "numRetries", 3, 0, MAX_HTTP_RETRIES)
     no_delay = _int_field(name, data, "numNoDelayRetries", 0, 0, MAX_HTTP_RETRIES)
     min_count = _int_field(name, data, "numMinDelayRetries", 0, 0, MAX_HTTP_RETRIES)
@@ -231,7 +231,7 @@ class DeliveryPolicy:
         unknown = set(data) - {"http", "https"}
         if unknown:
             raise InvalidParameter(
-                f"Invalid parameter: DeliveryPolicy: unknown protocol(s) {sorted(unknown)}"
+                f"Invalid parameter: DeliveryPolicy: unknown protocol(s) {sorted(unknown, key=repr)}"
             )
         http = data.get("http", data.get("https", {}))
         if not isinstance(http, Mapping):
@@ -254,7 +254,7 @@ class DeliveryPolicy:
                                "guaranteed"}
         if unknown:
             raise InvalidParameter(
-                f"Invalid parameter: DeliveryPolicy: unknown field(s) {sorted(unknown)}"
+                f"Invalid parameter: DeliveryPolicy: unknown field(s) {sorted(unknown, key=repr)}"
             )
         retry = None
         if data.get(retry_key) is not None:
@@ -380,7 +380,7 @@ def parse_redrive_policy(value: object, region: str, account_id: str) -> str | N
         unknown = set(data) - {"deadLetterTargetArn"}
         if unknown:
             raise InvalidParameter(
-                f"Invalid parameter: RedrivePolicy: unknown field(s) {sorted(unknown)}"
+                f"Invalid parameter: RedrivePolicy: unknown field(s) {sorted(unknown, key=repr)}"
             )
         target = data.get("deadLetterTargetArn")
     parts = target.split(":") if isinstance(target, str) else []
@@ -426,7 +426,7 @@ class ReplayPolicy:
         data = _json_object("ReplayPolicy", value)
         unknown = set(data) - {"PointType", "StartingPoint", "EndingPoint"}
         if unknown:
-            raise InvalidParameter(f"Invalid parameter: ReplayPolicy: unknown field(s) {sorted(unknown)}")
+            raise InvalidParameter(f"Invalid parameter: ReplayPolicy: unknown field(s) {sorted(unknown, key=repr)}")
         if data.get("PointType") != "Timestamp":
             raise InvalidParameter(
                 "Invalid parameter: ReplayPolicy: PointType must be Timestamp, got "
@@ -456,7 +456,7 @@ def parse_archive_policy(value: object) -> int | None:
         return None
     unknown = set(data) - {"MessageRetentionPeriod"}
     if unknown:
-        raise InvalidParameter(f"Invalid parameter: ArchivePolicy: unknown field(s) {sorted(unknown)}")
+        raise InvalidParameter(f"Invalid parameter: ArchivePolicy: unknown field(s) {sorted(unknown, key=repr)}")
     days = data.get("MessageRetentionPeriod")
     if isinstance(days, str) and days.strip().isdigit():
         days = int(days)

@@ -297,7 +297,7 @@ class _Publishing:
                     unknown = set(entry) - _BATCH_KEYS
                     if unknown:
                         raise InvalidParameter(
-                            f"Invalid parameter: unknown batch entry field(s) {sorted(unknown)}"
+                            f"Invalid parameter: unknown batch entry field(s) {sorted(unknown, key=repr)}"
                         )
                     pub, duplicate = self._prepare(
                         entry.get("Message"), entry.get("Subject"),

@@ -203,14 +203,19 @@ class Topic(_Publishing, _Subscribing):
                 parsed[name] = value
             elif name == "DeliveryPolicy":
                 parsed[name] = DeliveryPolicy.parse_topic(value)
-            elif name in _OPAQUE or _FEEDBACK.fullmatch(name):
+            elif isinstance(name, str) and (name in _OPAQUE or _FEEDBACK.fullmatch(name)):
                 if name == "SignatureVersion" and value not in ("1", "2", 1, 2):
                     raise InvalidParameter("Invalid parameter: SignatureVersion must be 1 or 2")
                 if name == "TracingConfig" and value not in ("PassThrough", "Active"):
                     raise InvalidParameter(
                         "Invalid parameter: TracingConfig must be PassThrough or Active"
                     )
-                parsed[name] = value if isinstance(value, str) else json.dumps(value)
+                try:
+                    parsed[name] = value if isinstance(value, str) else json.dumps(value)
+                except (TypeError, ValueError):
+                    raise InvalidParameter(
+                        f"Invalid parameter: {name} must be a string or JSON value"
+                    ) from None
             elif name == "FifoTopic":
                 raise InvalidParameter(
                     "Invalid parameter: AttributeName Reason: FifoTopic can only be set when the "
