@@ -75,22 +75,27 @@ class _QueueBatches(_QueueState):
             failed: list[dict[str, Any]] = []
             for entry_id, entry in normalized:
                 try:
-                    unknown = set(entry) - _SEND_ENTRY_KEYS
-                    if unknown:
+                    if not _SEND_ENTRY_KEYS.issuperset(entry):
+                        unknown = set(entry) - _SEND_ENTRY_KEYS
                         raise InvalidParameterValue(
-                            f"Unknown batch entry field(s): {', '.join(sorted(unknown))}."
+                            f"Unknown batch entry field(s): {', '.join(sorted(map(str, unknown)))}."
                         )
                     if "MessageBody" not in entry:
                         raise InvalidParameterValue("The request must contain MessageBody.")
-                    record, delay, result = self._prepare(
-                        entry["MessageBody"],
-                        entry.get("MessageAttributes"),
-                        entry.get("DelaySeconds"),
-                        entry.get("MessageGroupId"),
-                        entry.get("MessageDeduplicationId"),
-                        _batch_trace_header(entry.get("MessageSystemAttributes")),
-                        now,
-                    )
+                    if len(entry) == 2:  # only Id and MessageBody: the common case
+                        record, delay, result = self._prepare(
+                            entry["MessageBody"], None, None, None, None, None, now
+                        )
+                    else:
+                        record, delay, result = self._prepare(
+                            entry["MessageBody"],
+                            entry.get("MessageAttributes"),
+                            entry.get("DelaySeconds"),
+                            entry.get("MessageGroupId"),
+                            entry.get("MessageDeduplicationId"),
+                            _batch_trace_header(entry.get("MessageSystemAttributes")),
+                            now,
+                        )
                 except DecouplingError as error:
                     failed.append(error_entry(entry_id, error))
                     continue
@@ -107,7 +112,9 @@ class _QueueBatches(_QueueState):
         entries: Sequence[Mapping[str, Any] | str], body_key: str = "MessageBody"
     ) -> list[tuple[str, Mapping[str, Any]]]:
         """Check a batch's shape (count, ids) and return ``(Id, entry)`` pairs."""
-        if isinstance(entries, (str, bytes)) or not isinstance(entries, Sequence):
+        if type(entries) is not list and (
+            isinstance(entries, (str, bytes)) or not isinstance(entries, Sequence)
+        ):
             raise InvalidParameterValue("Batch entries must be a list.")
         if not entries:
             raise EmptyBatchRequest("There should be at least one entry in the request.")
@@ -121,7 +128,7 @@ class _QueueBatches(_QueueState):
         for index, entry in enumerate(entries):
             if isinstance(entry, str):
                 entry = {"Id": str(index), body_key: entry}
-            if not isinstance(entry, Mapping):
+            elif type(entry) is not dict and not isinstance(entry, Mapping):  # dict: no ABC check
                 raise InvalidParameterValue(f"Batch entry {index} must be a mapping or a string.")
             entry_id = entry.get("Id")
             if not isinstance(entry_id, str) or not _BATCH_ID.fullmatch(entry_id):
