@@ -10,7 +10,6 @@ Parameters that apply to stream or Kafka sources are refused with
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +19,7 @@ from ..errors import InvalidParameterValueException, ResourceNotFoundException
 from ..event_sources import EventSourceMapping
 from ..loop import EventLoop
 from ._lambda import _function, runtime_for
-from ._reply import Reply
+from ._reply import Reply, lambda_page
 
 __all__ = ["OPERATIONS"]
 
@@ -114,18 +113,10 @@ def list_event_source_mappings(loop: EventLoop, p: dict[str, Any]) -> dict[str, 
     if "FunctionName" in p:
         name = _function(loop, p["FunctionName"]).name
         mappings = [m for m in mappings if m.function_name == name]
-    start = 0
-    if p.get("Marker"):
-        uuids = [m.uuid for m in mappings]
-        try:
-            start = uuids.index(base64.urlsafe_b64decode(p["Marker"].encode()).decode()) + 1
-        except ValueError:
-            raise InvalidParameterValueException("Invalid Marker.") from None
-    limit = p.get("MaxItems", 100)
-    page = mappings[start : start + limit]
+    page, next_marker = lambda_page(mappings, p, lambda m: m.uuid, 100)
     out: dict[str, Any] = {"EventSourceMappings": [_describe(loop, m) for m in page]}
-    if start + limit < len(mappings) and page:
-        out["NextMarker"] = base64.urlsafe_b64encode(page[-1].uuid.encode()).decode()
+    if next_marker is not None:
+        out["NextMarker"] = next_marker
     return out
 
 

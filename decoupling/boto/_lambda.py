@@ -47,7 +47,7 @@ from ..errors import (
 )
 from ..functions import Function, FunctionRuntime, _validate_function
 from ..loop import EventLoop
-from ._reply import Reply
+from ._reply import Reply, lambda_page
 
 __all__ = ["OPERATIONS", "inline_code", "use_runtime", "runtime_for"]
 
@@ -319,19 +319,10 @@ def get_function_configuration(loop: EventLoop, p: dict[str, Any]) -> dict[str, 
 
 def list_functions(loop: EventLoop, p: dict[str, Any]) -> dict[str, Any]:
     functions = runtime_for(loop).functions
-    start = 0
-    marker = p.get("Marker")
-    if marker:
-        names = [fn.name for fn in functions]
-        try:
-            start = names.index(base64.urlsafe_b64decode(marker.encode()).decode()) + 1
-        except ValueError:
-            raise InvalidParameterValueException("Invalid Marker.") from None
-    limit = p.get("MaxItems", 50)
-    page = functions[start : start + limit]
+    page, next_marker = lambda_page(functions, p, lambda fn: fn.name, 50)
     out: dict[str, Any] = {"Functions": [_configuration(loop, fn) for fn in page]}
-    if start + limit < len(functions) and page:
-        out["NextMarker"] = base64.urlsafe_b64encode(page[-1].name.encode()).decode()
+    if next_marker is not None:
+        out["NextMarker"] = next_marker
     return out
 
 

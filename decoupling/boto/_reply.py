@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import base64
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
-__all__ = ["Reply"]
+from ..errors import InvalidParameterValueException
+
+__all__ = ["Reply", "lambda_page"]
+
+T = TypeVar("T")
 
 
 class Reply:
@@ -24,3 +29,25 @@ class Reply:
         self.body = body
         self.status = status
         self.headers = dict(headers) if headers else {}
+
+
+def lambda_page(
+    items: Sequence[T], p: Mapping[str, Any], key: Callable[[T], str], default_limit: int
+) -> tuple[list[T], str | None]:
+    """One page of a Lambda List* call: ``Marker`` (base64 of the last key seen) and
+    ``MaxItems`` in, the page and its ``NextMarker`` (``None`` on the last page) out.
+
+    Raises ``InvalidParameterValueException`` for a marker that names no item.
+    """
+    start = 0
+    marker = p.get("Marker")
+    if marker:
+        keys = [key(item) for item in items]
+        try:
+            start = keys.index(base64.urlsafe_b64decode(marker.encode()).decode()) + 1
+        except ValueError:
+            raise InvalidParameterValueException("Invalid Marker.") from None
+    limit = p.get("MaxItems", default_limit)
+    page = list(items[start : start + limit])
+    more = start + limit < len(items) and page
+    return page, base64.urlsafe_b64encode(key(page[-1]).encode()).decode() if more else None
