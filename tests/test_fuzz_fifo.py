@@ -19,12 +19,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from fuzz_support import attempt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_fuzz_queue import PROFILE, anything, bad_text, batch_ids, bodies, to_json
 
 import decoupling as dc
-from decoupling.errors import DecouplingError
 
 #: Examples per fuzzed callable: 25 by default, 500 at soak.
 EXAMPLES = int(os.environ.get("DECOUPLING_FUZZ_EXAMPLES", 500 if PROFILE == "soak" else 25))
@@ -62,21 +62,6 @@ class World:
                 "sequence": queue._last_sequence,
             }
         return out
-
-
-def attempt(world: World, call: Callable[[], object]) -> DecouplingError | None:
-    before = world.snapshot()
-    try:
-        call()
-    except DecouplingError as error:
-        assert type(error) is not DecouplingError, f"bare DecouplingError: {error}"
-        assert isinstance(error.code, str) and error.code and error.code != "InternalError"
-        assert isinstance(error.message, str) and error.message
-        assert world.snapshot() == before, f"a rejected call ({error.code}) changed the queues"
-        return error
-    except Exception as error:  # noqa: BLE001 - the point: nothing else may escape
-        pytest.fail(f"{type(error).__name__} escaped (not a DecouplingError): {error!r}")
-    return None
 
 
 ids = st.one_of(anything, bad_text, st.sampled_from(

@@ -26,11 +26,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from fuzz_support import attempt
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 import decoupling as dc
-from decoupling.errors import DecouplingError
 from decoupling.message import MessageAttributeValue
 
 MIB = 1_048_576
@@ -90,24 +90,6 @@ class World:
                 "last_purge": queue._last_purge,
             }
         return out
-
-
-def attempt(world: World, call: Callable[[], object]) -> DecouplingError | None:
-    """Run ``call``; a failure must be a DecouplingError with an AWS code that changed
-    nothing."""
-    before = world.snapshot()
-    try:
-        call()
-    except DecouplingError as error:
-        assert type(error) is not DecouplingError, f"bare DecouplingError: {error}"
-        assert isinstance(error.code, str) and error.code and error.code != "InternalError"
-        assert isinstance(error.message, str) and error.message
-        after = world.snapshot()
-        assert after == before, f"a rejected call ({error.code}) changed the queues"
-        return error
-    except Exception as error:  # noqa: BLE001 - the point: nothing else may escape
-        pytest.fail(f"{type(error).__name__} escaped (not a DecouplingError): {error!r}")
-    return None
 
 
 # -- strategies ---------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from fuzz_support import attempt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_fuzz_queue import (
@@ -38,7 +39,6 @@ from test_fuzz_queue import (
 )
 
 import decoupling as dc
-from decoupling.errors import DecouplingError
 
 #: Examples per fuzzed callable: 25 by default (13 callables, ~3 s), 500 at soak.
 EXAMPLES = int(os.environ.get("DECOUPLING_FUZZ_EXAMPLES", 500 if PROFILE == "soak" else 25))
@@ -92,24 +92,6 @@ class World:
         for queue in (self.q1, self.q2, self.dlq, self.fq, self.fdlq):
             out[queue.name] = [e.record.body for e in queue._ledger.entries()]
         return out
-
-
-def attempt(world: World, call: Callable[[], object]) -> DecouplingError | None:
-    """Run ``call``; a failure must be a DecouplingError with an AWS code that changed
-    nothing."""
-    before = world.snapshot()
-    try:
-        call()
-    except DecouplingError as error:
-        assert type(error) is not DecouplingError, f"bare DecouplingError: {error}"
-        assert isinstance(error.code, str) and error.code and error.code != "InternalError"
-        assert isinstance(error.message, str) and error.message
-        after = world.snapshot()
-        assert after == before, f"a rejected call ({error.code}) changed the topics"
-        return error
-    except Exception as error:  # noqa: BLE001 - the point: nothing else may escape
-        pytest.fail(f"{type(error).__name__} escaped (not a DecouplingError): {error!r}")
-    return None
 
 
 # -- strategies ---------------------------------------------------------------------------------
