@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _store_load as rows
 from ._core.ledger import GONE, Entry
+from ._store_load import SEQ_BITS
 
 if TYPE_CHECKING:
     from .store import SqliteStore, _QueueState
@@ -27,83 +28,183 @@ BLOCK = 4096
 #: Change records kept for other processes; one further behind reloads everything.
 KEEP_CHANGES = 100_000
 
-_INSERT = (
-    "INSERT OR REPLACE INTO messages (" + rows.MESSAGE_COLUMNS + ") VALUES "
-    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+#: Rows per statement at most: SQLite before 3.32 allows 999 parameters per statement.
+_MAX_PARAMS = 999
+#: A message row in full (``MESSAGE_COLUMNS``), and the common case: a standard-queue message
+#: with no attributes, never received (the other columns keep their defaults).
+_FULL_COLUMNS = "(" + rows.MESSAGE_COLUMNS + ")"
+_PLAIN_COLUMNS = "(id, message_id, body, sent_ms, sent_at, available_at, receive_count)"
+#: What a receive or a visibility change rewrites: the key, then the changing columns.
 _UPDATE = (
-    "UPDATE messages SET receive_count = ?, first_received_at = ?, received_at = ?, "
-    "deadline = ?, timeout = ?, receipt = ?, available_at = ? WHERE id = ?"
+    "UPDATE messages SET receive_count = v.column2, first_received_at = v.column3, "
+    "received_at = v.column4, deadline = v.column5, timeout = v.column6, receipt = v.column7, "
+    "available_at = v.column8 FROM (VALUES {}) AS v WHERE messages.id = v.column1"
 )
-_DELETE = "DELETE FROM messages WHERE id = ?"
+_UPDATE_ONE = (
+    "UPDATE messages SET receive_count = ?2, first_received_at = ?3, received_at = ?4, "
+    "deadline = ?5, timeout = ?6, receipt = ?7, available_at = ?8 WHERE id = ?1"
+)
+#: ``UPDATE ... FROM`` needs SQLite 3.33; before it, one statement per row.
+_UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33, 0)
 
+_WIDTH = {"plain": 6, "full": 18, "update": 8}
+_sql_cache: dict[tuple[str, int], str] = {}
+
+
+def _sql(kind: str, n: int) -> str:
+    """The statement writing ``n`` rows of ``kind`` (``"plain"``, ``"full"``, ``"update"``)."""
+    sql = _sql_cache.get((kind, n))
+    if sql is None:
+        width = _WIDTH[kind]
+        row = "(" + ", ".join("?" * width) + (", 0)" if kind == "plain" else ")")
+        values = ", ".join([row] * n)
+        if kind == "full":
+            sql = f"INSERT OR REPLACE INTO messages {_FULL_COLUMNS} VALUES {values}"
+        elif kind == "plain":
+            sql = f"INSERT OR REPLACE INTO messages {_PLAIN_COLUMNS} VALUES {values}"
+        elif n == 1 or not _UPDATE_FROM:
+            sql = _UPDATE_ONE
+        else:
+            sql = _UPDATE.format(values)
+        _sql_cache[(kind, n)] = sql
+    return sql
+
+
+def _statements(kind: str, params: list[Any], ops: list[tuple[str, list[Any]]]) -> None:
+    """Append to ``ops`` one multi-row statement (per up to ``_MAX_PARAMS`` parameters) for
+    ``params``, the rows' values one after another: one statement costs SQLite and the
+    ``sqlite3`` module far less than one per row (``executemany``)."""
+    width = _WIDTH[kind]
+    per = _MAX_PARAMS // width if kind != "update" or _UPDATE_FROM else 1
+    if len(params) <= per * width:
+        ops.append((_sql(kind, len(params) // width), params))
+        return
+    for at in range(0, len(params), per * width):
+        chunk = params[at:at + per * width]
+        ops.append((_sql(kind, len(chunk) // width), chunk))
+
+
+def _deletes(keys: list[int]) -> list[tuple[str, list[Any]]]:
+    """``DELETE`` statements for message keys: one range when the keys are consecutive (a
+    batch sent together and deleted together), else one ``IN`` list per chunk."""
+    keys = sorted(set(keys))
+    if keys[-1] - keys[0] == len(keys) - 1:
+        if len(keys) == 1:
+            return [("DELETE FROM messages WHERE id = ?", keys)]
+        return [("DELETE FROM messages WHERE id BETWEEN ? AND ?", [keys[0], keys[-1]])]
+    out = []
+    for at in range(0, len(keys), _MAX_PARAMS):
+        chunk = keys[at:at + _MAX_PARAMS]
+        sql = _sql_cache.get(("delete", len(chunk)))
+        if sql is None:
+            sql = _sql_cache[("delete", len(chunk))] = (
+                "DELETE FROM messages WHERE id IN (" + ", ".join("?" * len(chunk)) + ")"
+            )
+        out.append((sql, chunk))
+    return out
 
 
 def write_pending(store: SqliteStore) -> None:
     """Write what the observers noted. Each message is written as it is now, so several
-    changes of one message in a call cost one row write each. A call that comes down to one
-    statement (a send, a receive, a delete, a batch of one kind: the common case in
-    single-process mode) runs it as its own implicit transaction; anything more runs inside
-    the call's ``BEGIN IMMEDIATE`` transaction."""
-    if not store._touched:
+    changes of one message in a call cost one row write each; rows of one kind go in one
+    statement. A call that comes down to one statement (a send, a receive, a delete, a batch of
+    one kind: the common case in single-process mode) runs it as its own implicit transaction;
+    anything more runs inside the call's ``BEGIN IMMEDIATE`` transaction.
+
+    At ``synchronous="FULL"`` (single process) a call that only received messages commits at
+    SQLite's ``synchronous=NORMAL``: no fsync of its own; the next fsynced commit (every other
+    change) makes it durable with everything before it. Everything else commits at ``FULL``."""
+    touched = store._touched
+    if not touched:
         return
     conn = store._live()
     offset = store._offset
-    now = store._loop.clock.now()
     multiprocess = store.multiprocess
     changes = store._changes
-    ops: list[tuple[str, list[tuple[Any, ...]]]] = []
+    ops: list[tuple[str, list[Any]]] = []
     if store._new:
-        inserts = []
+        plain: list[Any] = []
+        full: list[Any] = []
         for state, entry in store._new:
             if entry.state == GONE:
                 continue
-            inserts.append(_row(state, entry, offset))
+            key = state.qid << SEQ_BITS | entry.seq
+            r = entry.record
+            if (
+                entry.receive_count == 0 and r.group_id is None and not r.attributes
+                and r.dlq_source_arn is None and r.trace_header is None
+                and r.dedup_id is None and r.sequence_number is None
+            ):
+                plain += (key, r.message_id, r.body, r.sent_ms, entry.sent_at + offset,
+                          entry.available_at + offset)
+            else:
+                full += _row(key, entry, offset)
             if multiprocess:
                 assert state.by_seq is not None
                 state.by_seq[entry.seq] = entry
-                changes.append((state.qid, "m", inserts[-1][0], None))
-        if inserts:
-            ops.append((_INSERT, inserts))
+                changes.append((state.qid, "m", key, None))
+        if plain:
+            _statements("plain", plain, ops)
+        if full:
+            _statements("full", full, ops)
         store._new = []
     if store._dirty:
-        updates = []
+        updates: list[Any] = []
         deletes = []
         for state, entry in store._dirty:
-            key = state.qid << rows.SEQ_BITS | entry.seq
+            key = state.qid << SEQ_BITS | entry.seq
             if entry.state == GONE:
-                deletes.append((key,))
+                deletes.append(key)
                 if multiprocess:
                     assert state.by_seq is not None
                     state.by_seq.pop(entry.seq, None)
             else:
-                updates.append(_update(entry, key, offset))
+                receipt = entry.receipt
+                if receipt is None:
+                    updates += (key, entry.receive_count,
+                                entry.first_received_at + offset if entry.receive_count else None,
+                                None, None, entry.timeout, None, entry.available_at + offset)
+                else:
+                    updates += (key, entry.receive_count,
+                                entry.first_received_at + offset if entry.receive_count else None,
+                                entry.received_at + offset, entry.deadline + offset,
+                                entry.timeout, receipt, entry.available_at + offset)
             if multiprocess:
                 changes.append((state.qid, "m", key, None))
         if updates:
-            ops.append((_UPDATE, updates))
+            _statements("update", updates, ops)
         if deletes:
-            ops.append((_DELETE, deletes))
+            if len(deletes) == 1:
+                ops.append(("DELETE FROM messages WHERE id = ?", deletes))
+            else:
+                ops += _deletes(deletes)
         store._dirty = []
-    if (
-        len(ops) == 1 and not store._in_tx and not multiprocess and not store._dedup
-        and not store._handles and (store._commits + 1) % store.prune_every
-        and not any(_queue_due(state) for state in store._touched)
-    ):
-        conn.executemany(*ops[0])  # one statement: its own transaction, committed here
-        store._commits += 1
-        for state in store._touched:
-            state.touched = False
-        store._touched = []
-        return
+    if len(ops) == 1 and not store._in_tx and not multiprocess and not store._dedup \
+            and not store._handles and (store._commits + 1) % store.prune_every:
+        for state in touched:
+            if state.meta_dirty or state.seq.value > state.saved_seq \
+                    or state.tick.value > state.saved_tick or _fifo_due(state):
+                break
+        else:
+            # One statement: its own transaction, committed here. Only receives: at NORMAL.
+            if store._relax:
+                store._sync_level(relaxed=not store._strict)
+            store._strict = False
+            conn.execute(*ops[0])
+            store._commits += 1
+            for state in touched:
+                state.touched = False
+            store._touched = []
+            return
+    store._strict = False
     store._tx()
     for sql, params in ops:
-        conn.executemany(sql, params)
+        conn.execute(sql, params)
     if store._dedup:
         write_dedup(store, conn, offset)
     if store._handles:
-        write_handles(store, conn, now, offset)
-    for state in store._touched:
+        write_handles(store, conn, store._loop.clock.now(), offset)
+    for state in touched:
         state.touched = False
         write_queue(store, conn, state)
     store._touched = []
@@ -142,14 +243,10 @@ def write_handles(store: SqliteStore, conn: sqlite3.Connection, now: float, offs
         conn.executemany("INSERT OR REPLACE INTO handles VALUES (?, ?, ?)", params)
     store._handles = []
 
-def _queue_due(state: _QueueState) -> bool:
-    """Whether :func:`write_queue` has something to write for this queue."""
+def _fifo_due(state: _QueueState) -> bool:
+    """Whether a FIFO queue's ``SequenceNumber`` passed what its row reserves."""
     queue: Any = state.queue
-    return bool(
-        state.meta_dirty or state.seq.value > state.saved_seq
-        or state.tick.value > state.saved_tick
-        or (queue.is_fifo and queue._last_sequence > state.saved_sequence)
-    )
+    return bool(queue.is_fifo and queue._last_sequence > state.saved_sequence)
 
 
 def write_queue(store: SqliteStore, conn: sqlite3.Connection, state: _QueueState) -> None:
@@ -202,12 +299,12 @@ def prune(store: SqliteStore) -> None:
     )
 
 
-def _row(state: _QueueState, entry: Entry, offset: float) -> tuple[Any, ...]:
-    """A new message's ``messages`` row."""
+def _row(key: int, entry: Entry, offset: float) -> tuple[Any, ...]:
+    """A new message's ``messages`` row, in full."""
     r = entry.record
     received = entry.receive_count > 0
     return (
-        state.qid << rows.SEQ_BITS | entry.seq, r.message_id, r.body,
+        key, r.message_id, r.body,
         rows.encode_attributes(r.attributes), r.sent_ms, r.group_id, r.dedup_id,
         r.sequence_number, r.dlq_source_arn, r.trace_header, entry.sent_at + offset,
         entry.available_at + offset, entry.receive_count,
@@ -216,19 +313,3 @@ def _row(state: _QueueState, entry: Entry, offset: float) -> tuple[Any, ...]:
         entry.deadline + offset if entry.receipt is not None else None,
         entry.timeout, entry.receipt,
     )
-
-
-def _update(entry: Entry, key: int, offset: float) -> tuple[Any, ...]:
-    """A received (or re-timed) message's changing columns."""
-    has_receipt = entry.receipt is not None
-    return (
-        entry.receive_count,
-        entry.first_received_at + offset if entry.receive_count > 0 else None,
-        entry.received_at + offset if has_receipt else None,
-        entry.deadline + offset if has_receipt else None,
-        entry.timeout,
-        entry.receipt,
-        entry.available_at + offset,
-        key,
-    )
-
