@@ -4,21 +4,29 @@ Figures (100-byte bodies; the best of 5 timed runs after a warm-up, each at leas
 with ``--quick``): the best, as ``timeit`` reports, because the machine is shared and a median
 mostly measures the neighbours):
 
-* send -> receive -> delete cycles/s with single-message calls, for ``synchronous`` FULL,
-  NORMAL and OFF, and in memory;
+* send -> receive -> delete cycles/s with single-message calls, for ``synchronous`` EXTRA,
+  FULL, NORMAL and OFF, and in memory;
 * messages/s with batches of 10 (send_batch, receive 10, delete_batch), likewise;
 * ``persistqueue.SQLiteAckQueue`` doing the same put -> get -> ack cycle (its defaults: WAL and
-  SQLite's default ``synchronous=FULL``, one commit per call), and the batch figure as 10 such
-  cycles (it has no batch calls).
+  SQLite's default ``synchronous=FULL``, one commit per call, so three fsyncs per cycle), and
+  the batch figure as 10 such cycles (it has no batch calls).
 
-Targets, at FULL (the durability of persist-queue's defaults: every call that returned survives
-a power loss): single-message cycles >= 2x persist-queue's, batches of 10 >= 10x its
-messages/s.
+Targets (issue #6), at a durability no weaker than persist-queue's defaults: single-message
+cycles >= 2x persist-queue's, batches of 10 >= 10x its messages/s. The setting that matches is
+``FULL``: every send and delete that returned survives a power loss (fsynced, as persist-queue's
+put and ack); a receive commits without an fsync of its own and is made durable by the next
+fsynced commit, so a power loss can only undo receives since then and those messages are
+delivered again -- persist-queue redelivers every un-acked item after any restart anyway
+(``auto_resume``), so its fsynced ``get`` keeps nothing ours does not. Two fsyncs per cycle
+(single or batch of 10) against persist-queue's three per message. ``EXTRA`` fsyncs receives
+too (three per cycle) and is stricter than persist-queue. See :mod:`decoupling.store`.
 
 Each figure is taken twice: with the files on the project's disk (where an fsync costs what the
 disk makes it cost: about 3.5 ms on this project's virtual disk, so every FULL figure is the
-fsync count times that) and on tmpfs (``/dev/shm``: fsync is free, so the figure is the
-software's own cost). ``--dir PATH`` measures one directory only.
+fsync count times that for EXTRA and FULL) and on tmpfs (``/dev/shm``: fsync is free, so the figure is the
+software's own cost). persist-queue is measured before and after the store's settings and its
+better figure kept (a shared disk's speed drifts; the baseline gets the benefit of the doubt).
+``--dir PATH`` measures one directory only.
 
 Run: ``python benchmarks/bench_durable.py`` (about a minute; ``--quick`` for ~20 s).
 """
@@ -38,7 +46,7 @@ from _harness import emit, fmt, table
 import decoupling as dc
 
 BODY = "x" * 100
-SETTINGS = ("FULL", "NORMAL", "OFF")
+SETTINGS = ("EXTRA", "FULL", "NORMAL", "OFF")
 
 
 def measure(step: Callable[[], int], seconds: float, repeats: int = 5) -> float:
@@ -119,6 +127,9 @@ def run(directory: Path, label: str, seconds: float) -> dict[str, float]:
             figures[f"{name}_batch"] = batches(loop, seconds)
             if loop.store is not None:
                 loop.store.close()
+        after = persist_queue(work, seconds)
+        if pq is not None and after is not None:
+            pq = max(pq, after)
         rows = []
         for setting in ("memory", *(s.lower() for s in SETTINGS)):
             what = "in memory" if setting == "memory" else f"durable, synchronous={setting.upper()}"

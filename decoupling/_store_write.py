@@ -44,6 +44,13 @@ _UPDATE_ONE = (
     "UPDATE messages SET receive_count = ?2, first_received_at = ?3, received_at = ?4, "
     "deadline = ?5, timeout = ?6, receipt = ?7, available_at = ?8 WHERE id = ?1"
 )
+#: A run of messages received together: consecutive keys, consecutive receipt ticks (a handle
+#: is the queue's prefix and the tick in hex), the same counts and times.
+_UPDATE_RUN = (
+    "UPDATE messages SET receive_count = ?1, first_received_at = ?2, received_at = ?3, "
+    "deadline = ?4, timeout = ?5, receipt = ?6 || printf('%x', id - ?7), available_at = ?8 "
+    "WHERE id BETWEEN ?9 AND ?10"
+)
 #: ``UPDATE ... FROM`` needs SQLite 3.33; before it, one statement per row.
 _UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33, 0)
 
@@ -82,6 +89,42 @@ def _statements(kind: str, params: list[Any], ops: list[tuple[str, list[Any]]]) 
     for at in range(0, len(params), per * width):
         chunk = params[at:at + per * width]
         ops.append((_sql(kind, len(chunk) // width), chunk))
+
+
+def _run(updated: list[tuple[_QueueState, Entry]], offset: float,
+         ops: list[tuple[str, list[Any]]]) -> bool:
+    """Append one range ``UPDATE`` for messages received together (a batch receive of a batch
+    sent together), if they are such a run; else leave ``ops`` alone and return False. Each
+    entry's values are checked, so the statement writes exactly what the rows would hold."""
+    state, e0 = updated[0]
+    receipt = e0.receipt
+    prefix = state.queue._ledger.receipt_prefix
+    if receipt is None or not receipt.startswith(prefix):
+        return False
+    try:
+        tick0 = int(receipt[len(prefix):], 16)
+    except ValueError:
+        return False
+    seq0 = e0.seq
+    count, first, received = e0.receive_count, e0.first_received_at, e0.received_at
+    deadline, timeout, available = e0.deadline, e0.timeout, e0.available_at
+    i = 0
+    for other, entry in updated:
+        if (
+            other is not state or entry.seq != seq0 + i
+            or entry.receipt != f"{prefix}{tick0 + i:x}" or entry.receive_count != count
+            or entry.received_at != received or entry.deadline != deadline
+            or entry.timeout != timeout or entry.first_received_at != first
+            or entry.available_at != available
+        ):
+            return False
+        i += 1
+    key0 = state.qid << SEQ_BITS | seq0
+    ops.append((_UPDATE_RUN, [
+        count, first + offset if count else None, received + offset, deadline + offset,
+        timeout, prefix, key0 - tick0, available + offset, key0, key0 + i - 1,
+    ]))
+    return True
 
 
 def _deletes(keys: list[int]) -> list[tuple[str, list[Any]]]:
@@ -150,6 +193,7 @@ def write_pending(store: SqliteStore) -> None:
         store._new = []
     if store._dirty:
         updates: list[Any] = []
+        updated: list[tuple[_QueueState, Entry]] = []
         deletes = []
         for state, entry in store._dirty:
             key = state.qid << SEQ_BITS | entry.seq
@@ -159,6 +203,7 @@ def write_pending(store: SqliteStore) -> None:
                     assert state.by_seq is not None
                     state.by_seq.pop(entry.seq, None)
             else:
+                updated.append((state, entry))
                 receipt = entry.receipt
                 if receipt is None:
                     updates += (key, entry.receive_count,
@@ -171,7 +216,9 @@ def write_pending(store: SqliteStore) -> None:
                                 entry.timeout, receipt, entry.available_at + offset)
             if multiprocess:
                 changes.append((state.qid, "m", key, None))
-        if updates:
+        if len(updated) > 1 and _run(updated, offset, ops):
+            pass
+        elif updates:
             _statements("update", updates, ops)
         if deletes:
             if len(deletes) == 1:

@@ -166,3 +166,35 @@ def test_a_crash_after_receives_at_normal_keeps_them(db: Path) -> None:
     assert q.approximate_number_of_messages_not_visible == 3
     q.delete_batch([m.receipt_handle for m in got])
     assert q.approximate_number_of_messages_not_visible == 1
+
+
+def test_a_batch_received_together_is_one_range_update_restored_exactly(db: Path) -> None:
+    loop = open_loop(db, "FULL")
+    q = dc.Queue(loop, "orders", visibility_timeout=30)
+    q.send_batch([str(i) for i in range(5)])
+    q.send("later")
+    trace = Trace(loop)
+    got = q.receive(10)
+    assert [m.body for m in got] == ["0", "1", "2", "3", "4", "later"]
+    # One statement for the run of six (consecutive keys and receipt ticks, the same times).
+    assert "WHERE id BETWEEN" in trace.sql[-1]
+    assert trace.take() == ["PRAGMA synchronous = NORMAL", "UPDATE messages SET receive_count"]
+    stored = dict(trace.conn.execute("SELECT body, receipt FROM messages"))
+    assert stored == {m.body: m.receipt_handle for m in got}
+    loop.clock.advance(7)  # type: ignore[attr-defined]
+    q.change_visibility(got[2].receipt_handle, 100)  # breaks the run for the next writes
+    assert loop.store is not None
+    loop.store.close()
+    loop = open_loop(db, "FULL", down_for=10)
+    q = loop._lookup("sqs", "orders")
+    clock = loop.clock
+    assert isinstance(clock, dc.ManualClock)
+    clock.advance_to(19.999)
+    assert q.receive(10) == []
+    clock.advance_to(20.0)  # E+30: all but "2" (in flight until E+107) are back
+    again = q.receive(10)
+    assert sorted((m.body, m.receive_count) for m in again) == [
+        ("0", 2), ("1", 2), ("3", 2), ("4", 2), ("later", 2)
+    ]
+    q.delete(got[2].receipt_handle)
+    assert q.approximate_number_of_messages_not_visible == 5
