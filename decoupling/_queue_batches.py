@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from ._queue_state import _QueueState
+from ._queue_state import _QueueState, _Record
 from .errors import (
     BatchEntryIdsNotDistinct,
     BatchRequestTooLong,
@@ -17,7 +17,7 @@ from .errors import (
     InvalidParameterValue,
     TooManyEntriesInBatchRequest,
 )
-from .message import error_entry, message_size, normalize_attributes, utf8_len
+from .message import error_entry, md5_of_body, message_size, normalize_attributes, utf8_len
 from .results import BatchResult
 
 if TYPE_CHECKING:
@@ -50,9 +50,35 @@ class _QueueBatches(_QueueState):
         with self._lock:
             self._check_alive()
             normalized = self._batch_entries(entries)
+            now = self.loop.clock.now()
+            # First pass: the total size (a whole-call error must leave the queue as it was),
+            # and the common entry (Id and a printable ASCII body on a standard queue) built
+            # outright: every check of _prepare holds for it by construction.
+            ready: list[tuple[_Record, dict[str, Any]] | None] = []
             total = 0
-            for _, entry in normalized:
+            plain = not self.is_fifo
+            limit = self._values["MaximumMessageSize"]
+            wall_ms = self.loop.clock.wall_ms()  # one SentTimestamp for the whole call
+            new_id = self.loop.new_id
+            for entry_id, entry in normalized:
                 body = entry.get("MessageBody")
+                if (
+                    plain
+                    and len(entry) == 2
+                    and type(body) is str
+                    and body.isascii()
+                    and body.isprintable()
+                    and 0 < len(body) <= limit
+                ):
+                    total += len(body)
+                    record = _Record(new_id(), body, None, wall_ms)
+                    ready.append((record, {
+                        "Id": entry_id,
+                        "MessageId": record.message_id,
+                        "MD5OfMessageBody": md5_of_body(body),
+                    }))
+                    continue
+                ready.append(None)
                 if isinstance(body, str):
                     attrs_ = entry.get("MessageAttributes")
                     if not attrs_:
@@ -70,10 +96,22 @@ class _QueueBatches(_QueueState):
                     f"Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. You have "
                     f"sent {total} bytes."
                 )
-            now = self.loop.clock.now()
+            # Second pass, in entry order: the other entries are prepared and committed one
+            # by one (a FIFO entry's deduplication sees the entries before it).
             successful: list[dict[str, Any]] = []
             failed: list[dict[str, Any]] = []
-            for entry_id, entry in normalized:
+            delay_default = float(self._values["DelaySeconds"])
+            enqueue = None if self._observers else self._ledger.enqueue
+            enqueued = 0
+            for (entry_id, entry), built in zip(normalized, ready, strict=True):
+                if built is not None:
+                    if enqueue is None:
+                        self._commit(built[0], delay_default, now)
+                    else:  # _commit without observers, its waking done once below
+                        enqueue(built[0], now, delay=delay_default)
+                        enqueued += 1
+                    successful.append(built[1])
+                    continue
                 try:
                     if not _SEND_ENTRY_KEYS.issuperset(entry):
                         unknown = set(entry) - _SEND_ENTRY_KEYS
@@ -82,26 +120,26 @@ class _QueueBatches(_QueueState):
                         )
                     if "MessageBody" not in entry:
                         raise InvalidParameterValue("The request must contain MessageBody.")
-                    if len(entry) == 2:  # only Id and MessageBody: the common case
-                        record, delay, result = self._prepare(
-                            entry["MessageBody"], None, None, None, None, None, now
-                        )
-                    else:
-                        record, delay, result = self._prepare(
-                            entry["MessageBody"],
-                            entry.get("MessageAttributes"),
-                            entry.get("DelaySeconds"),
-                            entry.get("MessageGroupId"),
-                            entry.get("MessageDeduplicationId"),
-                            _batch_trace_header(entry.get("MessageSystemAttributes")),
-                            now,
-                        )
+                    prepared, delay, result = self._prepare(
+                        entry["MessageBody"],
+                        entry.get("MessageAttributes"),
+                        entry.get("DelaySeconds"),
+                        entry.get("MessageGroupId"),
+                        entry.get("MessageDeduplicationId"),
+                        _batch_trace_header(entry.get("MessageSystemAttributes")),
+                        now,
+                    )
                 except DecouplingError as error:
                     failed.append(error_entry(entry_id, error))
                     continue
-                if record is not None:
-                    self._commit(record, delay, now)
+                if prepared is not None:  # None: a FIFO duplicate, answered but not stored
+                    self._commit(prepared, delay, now)
                 successful.append({"Id": entry_id, **result.to_aws()})
+            if enqueued and self._waiting:
+                if delay_default <= 0:
+                    self._cond.notify(enqueued)  # one waiter per message, as _commit does
+                else:
+                    self._cond.notify_all()  # every waiter re-plans to the delay's end
             tap = self.loop._tap
             if tap is not None:
                 tap.sqs_send_batch(cast("Queue", self), total)
@@ -125,13 +163,20 @@ class _QueueBatches(_QueueState):
             )
         out: list[tuple[str, Mapping[str, Any]]] = []
         seen: set[str] = set()
+        append = out.append
         for index, entry in enumerate(entries):
-            if isinstance(entry, str):
+            if type(entry) is dict:
+                pass  # the common case: no ABC check
+            elif isinstance(entry, str):
                 entry = {"Id": str(index), body_key: entry}
-            elif type(entry) is not dict and not isinstance(entry, Mapping):  # dict: no ABC check
+            elif not isinstance(entry, Mapping):
                 raise InvalidParameterValue(f"Batch entry {index} must be a mapping or a string.")
             entry_id = entry.get("Id")
-            if not isinstance(entry_id, str) or not _BATCH_ID.fullmatch(entry_id):
+            if type(entry_id) is str and entry_id.isascii() and entry_id.isalnum() and (
+                len(entry_id) <= 80
+            ):
+                pass  # the common id ("0", "msg1"): no regular expression needed
+            elif not isinstance(entry_id, str) or not _BATCH_ID.fullmatch(entry_id):
                 raise InvalidBatchEntryId(
                     "A batch entry id can only contain alphanumeric characters, hyphens and "
                     "underscores. It can be at most 80 letters long."
@@ -139,7 +184,7 @@ class _QueueBatches(_QueueState):
             if entry_id in seen:
                 raise BatchEntryIdsNotDistinct(f"Id {entry_id} repeated.")
             seen.add(entry_id)
-            out.append((entry_id, entry))
+            append((entry_id, entry))
         return out
 
     def delete_batch(self, entries: Sequence[Mapping[str, Any] | str]) -> BatchResult:
@@ -153,14 +198,26 @@ class _QueueBatches(_QueueState):
             self._ledger.settle(self.loop.clock.now())
             successful: list[dict[str, Any]] = []
             failed: list[dict[str, Any]] = []
+            tap = self.loop._tap
+            # A standard queue with nothing observing it: a current handle's delete is the
+            # ledger's remove alone (FIFO hooks, observers and taps take the full path).
+            ledger = self._ledger
+            fast = not self.is_fifo and tap is None and not self._observers
+            handles = ledger.handles
             for entry_id, entry in normalized:
+                handle = entry.get("ReceiptHandle")
+                if fast and type(handle) is str:
+                    held = handles.get(handle)
+                    if held is not None:
+                        ledger.remove(held)
+                        successful.append({"Id": entry_id})
+                        continue
                 try:
-                    self._delete_settled(entry.get("ReceiptHandle"))
+                    self._delete_settled(handle)
                 except DecouplingError as error:
                     failed.append(error_entry(entry_id, error))
                 else:
                     successful.append({"Id": entry_id})
-            tap = self.loop._tap
             if tap is not None:  # one request, not len(successful) DeleteMessage requests
                 tap.sqs_batch(cast("Queue", self), "DeleteMessageBatch", "DeleteMessage", len(successful))
             return BatchResult(successful, failed)

@@ -72,6 +72,7 @@ class _QueueState:
     _initialized: bool
     _lock: threading.RLock
     _cond: threading.Condition
+    _waiting: int
     _ledger: Ledger
     _values: dict[str, Any]
     _redrive: RedrivePolicy | None

@@ -54,6 +54,17 @@ class DeadlineQueue(Generic[T]):
             heapq.heappush(self._overflow, (deadline, next(self._tie), item))
         self._size += 1
 
+    def push_many(self, deadline: float, duration: float, items: list[T]) -> None:
+        """Add every item of ``items`` due at ``deadline`` (= now + ``duration``), in order.
+        O(k) amortized for k items."""
+        run = self._runs.get(duration)
+        if run and run[-1][0] <= deadline:
+            run.extend([(deadline, item) for item in items])
+            self._size += len(items)
+            return
+        for item in items:
+            self.push(deadline, duration, item)
+
     def discard(self, deadline: float, duration: float, item: T) -> bool:
         """Remove ``item`` if it is at either end of its run (the common cases: deleted right
         after it was received, or in the order received). O(1); ``False`` if not found there,
@@ -70,7 +81,8 @@ class DeadlineQueue(Generic[T]):
         if run[0][1] is item and run[0][0] == deadline and len(run) > 1:
             run.popleft()
             self._size -= 1
-            heapq.heappush(self._heads, (run[0][0], duration))
+            if run[0][0] != deadline:  # with the same deadline the run's head item still holds
+                heapq.heappush(self._heads, (run[0][0], duration))
             return True
         return False
 
