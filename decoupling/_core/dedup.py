@@ -11,10 +11,11 @@ FIFO queues remember three kinds of keys for a limited time:
 ordered by expiry in two structures: a ``deque`` that takes every insert whose expiry is not
 earlier than the last one it took (with a fixed lifetime on a monotonic clock that is every
 insert, O(1)), and a heap for the others (O(log n)). Lookups and inserts first drop what has
-expired by popping the fronts, so forgetting is paid once per key and a lookup with nothing
-expired is O(1). A key re-added before or after it expired leaves its old item behind; that
-item is recognised as stale (its expiry no longer matches the dict) and skipped when it reaches
-the front. Times are seconds on the loop's clock.
+expired by popping the fronts, so forgetting is paid once per key; the earliest expiry held is
+kept as one number, so a lookup or insert with nothing expired pays a single comparison for it.
+A key re-added before or after it expired leaves its old item behind; that item is recognised
+as stale (its expiry no longer matches the dict) and skipped when it reaches the front. Times
+are seconds on the loop's clock.
 """
 
 from __future__ import annotations
@@ -37,13 +38,18 @@ class ExpiringMap(Generic[K, V]):
     An entry is live while ``now < expires_at``: at exactly ``expires_at`` it is gone.
     """
 
-    __slots__ = ("_items", "_run", "_heap", "_tie")
+    __slots__ = ("_items", "_run", "_last", "_heap", "_tie", "_due", "_countdown")
 
     def __init__(self) -> None:
         self._items: dict[K, tuple[float, V]] = {}
         self._run: deque[tuple[float, K]] = deque()  # expiries in order (the common case)
+        self._last = -_INF  # the newest expiry in _run (-inf: take anything)
         self._heap: list[tuple[float, int, K]] = []  # expiries that arrived out of order
         self._tie = itertools.count()
+        # No held item expires before this (a lower bound; its item may be stale): until then
+        # expire() has nothing to do, and get/put skip it after one comparison.
+        self._due = _INF
+        self._countdown = _CHECK_EVERY  # puts until the next look at the stale share
 
     def __len__(self) -> int:
         """Entries held, including any that expired but were not yet dropped. O(1)."""
@@ -55,28 +61,33 @@ class ExpiringMap(Generic[K, V]):
         O(1) when nothing expired, else O(k) for k items (O(log n) more each for items that
         arrived out of order).
         """
+        if now < self._due:
+            return
+        items = self._items
         run = self._run
         if run and run[0][0] <= now:
-            items = self._items
             popleft = run.popleft
             while run and run[0][0] <= now:
                 expires_at, key = popleft()
                 current = items.get(key)
                 if current is not None and current[0] == expires_at:
                     del items[key]
+            if not run:
+                self._last = -_INF
         heap = self._heap
         if heap and heap[0][0] <= now:
-            items = self._items
             pop = heapq.heappop
             while heap and heap[0][0] <= now:
                 expires_at, _, key = pop(heap)
                 current = items.get(key)
                 if current is not None and current[0] == expires_at:
                     del items[key]
+        self._due = min(run[0][0] if run else _INF, heap[0][0] if heap else _INF)
 
     def get(self, key: K, now: float) -> V | None:
         """The value of a live ``key`` at time ``now``, or ``None``. O(1) amortized."""
-        self.expire(now)
+        if now >= self._due:
+            self.expire(now)
         item = self._items.get(key)
         return None if item is None else item[1]
 
@@ -86,16 +97,21 @@ class ExpiringMap(Generic[K, V]):
         O(1) amortized when ``expires_at`` is not earlier than the previous in-order insert's,
         else O(log n).
         """
-        self.expire(now)
-        items = self._items
-        items[key] = (expires_at, value)
-        run = self._run
-        if not run or run[-1][0] <= expires_at:
-            run.append((expires_at, key))
+        if now >= self._due:
+            self.expire(now)
+        self._items[key] = (expires_at, value)
+        if expires_at >= self._last:
+            self._last = expires_at
+            self._run.append((expires_at, key))
         else:
             heapq.heappush(self._heap, (expires_at, next(self._tie), key))
-        if len(run) + len(self._heap) > 2 * len(items) + 1024:
-            self._rebuild()
+        if expires_at < self._due:
+            self._due = expires_at
+        self._countdown -= 1
+        if self._countdown <= 0:
+            self._countdown = _CHECK_EVERY
+            if len(self._run) + len(self._heap) > 2 * len(self._items) + 512:
+                self._rebuild()
 
     def pop(self, key: K) -> V | None:
         """Forget ``key`` now; return its value if it was held. O(1) (its item goes stale)."""
@@ -106,7 +122,9 @@ class ExpiringMap(Generic[K, V]):
         """Forget everything. O(1)."""
         self._items = {}
         self._run = deque()
+        self._last = -_INF
         self._heap = []
+        self._due = _INF
 
     def keys(self) -> Iterator[K]:
         """The keys held (live or not yet dropped), in no particular order."""
@@ -118,7 +136,15 @@ class ExpiringMap(Generic[K, V]):
         pairs = [(exp, key) for key, (exp, _) in self._items.items()]
         pairs.sort(key=_expiry)  # keys themselves need not be comparable
         self._run = deque(pairs)
+        self._last = pairs[-1][0] if pairs else -_INF
         self._heap = []
+        self._due = pairs[0][0] if pairs else _INF
+
+
+_INF = float("inf")
+#: Puts between two looks at how much of the order structures is stale (a look costs a few
+#: len() calls; between looks at most this many stale items pile up).
+_CHECK_EVERY = 512
 
 
 def _expiry(pair: tuple[float, object]) -> float:
