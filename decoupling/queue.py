@@ -239,6 +239,22 @@ class Queue(_QueueAttributes, _QueueBatches):
     ) -> tuple[_Record | None, float, SendResult]:
         """Validate one message; return its record (``None`` for a FIFO duplicate), delay and
         the send result. Changes nothing."""
+        if (
+            type(body) is str
+            and message_attributes is None
+            and delay_seconds is None
+            and group_id is None
+            and dedup_id is None
+            and trace_header is None
+            and body.isascii()
+            and body.isprintable()
+            and 0 < len(body) <= self._values["MaximumMessageSize"]
+        ):
+            # The common message (a printable ASCII body, nothing else): every check below
+            # holds for it by construction.
+            record = _Record(self.loop.new_id(), body, None, self.loop.clock.wall_ms())
+            return (record, float(self._values["DelaySeconds"]),
+                    SendResult._lazy(record.message_id, body, None))
         body = validate_body(body)
         attributes = normalize_attributes(message_attributes)
         size = message_size(body, attributes)
