@@ -64,7 +64,7 @@ def test_heap_stays_proportional_to_live_keys() -> None:
     for i in range(10_000):
         window.put("same", i, 1e9, 0.0)  # one key replaced 10,000 times
     assert len(window) == 1
-    assert len(window._run) + len(window._heap) <= 2 * len(window) + 1025
+    assert len(window._keys) + len(window._heap) <= 2 * len(window) + 1025
 
 
 def test_clear() -> None:

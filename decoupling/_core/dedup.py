@@ -8,14 +8,15 @@ FIFO queues remember three kinds of keys for a limited time:
   ends (so a retried delete succeeds while the handle is still valid).
 
 :class:`ExpiringMap` holds ``key -> (expires_at, value)`` in a ``dict`` and the same pairs
-ordered by expiry in two structures: a ``deque`` that takes every insert whose expiry is not
+ordered by expiry in two structures: a run that takes every insert whose expiry is not
 earlier than the last one it took (with a fixed lifetime on a monotonic clock that is every
-insert, O(1)), and a heap for the others (O(log n)). Lookups and inserts first drop what has
-expired by popping the fronts, so forgetting is paid once per key; the earliest expiry held is
-kept as one number, so a lookup or insert with nothing expired pays a single comparison for it.
-A key re-added before or after it expired leaves its old item behind; that item is recognised
-as stale (its expiry no longer matches the dict) and skipped when it reaches the front. Times
-are seconds on the loop's clock.
+insert, O(1)), and a heap for the others (O(log n)). The run is two deques side by side,
+expiries and keys, so an insert allocates no pair for it. Lookups and inserts first drop what
+has expired by popping the fronts, so forgetting is paid once per key; the earliest expiry held
+is kept as one number, so a lookup or insert with nothing expired pays a single comparison for
+it. A key re-added before or after it expired leaves its old item behind; that item is
+recognised as stale (its expiry no longer matches the dict) and skipped when it reaches the
+front. Times are seconds on the loop's clock.
 """
 
 from __future__ import annotations
@@ -38,12 +39,14 @@ class ExpiringMap(Generic[K, V]):
     An entry is live while ``now < expires_at``: at exactly ``expires_at`` it is gone.
     """
 
-    __slots__ = ("_items", "_run", "_last", "_heap", "_tie", "_due", "_countdown")
+    __slots__ = ("_items", "_times", "_keys", "_last", "_heap", "_tie", "_due", "_countdown")
 
     def __init__(self) -> None:
         self._items: dict[K, tuple[float, V]] = {}
-        self._run: deque[tuple[float, K]] = deque()  # expiries in order (the common case)
-        self._last = -_INF  # the newest expiry in _run (-inf: take anything)
+        # The run: expiries in order (the common case) and their keys, side by side.
+        self._times: deque[float] = deque()
+        self._keys: deque[K] = deque()
+        self._last = -_INF  # the newest expiry in the run (-inf: take anything)
         self._heap: list[tuple[float, int, K]] = []  # expiries that arrived out of order
         self._tie = itertools.count()
         # No held item expires before this (a lower bound; its item may be stale): until then
@@ -64,15 +67,16 @@ class ExpiringMap(Generic[K, V]):
         if now < self._due:
             return
         items = self._items
-        run = self._run
-        if run and run[0][0] <= now:
-            popleft = run.popleft
-            while run and run[0][0] <= now:
-                expires_at, key = popleft()
+        times = self._times
+        if times and times[0] <= now:
+            pop_time, pop_key = times.popleft, self._keys.popleft
+            while times and times[0] <= now:
+                expires_at = pop_time()
+                key = pop_key()
                 current = items.get(key)
                 if current is not None and current[0] == expires_at:
                     del items[key]
-            if not run:
+            if not times:
                 self._last = -_INF
         heap = self._heap
         if heap and heap[0][0] <= now:
@@ -82,7 +86,7 @@ class ExpiringMap(Generic[K, V]):
                 current = items.get(key)
                 if current is not None and current[0] == expires_at:
                     del items[key]
-        self._due = min(run[0][0] if run else _INF, heap[0][0] if heap else _INF)
+        self._due = min(times[0] if times else _INF, heap[0][0] if heap else _INF)
 
     def get(self, key: K, now: float) -> V | None:
         """The value of a live ``key`` at time ``now``, or ``None``. O(1) amortized."""
@@ -102,7 +106,8 @@ class ExpiringMap(Generic[K, V]):
         self._items[key] = (expires_at, value)
         if expires_at >= self._last:
             self._last = expires_at
-            self._run.append((expires_at, key))
+            self._times.append(expires_at)
+            self._keys.append(key)
         else:
             heapq.heappush(self._heap, (expires_at, next(self._tie), key))
         if expires_at < self._due:
@@ -110,7 +115,7 @@ class ExpiringMap(Generic[K, V]):
         self._countdown -= 1
         if self._countdown <= 0:
             self._countdown = _CHECK_EVERY
-            if len(self._run) + len(self._heap) > 2 * len(self._items) + 512:
+            if len(self._keys) + len(self._heap) > 2 * len(self._items) + 512:
                 self._rebuild()
 
     def pop(self, key: K) -> V | None:
@@ -121,7 +126,8 @@ class ExpiringMap(Generic[K, V]):
     def clear(self) -> None:
         """Forget everything. O(1)."""
         self._items = {}
-        self._run = deque()
+        self._times = deque()
+        self._keys = deque()
         self._last = -_INF
         self._heap = []
         self._due = _INF
@@ -135,7 +141,8 @@ class ExpiringMap(Generic[K, V]):
         # at most once per n stale items, so O(log n) amortized per insert.
         pairs = [(exp, key) for key, (exp, _) in self._items.items()]
         pairs.sort(key=_expiry)  # keys themselves need not be comparable
-        self._run = deque(pairs)
+        self._times = deque([exp for exp, _ in pairs])
+        self._keys = deque([key for _, key in pairs])
         self._last = pairs[-1][0] if pairs else -_INF
         self._heap = []
         self._due = pairs[0][0] if pairs else _INF

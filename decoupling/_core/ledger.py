@@ -253,8 +253,11 @@ class Ledger:
 
     def _set_ready(self, key: Hashable | None) -> None:
         """Re-index lane ``key`` in ``_ready`` by its current head (or drop it). O(log L)."""
+        if self.lock_groups:
+            self._set_group_ready(key)
+            return
         old = self._ready_seq.pop(key, None)
-        if old is not None and not self.lock_groups:
+        if old is not None:
             self._ready.remove((old, _Key(key)))
         lane = self._lanes.get(key)
         while lane and lane[0].state != VISIBLE:
@@ -262,20 +265,37 @@ class Ledger:
         if not lane:
             self._lanes.pop(key, None)
             return
-        if self.lock_groups and key in self._lane_flight and (
-            self._first_in_flight(key) < lane[0].seq
-        ):
-            return  # FIFO: an earlier message of the group is in flight
         seq = lane[0].seq
         self._ready_seq[key] = seq
-        if not self.lock_groups:
-            self._ready.add((seq, _Key(key)))
-        elif seq != old:  # with the same head its heap item is still there and valid
+        self._ready.add((seq, _Key(key)))
+
+    def _set_group_ready(self, key: Hashable | None) -> None:
+        """(lock_groups) Index group ``key`` in ``_ready_heap`` by its head if no earlier
+        message of it is in flight, else drop it (or drop an empty lane). O(log L)."""
+        ready_seq = self._ready_seq
+        old = ready_seq.pop(key, None)
+        lane = self._lanes.get(key)
+        while lane and lane[0].state != VISIBLE:
+            lane.popleft()
+        if not lane:
+            self._lanes.pop(key, None)
+            return
+        seq = lane[0].seq
+        if key in self._lane_flight and self._first_in_flight(key) < seq:
+            return  # an earlier message of the group is in flight
+        ready_seq[key] = seq
+        if seq != old:  # with the same head its heap item is still there and valid
             heap = self._ready_heap
             heapq.heappush(heap, (seq, key))
-            if len(heap) > 2 * len(self._ready_seq) + 1024:
-                self._ready_heap = [(s, k) for k, s in self._ready_seq.items()]
-                heapq.heapify(self._ready_heap)
+            if len(heap) > 2 * len(ready_seq) + 1024:
+                self._rebuild_ready_heap()
+
+    def _rebuild_ready_heap(self) -> None:
+        # Mostly stale items: rebuild from _ready_seq, O(L), at most once per L pushes. In
+        # place: receive holds the list while it calls _set_group_ready.
+        heap = self._ready_heap
+        heap[:] = [(s, k) for k, s in self._ready_seq.items()]
+        heapq.heapify(heap)
 
     def _noisy(self, key: Hashable | None) -> bool:
         # Fair queues (SQS Developer Guide, "Amazon SQS fair queues"): a tenant is noisy when it
@@ -286,14 +306,7 @@ class Ledger:
         return mine >= 30 and mine * 10 > self.n_inflight
 
     def _next_lane(self) -> Hashable | None | _NoLane:
-        if self.lock_groups:  # the lane with the oldest head: O(1) amortized
-            heap, ready_seq = self._ready_heap, self._ready_seq
-            while heap:
-                seq, first = heap[0]
-                if ready_seq.get(first) == seq:
-                    return first
-                heapq.heappop(heap)
-            return _NO_LANE
+        # Fair queues (FIFO groups are chosen in receive, from _ready_heap).
         ready = self._ready
         if not ready:
             return _NO_LANE
@@ -342,34 +355,66 @@ class Ledger:
             if dead:
                 self._compact()
             return received, dead
-        while len(received) < max_messages:
-            key = self._next_lane()
-            if key is _NO_LANE:
-                break
-            lane = self._lanes[key]
-            # FIFO: only messages ahead of the group's first in-flight message may go out.
-            block = (
-                self._first_in_flight(key)
-                if self.lock_groups and key in self._lane_flight
-                else _NO_BLOCK
-            )
-            while lane and len(received) < max_messages:
-                entry = lane.popleft()
-                if entry.state != VISIBLE:
-                    continue
-                if entry.seq > block:
-                    lane.appendleft(entry)
+        if self.lock_groups:
+            # FIFO: as many messages as allowed from the group with the oldest head, then the
+            # next group. O(log L) per group, O(1) per message.
+            heap, ready_seq, lanes = self._ready_heap, self._ready_seq, self._lanes
+            while len(received) < max_messages:
+                while heap:  # the ready group with the oldest head (stale items dropped)
+                    seq, key = heap[0]
+                    if ready_seq.get(key) == seq:
+                        break
+                    heapq.heappop(heap)
+                else:
+                    break  # no group is ready
+                lane = lanes[key]
+                # Only messages ahead of the group's first in-flight message may go out.
+                block = self._first_in_flight(key) if key in self._lane_flight else _NO_BLOCK
+                took = False
+                while lane and len(received) < max_messages:
+                    entry = lane.popleft()
+                    if entry.state != VISIBLE:
+                        continue
+                    if entry.seq > block:
+                        lane.appendleft(entry)
+                        break
+                    self.n_visible -= 1
+                    if max_receive_count and entry.receive_count >= max_receive_count:
+                        self._drop(entry)
+                        dead.append(entry)
+                        continue
+                    self._deliver(entry, now, visibility_timeout)
+                    received.append(entry)
+                    took = True
+                if took:
+                    # What the group still holds comes after a message now in flight: it waits
+                    # until that message leaves flight, which re-indexes it (_leave_flight). Its
+                    # heap item is still the top. Stale heads are dropped at that re-index.
+                    del ready_seq[key]
+                    heapq.heappop(heap)
+                    if not lane:
+                        del lanes[key]
+                else:
+                    self._set_group_ready(key)
+        else:
+            while len(received) < max_messages:
+                key = self._next_lane()
+                if key is _NO_LANE:
                     break
-                self.n_visible -= 1
-                if max_receive_count and entry.receive_count >= max_receive_count:
-                    self._drop(entry)
-                    dead.append(entry)
-                    continue
-                self._deliver(entry, now, visibility_timeout)
-                received.append(entry)
-                if not self.lock_groups:
+                lane = self._lanes[key]
+                while lane:
+                    entry = lane.popleft()
+                    if entry.state != VISIBLE:
+                        continue
+                    self.n_visible -= 1
+                    if max_receive_count and entry.receive_count >= max_receive_count:
+                        self._drop(entry)
+                        dead.append(entry)
+                        continue
+                    self._deliver(entry, now, visibility_timeout)
+                    received.append(entry)
                     break  # fair queues choose a lane per message
-            self._set_ready(key)
+                self._set_ready(key)
         if dead:
             self._compact()
         return received, dead
@@ -395,9 +440,10 @@ class Ledger:
             self._lane_inflight[key] = self._lane_inflight.get(key, 0) + 1
             if self.lock_groups:
                 flight = self._lane_flight.get(key)
-                if flight is None:
-                    flight = self._lane_flight[key] = []
-                heapq.heappush(flight, (entry.seq, tick, entry))
+                if flight is None:  # the group's first message in flight (the common case)
+                    self._lane_flight[key] = [(entry.seq, tick, entry)]
+                else:
+                    heapq.heappush(flight, (entry.seq, tick, entry))
         self._deadlines.push(deadline, visibility_timeout, entry)
         if deadline < self._due:
             self._due = deadline
@@ -410,12 +456,24 @@ class Ledger:
             if left:
                 self._lane_inflight[key] = left
                 if self.lock_groups:
-                    self._set_ready(key)  # an earlier message may have left: re-check
+                    self._set_group_ready(key)  # an earlier message may have left: re-check
             else:
                 del self._lane_inflight[key]
                 if self.lock_groups:
                     self._lane_flight.pop(key, None)
-                    self._set_ready(key)
+                    # _set_group_ready inlined for the common case: nothing of the group is
+                    # in flight now, so a live head makes it ready.
+                    lane = self._lanes.get(key)
+                    if lane and lane[0].state == VISIBLE:
+                        seq = lane[0].seq
+                        if self._ready_seq.get(key) != seq:
+                            self._ready_seq[key] = seq
+                            heap = self._ready_heap
+                            heapq.heappush(heap, (seq, key))
+                            if len(heap) > 2 * len(self._ready_seq) + 1024:
+                                self._rebuild_ready_heap()
+                    else:
+                        self._set_group_ready(key)
 
     def _first_in_flight(self, key: Hashable | None) -> float:
         """(lock_groups) The seq of lane ``key``'s earliest message in flight, or infinity.
