@@ -58,12 +58,16 @@ class DeadlineQueue(Generic[T]):
         """Add every item of ``items`` due at ``deadline`` (= now + ``duration``), in order.
         O(k) amortized for k items."""
         run = self._runs.get(duration)
-        if run and run[-1][0] <= deadline:
-            run.extend([(deadline, item) for item in items])
-            self._size += len(items)
+        if run is None:
+            run = self._runs[duration] = deque()
+        if not run:
+            heapq.heappush(self._heads, (deadline, duration))
+        elif run[-1][0] > deadline:  # earlier than the run's tail: one by one, via overflow
+            for item in items:
+                self.push(deadline, duration, item)
             return
-        for item in items:
-            self.push(deadline, duration, item)
+        run.extend([(deadline, item) for item in items])
+        self._size += len(items)
 
     def discard(self, deadline: float, duration: float, item: T) -> bool:
         """Remove ``item`` if it is at either end of its run (the common cases: deleted right
