@@ -82,10 +82,11 @@ def _statements(kind: str, params: list[Any], ops: list[tuple[str, list[Any]]]) 
     ``params``, the rows' values one after another: one statement costs SQLite and the
     ``sqlite3`` module far less than one per row (``executemany``)."""
     width = _WIDTH[kind]
-    per = _MAX_PARAMS // width if kind != "update" or _UPDATE_FROM else 1
-    if len(params) <= per * width:
-        ops.append((_sql(kind, len(params) // width), params))
+    n = len(params) // width
+    if n <= 10 and (_UPDATE_FROM or kind != "update"):
+        ops.append((_sql_cache.get((kind, n)) or _sql(kind, n), params))
         return
+    per = _MAX_PARAMS // width if kind != "update" or _UPDATE_FROM else 1
     for at in range(0, len(params), per * width):
         chunk = params[at:at + per * width]
         ops.append((_sql(kind, len(chunk) // width), chunk))
@@ -192,33 +193,32 @@ def write_pending(store: SqliteStore) -> None:
             _statements("full", full, ops)
         store._new = []
     if store._dirty:
-        updates: list[Any] = []
         updated: list[tuple[_QueueState, Entry]] = []
         deletes = []
         for state, entry in store._dirty:
-            key = state.qid << SEQ_BITS | entry.seq
             if entry.state == GONE:
+                key = state.qid << SEQ_BITS | entry.seq
                 deletes.append(key)
                 if multiprocess:
                     assert state.by_seq is not None
                     state.by_seq.pop(entry.seq, None)
+                    changes.append((state.qid, "m", key, None))
             else:
                 updated.append((state, entry))
-                receipt = entry.receipt
-                if receipt is None:
-                    updates += (key, entry.receive_count,
-                                entry.first_received_at + offset if entry.receive_count else None,
+                if multiprocess:
+                    changes.append((state.qid, "m", state.qid << SEQ_BITS | entry.seq, None))
+        if updated and not (len(updated) > 1 and _run(updated, offset, ops)):
+            updates: list[Any] = []
+            for state, entry in updated:
+                key = state.qid << SEQ_BITS | entry.seq
+                count = entry.receive_count
+                if entry.receipt is None:
+                    updates += (key, count, entry.first_received_at + offset if count else None,
                                 None, None, entry.timeout, None, entry.available_at + offset)
                 else:
-                    updates += (key, entry.receive_count,
-                                entry.first_received_at + offset if entry.receive_count else None,
+                    updates += (key, count, entry.first_received_at + offset if count else None,
                                 entry.received_at + offset, entry.deadline + offset,
-                                entry.timeout, receipt, entry.available_at + offset)
-            if multiprocess:
-                changes.append((state.qid, "m", key, None))
-        if len(updated) > 1 and _run(updated, offset, ops):
-            pass
-        elif updates:
+                                entry.timeout, entry.receipt, entry.available_at + offset)
             _statements("update", updates, ops)
         if deletes:
             if len(deletes) == 1:
@@ -230,11 +230,11 @@ def write_pending(store: SqliteStore) -> None:
             and not store._handles and (store._commits + 1) % store.prune_every:
         for state in touched:
             if state.meta_dirty or state.seq.value > state.saved_seq \
-                    or state.tick.value > state.saved_tick or _fifo_due(state):
+                    or state.tick.value > state.saved_tick or (state.fifo and _fifo_due(state)):
                 break
         else:
             # One statement: its own transaction, committed here. Only receives: at NORMAL.
-            if store._relax:
+            if store._relax and store._strict is store._relaxed:
                 store._sync_level(relaxed=not store._strict)
             store._strict = False
             conn.execute(*ops[0])
@@ -293,7 +293,7 @@ def write_handles(store: SqliteStore, conn: sqlite3.Connection, now: float, offs
 def _fifo_due(state: _QueueState) -> bool:
     """Whether a FIFO queue's ``SequenceNumber`` passed what its row reserves."""
     queue: Any = state.queue
-    return bool(queue.is_fifo and queue._last_sequence > state.saved_sequence)
+    return bool(queue._last_sequence > state.saved_sequence)
 
 
 def write_queue(store: SqliteStore, conn: sqlite3.Connection, state: _QueueState) -> None:

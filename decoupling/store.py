@@ -122,12 +122,13 @@ class _Counter:
 class _QueueState:
     """The store's view of one queue: its row id, counters and what it last wrote."""
 
-    __slots__ = ("store", "queue", "qid", "seq", "tick", "saved_seq", "saved_tick",
+    __slots__ = ("store", "queue", "fifo", "qid", "seq", "tick", "saved_seq", "saved_tick",
                  "saved_sequence", "touched", "meta_dirty", "by_seq")
 
     def __init__(self, store: SqliteStore, queue: Queue, qid: int) -> None:
         self.store = store
         self.queue = queue
+        self.fifo = queue.is_fifo
         self.qid = qid
         self.seq = _Counter(0)
         self.tick = _Counter(0)
@@ -166,6 +167,10 @@ class _QueueState:
             self.meta_dirty = True
 
 
+_rlock_acquire = _thread.RLock.acquire
+_rlock_release = _thread.RLock.release
+
+
 class _JournalLock(_thread.RLock):  # type: ignore[misc]
     """The loop's re-entrant lock in durable mode: the outermost release commits the changes
     made while it was held, before letting go (so does a condition wait); in multi-process mode
@@ -175,34 +180,48 @@ class _JournalLock(_thread.RLock):  # type: ignore[misc]
     _depth = 0
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        got = super().acquire(blocking, timeout)
+        got = _rlock_acquire(self, blocking, timeout)
         if got:
-            self._depth += 1
-            if self._depth == 1:
+            depth = self._depth = self._depth + 1
+            store = self._store
+            # (_begin has nothing to do for an open, healthy single-process store)
+            if depth == 1 and (store._conn is None or store._broken or store.multiprocess):
                 try:
-                    self._store._begin()
+                    store._begin()
                 except BaseException:
                     self._depth -= 1
-                    super().release()
+                    _rlock_release(self)
                     raise
         return got
 
-    def __enter__(self, *args: Any) -> bool:
-        return self.acquire()
+    def __enter__(self, blocking: bool = True, timeout: float = -1) -> bool:
+        return self.acquire(blocking, timeout)
 
     def release(self) -> None:
         if self._depth == 1:
+            store = self._store
             try:
-                self._store._end()
+                if store._touched or store._in_tx:
+                    store._end()
             finally:
                 self._depth = 0
-                super().release()
+                _rlock_release(self)
             return
         self._depth -= 1
-        super().release()
+        _rlock_release(self)
 
     def __exit__(self, *args: Any) -> None:
-        self.release()
+        if self._depth == 1:
+            store = self._store
+            try:
+                if store._touched or store._in_tx:
+                    store._end()
+            finally:
+                self._depth = 0
+                _rlock_release(self)
+            return
+        self._depth -= 1
+        _rlock_release(self)
 
     def _release_save(self) -> Any:
         self._store._end()  # if it raises, the lock is still held, as the caller expects
