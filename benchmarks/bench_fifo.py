@@ -8,12 +8,16 @@ ManualClock. FIFO is measured two ways:
 * one hot group: every message is in the same group (each receive waits for the delete).
 
 The baseline is a standard ``Queue`` doing the same cycle with the same backlog. Target: FIFO
-with 1,000 groups >= 60% of standard. Where a FIFO cycle's extra time goes (measured by
-swapping FifoQueue's hooks for the standard ones, short runs): the group lanes of the ledger
-(~40% of the gap; FIFO with no other FIFO logic runs at ~65-70% of standard), the
-deduplication window and sequence numbers (~50%), remembering deleted handles until they would
-have expired and the receive override (~10%). The deduplication window holds every id sent in the last 5
-minutes; on a ManualClock that never moves here, it holds every id of the run.
+with 1,000 groups >= 60% of standard (latest full run: 42% at 1e3, 52% at 1e5; it was 34-40%
+before the FIFO paths were cut, while the standard cycle itself also got faster). Where a FIFO
+cycle's extra time goes, measured by swapping FifoQueue's parts for the standard ones (1e5
+backlog, min of 30 short runs, gap ~9.4 us on a ~9 us standard cycle): the group lanes of the
+ledger with the FIFO receive and delete overrides (~40% of the gap: the ready-group heap, the
+per-group in-flight heap and counts, one more call per send, receive and delete), the
+deduplication window (~25%), remembering deleted handles until they would have expired (~20%),
+and the FIFO send checks, sequence number and record (~15%). The two windows cost more here
+than in isolation (~0.3-0.5 us a put): on a ManualClock that never moves they keep every id and
+handle of the run, so every put grows a large dict and allocates memory that stays.
 
 Run: ``python benchmarks/bench_fifo.py`` (about 40 s; ``--quick`` for a smaller run).
 """
