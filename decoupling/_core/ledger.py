@@ -340,18 +340,41 @@ class Ledger:
         received: list[Entry] = []
         dead: list[Entry] = []
         if not self._laned:
+            # _deliver inlined for a plain queue: every message of one receive shares its
+            # deadline, so they join the deadline run together.
             visible = self._visible
+            handles = self.handles
+            prefix = self.receipt_prefix
+            tick = self._tick
+            deadline = now + visibility_timeout
             while visible and len(received) < max_messages:
                 entry = visible.popleft()
                 if entry.state != VISIBLE:
                     continue
                 self.n_visible -= 1
-                if max_receive_count and entry.receive_count >= max_receive_count:
+                count = entry.receive_count
+                if max_receive_count and count >= max_receive_count:
                     self._drop(entry)
                     dead.append(entry)
-                else:
-                    self._deliver(entry, now, visibility_timeout)
-                    received.append(entry)
+                    continue
+                old = entry.receipt
+                if old is not None:
+                    handles.pop(old, None)
+                receipt = entry.receipt = f"{prefix}{next(tick):x}"
+                entry.state = INFLIGHT
+                entry.receive_count = count + 1
+                if not count:  # (not first_received_at < 0: a restored time may be < 0)
+                    entry.first_received_at = now
+                entry.received_at = now
+                entry.deadline = deadline
+                entry.timeout = visibility_timeout
+                handles[receipt] = entry
+                received.append(entry)
+            if received:
+                self.n_inflight += len(received)
+                self._deadlines.push_many(deadline, visibility_timeout, received)
+                if deadline < self._due:
+                    self._due = deadline
             if dead:
                 self._compact()
             return received, dead
@@ -503,7 +526,10 @@ class Ledger:
         if state == INFLIGHT:
             entry.state = GONE
             self._deadlines.discard(entry.deadline, entry.timeout, entry)
-            self._leave_flight(entry)
+            if self._laned:
+                self._leave_flight(entry)
+            else:
+                self.n_inflight -= 1
         elif state == VISIBLE:
             entry.state = GONE  # skipped lazily when it reaches the front of its deque
             self.n_visible -= 1
