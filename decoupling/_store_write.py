@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from . import _store_load as rows
 from ._core.ledger import GONE, Entry
-from ._store_load import SEQ_BITS
 
 if TYPE_CHECKING:
     from .store import SqliteStore, _QueueState
@@ -120,7 +119,7 @@ def _run(updated: list[tuple[_QueueState, Entry]], offset: float,
         ):
             return False
         i += 1
-    key0 = state.qid << SEQ_BITS | seq0
+    key0 = state.base | seq0
     ops.append((_UPDATE_RUN, [
         count, first + offset if count else None, received + offset, deadline + offset,
         timeout, prefix, key0 - tick0, available + offset, key0, key0 + i - 1,
@@ -172,7 +171,7 @@ def write_pending(store: SqliteStore) -> None:
         for state, entry in store._new:
             if entry.state == GONE:
                 continue
-            key = state.qid << SEQ_BITS | entry.seq
+            key = state.base | entry.seq
             r = entry.record
             if (
                 entry.receive_count == 0 and r.group_id is None and not r.attributes
@@ -197,7 +196,7 @@ def write_pending(store: SqliteStore) -> None:
         deletes = []
         for state, entry in store._dirty:
             if entry.state == GONE:
-                key = state.qid << SEQ_BITS | entry.seq
+                key = state.base | entry.seq
                 deletes.append(key)
                 if multiprocess:
                     assert state.by_seq is not None
@@ -206,11 +205,11 @@ def write_pending(store: SqliteStore) -> None:
             else:
                 updated.append((state, entry))
                 if multiprocess:
-                    changes.append((state.qid, "m", state.qid << SEQ_BITS | entry.seq, None))
+                    changes.append((state.qid, "m", state.base | entry.seq, None))
         if updated and not (len(updated) > 1 and _run(updated, offset, ops)):
             updates: list[Any] = []
             for state, entry in updated:
-                key = state.qid << SEQ_BITS | entry.seq
+                key = state.base | entry.seq
                 count = entry.receive_count
                 if entry.receipt is None:
                     updates += (key, count, entry.first_received_at + offset if count else None,

@@ -58,8 +58,9 @@ change is there when the store is opened again; a crash never leaves half of a c
   but leaves the database consistent.
 * ``"OFF"``: never fsyncs: survives a process crash; a power loss may corrupt the file.
 
-An fsync costs about 3.5 ms on this project's virtual disk (nothing on tmpfs); a commit without
-one costs a few microseconds, and the rows of one call go in one multi-row statement.
+An fsync costs 0.2-3.5 ms on this project's virtual disk (the more while the WAL file grows
+after an open, or the disk is busy; nothing on tmpfs); a commit without one costs a few
+microseconds, and the rows of one call go in one multi-row statement.
 
 Several processes (``multiprocess=True`` in every process that opens the store): SQLite's locks
 serialise the calls: each public call starts a write transaction (``BEGIN IMMEDIATE``), first
@@ -122,7 +123,7 @@ class _Counter:
 class _QueueState:
     """The store's view of one queue: its row id, counters and what it last wrote."""
 
-    __slots__ = ("store", "queue", "fifo", "qid", "seq", "tick", "saved_seq", "saved_tick",
+    __slots__ = ("store", "queue", "fifo", "qid", "base", "seq", "tick", "saved_seq", "saved_tick",
                  "saved_sequence", "touched", "meta_dirty", "by_seq")
 
     def __init__(self, store: SqliteStore, queue: Queue, qid: int) -> None:
@@ -130,6 +131,7 @@ class _QueueState:
         self.queue = queue
         self.fifo = queue.is_fifo
         self.qid = qid
+        self.base = qid << rows.SEQ_BITS  # message keys are base | seq
         self.seq = _Counter(0)
         self.tick = _Counter(0)
         self.saved_seq = self.saved_tick = self.saved_sequence = 0
@@ -151,14 +153,18 @@ class _QueueState:
                 store._dirty.append((self, entry))
                 return
             store._strict = True
-            if event in _ARRIVALS:
+            if event == "sent":
                 store._new.append((self, entry))
-                if event == "sent" and queue.is_fifo:
+                if self.fifo:
                     store._dedup.append((self, entry))
+            elif event == "deleted":
+                store._dirty.append((self, entry))
+                if self.fifo:
+                    store._handles.append((self, entry))
+            elif event in _ARRIVALS:
+                store._new.append((self, entry))
             elif event in _MESSAGE_EVENTS:
                 store._dirty.append((self, entry))
-                if event == "deleted" and queue.is_fifo:
-                    store._handles.append((self, entry))
         elif event == "purged":
             store._strict = True
             store._purged(self)
