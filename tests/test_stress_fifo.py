@@ -93,11 +93,15 @@ def test_fifo_threads_keep_group_order_and_lose_nothing() -> None:
                     busy[group] += 1
                     if busy[group] > 1:
                         overlaps.append(group)
+                with lock:  # the "work", while the group is held
                     processed[group].append(int(n))
+                with lock:
+                    # Released before the delete: the delete itself frees the group, and
+                    # another consumer may take its next message as soon as it returns.
+                    busy[group] -= 1
                 src.delete(m.receipt_handle)
                 with lock:
                     deleted.add(m.body)
-                    busy[group] -= 1
 
     stop_at = time.monotonic() + DEADLINE
     producers = [threading.Thread(target=produce, args=(i,)) for i in range(PRODUCERS)]
