@@ -241,8 +241,17 @@ def _anything_but_predicate(spec: object) -> _Pred:
     return lambda v: v in strings if type(v) is str else _is_number(v) and v in numbers
 
 
-def _compile_leaf(rules: list[Any]) -> _LeafFn:
-    """Compile the array of conditions under one key (ORed) into ``leaf(present, values)``.
+# How an attribute-scope match runs a leaf without calling it (see _compile_attributes):
+_GENERIC: Final = 0  # arg: the leaf function, called as leaf(present, values)
+_IN: Final = 1  # arg: a frozenset of strings; some value must be in it
+_ANY: Final = 2  # arg: a predicate; some value must satisfy it
+_EXISTS: Final = 3  # arg: None; some value must be non-null and non-empty
+_Leaf = tuple[_LeafFn, int, Any]  # (leaf function, fast kind, its arg)
+
+
+def _compile_leaf(rules: list[Any]) -> _Leaf:
+    """Compile the array of conditions under one key (ORed) into ``leaf(present, values)``,
+    plus the leaf's fast kind (one of ``_GENERIC``, ``_IN``, ``_ANY``, ``_EXISTS``) and its arg.
 
     ``present`` says whether the key is in the message; ``values`` are its scalar values (one
     for a String or Number attribute, the elements of a String.Array or JSON array).
@@ -288,9 +297,11 @@ def _compile_leaf(rules: list[Any]) -> _LeafFn:
                 raise _invalid(f"Unrecognized match type {operator}")
         else:
             raise _invalid("Match value must be String, number, true, false, or null")
+    only_strings: frozenset[str] | None = None
     if strings and not numbers and not literals:
         # Only strings: set membership is exact and type-strict (no number equals a str).
-        predicates.insert(0, frozenset(strings).__contains__)
+        only_strings = frozenset(strings)
+        predicates.insert(0, only_strings.__contains__)
     elif strings or numbers or literals:
         predicates.insert(0, _exact_predicate(frozenset(strings), frozenset(numbers), literals))
     preds, excl = tuple(predicates), tuple(exclusions)
@@ -300,7 +311,7 @@ def _compile_leaf(rules: list[Any]) -> _LeafFn:
             def exists_leaf(present: bool, values: Sequence[_Value]) -> bool:
                 return present and any(v is not None and v != "" for v in values)
 
-            return exists_leaf
+            return exists_leaf, _EXISTS, None
         if len(preds) == 1 and not exists_true:
             only = preds[0]
 
@@ -311,7 +322,10 @@ def _compile_leaf(rules: list[Any]) -> _LeafFn:
                             return True
                 return False
 
-            return single_leaf
+            # An absent key has no values, so "some value passes" covers ``present`` too.
+            if only_strings is not None:
+                return single_leaf, _IN, only_strings
+            return single_leaf, _ANY, only
 
     def leaf(present: bool, values: Sequence[_Value]) -> bool:
         if not present:
@@ -328,7 +342,7 @@ def _compile_leaf(rules: list[Any]) -> _LeafFn:
                 return True
         return False
 
-    return leaf
+    return leaf, _GENERIC, leaf
 
 
 def _exact_predicate(
@@ -359,7 +373,7 @@ class _Node:
     __slots__ = ("leaves", "children", "ors")
 
     def __init__(self) -> None:
-        self.leaves: list[tuple[str, int, _LeafFn]] = []  # key, number of values, matcher
+        self.leaves: list[tuple[str, int, _Leaf]] = []  # key, number of values, matcher
         self.children: list[tuple[str, _Node]] = []
         self.ors: list[list[_Node]] = []
 
@@ -432,7 +446,13 @@ def _attribute_values(attributes: _Attributes, name: str) -> tuple[bool, list[_V
     item = attributes.get(name)
     if item is None:
         return False, []
+    return _item_values(item)
+
+
+def _item_values(item: tuple[str, str]) -> tuple[bool, list[_Value]]:
     data_type, text = item
+    if data_type == "String":
+        return True, [text]
     if data_type == "String.Array":
         try:
             elements = json.loads(text)
@@ -455,43 +475,122 @@ def _has_attributes(attributes: _Attributes) -> bool:
     return any(not data_type.startswith("Binary") for data_type, _text in attributes.values())
 
 
+_ABSENT: Final[tuple[bool, list[_Value], bool]] = (False, [], False)
+#: What ``PreparedAttributes.one`` gives for a key it lacks: no leaf condition accepts it
+#: (each one tests the value's type or looks it up among strings or numbers).
+_MISSING: Final = object()
+
+
 class PreparedAttributes:
-    """One message's attributes, each parsed at most once however many policies test it.
+    """One message's attributes, each parsed once however many policies test it.
 
     A topic with many filtered subscriptions prepares a message's attributes once per publish
     and passes the result to every policy: a String.Array or Number value is then parsed once,
     not once per policy.
     """
 
-    __slots__ = ("raw", "filterable", "_parsed")
+    __slots__ = ("raw", "filterable", "one", "nonempty", "multi", "_parsed")
 
     def __init__(self, attributes: _Attributes) -> None:
         self.raw = attributes
+        # name -> (present, values, some value is non-null and non-empty)
+        parsed: dict[str, tuple[bool, list[_Value], bool]] = {}
+        #: name -> the value, for attributes with exactly one (most of them).
+        one: dict[str, _Value] = {}
+        #: names with a non-null, non-empty value (what ``"exists": true`` asks).
+        nonempty: set[str] = set()
+        multi = False
+        for name, item in attributes.items():
+            present, values = _item_values(item)
+            exists = False
+            if present:
+                for v in values:
+                    if v is not None and v != "":
+                        exists = True
+                        nonempty.add(name)
+                        break
+                if len(values) == 1:
+                    one[name] = values[0]
+                elif values:
+                    multi = True
+            parsed[name] = (present, values, exists)
         self.filterable = _has_attributes(attributes)
-        self._parsed: dict[str, tuple[bool, list[_Value]]] = {}
+        self.one = one
+        self.nonempty = nonempty
+        #: Some attribute has several values (a String.Array): policies take the general path.
+        self.multi = multi
+        self._parsed = parsed
 
     def values(self, name: str) -> tuple[bool, list[_Value]]:
-        """``(present, values)`` of attribute ``name`` (parsed on first use). O(1) after."""
-        parsed = self._parsed.get(name)
-        if parsed is None:
-            parsed = self._parsed[name] = _attribute_values(self.raw, name)
-        return parsed
+        """``(present, values)`` of attribute ``name``. O(1)."""
+        parsed = self._parsed.get(name, _ABSENT)
+        return parsed[0], parsed[1]
 
 
 def _compile_attributes(node: _Node) -> Callable[[PreparedAttributes], bool]:
-    leaves = tuple((key, leaf) for key, _n, leaf in node.leaves)
+    """Compile an attribute-scope node into ``match(prepared)``: a generated function for the
+    common shapes (see _generate_fast), else the general interpreter below."""
+    general = _compile_general(node)
+    return _generate_fast(node, general) or general
+
+
+def _compile_general(node: _Node) -> Callable[[PreparedAttributes], bool]:
+    leaves = tuple((key, leaf) for key, _n, (leaf, _kind, _arg) in node.leaves)
     ors = tuple(tuple(_compile_attributes(alt) for alt in alts) for alts in node.ors)
 
     def match(attributes: PreparedAttributes) -> bool:
         parsed = attributes._parsed
         for key, leaf in leaves:
-            pair = parsed.get(key)
-            if pair is None:
-                pair = attributes.values(key)
-            if not leaf(pair[0], pair[1]):
+            entry = parsed.get(key, _ABSENT)
+            if not leaf(entry[0], entry[1]):
                 return False
         return not ors or all(any(alt(attributes) for alt in alts) for alts in ors)
 
+    return match
+
+
+def _generate_fast(
+    node: _Node, general: Callable[[PreparedAttributes], bool]
+) -> Callable[[PreparedAttributes], bool] | None:
+    """For a node of plain leaves (value sets, one operator, ``"exists": true``; no ``$or``),
+    generate ``match(prepared)`` as one ``and`` expression over ``prepared.one``: about a third
+    of the interpreter's bytecode per key, and policies run once per subscription per publish.
+
+    The source names only generated identifiers (``k0``, ``s0``, ``p0``); keys, value sets
+    and predicates are bound as default arguments, never written into the source text.
+    Messages with a multi-valued attribute go to ``general``.
+    """
+    if node.ors or node.children:
+        return None
+    bound: dict[str, Any] = {"general": general, "missing": _MISSING}
+    terms: list[str] = []
+    # Cheap tests first (an AND: the order changes nothing but the time to a miss).
+    order = {_EXISTS: 0, _IN: 1, _ANY: 2}
+    leaves = sorted(node.leaves, key=lambda leaf: order.get(leaf[2][1], 3))
+    for i, (key, _n, (_fn, kind, arg)) in enumerate(leaves):
+        bound[f"k{i}"] = key
+        if kind == _EXISTS:
+            terms.append(f"k{i} in nonempty")
+        elif kind == _IN:
+            bound[f"s{i}"] = arg
+            terms.append(f"one.get(k{i}, missing) in s{i}")
+        elif kind == _ANY:
+            bound[f"p{i}"] = arg
+            terms.append(f"p{i}(one.get(k{i}, missing))")
+        else:
+            return None
+    params = "".join(f", {name}={name}" for name in bound)
+    source = (
+        f"def match(attributes{params}):\n"
+        "    if attributes.multi:\n"
+        "        return general(attributes)\n"
+        "    one = attributes.one\n"
+        "    nonempty = attributes.nonempty\n"
+        f"    return {' and '.join(terms) or 'True'}\n"
+    )
+    namespace: dict[str, Any] = {}
+    exec(compile(source, "<filter policy>", "exec"), dict(bound), namespace)  # noqa: S102
+    match: Callable[[PreparedAttributes], bool] = namespace["match"]
     return match
 
 
@@ -507,7 +606,7 @@ def _flatten(value: Any) -> Iterator[Any]:
 def _compile_body(node: _Node) -> Callable[[Any], bool]:
     """Compile a body-scope node into ``match(obj)``; ``obj`` is a JSON object or ``None``
     (the key leading here is absent), and arrays of objects match if any element matches."""
-    leaves = tuple((key, leaf) for key, _n, leaf in node.leaves)
+    leaves = tuple((key, leaf) for key, _n, (leaf, _kind, _arg) in node.leaves)
     children = tuple((key, _compile_body(child)) for key, child in node.children)
     ors = tuple(tuple(_compile_body(alt) for alt in alts) for alts in node.ors)
 

@@ -304,8 +304,10 @@ class SqsSink:
         if sub._raw:
             body, attributes = pub.message_for("sqs"), pub.attributes
         else:
-            head, tail = pub.shape("sqs", replayed)
-            body, attributes = head + sub._unsub_json + tail, None
+            shape = pub.sqs_shape
+            if shape is None or replayed:
+                shape = pub.shape("sqs", replayed)
+            body, attributes = shape[0] + sub._unsub_json + shape[1], None
         q = self.queue if self.queue is not None else self._queue()
         if q is None or q._deleted:
             dead_letter(sub, pub, body, attributes, "the SQS queue does not exist")

@@ -189,6 +189,7 @@ class Published:
         "_timestamp",
         "_filter_attributes",
         "_shapes",
+        "sqs_shape",
     )
 
     def __init__(
@@ -226,6 +227,8 @@ class Published:
         self._timestamp: str | None = None
         self._filter_attributes: dict[str, tuple[str, str]] | None = None
         self._shapes: dict[tuple[str, bool], tuple[str, str]] | None = None
+        #: The most used shape, ("sqs", not replayed), kept apart: no dict lookup per queue.
+        self.sqs_shape: tuple[str, str] | None = None
 
     @property
     def timestamp(self) -> str:
@@ -263,29 +266,42 @@ class Published:
     def shape(self, key: str, replayed: bool) -> tuple[str, str]:
         """(head, tail) of the envelope for protocol key ``key``: the JSON text before and
         after the ``UnsubscribeURL`` value. Built once per publish per shape."""
+        if key == "sqs" and not replayed:
+            found = self.sqs_shape
+            if found is None:
+                found = self.sqs_shape = self._build_shape(key, replayed)
+            return found
         shapes = self._shapes
         if shapes is None:
             shapes = self._shapes = {}
         found = shapes.get((key, replayed))
-        if found is not None:
-            return found
+        if found is None:
+            found = shapes[(key, replayed)] = self._build_shape(key, replayed)
+        return found
+
+    def _build_shape(self, key: str, replayed: bool) -> tuple[str, str]:
+        # Every value here is a str: encode_basestring directly (what _dumps does for a str).
         text = self.message_for(key)
-        subject = "" if self.subject is None else f',\n  "Subject" : {_dumps(self.subject)}'
+        subject = "" if self.subject is None else f',\n  "Subject" : {_encode_str(self.subject)}'
         if self.fifo:
+            assert self.sequence_number is not None
             head = (
-                f'{{\n  "Type" : "Notification",\n  "MessageId" : {_dumps(self.message_id)}'
-                f',\n  "SequenceNumber" : {_dumps(self.sequence_number)}'
-                f',\n  "TopicArn" : {_dumps(self.topic_arn)}{subject}'
-                f',\n  "Message" : {_dumps(text)},\n  "Timestamp" : {_dumps(self.timestamp)}'
+                f'{{\n  "Type" : "Notification",\n  "MessageId" : {_encode_str(self.message_id)}'
+                f',\n  "SequenceNumber" : {_encode_str(self.sequence_number)}'
+                f',\n  "TopicArn" : {_encode_str(self.topic_arn)}{subject}'
+                f',\n  "Message" : {_encode_str(text)}'
+                f',\n  "Timestamp" : {_encode_str(self.timestamp)}'
                 ',\n  "UnsubscribeURL" : '
             )
         else:
             head = (
-                f'{{\n  "Type" : "Notification",\n  "MessageId" : {_dumps(self.message_id)}'
-                f',\n  "TopicArn" : {_dumps(self.topic_arn)}{subject}'
-                f',\n  "Message" : {_dumps(text)},\n  "Timestamp" : {_dumps(self.timestamp)}'
-                f',\n  "SignatureVersion" : "1",\n  "Signature" : {_dumps(self.signature(text))}'
-                f',\n  "SigningCertURL" : {_dumps(self.signing_cert_url)}'
+                f'{{\n  "Type" : "Notification",\n  "MessageId" : {_encode_str(self.message_id)}'
+                f',\n  "TopicArn" : {_encode_str(self.topic_arn)}{subject}'
+                f',\n  "Message" : {_encode_str(text)}'
+                f',\n  "Timestamp" : {_encode_str(self.timestamp)}'
+                ',\n  "SignatureVersion" : "1"'
+                f',\n  "Signature" : {_encode_str(self.signature(text))}'
+                f',\n  "SigningCertURL" : {_encode_str(self.signing_cert_url)}'
                 ',\n  "UnsubscribeURL" : '
             )
         tail = "\n}"
@@ -293,12 +309,11 @@ class Published:
             tail = ',\n  "Replayed" : true' + tail
         if self.attributes:
             tail = f',\n  "MessageAttributes" : {attributes_json(self.attributes)}{tail}'
-        found = shapes[(key, replayed)] = (head, tail)
-        return found
+        return head, tail
 
     def drop_shapes(self) -> None:
         """Free the cached envelope text (called once the fan-out is done)."""
-        self._shapes = None
+        self._shapes = self.sqs_shape = None
 
 
 class Notification:
