@@ -38,6 +38,8 @@ from typing import Any
 from .errors import DecouplingError, InvalidParameter
 from .message import MessageAttributeValue, validate_body
 from .sns_attributes import (
+    MAX_ATTRIBUTES,
+    _attribute_name,
     attributes_dict,
     attributes_json,
     attributes_size,
@@ -154,6 +156,47 @@ def message_size(message: str, attributes: Mapping[str, MessageAttributeValue] |
     return size + attributes_size(attributes)
 
 
+#: Publish attributes taken on the plain path: (name, DataType, value) each.
+PlainAttributes = tuple[tuple[str, str, str], ...]
+
+
+def plain_attributes(attributes: object) -> PlainAttributes | None:
+    """The publish attributes as (name, DataType, value), when all are plain values that
+    :func:`normalize_sns_attributes` takes as they are (a printable ASCII ``str``: String; an
+    ``int`` of at most 39 characters: Number); ``None`` for anything else (take the full path).
+
+    Checks what that function checks, in the same order (a bad name raises the same error at
+    the same entry), without building the ``MessageAttributeValue`` objects: envelope
+    deliveries never need them (see ``Published.attributes``).
+    """
+    if type(attributes) is not dict or not attributes or len(attributes) > MAX_ATTRIBUTES:
+        return None
+    out = []
+    for name, raw in attributes.items():
+        _attribute_name(name)
+        kind = type(raw)
+        if kind is str:
+            if not (raw and raw.isascii() and raw.isprintable()):
+                return None
+            out.append((name, "String", raw))
+        elif kind is int:
+            text = str(raw)
+            if len(text) > 39:
+                return None
+            out.append((name, "Number", text))
+        else:
+            return None
+    return tuple(out)
+
+
+def plain_attributes_size(items: PlainAttributes) -> int:
+    """:func:`attributes_size` of plain attributes (all ASCII: bytes are characters)."""
+    size = 0
+    for name, data_type, value in items:
+        size += len(name) + len(data_type) + len(value)
+    return size
+
+
 # --- the published record --------------------------------------------------------------------
 
 
@@ -179,7 +222,8 @@ class Published:
         "message",
         "structure",
         "subject",
-        "attributes",
+        "_attributes",
+        "_plain",
         "wall_ms",
         "published_at",
         "group_id",
@@ -208,6 +252,7 @@ class Published:
         dedup_id: str | None,
         sequence_number: str | None,
         id_suffix: str = "",
+        plain: PlainAttributes | None = None,
     ) -> None:
         self.topic_arn = topic_arn
         self.signing_cert_url = signing_cert_url
@@ -216,7 +261,9 @@ class Published:
         self.message = message
         self.structure = structure
         self.subject = subject
-        self.attributes = attributes
+        self._attributes = attributes
+        #: Plain attributes (see plain_attributes), when ``attributes`` is left to be built.
+        self._plain = plain
         self.wall_ms = wall_ms
         self.published_at = published_at
         self.group_id = group_id
@@ -229,6 +276,18 @@ class Published:
         self._shapes: dict[tuple[str, bool], tuple[str, str]] | None = None
         #: The most used shape, ("sqs", not replayed), kept apart: no dict lookup per queue.
         self.sqs_shape: tuple[str, str] | None = None
+
+    @property
+    def attributes(self) -> dict[str, MessageAttributeValue] | None:
+        """The message attributes (``None`` when there are none); from plain attributes, built
+        on first use (raw deliveries, callables): queue envelopes never need them."""
+        found = self._attributes
+        if found is None and self._plain is not None:
+            found = self._attributes = {
+                name: MessageAttributeValue(data_type, value)
+                for name, data_type, value in self._plain
+            }
+        return found
 
     @property
     def timestamp(self) -> str:
@@ -248,7 +307,11 @@ class Published:
     def filter_attributes(self) -> dict[str, tuple[str, str]]:
         """Attributes as filter policies read them: name -> (DataType, StringValue)."""
         found = self._filter_attributes
-        if found is None:
+        if found is None and self._plain is not None:
+            found = self._filter_attributes = {
+                name: (data_type, value) for name, data_type, value in self._plain
+            }
+        elif found is None:
             found = self._filter_attributes = {
                 name: (a.data_type, a.string_value if a.string_value is not None else "")
                 for name, a in (self.attributes or {}).items()
@@ -307,7 +370,16 @@ class Published:
         tail = "\n}"
         if replayed:
             tail = ',\n  "Replayed" : true' + tail
-        if self.attributes:
+        plain = self._plain
+        if plain is not None:
+            # attributes_json's layout, from the plain values (no objects built).
+            lines = ",\n".join([
+                f'    {_encode_str(name)} : {{"Type":{_encode_str(data_type)},'
+                f'"Value":{_encode_str(value)}}}'
+                for name, data_type, value in plain
+            ])
+            tail = f',\n  "MessageAttributes" : {{\n{lines}\n  }}{tail}'
+        elif self.attributes:
             tail = f',\n  "MessageAttributes" : {attributes_json(self.attributes)}{tail}'
         return head, tail
 

@@ -38,6 +38,8 @@ from .sns_message import (
     message_size,
     normalize_sns_attributes,
     parse_structure,
+    plain_attributes,
+    plain_attributes_size,
 )
 
 if TYPE_CHECKING:
@@ -151,8 +153,14 @@ class _Publishing:
         text = check_message(message)
         structure = parse_structure(text, message_structure)
         subj = check_subject(subject)
-        attributes = normalize_sns_attributes(message_attributes)
-        if message_size(text, attributes) > self._max_size:
+        plain = plain_attributes(message_attributes)
+        attributes = None
+        if plain is not None:
+            size = message_size(text, None) + plain_attributes_size(plain)
+        else:
+            attributes = normalize_sns_attributes(message_attributes)
+            size = message_size(text, attributes)
+        if size > self._max_size:
             raise InvalidParameter("Invalid parameter: Message too long")
         clock = self.loop.clock
         now = clock.now()
@@ -194,6 +202,7 @@ class _Publishing:
         pub = Published(
             self.arn, self._signing_cert_url, self.is_fifo, self._sns_id_head + suffix, text,
             structure, subj, attributes, clock.wall_ms(), now, group, dedup, sequence, suffix,
+            plain,
         )
         return pub, None
 
