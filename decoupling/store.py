@@ -19,7 +19,11 @@ queue as it was:
 
 Not kept: ``ReceiveRequestAttemptId`` replays (a retried receive after a restart gets new
 messages), the 60-second name cooldown after ``delete_queue``, ``max_in_flight`` changes, and
-topics, subscriptions and functions (they hold no messages; re-create them at start-up).
+topics, subscriptions and functions (they hold no messages; re-create them at start-up). A FIFO
+topic's own deduplication window goes with it: a publish retried after a restart gets a new
+``MessageId`` from the topic, but its FIFO queue subscribers, which receive the publish's
+deduplication id and keep their windows, still drop the duplicate (a *standard* queue
+subscribed to a FIFO topic would receive it again).
 
 How it is stored. A state table, not a log: one row per message held, updated in place by
 receives and visibility changes and deleted by deletes, so the file holds what the queues hold

@@ -241,6 +241,25 @@ def test_fifo_dedup_window_and_sequence_numbers_survive(db: Path) -> None:
     assert len(fresh.sequence_number) == 20
 
 
+def test_fifo_topic_republish_after_restart_reaches_its_fifo_queue_once(db: Path) -> None:
+    # Topics are not journaled (re-created at start-up), but SNS hands the publish's
+    # deduplication id to each FIFO queue subscriber, whose window is journaled: a producer
+    # retrying a publish after a crash does not deliver the message twice.
+    loop = open_loop(db)
+    q = dc.FifoQueue(loop, "orders.fifo")
+    dc.Topic(loop, "orders.fifo").subscribe(q, raw_message_delivery=True)
+    dc.Topic(loop, "orders.fifo").publish("o-1", message_group_id="g",
+                                          message_deduplication_id="p1")
+    loop = reopen(loop, db, down_for=60)
+    q = loop._lookup("sqs", "orders.fifo")
+    topic = dc.Topic(loop, "orders.fifo")
+    topic.subscribe(q, raw_message_delivery=True)
+    topic.publish("o-1", message_group_id="g", message_deduplication_id="p1")  # the retry
+    topic.publish("o-2", message_group_id="g", message_deduplication_id="p2")
+    assert len(q) == 2
+    assert [m.body for m in q.receive(10)] == ["o-1", "o-2"]
+
+
 def test_fifo_group_order_and_group_lock_survive(db: Path) -> None:
     loop = open_loop(db)
     q = dc.FifoQueue(loop, "pay.fifo", content_based_deduplication=True, visibility_timeout=30)
