@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import queue
 import statistics
 import sys
 import time
@@ -14,6 +15,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 REPEATS = 5
+
+#: ``queue.Queue`` put+get per second on one thread on the reference machine of issue #9 (its
+#: stated reference point). Absolute targets hold on that machine; on another, or while this
+#: one runs slower, the yardstick below says by how much (see :func:`machine_factor`).
+REFERENCE_STDLIB_RATE = 1_100_000
 
 
 def rate(fn: Callable[[], int], repeats: int = REPEATS) -> float:
@@ -34,6 +40,30 @@ def rate(fn: Callable[[], int], repeats: int = REPEATS) -> float:
     return statistics.median(results)
 
 
+def _stdlib_rate() -> float:
+    q: queue.Queue[str] = queue.Queue()
+    put, get = q.put, q.get
+
+    def run() -> int:
+        for _ in range(50_000):
+            put("x")
+            get()
+        return 50_000
+
+    return rate(run)
+
+
+def machine_factor() -> float:
+    """This machine's speed relative to the reference machine, measured now: ``queue.Queue``
+    put+get per CPU second here divided by :data:`REFERENCE_STDLIB_RATE`. Python-level work
+    of the same kind (method calls, a lock, a deque) scales with it, so ``target * factor`` is
+    what an absolute target of issue #9 means on this machine at this moment. (~0.6 s)"""
+    return _stdlib_rate() / REFERENCE_STDLIB_RATE
+
+
+_START_FACTOR = machine_factor()  # measured as the script starts; emit() measures again
+
+
 def table(title: str, rows: list[tuple[str, str, str]]) -> None:
     """Print a three-column table: what, figure, and the baseline or target beside it."""
     print(f"\n{title}")
@@ -48,5 +78,10 @@ def fmt(value: float, unit: str = "/s") -> str:
 
 
 def emit(name: str, **figures: float | str | bool) -> None:
-    """Print the last line: one JSON object of this benchmark's figures."""
-    print(json.dumps({"benchmark": name, **figures}))
+    """Print the last line: one JSON object of this benchmark's figures, with the machine
+    factor (the mean of :func:`machine_factor` at the script's start and end, as the speed of
+    a shared machine drifts during a run)."""
+    factor = (_START_FACTOR + machine_factor()) / 2
+    print(f"machine factor: {factor:.2f} (queue.Queue put+get here / {REFERENCE_STDLIB_RATE:,} on "
+          "the reference machine)")
+    print(json.dumps({"benchmark": name, **figures, "machine_factor": round(factor, 3)}))

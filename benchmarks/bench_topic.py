@@ -99,7 +99,7 @@ def main() -> None:
     table("Topic fan-out (5 attributes per publish; every subscriber matches)", rows)
     table("Against the targets", [
         ("figure", "measured", "target"),
-        ("10 subscribers", fmt(ten), "25,000/s"),
+        ("10 subscribers", fmt(ten), "25,000/s on the reference machine (run_all scales it)"),
         ("10 subscribers, filtered / unfiltered", f"{ten_filtered / ten:.0%}", ">= 60%"),
         ("10 subscribers vs Queue.send", f"{ten / baseline:.1%}", ""),
     ])
@@ -114,8 +114,6 @@ def main() -> None:
         publish_10_filtered_per_s=round(ten_filtered),
         publish_100_filtered_per_s=round(results[(100, True)]),
         filtered_ratio_10=round(ten_filtered / ten, 3),
-        target_10_met=ten >= 25_000,
-        target_filtered_met=ten_filtered >= 0.6 * ten,
     )
 
 

@@ -3,6 +3,11 @@
 Run: ``python benchmarks/run_all.py`` (``--quick`` passes ``--quick`` to each script).
 Each script runs in its own process, so one's memory does not weigh on the next; its last
 output line is its JSON figures.
+
+Absolute throughput targets are those of issue #9's reference machine, where ``queue.Queue``
+put+get runs ~1.1M/s on one thread. Every script measures that yardstick as it starts and as it
+ends (``machine_factor`` in its JSON); the summary holds each absolute target scaled by it, as
+the issue asks for targets "as ratios from one run", and prints the raw figure beside it.
 """
 
 from __future__ import annotations
@@ -19,17 +24,28 @@ HERE = Path(__file__).resolve().parent
 # (benchmark, figure, target text, check on the figures) — the targets of issue #9 and the
 # component issues, as ratios or absolute figures from one run.
 Check = Callable[[dict[str, float]], bool]
+
+
+#: Absolute throughput targets: (benchmark, figure) -> the figure on the reference machine. They
+#: are checked scaled by the run's machine factor (issue #9: "targets on the 2-core reference
+#: machine, as ratios from one run"); everything else (ratios, latencies, sizes) as it stands.
+SCALED: dict[tuple[str, str], float] = {}
+
+
+def scaled(bench: str, figure: str, target: float, unit: str = "/s") -> tuple[str, str, str, Check]:
+    SCALED[(bench, figure)] = target
+    return (bench, figure, f">= {target:,.0f}{unit}",
+            lambda f: f[figure] >= target * f.get("machine_factor", 1.0))
+
+
 TARGETS: list[tuple[str, str, str, Check]] = [
-    ("core", "cycles_per_s_1e3_in_flight", ">= 300,000/s",
-     lambda f: f["cycles_per_s_1e3_in_flight"] >= 300_000),
+    scaled("core", "cycles_per_s_1e3_in_flight", 300_000),
     ("core", "ratio_big_to_small", ">= 0.8 (1e6 vs 1e3 in flight)",
      lambda f: f["ratio_big_to_small"] >= 0.8),
-    ("queue", "single_cycles_per_s_manual", ">= 100,000/s",
-     lambda f: f["single_cycles_per_s_manual"] >= 100_000),
-    ("queue", "single_cycles_per_s_real", ">= 100,000/s",
-     lambda f: f["single_cycles_per_s_real"] >= 100_000),
-    ("queue", "batch10_msgs_per_s_manual", ">= 250,000 msg/s",
-     lambda f: f["batch10_msgs_per_s_manual"] >= 250_000),
+    scaled("queue", "single_cycles_per_s_manual", 100_000),
+    scaled("queue", "single_cycles_per_s_real", 100_000),
+    scaled("queue", "batch10_msgs_per_s_manual", 250_000, " msg/s"),
+    scaled("queue", "batch10_msgs_per_s_real", 250_000, " msg/s"),
     ("queue", "ratio_to_moto", ">= 200x moto",
      lambda f: f.get("ratio_to_moto", 0) >= 200),
     ("scale", "bytes_per_message", "<= 400 B", lambda f: f["bytes_per_message"] <= 400),
@@ -39,19 +55,16 @@ TARGETS: list[tuple[str, str, str, Check]] = [
      lambda f: f["longest_gc_pause_fill_ms"] < 20),
     ("threads", "wake_median_ms", "< 0.5 ms", lambda f: f["wake_median_ms"] < 0.5),
     ("threads", "wake_p99_ms", "< 5 ms", lambda f: f["wake_p99_ms"] < 5),
-    ("threads", "threads_4x4_msgs_per_s", ">= 50,000 msg/s",
-     lambda f: f["threads_4x4_msgs_per_s"] >= 50_000),
-    ("threads", "asyncio_msgs_per_s", ">= 50,000 msg/s",
-     lambda f: f["asyncio_msgs_per_s"] >= 50_000),
+    scaled("threads", "threads_4x4_msgs_per_s", 50_000, " msg/s"),
+    scaled("threads", "asyncio_msgs_per_s", 50_000, " msg/s"),
     ("fifo", "ratio_1000_groups_1e3", ">= 0.6 of standard",
      lambda f: f["ratio_1000_groups_1e3"] >= 0.6),
     ("fifo", "ratio_hot_group_1e5", "hot group O(log n): 1e5 ~ 1e3",
      lambda f: f["ratio_hot_group_1e5"] >= 0.8 * f["ratio_hot_group_1e3"]),
-    ("topic", "publish_10_per_s", ">= 25,000/s", lambda f: f["publish_10_per_s"] >= 25_000),
+    scaled("topic", "publish_10_per_s", 25_000),
     ("topic", "filtered_ratio_10", ">= 0.6 of unfiltered",
      lambda f: f["filtered_ratio_10"] >= 0.6),
-    ("functions", "esm_events_per_s_batch10_inline", ">= 50,000 events/s",
-     lambda f: f["esm_events_per_s_batch10_inline"] >= 50_000),
+    scaled("functions", "esm_events_per_s_batch10_inline", 50_000, " events/s"),
     ("boto", "ratio_to_moto_single", ">= 8x moto", lambda f: f.get("ratio_to_moto_single", 0) >= 8),
     ("boto", "ratio_to_moto_batch10", ">= 8x moto",
      lambda f: f.get("ratio_to_moto_batch10", 0) >= 8),
@@ -95,17 +108,21 @@ def main() -> int:
     for bench, figure, target, check in TARGETS:
         figures = results.get(bench)
         if figures is None or figure not in figures:
-            print(f"  {bench:8} {figure:34} {'-':>14}  {target:30} not measured")
+            print(f"  {bench:9} {figure:34} {'-':>14}  {target:46} not measured")
             continue
         checked += 1
         ok = check(figures)
         held += ok
-        print(f"  {bench:8} {figure:34} {figures[figure]:>14,}  {target:30} "
+        base = SCALED.get((bench, figure))
+        if base is not None:
+            factor = figures.get("machine_factor", 1.0)
+            target = f"{target} (x{factor:.2f} here: {base * factor:,.0f})"
+        print(f"  {bench:9} {figure:34} {figures[figure]:>14,}  {target:46} "
               f"{'holds' if ok else 'MISSED'}")
     for bench, figures in sorted(results.items()):
         if bench not in {t[0] for t in TARGETS}:
             shown = {k: v for k, v in figures.items() if k != "benchmark"}
-            print(f"  {bench:8} {json.dumps(shown)}")
+            print(f"  {bench:9} {json.dumps(shown)}")
     print(f"\n{held} of {checked} measured targets hold.")
     return 0
 
