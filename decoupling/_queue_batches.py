@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from hashlib import md5
 from typing import TYPE_CHECKING, Any, cast
 
 from ._queue_state import _QueueState, _Record
@@ -17,7 +18,7 @@ from .errors import (
     InvalidParameterValue,
     TooManyEntriesInBatchRequest,
 )
-from .message import error_entry, md5_of_body, message_size, normalize_attributes, utf8_len
+from .message import error_entry, message_size, normalize_attributes, utf8_len
 from .results import BatchResult
 
 if TYPE_CHECKING:
@@ -51,99 +52,115 @@ class _QueueBatches(_QueueState):
             self._check_alive()
             normalized = self._batch_entries(entries)
             now = self.loop.clock.now()
-            # First pass: the total size (a whole-call error must leave the queue as it was),
-            # and the common entry (Id and a printable ASCII body on a standard queue) built
-            # outright: every check of _prepare holds for it by construction.
-            ready: list[tuple[_Record, dict[str, Any]] | None] = []
-            total = 0
-            plain = not self.is_fifo
-            limit = self._values["MaximumMessageSize"]
-            wall_ms = self.loop.clock.wall_ms()  # one SentTimestamp for the whole call
-            new_id = self.loop.new_id
-            for entry_id, entry in normalized:
-                body = entry.get("MessageBody")
-                if (
-                    plain
-                    and len(entry) == 2
-                    and type(body) is str
-                    and body.isascii()
-                    and body.isprintable()
-                    and 0 < len(body) <= limit
-                ):
-                    total += len(body)
-                    record = _Record(new_id(), body, None, wall_ms)
-                    ready.append((record, {
-                        "Id": entry_id,
-                        "MessageId": record.message_id,
-                        "MD5OfMessageBody": md5_of_body(body),
-                    }))
-                    continue
-                ready.append(None)
-                if isinstance(body, str):
-                    attrs_ = entry.get("MessageAttributes")
-                    if not attrs_:
-                        total += utf8_len(body)
-                        continue
-                    try:
-                        total += message_size(body, normalize_attributes(attrs_))
-                    except DecouplingError:
-                        total += len(body)
-            # The sum is held to the service maximum (1 MiB), not the queue's
-            # MaximumMessageSize, which applies to each message (SendMessageBatch API reference;
-            # AWS-validated in LocalStack's test_send_message_batch_with_oversized_contents*).
-            if total > MAX_BATCH_BYTES:
-                raise BatchRequestTooLong(
-                    f"Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. You have "
-                    f"sent {total} bytes."
-                )
-            # Second pass, in entry order: the other entries are prepared and committed one
-            # by one (a FIFO entry's deduplication sees the entries before it).
-            successful: list[dict[str, Any]] = []
-            failed: list[dict[str, Any]] = []
-            delay_default = float(self._values["DelaySeconds"])
-            enqueue = None if self._observers else self._ledger.enqueue
-            enqueued = 0
-            for (entry_id, entry), built in zip(normalized, ready, strict=True):
-                if built is not None:
-                    if enqueue is None:
-                        self._commit(built[0], delay_default, now)
-                    else:  # _commit without observers, its waking done once below
-                        enqueue(built[0], now, delay=delay_default)
-                        enqueued += 1
-                    successful.append(built[1])
-                    continue
-                try:
-                    if not _SEND_ENTRY_KEYS.issuperset(entry):
-                        unknown = set(entry) - _SEND_ENTRY_KEYS
-                        raise InvalidParameterValue(
-                            f"Unknown batch entry field(s): {', '.join(sorted(map(str, unknown)))}."
-                        )
-                    if "MessageBody" not in entry:
-                        raise InvalidParameterValue("The request must contain MessageBody.")
-                    prepared, delay, result = self._prepare(
-                        entry["MessageBody"],
-                        entry.get("MessageAttributes"),
-                        entry.get("DelaySeconds"),
-                        entry.get("MessageGroupId"),
-                        entry.get("MessageDeduplicationId"),
-                        _batch_trace_header(entry.get("MessageSystemAttributes")),
-                        now,
-                    )
-                except DecouplingError as error:
-                    failed.append(error_entry(entry_id, error))
-                    continue
-                if prepared is not None:  # None: a FIFO duplicate, answered but not stored
-                    self._commit(prepared, delay, now)
-                successful.append({"Id": entry_id, **result.to_aws()})
-            if enqueued and self._waiting:
-                if delay_default <= 0:
-                    self._cond.notify(enqueued)  # one waiter per message, as _commit does
-                else:
-                    self._cond.notify_all()  # every waiter re-plans to the delay's end
+            result = None if self.is_fifo else self._send_plain_batch(normalized, now)
+            if result is not None:
+                total = sum(len(entry["MessageBody"]) for _, entry in normalized)
+            else:
+                result, total = self._send_batch_entries(normalized, now)
             tap = self.loop._tap
             if tap is not None:
                 tap.sqs_send_batch(cast("Queue", self), total)
-            return BatchResult(successful, failed)
+            return result
+
+    def _send_plain_batch(
+        self, normalized: list[tuple[str, Mapping[str, Any]]], now: float
+    ) -> BatchResult | None:
+        """The common batch on a standard queue — every entry an ``Id`` and a printable ASCII
+        body within the size limits — sent without the general checks (each holds for it by
+        construction), with one ``SentTimestamp`` for the call. ``None`` (nothing changed) for
+        any other batch."""
+        limit = self._values["MaximumMessageSize"]
+        total = 0
+        for _, entry in normalized:
+            body = entry.get("MessageBody")
+            if (
+                len(entry) != 2
+                or type(body) is not str
+                or not body.isascii()
+                or not body.isprintable()
+                or not 0 < len(body) <= limit
+            ):
+                return None
+            total += len(body)
+        if total > MAX_BATCH_BYTES:
+            return None  # the general path raises BatchRequestTooLong
+        wall_ms = self.loop.clock.wall_ms()
+        new_id = self.loop.new_id
+        delay = float(self._values["DelaySeconds"])
+        observed = bool(self._observers)
+        enqueue = self._ledger.enqueue
+        successful: list[dict[str, Any]] = []
+        for entry_id, entry in normalized:
+            body = entry["MessageBody"]
+            record = _Record(new_id(), body, None, wall_ms)
+            if observed:
+                self._commit(record, delay, now)
+            else:
+                enqueue(record, now, delay=delay)
+            successful.append({
+                "Id": entry_id,
+                "MessageId": record.message_id,
+                "MD5OfMessageBody": md5(body.encode(), usedforsecurity=False).hexdigest(),
+            })
+        if not observed and self._waiting:  # _commit's waking, once for the call
+            if delay <= 0:
+                self._cond.notify(len(successful))  # one waiter per message
+            else:
+                self._cond.notify_all()  # every waiter re-plans to the delay's end
+        return BatchResult(successful, [])
+
+    def _send_batch_entries(
+        self, normalized: list[tuple[str, Mapping[str, Any]]], now: float
+    ) -> tuple[BatchResult, int]:
+        """Any batch: each entry checked and sent in order (a FIFO entry's deduplication sees
+        the entries before it); returns the result and the bytes counted against 1 MiB."""
+        total = 0
+        for _, entry in normalized:
+            body = entry.get("MessageBody")
+            if isinstance(body, str):
+                attrs_ = entry.get("MessageAttributes")
+                if not attrs_:
+                    total += utf8_len(body)
+                    continue
+                try:
+                    total += message_size(body, normalize_attributes(attrs_))
+                except DecouplingError:
+                    total += len(body)
+        # The sum is held to the service maximum (1 MiB), not the queue's MaximumMessageSize,
+        # which applies to each message (SendMessageBatch API reference; AWS-validated in
+        # LocalStack's test_send_message_batch_with_oversized_contents*).
+        if total > MAX_BATCH_BYTES:
+            raise BatchRequestTooLong(
+                f"Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. You have "
+                f"sent {total} bytes."
+            )
+        successful: list[dict[str, Any]] = []
+        failed: list[dict[str, Any]] = []
+        for entry_id, entry in normalized:
+            try:
+                if not _SEND_ENTRY_KEYS.issuperset(entry):
+                    unknown = set(entry) - _SEND_ENTRY_KEYS
+                    raise InvalidParameterValue(
+                        f"Unknown batch entry field(s): {', '.join(sorted(map(str, unknown)))}."
+                    )
+                if "MessageBody" not in entry:
+                    raise InvalidParameterValue("The request must contain MessageBody.")
+                record, delay, sent = self._prepare(
+                    entry["MessageBody"],
+                    entry.get("MessageAttributes"),
+                    entry.get("DelaySeconds"),
+                    entry.get("MessageGroupId"),
+                    entry.get("MessageDeduplicationId"),
+                    _batch_trace_header(entry.get("MessageSystemAttributes")),
+                    now,
+                )
+            except DecouplingError as error:
+                failed.append(error_entry(entry_id, error))
+                continue
+            if record is not None:  # None: a FIFO duplicate, answered but not stored
+                self._commit(record, delay, now)
+            successful.append({"Id": entry_id, **sent.to_aws()})
+        return BatchResult(successful, failed), total
 
     @staticmethod
     def _batch_entries(
@@ -204,12 +221,13 @@ class _QueueBatches(_QueueState):
             ledger = self._ledger
             fast = not self.is_fifo and tap is None and not self._observers
             handles = ledger.handles
+            found = []
             for entry_id, entry in normalized:
                 handle = entry.get("ReceiptHandle")
                 if fast and type(handle) is str:
                     held = handles.get(handle)
                     if held is not None:
-                        ledger.remove(held)
+                        found.append(held)
                         successful.append({"Id": entry_id})
                         continue
                 try:
@@ -218,6 +236,8 @@ class _QueueBatches(_QueueState):
                     failed.append(error_entry(entry_id, error))
                 else:
                     successful.append({"Id": entry_id})
+            if found:
+                ledger.remove_many(found)
             if tap is not None:  # one request, not len(successful) DeleteMessage requests
                 tap.sqs_batch(cast("Queue", self), "DeleteMessageBatch", "DeleteMessage", len(successful))
             return BatchResult(successful, failed)

@@ -442,13 +442,16 @@ class Queue(_QueueAttributes, _QueueBatches):
     def _messages(self, received: list[Entry], now: float) -> list[Message]:
         wall_ms = self.loop.clock.wall_ms()
         sender = self.loop.account_id
-        out = []
+        out: list[Message] = []
+        append = out.append
         for entry in received:
             r = entry.record
-            out.append(
+            first = entry.first_received_at
+            append(
                 Message(
                     r.message_id, r.body, entry.receipt or "", r.attributes, entry.receive_count,
-                    r.sent_ms, wall_ms - int(round((now - entry.first_received_at) * 1000)),
+                    r.sent_ms,
+                    wall_ms if first == now else wall_ms - int(round((now - first) * 1000)),
                     sender, r.group_id, r.dedup_id, r.sequence_number, r.dlq_source_arn,
                     r.trace_header,
                 )

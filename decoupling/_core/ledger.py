@@ -519,6 +519,18 @@ class Ledger:
         else:
             self._compact_countdown -= 1
 
+    def remove_many(self, entries: list[Entry]) -> None:
+        """:meth:`remove` each of ``entries`` (a batch delete). O(k) amortized."""
+        unlink = self._unlink
+        for entry in entries:
+            unlink(entry)
+        left = self._compact_countdown - len(entries)
+        if left <= 1:
+            self._compact_countdown = 1
+            self._compact()
+        else:
+            self._compact_countdown = left
+
     def _unlink(self, entry: Entry) -> None:
         state = entry.state
         if state == GONE:
