@@ -14,9 +14,10 @@ from .context import LambdaContext
 from .errors import DecouplingError
 from .event_sources import EventSourceMapping
 from .fifo import FifoQueue
-from .functions import ExecutionEnvironment, Function, FunctionRuntime
+from .functions import FunctionRuntime
 from .invocation import InvocationResult
 from .journal import Journal, JournalEvent
+from .lambda_function import ExecutionEnvironment, Function
 from .loop import EventLoop, TimerHandle
 from .message import Message, MessageAttributeValue
 from .metering import CostReport, InvocationRecord, LambdaPrices
