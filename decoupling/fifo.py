@@ -40,7 +40,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeGuard
 
 from ._core.dedup import ExpiringMap
 from ._core.ledger import INFLIGHT, Entry
@@ -52,7 +52,7 @@ from .errors import (
 )
 from .loop import EventLoop
 from .message import AttributeInput, Message
-from .queue import GROUP_ID, MAX_VISIBILITY, BatchResult, Queue, SendResult, _Record
+from .queue import MAX_VISIBILITY, BatchResult, Queue, SendResult, _Record
 from .queue_config import RedriveAllowPolicy, RedrivePolicy
 
 __all__ = ["FifoQueue", "DEDUPLICATION_INTERVAL"]
@@ -61,8 +61,6 @@ __all__ = ["FifoQueue", "DEDUPLICATION_INTERVAL"]
 DEDUPLICATION_INTERVAL = 300.0
 #: A FIFO queue name: up to 75 characters of ``A-Za-z0-9-_`` plus ``.fifo`` (80 in all).
 FIFO_QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,75}\.fifo")
-#: Deduplication ids and receive attempt ids: 1-128 alphanumerics and punctuation.
-_TOKEN = GROUP_ID
 #: SequenceNumber n is ``SEQUENCE_BASE + n * SEQUENCE_STEP``: 20 digits, increasing, with gaps
 #: (AWS: "a large, non-consecutive number"; its examples are 20 digits, e.g.
 #: 18849496460467696128).
@@ -279,6 +277,79 @@ class FifoQueue(Queue):
 
     # -- sending --------------------------------------------------------------------------------
 
+    def send(
+        self,
+        body: str,
+        *,
+        message_attributes: Mapping[str, AttributeInput] | None = None,
+        delay_seconds: int | None = None,
+        message_group_id: str | None = None,
+        message_deduplication_id: str | None = None,
+        aws_trace_header: str | None = None,
+    ) -> SendResult:
+        """Send one message (SendMessage): ``message_group_id`` is required, and
+        ``message_deduplication_id`` unless content-based deduplication is on. A duplicate
+        within the 5-minute window is accepted, not delivered, and answered with the original's
+        ``MessageId`` and ``SequenceNumber``. O(log n).
+
+        Raises:
+            MissingParameter, InvalidMessageContents, InvalidParameterValue, QueueDoesNotExist.
+        """
+        if (
+            message_attributes is not None
+            or delay_seconds is not None
+            or aws_trace_header is not None
+            or not _is_token(message_deduplication_id)
+            or not _is_token(message_group_id)
+        ):
+            return super().send(
+                body, message_attributes=message_attributes, delay_seconds=delay_seconds,
+                message_group_id=message_group_id,
+                message_deduplication_id=message_deduplication_id,
+                aws_trace_header=aws_trace_header,
+            )
+        with self._lock:
+            if self._deleted or not _is_plain_body(body, self._values["MaximumMessageSize"]):
+                return super().send(  # errors, and the general message, in their usual order
+                    body, message_group_id=message_group_id,
+                    message_deduplication_id=message_deduplication_id,
+                )
+            # The common send, fused: _prepare and _commit (FIFO and Queue) in one, with one
+            # lookup of the deduplication window. Same ids, events and order as that path.
+            loop = self.loop
+            now = loop.clock.now()
+            message_id = loop.new_id()
+            sent_ms = loop.clock.wall_ms()
+            n = self._last_sequence + 1
+            sequence_number = _sequence_number(n)
+            scope_group = message_group_id if self._scope_in_effect == "messageGroup" else None
+            original = self._dedup.add(
+                (scope_group, message_deduplication_id), (message_id, sequence_number),
+                now + DEDUPLICATION_INTERVAL, now,
+            )
+            if original is not None:
+                result = SendResult._lazy(original[0], body, None, original[1])
+            else:
+                self._last_sequence = n
+                delay = self._values["DelaySeconds"]
+                entry = self._ledger.enqueue(
+                    _Record(message_id, body, None, sent_ms, message_group_id,
+                            message_deduplication_id, sequence_number),
+                    now, delay=delay, lane=message_group_id,
+                )
+                if self._observers:
+                    self._emit("sent", entry)
+                if self._waiting:  # as Queue._commit: one waiter, or all to re-plan a delay
+                    if delay <= 0:
+                        self._cond.notify(1)
+                    else:
+                        self._cond.notify_all()
+                result = SendResult._lazy(message_id, body, None, sequence_number)
+            tap = loop._tap
+            if tap is not None:
+                tap.sqs_send(self, body, None)
+            return result
+
     def _prepare(
         self,
         body: object,
@@ -291,12 +362,7 @@ class FifoQueue(Queue):
     ) -> tuple[_Record | None, float, SendResult]:
         """Validate one FIFO message; a duplicate gives ``None`` and the original's identity.
         O(1) amortized plus the SHA-256 of the body under content-based deduplication."""
-        # Ids are checked with str methods, not the GROUP_ID regex: the same set (printable
-        # ASCII but space, 1-128 characters) at a third of the cost, on every send.
-        if not (
-            isinstance(group_id, str) and 0 < len(group_id) <= 128 and group_id.isascii()
-            and group_id.isprintable() and " " not in group_id
-        ):
+        if not _is_token(group_id):
             if group_id is None:
                 raise MissingParameter("The request must contain the parameter MessageGroupId.")
             raise InvalidParameterValue(
@@ -315,10 +381,7 @@ class FifoQueue(Queue):
                     "The queue should either have ContentBasedDeduplication enabled or "
                     "MessageDeduplicationId provided explicitly"
                 )
-        elif not (
-            isinstance(dedup_id, str) and 0 < len(dedup_id) <= 128 and dedup_id.isascii()
-            and dedup_id.isprintable() and " " not in dedup_id
-        ):
+        elif not _is_token(dedup_id):
             raise InvalidParameterValue(
                 f"Value {dedup_id} for parameter MessageDeduplicationId is invalid. Reason: "
                 "MessageDeduplicationId can only include alphanumeric and punctuation "
@@ -328,14 +391,10 @@ class FifoQueue(Queue):
         if (
             message_attributes is None
             and trace_header is None
-            and type(body) is str
-            and 0 < len(body) <= self._values["MaximumMessageSize"]
-            and body.isascii()
-            and body.isprintable()
+            and _is_plain_body(body, self._values["MaximumMessageSize"])
         ):
-            # The common message: every check of Queue._prepare holds for it by construction
-            # (a printable ASCII body is valid and its size is its length), so it is built
-            # here outright, as SendMessageBatch's fast path does.
+            # The common message: built here outright, as SendMessageBatch's fast path does.
+            assert isinstance(body, str)
             message_id = loop.new_id()
             sent_ms = loop.clock.wall_ms()
             delay = float(self._values["DelaySeconds"])
@@ -358,7 +417,7 @@ class FifoQueue(Queue):
         if original is not None:
             # The original's MessageId and SequenceNumber, with the digests of what was sent.
             return None, delay, SendResult._lazy(original[0], body, attributes, original[1])
-        sequence_number = str(SEQUENCE_BASE + (self._last_sequence + 1) * SEQUENCE_STEP)
+        sequence_number = _sequence_number(self._last_sequence + 1)
         record = _Record(message_id, body, attributes, sent_ms, group_id, dedup_id,
                          sequence_number, None, trace)
         return record, delay, SendResult._lazy(message_id, body, attributes, sequence_number)
@@ -405,13 +464,45 @@ class FifoQueue(Queue):
 
     # -- receiving ------------------------------------------------------------------------------
 
+    def receive(
+        self,
+        max_messages: int = 1,
+        *,
+        wait_seconds: int | None = None,
+        visibility_timeout: int | None = None,
+        receive_request_attempt_id: str | None = None,
+    ) -> list[Message]:
+        """Receive up to ``max_messages`` messages (ReceiveMessage): as many as can go from the
+        group with the oldest message, then the next group. ``receive_request_attempt_id``
+        makes a retry return the same messages (see the module notes). At 120,000 messages in
+        flight nothing is returned (no ``OverLimit``). O(m + g log n) for m messages from g
+        groups.
+
+        Raises:
+            InvalidParameterValue, QueueDoesNotExist.
+        """
+        with self._lock:
+            if receive_request_attempt_id is None and not self._deleted and self.loop._tap is None:
+                # The common receive: one look at the ledger, returned at once when it found
+                # messages or may not wait (else the general path waits as usual).
+                max_messages, wait, timeout = self._check_receive_args(
+                    max_messages, wait_seconds, visibility_timeout
+                )
+                messages = self._receive_now(self.loop.clock.now(), max_messages, timeout, None)
+                if messages or not wait:
+                    return messages
+        return super().receive(
+            max_messages, wait_seconds=wait_seconds, visibility_timeout=visibility_timeout,
+            receive_request_attempt_id=receive_request_attempt_id,
+        )
+
     def _receive_now(
         self, now: float, max_messages: int, timeout: int, attempt_id: str | None
     ) -> list[Message]:
         ledger = self._ledger
         ledger.settle(now)  # before looking at counts or attempts
         if attempt_id is not None:
-            if not isinstance(attempt_id, str) or not _TOKEN.fullmatch(attempt_id):
+            if not _is_token(attempt_id):
                 raise InvalidParameterValue(
                     f"Value {attempt_id} for parameter ReceiveRequestAttemptId is invalid. "
                     "Reason: ReceiveRequestAttemptId can only include alphanumeric and "
@@ -464,6 +555,32 @@ class FifoQueue(Queue):
         return self._messages(entries, now)
 
     # -- deleting and changing visibility -------------------------------------------------------
+
+    def delete(self, receipt_handle: str) -> None:
+        """Delete the message a receipt handle names (DeleteMessage). O(log n).
+
+        The handle must still be valid: after its visibility timeout ended the delete fails
+        ``InvalidParameterValue`` ("The receipt handle has expired."). Deleting again with the
+        handle of a message deleted while that handle was valid succeeds and does nothing, until
+        the handle would have expired. A handle this queue did not issue raises
+        ``ReceiptHandleIsInvalid``.
+        """
+        with self._lock:
+            self._check_alive()
+            ledger = self._ledger
+            ledger.settle(self.loop.clock.now())
+            entry = ledger.handles.get(receipt_handle) if type(receipt_handle) is str else None
+            if entry is None or entry.state != INFLIGHT:
+                self._delete_settled(receipt_handle)  # errors and repeated deletes
+                return
+            # A valid handle (in flight on a settled ledger): _delete_settled less the lookup.
+            ledger.remove(entry)
+            self._after_delete(entry)
+            if self._observers:
+                self._emit("deleted", entry)
+            tap = self.loop._tap
+            if tap is not None:
+                tap.sqs_deleted(self)
 
     def _entry_for(self, receipt_handle: object) -> Entry | None:
         """The in-flight message a handle names; ``None`` for a handle whose message was
@@ -525,7 +642,7 @@ class FifoQueue(Queue):
         sequence number; it keeps its receive count as on a standard DLQ."""
         record.dedup_id = record.message_id
         self._last_sequence += 1
-        record.sequence_number = str(SEQUENCE_BASE + self._last_sequence * SEQUENCE_STEP)
+        record.sequence_number = _sequence_number(self._last_sequence)
         super()._accept_dead_letter(
             record, now, now, receive_count=receive_count, first_received_at=first_received_at
         )
@@ -534,7 +651,7 @@ class FifoQueue(Queue):
         """A message moved back by a move task is a new message of this queue: it takes the
         next sequence number (its group is kept, so it joins the end of its group)."""
         self._last_sequence += 1
-        record.sequence_number = str(SEQUENCE_BASE + self._last_sequence * SEQUENCE_STEP)
+        record.sequence_number = _sequence_number(self._last_sequence)
         super()._accept_moved(record, now)
 
     def _after_purge(self) -> None:
@@ -542,6 +659,28 @@ class FifoQueue(Queue):
         self._dedup.clear()
         self._attempts.clear()
         self._deleted_handles.clear()
+
+
+def _is_token(value: object) -> TypeGuard[str]:
+    """A valid ``MessageGroupId``, ``MessageDeduplicationId`` or ``ReceiveRequestAttemptId``:
+    1-128 printable ASCII characters but space (the ``GROUP_ID`` set), checked with str
+    methods at a third of the regex's cost. O(length)."""
+    return (
+        isinstance(value, str) and 0 < len(value) <= 128 and value.isascii()
+        and value.isprintable() and " " not in value
+    )
+
+
+def _is_plain_body(body: object, limit: int) -> bool:
+    """The common body: a printable ASCII ``str`` of 1 to ``limit`` characters. Every check
+    of ``Queue._prepare`` holds for it by construction (it is valid XML text and its size in
+    bytes is its length). O(length)."""
+    return type(body) is str and 0 < len(body) <= limit and body.isascii() and body.isprintable()
+
+
+def _sequence_number(n: int) -> str:
+    """The ``n``-th SequenceNumber of a queue (20 digits, increasing, with gaps)."""
+    return str(SEQUENCE_BASE + n * SEQUENCE_STEP)
 
 
 def _parse_bool(value: object) -> bool | None:

@@ -104,6 +104,23 @@ class ExpiringMap(Generic[K, V]):
         if now >= self._due:
             self.expire(now)
         self._items[key] = (expires_at, value)
+        self._track(key, expires_at)
+
+    def add(self, key: K, value: V, expires_at: float, now: float) -> V | None:
+        """The value of a live ``key``, or else remember ``key -> value`` until ``expires_at``
+        and return ``None``: :meth:`get` then :meth:`put` with one lookup of ``key``.
+        O(1) amortized (O(log n) for an expiry earlier than the previous in-order insert's)."""
+        if now >= self._due:
+            self.expire(now)
+        item = (expires_at, value)
+        held = self._items.setdefault(key, item)
+        if held is not item:  # (every held item is live once expire() ran)
+            return held[1]
+        self._track(key, expires_at)
+        return None
+
+    def _track(self, key: K, expires_at: float) -> None:
+        # Order a new dict item by expiry: O(1) in order, O(log n) out of order.
         if expires_at >= self._last:
             self._last = expires_at
             self._times.append(expires_at)

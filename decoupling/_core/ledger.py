@@ -140,8 +140,12 @@ class Ledger:
         # belongs to one lane, so two items never compare their keys.)
         self._ready_heap: list[tuple[int, Hashable | None]] = []
         self._lane_inflight: dict[Hashable | None, int] = {}
-        # lock_groups: per lane, a heap of (seq, tick, entry) of messages in flight (stale
-        # items, whose entry left flight, are dropped when they reach the top).
+        # lock_groups: a group with exactly one message in flight (the common case: receive
+        # one, delete it) is held here, group -> that entry, with no count or heap. A group
+        # with more is in _lane_inflight (its count) and _lane_flight (a heap of (seq, tick,
+        # entry); stale items, whose entry left flight, are dropped when they reach the top).
+        # A group is never in both.
+        self._solo: dict[Hashable | None, Entry] = {}
         self._lane_flight: dict[Hashable | None, list[tuple[int, int, Entry]]] = {}
         self._delayed: list[tuple[float, int, Entry]] = []
         self._deadlines: DeadlineQueue[Entry] = DeadlineQueue()
@@ -164,6 +168,8 @@ class Ledger:
 
     def lane_inflight(self, lane: Hashable | None) -> int:
         """Messages of ``lane`` in flight. O(1)."""
+        if lane in self._solo:
+            return 1
         return self._lane_inflight.get(lane, 0)
 
     # -- adding ---------------------------------------------------------------------------------
@@ -199,6 +205,15 @@ class Ledger:
             self.n_visible += 1
             self._visible.append(entry)
             return entry
+        if delay <= 0 and self.lock_groups:
+            group = self._lanes.get(lane)
+            if group and group[0].state == VISIBLE:
+                # FIFO, behind a live head of its group (a new seq is the highest): the group's
+                # readiness cannot change, so _make_visible's re-index is skipped.
+                entry.available_at = now
+                self.n_visible += 1
+                group.append(entry)
+                return entry
         if delay > 0:
             entry.state = DELAYED
             entry.available_at = now + delay
@@ -281,7 +296,7 @@ class Ledger:
             self._lanes.pop(key, None)
             return
         seq = lane[0].seq
-        if key in self._lane_flight and self._first_in_flight(key) < seq:
+        if self._first_in_flight(key) < seq:
             return  # an earlier message of the group is in flight
         ready_seq[key] = seq
         if seq != old:  # with the same head its heap item is still there and valid
@@ -380,8 +395,14 @@ class Ledger:
             return received, dead
         if self.lock_groups:
             # FIFO: as many messages as allowed from the group with the oldest head, then the
-            # next group. O(log L) per group, O(1) per message.
+            # next group. O(log L) per group, O(1) per message. Delivery is inlined as in the
+            # plain branch: every message of one receive shares its deadline.
             heap, ready_seq, lanes = self._ready_heap, self._ready_seq, self._lanes
+            solo, lane_flight = self._solo, self._lane_flight
+            handles = self.handles
+            prefix = self.receipt_prefix
+            tick = self._tick
+            deadline = now + visibility_timeout
             while len(received) < max_messages:
                 while heap:  # the ready group with the oldest head (stale items dropped)
                     seq, key = heap[0]
@@ -392,7 +413,13 @@ class Ledger:
                     break  # no group is ready
                 lane = lanes[key]
                 # Only messages ahead of the group's first in-flight message may go out.
-                block = self._first_in_flight(key) if key in self._lane_flight else _NO_BLOCK
+                first = solo.get(key)
+                if first is not None:
+                    block = float(first.seq)
+                elif key in lane_flight:
+                    block = self._first_in_flight(key)
+                else:
+                    block = _NO_BLOCK
                 took = False
                 while lane and len(received) < max_messages:
                     entry = lane.popleft()
@@ -402,12 +429,29 @@ class Ledger:
                         lane.appendleft(entry)
                         break
                     self.n_visible -= 1
-                    if max_receive_count and entry.receive_count >= max_receive_count:
+                    count = entry.receive_count
+                    if max_receive_count and count >= max_receive_count:
                         self._drop(entry)
                         dead.append(entry)
                         continue
-                    self._deliver(entry, now, visibility_timeout)
+                    old = entry.receipt
+                    if old is not None:
+                        handles.pop(old, None)
+                    t = next(tick)
+                    receipt = entry.receipt = f"{prefix}{t:x}"
+                    entry.state = INFLIGHT
+                    entry.receive_count = count + 1
+                    if not count:  # (not first_received_at < 0: a restored time may be < 0)
+                        entry.first_received_at = now
+                    entry.received_at = now
+                    entry.deadline = deadline
+                    entry.timeout = visibility_timeout
+                    handles[receipt] = entry
                     received.append(entry)
+                    if block == _NO_BLOCK and not took:
+                        solo[key] = entry  # the group's only message in flight (so far)
+                    else:
+                        self._enter_group_flight(key, entry, t)
                     took = True
                 if took:
                     # What the group still holds comes after a message now in flight: it waits
@@ -419,6 +463,11 @@ class Ledger:
                         del lanes[key]
                 else:
                     self._set_group_ready(key)
+            if received:
+                self.n_inflight += len(received)
+                self._deadlines.push_many(deadline, visibility_timeout, received)
+                if deadline < self._due:
+                    self._due = deadline
         else:
             while len(received) < max_messages:
                 key = self._next_lane()
@@ -458,49 +507,71 @@ class Ledger:
         entry.timeout = visibility_timeout
         self.handles[receipt] = entry
         self.n_inflight += 1
-        if self._laned:
+        if self.lock_groups:
+            self._enter_group_flight(entry.lane, entry, tick)
+        elif self._laned:
             key = entry.lane
             self._lane_inflight[key] = self._lane_inflight.get(key, 0) + 1
-            if self.lock_groups:
-                flight = self._lane_flight.get(key)
-                if flight is None:  # the group's first message in flight (the common case)
-                    self._lane_flight[key] = [(entry.seq, tick, entry)]
-                else:
-                    heapq.heappush(flight, (entry.seq, tick, entry))
         self._deadlines.push(deadline, visibility_timeout, entry)
         if deadline < self._due:
             self._due = deadline
 
+    def _enter_group_flight(self, key: Hashable | None, entry: Entry, tick: int) -> None:
+        """(lock_groups) Count ``entry`` (just put in flight) among its group's. O(log k) for
+        k of the group in flight, O(1) for the first."""
+        solo = self._solo
+        other = solo.pop(key, None)
+        if other is not None:  # a second message in flight: the group needs a count and heap
+            self._lane_inflight[key] = 2
+            flight = [(other.seq, 0, other), (entry.seq, tick, entry)]
+            heapq.heapify(flight)
+            self._lane_flight[key] = flight
+        elif key in self._lane_inflight:
+            self._lane_inflight[key] += 1
+            heapq.heappush(self._lane_flight[key], (entry.seq, tick, entry))
+        else:
+            solo[key] = entry
+
     def _leave_flight(self, entry: Entry) -> None:
         self.n_inflight -= 1
-        if self._laned:
+        if self.lock_groups:
+            key = entry.lane
+            if self._solo.pop(key, None) is None:  # (a solo group's one message is this one)
+                left = self._lane_inflight[key] - 1
+                if left:
+                    self._lane_inflight[key] = left
+                    self._set_group_ready(key)  # an earlier message may have left: re-check
+                    return
+                del self._lane_inflight[key]
+                del self._lane_flight[key]
+            # _set_group_ready inlined for the common case: nothing of the group is in flight
+            # now, so a live head makes it ready.
+            lane = self._lanes.get(key)
+            if lane and lane[0].state == VISIBLE:
+                seq = lane[0].seq
+                ready_seq = self._ready_seq
+                if ready_seq.get(key) != seq:
+                    ready_seq[key] = seq
+                    heap = self._ready_heap
+                    heapq.heappush(heap, (seq, key))
+                    if len(heap) > 2 * len(ready_seq) + 1024:
+                        self._rebuild_ready_heap()
+            else:
+                self._set_group_ready(key)
+        elif self._laned:
             key = entry.lane
             left = self._lane_inflight[key] - 1
             if left:
                 self._lane_inflight[key] = left
-                if self.lock_groups:
-                    self._set_group_ready(key)  # an earlier message may have left: re-check
             else:
                 del self._lane_inflight[key]
-                if self.lock_groups:
-                    self._lane_flight.pop(key, None)
-                    # _set_group_ready inlined for the common case: nothing of the group is
-                    # in flight now, so a live head makes it ready.
-                    lane = self._lanes.get(key)
-                    if lane and lane[0].state == VISIBLE:
-                        seq = lane[0].seq
-                        if self._ready_seq.get(key) != seq:
-                            self._ready_seq[key] = seq
-                            heap = self._ready_heap
-                            heapq.heappush(heap, (seq, key))
-                            if len(heap) > 2 * len(self._ready_seq) + 1024:
-                                self._rebuild_ready_heap()
-                    else:
-                        self._set_group_ready(key)
 
     def _first_in_flight(self, key: Hashable | None) -> float:
         """(lock_groups) The seq of lane ``key``'s earliest message in flight, or infinity.
         O(1) amortized: each stale heap item is popped once."""
+        first = self._solo.get(key)
+        if first is not None:
+            return first.seq
         flight = self._lane_flight.get(key)
         while flight:
             top = flight[0]
@@ -604,7 +675,10 @@ class Ledger:
         self._deadlines.push(entry.deadline, timeout, entry)
         if entry.deadline < self._due:
             self._due = entry.deadline
-        if self._laned:
+        if self.lock_groups:
+            self._enter_group_flight(entry.lane, entry, 0)  # (the tick only breaks seq ties)
+            self._set_ready(entry.lane)
+        elif self._laned:
             key = entry.lane
             self._lane_inflight[key] = self._lane_inflight.get(key, 0) + 1
             self._set_ready(key)
@@ -650,14 +724,11 @@ class Ledger:
             if deadline > now:
                 entry.state = INFLIGHT
                 self.n_inflight += 1
-                if self._laned:
+                if self.lock_groups:
+                    self._enter_group_flight(lane, entry, next(self._tick))
+                    self._set_ready(lane)  # later messages of the group now wait
+                elif self._laned:
                     self._lane_inflight[lane] = self._lane_inflight.get(lane, 0) + 1
-                    if self.lock_groups:
-                        flight = self._lane_flight.get(lane)
-                        if flight is None:
-                            flight = self._lane_flight[lane] = []
-                        heapq.heappush(flight, (seq, next(self._tick), entry))
-                        self._set_ready(lane)  # later messages of the group now wait
                 self._deadlines.push(deadline, timeout, entry)
                 if deadline < self._due:
                     self._due = deadline
