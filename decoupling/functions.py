@@ -32,14 +32,22 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ._function_checks import ARCHITECTURES as ARCHITECTURES  # re-exported, as all below
 from ._function_checks import ENV_LIMIT_BYTES as ENV_LIMIT_BYTES
 from ._function_checks import FUNCTION_NAME as FUNCTION_NAME
 from ._function_checks import INVOCATION_TYPES as INVOCATION_TYPES
 from ._function_checks import RESERVED_ENV as RESERVED_ENV
-from ._function_checks import TENANT_ID, duration_model, encode_payload, validate_function
+from ._function_checks import (
+    TENANT_ID,
+    check_options,
+    duration_model,
+    encode_payload,
+    function_name_error,
+    validate_function,
+    validate_runtime,
+)
 from ._invocation_lifecycle import _Invocation as _Invocation  # re-exported: taps, sources, async
 from ._invocation_lifecycle import _InvocationLifecycle
 from .context import install_environ_proxy, install_log_capture
@@ -103,16 +111,8 @@ class FunctionRuntime(_InvocationLifecycle):
         keep_records: int | None = 100_000,
         environment_idle_timeout: float | None = None,
     ) -> None:
-        if isinstance(concurrency_limit, bool) or not isinstance(concurrency_limit, int) or concurrency_limit < 1:
-            raise InvalidParameterValueException(
-                f"concurrency_limit must be a positive integer, got {concurrency_limit!r}.")
-        if isolation not in ("thread", "inline"):
-            raise InvalidParameterValueException(
-                f"isolation must be 'thread' or 'inline', got {isolation!r}.")
-        if not isinstance(max_workers, int) or max_workers < 1:
-            raise InvalidParameterValueException(f"max_workers must be >= 1, got {max_workers!r}.")
-        if hang_guard is not None and hang_guard <= 0:
-            raise InvalidParameterValueException(f"hang_guard must be > 0, got {hang_guard!r}.")
+        validate_runtime(concurrency_limit, prices, unreserved_minimum, max_workers, isolation,
+                         hang_guard, keep_records, environment_idle_timeout)
         self.loop = loop
         self.concurrency_limit = concurrency_limit
         self.unreserved_minimum = min(unreserved_minimum, concurrency_limit)
@@ -188,6 +188,8 @@ class FunctionRuntime(_InvocationLifecycle):
         cfg = validate_function(name, handler, timeout, memory_mb, environment, architecture,
                                 tenant_isolation, description, cold_start_duration)
         duration_fn = duration_model(simulated_duration)
+        if init is not None and not callable(init):
+            raise InvalidParameterValueException(f"init must be a callable, got {init!r}.")
         with self._lock:
             if name in self._functions:
                 raise ResourceConflictException(f"Function already exist: {name}")
@@ -213,13 +215,16 @@ class FunctionRuntime(_InvocationLifecycle):
         """
 
         def decorate(handler: F) -> F:
-            self.register(name or handler.__name__, handler, **options)
+            # no name and a nameless handler: register refuses the empty name
+            self.register(name or cast(str, getattr(handler, "__name__", "")), handler, **options)
             return handler
 
         return decorate
 
     def get_function(self, name: str) -> Function:
         """The function of that name (GetFunction). Raises ``ResourceNotFoundException``."""
+        if not isinstance(name, str):  # also keeps unhashable names away from the dict
+            raise function_name_error(name)
         with self._lock:
             fn = self._functions.get(name)
             if fn is None:
@@ -424,6 +429,7 @@ class FunctionRuntime(_InvocationLifecycle):
         :class:`~decoupling.event_sources.EventSourceMapping` for the options."""
         from .event_sources import EventSourceMapping
 
+        check_options(EventSourceMapping, options)
         return EventSourceMapping(self, queue, function_name, **options)
 
     def schedule(self, function_name: str, expression: str, **options: Any) -> ScheduleRule:
@@ -431,12 +437,17 @@ class FunctionRuntime(_InvocationLifecycle):
         :class:`~decoupling.schedules.ScheduleRule` for the options."""
         from .schedules import ScheduleRule
 
+        check_options(ScheduleRule, options)
+        if options.get("payload") is not None:
+            encode_payload(options["payload"])  # else every fire would fail, silently
         return ScheduleRule(self, function_name, expression, **options)
 
     # -- reporting -------------------------------------------------------------------------------
 
     def report(self, prices: LambdaPrices | None = None) -> Any:
         """Usage and estimated cost per function (a :class:`~decoupling.metering.CostReport`)."""
+        if prices is not None and not isinstance(prices, LambdaPrices):
+            raise InvalidParameterValueException(f"prices must be LambdaPrices, got {prices!r}.")
         with self._lock:
             return self.meter.report(prices)
 
