@@ -680,6 +680,8 @@ def _is_plain_body(body: object, limit: int) -> bool:
 
 def _sequence_number(n: int) -> str:
     """The ``n``-th SequenceNumber of a queue (20 digits, increasing, with gaps)."""
+    if n < 10**13:  # the digits of SEQUENCE_BASE + n * SEQUENCE_STEP, without big-int math
+        return f"18{n:013d}00000"
     return str(SEQUENCE_BASE + n * SEQUENCE_STEP)
 
 

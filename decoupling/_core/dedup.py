@@ -104,7 +104,20 @@ class ExpiringMap(Generic[K, V]):
         if now >= self._due:
             self.expire(now)
         self._items[key] = (expires_at, value)
-        self._track(key, expires_at)
+        if expires_at >= self._last:  # in order (inlined from _track)
+            self._last = expires_at
+            self._times.append(expires_at)
+            self._keys.append(key)
+            if expires_at < self._due:  # (only when the run was empty)
+                self._due = expires_at
+        else:
+            self._track(key, expires_at)
+        # A replaced key leaves a stale order item: look at their share now and then.
+        self._countdown -= 1
+        if self._countdown <= 0:
+            self._countdown = _CHECK_EVERY
+            if len(self._keys) + len(self._heap) > 2 * len(self._items) + 512:
+                self._rebuild()
 
     def add(self, key: K, value: V, expires_at: float, now: float) -> V | None:
         """The value of a live ``key``, or else remember ``key -> value`` until ``expires_at``
@@ -116,24 +129,22 @@ class ExpiringMap(Generic[K, V]):
         held = self._items.setdefault(key, item)
         if held is not item:  # (every held item is live once expire() ran)
             return held[1]
-        self._track(key, expires_at)
-        return None
-
-    def _track(self, key: K, expires_at: float) -> None:
-        # Order a new dict item by expiry: O(1) in order, O(log n) out of order.
-        if expires_at >= self._last:
+        # A new key: no order item goes stale, so no look at the stale share either.
+        if expires_at >= self._last:  # in order (inlined from _track)
             self._last = expires_at
             self._times.append(expires_at)
             self._keys.append(key)
+            if expires_at < self._due:  # (only when the run was empty)
+                self._due = expires_at
         else:
-            heapq.heappush(self._heap, (expires_at, next(self._tie), key))
+            self._track(key, expires_at)
+        return None
+
+    def _track(self, key: K, expires_at: float) -> None:
+        # Order an item whose expiry is earlier than the run's newest: O(log n) in the heap.
+        heapq.heappush(self._heap, (expires_at, next(self._tie), key))
         if expires_at < self._due:
             self._due = expires_at
-        self._countdown -= 1
-        if self._countdown <= 0:
-            self._countdown = _CHECK_EVERY
-            if len(self._keys) + len(self._heap) > 2 * len(self._items) + 512:
-                self._rebuild()
 
     def pop(self, key: K) -> V | None:
         """Forget ``key`` now; return its value if it was held. O(1) (its item goes stale)."""

@@ -135,10 +135,11 @@ class Ledger:
         self._lanes: dict[Hashable | None, deque[Entry]] = {}
         self._ready: SortedList = SortedList()  # (head seq, lane key) of servable lanes
         self._ready_seq: dict[Hashable | None, int] = {}
-        # lock_groups: the same lanes in a heap of (head seq, lane key); an item whose seq is
-        # not the lane's _ready_seq is stale and dropped when it reaches the top. (A head seq
-        # belongs to one lane, so two items never compare their keys.)
-        self._ready_heap: list[tuple[int, Hashable | None]] = []
+        # lock_groups: the same lanes as a heap of head seqs (plain ints: no tuple to build or
+        # compare) and _ready_key, head seq -> lane, the inverse of _ready_seq. A heap item
+        # not in _ready_key is stale and dropped when it reaches the top.
+        self._ready_heap: list[int] = []
+        self._ready_key: dict[int, Hashable | None] = {}
         self._lane_inflight: dict[Hashable | None, int] = {}
         # lock_groups: a group with exactly one message in flight (the common case: receive
         # one, delete it) is held here, group -> that entry, with no count or heap. A group
@@ -289,6 +290,8 @@ class Ledger:
         message of it is in flight, else drop it (or drop an empty lane). O(log L)."""
         ready_seq = self._ready_seq
         old = ready_seq.pop(key, None)
+        if old is not None:
+            del self._ready_key[old]
         lane = self._lanes.get(key)
         while lane and lane[0].state != VISIBLE:
             lane.popleft()
@@ -299,9 +302,10 @@ class Ledger:
         if self._first_in_flight(key) < seq:
             return  # an earlier message of the group is in flight
         ready_seq[key] = seq
+        self._ready_key[seq] = key
         if seq != old:  # with the same head its heap item is still there and valid
             heap = self._ready_heap
-            heapq.heappush(heap, (seq, key))
+            heapq.heappush(heap, seq)
             if len(heap) > 2 * len(ready_seq) + 1024:
                 self._rebuild_ready_heap()
 
@@ -309,7 +313,7 @@ class Ledger:
         # Mostly stale items: rebuild from _ready_seq, O(L), at most once per L pushes. In
         # place: receive holds the list while it calls _set_group_ready.
         heap = self._ready_heap
-        heap[:] = [(s, k) for k, s in self._ready_seq.items()]
+        heap[:] = list(self._ready_key)
         heapq.heapify(heap)
 
     def _noisy(self, key: Hashable | None) -> bool:
@@ -397,16 +401,17 @@ class Ledger:
             # FIFO: as many messages as allowed from the group with the oldest head, then the
             # next group. O(log L) per group, O(1) per message. Delivery is inlined as in the
             # plain branch: every message of one receive shares its deadline.
-            heap, ready_seq, lanes = self._ready_heap, self._ready_seq, self._lanes
-            solo, lane_flight = self._solo, self._lane_flight
+            heap, ready_key, lanes = self._ready_heap, self._ready_key, self._lanes
+            solo = self._solo
             handles = self.handles
             prefix = self.receipt_prefix
             tick = self._tick
             deadline = now + visibility_timeout
             while len(received) < max_messages:
                 while heap:  # the ready group with the oldest head (stale items dropped)
-                    seq, key = heap[0]
-                    if ready_seq.get(key) == seq:
+                    seq = heap[0]
+                    key = ready_key.get(seq, _NO_LANE)
+                    if key is not _NO_LANE:
                         break
                     heapq.heappop(heap)
                 else:
@@ -416,10 +421,10 @@ class Ledger:
                 first = solo.get(key)
                 if first is not None:
                     block = float(first.seq)
-                elif key in lane_flight:
-                    block = self._first_in_flight(key)
+                    free = False
                 else:
-                    block = _NO_BLOCK
+                    free = key not in self._lane_flight  # nothing of the group in flight
+                    block = _NO_BLOCK if free else self._first_in_flight(key)
                 took = False
                 while lane and len(received) < max_messages:
                     entry = lane.popleft()
@@ -448,8 +453,9 @@ class Ledger:
                     entry.timeout = visibility_timeout
                     handles[receipt] = entry
                     received.append(entry)
-                    if block == _NO_BLOCK and not took:
+                    if free:
                         solo[key] = entry  # the group's only message in flight (so far)
+                        free = False
                     else:
                         self._enter_group_flight(key, entry, t)
                     took = True
@@ -457,7 +463,8 @@ class Ledger:
                     # What the group still holds comes after a message now in flight: it waits
                     # until that message leaves flight, which re-indexes it (_leave_flight). Its
                     # heap item is still the top. Stale heads are dropped at that re-index.
-                    del ready_seq[key]
+                    del self._ready_seq[key]
+                    del ready_key[seq]
                     heapq.heappop(heap)
                     if not lane:
                         del lanes[key]
@@ -550,12 +557,15 @@ class Ledger:
             if lane and lane[0].state == VISIBLE:
                 seq = lane[0].seq
                 ready_seq = self._ready_seq
-                if ready_seq.get(key) != seq:
+                old = ready_seq.get(key)
+                if old != seq:
                     ready_seq[key] = seq
-                    heap = self._ready_heap
-                    heapq.heappush(heap, (seq, key))
-                    if len(heap) > 2 * len(ready_seq) + 1024:
-                        self._rebuild_ready_heap()
+                    self._ready_key[seq] = key
+                    heapq.heappush(self._ready_heap, seq)
+                    if old is not None:  # its old heap item goes stale
+                        del self._ready_key[old]
+                        if len(self._ready_heap) > 2 * len(ready_seq) + 1024:
+                            self._rebuild_ready_heap()
             else:
                 self._set_group_ready(key)
         elif self._laned:
