@@ -7,10 +7,11 @@ from hypothesis import strategies as st
 
 from decoupling._core.dedup import ExpiringMap
 
-# ("put", key, lifetime) | ("get", key, 0) | ("pop", key, 0) | ("tick", 0, step)
+# ("put" | "add", key, lifetime) | ("get", key, 0) | ("pop", key, 0) | ("tick", 0, step)
 ops = st.lists(
     st.one_of(
         st.tuples(st.just("put"), st.integers(0, 8), st.sampled_from([0.5, 1.0, 5.0, 300.0])),
+        st.tuples(st.just("add"), st.integers(0, 8), st.sampled_from([0.5, 1.0, 5.0, 300.0])),
         st.tuples(st.just("get"), st.integers(0, 8), st.just(0.0)),
         st.tuples(st.just("pop"), st.integers(0, 8), st.just(0.0)),
         st.tuples(st.just("tick"), st.just(0), st.sampled_from([0.0, 0.5, 1.0, 100.0])),
@@ -30,6 +31,11 @@ def test_matches_a_dict_model(operations: list[tuple[str, int, float]]) -> None:
         elif op == "put":
             window.put(key, i, now + number, now)
             model[key] = (now + number, i)
+        elif op == "add":
+            live = model[key][1] if key in model and model[key][0] > now else None
+            assert window.add(key, i, now + number, now) == live
+            if live is None:
+                model[key] = (now + number, i)
         elif op == "pop":
             # expired keys were dropped from both at the end of the previous step
             assert (window.pop(key) is not None) == (key in model)
@@ -73,3 +79,15 @@ def test_clear() -> None:
     window.clear()
     assert window.get("a", 0.0) is None
     assert len(window) == 0
+
+
+def test_add_keeps_the_original_and_its_expiry() -> None:
+    window: ExpiringMap[str, str] = ExpiringMap()
+    assert window.add("d", "first", 300.0, 0.0) is None
+    assert window.add("d", "second", 400.0, 100.0) == "first"  # a duplicate: nothing changes
+    assert window.get("d", 299.0) == "first"
+    assert window.add("d", "third", 600.0, 300.0) is None  # expired at 300: new again
+    assert window.get("d", 599.0) == "third"
+    window.put("x", "late", 50.0, 300.0)  # earlier than the run's newest: the heap
+    assert window.add("x", "again", 700.0, 10.0) == "late"
+    assert len(window._keys) + len(window._heap) == 2  # add leaves no stale items

@@ -290,6 +290,36 @@ def test_lock_groups_hold_back_a_lane_while_it_has_a_message_in_flight() -> None
     assert [e.record for e in got] == ["g1-0", "g1-1", "g1-2", "g2-0"]
 
 
+def test_group_flight_bookkeeping_from_one_to_several_and_back() -> None:
+    # A group with one message in flight is held without a count or heap (_solo); a second
+    # one moves it to the count and heap. Every way out of flight must free the group.
+    ledger = Ledger(345_600.0, "p/", lock_groups=True)
+    entries = [ledger.enqueue(f"g-{i}", 0.0, lane="g") for i in range(4)]
+    ledger.enqueue("h-0", 0.0, lane="h")
+    (first,), _ = ledger.receive(0.0, 1, 30.0)
+    assert first is entries[0] and ledger.lane_inflight("g") == 1 and "g" in ledger._solo
+    got, _ = ledger.receive(0.0, 10, 30.0)
+    assert [e.record for e in got] == ["h-0"]  # g waits: its first message flies
+    ledger.remove(first)
+    assert ledger.lane_inflight("g") == 0 and not ledger._solo.get("g")
+    got, _ = ledger.receive(0.0, 2, 30.0)
+    assert got == entries[1:3] and ledger.lane_inflight("g") == 2 and "g" not in ledger._solo
+    # The earlier one returns while the later one flies: only it may go out again.
+    ledger.change_visibility(entries[1], 0.0, 0.0)
+    assert ledger.lane_inflight("g") == 1
+    got, _ = ledger.receive(0.0, 10, 30.0)
+    assert got == [entries[1]] and ledger.lane_inflight("g") == 2
+    ledger.remove(entries[2])
+    ledger.remove(entries[1])
+    assert ledger.lane_inflight("g") == 0 and not ledger._lane_flight
+    got, _ = ledger.receive(0.0, 10, 30.0)
+    assert got == [entries[3]] and ledger.lane_inflight("g") == 1
+    ledger.settle(30.0)  # its visibility timeout ends: back, and the group is free
+    assert ledger.lane_inflight("g") == 0 and ledger.n_visible == 2  # (h-0 is back too)
+    got, _ = ledger.receive(30.0, 10, 30.0)
+    assert [e.record for e in got] == ["g-3", "h-0"] and entries[3].receive_count == 2
+
+
 @pytest.mark.parametrize("laned", [False, True])
 def test_removed_visible_messages_are_skipped(laned: bool) -> None:
     ledger = Ledger(345_600.0, "p/")
