@@ -292,6 +292,15 @@ class FifoQueue(Queue):
         within the 5-minute window is accepted, not delivered, and answered with the original's
         ``MessageId`` and ``SequenceNumber``. O(log n).
 
+        Args:
+            body: the message text (1 character or more, XML-safe characters only).
+            message_attributes: up to 10 attributes, name to value (``str``, number, ``bytes``
+                or :class:`~decoupling.MessageAttributeValue`).
+            delay_seconds: only 0 (FIFO queues take no per-message delay).
+            message_group_id: the message group (1-128 printable ASCII characters but space).
+            message_deduplication_id: the deduplication id (same characters).
+            aws_trace_header: the ``AWSTraceHeader`` system attribute.
+
         Raises:
             MissingParameter, InvalidMessageContents, InvalidParameterValue, QueueDoesNotExist.
         """
