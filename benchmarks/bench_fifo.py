@@ -8,16 +8,24 @@ ManualClock. FIFO is measured two ways:
 * one hot group: every message is in the same group (each receive waits for the delete).
 
 The baseline is a standard ``Queue`` doing the same cycle with the same backlog. Target: FIFO
-with 1,000 groups >= 60% of standard (latest full run: 42% at 1e3, 52% at 1e5; it was 34-40%
-before the FIFO paths were cut, while the standard cycle itself also got faster). Where a FIFO
-cycle's extra time goes, measured by swapping FifoQueue's parts for the standard ones (1e5
-backlog, min of 30 short runs, gap ~9.4 us on a ~9 us standard cycle): the group lanes of the
-ledger with the FIFO receive and delete overrides (~40% of the gap: the ready-group heap, the
-per-group in-flight heap and counts, one more call per send, receive and delete), the
-deduplication window (~25%), remembering deleted handles until they would have expired (~20%),
-and the FIFO send checks, sequence number and record (~15%). The two windows cost more here
-than in isolation (~0.3-0.5 us a put): on a ManualClock that never moves they keep every id and
-handle of the run, so every put grows a large dict and allocates memory that stays.
+with 1,000 groups >= 60% of standard (latest full run: 60% at 1e3, 66% at 1e5; hot group 66% and
+62%; it was 42%/52% at 1e3/1e5 before
+the fused FIFO paths, and 34-40% before the first round of cuts).
+
+Wall-clock ratios on the shared 2-core machine swing by +-10 points from run to run; the steady
+measure is instructions per cycle (callgrind, PYTHONHASHSEED=0, the difference between 2,000
+and 12,000 cycles, 1e3 backlog): standard ~75.9k, FIFO with 1,000 groups ~105.1k (0.72; it was
+117.4k against 77.1k, 0.66, before the fused paths). Per cycle the FIFO path runs ~1,574
+bytecodes to standard's ~1,168 (0.74). Where the remaining ~406 go (bytecodes counted per
+function with a tracer): the group lanes of the ledger, ~50% (the ready-group heap pick and
+pop in receive, re-indexing the group when its message leaves flight, the group deque on send);
+the FIFO send checks, ~25% (group and deduplication ids, the sequence number, two more
+arguments); remembering deleted handles until they would have expired, ~14% (one
+ExpiringMap.put per delete); the deduplication window, ~13% (one ExpiringMap.add per send, one
+lookup). The two windows also cost memory that the instruction count does not show: on a
+ManualClock that never moves they keep every id and handle of the run, so every send and
+delete grows a large dict, allocates memory that stays, and adds tracked tuples that make the
+young-generation garbage collector run about five times as often as for standard.
 
 Run: ``python benchmarks/bench_fifo.py`` (about 40 s; ``--quick`` for a smaller run).
 """
