@@ -9,8 +9,8 @@ ManualClock. FIFO is measured two ways:
 
 The baseline is a standard ``Queue`` doing the same cycle with the same backlog. Target: FIFO
 with 1,000 groups >= 60% of standard (latest full run: 60% at 1e3, 66% at 1e5; hot group 66% and
-62%; it was 42%/52% at 1e3/1e5 before
-the fused FIFO paths, and 34-40% before the first round of cuts).
+62%; it was 42%/52% at 1e3/1e5 before the fused FIFO paths, and 34-40% before the first round
+of cuts).
 
 Wall-clock ratios on the shared 2-core machine swing by +-10 points from run to run; the steady
 measure is instructions per cycle (callgrind, PYTHONHASHSEED=0, the difference between 2,000
