@@ -150,7 +150,7 @@ HTTP_DEFAULT_RETRY = RetryPolicy(3, 0, 0, 0, 20.0, 20.0, "linear")
 
 def _int_field(name: str, data: Mapping[str, Any], key: str, default: int, low: int, high: int) -> int:
     value = data.get(key, default)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and value.isascii() and value.strip().lstrip("-").isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise InvalidParameter(
@@ -458,7 +458,7 @@ def parse_archive_policy(value: object) -> int | None:
     if unknown:
         raise InvalidParameter(f"Invalid parameter: ArchivePolicy: unknown field(s) {sorted(unknown, key=repr)}")
     days = data.get("MessageRetentionPeriod")
-    if isinstance(days, str) and days.strip().isdigit():
+    if isinstance(days, str) and days.isascii() and days.strip().isdigit():
         days = int(days)
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365:
         raise InvalidParameter(

@@ -226,7 +226,7 @@ class Topic(_Publishing, _Subscribing):
         return parsed
 
     def _check_max_size(self, value: object) -> int:
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or not (
             MIN_MAX_SIZE <= value <= LARGE_MAX_SIZE

@@ -637,3 +637,18 @@ def test_email_json_and_sms_outbox(loop: dc.EventLoop, topic: dc.Topic) -> None:
     assert json.loads(email_json.body)["UnsubscribeURL"].endswith(sub.arn)
     assert (sms.protocol, sms.endpoint, sms.subject, sms.body) == (
         "sms", "+15551234567", None, "ping")
+
+
+@pytest.mark.parametrize("digits", ["²", "1²", " ٣ "])  # str.isdigit() is true; int() fails or reads non-ASCII
+def test_non_ascii_digits_in_numeric_settings_are_invalid_parameters(
+    loop: dc.EventLoop, digits: str
+) -> None:
+    from decoupling.sns_policy import _int_field, parse_archive_policy
+
+    with pytest.raises(errors.InvalidParameter):
+        dc.Topic(loop, "sized", maximum_message_size=digits)  # type: ignore[arg-type]
+    with pytest.raises(errors.InvalidParameter):
+        _int_field("DeliveryPolicy", {"numRetries": digits}, "numRetries", 3, 0, 100)
+    with pytest.raises(errors.InvalidParameter):
+        parse_archive_policy(json.dumps({"MessageRetentionPeriod": digits}))
+    assert loop._lookup("sns", "sized") is None
