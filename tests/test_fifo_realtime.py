@@ -3,6 +3,7 @@ process each message exactly once."""
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 import threading
@@ -13,6 +14,7 @@ import pytest
 import decoupling as dc
 
 GROUPS = ("a", "b", "c")
+yield_cpu = getattr(os, "sched_yield", lambda: None)
 PER_GROUP = 100
 
 
@@ -63,6 +65,9 @@ def _run_four_crashing_consumers() -> None:
                         processed[group].append(int(index))
                         by_worker[worker] += 1
                         queue.delete(message.receipt_handle)
+                        # Let the other threads in (releases the GIL, no waiting): a fast
+                        # worker on a busy machine could otherwise drain all three groups alone.
+                        yield_cpu()
                         if sum(by_worker) == len(GROUPS) * PER_GROUP:
                             # All done: wake every long poll with one stop message each.
                             for n in range(4):
