@@ -13,11 +13,12 @@ Prints a table, then one JSON line ``{"benchmark": "functions", ...}``. Runs in 
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from collections.abc import Callable
 from typing import Any
+
+from _harness import emit
 
 import decoupling as dc
 from decoupling.event_sources import sqs_record
@@ -95,7 +96,7 @@ def direct_call_run(n: int) -> float:
 
 def main() -> dict[str, Any]:
     rows: list[tuple[str, float, float]] = []
-    results: dict[str, Any] = {"benchmark": "functions", "reps": REPS}
+    results: dict[str, Any] = {"reps": REPS}
     for batch, n in ((1, 1_000), (10, 5_000)):
         direct = n / median_time(lambda n=n, batch=batch: direct_run(n, batch))
         results[f"direct_events_per_s_batch{batch}"] = round(direct)
@@ -115,7 +116,7 @@ def main() -> dict[str, Any]:
     print("-" * 62)
     for name, figure, base in rows:
         print(f"{name:<28} {figure:>14,.1f} {base:>18,.2f}")
-    print(json.dumps(results))
+    emit("functions", **results)
     return results
 
 
