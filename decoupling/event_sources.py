@@ -215,12 +215,13 @@ class EventSourceMapping:
         self.queue = queue
         self.function_name = function_name
         self._function = fn
-        self.uuid = self.loop.new_id()
-        self._apply(self._validate(
+        settings = self._validate(
             batch_size=batch_size, maximum_batching_window=maximum_batching_window,
             report_batch_item_failures=report_batch_item_failures,
             filter_criteria=filter_criteria, maximum_concurrency=maximum_concurrency,
-            provisioned_pollers=provisioned_pollers))
+            provisioned_pollers=provisioned_pollers)
+        self.uuid = self.loop.new_id()  # only once valid: a refused mapping takes no id
+        self._apply(settings)
         self.enabled = bool(enabled)
         self.state = "Enabled" if self.enabled else "Disabled"
         self.in_flight = 0

@@ -270,3 +270,17 @@ def test_batching_window_waits_for_a_full_batch(loop: dc.EventLoop, rt: dc.Funct
     loop.run_until_idle()
     assert sizes[-1] == (15.0, 1)
     assert mapping.to_aws()["BatchSize"] == 100 and mapping.to_aws()["State"] == "Enabled"
+
+
+def test_a_refused_mapping_takes_no_id_and_registers_nothing(
+    loop: dc.EventLoop, rt: dc.FunctionRuntime
+) -> None:
+    q = dc.Queue(loop, "ids")
+    rt.register("f", lambda event, context: None)
+    before = loop.new_id()
+    with pytest.raises(errors.ValidationException):
+        rt.add_event_source(q, "f", batch_size=0)
+    assert rt.event_source_mappings == {}
+    mapping = rt.add_event_source(q, "f")
+    # The next id after `before`: the refused call consumed none.
+    assert int(mapping.uuid[-12:], 16) == int(before[-12:], 16) + 1
