@@ -27,6 +27,7 @@ __all__ = [
     "attributes_size",
     "attributes_json",
     "attributes_dict",
+    "plain_value",
 ]
 
 MAX_ATTRIBUTES = 10
@@ -104,17 +105,26 @@ _STRING = "String"
 _NUMBER = "Number"
 
 
-def _one_attribute(name: str, raw: object) -> MessageAttributeValue:
-    # Fast paths for the common plain values; anything unusual takes the full checks below.
+def plain_value(raw: object) -> tuple[str, str] | None:
+    """``(DataType, text)`` of a plain attribute value that needs no further checks — a
+    printable ASCII ``str`` (String) or an ``int`` of at most 39 characters (Number) — or
+    ``None`` for anything else (it takes the full checks)."""
     kind = type(raw)
     if kind is str:
         assert isinstance(raw, str)
         if raw and raw.isascii() and raw.isprintable():
-            return MessageAttributeValue(_STRING, raw)
+            return _STRING, raw
     elif kind is int:
         text = str(raw)
         if len(text) <= 39:  # at most 38 digits (and a sign): within SNS's Number range
-            return MessageAttributeValue(_NUMBER, text)
+            return _NUMBER, text
+    return None
+
+
+def _one_attribute(name: str, raw: object) -> MessageAttributeValue:
+    plain = plain_value(raw)  # the common values; anything unusual takes the full checks
+    if plain is not None:
+        return MessageAttributeValue(*plain)
     return _full_attribute(name, raw)
 
 

@@ -44,6 +44,7 @@ from .sns_attributes import (
     attributes_json,
     attributes_size,
     normalize_sns_attributes,
+    plain_value,
 )
 
 __all__ = [
@@ -162,8 +163,8 @@ PlainAttributes = tuple[tuple[str, str, str], ...]
 
 def plain_attributes(attributes: object) -> PlainAttributes | None:
     """The publish attributes as (name, DataType, value), when all are plain values that
-    :func:`normalize_sns_attributes` takes as they are (a printable ASCII ``str``: String; an
-    ``int`` of at most 39 characters: Number); ``None`` for anything else (take the full path).
+    :func:`normalize_sns_attributes` takes as they are (:func:`plain_value`, the rule both
+    share); ``None`` for anything else (take the full path).
 
     Checks what that function checks, in the same order (a bad name raises the same error at
     the same entry), without building the ``MessageAttributeValue`` objects: envelope
@@ -174,18 +175,10 @@ def plain_attributes(attributes: object) -> PlainAttributes | None:
     out = []
     for name, raw in attributes.items():
         _attribute_name(name)
-        kind = type(raw)
-        if kind is str:
-            if not (raw and raw.isascii() and raw.isprintable()):
-                return None
-            out.append((name, "String", raw))
-        elif kind is int:
-            text = str(raw)
-            if len(text) > 39:
-                return None
-            out.append((name, "Number", text))
-        else:
+        plain = plain_value(raw)
+        if plain is None:
             return None
+        out.append((name, *plain))
     return tuple(out)
 
 
