@@ -40,6 +40,28 @@ def rate(fn: Callable[[], int], repeats: int = REPEATS) -> float:
     return statistics.median(results)
 
 
+def interleaved(contenders: dict[str, Callable[[], int]], rounds: int = REPEATS) -> dict[str, list[float]]:
+    """Operations per CPU second of each contender in each of ``rounds`` rounds, after one
+    warm-up round; within a round the contenders run one after another (the garbage collector
+    runs before each). A ratio taken within one round compares runs seconds apart, so it
+    holds while the machine's speed drifts, which a ratio of two medians does not."""
+    samples: dict[str, list[float]] = {name: [] for name in contenders}
+    for round_ in range(rounds + 1):
+        for name, fn in contenders.items():
+            gc.collect()
+            start = time.process_time()
+            ops = fn()
+            elapsed = time.process_time() - start
+            if round_:
+                samples[name].append(ops / elapsed)
+    return samples
+
+
+def paired_ratio(samples: dict[str, list[float]], top: str, bottom: str) -> float:
+    """The median over rounds of ``top``'s rate divided by ``bottom``'s in the same round."""
+    return statistics.median(a / b for a, b in zip(samples[top], samples[bottom], strict=True))
+
+
 def _stdlib_rate() -> float:
     q: queue.Queue[str] = queue.Queue()
     put, get = q.put, q.get

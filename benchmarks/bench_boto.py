@@ -22,14 +22,12 @@ Run: ``python benchmarks/bench_boto.py`` (``--quick`` for a shorter run).
 
 from __future__ import annotations
 
-import gc
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
-from _harness import emit, fmt, table
+from _harness import emit, fmt, interleaved, paired_ratio, table
 
 import decoupling as dc
 
@@ -176,22 +174,12 @@ def canned(n: int, n_batches: int) -> Runners:
     return one, ten
 
 
-def measure(contenders: dict[str, Callable[[], int]]) -> tuple[dict[str, float], list[float]]:
-    """Median messages/s of each contender over ``ROUNDS`` rounds, after one warm-up round,
-    timed in CPU seconds like the other single-threaded benchmarks; within a round the
-    contenders run one after another. Also each round's bridge/canned ratio: the two ran
-    seconds apart, so their ratio holds better than the ratio of two medians."""
-    samples: dict[str, list[float]] = {name: [] for name in contenders}
-    for round_ in range(ROUNDS + 1):
-        for name, run in contenders.items():
-            gc.collect()
-            start = time.process_time()
-            done = run()
-            elapsed = time.process_time() - start
-            if round_:
-                samples[name].append(done / elapsed)
-    paired = [b / c for b, c in zip(samples["bridge"], samples["canned"], strict=True)]
-    return {name: statistics.median(values) for name, values in samples.items()}, paired
+def measure(contenders: dict[str, Callable[[], int]]) -> tuple[dict[str, float], float]:
+    """Median messages/s of each contender over ``ROUNDS`` interleaved rounds after a warm-up,
+    in CPU seconds, and the median of the per-round bridge/canned ratios."""
+    samples = interleaved(contenders, ROUNDS)
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    return medians, paired_ratio(samples, "bridge", "canned")
 
 
 def main() -> dict[str, float]:
@@ -203,7 +191,7 @@ def main() -> dict[str, float]:
         runners["moto"] = mocked_runners
     measured = [measure({name: r[i] for name, r in runners.items()}) for i in (0, 1)]
     medians = [m for m, _ in measured]
-    paired = [statistics.median(p) for _, p in measured]  # median of per-round ratios
+    paired = [p for _, p in measured]  # medians of per-round ratios
     ours = (medians[0]["bridge"], medians[1]["bridge"])
     floor = (medians[0]["canned"], medians[1]["canned"])
     mocked = (medians[0]["moto"], medians[1]["moto"]) if mocked_runners is not None else None
