@@ -359,35 +359,21 @@ class Ledger:
         received: list[Entry] = []
         dead: list[Entry] = []
         if not self._laned:
-            # _deliver inlined for a plain queue: every message of one receive shares its
-            # deadline, so they join the deadline run together.
+            # Every message of one receive shares its deadline, so they join the deadline run
+            # together, after the loop.
             visible = self._visible
-            handles = self.handles
-            prefix = self.receipt_prefix
-            tick = self._tick
+            hand_out = self._hand_out
             deadline = now + visibility_timeout
             while visible and len(received) < max_messages:
                 entry = visible.popleft()
                 if entry.state != VISIBLE:
                     continue
                 self.n_visible -= 1
-                count = entry.receive_count
-                if max_receive_count and count >= max_receive_count:
+                if max_receive_count and entry.receive_count >= max_receive_count:
                     self._drop(entry)
                     dead.append(entry)
                     continue
-                old = entry.receipt
-                if old is not None:
-                    handles.pop(old, None)
-                receipt = entry.receipt = f"{prefix}{next(tick):x}"
-                entry.state = INFLIGHT
-                entry.receive_count = count + 1
-                if not count:  # (not first_received_at < 0: a restored time may be < 0)
-                    entry.first_received_at = now
-                entry.received_at = now
-                entry.deadline = deadline
-                entry.timeout = visibility_timeout
-                handles[receipt] = entry
+                hand_out(entry, now, deadline, visibility_timeout)
                 received.append(entry)
             if received:
                 self.n_inflight += len(received)
@@ -399,13 +385,11 @@ class Ledger:
             return received, dead
         if self.lock_groups:
             # FIFO: as many messages as allowed from the group with the oldest head, then the
-            # next group. O(log L) per group, O(1) per message. Delivery is inlined as in the
-            # plain branch: every message of one receive shares its deadline.
+            # next group. O(log L) per group, O(1) per message. As in the plain branch, every
+            # message of one receive shares its deadline.
             heap, ready_key, lanes = self._ready_heap, self._ready_key, self._lanes
             solo = self._solo
-            handles = self.handles
-            prefix = self.receipt_prefix
-            tick = self._tick
+            hand_out = self._hand_out
             deadline = now + visibility_timeout
             while len(received) < max_messages:
                 while heap:  # the ready group with the oldest head (stale items dropped)
@@ -434,24 +418,11 @@ class Ledger:
                         lane.appendleft(entry)
                         break
                     self.n_visible -= 1
-                    count = entry.receive_count
-                    if max_receive_count and count >= max_receive_count:
+                    if max_receive_count and entry.receive_count >= max_receive_count:
                         self._drop(entry)
                         dead.append(entry)
                         continue
-                    old = entry.receipt
-                    if old is not None:
-                        handles.pop(old, None)
-                    t = next(tick)
-                    receipt = entry.receipt = f"{prefix}{t:x}"
-                    entry.state = INFLIGHT
-                    entry.receive_count = count + 1
-                    if not count:  # (not first_received_at < 0: a restored time may be < 0)
-                        entry.first_received_at = now
-                    entry.received_at = now
-                    entry.deadline = deadline
-                    entry.timeout = visibility_timeout
-                    handles[receipt] = entry
+                    t = hand_out(entry, now, deadline, visibility_timeout)
                     received.append(entry)
                     if free:
                         solo[key] = entry  # the group's only message in flight (so far)
@@ -498,21 +469,30 @@ class Ledger:
             self._compact()
         return received, dead
 
-    def _deliver(self, entry: Entry, now: float, visibility_timeout: float) -> None:
+    def _hand_out(self, entry: Entry, now: float, deadline: float, timeout: float) -> int:
+        """Put a visible entry in flight until ``deadline``: a new receipt handle (the old one
+        stops naming it), one more receive, the times. Returns the handle's tick. The caller
+        counts it in flight and indexes its deadline. O(1)."""
+        handles = self.handles
         old = entry.receipt
         if old is not None:
-            self.handles.pop(old, None)
+            handles.pop(old, None)
         tick = next(self._tick)
-        receipt = f"{self.receipt_prefix}{tick:x}"
-        entry.receipt = receipt
+        receipt = entry.receipt = f"{self.receipt_prefix}{tick:x}"
         entry.state = INFLIGHT
-        entry.receive_count += 1
-        if entry.receive_count == 1:  # (not first_received_at < 0: a restored time may be < 0)
+        count = entry.receive_count
+        entry.receive_count = count + 1
+        if not count:  # (not first_received_at < 0: a restored time may be < 0)
             entry.first_received_at = now
         entry.received_at = now
-        deadline = entry.deadline = now + visibility_timeout
-        entry.timeout = visibility_timeout
-        self.handles[receipt] = entry
+        entry.deadline = deadline
+        entry.timeout = timeout
+        handles[receipt] = entry
+        return tick
+
+    def _deliver(self, entry: Entry, now: float, visibility_timeout: float) -> None:
+        deadline = now + visibility_timeout
+        tick = self._hand_out(entry, now, deadline, visibility_timeout)
         self.n_inflight += 1
         if self.lock_groups:
             self._enter_group_flight(entry.lane, entry, tick)
