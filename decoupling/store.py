@@ -221,17 +221,7 @@ class _JournalLock(_thread.RLock):  # type: ignore[misc]
         _rlock_release(self)
 
     def __exit__(self, *args: Any) -> None:
-        if self._depth == 1:
-            store = self._store
-            try:
-                if store._touched or store._in_tx:
-                    store._end()
-            finally:
-                self._depth = 0
-                _rlock_release(self)
-            return
-        self._depth -= 1
-        _rlock_release(self)
+        self.release()
 
     def _release_save(self) -> Any:
         self._store._end()  # if it raises, the lock is still held, as the caller expects
