@@ -104,14 +104,7 @@ class ExpiringMap(Generic[K, V]):
         if now >= self._due:
             self.expire(now)
         self._items[key] = (expires_at, value)
-        if expires_at >= self._last:  # in order (inlined from _track)
-            self._last = expires_at
-            self._times.append(expires_at)
-            self._keys.append(key)
-            if expires_at < self._due:  # (only when the run was empty)
-                self._due = expires_at
-        else:
-            self._track(key, expires_at)
+        self._track(key, expires_at)
         # A replaced key leaves a stale order item: look at their share now and then.
         self._countdown -= 1
         if self._countdown <= 0:
@@ -130,18 +123,19 @@ class ExpiringMap(Generic[K, V]):
         if held is not item:  # (every held item is live once expire() ran)
             return held[1]
         # A new key: no order item goes stale, so no look at the stale share either.
-        if expires_at >= self._last:  # in order (inlined from _track)
+        self._track(key, expires_at)
+        return None
+
+    def _track(self, key: K, expires_at: float) -> None:
+        # Order a new item for expiry: appended to the run when in order (the common case,
+        # O(1)), else in the heap (O(log n)).
+        if expires_at >= self._last:
             self._last = expires_at
             self._times.append(expires_at)
             self._keys.append(key)
             if expires_at < self._due:  # (only when the run was empty)
                 self._due = expires_at
-        else:
-            self._track(key, expires_at)
-        return None
-
-    def _track(self, key: K, expires_at: float) -> None:
-        # Order an item whose expiry is earlier than the run's newest: O(log n) in the heap.
+            return
         heapq.heappush(self._heap, (expires_at, next(self._tie), key))
         if expires_at < self._due:
             self._due = expires_at
