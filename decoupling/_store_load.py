@@ -315,17 +315,18 @@ def reload_messages(state: _QueueState, conn: sqlite3.Connection, now: float) ->
 def reload_fifo_windows(state: _QueueState, conn: sqlite3.Connection, now: float) -> None:
     """Rebuild a FIFO queue's deduplication window and deleted-handle memory from rows."""
     from ._core.dedup import ExpiringMap
+    from .fifo import _window_key, _window_value
 
     queue: Any = state.queue
     offset = state.store._offset
-    dedup: ExpiringMap[tuple[str | None, str], tuple[str, str | None]] = ExpiringMap()
+    dedup: ExpiringMap[str, str] = ExpiringMap()
     for scope, dedup_id, message_id, sequence_number, expires in conn.execute(
         "SELECT scope, dedup_id, message_id, sequence_number, expires FROM dedup "
         "WHERE qid = ? ORDER BY expires", (state.qid,)
     ):
         if expires - offset > now:
-            dedup.put((scope or None, dedup_id), (message_id, sequence_number),
-                      expires - offset, now)
+            dedup.put(_window_key(scope or None, dedup_id),
+                      _window_value(message_id, sequence_number), expires - offset, now)
     queue._dedup = dedup
     handles: ExpiringMap[str, bool] = ExpiringMap()
     for receipt, expires in conn.execute(

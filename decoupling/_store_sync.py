@@ -94,14 +94,16 @@ def _apply(
         _drop(store, state)
     elif kind == "d" and queue.is_fifo:
         assert key is not None
+        from .fifo import _window_key, _window_value
+
         scope, _, dedup_id = key.partition("\x00")
         found = conn.execute(
             "SELECT message_id, sequence_number, expires FROM dedup "
             "WHERE qid = ? AND scope = ? AND dedup_id = ?", (qid, scope, dedup_id)
         ).fetchone()
         if found is not None and found[2] - store._offset > now:
-            queue._dedup.put((scope or None, dedup_id), (found[0], found[1]),
-                             found[2] - store._offset, now)
+            queue._dedup.put(_window_key(scope or None, dedup_id),
+                             _window_value(found[0], found[1]), found[2] - store._offset, now)
     elif kind == "h" and queue.is_fifo:
         found = conn.execute(
             "SELECT expires FROM handles WHERE qid = ? AND receipt = ?", (qid, key)

@@ -181,8 +181,10 @@ class FifoQueue(Queue):
         self._scope_in_effect = "queue"
         self._throughput = "perQueue"
         self._last_sequence = 0
-        # (group or None, deduplication id) -> (MessageId, SequenceNumber) of the original.
-        self._dedup: ExpiringMap[tuple[str | None, str], tuple[str, str | None]] = ExpiringMap()
+        # _window_key(group or None, deduplication id) -> _window_value(MessageId,
+        # SequenceNumber) of the original: strings, not tuples, so that a send creates no
+        # object the garbage collector tracks (see ExpiringMap).
+        self._dedup: ExpiringMap[str, str] = ExpiringMap()
         self._attempts: ExpiringMap[str, _Attempt] = ExpiringMap()
         # Handles of messages deleted while in flight, until their visibility would have ended.
         self._deleted_handles: ExpiringMap[str, bool] = ExpiringMap()
@@ -308,8 +310,7 @@ class FifoQueue(Queue):
             message_attributes is not None
             or delay_seconds is not None
             or aws_trace_header is not None
-            or not _is_token(message_deduplication_id)
-            or not _is_token(message_group_id)
+            or not _are_tokens(message_deduplication_id, message_group_id)
         ):
             return super().send(
                 body, message_attributes=message_attributes, delay_seconds=delay_seconds,
@@ -331,13 +332,16 @@ class FifoQueue(Queue):
             sent_ms = loop.clock.wall_ms()
             n = self._last_sequence + 1
             sequence_number = _sequence_number(n)
-            scope_group = message_group_id if self._scope_in_effect == "messageGroup" else None
-            original = self._dedup.add(
-                (scope_group, message_deduplication_id), (message_id, sequence_number),
-                now + DEDUPLICATION_INTERVAL, now,
+            key = (
+                f"{message_group_id}\x00{message_deduplication_id}"
+                if self._scope_in_effect == "messageGroup" else message_deduplication_id
             )
-            if original is not None:
-                result = SendResult._lazy(original[0], body, None, original[1])
+            held = self._dedup.add(
+                key, f"{message_id} {sequence_number}", now + DEDUPLICATION_INTERVAL, now
+            )
+            if held is not None:
+                original_id, original_sequence = _window_original(held)
+                result = SendResult._lazy(original_id, body, None, original_sequence)
             else:
                 self._last_sequence = n
                 delay = self._values["DelaySeconds"]
@@ -422,10 +426,11 @@ class FifoQueue(Queue):
             dedup_id = hashlib.sha256(body.encode("utf-8")).hexdigest()
         assert isinstance(dedup_id, str)
         scope_group = group_id if self._scope_in_effect == "messageGroup" else None
-        original = self._dedup.get((scope_group, dedup_id), now)
-        if original is not None:
+        held = self._dedup.get(_window_key(scope_group, dedup_id), now)
+        if held is not None:
             # The original's MessageId and SequenceNumber, with the digests of what was sent.
-            return None, delay, SendResult._lazy(original[0], body, attributes, original[1])
+            original_id, original_sequence = _window_original(held)
+            return None, delay, SendResult._lazy(original_id, body, attributes, original_sequence)
         sequence_number = _sequence_number(self._last_sequence + 1)
         record = _Record(message_id, body, attributes, sent_ms, group_id, dedup_id,
                          sequence_number, None, trace)
@@ -438,8 +443,8 @@ class FifoQueue(Queue):
         assert dedup_id is not None
         scope_group = record.group_id if self._scope_in_effect == "messageGroup" else None
         self._dedup.put(
-            (scope_group, dedup_id),
-            (record.message_id, record.sequence_number),
+            _window_key(scope_group, dedup_id),
+            _window_value(record.message_id, record.sequence_number),
             now + DEDUPLICATION_INTERVAL,
             now,
         )
@@ -680,11 +685,42 @@ def _is_token(value: object) -> TypeGuard[str]:
     )
 
 
+def _are_tokens(first: object, second: object) -> TypeGuard[str]:
+    """:func:`_is_token` of both, each ``str`` method run once over the two joined (the send
+    path checks a deduplication id and a group id every time). ``str`` subclasses: ``False``
+    (the caller's general path checks them). O(length)."""
+    if (
+        type(first) is not str or type(second) is not str
+        or not 0 < len(first) <= 128 or not 0 < len(second) <= 128
+    ):
+        return False
+    both = first + second
+    return both.isascii() and both.isprintable() and " " not in both
+
+
 def _is_plain_body(body: object, limit: int) -> bool:
     """The common body: a printable ASCII ``str`` of 1 to ``limit`` characters. Every check
     of ``Queue._prepare`` holds for it by construction (it is valid XML text and its size in
     bytes is its length). O(length)."""
     return type(body) is str and 0 < len(body) <= limit and body.isascii() and body.isprintable()
+
+
+def _window_key(group: str | None, dedup_id: str) -> str:
+    """The deduplication window's key: the id alone under queue scope, else the group, a NUL
+    (never in a group id: printable ASCII only) and the id. O(length)."""
+    return dedup_id if group is None else f"{group}\x00{dedup_id}"
+
+
+def _window_value(message_id: str, sequence_number: str | None) -> str:
+    """The original's MessageId and SequenceNumber as the window's one string (the sequence
+    number, digits only, after the last space). O(length)."""
+    return f"{message_id} {sequence_number or ''}"
+
+
+def _window_original(value: str) -> tuple[str, str | None]:
+    """The (MessageId, SequenceNumber) a :func:`_window_value` string holds. O(length)."""
+    message_id, _, sequence_number = value.rpartition(" ")
+    return message_id, sequence_number or None
 
 
 def _sequence_number(n: int) -> str:

@@ -56,9 +56,9 @@ class World:
                 "entries": [(e.record.body, e.record.message_id, e.state, e.receive_count,
                              e.receipt, e.deadline, e.available_at) for e in ledger.entries()],
                 "handles": sorted(ledger.handles),
-                "dedup": dict(queue._dedup._items),
-                "attempts": sorted(queue._attempts._items),
-                "deleted": dict(queue._deleted_handles._items),
+                "dedup": (dict(queue._dedup._values), dict(queue._dedup._expires)),
+                "attempts": sorted(queue._attempts._values),
+                "deleted": dict(queue._deleted_handles._expires),
                 "sequence": queue._last_sequence,
             }
         return out
@@ -153,4 +153,4 @@ def test_the_world_holds_what_it_should() -> None:
     world = World()
     snap = world.snapshot()["q.fifo"]
     assert [e[0] for e in snap["entries"]] == ["a1", "a2", "b1"]
-    assert snap["attempts"] == ["att"] and len(snap["dedup"]) == 3
+    assert snap["attempts"] == ["att"] and len(snap["dedup"][0]) == 3

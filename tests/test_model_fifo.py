@@ -32,6 +32,7 @@ from model.sqs_model import Place
 
 import decoupling as dc
 from decoupling._core.ledger import DELAYED, INFLIGHT, VISIBLE
+from decoupling.fifo import _window_key, _window_original
 from decoupling.message import md5_of_body
 
 Q, DLQ = "q.fifo", "dlq.fifo"
@@ -355,11 +356,17 @@ class FifoMachine(RuleBasedStateMachine):
             assert attributes["ApproximateNumberOfMessages"] == str(visible)
             assert attributes["ApproximateNumberOfMessagesNotVisible"] == str(in_flight)
             assert attributes["ApproximateNumberOfMessagesDelayed"] == str(delayed)
-            live_dedup = {k: (mid, int(seq)) for k, (until, (mid, seq))
-                          in queue._dedup._items.items() if now < until}
-            assert live_dedup == model.live_dedup(name, now), f"{name}: deduplication window"
-            live_deleted = {h for h, (until, _) in queue._deleted_handles._items.items()
-                            if now < until}
+            window = queue._dedup
+            live_dedup = {}
+            for key, value in window._values.items():
+                if now < window._expires[key]:
+                    mid, seq = _window_original(value)
+                    live_dedup[key] = (mid, int(seq))
+            assert live_dedup == {
+                _window_key(*k): v for k, v in model.live_dedup(name, now).items()
+            }, f"{name}: deduplication window"
+            handles = queue._deleted_handles
+            live_deleted = {h for h, until in handles._expires.items() if now < until}
             assert live_deleted == {h for h, until in model.queues[name].deleted_handles.items()
                                     if now < until}
 

@@ -389,6 +389,33 @@ class Ledger:
             # message of one receive shares its deadline.
             heap, ready_key, lanes = self._ready_heap, self._ready_key, self._lanes
             solo = self._solo
+            if max_messages == 1 and heap:
+                # The common receive, one message: the oldest ready group's head when it is
+                # live, nothing of its group is in flight, and it is not due for the
+                # dead-letter queue. What the loop below does in that case, in one pass.
+                seq = heap[0]
+                key = ready_key.get(seq, _NO_LANE)
+                if key is not _NO_LANE and key not in solo and key not in self._lane_flight:
+                    lane = lanes[key]
+                    entry = lane[0]
+                    if entry.state == VISIBLE and (
+                        not max_receive_count or entry.receive_count < max_receive_count
+                    ):
+                        lane.popleft()
+                        if not lane:
+                            del lanes[key]
+                        del self._ready_seq[key]
+                        del ready_key[seq]
+                        heapq.heappop(heap)
+                        deadline = now + visibility_timeout
+                        self._hand_out(entry, now, deadline, visibility_timeout)
+                        solo[key] = entry
+                        self.n_visible -= 1
+                        self.n_inflight += 1
+                        self._deadlines.push(deadline, visibility_timeout, entry)
+                        if deadline < self._due:
+                            self._due = deadline
+                        return [entry], dead
             hand_out = self._hand_out
             deadline = now + visibility_timeout
             while len(received) < max_messages:
