@@ -62,17 +62,32 @@ def paired_ratio(samples: dict[str, list[float]], top: str, bottom: str) -> floa
     return statistics.median(a / b for a, b in zip(samples[top], samples[bottom], strict=True))
 
 
-def _stdlib_rate() -> float:
+def yardstick(n: int = 50_000) -> Callable[[], int]:
+    """The machine yardstick as a contender: ``n`` ``queue.Queue`` put+get pairs on one thread
+    (issue #9's reference point: ~1.1M/s on its reference machine)."""
     q: queue.Queue[str] = queue.Queue()
     put, get = q.put, q.get
 
     def run() -> int:
-        for _ in range(50_000):
+        for _ in range(n):
             put("x")
             get()
-        return 50_000
+        return n
 
-    return rate(run)
+    return run
+
+
+def at_reference(samples: dict[str, list[float]], name: str) -> float:
+    """What contender ``name``'s rate would be on the reference machine: the median over
+    rounds of its rate divided by the yardstick's rate in the same round (``samples`` from
+    :func:`interleaved` with a ``"yardstick"`` contender), times
+    :data:`REFERENCE_STDLIB_RATE`. Both run seconds apart in each round, so this holds while
+    the machine's speed drifts, which a factor measured at a script's start and end does not."""
+    return paired_ratio(samples, name, "yardstick") * REFERENCE_STDLIB_RATE
+
+
+def _stdlib_rate() -> float:
+    return rate(yardstick())
 
 
 def machine_factor() -> float:

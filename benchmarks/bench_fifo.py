@@ -8,24 +8,25 @@ ManualClock. FIFO is measured two ways:
 * one hot group: every message is in the same group (each receive waits for the delete).
 
 The baseline is a standard ``Queue`` doing the same cycle with the same backlog. Target: FIFO
-with 1,000 groups >= 60% of standard (latest full run: 60% at 1e3, 66% at 1e5; hot group 66% and
-62%; it was 42%/52% at 1e3/1e5 before the fused FIFO paths, and 34-40% before the first round
-of cuts).
+with 1,000 groups >= 60% of standard (this script, after the window change: 64% at 1e3, 67% at
+1e5; hot group 70% and 63%; it was 42%/52% at 1e3/1e5 before the fused FIFO paths, and 34-40%
+before the first round of cuts).
 
 Wall-clock ratios on the shared 2-core machine swing by +-10 points from run to run; the steady
 measure is instructions per cycle (callgrind, PYTHONHASHSEED=0, the difference between 2,000
-and 12,000 cycles, 1e3 backlog): standard ~75.9k, FIFO with 1,000 groups ~105.1k (0.72; it was
-117.4k against 77.1k, 0.66, before the fused paths). Per cycle the FIFO path runs ~1,574
-bytecodes to standard's ~1,168 (0.74). Where the remaining ~406 go (bytecodes counted per
-function with a tracer): the group lanes of the ledger, ~50% (the ready-group heap pick and
-pop in receive, re-indexing the group when its message leaves flight, the group deque on send);
-the FIFO send checks, ~25% (group and deduplication ids, the sequence number, two more
-arguments); remembering deleted handles until they would have expired, ~14% (one
-ExpiringMap.put per delete); the deduplication window, ~13% (one ExpiringMap.add per send, one
-lookup). The two windows also cost memory that the instruction count does not show: on a
-ManualClock that never moves they keep every id and handle of the run, so every send and
-delete grows a large dict, allocates memory that stays, and adds tracked tuples that make the
-young-generation garbage collector run about five times as often as for standard.
+and 12,000 cycles, 1e3 backlog): standard ~76.8k, FIFO with 1,000 groups ~96.6k (0.80; it was
+106.7k, 0.72, before the windows stopped allocating tuples and the one-message receive path,
+and 117.4k against 77.1k, 0.66, before the fused paths). Per cycle the FIFO path runs ~1,487
+bytecodes to standard's ~1,180 (0.79). Where the remaining ~300 go (bytecodes counted per
+function with a tracer): the group lanes of the ledger (the ready-group heap pick and pop in
+receive, re-indexing the group when its message leaves flight, a new group deque on send),
+the FIFO send checks (group and deduplication ids, the sequence number), remembering deleted
+handles until they would have expired (one ExpiringMap.put per delete) and the deduplication
+window (one ExpiringMap.add per send). Timing shows the windows cost more than their
+instructions: with both replaced by no-ops the ratio rose by ~8 points (deduplication ~5,
+deleted handles ~4). Until this change each insert also allocated tuples the garbage
+collector tracks and that stayed for the window's 5 minutes, which made young collections run
+about five times as often as for standard (now the same count: 58 per 40,000 cycles for both).
 
 Run: ``python benchmarks/bench_fifo.py`` (about 40 s; ``--quick`` for a smaller run).
 """
