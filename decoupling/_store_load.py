@@ -314,7 +314,7 @@ def reload_messages(state: _QueueState, conn: sqlite3.Connection, now: float) ->
 
 def reload_fifo_windows(state: _QueueState, conn: sqlite3.Connection, now: float) -> None:
     """Rebuild a FIFO queue's deduplication window and deleted-handle memory from rows."""
-    from ._core.dedup import ExpiringMap
+    from ._core.dedup import ExpiringKeys, ExpiringMap
     from .fifo import _window_key, _window_value
 
     queue: Any = state.queue
@@ -328,12 +328,12 @@ def reload_fifo_windows(state: _QueueState, conn: sqlite3.Connection, now: float
             dedup.put(_window_key(scope or None, dedup_id),
                       _window_value(message_id, sequence_number), expires - offset, now)
     queue._dedup = dedup
-    handles: ExpiringMap[str, bool] = ExpiringMap()
+    handles: ExpiringKeys[str] = ExpiringKeys()
     for receipt, expires in conn.execute(
         "SELECT receipt, expires FROM handles WHERE qid = ? ORDER BY expires", (state.qid,)
     ):
         if expires - offset > now:
-            handles.put(receipt, True, expires - offset, now)
+            handles.add(receipt, expires - offset, now)
     queue._deleted_handles = handles
 
 

@@ -109,7 +109,7 @@ def _apply(
             "SELECT expires FROM handles WHERE qid = ? AND receipt = ?", (qid, key)
         ).fetchone()
         if found is not None and found[0] - store._offset > now:
-            queue._deleted_handles.put(key, True, found[0] - store._offset, now)
+            queue._deleted_handles.add(key, found[0] - store._offset, now)
 
 
 def _apply_queue_row(store: SqliteStore, state: _QueueState, row: tuple[Any, ...]) -> None:

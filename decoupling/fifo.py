@@ -42,7 +42,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, TypeGuard
 
-from ._core.dedup import ExpiringMap
+from ._core.dedup import ExpiringKeys, ExpiringMap
 from ._core.ledger import INFLIGHT, Entry
 from .errors import (
     InvalidAttributeName,
@@ -187,7 +187,7 @@ class FifoQueue(Queue):
         self._dedup: ExpiringMap[str, str] = ExpiringMap()
         self._attempts: ExpiringMap[str, _Attempt] = ExpiringMap()
         # Handles of messages deleted while in flight, until their visibility would have ended.
-        self._deleted_handles: ExpiringMap[str, bool] = ExpiringMap()
+        self._deleted_handles: ExpiringKeys[str] = ExpiringKeys()
 
     # -- attributes -----------------------------------------------------------------------------
 
@@ -613,7 +613,7 @@ class FifoQueue(Queue):
             return entry
         if entry is None:
             assert isinstance(receipt_handle, str)  # the base class checked it
-            if self._deleted_handles.get(receipt_handle, self.loop.clock.now()) is not None:
+            if self._deleted_handles.contains(receipt_handle, self.loop.clock.now()):
                 return None
         raise InvalidParameterValue(
             f"Value {receipt_handle} for parameter ReceiptHandle is invalid. Reason: {_EXPIRED}"
@@ -622,10 +622,11 @@ class FifoQueue(Queue):
     def _after_delete(self, entry: Entry) -> None:
         # Only an in-flight message is deleted (_entry_for refuses the others), on a ledger
         # settled to now: its deadline is still ahead, so its handle stays valid until then.
-        # Its receive time stands in for now (expiry in put only needs a time not past now).
+        # Its receive time stands in for now (add only needs a time not past now, to forget
+        # handles that expired before it).
         receipt = entry.receipt
         if receipt is not None:
-            self._deleted_handles.put(receipt, True, entry.deadline, entry.received_at)
+            self._deleted_handles.add(receipt, entry.deadline, entry.received_at)
         if self._waiting:
             self._cond.notify(self._waiting)  # the group (or in-flight room) may be free now
 

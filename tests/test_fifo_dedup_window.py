@@ -1,11 +1,11 @@
-"""ExpiringMap (the FIFO deduplication window) against a plain dict model."""
+"""ExpiringMap (the FIFO deduplication window) and ExpiringKeys (deleted handles) against dict models."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from decoupling._core.dedup import ExpiringMap
+from decoupling._core.dedup import ExpiringKeys, ExpiringMap
 
 # ("put" | "add", key, lifetime) | ("get", key, 0) | ("pop", key, 0) | ("tick", 0, step)
 ops = st.lists(
@@ -91,3 +91,50 @@ def test_add_keeps_the_original_and_its_expiry() -> None:
     window.put("x", "late", 50.0, 300.0)  # earlier than the run's newest: the heap
     assert window.add("x", "again", 700.0, 10.0) == "late"
     assert len(window._keys) + len(window._heap) == 2  # add leaves no stale items
+
+
+# ExpiringKeys (a FIFO queue's handles of messages deleted in flight): ("add", key, lifetime) |
+# ("contains", key, 0) | ("tick", 0, step). Keys are never re-added, as handles are unique.
+key_ops = st.lists(
+    st.one_of(
+        st.tuples(st.just("add"), st.just(0), st.sampled_from([0.5, 1.0, 5.0, 30.0])),
+        st.tuples(st.just("contains"), st.integers(0, 40), st.just(0.0)),
+        st.tuples(st.just("tick"), st.just(0), st.sampled_from([0.0, 0.5, 1.0, 10.0])),
+    ),
+    max_size=150,
+)
+
+
+@given(key_ops)
+def test_expiring_keys_match_a_dict_model(operations: list[tuple[str, int, float]]) -> None:
+    keys: ExpiringKeys[int] = ExpiringKeys()
+    model: dict[int, float] = {}
+    now = 0.0
+    for i, (op, key, number) in enumerate(operations):
+        if op == "tick":
+            now += number
+        elif op == "add":
+            keys.add(i, now + number, now)
+            model[i] = now + number
+        else:
+            assert keys.contains(key, now) == (now < model.get(key, -1.0))
+        live = {k for k, until in keys.expiries(now).items() if now < until}
+        assert live == {k for k, until in model.items() if now < until}
+
+
+def test_expiring_keys_forget_at_exactly_the_expiry_and_drop_the_expired() -> None:
+    keys: ExpiringKeys[str] = ExpiringKeys()
+    keys.add("h1", 30.0, 0.0)
+    keys.add("h2", 31.0, 1.0)
+    assert keys.contains("h1", 29.999) and keys.contains("h2", 29.999)
+    assert not keys.contains("h1", 30.0)
+    assert keys.contains("h2", 30.0)
+    keys.add("h3", 5.0, 2.0)  # out of expiry order: indexed at once
+    assert keys.contains("h3", 4.0) and not keys.contains("h3", 5.0)
+    # In order, the run forgets expired keys from its front as keys are added.
+    fresh: ExpiringKeys[int] = ExpiringKeys()
+    for i in range(100):
+        fresh.add(i, i + 30.0, float(i))
+    assert len(fresh._keys) == 30  # keys 70..99: the ones expiring after 99.0, the last now
+    fresh.clear()
+    assert fresh.expiries(0.0) == {} and not fresh.contains(99, 0.0)

@@ -58,7 +58,7 @@ class World:
                 "handles": sorted(ledger.handles),
                 "dedup": (dict(queue._dedup._values), dict(queue._dedup._expires)),
                 "attempts": sorted(queue._attempts._values),
-                "deleted": dict(queue._deleted_handles._expires),
+                "deleted": queue._deleted_handles.expiries(queue.loop.clock.now()),
                 "sequence": queue._last_sequence,
             }
         return out

@@ -365,8 +365,8 @@ class FifoMachine(RuleBasedStateMachine):
             assert live_dedup == {
                 _window_key(*k): v for k, v in model.live_dedup(name, now).items()
             }, f"{name}: deduplication window"
-            handles = queue._deleted_handles
-            live_deleted = {h for h, until in handles._expires.items() if now < until}
+            live_deleted = {h for h, until in queue._deleted_handles.expiries(now).items()
+                            if now < until}
             assert live_deleted == {h for h, until in model.queues[name].deleted_handles.items()
                                     if now < until}
 

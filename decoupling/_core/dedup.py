@@ -31,7 +31,7 @@ from collections import deque
 from collections.abc import Hashable, Iterator
 from typing import Generic, TypeVar
 
-__all__ = ["ExpiringMap"]
+__all__ = ["ExpiringKeys", "ExpiringMap"]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -187,6 +187,70 @@ class ExpiringMap(Generic[K, V]):
         self._last = pairs[-1][0] if pairs else -_INF
         self._heap = []
         self._due = pairs[0][0] if pairs else _INF
+
+
+class ExpiringKeys(Generic[K]):
+    """A set whose keys vanish at their own expiry time, for inserts that far outnumber lookups
+    (a FIFO queue remembers the handle of every message deleted in flight, and is asked about
+    one only when a delete is retried).
+
+    An insert in expiry order (every insert, with one visibility timeout on a monotonic clock)
+    is two deque appends: no dict, no object the garbage collector tracks. A lookup first
+    indexes what was inserted since the last one in an :class:`ExpiringMap` and asks it; an
+    insert out of expiry order goes to that map at once. Keys whose expiry has passed are
+    dropped from the front as inserts go by. A key is live while ``now < expires_at``.
+    """
+
+    __slots__ = ("_times", "_keys", "_index")
+
+    def __init__(self) -> None:
+        # Inserted since the last lookup, in expiry order: expiries and keys side by side.
+        self._times: deque[float] = deque()
+        self._keys: deque[K] = deque()
+        self._index: ExpiringMap[K, bool] = ExpiringMap()
+
+    def add(self, key: K, expires_at: float, now: float) -> None:
+        """Remember ``key`` until ``expires_at``. O(1) amortized in expiry order, else
+        O(log n)."""
+        times = self._times
+        if times and times[-1] > expires_at:
+            self._index.put(key, True, expires_at, now)  # out of order: indexed at once
+            return
+        times.append(expires_at)
+        self._keys.append(key)
+        if times[0] <= now:  # forget what expired, from the front
+            pop_time, pop_key = times.popleft, self._keys.popleft
+            while times and times[0] <= now:
+                pop_time()
+                pop_key()
+
+    def contains(self, key: K, now: float) -> bool:
+        """Whether ``key`` is live at time ``now``. O(k) for k keys inserted since the last
+        lookup (each is indexed once), then O(1) amortized."""
+        self._fold(now)
+        return self._index.get(key, now) is not None
+
+    def expiries(self, now: float) -> dict[K, float]:
+        """Every key held with its expiry (some may have expired but not yet been dropped)."""
+        self._fold(now)
+        return dict(self._index._expires)
+
+    def clear(self) -> None:
+        """Forget everything. O(1)."""
+        self._times = deque()
+        self._keys = deque()
+        self._index.clear()
+
+    def _fold(self, now: float) -> None:
+        # Index the keys inserted since the last lookup (in expiry order, so each put is O(1)).
+        times, keys = self._times, self._keys
+        if times:
+            put = self._index.put
+            for expires_at, key in zip(times, keys, strict=True):
+                if expires_at > now:
+                    put(key, True, expires_at, now)
+            times.clear()
+            keys.clear()
 
 
 _INF = float("inf")
