@@ -155,7 +155,7 @@ def moto_cycles(n: int) -> float | None:
 
 def main() -> dict[str, float]:
     quick = "--quick" in sys.argv
-    n = 20_000 if quick else 100_000
+    n = 20_000 if quick else 50_000
     # The figures with absolute targets run in interleaved rounds with the yardstick, so each
     # also has a same-round reference-machine equivalent (see _harness.at_reference).
     samples = interleaved({

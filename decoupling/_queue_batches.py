@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from hashlib import md5
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
 from ._queue_state import _QueueState, _Record
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from .queue import Queue
 
 _BATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
+_DICT_ONLY = {dict}
+_get_id = itemgetter("Id")
 MAX_BATCH = 10
 #: The most a batch's entries may hold together, bytes (the service maximum, whatever the
 #: queue's MaximumMessageSize).
@@ -167,6 +170,24 @@ class _QueueBatches(_QueueState):
         entries: Sequence[Mapping[str, Any] | str], body_key: str = "MessageBody"
     ) -> list[tuple[str, Mapping[str, Any]]]:
         """Check a batch's shape (count, ids) and return ``(Id, entry)`` pairs."""
+        if type(entries) is list and 0 < len(entries) <= MAX_BATCH and set(
+            map(type, entries)
+        ) == _DICT_ONLY:
+            # The common batch, checked whole with C-level calls (no Python loop): dicts whose
+            # ids are distinct ASCII letters and digits, 1-80 characters. Anything else (or a
+            # bad batch) takes the loop below, which finds the first fault in entry order.
+            ids: list[str] = []
+            joined = ""
+            try:
+                ids = list(map(_get_id, entries))
+                joined = "".join(ids)
+            except (KeyError, TypeError):
+                pass  # an entry without an Id, or an Id that is not a str
+            if (
+                joined.isascii() and joined.isalnum() and len(set(ids)) == len(ids)
+                and min(map(len, ids)) > 0 and max(map(len, ids)) <= 80
+            ):
+                return list(zip(ids, entries, strict=True))
         if type(entries) is not list and (
             isinstance(entries, (str, bytes)) or not isinstance(entries, Sequence)
         ):
