@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 
 _BATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
 _DICT_ONLY = {dict}
+_STR_ONLY = {str}
+_TWO_KEYS = {2}
 _get_id = itemgetter("Id")
+_get_body = itemgetter("MessageBody")
 MAX_BATCH = 10
 #: The most a batch's entries may hold together, bytes (the service maximum, whatever the
 #: queue's MaximumMessageSize).
@@ -72,39 +75,46 @@ class _QueueBatches(_QueueState):
         body within the size limits — sent without the general checks (each holds for it by
         construction), with one ``SentTimestamp`` for the call. ``None`` (nothing changed) for
         any other batch."""
-        limit = self._values["MaximumMessageSize"]
-        total = 0
-        for _, entry in normalized:
-            body = entry.get("MessageBody")
-            if (
-                len(entry) != 2
-                or type(body) is not str
-                or not body.isascii()
-                or not body.isprintable()
-                or not 0 < len(body) <= limit
-            ):
-                return None
-            total += len(body)
-        if total > MAX_BATCH_BYTES:
-            return None  # the general path raises BatchRequestTooLong
+        # Checked whole with C-level calls: every entry exactly Id and MessageBody, every body a
+        # str (join refuses anything else) of 1 to MaximumMessageSize printable ASCII
+        # characters, 1 MiB at most together.
+        entries = [entry for _, entry in normalized]
+        if set(map(len, entries)) != _TWO_KEYS:
+            return None
+        try:
+            bodies: list[str] = list(map(_get_body, entries))
+            joined = "".join(bodies)
+        except (KeyError, TypeError):
+            return None
+        if (
+            not joined.isascii() or not joined.isprintable() or len(joined) > MAX_BATCH_BYTES
+            or min(map(len, bodies)) == 0
+            or max(map(len, bodies)) > self._values["MaximumMessageSize"]
+            or _STR_ONLY != set(map(type, bodies))
+        ):
+            return None  # (the general path raises BatchRequestTooLong past 1 MiB)
         wall_ms = self.loop.clock.wall_ms()
         new_id = self.loop.new_id
         delay = float(self._values["DelaySeconds"])
         observed = bool(self._observers)
-        enqueue = self._ledger.enqueue
-        successful: list[dict[str, Any]] = []
-        for entry_id, entry in normalized:
-            body = entry["MessageBody"]
-            record = _Record(new_id(), body, None, wall_ms)
-            if observed:
+        records = [_Record(new_id(), body, None, wall_ms) for body in bodies]
+        if observed:
+            for record in records:
                 self._commit(record, delay, now)
-            else:
+        elif delay <= 0:
+            self._ledger.enqueue_visible(records, now)
+        else:
+            enqueue = self._ledger.enqueue
+            for record in records:
                 enqueue(record, now, delay=delay)
-            successful.append({
+        successful: list[dict[str, Any]] = [
+            {
                 "Id": entry_id,
                 "MessageId": record.message_id,
-                "MD5OfMessageBody": md5(body.encode(), usedforsecurity=False).hexdigest(),
-            })
+                "MD5OfMessageBody": md5(record.body.encode(), usedforsecurity=False).hexdigest(),
+            }
+            for (entry_id, _), record in zip(normalized, records, strict=True)
+        ]
         if not observed and self._waiting:  # _commit's waking, once for the call
             if delay <= 0:
                 self._cond.notify(len(successful))  # one waiter per message

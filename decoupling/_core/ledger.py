@@ -227,6 +227,26 @@ class Ledger:
             self._make_visible(entry, back=False)
         return entry
 
+    def enqueue_visible(self, records: list[Any], now: float) -> None:
+        """:meth:`enqueue` each of ``records``, visible now and sent now, in order (a batch sent
+        to a plain standard queue with no delay). O(k)."""
+        if self._laned:
+            for record in records:
+                self.enqueue(record, now)
+            return
+        seq = self._seq
+        entries = [Entry(next(seq), record, now, None) for record in records]  # visible now
+        fresh = self._fresh
+        if not fresh or fresh[-1].sent_at <= now:
+            fresh.extend(entries)
+        else:
+            for entry in entries:
+                self._retain(entry)
+        if now + self._retention < self._due:
+            self._due = now + self._retention
+        self.n_visible += len(entries)
+        self._visible.extend(entries)
+
     def _become_laned(self) -> None:
         # The first message with a lane key turns a standard queue into a fair queue.
         self._laned = True
