@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from hashlib import md5
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
 from ._queue_state import _QueueState, _Record
@@ -26,11 +25,6 @@ if TYPE_CHECKING:
     from .queue import Queue
 
 _BATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
-_DICT_ONLY = {dict}
-_STR_ONLY = {str}
-_TWO_KEYS = {2}
-_get_id = itemgetter("Id")
-_get_body = itemgetter("MessageBody")
 MAX_BATCH = 10
 #: The most a batch's entries may hold together, bytes (the service maximum, whatever the
 #: queue's MaximumMessageSize).
@@ -75,24 +69,25 @@ class _QueueBatches(_QueueState):
         body within the size limits — sent without the general checks (each holds for it by
         construction), with one ``SentTimestamp`` for the call. ``None`` (nothing changed) for
         any other batch."""
-        # Checked whole with C-level calls: every entry exactly Id and MessageBody, every body a
-        # str (join refuses anything else) of 1 to MaximumMessageSize printable ASCII
-        # characters, 1 MiB at most together.
-        entries = [entry for _, entry in normalized]
-        if set(map(len, entries)) != _TWO_KEYS:
-            return None
-        try:
-            bodies: list[str] = list(map(_get_body, entries))
-            joined = "".join(bodies)
-        except (KeyError, TypeError):
-            return None
-        if (
-            not joined.isascii() or not joined.isprintable() or len(joined) > MAX_BATCH_BYTES
-            or min(map(len, bodies)) == 0
-            or max(map(len, bodies)) > self._values["MaximumMessageSize"]
-            or _STR_ONLY != set(map(type, bodies))
-        ):
-            return None  # (the general path raises BatchRequestTooLong past 1 MiB)
+        # (A loop: checking the batch whole with set/map/join calls measured ~50% slower for
+        # 10 entries than this specialised bytecode.)
+        limit = self._values["MaximumMessageSize"]
+        total = 0
+        bodies: list[str] = []
+        for _, entry in normalized:
+            body = entry.get("MessageBody")
+            if (
+                len(entry) != 2
+                or type(body) is not str
+                or not body.isascii()
+                or not body.isprintable()
+                or not 0 < len(body) <= limit
+            ):
+                return None
+            total += len(body)
+            bodies.append(body)
+        if total > MAX_BATCH_BYTES:
+            return None  # the general path raises BatchRequestTooLong
         wall_ms = self.loop.clock.wall_ms()
         new_id = self.loop.new_id
         delay = float(self._values["DelaySeconds"])
@@ -180,24 +175,6 @@ class _QueueBatches(_QueueState):
         entries: Sequence[Mapping[str, Any] | str], body_key: str = "MessageBody"
     ) -> list[tuple[str, Mapping[str, Any]]]:
         """Check a batch's shape (count, ids) and return ``(Id, entry)`` pairs."""
-        if type(entries) is list and 0 < len(entries) <= MAX_BATCH and set(
-            map(type, entries)
-        ) == _DICT_ONLY:
-            # The common batch, checked whole with C-level calls (no Python loop): dicts whose
-            # ids are distinct ASCII letters and digits, 1-80 characters. Anything else (or a
-            # bad batch) takes the loop below, which finds the first fault in entry order.
-            ids: list[str] = []
-            joined = ""
-            try:
-                ids = list(map(_get_id, entries))
-                joined = "".join(ids)
-            except (KeyError, TypeError):
-                pass  # an entry without an Id, or an Id that is not a str
-            if (
-                joined.isascii() and joined.isalnum() and len(set(ids)) == len(ids)
-                and min(map(len, ids)) > 0 and max(map(len, ids)) <= 80
-            ):
-                return list(zip(ids, entries, strict=True))
         if type(entries) is not list and (
             isinstance(entries, (str, bytes)) or not isinstance(entries, Sequence)
         ):

@@ -24,13 +24,27 @@ __all__ = ["DeadlineQueue"]
 
 T = TypeVar("T")
 _INF = float("inf")
+#: Emptied runs are kept for their duration's next push while there are at most this many runs.
+_KEEP_RUNS = 16
+
+
+class _Run(Generic[T]):
+    """One duration's items in deadline order: the deadlines and the items in two deques side
+    by side, so a push allocates no pair (and an item in flight is not held by a tuple the
+    garbage collector must walk)."""
+
+    __slots__ = ("times", "items")
+
+    def __init__(self) -> None:
+        self.times: deque[float] = deque()
+        self.items: deque[T] = deque()
 
 
 class DeadlineQueue(Generic[T]):
     """Items ordered by deadline (seconds), popped once due."""
 
     def __init__(self) -> None:
-        self._runs: dict[float, deque[tuple[float, T]]] = {}
+        self._runs: dict[float, _Run[T]] = {}
         self._heads: list[tuple[float, float]] = []  # (head deadline, duration), one per run
         self._overflow: list[tuple[float, int, T]] = []
         self._tie = itertools.count()
@@ -44,12 +58,15 @@ class DeadlineQueue(Generic[T]):
         """Add ``item`` due at ``deadline`` (= now + ``duration``). O(1) amortized."""
         run = self._runs.get(duration)
         if run is None:
-            run = self._runs[duration] = deque()
-        if not run:
-            run.append((deadline, item))
+            run = self._runs[duration] = _Run()
+        times = run.times
+        if not times:
+            times.append(deadline)
+            run.items.append(item)
             heapq.heappush(self._heads, (deadline, duration))
-        elif run[-1][0] <= deadline:
-            run.append((deadline, item))
+        elif times[-1] <= deadline:
+            times.append(deadline)
+            run.items.append(item)
         else:
             heapq.heappush(self._overflow, (deadline, next(self._tie), item))
         self._size += 1
@@ -59,14 +76,16 @@ class DeadlineQueue(Generic[T]):
         O(k) amortized for k items."""
         run = self._runs.get(duration)
         if run is None:
-            run = self._runs[duration] = deque()
-        if not run:
+            run = self._runs[duration] = _Run()
+        times = run.times
+        if not times:
             heapq.heappush(self._heads, (deadline, duration))
-        elif run[-1][0] > deadline:  # earlier than the run's tail: one by one, via overflow
+        elif times[-1] > deadline:  # earlier than the run's tail: one by one, via overflow
             for item in items:
                 self.push(deadline, duration, item)
             return
-        run.extend([(deadline, item) for item in items])
+        times.extend(itertools.repeat(deadline, len(items)))
+        run.items.extend(items)
         self._size += len(items)
 
     def discard(self, deadline: float, duration: float, item: T) -> bool:
@@ -74,19 +93,27 @@ class DeadlineQueue(Generic[T]):
         after it was received, or in the order received). O(1); ``False`` if not found there,
         in which case the owner treats it as stale."""
         run = self._runs.get(duration)
-        if not run:
+        if run is None:
             return False
-        if run[-1][1] is item and run[-1][0] == deadline:
-            run.pop()
+        items = run.items
+        if not items:
+            return False
+        times = run.times
+        if items[-1] is item and times[-1] == deadline:
+            items.pop()
+            times.pop()
             self._size -= 1
-            if not run:
-                del self._runs[duration]  # its head entry in _heads goes stale
+            # An emptied run stays for the next push of its duration (its head entry in _heads
+            # goes stale), unless runs of many durations pile up.
+            if not times and len(self._runs) > _KEEP_RUNS:
+                del self._runs[duration]
             return True
-        if run[0][1] is item and run[0][0] == deadline and len(run) > 1:
-            run.popleft()
+        if items[0] is item and times[0] == deadline and len(items) > 1:
+            items.popleft()
+            times.popleft()
             self._size -= 1
-            if run[0][0] != deadline:  # with the same deadline the run's head item still holds
-                heapq.heappush(self._heads, (run[0][0], duration))
+            if times[0] != deadline:  # with the same deadline the run's head item still holds
+                heapq.heappush(self._heads, (times[0], duration))
             return True
         return False
 
@@ -97,7 +124,7 @@ class DeadlineQueue(Generic[T]):
         while heads:
             head, duration = heads[0]
             run = runs.get(duration)
-            if run and run[0][0] == head:
+            if run is not None and run.times and run.times[0] == head:
                 break
             heapq.heappop(heads)  # stale
         first = heads[0][0] if heads else _INF
@@ -114,12 +141,13 @@ class DeadlineQueue(Generic[T]):
             while heads and heads[0][0] <= now:
                 head, duration = heapq.heappop(heads)
                 run = runs.get(duration)
-                if not run or run[0][0] != head:
+                if run is None or not run.times or run.times[0] != head:
                     continue  # a stale head: its run was emptied or moved on by discard()
-                while run and run[0][0] <= now:
-                    out.append(run.popleft())
-                if run:
-                    heapq.heappush(heads, (run[0][0], duration))
+                times, items = run.times, run.items
+                while times and times[0] <= now:
+                    out.append((times.popleft(), items.popleft()))
+                if times:
+                    heapq.heappush(heads, (times[0], duration))
                 else:
                     del runs[duration]
         overflow = self._overflow
