@@ -207,13 +207,23 @@ class Ledger:
             self._visible.append(entry)
             return entry
         if delay <= 0 and self.lock_groups:
-            group = self._lanes.get(lane)
+            lanes = self._lanes
+            group = lanes.get(lane)
             if group and group[0].state == VISIBLE:
                 # FIFO, behind a live head of its group (a new seq is the highest): the group's
                 # readiness cannot change, so _make_visible's re-index is skipped.
                 entry.available_at = now
                 self.n_visible += 1
                 group.append(entry)
+                return entry
+            if group is None and lane not in self._solo and lane not in self._lane_inflight:
+                # FIFO, the first message of a group with nothing visible or in flight: it is
+                # the group's head and the group is ready (_make_visible, _set_ready and
+                # _set_group_ready in one step).
+                entry.available_at = now
+                self.n_visible += 1
+                lanes[lane] = deque((entry,))
+                self._mark_ready(lane, entry.seq)
                 return entry
         if delay > 0:
             entry.state = DELAYED
@@ -328,6 +338,20 @@ class Ledger:
             heapq.heappush(heap, seq)
             if len(heap) > 2 * len(ready_seq) + 1024:
                 self._rebuild_ready_heap()
+
+    def _mark_ready(self, key: Hashable | None, seq: int) -> None:
+        """(lock_groups) Index group ``key`` as ready with head ``seq``, which the caller has
+        checked is live with nothing of the group in flight. O(log L)."""
+        ready_seq = self._ready_seq
+        old = ready_seq.get(key)
+        if old != seq:
+            ready_seq[key] = seq
+            self._ready_key[seq] = key
+            heapq.heappush(self._ready_heap, seq)
+            if old is not None:  # its old heap item goes stale
+                del self._ready_key[old]
+                if len(self._ready_heap) > 2 * len(ready_seq) + 1024:
+                    self._rebuild_ready_heap()
 
     def _rebuild_ready_heap(self) -> None:
         # Mostly stale items: rebuild from _ready_seq, O(L), at most once per L pushes. In
@@ -582,17 +606,7 @@ class Ledger:
             # now, so a live head makes it ready.
             lane = self._lanes.get(key)
             if lane and lane[0].state == VISIBLE:
-                seq = lane[0].seq
-                ready_seq = self._ready_seq
-                old = ready_seq.get(key)
-                if old != seq:
-                    ready_seq[key] = seq
-                    self._ready_key[seq] = key
-                    heapq.heappush(self._ready_heap, seq)
-                    if old is not None:  # its old heap item goes stale
-                        del self._ready_key[old]
-                        if len(self._ready_heap) > 2 * len(ready_seq) + 1024:
-                            self._rebuild_ready_heap()
+                self._mark_ready(key, lane[0].seq)
             else:
                 self._set_group_ready(key)
         elif self._laned:
