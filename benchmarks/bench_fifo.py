@@ -8,20 +8,21 @@ ManualClock. FIFO is measured two ways:
 * one hot group: every message is in the same group (each receive waits for the delete).
 
 The baseline is a standard ``Queue`` doing the same cycle with the same backlog. Target: FIFO
-with 1,000 groups >= 60% of standard (this script, after the window change: 64% at 1e3, 67% at
-1e5; hot group 70% and 63%; it was 42%/52% at 1e3/1e5 before the fused FIFO paths, and 34-40%
+with 1,000 groups >= 60% of standard (run_all runs F-H: 62-71% at 1e3, 61-68% at 1e5; hot
+group 68-75% and 67-78%; it was 42%/52% at 1e3/1e5 before the fused FIFO paths, and 34-40%
 before the first round of cuts).
 
 Wall-clock ratios on the shared 2-core machine swing by +-10 points from run to run; the steady
 measure is instructions per cycle (callgrind, PYTHONHASHSEED=0, the difference between 2,000
-and 12,000 cycles, 1e3 backlog): standard ~76.8k, FIFO with 1,000 groups ~96.6k (0.80; it was
-106.7k, 0.72, before the windows stopped allocating tuples and the one-message receive path,
-and 117.4k against 77.1k, 0.66, before the fused paths). Per cycle the FIFO path runs ~1,487
-bytecodes to standard's ~1,180 (0.79). Where the remaining ~300 go (bytecodes counted per
+and 12,000 cycles, 1e3 backlog): standard ~74.9k, FIFO with 1,000 groups ~94.5k (0.79; it was
+106.7k, 0.72, before the windows stopped allocating tuples, the deleted handles became deque
+appends and the one-message receive path, and 117.4k against 77.1k, 0.66, before the fused
+paths). Per cycle the FIFO path runs ~1,480 bytecodes to standard's ~1,180 (bytecode counts
+only point: a change is kept when it measures faster). Where the remaining ~300 go (counted per
 function with a tracer): the group lanes of the ledger (the ready-group heap pick and pop in
 receive, re-indexing the group when its message leaves flight, a new group deque on send),
 the FIFO send checks (group and deduplication ids, the sequence number), remembering deleted
-handles until they would have expired (one ExpiringMap.put per delete) and the deduplication
+handles until they would have expired (one ExpiringKeys.add per delete) and the deduplication
 window (one ExpiringMap.add per send). Timing shows the windows cost more than their
 instructions: with both replaced by no-ops the ratio rose by ~8 points (deduplication ~5,
 deleted handles ~4). Until this change each insert also allocated tuples the garbage
