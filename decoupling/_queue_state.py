@@ -83,7 +83,7 @@ class _QueueState:
     _created_ms: int
     _modified_ms: int
     _created_with: dict[str, Any]
-    _observers: list[QueueObserver]
+    _observers: tuple[QueueObserver, ...]
 
     if TYPE_CHECKING:
 

@@ -182,7 +182,9 @@ class Queue(_QueueAttributes, _QueueBatches):
             self._last_purge = -PURGE_COOLDOWN - 1.0
             self.max_in_flight = IN_FLIGHT_LIMIT
             self._move_history: list[MessageMoveTask] = []
-            self._observers: list[QueueObserver] = []
+            # A tuple, replaced on add and remove: an event iterates it without a copy, and an
+            # observer that removes itself mid-event changes only later events.
+            self._observers: tuple[QueueObserver, ...] = ()
             loop._register("sqs", name, self)
             self._initialized = True
 
@@ -709,16 +711,18 @@ class Queue(_QueueAttributes, _QueueBatches):
             )
         with self._lock:
             if observer not in self._observers:
-                self._observers.append(observer)
+                self._observers = (*self._observers, observer)
 
     def remove_observer(self, observer: QueueObserver) -> None:
         """Stop calling ``observer`` (no error if it was not added)."""
         with self._lock:
             if observer in self._observers:
-                self._observers.remove(observer)
+                kept = list(self._observers)
+                kept.remove(observer)
+                self._observers = tuple(kept)
 
     def _emit(self, event: str, entry: Entry | None) -> None:
-        for observer in list(self._observers):
+        for observer in self._observers:
             observer(event, self, entry)
 
     def _check_alive(self) -> None:
