@@ -224,10 +224,12 @@ class _QueueBatches(_QueueState):
             successful: list[dict[str, Any]] = []
             failed: list[dict[str, Any]] = []
             tap = self.loop._tap
-            # A standard queue with nothing observing it: a current handle's delete is the
-            # ledger's remove alone (FIFO hooks, observers and taps take the full path).
+            # A standard queue without a tap: a current handle's delete is the ledger's remove,
+            # then one "deleted" event per message for the observers (a durable store), after
+            # the batch's removals rather than between them (FIFO hooks and taps take the full
+            # path).
             ledger = self._ledger
-            fast = not self.is_fifo and tap is None and not self._observers
+            fast = not self.is_fifo and tap is None
             handles = ledger.handles
             found = []
             for entry_id, entry in normalized:
@@ -246,6 +248,9 @@ class _QueueBatches(_QueueState):
                     successful.append({"Id": entry_id})
             if found:
                 ledger.remove_many(found)
+                if self._observers:
+                    for held in dict.fromkeys(found):  # a handle given twice: one event
+                        self._emit("deleted", held)
             if tap is not None:  # one request, not len(successful) DeleteMessage requests
                 tap.sqs_batch(cast("Queue", self), "DeleteMessageBatch", "DeleteMessage", len(successful))
             return BatchResult(successful, failed)

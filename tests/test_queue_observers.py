@@ -50,3 +50,34 @@ def test_an_observer_must_be_callable(loop: dc.EventLoop) -> None:
     q = dc.Queue(loop, "q")
     with pytest.raises(InvalidParameterValue):
         q.add_observer("not a function")  # type: ignore[arg-type]
+
+
+def test_a_batch_delete_reports_each_deleted_message_once(loop: dc.EventLoop) -> None:
+    q = dc.Queue(loop, "q")
+    seen: list[tuple[str, str]] = []
+    q.add_observer(lambda event, queue, entry: seen.append((event, entry.record.body)))
+    q.send_batch(["a", "b", "c"])
+    got = q.receive(10)
+    handles = [m.receipt_handle for m in got]
+    result = q.delete_batch([handles[0], handles[2], handles[0], "not-a-handle"])
+    assert [ok["Id"] for ok in result.successful] == ["0", "1", "2"]
+    assert [bad["Code"] for bad in result.failed] == ["ReceiptHandleIsInvalid"]
+    assert seen[6:] == [("deleted", "a"), ("deleted", "c")]  # "a" given twice: one event
+    assert len(q) == 1
+
+
+def test_an_observer_that_removes_itself_still_sees_the_event_it_is_in(
+    loop: dc.EventLoop,
+) -> None:
+    q = dc.Queue(loop, "q")
+    seen: list[str] = []
+
+    def once(event: str, queue: Any, entry: Any) -> None:
+        seen.append(f"once:{event}")
+        queue.remove_observer(once)
+
+    q.add_observer(once)
+    q.add_observer(lambda event, queue, entry: seen.append(f"other:{event}"))
+    q.send("a")
+    q.send("b")
+    assert seen == ["once:sent", "other:sent", "other:sent"]
