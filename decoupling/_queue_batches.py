@@ -93,11 +93,14 @@ class _QueueBatches(_QueueState):
         delay = float(self._values["DelaySeconds"])
         observed = bool(self._observers)
         records = [_Record(new_id(), body, None, wall_ms) for body in bodies]
-        if observed:
+        if delay <= 0:
+            held = self._ledger.enqueue_visible(records, now)
+            if observed:  # one "sent" per message (a durable store), after the batch's enqueue
+                for sent in held:
+                    self._emit("sent", sent)
+        elif observed:
             for record in records:
                 self._commit(record, delay, now)
-        elif delay <= 0:
-            self._ledger.enqueue_visible(records, now)
         else:
             enqueue = self._ledger.enqueue
             for record in records:
@@ -110,7 +113,7 @@ class _QueueBatches(_QueueState):
             }
             for (entry_id, _), record in zip(normalized, records, strict=True)
         ]
-        if not observed and self._waiting:  # _commit's waking, once for the call
+        if self._waiting and (delay <= 0 or not observed):  # _commit's waking, once a call
             if delay <= 0:
                 self._cond.notify(len(successful))  # one waiter per message
             else:

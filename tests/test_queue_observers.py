@@ -52,7 +52,7 @@ def test_an_observer_must_be_callable(loop: dc.EventLoop) -> None:
         q.add_observer("not a function")  # type: ignore[arg-type]
 
 
-def test_a_batch_delete_reports_each_deleted_message_once(loop: dc.EventLoop) -> None:
+def test_a_batch_reports_each_sent_and_deleted_message_once(loop: dc.EventLoop) -> None:
     q = dc.Queue(loop, "q")
     seen: list[tuple[str, str]] = []
     q.add_observer(lambda event, queue, entry: seen.append((event, entry.record.body)))
@@ -62,6 +62,7 @@ def test_a_batch_delete_reports_each_deleted_message_once(loop: dc.EventLoop) ->
     result = q.delete_batch([handles[0], handles[2], handles[0], "not-a-handle"])
     assert [ok["Id"] for ok in result.successful] == ["0", "1", "2"]
     assert [bad["Code"] for bad in result.failed] == ["ReceiptHandleIsInvalid"]
+    assert seen[:3] == [("sent", "a"), ("sent", "b"), ("sent", "c")]
     assert seen[6:] == [("deleted", "a"), ("deleted", "c")]  # "a" given twice: one event
     assert len(q) == 1
 

@@ -237,13 +237,11 @@ class Ledger:
             self._make_visible(entry, back=False)
         return entry
 
-    def enqueue_visible(self, records: list[Any], now: float) -> None:
+    def enqueue_visible(self, records: list[Any], now: float) -> list[Entry]:
         """:meth:`enqueue` each of ``records``, visible now and sent now, in order (a batch sent
-        to a plain standard queue with no delay). O(k)."""
+        to a plain standard queue with no delay); returns their entries. O(k)."""
         if self._laned:
-            for record in records:
-                self.enqueue(record, now)
-            return
+            return [self.enqueue(record, now) for record in records]
         seq = self._seq
         entries = [Entry(next(seq), record, now, None) for record in records]  # visible now
         fresh = self._fresh
@@ -256,6 +254,7 @@ class Ledger:
             self._due = now + self._retention
         self.n_visible += len(entries)
         self._visible.extend(entries)
+        return entries
 
     def _become_laned(self) -> None:
         # The first message with a lane key turns a standard queue into a fair queue.
