@@ -109,13 +109,7 @@ class ExpiringMap(Generic[K, V]):
             self.expire(now)
         self._values[key] = value
         self._expires[key] = expires_at
-        times = self._times
-        if expires_at >= self._last and times:  # in order behind the run: _track's common case
-            self._last = expires_at
-            times.append(expires_at)
-            self._keys.append(key)
-        else:
-            self._track(key, expires_at)
+        self._track(key, expires_at)
         # A replaced key leaves a stale order item: look at their share now and then.
         self._countdown -= 1
         if self._countdown <= 0:
@@ -135,13 +129,7 @@ class ExpiringMap(Generic[K, V]):
         values[key] = value
         self._expires[key] = expires_at
         # A new key: no order item goes stale, so no look at the stale share either.
-        times = self._times
-        if expires_at >= self._last and times:  # in order behind the run: _track's common case
-            self._last = expires_at
-            times.append(expires_at)
-            self._keys.append(key)
-        else:
-            self._track(key, expires_at)
+        self._track(key, expires_at)
         return None
 
     def _track(self, key: K, expires_at: float) -> None:
