@@ -332,7 +332,7 @@ class FifoQueue(Queue):
             sent_ms = loop.clock.wall_ms()
             n = self._last_sequence + 1
             sequence_number = _sequence_number(n)
-            key = (
+            key = (  # _window_key and _window_value, inline on the hot path
                 f"{message_group_id}\x00{message_deduplication_id}"
                 if self._scope_in_effect == "messageGroup" else message_deduplication_id
             )
