@@ -1,8 +1,8 @@
 """Durable queues (``EventLoop(store=...)``) beside the in-memory queue and ``persist-queue``.
 
-Figures (100-byte bodies; the best of 5 timed runs after a warm-up, each at least 0.5 s (0.2 s
-with ``--quick``): the best, as ``timeit`` reports, because the machine is shared and a median
-mostly measures the neighbours):
+Figures (100-byte bodies; the median of 5 timed rounds after a warm-up, each run at least 0.5 s
+(0.2 s with ``--quick``); every ratio to persist-queue is the median of the per-round ratios,
+as both ran seconds apart in the same round):
 
 * send -> receive -> delete cycles/s with single-message calls, for ``synchronous`` EXTRA,
   FULL, NORMAL and OFF, and in memory;
@@ -24,8 +24,8 @@ too (three per cycle) and is stricter than persist-queue. See :mod:`decoupling.s
 Each figure is taken twice: with the files on the project's disk (where an fsync costs what the
 disk makes it cost: about 3.5 ms on this project's virtual disk, so every FULL figure is the
 fsync count times that for EXTRA and FULL) and on tmpfs (``/dev/shm``: fsync is free, so the figure is the
-software's own cost). Every configuration runs once per round, in turn, for five rounds, and keeps its best
-round: a shared disk's speed drifts, and taking turns exposes them all to the same drift.
+software's own cost). Every configuration runs once per round, in turn, for five rounds: a shared
+disk's speed drifts, and taking turns exposes them all to the same drift.
 Each is warmed up first until its WAL has wrapped once (see ``WARM_UP``).
 ``--dir PATH`` measures one directory only.
 
@@ -36,13 +36,14 @@ from __future__ import annotations
 
 import gc
 import shutil
+import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from _harness import emit, fmt, table
+from _harness import emit, fmt, paired_ratio, table
 
 import decoupling as dc
 
@@ -57,12 +58,12 @@ WARM_UP = 1_500
 
 
 def measure(steps: dict[str, Callable[[], int]], seconds: float, repeats: int = 5
-            ) -> dict[str, float]:
-    """Best operations/s of each step (which returns how many operations it did) called
-    repeatedly for at least ``seconds``, over ``repeats`` rounds after ``WARM_UP`` operations. The steps
-    take turns within each round, so a neighbour's burst of work on the shared machine (or
-    disk) hits them alike instead of one of them."""
-    best = dict.fromkeys(steps, 0.0)
+            ) -> dict[str, list[float]]:
+    """Operations/s of each step (which returns how many operations it did) called repeatedly
+    for at least ``seconds``, in each of ``repeats`` rounds after ``WARM_UP`` operations. The
+    steps take turns within each round, so a neighbour's burst of work on the shared machine
+    (or disk) hits them alike instead of one of them."""
+    rates: dict[str, list[float]] = {name: [] for name in steps}
     for step in steps.values():
         done = 0
         while done < WARM_UP:
@@ -74,8 +75,8 @@ def measure(steps: dict[str, Callable[[], int]], seconds: float, repeats: int = 
             start = time.perf_counter()
             while (elapsed := time.perf_counter() - start) < seconds:
                 ops += step()
-            best[name] = max(best[name], ops / elapsed)
-    return best
+            rates[name].append(ops / elapsed)
+    return rates
 
 
 def loop_for(directory: Path, setting: str | None) -> dc.EventLoop:
@@ -143,8 +144,15 @@ def run(directory: Path, label: str, seconds: float) -> dict[str, float]:
             loops.append(loop)
             steps[f"{name}_cycles"] = single(loop)
             steps[f"{name}_batch"] = batches(loop)
-        figures = measure(steps, seconds)
+        samples = measure(steps, seconds)
+        figures = {name: statistics.median(rates) for name, rates in samples.items()}
         pq = figures.get("persist_queue_cycles")
+        if pq is not None:  # per-round ratios to persist-queue, for every configuration
+            for name in list(figures):
+                if name != "persist_queue_cycles":
+                    figures[f"{name}_vs_persist_queue"] = paired_ratio(
+                        samples, name, "persist_queue_cycles"
+                    )
         rows = []
         for setting in ("memory", *(s.lower() for s in SETTINGS)):
             what = "in memory" if setting == "memory" else f"durable, synchronous={setting.upper()}"
@@ -152,14 +160,16 @@ def run(directory: Path, label: str, seconds: float) -> dict[str, float]:
             if pq is None:
                 beside = "persist-queue not installed (pip install persist-queue)"
             else:
-                beside = f"{c / pq:,.1f}x / {b / pq:,.1f}x persist-queue"
+                beside = (f"{figures[f'{setting}_cycles_vs_persist_queue']:,.1f}x / "
+                          f"{figures[f'{setting}_batch_vs_persist_queue']:,.1f}x persist-queue")
             rows.append((what, f"{fmt(c, ' cycles/s')}  {fmt(b, ' msgs/s (batch 10)')}", beside))
         if pq is not None:
             rows.append(("persist-queue SQLiteAckQueue put/get/ack",
                          fmt(pq, " cycles/s = msgs/s"), "baseline (WAL, synchronous=FULL)"))
         table(f"Durable queues, files on {label} ({directory})", rows)
         if pq is not None:
-            single_x, batch_x = figures["full_cycles"] / pq, figures["full_batch"] / pq
+            single_x = figures["full_cycles_vs_persist_queue"]
+            batch_x = figures["full_batch_vs_persist_queue"]
             print(f"  targets at FULL: single {single_x:.1f}x (>= 2x: "
                   f"{'met' if single_x >= 2 else 'NOT met'}), batch 10 {batch_x:.1f}x "
                   f"(>= 10x: {'met' if batch_x >= 10 else 'NOT met'})")
@@ -185,7 +195,7 @@ def main() -> None:
     for directory, label in places:
         key = "tmpfs" if label.startswith("tmpfs") else "disk" if label == "disk" else "dir"
         for name, value in run(directory, label, seconds).items():
-            out[f"{key}_{name}"] = round(value, 1)
+            out[f"{key}_{name}"] = round(value, 3 if name.endswith("_vs_persist_queue") else 1)
     emit("durable", **out)
 
 
