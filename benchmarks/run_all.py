@@ -47,49 +47,44 @@ def scaled(bench: str, figure: str, target: float, unit: str = "/s") -> tuple[st
     return (bench, figure, f">= {target:,.0f}{unit}", check)
 
 
+def at_least(bench: str, figure: str, minimum: float, text: str) -> tuple[str, str, str, Check]:
+    return (bench, figure, text, lambda f: f[figure] >= minimum)
+
+
+def below(bench: str, figure: str, limit: float, text: str) -> tuple[str, str, str, Check]:
+    return (bench, figure, text, lambda f: f[figure] < limit)
+
+
 TARGETS: list[tuple[str, str, str, Check]] = [
     scaled("core", "cycles_per_s_1e3_in_flight", 300_000),
-    ("core", "ratio_big_to_small", ">= 0.8 (1e6 vs 1e3 in flight)",
-     lambda f: f["ratio_big_to_small"] >= 0.8),
+    at_least("core", "ratio_big_to_small", 0.8, ">= 0.8 (1e6 vs 1e3 in flight)"),
     scaled("queue", "single_cycles_per_s_manual", 100_000),
     scaled("queue", "single_cycles_per_s_real", 100_000),
     scaled("queue", "batch10_msgs_per_s_manual", 250_000, " msg/s"),
     scaled("queue", "batch10_msgs_per_s_real", 250_000, " msg/s"),
-    ("queue", "ratio_to_moto", ">= 200x moto",
-     lambda f: f.get("ratio_to_moto", 0) >= 200),
+    at_least("queue", "ratio_to_moto", 200, ">= 200x moto"),
     ("scale", "bytes_per_message", "<= 400 B", lambda f: f["bytes_per_message"] <= 400),
-    ("scale", "longest_gc_pause_ms", "< 20 ms (steady cycling)",
-     lambda f: f["longest_gc_pause_ms"] < 20),
-    ("scale", "longest_gc_pause_fill_ms", "< 20 ms (backlog growing)",
-     lambda f: f["longest_gc_pause_fill_ms"] < 20),
-    ("threads", "wake_median_ms", "< 0.5 ms", lambda f: f["wake_median_ms"] < 0.5),
-    ("threads", "wake_p99_ms", "< 5 ms", lambda f: f["wake_p99_ms"] < 5),
+    below("scale", "longest_gc_pause_ms", 20, "< 20 ms (steady cycling)"),
+    below("scale", "longest_gc_pause_fill_ms", 20, "< 20 ms (backlog growing)"),
+    below("threads", "wake_median_ms", 0.5, "< 0.5 ms"),
+    below("threads", "wake_p99_ms", 5, "< 5 ms"),
     scaled("threads", "threads_4x4_msgs_per_s", 50_000, " msg/s"),
     scaled("threads", "asyncio_msgs_per_s", 50_000, " msg/s"),
-    ("fifo", "ratio_1000_groups_1e3", ">= 0.6 of standard",
-     lambda f: f["ratio_1000_groups_1e3"] >= 0.6),
+    at_least("fifo", "ratio_1000_groups_1e3", 0.6, ">= 0.6 of standard"),
     ("fifo", "ratio_hot_group_1e5", "hot group O(log n): 1e5 ~ 1e3",
      lambda f: f["ratio_hot_group_1e5"] >= 0.8 * f["ratio_hot_group_1e3"]),
     scaled("topic", "publish_10_per_s", 25_000),
-    ("topic", "filtered_ratio_10", ">= 0.6 of unfiltered",
-     lambda f: f["filtered_ratio_10"] >= 0.6),
+    at_least("topic", "filtered_ratio_10", 0.6, ">= 0.6 of unfiltered"),
     scaled("functions", "esm_events_per_s_batch10_inline", 50_000, " events/s"),
-    ("boto", "ratio_to_moto_single", ">= 8x moto", lambda f: f.get("ratio_to_moto_single", 0) >= 8),
-    ("boto", "ratio_to_moto_batch10", ">= 8x moto",
-     lambda f: f.get("ratio_to_moto_batch10", 0) >= 8),
-    ("boto", "ratio_to_canned_single", ">= 0.75x canned floor",
-     lambda f: f["ratio_to_canned_single"] >= 0.75),
-    ("boto", "ratio_to_canned_batch10", ">= 0.75x canned floor",
-     lambda f: f["ratio_to_canned_batch10"] >= 0.75),
+    at_least("boto", "ratio_to_moto_single", 8, ">= 8x moto"),
+    at_least("boto", "ratio_to_moto_batch10", 8, ">= 8x moto"),
+    at_least("boto", "ratio_to_canned_single", 0.75, ">= 0.75x canned floor"),
+    at_least("boto", "ratio_to_canned_batch10", 0.75, ">= 0.75x canned floor"),
     # Durable mode at FULL beside persist-queue's SQLiteAckQueue (same durability), same rounds.
-    ("durable", "tmpfs_full_cycles_vs_persist_queue", ">= 2x persist-queue (tmpfs)",
-     lambda f: f["tmpfs_full_cycles_vs_persist_queue"] >= 2),
-    ("durable", "tmpfs_full_batch_vs_persist_queue", ">= 10x persist-queue (tmpfs)",
-     lambda f: f["tmpfs_full_batch_vs_persist_queue"] >= 10),
-    ("durable", "disk_full_cycles_vs_persist_queue", ">= 2x persist-queue (disk)",
-     lambda f: f["disk_full_cycles_vs_persist_queue"] >= 2),
-    ("durable", "disk_full_batch_vs_persist_queue", ">= 10x persist-queue (disk)",
-     lambda f: f["disk_full_batch_vs_persist_queue"] >= 10),
+    at_least("durable", "tmpfs_full_cycles_vs_persist_queue", 2, ">= 2x persist-queue (tmpfs)"),
+    at_least("durable", "tmpfs_full_batch_vs_persist_queue", 10, ">= 10x persist-queue (tmpfs)"),
+    at_least("durable", "disk_full_cycles_vs_persist_queue", 2, ">= 2x persist-queue (disk)"),
+    at_least("durable", "disk_full_batch_vs_persist_queue", 10, ">= 10x persist-queue (disk)"),
 ]
 
 
