@@ -19,7 +19,7 @@ fsynced commit, so a power loss can only undo receives since then and those mess
 delivered again -- persist-queue redelivers every un-acked item after any restart anyway
 (``auto_resume``), so its fsynced ``get`` keeps nothing ours does not. Two fsyncs per cycle
 (single or batch of 10) against persist-queue's three per message. ``EXTRA`` fsyncs receives
-too (three per cycle) and is stricter than persist-queue. See :mod:`decoupling.store`.
+too (three per cycle) and is stricter than persist-queue. See :mod:`decoupling.store.sqlite_store`.
 
 Each figure is taken twice: with the files on the project's disk (where an fsync costs what the
 disk makes it cost: about 3.5 ms on this project's virtual disk, so every FULL figure is the

@@ -5,33 +5,33 @@ Everything shares one :class:`EventLoop` (an AWS "account") and its clock: real 
 """
 
 from . import errors
-from . import lambda_subscription as _lambda_subscription  # noqa: F401  (SNS 'lambda' protocol)
-from .billing import Bill, Prices, RequestMeter, SnsPrices, SqsPrices
-from .chaos import Chaos
 from .clock import Clock, ManualClock, MonotonicClock
-from .consumer_pool import ConsumerPool
-from .context import LambdaContext
 from .errors import DecouplingError
-from .event_sources import EventSourceMapping
-from .fifo import FifoQueue
-from .functions import FunctionRuntime
-from .invocation import InvocationResult
-from .journal import Journal, JournalEvent
-from .lambda_function import ExecutionEnvironment, Function
+from .functions import topic_delivery as _lambda_subscription  # noqa: F401  (SNS 'lambda' protocol)
+from .functions.consumer_pool import ConsumerPool
+from .functions.context import LambdaContext
+from .functions.event_sources import EventSourceMapping
+from .functions.function import ExecutionEnvironment, Function
+from .functions.invocation import InvocationResult
+from .functions.runtime import FunctionRuntime
+from .functions.schedule_expressions import CronSchedule, RateSchedule, parse_schedule
+from .functions.schedules import ScheduleRule
+from .functions.usage import CostReport, InvocationRecord, LambdaPrices
 from .loop import EventLoop, TimerHandle
 from .message import Message, MessageAttributeValue
-from .metering import CostReport, InvocationRecord, LambdaPrices
-from .metrics import Metrics, Statistics
-from .queue import BatchResult, Queue, SendResult
-from .queue_config import RedriveAllowPolicy, RedrivePolicy
-from .schedule import CronSchedule, RateSchedule, parse_schedule
-from .schedules import ScheduleRule
-from .sns_delivery import ClientDeliveryError, OutboxEntry, ProtocolSpec, register_protocol
-from .sns_message import Notification
-from .sns_policy import RetryPolicy
-from .store import SqliteStore
-from .subscription import Subscription
-from .topic import PublishResult, Topic
+from .observe.chaos import Chaos
+from .observe.journal import Journal, JournalEvent
+from .observe.metrics import Metrics, Statistics
+from .observe.request_meter import Bill, Prices, RequestMeter, SnsPrices, SqsPrices
+from .sns.delivery import ClientDeliveryError, OutboxEntry, ProtocolSpec, register_protocol
+from .sns.message import Notification
+from .sns.policy import RetryPolicy
+from .sns.subscription import Subscription
+from .sns.topic import PublishResult, Topic
+from .sqs.config import RedriveAllowPolicy, RedrivePolicy
+from .sqs.fifo import FifoQueue
+from .sqs.queue import BatchResult, Queue, SendResult
+from .store.sqlite_store import SqliteStore
 
 __all__ = [
     "BatchResult",

@@ -34,8 +34,8 @@ from .errors import InvalidAddress
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from ._tap import Tap
-    from .store import SqliteStore
+    from .observe._tap import Tap
+    from .store.sqlite_store import SqliteStore
 
 __all__ = ["EventLoop", "TimerHandle"]
 
@@ -77,7 +77,7 @@ class EventLoop:
         store: durable mode: a path to an SQLite file, or a :class:`~decoupling.SqliteStore`
             for its settings. Every change of every queue is written there before the call
             that made it returns, and opening the same store again restores the queues as they
-            were (see :mod:`decoupling.store`). Default ``None``: everything lives in memory,
+            were (see :mod:`decoupling.store.sqlite_store`). Default ``None``: everything lives in memory,
             and nothing of the store is paid for.
 
     Use as a context manager to run the real-clock driver for the block's duration::
@@ -104,7 +104,7 @@ class EventLoop:
         self._lock = threading.RLock()
         self._store: SqliteStore | None = None
         if store is not None:
-            from .store import SqliteStore
+            from .store.sqlite_store import SqliteStore
 
             # Durable mode: the store's lock is an RLock that commits each call's changes
             # when the call lets go of it.
@@ -123,7 +123,7 @@ class EventLoop:
         self._running = False
         self._executor: ThreadPoolExecutor | None = None
         # Observability (metrics, journal, request meter, chaos): None until one is attached;
-        # resources check it at their request boundaries (see decoupling._tap).
+        # resources check it at their request boundaries (see decoupling.observe._tap).
         self._tap: Tap | None = None
         if isinstance(self.clock, ManualClock):
             self.clock._subscribe(self)

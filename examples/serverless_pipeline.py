@@ -20,7 +20,7 @@ import json
 from typing import Any
 
 import decoupling as dc
-from decoupling.topic import Topic
+from decoupling.sns.topic import Topic
 
 
 def main(verbose: bool = True) -> dict[str, Any]:

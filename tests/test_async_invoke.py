@@ -10,7 +10,7 @@ import pytest
 
 import decoupling as dc
 from decoupling import errors
-from decoupling.topic import Topic
+from decoupling.sns.topic import Topic
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import pytest
 
 import decoupling as dc
 from decoupling import errors
-from decoupling.fifo import SEQUENCE_BASE, SEQUENCE_STEP
 from decoupling.message import md5_of_body
+from decoupling.sqs.fifo import SEQUENCE_BASE, SEQUENCE_STEP
 
 
 def seq(n: int) -> str:

@@ -1,4 +1,4 @@
-"""Tests for decoupling.filter_policy: AWS documentation examples, every operator, both scopes,
+"""Tests for decoupling.sns.filter_policy: AWS documentation examples, every operator, both scopes,
 and every compile-time rejection. Pages cited are from the Amazon SNS Developer Guide."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from decoupling.errors import InvalidParameter
-from decoupling.filter_policy import MAX_POLICY_BYTES, FilterPolicy
+from decoupling.sns.filter_policy import MAX_POLICY_BYTES, FilterPolicy
 
 
 def S(value: str) -> tuple[str, str]:

@@ -32,8 +32,8 @@ from model.sqs_model import Place
 
 import decoupling as dc
 from decoupling._core.ledger import DELAYED, INFLIGHT, VISIBLE
-from decoupling.fifo import _window_key, _window_original
 from decoupling.message import md5_of_body
+from decoupling.sqs.fifo import _window_key, _window_original
 
 Q, DLQ = "q.fifo", "dlq.fifo"
 QUEUES = (Q, DLQ)

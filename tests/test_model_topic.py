@@ -41,7 +41,7 @@ from model.sns_model import Expected, Publish, SnsModel, SubModel, policy_matche
 
 import decoupling as dc
 from decoupling.errors import InvalidParameter, NotFound
-from decoupling.sns_message import iso_timestamp
+from decoupling.sns.message import iso_timestamp
 
 PROFILE = os.environ.get("DECOUPLING_HYPOTHESIS_PROFILE", "ci")
 SOAK = PROFILE == "soak"
@@ -554,7 +554,7 @@ TestFifoTopicModel.settings = _settings(150)
 
 def test_model_sanity_attribute_and_body_policies() -> None:
     """The model agrees with FilterPolicy on hand-picked edges (a cheap guard on the model)."""
-    from decoupling.filter_policy import FilterPolicy
+    from decoupling.sns.filter_policy import FilterPolicy
     cases = [
         ({"size": [{"numeric": [">", 0, "<=", 10]}]}, {"size": ("Number", "1e1")}, True),
         ({"color": [{"exists": False}]}, {"blob": ("Binary", "AA==")}, False),

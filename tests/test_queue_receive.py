@@ -13,7 +13,7 @@ import pytest
 
 import decoupling as dc
 from decoupling import errors
-from decoupling.queue import _Record
+from decoupling.sqs.queue import _Record
 
 EPOCH_MS = 1_767_225_600_000
 

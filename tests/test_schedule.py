@@ -1,4 +1,4 @@
-"""Tests for decoupling.schedule: EventBridge rate, cron and at expressions.
+"""Tests for decoupling.functions.schedule_expressions: EventBridge rate, cron and at expressions.
 
 Expected times are exact UTC datetimes worked out from the calendar (2026-11-24 is a Tuesday).
 Rules: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html
@@ -11,9 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from decoupling.errors import ValidationException
-from decoupling.schedule import (
+from decoupling.functions.schedule_expressions import (
     AtSchedule,
     CronSchedule,
     RateSchedule,
@@ -21,6 +19,8 @@ from decoupling.schedule import (
     parse_schedule,
     scheduled_event,
 )
+
+from decoupling.errors import ValidationException
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> float:

@@ -1,4 +1,4 @@
-"""Durable mode (decoupling.store): what a reopened store restores, with exact values.
+"""Durable mode (decoupling.store.sqlite_store): what a reopened store restores, with exact values.
 
 Every test runs on a ManualClock whose epoch is set, closes the store (or just drops the loop, as
 a crash would), and reopens the same file on a new clock whose epoch says how much wall time
@@ -340,7 +340,7 @@ def test_closed_store_refuses_calls(db: Path) -> None:
 def test_in_memory_loop_has_no_store() -> None:
     loop = dc.EventLoop(clock=dc.ManualClock())
     assert loop.store is None
-    assert type(loop._lock).__module__ != "decoupling.store"
+    assert type(loop._lock).__module__ != "decoupling.store.sqlite_store"
 
 
 def test_file_stays_bounded_under_steady_traffic(db: Path) -> None:

@@ -643,7 +643,7 @@ def test_email_json_and_sms_outbox(loop: dc.EventLoop, topic: dc.Topic) -> None:
 def test_non_ascii_digits_in_numeric_settings_are_invalid_parameters(
     loop: dc.EventLoop, digits: str
 ) -> None:
-    from decoupling.sns_policy import _int_field, parse_archive_policy
+    from decoupling.sns.policy import _int_field, parse_archive_policy
 
     with pytest.raises(errors.InvalidParameter):
         dc.Topic(loop, "sized", maximum_message_size=digits)  # type: ignore[arg-type]

@@ -13,8 +13,8 @@ import pytest
 
 import decoupling as dc
 from decoupling import errors
-from decoupling.sns_delivery import _PROTOCOLS
-from decoupling.sns_policy import CUSTOMER_RETRY, HTTP_DEFAULT_RETRY, MANAGED_RETRY, RetryPolicy
+from decoupling.sns.delivery import _PROTOCOLS
+from decoupling.sns.policy import CUSTOMER_RETRY, HTTP_DEFAULT_RETRY, MANAGED_RETRY, RetryPolicy
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 import decoupling as dc
 from decoupling.errors import DecouplingError
-from decoupling.sns_attributes import normalize_sns_attributes
-from decoupling.sns_message import plain_attributes
+from decoupling.sns.attributes import normalize_sns_attributes
+from decoupling.sns.message import plain_attributes
 
 # Names: mostly valid, sometimes not (AWS. prefix, dots, too long, empty, odd characters).
 names = st.one_of(

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 import decoupling as dc
-from decoupling import errors, sns_archive
+from decoupling import errors
+from decoupling.sns import archive as sns_archive
 
 DAY = 86_400.0
 

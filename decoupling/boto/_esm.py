@@ -16,7 +16,7 @@ from typing import Any
 from botocore.utils import parse_timestamp
 
 from ..errors import InvalidParameterValueException, ResourceNotFoundException
-from ..event_sources import EventSourceMapping
+from ..functions.event_sources import EventSourceMapping
 from ..loop import EventLoop
 from ._lambda import _function, runtime_for
 from ._reply import Reply, lambda_page

@@ -45,7 +45,7 @@ from ..errors import (
     ResourceConflictException,
     ResourceNotFoundException,
 )
-from ..functions import Function, FunctionRuntime, _validate_function
+from ..functions.runtime import Function, FunctionRuntime, _validate_function
 from ..loop import EventLoop
 from ._reply import Reply, lambda_page
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from ..errors import InvalidParameter, NotFound
 from ..loop import EventLoop
-from ..subscription import Subscription
-from ..topic import Topic
+from ..sns.subscription import Subscription
+from ..sns.topic import Topic
 from ._sqs import _message_attributes
 
 __all__ = ["OPERATIONS"]

@@ -16,15 +16,11 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ..errors import (
-    InvalidParameterValue,
-    QueueDoesNotExist,
-    ResourceNotFoundException,
-)
+from ..errors import InvalidParameterValue, QueueDoesNotExist, ResourceNotFoundException
 from ..loop import EventLoop
 from ..message import Message, MessageAttributeValue, md5_of_attributes
-from ..move_tasks import cancel_message_move_task as _cancel_move_task
-from ..queue import Queue
+from ..sqs.move_tasks import cancel_message_move_task as _cancel_move_task
+from ..sqs.queue import Queue
 
 __all__ = ["OPERATIONS"]
 

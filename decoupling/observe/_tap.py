@@ -1,0 +1,299 @@
+"""The observability tap: the one object the hot paths ask about, and only when it exists.
+
+Every queue, topic and function checks ``loop._tap`` at its request boundaries (one attribute
+load and one ``if``). It is ``None`` until a :class:`~decoupling.Metrics`,
+:class:`~decoupling.Journal`, :class:`~decoupling.RequestMeter` or :class:`~decoupling.Chaos` is
+attached to the loop, and ``None`` again when the last one is closed, so a loop without
+observability pays nothing else.
+
+While it exists, the tap:
+
+* watches every queue of the loop through its observer hook (:meth:`Queue.add_observer`),
+  including queues created later (``EventLoop._register`` tells it);
+* receives the request-level calls that observers cannot see (a receive that returned nothing,
+  a delete with a stale handle, the bytes of a request, a publish filtered out, a Lambda
+  invocation starting and ending, a throttle);
+* forwards each to the instruments attached, in a fixed order: chaos first (it may change what
+  happens), then metrics, then the request meter, then the journal.
+
+Hooks run with the loop's lock held unless stated; they never block.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..message import message_size
+
+if TYPE_CHECKING:
+    from .._core.ledger import Entry
+    from ..functions.runtime import Function, _Invocation
+    from ..loop import EventLoop
+    from ..message import Message
+    from ..sns.delivery import SqsSink
+    from ..sns.message import Notification, Published
+    from ..sns.subscription import Subscription
+    from ..sqs.queue import Queue
+    from .chaos import Chaos
+    from .journal import Journal
+    from .metrics import Metrics
+    from .request_meter import RequestMeter
+
+__all__ = ["Tap", "SnsContext"]
+
+
+class SnsContext:
+    """What a topic is delivering into SQS right now (set while an ``SqsSink`` runs)."""
+
+    __slots__ = ("sub", "pub", "sent", "failed")
+
+    def __init__(self, sub: Subscription, pub: Published) -> None:
+        self.sub = sub
+        self.pub = pub
+        self.sent: list[tuple[Queue, Entry]] = []
+        self.failed = False
+
+
+class Tap:
+    """The hub between a loop's resources and its instruments (internal; one per loop)."""
+
+    def __init__(self, loop: EventLoop) -> None:
+        self.loop = loop
+        self.metrics: Metrics | None = None
+        self.journal: Journal | None = None
+        self.requests: RequestMeter | None = None
+        self.chaos: Chaos | None = None
+        #: Chaos attached to single resources: id(resource) -> (resource, chaos).
+        self.chaos_by_resource: dict[int, tuple[object, Chaos]] = {}
+        self.sns_context: SnsContext | None = None
+        self._observed: list[Queue] = []
+
+    # -- life -----------------------------------------------------------------------------------
+
+    @classmethod
+    def attach(cls, loop: EventLoop) -> Tap:
+        """The loop's tap, installed (and every queue observed) if it was not there."""
+        with loop._lock:
+            tap: Tap | None = loop._tap
+            if tap is None:
+                tap = cls(loop)
+                loop._tap = tap
+                for queue in loop._resources_of("sqs"):
+                    tap._observe(queue)
+            return tap
+
+    def release(self) -> None:
+        """Remove the tap from its loop once no instrument is attached any more."""
+        with self.loop._lock:
+            if (self.metrics or self.journal or self.requests or self.chaos
+                    or self.chaos_by_resource):
+                return
+            for queue in self._observed:
+                queue.remove_observer(self._on_queue)
+            self._observed.clear()
+            if self.loop._tap is self:
+                self.loop._tap = None
+
+    def registered(self, kind: str, resource: Any) -> None:
+        """``EventLoop._register`` hook: a resource was created (observe new queues)."""
+        if kind == "sqs":
+            self._observe(resource)
+
+    def _observe(self, queue: Queue) -> None:
+        queue.add_observer(self._on_queue)
+        if queue not in self._observed:
+            self._observed.append(queue)
+
+    def chaos_for(self, resource: object) -> Chaos | None:
+        """The chaos that applies to ``resource``: its own, else the loop's."""
+        own = self.chaos_by_resource.get(id(resource))
+        if own is not None and own[0] is resource:
+            return own[1]
+        return self.chaos
+
+    # -- SQS: per-message changes (queue observer) ----------------------------------------------
+
+    def _on_queue(self, event: str, queue: Queue, entry: Entry | None) -> None:
+        ctx = self.sns_context
+        if ctx is not None and event == "sent" and entry is not None:
+            ctx.sent.append((queue, entry))
+        chaos = self.chaos_for(queue)
+        if chaos is not None:
+            chaos._queue_event(event, queue, entry)
+        if self.metrics is not None:
+            self.metrics._queue_event(event, queue, entry)
+        if self.journal is not None:
+            self.journal._queue_event(event, queue, entry, ctx)
+
+    # -- SQS: requests --------------------------------------------------------------------------
+
+    def sqs_send(self, queue: Queue, body: str, attributes: Any) -> None:
+        """A successful SendMessage (billing: its bytes in 64 KiB chunks)."""
+        if self.requests is not None:
+            from ..message import normalize_attributes
+
+            self.requests._sqs(queue, "SendMessage",
+                               message_size(body, normalize_attributes(attributes)))
+
+    def sqs_send_batch(self, queue: Queue, total_bytes: int) -> None:
+        """A SendMessageBatch that was accepted (even if some entries failed)."""
+        if self.requests is not None:
+            self.requests._sqs(queue, "SendMessageBatch", total_bytes)
+
+    def sqs_receive_limit(self, queue: Queue, max_messages: int, wait: int) -> int:
+        """How many messages this receive may take: fewer under chaos short-poll sampling."""
+        chaos = self.chaos_for(queue)
+        if chaos is None or wait != 0 or queue.is_fifo:
+            return max_messages
+        return chaos._short_poll(queue, max_messages)
+
+    def sqs_received(self, queue: Queue, messages: list[Message]) -> None:
+        """A ReceiveMessage that returned ``messages`` (possibly none: an empty receive)."""
+        if self.metrics is not None:
+            self.metrics._received(queue, messages)
+        if self.requests is not None:
+            size = 0
+            for m in messages:
+                size += message_size(m.body, m.message_attributes)
+            self.requests._sqs(queue, "ReceiveMessage", size)
+
+    def sqs_deleted(self, queue: Queue) -> None:
+        """A successful DeleteMessage (counted even when the handle was stale: AWS does)."""
+        if self.metrics is not None:
+            self.metrics._deleted(queue)
+        if self.requests is not None:
+            self.requests._sqs(queue, "DeleteMessage", 0)
+
+    def sqs_batch(self, queue: Queue, action: str, single: str, singles: int) -> None:
+        """A batch call that ran ``singles`` successful single calls of action ``single``
+        inside: it is billed as one ``action`` request instead of those."""
+        if self.requests is not None:
+            self.requests._sqs_batch(queue, action, single, singles)
+
+    def sqs_request(self, queue: Queue, action: str) -> None:
+        """Any other successful SQS request (ChangeMessageVisibility, PurgeQueue, ...)."""
+        if self.requests is not None:
+            self.requests._sqs(queue, action, 0)
+        if action == "DeleteQueue" and queue in self._observed:
+            queue.remove_observer(self._on_queue)
+            self._observed.remove(queue)
+
+    # -- SNS ------------------------------------------------------------------------------------
+
+    def sns_publish_request(self, topic: Any, message: Any, attributes: Any) -> None:
+        """A successful Publish (billing: its bytes in 64 KiB chunks)."""
+        if self.requests is not None:
+            from ..sns.message import message_size as sns_size
+            from ..sns.message import normalize_sns_attributes
+
+            text = message if isinstance(message, str) else str(message)
+            self.requests._sns_publish(topic, "Publish",
+                                       sns_size(text, normalize_sns_attributes(attributes)))
+
+    def sns_batch_request(self, topic: Any, total_bytes: int) -> None:
+        """A PublishBatch that was accepted."""
+        if self.requests is not None:
+            self.requests._sns_publish(topic, "PublishBatch", total_bytes)
+
+    def sns_published(self, topic: Any, pub: Published) -> None:
+        """A message accepted by a topic, before it fans out."""
+        if self.metrics is not None:
+            self.metrics._published(topic, pub)
+        if self.journal is not None:
+            self.journal._published(topic, pub)
+
+    def sns_filtered(self, topic: Any, subs: tuple[Subscription, ...], pub: Published) -> None:
+        """Subscriptions whose filter policy rejected ``pub``."""
+        if self.metrics is not None:
+            self.metrics._filtered(topic, len(subs))
+        if self.journal is not None:
+            self.journal._filtered(subs, pub)
+
+    def sns_sqs_delivery(self, sink: SqsSink, pub: Published, replayed: bool) -> None:
+        """Run one delivery into SQS (``SqsSink.deliver``) and observe what it did."""
+        sub = sink.sub
+        ctx = SnsContext(sub, pub)
+        self.sns_context = ctx
+        try:
+            sink.deliver(pub, replayed)
+        finally:
+            self.sns_context = None
+        if ctx.failed:
+            return  # sns_undeliverable saw it
+        target = sink.queue
+        entry = next((e for q, e in ctx.sent if q is target), None)
+        if self.metrics is not None:
+            self.metrics._delivered(sub.topic)
+        requests = self.requests
+        if requests is not None and entry is not None and target is not None:
+            record = entry.record
+            size = message_size(record.body, record.attributes)
+            requests._sns_delivery(sub, size)
+            if sink.fast:
+                # The trusted fast path skipped Queue.send: count its SendMessage here.
+                requests._sqs(target, "SendMessage", size)
+        if self.journal is not None:
+            self.journal._delivered(sub, pub, None if entry is None else entry.record.message_id)
+
+    def sns_before_delivery(self, sub: Subscription, n: Notification) -> None:
+        """Before a non-SQS delivery attempt: chaos may make it fail (it raises)."""
+        chaos = self.chaos_for(sub.topic)
+        if chaos is not None:
+            chaos._delivery_attempt(sub, n)
+
+    def sns_attempt(self, sub: Subscription, pub: Published, n: Notification,
+                    error: str | None) -> None:
+        """The result of one non-SQS delivery attempt (``error`` ``None``: delivered)."""
+        if error is None:
+            if self.metrics is not None:
+                self.metrics._delivered(sub.topic)
+            if self.requests is not None:
+                body = n.body
+                self.requests._sns_delivery(sub, len(body.encode("utf-8", "surrogatepass")))
+            if self.journal is not None:
+                self.journal._delivered(sub, pub, None, attempt=n.attempt)
+            return
+        if self.metrics is not None and sub.protocol in ("http", "https"):
+            # HTTP/S: every failed attempt counts (CloudWatch NumberOfNotificationsFailed).
+            self.metrics._failed(sub.topic)
+        if self.journal is not None:
+            self.journal._delivery_failed(sub, pub, n.attempt, error)
+
+    def sns_undeliverable(self, sub: Subscription, pub: Published, reason: str) -> None:
+        """SNS gives up on a message for a subscription (dead letter or drop)."""
+        ctx = self.sns_context
+        if ctx is not None:
+            ctx.failed = True
+        if self.metrics is not None and sub.protocol not in ("http", "https"):
+            self.metrics._failed(sub.topic)
+        if self.journal is not None:
+            self.journal._undeliverable(sub, pub, reason)
+
+    # -- Lambda ---------------------------------------------------------------------------------
+
+    def lambda_throttle(self, fn: Function) -> bool:
+        """Chaos: should this synchronous invoke be throttled although there is capacity?"""
+        chaos = self.chaos_for(fn)
+        return chaos is not None and chaos._throttle(fn)
+
+    def lambda_throttled(self, fn: Function) -> None:
+        """A synchronous invoke was refused with TooManyRequestsException."""
+        if self.metrics is not None:
+            self.metrics._throttled(fn)
+
+    def lambda_begin(self, inv: _Invocation) -> None:
+        """An invocation starts (its concurrency is already counted)."""
+        if self.metrics is not None:
+            self.metrics._invocation_begin(inv)
+        if self.journal is not None:
+            self.journal._invoked(inv)
+
+    def lambda_finish(self, inv: _Invocation) -> None:
+        """An invocation ends; chaos may turn its outcome into an error first."""
+        chaos = self.chaos_for(inv.function)
+        if chaos is not None:
+            chaos._invocation_outcome(inv)
+        if self.metrics is not None:
+            self.metrics._invocation_end(inv)
+        if self.journal is not None:
+            self.journal._invocation_finished(inv)

@@ -1,0 +1,296 @@
+"""``Journal``: a bounded record of every message's life, queryable by message id.
+
+Attach one to a loop and every queue, topic and function on it writes what happens to each
+message, in order, with the loop time it happened at::
+
+    journal = dc.Journal(loop, max_entries=10_000)
+    ...
+    journal.kinds(message_id)   # ["sent", "received", "received", "dead_lettered", ...]
+    journal.history(message_id) # the same as JournalEvent(time, kind, message_id, resource, detail)
+
+Events (``kind``, the resource it happened at, and ``detail``):
+
+* ``sent`` (queue) — entered the queue by a send or a topic's delivery; a delivery's detail
+  links it to the SNS message: ``sns_message_id``, ``topic``, ``subscription``
+  (SNS-to-SQS delivery gives the SQS message a MessageId of its own);
+* ``received`` (queue) — ``receive_count`` (this receive's *n*), ``receipt_handle``,
+  ``visible_at`` (loop time its visibility timeout ends);
+* ``visibility_changed`` (queue) — ``visible_at``;
+* ``deleted`` (queue);
+* ``dead_lettered`` (the source queue) — ``dead_letter_queue``; then ``dead_letter_arrived``
+  (the dead-letter queue) — ``source_queue``, ``receive_count``;
+* ``moved_out`` / ``moved_in`` (message move tasks; the moved message gets a new MessageId,
+  so ``moved_in`` is recorded under the new id with ``previous_message_id``, and ``moved_out``
+  under the old one with ``new_message_id``);
+* ``duplicate_arrived`` (queue) — :class:`~decoupling.Chaos` put a second copy back;
+* ``published`` (topic); ``delivered`` (topic) — ``subscription``, ``protocol``, ``endpoint``
+  and, for SQS, the new ``sqs_message_id``; ``filtered_out`` (topic) — ``subscription``;
+  ``delivery_failed`` (topic) — ``attempt``, ``error`` (SNS retries it); ``undeliverable``
+  (topic) — SNS gave up: ``reason``;
+* ``invoked`` (function) — a function was invoked with the message (an SQS event source
+  mapping's batch, or an SNS notification): ``request_id``, ``invocation_type``; then
+  ``invocation_finished`` — ``request_id``, ``outcome`` (``Success``, ``Error``, ``Timeout``).
+
+Bounded: at most ``max_entries`` events are kept; the oldest go first (:attr:`dropped` counts
+them). Recording costs O(1) per event; with no journal attached, nothing is recorded and the
+hot paths pay one ``if``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ..errors import InvalidParameterValue
+from ._tap import SnsContext, Tap
+
+if TYPE_CHECKING:
+    from .._core.ledger import Entry
+    from ..functions.runtime import _Invocation
+    from ..loop import EventLoop
+    from ..sns.message import Published
+    from ..sns.subscription import Subscription
+    from ..sns.topic import Topic
+    from ..sqs.queue import Queue
+
+__all__ = ["Journal", "JournalEvent"]
+
+_OUTCOMES = {"ok": "Success", "error": "Error", "timeout": "Timeout"}
+
+
+@attrs.frozen(slots=True)
+class JournalEvent:
+    """One thing that happened to one message.
+
+    Attributes:
+        time: loop seconds (the clock's :meth:`~decoupling.Clock.now`).
+        kind: what happened (see :mod:`decoupling.observe.journal`).
+        message_id: the SQS or SNS MessageId it happened to.
+        resource: the queue, topic or function name.
+        detail: facts of the event (receive count, receipt handle, linked ids, ...).
+    """
+
+    time: float
+    kind: str
+    message_id: str
+    resource: str
+    detail: Mapping[str, Any] = attrs.field(factory=dict)
+
+    def __str__(self) -> str:
+        extra = " ".join(f"{k}={v}" for k, v in self.detail.items())
+        return f"{self.time:>12.3f}  {self.kind:<20} {self.resource:<24} {extra}".rstrip()
+
+
+class Journal:
+    """A bounded, in-order record of message lives on one loop.
+
+    Args:
+        loop: the loop to record (one journal per loop).
+        max_entries: events kept (>= 1; default 100,000); the oldest are dropped first.
+
+    Raises:
+        InvalidParameterValue: a bad ``max_entries``, or a second journal on the same loop.
+    """
+
+    def __init__(self, loop: EventLoop, max_entries: int = 100_000) -> None:
+        if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 1:
+            raise InvalidParameterValue(
+                f"max_entries must be a positive integer, got {max_entries!r}.")
+        self.loop = loop
+        self.max_entries = max_entries
+        #: Events dropped to stay within ``max_entries``.
+        self.dropped = 0
+        self._events: deque[JournalEvent] = deque()
+        self._by_id: dict[str, deque[JournalEvent]] = {}
+        self._moved_from: dict[int, str] = {}  # id(record) -> its MessageId before a move task
+        with loop._lock:
+            tap = Tap.attach(loop)
+            if tap.journal is not None:
+                raise InvalidParameterValue(
+                    "This loop already has a Journal: close it before attaching another.")
+            tap.journal = self
+            self._tap: Tap | None = tap
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def history(self, message_id: str) -> list[JournalEvent]:
+        """Every kept event of one message, oldest first (``[]`` if none). O(events of it)."""
+        with self.loop._lock:
+            return list(self._by_id.get(message_id, ()))
+
+    def kinds(self, message_id: str) -> list[str]:
+        """The ``kind`` of each event of :meth:`history` — handy in assertions."""
+        return [event.kind for event in self.history(message_id)]
+
+    def events(self) -> list[JournalEvent]:
+        """Every kept event, oldest first."""
+        with self.loop._lock:
+            return list(self._events)
+
+    def message_ids(self) -> list[str]:
+        """The ids with kept events, in order of their first kept event."""
+        with self.loop._lock:
+            return list(self._by_id)
+
+    def format(self, message_id: str) -> str:
+        """The history of one message as text, one event a line."""
+        return "\n".join(str(event) for event in self.history(message_id))
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    @property
+    def enabled(self) -> bool:
+        """Whether events are still being recorded."""
+        return self._tap is not None
+
+    def clear(self) -> None:
+        """Forget every kept event."""
+        with self.loop._lock:
+            self._events.clear()
+            self._by_id.clear()
+            self._moved_from.clear()
+
+    def close(self) -> None:
+        """Stop recording (kept events stay readable). Idempotent."""
+        with self.loop._lock:
+            tap = self._tap
+            if tap is None:
+                return
+            tap.journal = None
+            self._tap = None
+            tap.release()
+
+    def __repr__(self) -> str:
+        return f"Journal(events={len(self._events)}, max_entries={self.max_entries})"
+
+    # -- recording (loop lock held) ---------------------------------------------------------------
+
+    def _add(self, kind: str, message_id: str, resource: str, **detail: Any) -> None:
+        event = JournalEvent(self.loop.clock.now(), kind, message_id, resource, detail)
+        events = self._events
+        if len(events) >= self.max_entries:
+            old = events.popleft()
+            self.dropped += 1
+            mine = self._by_id.get(old.message_id)
+            if mine is not None:
+                mine.popleft()
+                if not mine:
+                    del self._by_id[old.message_id]
+        events.append(event)
+        mine = self._by_id.get(message_id)
+        if mine is None:
+            mine = self._by_id[message_id] = deque()
+        mine.append(event)
+
+    def _queue_event(self, event: str, queue: Queue, entry: Entry | None,
+                     ctx: SnsContext | None) -> None:
+        if entry is None:
+            return  # purge, attribute changes: not about one message
+        record = entry.record
+        message_id = record.message_id
+        name = queue.name
+        if event == "sent":
+            if ctx is not None:
+                self._add("sent", message_id, name, sns_message_id=ctx.pub.message_id,
+                          topic=ctx.sub.topic.name, subscription=ctx.sub.arn)
+            else:
+                self._add("sent", message_id, name)
+        elif event == "received":
+            self._add("received", message_id, name, receive_count=entry.receive_count,
+                      receipt_handle=entry.receipt, visible_at=entry.deadline)
+        elif event == "visibility_changed":
+            self._add("visibility_changed", message_id, name, visible_at=entry.deadline)
+        elif event == "deleted":
+            self._add("deleted", message_id, name)
+        elif event == "dead_lettered":
+            dlq = queue._dead_letter_queue()
+            self._add("dead_lettered", message_id, name,
+                      dead_letter_queue=None if dlq is None else dlq.name)
+        elif event == "dead_letter_arrived":
+            source = record.dlq_source_arn
+            self._add("dead_letter_arrived", message_id, name,
+                      source_queue=None if source is None else source.rsplit(":", 1)[-1],
+                      receive_count=entry.receive_count)
+        elif event == "moved_out":
+            self._moved_from[id(record)] = message_id
+            self._add("moved_out", message_id, name)
+        elif event == "moved_in":
+            previous = self._moved_from.pop(id(record), None)
+            self._add("moved_in", message_id, name, previous_message_id=previous)
+            if previous is not None:
+                mine = self._by_id.get(previous)
+                if mine and mine[-1].kind == "moved_out":
+                    # Link the old id forward too (its last event is the move out).
+                    old = mine.pop()
+                    linked = attrs.evolve(old, detail={**old.detail, "new_message_id": message_id})
+                    mine.append(linked)
+                    self._replace(old, linked)
+        elif event == "duplicate_arrived":
+            self._add("duplicate_arrived", message_id, name)
+
+    def _replace(self, old: JournalEvent, new: JournalEvent) -> None:
+        events = self._events
+        for i in range(len(events) - 1, -1, -1):
+            if events[i] is old:
+                events[i] = new
+                return
+
+    def _published(self, topic: Topic, pub: Published) -> None:
+        self._add("published", pub.message_id, topic.name)
+
+    def _filtered(self, subs: tuple[Subscription, ...], pub: Published) -> None:
+        for sub in subs:
+            self._add("filtered_out", pub.message_id, sub.topic.name, subscription=sub.arn)
+
+    def _delivered(self, sub: Subscription, pub: Published, sqs_message_id: str | None,
+                   attempt: int = 1) -> None:
+        detail: dict[str, Any] = {"subscription": sub.arn, "protocol": sub.protocol,
+                                  "endpoint": sub.endpoint}
+        if sub.protocol == "sqs":
+            detail["sqs_message_id"] = sqs_message_id
+        if attempt > 1:
+            detail["attempt"] = attempt
+        self._add("delivered", pub.message_id, sub.topic.name, **detail)
+
+    def _delivery_failed(self, sub: Subscription, pub: Published, attempt: int,
+                         error: str) -> None:
+        self._add("delivery_failed", pub.message_id, sub.topic.name, subscription=sub.arn,
+                  attempt=attempt, error=error)
+
+    def _undeliverable(self, sub: Subscription, pub: Published, reason: str) -> None:
+        self._add("undeliverable", pub.message_id, sub.topic.name, subscription=sub.arn,
+                  reason=reason)
+
+    def _invoked(self, inv: _Invocation) -> None:
+        for message_id in _message_ids(inv.event):
+            self._add("invoked", message_id, inv.function.name, request_id=inv.request_id,
+                      invocation_type=inv.invocation_type)
+
+    def _invocation_finished(self, inv: _Invocation) -> None:
+        outcome = inv.outcome
+        status = "ok" if outcome is None else outcome.status
+        for message_id in _message_ids(inv.event):
+            self._add("invocation_finished", message_id, inv.function.name,
+                      request_id=inv.request_id, outcome=_OUTCOMES.get(status, status))
+
+
+def _message_ids(event: Any) -> list[str]:
+    """The SQS ``messageId`` or SNS ``MessageId`` of each record of a Lambda event."""
+    records = event.get("Records") if isinstance(event, dict) else None
+    if not isinstance(records, list):
+        return []
+    out = []
+    for record in records:
+        if not isinstance(record, dict):
+            continue
+        message_id = record.get("messageId")
+        if message_id is None:
+            sns = record.get("Sns")
+            message_id = sns.get("MessageId") if isinstance(sns, dict) else None
+        if isinstance(message_id, str):
+            out.append(message_id)
+    return out

@@ -1,0 +1,573 @@
+"""``Metrics``: CloudWatch's SQS, SNS and Lambda metrics, per resource, on the loop's clock.
+
+Each metric keeps CloudWatch's name and meaning (namespaces ``AWS/SQS``, ``AWS/SNS`` and
+``AWS/Lambda``; the dimension is the queue, topic or function name):
+
+SQS (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html)
+    ``NumberOfMessagesSent`` — messages added to the queue by a send (yours, or a topic's
+    delivery). A message moved in as a dead letter is *not* counted ("if a message is sent to a
+    dead-letter queue as a result of a failed processing attempt, it isn't captured by this
+    metric"); neither is one moved back by a message move task, nor a FIFO duplicate that was
+    accepted but not stored. ``NumberOfMessagesReceived`` — messages returned by receives.
+    ``NumberOfMessagesDeleted`` — every successful DeleteMessage with a valid receipt handle,
+    *including* repeated deletes and deletes with an older handle, as AWS counts them.
+    ``NumberOfEmptyReceives`` — ReceiveMessage calls that returned no message.
+    ``SentMessageSize`` — bytes of each message sent (body plus attributes; use
+    :meth:`Metrics.statistics` for SampleCount/Sum/Minimum/Maximum/Average).
+    ``ApproximateNumberOfMessagesVisible`` / ``...NotVisible`` / ``...Delayed`` — gauges.
+    ``ApproximateAgeOfOldestMessage`` — seconds since the oldest message still held was sent;
+    on a standard queue a message received 3 times or more and not deleted no longer counts
+    (SQS moves it to the back); in a dead-letter queue a dead letter's age counts from its move;
+    no value while the queue is empty.
+SNS (https://docs.aws.amazon.com/sns/latest/dg/sns-monitoring-using-cloudwatch.html)
+    ``NumberOfMessagesPublished``; ``PublishSize`` (bytes of message plus attributes);
+    ``NumberOfNotificationsDelivered`` (a subscription accepted the message);
+    ``NumberOfNotificationsFailed`` (SQS, Lambda, email, SMS and other endpoints: 1 when SNS
+    stops trying; HTTP/S: every failed attempt, retries included; filtered-out messages never);
+    ``NumberOfNotificationsFilteredOut`` (once per subscription whose filter policy rejected
+    the message).
+Lambda (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html)
+    ``Invocations`` (every invocation that ran, failed or not; throttled requests are not
+    counted — it equals the requests billed); ``Errors`` (function errors, timeouts included);
+    ``Throttles`` (requests refused with ``TooManyRequestsException``); ``Duration`` (ms the
+    handler ran, init excluded); ``ConcurrentExecutions`` (instances processing events; its
+    Maximum per period is what CloudWatch plots); ``IteratorAge`` — CloudWatch reports it for
+    stream sources only; here it is the same measure for SQS event source mappings: the age,
+    in ms, of the last record of a batch when the mapping invokes the function.
+
+Readable at any time (:meth:`Metrics.total`, :meth:`Metrics.statistics`, :meth:`Metrics.gauge`)
+and as a time series of fixed periods on the loop's clock (:meth:`Metrics.series`): period *k*
+covers ``[k * period, (k + 1) * period)`` seconds. Counts and distributions land in the period
+of the loop time they happened at. Gauges are sampled at each period's end, after the loop's
+timers due by then have fired: on a :class:`~decoupling.ManualClock` by a clock listener that
+runs as time is advanced past each boundary (no timer of its own, so ``run_until_idle()`` and
+auto-jumping waits behave exactly as without metrics); on a real clock by a loop timer.
+
+With no ``Metrics`` attached, queues, topics and functions pay one ``if`` per request.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
+
+from ..clock import ManualClock
+from ..errors import InvalidParameterValue
+from ..message import message_size
+from ..sns.message import message_size as sns_message_size
+from ._tap import Tap
+
+if TYPE_CHECKING:
+    from .._core.ledger import Entry
+    from ..functions.runtime import Function, _Invocation
+    from ..loop import EventLoop, TimerHandle
+    from ..message import Message
+    from ..sns.message import Published
+    from ..sns.topic import Topic
+    from ..sqs.queue import Queue
+
+__all__ = ["Metrics", "Statistics", "Datapoint", "METRICS", "MetricSpec"]
+
+SQS: Final = "AWS/SQS"
+SNS: Final = "AWS/SNS"
+LAMBDA: Final = "AWS/Lambda"
+STATISTICS: Final = ("SampleCount", "Sum", "Average", "Minimum", "Maximum")
+
+
+@attrs.frozen(slots=True)
+class MetricSpec:
+    """What one metric is: its namespace, kind (``count``, ``distribution`` or ``gauge``) and
+    unit (``Count``, ``Bytes``, ``Seconds``, ``Milliseconds``)."""
+
+    namespace: str
+    kind: str
+    unit: str
+
+
+#: Every metric this module keeps, by CloudWatch name.
+METRICS: Final[dict[str, MetricSpec]] = {
+    "NumberOfMessagesSent": MetricSpec(SQS, "count", "Count"),
+    "NumberOfMessagesReceived": MetricSpec(SQS, "count", "Count"),
+    "NumberOfMessagesDeleted": MetricSpec(SQS, "count", "Count"),
+    "NumberOfEmptyReceives": MetricSpec(SQS, "count", "Count"),
+    "SentMessageSize": MetricSpec(SQS, "distribution", "Bytes"),
+    "ApproximateNumberOfMessagesVisible": MetricSpec(SQS, "gauge", "Count"),
+    "ApproximateNumberOfMessagesNotVisible": MetricSpec(SQS, "gauge", "Count"),
+    "ApproximateNumberOfMessagesDelayed": MetricSpec(SQS, "gauge", "Count"),
+    "ApproximateAgeOfOldestMessage": MetricSpec(SQS, "gauge", "Seconds"),
+    "NumberOfMessagesPublished": MetricSpec(SNS, "count", "Count"),
+    "PublishSize": MetricSpec(SNS, "distribution", "Bytes"),
+    "NumberOfNotificationsDelivered": MetricSpec(SNS, "count", "Count"),
+    "NumberOfNotificationsFailed": MetricSpec(SNS, "count", "Count"),
+    "NumberOfNotificationsFilteredOut": MetricSpec(SNS, "count", "Count"),
+    "Invocations": MetricSpec(LAMBDA, "count", "Count"),
+    "Errors": MetricSpec(LAMBDA, "count", "Count"),
+    "Throttles": MetricSpec(LAMBDA, "count", "Count"),
+    "Duration": MetricSpec(LAMBDA, "distribution", "Milliseconds"),
+    "ConcurrentExecutions": MetricSpec(LAMBDA, "gauge", "Count"),
+    "IteratorAge": MetricSpec(LAMBDA, "distribution", "Milliseconds"),
+}
+
+_SQS_GAUGES = ("ApproximateNumberOfMessagesVisible", "ApproximateNumberOfMessagesNotVisible",
+               "ApproximateNumberOfMessagesDelayed", "ApproximateAgeOfOldestMessage")
+#: A standard-queue message received this many times without being deleted leaves the
+#: ApproximateAgeOfOldestMessage computation (SQS moves it to the back of the queue).
+POISON_RECEIVES: Final = 3
+
+
+@attrs.frozen(slots=True)
+class Statistics:
+    """CloudWatch statistics of a set of samples (``None`` where there is no sample)."""
+
+    sample_count: int = 0
+    sum: float = 0.0
+    minimum: float | None = None
+    maximum: float | None = None
+
+    @property
+    def average(self) -> float | None:
+        """``sum / sample_count``, or ``None`` without samples."""
+        return self.sum / self.sample_count if self.sample_count else None
+
+    def get(self, statistic: str) -> float | None:
+        """One statistic by its CloudWatch name (``SampleCount``, ``Sum``, ``Average``,
+        ``Minimum``, ``Maximum``)."""
+        if statistic == "SampleCount":
+            return float(self.sample_count)
+        if statistic == "Sum":
+            return self.sum
+        if statistic == "Average":
+            return self.average
+        if statistic == "Minimum":
+            return self.minimum
+        if statistic == "Maximum":
+            return self.maximum
+        raise InvalidParameterValue(
+            f"Statistic {statistic!r} is invalid: use one of {', '.join(STATISTICS)}.")
+
+
+@attrs.frozen(slots=True)
+class Datapoint:
+    """One period of a series: its start (loop seconds) and the statistic asked for (``None``
+    when the period has no sample, e.g. the age of an empty queue)."""
+
+    timestamp: float
+    value: float | None
+
+
+class _Stat:
+    __slots__ = ("n", "total", "low", "high")
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.total = 0.0
+        self.low = math.inf
+        self.high = -math.inf
+
+    def add(self, value: float) -> None:
+        self.n += 1
+        self.total += value
+        if value < self.low:
+            self.low = value
+        if value > self.high:
+            self.high = value
+
+    def merge(self, other: _Stat) -> None:
+        self.n += other.n
+        self.total += other.total
+        self.low = min(self.low, other.low)
+        self.high = max(self.high, other.high)
+
+    def freeze(self) -> Statistics:
+        if not self.n:
+            return Statistics()
+        return Statistics(self.n, self.total, self.low, self.high)
+
+
+_Key = tuple[str, str, str]  # (namespace, resource name, metric)
+
+
+class Metrics:
+    """CloudWatch-style metrics of every queue, topic and function of a loop.
+
+    Args:
+        loop: the loop to observe (one ``Metrics`` per loop).
+        period: seconds per datapoint of :meth:`series` (> 0; default 60, CloudWatch's
+            standard resolution for these metrics).
+
+    Counting starts now and stops at :meth:`close`. Reading methods take a resource (the
+    :class:`~decoupling.Queue`, :class:`~decoupling.Topic` or Lambda
+    :class:`~decoupling.Function`, or its name) and a metric name from :data:`METRICS`.
+
+    Raises:
+        InvalidParameterValue: a period that is not a positive number, or a second ``Metrics``
+            on the same loop.
+    """
+
+    def __init__(self, loop: EventLoop, period: float = 60.0) -> None:
+        if isinstance(period, bool) or not isinstance(period, (int, float)) or not (
+                math.isfinite(period) and period > 0):
+            raise InvalidParameterValue(
+                f"period must be a positive number of seconds, got {period!r}.")
+        self.loop = loop
+        self.period = float(period)
+        self._periods: dict[_Key, dict[int, _Stat]] = {}
+        self._totals: dict[_Key, _Stat] = {}
+        self._timer: TimerHandle | None = None
+        self._listener: _Sampler | None = None
+        # Boundary index k (time k * period) of the last gauge sample taken.
+        self._sampled_k = 0
+        with loop._lock:
+            tap = Tap.attach(loop)
+            if tap.metrics is not None:
+                raise InvalidParameterValue(
+                    "This loop already has a Metrics: close it before attaching another.")
+            tap.metrics = self
+            self._tap: Tap | None = tap
+            now = loop.clock.now()
+            self._started_at = now
+            self._sampled_k = self._k_at_or_before(now)
+            self._start_sampler()
+
+    # -- public: reading ------------------------------------------------------------------------
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the metrics are still being collected."""
+        return self._tap is not None
+
+    def total(self, resource: Any, metric: str, *, start: float | None = None,
+              end: float | None = None) -> float:
+        """The ``Sum`` of a count or distribution metric since counting started (or over the
+        periods that start in ``[start, end)``, loop seconds). O(periods) with a range, else
+        O(1).
+
+        Raises:
+            InvalidParameterValue: an unknown metric, or a gauge (use :meth:`gauge`).
+        """
+        return self.statistics(resource, metric, start=start, end=end).sum
+
+    def statistics(self, resource: Any, metric: str, *, start: float | None = None,
+                   end: float | None = None) -> Statistics:
+        """SampleCount, Sum, Minimum, Maximum (and Average) of a count or distribution
+        metric, since counting started or over the periods starting in ``[start, end)``."""
+        key = self._key(resource, metric)
+        if METRICS[metric].kind == "gauge":
+            raise InvalidParameterValue(
+                f"{metric} is a gauge: read it with gauge() or series().")
+        with self.loop._lock:
+            if start is None and end is None:
+                stat = self._totals.get(key)
+                return stat.freeze() if stat is not None else Statistics()
+            low = -math.inf if start is None else start
+            high = math.inf if end is None else end
+            acc = _Stat()
+            for index, stat in self._periods.get(key, {}).items():
+                if low <= index * self.period < high:
+                    acc.merge(stat)
+            return acc.freeze()
+
+    def gauge(self, resource: Any, metric: str) -> float | None:
+        """A gauge's value now (``ApproximateNumberOfMessagesVisible``, ...,
+        ``ConcurrentExecutions``); ``None`` for the age of an empty queue. O(1) (the age of a
+        dead-letter queue, or of a queue holding poison pills, scans its messages)."""
+        key = self._key(resource, metric)
+        if METRICS[metric].kind != "gauge":
+            raise InvalidParameterValue(
+                f"{metric} is not a gauge: read it with total() or statistics().")
+        with self.loop._lock:
+            namespace, name, _ = key
+            if namespace == LAMBDA:
+                fn = self.loop._lookup("lambda", name)
+                return float(fn.concurrent) if fn is not None else None
+            queue = self.loop._lookup("sqs", name)
+            if queue is None or queue._deleted:
+                return None
+            now = self.loop.clock.now()
+            return _queue_gauges(queue, now)[metric]
+
+    def series(self, resource: Any, metric: str, statistic: str = "Sum") -> list[Datapoint]:
+        """One datapoint per complete period since counting started, oldest first.
+
+        Counts default to ``Sum`` (0 in a period without events); distributions take any
+        statistic; gauges give the value sampled at the period's end (``ConcurrentExecutions``
+        is also sampled at every start and end of an invocation, so its default, ``Maximum``,
+        is the peak in the period; ``Sum`` of a gauge reads as ``Maximum``).
+        """
+        key = self._key(resource, metric)
+        kind = METRICS[metric].kind
+        if statistic not in STATISTICS:
+            raise InvalidParameterValue(
+                f"Statistic {statistic!r} is invalid: use one of {', '.join(STATISTICS)}.")
+        if kind == "gauge" and statistic == "Sum":
+            statistic = "Maximum"  # a sum of gauge samples means nothing: the peak instead
+        with self.loop._lock:
+            now = self.loop.clock.now()
+            first = int(self._started_at // self.period)
+            last = self._k_at_or_before(now)  # periods first .. last - 1 are complete
+            periods = self._periods.get(key, {})
+            out = []
+            for index in range(first, last):
+                stat = periods.get(index)
+                if stat is None:
+                    value = 0.0 if kind == "count" else None
+                else:
+                    value = stat.freeze().get(statistic)
+                out.append(Datapoint(index * self.period, value))
+            return out
+
+    def names(self, namespace: str | None = None) -> list[tuple[str, str, str]]:
+        """``(namespace, resource name, metric)`` of every metric with data, sorted."""
+        with self.loop._lock:
+            keys = set(self._totals) | set(self._periods)
+            return sorted(k for k in keys if namespace is None or k[0] == namespace)
+
+    def format(self) -> str:
+        """A table of every resource's count totals and current gauges."""
+        lines = [f"{'namespace':<11} {'resource':<24} {'metric':<38} {'value':>14}"]
+        with self.loop._lock:
+            for namespace, name, metric in self.names():
+                spec = METRICS[metric]
+                if spec.kind == "gauge":
+                    continue
+                stat = self._totals[(namespace, name, metric)].freeze()
+                shown = stat.sum if spec.kind == "count" else stat.average
+                lines.append(f"{namespace:<11} {name:<24} {metric:<38} {shown or 0:>14,.1f}")
+        return "\n".join(lines)
+
+    def close(self) -> None:
+        """Stop counting (what was counted stays readable). Idempotent."""
+        with self.loop._lock:
+            tap = self._tap
+            if tap is None:
+                return
+            self._stop_sampler()
+            tap.metrics = None
+            self._tap = None
+            tap.release()
+
+    def __repr__(self) -> str:
+        return f"Metrics(period={self.period}, enabled={self.enabled})"
+
+    # -- resolving names ------------------------------------------------------------------------
+
+    def _key(self, resource: Any, metric: str) -> _Key:
+        spec = METRICS.get(metric) if isinstance(metric, str) else None
+        if spec is None:
+            raise InvalidParameterValue(
+                f"Metric {metric!r} is not kept: use one of {', '.join(METRICS)}.")
+        name = resource if isinstance(resource, str) else getattr(resource, "name", None)
+        if not isinstance(name, str):
+            raise InvalidParameterValue(
+                f"A resource is a queue, topic or function, or its name; got {resource!r}.")
+        return spec.namespace, name, metric
+
+    # -- recording (loop lock held) ---------------------------------------------------------------
+
+    def _add(self, namespace: str, name: str, metric: str, value: float) -> None:
+        key = (namespace, name, metric)
+        index = int(self.loop.clock.now() // self.period)
+        periods = self._periods.get(key)
+        if periods is None:
+            periods = self._periods[key] = {}
+            self._totals[key] = _Stat()
+        stat = periods.get(index)
+        if stat is None:
+            stat = periods[index] = _Stat()
+        stat.add(value)
+        self._totals[key].add(value)
+
+    def _sample(self, index: int, namespace: str, name: str, metric: str,
+                value: float | None) -> None:
+        if value is None:
+            return
+        key = (namespace, name, metric)
+        periods = self._periods.get(key)
+        if periods is None:
+            periods = self._periods[key] = {}
+        stat = periods.get(index)
+        if stat is None:
+            stat = periods[index] = _Stat()
+        stat.add(value)
+
+    def _queue_event(self, event: str, queue: Queue, entry: Entry | None) -> None:
+        if entry is None:
+            return
+        if event == "sent":
+            record = entry.record
+            name = queue.name
+            self._add(SQS, name, "NumberOfMessagesSent", 1.0)
+            self._add(SQS, name, "SentMessageSize",
+                      float(message_size(record.body, record.attributes)))
+
+    def _received(self, queue: Queue, messages: list[Message]) -> None:
+        if messages:  # every message a receive returned (a FIFO attempt-id retry's too)
+            self._add(SQS, queue.name, "NumberOfMessagesReceived", float(len(messages)))
+        else:
+            self._add(SQS, queue.name, "NumberOfEmptyReceives", 1.0)
+
+    def _deleted(self, queue: Queue) -> None:
+        self._add(SQS, queue.name, "NumberOfMessagesDeleted", 1.0)
+
+    def _published(self, topic: Topic, pub: Published) -> None:
+        self._add(SNS, topic.name, "NumberOfMessagesPublished", 1.0)
+        self._add(SNS, topic.name, "PublishSize",
+                  float(sns_message_size(pub.message, pub.attributes)))
+
+    def _filtered(self, topic: Topic, count: int) -> None:
+        self._add(SNS, topic.name, "NumberOfNotificationsFilteredOut", float(count))
+
+    def _delivered(self, topic: Topic) -> None:
+        self._add(SNS, topic.name, "NumberOfNotificationsDelivered", 1.0)
+
+    def _failed(self, topic: Topic) -> None:
+        self._add(SNS, topic.name, "NumberOfNotificationsFailed", 1.0)
+
+    def _throttled(self, fn: Function) -> None:
+        self._add(LAMBDA, fn.name, "Throttles", 1.0)
+
+    def _invocation_begin(self, inv: _Invocation) -> None:
+        fn = inv.function
+        self._sample(int(self.loop.clock.now() // self.period), LAMBDA, fn.name,
+                     "ConcurrentExecutions", float(fn.concurrent))
+        if inv.invocation_type == "SQS":
+            records = inv.event.get("Records") if isinstance(inv.event, dict) else None
+            if records:
+                sent = records[-1].get("attributes", {}).get("SentTimestamp")
+                if sent is not None:
+                    age = self.loop.clock.wall_ms() - int(sent)
+                    self._add(LAMBDA, fn.name, "IteratorAge", float(max(age, 0)))
+
+    def _invocation_end(self, inv: _Invocation) -> None:
+        fn = inv.function
+        outcome = inv.outcome
+        assert outcome is not None
+        self._add(LAMBDA, fn.name, "Invocations", 1.0)
+        if outcome.status != "ok":
+            self._add(LAMBDA, fn.name, "Errors", 1.0)
+        self._add(LAMBDA, fn.name, "Duration", outcome.duration * 1000.0)
+        self._sample(int(self.loop.clock.now() // self.period), LAMBDA, fn.name,
+                     "ConcurrentExecutions", float(max(fn.concurrent - 1, 0)))
+
+    # -- the gauge sampler ----------------------------------------------------------------------
+
+    def _k_at_or_before(self, now: float) -> int:
+        """The index of the last period boundary at or before ``now``."""
+        return int(now // self.period)
+
+    def _start_sampler(self) -> None:
+        clock = self.loop.clock
+        if isinstance(clock, ManualClock):
+            # First in line: when the clock is advanced across a boundary, the loop's timers
+            # up to the boundary fire, then the gauges are sampled, then the rest follows.
+            self._listener = _Sampler(self)
+            clock._listeners.insert(0, self._listener)
+        else:
+            self._arm_real(self._sampled_k + 1)
+
+    def _stop_sampler(self) -> None:
+        clock = self.loop.clock
+        if isinstance(clock, ManualClock):
+            if self._listener is not None:
+                clock._unsubscribe(self._listener)
+                self._listener = None
+        elif self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _advance_to(self, when: float) -> None:
+        """(ManualClock listener) sample every boundary up to ``when``, in time order."""
+        loop = self.loop
+        while self._tap is not None:
+            k = self._sampled_k + 1
+            boundary = k * self.period
+            if boundary > when:
+                return
+            loop._fire_until(boundary)
+            with loop._lock:
+                # Settled at the boundary itself: every timer of this loop due by then has
+                # fired (the clock is not moved, so other loops on it keep their own times).
+                self._sample_gauges(k, boundary)
+                self._sampled_k = k
+
+    def _arm_real(self, k: int) -> None:
+        self._timer = self.loop.call_at(k * self.period, self._tick_real)
+
+    def _tick_real(self) -> None:
+        with self.loop._lock:
+            if self._tap is None:
+                return
+            last = self._k_at_or_before(self.loop.clock.now())
+            now = self.loop.clock.now()
+            for k in range(self._sampled_k + 1, last + 1):
+                self._sample_gauges(k, now)
+            self._sampled_k = max(self._sampled_k, last)
+            self._arm_real(self._sampled_k + 1)
+
+    def _sample_gauges(self, k: int, now: float) -> None:
+        """Sample every gauge for the period that ends at boundary ``k``, as of loop time
+        ``now`` (lock held)."""
+        index = k - 1
+        for queue in self.loop._resources_of("sqs"):
+            if queue._deleted:
+                continue
+            values = _queue_gauges(queue, now)
+            for metric in _SQS_GAUGES:
+                self._sample(index, SQS, queue.name, metric, values[metric])
+        for fn in self.loop._resources_of("lambda"):
+            self._sample(index, LAMBDA, fn.name, "ConcurrentExecutions", float(fn.concurrent))
+
+
+class _Sampler:
+    """A ManualClock listener that samples a Metrics' gauges as time passes each boundary."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    def _fire_until(self, when: float) -> None:
+        self.metrics._advance_to(when)
+
+    def _wake_waiters(self) -> None:
+        """Nothing waits on the sampler."""
+
+
+def _queue_gauges(queue: Queue, now: float) -> dict[str, float | None]:
+    ledger = queue._ledger
+    ledger.settle(now)
+    reference = _age_reference(queue)
+    return {
+        "ApproximateNumberOfMessagesVisible": float(ledger.n_visible),
+        "ApproximateNumberOfMessagesNotVisible": float(ledger.n_inflight),
+        "ApproximateNumberOfMessagesDelayed": float(ledger.n_delayed),
+        "ApproximateAgeOfOldestMessage": None if reference is None else max(now - reference, 0.0),
+    }
+
+
+def _age_reference(queue: Queue) -> float | None:
+    """When the message that ``ApproximateAgeOfOldestMessage`` measures arrived (loop seconds).
+
+    O(1) when the oldest message is an ordinary one; otherwise (it is a poison pill, or a dead
+    letter whose age counts from its move) every held message is looked at.
+    """
+    ledger = queue._ledger
+    oldest = ledger.oldest_sent_at()
+    if oldest is None:
+        return None
+    top = ledger.oldest_entry()
+    assert top is not None
+    if _eligible(queue, top) and top.record.dlq_source_arn is None:
+        return oldest
+    best: float | None = None
+    for entry in ledger.entries():
+        if not _eligible(queue, entry):
+            continue
+        at = entry.available_at if entry.record.dlq_source_arn is not None else entry.sent_at
+        if best is None or at < best:
+            best = at
+    return best
+
+
+def _eligible(queue: Queue, entry: Entry) -> bool:
+    return queue.is_fifo or entry.receive_count < POISON_RECEIVES

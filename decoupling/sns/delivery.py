@@ -1,0 +1,563 @@
+"""SNS delivery: the protocol registry, retries on the loop's timers, dead letters, outboxes.
+
+How a publish reaches a subscription depends on its protocol's :class:`ProtocolSpec`:
+
+* ``mode="publish"`` — delivered inline, during ``publish``, under the loop's lock. For cheap
+  deliveries that cannot block: ``sqs``, ``email``, ``email-json``, ``sms``.
+* ``mode="loop"`` — delivered from a timer due now on the loop: on a
+  :class:`~decoupling.ManualClock` in the thread that advances time (deterministic), on a real
+  clock in a small worker pool so a slow callable never holds up the loop. ``application``
+  (Python callables) uses it.
+* ``mode="pool"`` — always delivered from the worker pool (real I/O): ``http``/``https``.
+
+A delivery that raises is retried along the subscription's retry policy, each retry a timer on
+the loop (so virtual time runs the backoff); a :class:`ClientDeliveryError` is not retried, as
+SNS does not retry client-side errors. When retries are exhausted the message goes to the
+subscription's ``RedrivePolicy`` dead-letter queue — the same body (envelope, or raw body with
+its attributes as SQS message attributes) that would have been delivered, as AWS does — or is
+dropped ("Amazon SNS dead-letter queues").
+
+The worker pool is bounded (:data:`WORKERS` threads per loop, started lazily): never one thread
+per message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import queue as _queue_mod
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ..clock import ManualClock
+from ..errors import DecouplingError, InvalidParameter
+from ..message import MessageAttributeValue
+from ..message import message_size as sqs_message_size
+from ..sqs.queue import Queue, _Record
+from .message import DEFAULT_EMAIL_SUBJECT, Notification, Published
+from .policy import CUSTOMER_RETRY, MANAGED_RETRY, RetryPolicy
+
+if TYPE_CHECKING:
+    from ..loop import EventLoop
+    from .subscription import Subscription
+
+__all__ = [
+    "ProtocolSpec",
+    "ClientDeliveryError",
+    "OutboxEntry",
+    "register_protocol",
+    "protocol",
+    "WORKERS",
+]
+
+_log = logging.getLogger("decoupling.sns")
+
+#: Threads in each loop's SNS worker pool (HTTP/S POSTs, callables on a real clock).
+WORKERS = 4
+
+
+class ClientDeliveryError(Exception):
+    """Raise from a protocol's ``deliver`` function for a client-side failure (the endpoint is
+    gone, or refuses the message): SNS does not retry it; it goes straight to the dead-letter
+    queue, if any."""
+
+
+Resolver = Callable[["EventLoop", Any], tuple[str, Any]]
+Deliverer = Callable[["Subscription", Notification], None]
+
+
+@attrs.frozen
+class ProtocolSpec:
+    """How one subscription protocol delivers (see :func:`register_protocol`)."""
+
+    name: str
+    deliver: Deliverer
+    resolve: Resolver
+    mode: str = "loop"
+    retry: RetryPolicy = MANAGED_RETRY
+    raw: bool = False
+    fifo_topics: bool = False
+    large_messages: bool = False
+    confirmation: bool = False
+    delivery_policy: bool = False
+
+
+_PROTOCOLS: dict[str, ProtocolSpec] = {}
+_MODES = ("publish", "loop", "pool")
+
+
+def _default_resolve(loop: EventLoop, endpoint: Any) -> tuple[str, Any]:
+    if not isinstance(endpoint, str) or not endpoint:
+        raise InvalidParameter("Invalid parameter: Endpoint must be a non-empty string")
+    return endpoint, endpoint
+
+
+def register_protocol(
+    name: str,
+    deliver: Deliverer,
+    *,
+    resolve: Resolver | None = None,
+    mode: str = "loop",
+    retry: str | RetryPolicy = "managed",
+    raw: bool = False,
+    fifo_topics: bool = False,
+    large_messages: bool = False,
+    confirmation: bool = False,
+    delivery_policy: bool = False,
+    replace: bool = False,
+) -> ProtocolSpec:
+    """Teach topics a subscription protocol (e.g. ``lambda``, registered by the functions
+    runtime).
+
+    Args:
+        name: the protocol string passed to :meth:`Topic.subscribe` (and the ``MessageStructure``
+            key the protocol reads).
+        deliver: ``deliver(subscription, notification)``: deliver one
+            :class:`~decoupling.Notification` (``notification.body`` is the JSON envelope or the
+            raw message; ``notification.lambda_event()`` the Lambda event). Return on success;
+            raise :class:`ClientDeliveryError` for a failure not worth retrying; raise anything
+            else for a failure retried along ``retry``. Called without the loop's lock held
+            (except in ``"publish"`` mode).
+        resolve: ``resolve(loop, endpoint) -> (endpoint_string, target)``: turn what the user
+            passed (an object or an ARN) into the ``Endpoint`` attribute and the object
+            ``deliver`` uses (``subscription.target``). Raise ``InvalidParameter`` for a bad
+            endpoint. Default: a non-empty string, used as both.
+        mode: ``"publish"`` (inline during publish; must be cheap and never block), ``"loop"``
+            (default: a timer on the loop; a worker thread on real clocks) or ``"pool"``
+            (always a worker thread: blocking I/O).
+        retry: ``"managed"`` (AWS-managed endpoints: 100,015 retries over 23 days),
+            ``"customer"`` (50 retries over 6 hours) or a :class:`RetryPolicy`.
+        raw: the protocol supports ``RawMessageDelivery``.
+        fifo_topics: FIFO topics may use it (AWS: only ``sqs``).
+        large_messages: allowed on topics whose ``MaximumMessageSize`` exceeds 256 KiB (AWS:
+            ``sqs``, ``lambda``, ``firehose``).
+        confirmation: subscriptions start ``PendingConfirmation``.
+        delivery_policy: the subscription's ``DeliveryPolicy`` sets its retries.
+        replace: allow replacing an already registered protocol.
+
+    Returns the registered :class:`ProtocolSpec`. Raises ``ValueError`` for a bad argument or a
+    name already registered (without ``replace``).
+    """
+    if not isinstance(name, str) or not name or not name.replace("-", "").isalnum():
+        raise ValueError(f"protocol name must be letters, digits and '-', got {name!r}")
+    if name in _PROTOCOLS and not replace:
+        raise ValueError(f"protocol {name!r} is already registered (pass replace=True)")
+    if mode not in _MODES:
+        raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
+    if not callable(deliver):
+        raise ValueError("deliver must be callable")
+    if isinstance(retry, str):
+        policies = {"managed": MANAGED_RETRY, "customer": CUSTOMER_RETRY}
+        if retry not in policies:
+            raise ValueError(f"retry must be 'managed', 'customer' or a RetryPolicy, got {retry!r}")
+        retry = policies[retry]
+    spec = ProtocolSpec(
+        name, deliver, resolve or _default_resolve, mode, retry, raw, fifo_topics,
+        large_messages, confirmation, delivery_policy,
+    )
+    _PROTOCOLS[name] = spec
+    return spec
+
+
+def protocol(name: str) -> ProtocolSpec | None:
+    """The registered spec of a protocol, or ``None``."""
+    return _PROTOCOLS.get(name) if isinstance(name, str) else None
+
+
+# --- outbox (email, email-json, sms) ---------------------------------------------------------
+
+
+@attrs.frozen(slots=True)
+class OutboxEntry:
+    """One email or SMS message a topic "sent" (a library sends no mail: they are kept here).
+
+    Attributes:
+        protocol: ``email``, ``email-json`` or ``sms``.
+        endpoint: the address or phone number.
+        kind: ``Notification``, ``SubscriptionConfirmation`` or ``UnsubscribeConfirmation``.
+        subject: the email subject (``AWS Notification Message`` when the publish had none);
+            ``None`` for SMS.
+        body: the text sent: the message (``email``, ``sms``), the JSON envelope
+            (``email-json``), or the confirmation text.
+        message_id: the SNS ``MessageId``.
+        subscription_arn: the subscription's ARN.
+        timestamp: ISO-8601 publish time.
+        token: the confirmation token of a ``SubscriptionConfirmation``.
+    """
+
+    protocol: str
+    endpoint: str
+    kind: str
+    subject: str | None
+    body: str
+    message_id: str
+    subscription_arn: str
+    timestamp: str
+    token: str | None = None
+
+
+def _deliver_outbox(sub: Subscription, n: Notification) -> None:
+    proto = sub.protocol
+    if proto == "email":
+        subject: str | None = n.subject or DEFAULT_EMAIL_SUBJECT
+        body = n.message
+    elif proto == "email-json":
+        subject = n.subject or DEFAULT_EMAIL_SUBJECT
+        body = n.body
+    else:
+        subject, body = None, n.message
+    sub.topic.outbox.append(
+        OutboxEntry(proto, sub.endpoint, "Notification", subject, body, n.message_id,
+                    sub.arn, n.timestamp)
+    )
+
+
+def _resolve_email(loop: EventLoop, endpoint: Any) -> tuple[str, Any]:
+    if not isinstance(endpoint, str) or endpoint.count("@") != 1 or endpoint.startswith("@") \
+            or endpoint.endswith("@") or any(c.isspace() for c in endpoint):
+        raise InvalidParameter(f"Invalid parameter: Email address: {endpoint!r}")
+    return endpoint, endpoint
+
+
+def _resolve_sms(loop: EventLoop, endpoint: Any) -> tuple[str, Any]:
+    text = endpoint if isinstance(endpoint, str) else ""
+    digits = text[1:] if text.startswith("+") else text
+    if not (digits.isdigit() and 7 <= len(digits) <= 15):
+        raise InvalidParameter(f"Invalid SMS endpoint: {endpoint}")
+    return text, text
+
+
+def _resolve_callable(loop: EventLoop, endpoint: Any) -> tuple[str, Any]:
+    if not callable(endpoint):
+        raise InvalidParameter("Invalid parameter: Endpoint of protocol application must be callable")
+    name = getattr(endpoint, "__qualname__", None) or type(endpoint).__qualname__
+    module = getattr(endpoint, "__module__", None) or "builtins"
+    return f"python:{module}.{name}#{id(endpoint):x}", endpoint
+
+
+def _call_application(sub: Subscription, n: Notification) -> None:
+    sub.target(n)
+
+
+# --- sqs ----------------------------------------------------------------------------------------
+
+
+def _resolve_queue(loop: EventLoop, endpoint: Any) -> tuple[str, Any]:
+    if isinstance(endpoint, Queue):
+        if endpoint.loop is not loop:
+            raise InvalidParameter("Invalid parameter: SQS endpoint belongs to another loop")
+        return endpoint.arn, endpoint
+    parts = endpoint.split(":") if isinstance(endpoint, str) else []
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sqs" or not parts[5]:
+        raise InvalidParameter("Invalid parameter: SQS endpoint ARN")
+    if parts[3] != loop.region or parts[4] != loop.account_id:
+        raise InvalidParameter("Invalid parameter: SQS endpoint ARN (another account or region)")
+    return endpoint, loop._lookup("sqs", parts[5])
+
+
+class SqsSink:
+    """Delivers a subscription's messages into its queue, inline during publish.
+
+    A plain standard :class:`~decoupling.Queue` gets the message through a trusted fast path
+    (the topic validated body and attributes already): one record, one ledger insert, at the
+    publish's own timestamp. Other queues (FIFO) go through their public ``send``. Any failure
+    is a client-side error (the queue is gone or refuses the message): no retry, straight to
+    the dead-letter queue.
+    """
+
+    __slots__ = ("sub", "loop", "queue", "name", "fast")
+
+    def __init__(self, sub: Subscription) -> None:
+        self.sub = sub
+        self.loop = sub.topic.loop
+        self.queue: Queue | None = None
+        self.name = sub.endpoint.rsplit(":", 1)[-1]
+        self.fast = False
+        if isinstance(sub.target, Queue):
+            self._use(sub.target)
+
+    def _use(self, q: Queue) -> None:
+        self.queue = q
+        # Only the exact standard Queue is known to take a trusted record through _commit.
+        self.fast = type(q) is Queue and hasattr(q, "_commit") and hasattr(q, "_values")
+
+    def _queue(self) -> Queue | None:
+        q = self.queue
+        if q is None:
+            found = self.loop._lookup("sqs", self.name)
+            if isinstance(found, Queue) and found.arn == self.sub.endpoint:
+                self._use(found)
+                q = found
+        return q
+
+    def deliver(self, pub: Published, replayed: bool = False) -> None:
+        """Deliver one published message (under the loop's lock). O(log n) in the queue."""
+        tap = self.loop._tap
+        if tap is not None and tap.sns_context is None:
+            tap.sns_sqs_delivery(self, pub, replayed)  # observes this same call, re-entered
+            return
+        sub = self.sub
+        attributes: dict[str, MessageAttributeValue] | None
+        if sub._raw:
+            body, attributes = pub.message_for("sqs"), pub.attributes
+        else:
+            shape = pub.sqs_shape
+            if shape is None or replayed:
+                shape = pub.shape("sqs", replayed)
+            body, attributes = shape[0] + sub._unsub_json + shape[1], None
+        q = self.queue if self.queue is not None else self._queue()
+        if q is None or q._deleted:
+            dead_letter(sub, pub, body, attributes, "the SQS queue does not exist")
+            return
+        try:
+            if self.fast:
+                values = q._values
+                size = (
+                    len(body) if attributes is None and body.isascii()
+                    else sqs_message_size(body, attributes)
+                )
+                if size > values["MaximumMessageSize"]:
+                    raise InvalidParameter(
+                        f"the message is over the queue's {values['MaximumMessageSize']} bytes"
+                    )
+                if replayed:
+                    clock = self.loop.clock
+                    now, wall_ms = clock.now(), clock.wall_ms()
+                    message_id = self.loop.new_id()
+                else:
+                    now, wall_ms = pub.published_at, pub.wall_ms
+                    message_id = sub._sqs_id_head + pub.id_suffix
+                q._commit(
+                    _Record(message_id, body, attributes, wall_ms,
+                            None if pub.fifo else pub.group_id),
+                    float(values["DelaySeconds"]), now,
+                )
+            elif q.is_fifo:
+                q.send(body, message_attributes=attributes, message_group_id=pub.group_id,
+                       message_deduplication_id=pub.dedup_id)
+            else:
+                q.send(body, message_attributes=attributes,
+                       message_group_id=None if pub.fifo else pub.group_id)
+        except DecouplingError as error:
+            dead_letter(sub, pub, body, attributes, error.message)
+
+
+def _sqs_deliver(sub: Subscription, n: Notification) -> None:  # pragma: no cover - via SqsSink
+    raise RuntimeError("sqs subscriptions deliver through SqsSink")
+
+
+# --- dead letters ---------------------------------------------------------------------------
+
+
+def dead_letter(
+    sub: Subscription,
+    pub: Published,
+    body: str,
+    attributes: dict[str, MessageAttributeValue] | None,
+    reason: str,
+) -> None:
+    """Send an undeliverable message to the subscription's DLQ, or drop it (lock held)."""
+    sub.undeliverable += 1
+    tap = sub.topic.loop._tap
+    if tap is not None:
+        tap.sns_undeliverable(sub, pub, reason)
+    arn = sub._dlq_arn
+    dlq = None
+    if arn is not None:
+        found = sub.topic.loop._lookup("sqs", arn.rsplit(":", 1)[-1])
+        if isinstance(found, Queue) and found.arn == arn and not found._deleted:
+            dlq = found
+    if dlq is None:
+        _log.warning("SNS message %s to %s dropped: %s", pub.message_id, sub.arn, reason)
+        return
+    try:
+        if dlq.is_fifo:
+            dedup = pub.dedup_id or hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
+            dlq.send(body, message_attributes=attributes, message_group_id=pub.group_id or "sns",
+                     message_deduplication_id=dedup)
+        else:
+            dlq.send(body, message_attributes=attributes)
+        sub.dead_lettered += 1
+    except DecouplingError as error:
+        _log.warning("SNS message %s to %s could not be dead-lettered: %s", pub.message_id,
+                     sub.arn, error)
+
+
+# --- the worker pool and retried deliveries -------------------------------------------------
+
+
+class WorkerPool:
+    """A small bounded pool of daemon threads (started on demand, at most :data:`WORKERS`),
+    one per loop. Jobs wait in a FIFO queue for a free thread."""
+
+    def __init__(self, workers: int = WORKERS) -> None:
+        self._jobs: _queue_mod.SimpleQueue[Callable[[], None]] = _queue_mod.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._max = workers
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, loop: EventLoop) -> WorkerPool:
+        """The loop's pool (created on first use)."""
+        with loop._lock:
+            pool = loop._lookup("_sns", "workers")
+            if pool is None:
+                pool = cls()
+                loop._register("_sns", "workers", pool)
+            assert isinstance(pool, WorkerPool)
+            return pool
+
+    def submit(self, job: Callable[[], None]) -> None:
+        """Run ``job()`` on a worker thread. O(1)."""
+        if len(self._threads) < self._max:
+            with self._lock:
+                if len(self._threads) < self._max:
+                    thread = threading.Thread(target=self._work, name="decoupling-sns",
+                                              daemon=True)
+                    self._threads.append(thread)
+                    thread.start()
+        self._jobs.put(job)
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                job()
+            except Exception:  # a job must never kill its worker
+                _log.exception("SNS worker job failed")
+
+
+class DeliveryJob:
+    """One message on its way to one non-inline subscription, retries included."""
+
+    __slots__ = ("sub", "n", "pub")
+
+    def __init__(self, sub: Subscription, pub: Published, n: Notification) -> None:
+        self.sub = sub
+        self.pub = pub
+        self.n = n
+
+    def schedule(self, delay: float) -> None:
+        """Start (or retry) the delivery after ``delay`` seconds of loop time (lock held)."""
+        sub = self.sub
+        loop = sub.topic.loop
+        rate = sub._rate
+        if rate:
+            now = loop.clock.now()
+            slot = max(now + delay, sub._next_slot)
+            sub._next_slot = slot + 1.0 / rate
+            delay = slot - now
+        on_loop = sub.spec.mode != "pool" and isinstance(loop.clock, ManualClock)
+        if on_loop:
+            loop.call_later(delay, self.run)
+        elif delay <= 0:
+            self._submit()
+        else:
+            loop.call_later(delay, self._submit)
+
+    def _submit(self) -> None:
+        """Hand the attempt to the worker pool, counting it as in flight on the topic."""
+        topic = self.sub.topic
+        with topic._lock:
+            topic._in_pool += 1
+        WorkerPool.of(topic.loop).submit(self._run_pooled)
+
+    def _run_pooled(self) -> None:
+        topic = self.sub.topic
+        try:
+            self.run()
+        finally:
+            with topic._lock:
+                topic._in_pool -= 1
+                topic._cond.notify_all()
+
+    def run(self) -> None:
+        """Attempt the delivery (no lock held while the protocol delivers)."""
+        sub = self.sub
+        topic = sub.topic
+        if not sub._active:
+            with topic._lock:
+                topic._job_done()
+            return
+        client_error: str | None = None
+        server_error: str | None = None
+        tap = topic.loop._tap
+        try:
+            if tap is not None:
+                tap.sns_before_delivery(sub, self.n)  # chaos may fail the attempt
+            sub.spec.deliver(sub, self.n)
+        except ClientDeliveryError as error:
+            client_error = str(error) or type(error).__name__
+        except Exception as error:
+            server_error = f"{type(error).__name__}: {error}"
+        with topic._lock:
+            if tap is not None:
+                tap.sns_attempt(sub, self.pub, self.n, client_error or server_error)
+            if client_error is None and server_error is None:
+                sub.delivered += 1
+                topic._job_done()
+                return
+            delay = None
+            if server_error is not None and sub._active:
+                delay = sub.retry_policy().delay(self.n.attempt)
+            if delay is None:
+                dead_letter(sub, self.pub, self.n.body,
+                            self.pub.attributes if self.n.raw else None,
+                            client_error or server_error or "")
+                topic._job_done()
+                return
+            self.n.attempt += 1
+            self.schedule(delay)
+
+
+def dispatch(sub: Subscription, pub: Published, replayed: bool) -> None:
+    """Deliver to a subscription whose protocol is not ``sqs`` (lock held)."""
+    n = Notification(pub, sub.arn, sub._unsub_url, sub.protocol, replayed, sub._raw)
+    spec = sub.spec
+    topic = sub.topic
+    if spec.mode == "publish":
+        tap = topic.loop._tap
+        try:
+            if tap is not None:
+                tap.sns_before_delivery(sub, n)  # chaos may fail the attempt
+            spec.deliver(sub, n)
+        except ClientDeliveryError as error:
+            dead_letter(sub, pub, n.body, pub.attributes if n.raw else None, str(error))
+            return
+        except Exception as error:
+            if tap is not None:
+                tap.sns_attempt(sub, pub, n, f"{type(error).__name__}: {error}")
+            delay = sub.retry_policy().delay(1)
+            if delay is None:
+                dead_letter(sub, pub, n.body, pub.attributes if n.raw else None, str(error))
+                return
+            n.attempt = 2
+            topic._pending += 1
+            DeliveryJob(sub, pub, n).schedule(delay)
+            return
+        sub.delivered += 1
+        if tap is not None:
+            tap.sns_attempt(sub, pub, n, None)
+        return
+    topic._pending += 1
+    DeliveryJob(sub, pub, n).schedule(0.0)
+
+
+# --- built-in protocols -----------------------------------------------------------------------
+
+register_protocol(
+    "sqs", _sqs_deliver, resolve=_resolve_queue, mode="publish", retry="managed", raw=True,
+    fifo_topics=True, large_messages=True,
+)
+register_protocol("email", _deliver_outbox, resolve=_resolve_email, mode="publish",
+                  retry="customer", confirmation=True)
+register_protocol("email-json", _deliver_outbox, resolve=_resolve_email, mode="publish",
+                  retry="customer", confirmation=True)
+register_protocol("sms", _deliver_outbox, resolve=_resolve_sms, mode="publish", retry="customer")
+register_protocol(
+    "application", _call_application, resolve=_resolve_callable, mode="loop", retry="customer",
+    raw=True, delivery_policy=True,
+)

@@ -1,0 +1,832 @@
+"""``Queue``: a standard SQS queue, in process.
+
+At-least-once delivery, best-effort order, visibility timeouts, delays, retention, long polling,
+dead-letter queues, fair queues and message move tasks, as the SQS Developer Guide describes
+them. Time comes from the loop's clock; nothing runs on a timer per message: the ledger settles
+lazily on every call (see :mod:`decoupling._core.ledger`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .._core.ledger import INFLIGHT, Entry, Ledger
+from ..errors import (
+    InvalidParameterValue,
+    OverLimit,
+    PurgeQueueInProgress,
+    QueueAlreadyExists,
+    QueueDeletedRecently,
+    QueueDoesNotExist,
+    ReceiptHandleIsInvalid,
+)
+from ..loop import EventLoop
+from ..message import AttributeInput, Message, message_size, normalize_attributes, validate_body
+from ._attributes import _QueueAttributes
+from ._batches import _QueueBatches
+from ._state import QueueObserver
+from ._state import _Record as _Record  # re-exported: FIFO, SNS and the store build records
+from .config import INTEGER_ATTRIBUTES, RedriveAllowPolicy, RedrivePolicy
+from .results import BatchResult, SendResult
+
+if TYPE_CHECKING:
+    from .move_tasks import MessageMoveTask
+
+__all__ = ["Queue", "SendResult", "BatchResult"]
+
+#: ``MessageGroupId``: 1-128 characters of alphanumerics and punctuation (printable ASCII).
+GROUP_ID = re.compile(r"[\x21-\x7e]{1,128}")
+#: Messages a standard queue may have in flight before receive fails ``OverLimit``.
+IN_FLIGHT_LIMIT = 120_000
+MAX_VISIBILITY = 43_200
+PURGE_COOLDOWN = 60.0
+DELETED_NAME_COOLDOWN = 60.0
+
+
+class Queue(_QueueAttributes, _QueueBatches):
+    """A standard SQS queue.
+
+    Args:
+        loop: the :class:`~decoupling.EventLoop` (account) the queue belongs to.
+        name: 1-80 characters of ``A-Za-z0-9-_``.
+        visibility_timeout: seconds a received message stays invisible (0-43,200; default 30).
+        message_retention_period: seconds a message is kept (60-1,209,600; default 345,600 =
+            4 days).
+        delay_seconds: seconds every new message waits before it is visible (0-900; default 0).
+        maximum_message_size: bytes of body plus attributes accepted (1,024-1,048,576; default
+            1,048,576).
+        receive_message_wait_time_seconds: default long-poll wait of :meth:`receive` (0-20;
+            default 0).
+        redrive_policy: a :class:`RedrivePolicy` (or its AWS JSON) naming the dead-letter queue.
+        redrive_allow_policy: a :class:`RedriveAllowPolicy` (or JSON): who may use this queue as
+            a dead-letter queue.
+        tags: initial tags.
+        attributes: further attributes by their AWS names (``{"VisibilityTimeout": "60"}``),
+            as CreateQueue takes them; they override the keyword arguments.
+
+    Creating a queue whose name exists with the same attributes returns the existing queue
+    object; with different attributes it raises ``QueueAlreadyExists`` (as CreateQueue does).
+
+    Raises:
+        InvalidParameterValue: a bad name. InvalidAttributeName / InvalidAttributeValue: a bad
+        attribute. QueueDeletedRecently: the name was deleted less than 60 s ago.
+    """
+
+    is_fifo: ClassVar[bool] = False
+    _initialized = False
+
+    def __new__(cls, loop: EventLoop, name: str, *args: Any, **kwargs: Any) -> Queue:
+        with loop._lock:
+            existing = loop._lookup("sqs", name) if isinstance(name, str) else None
+            if existing is None:
+                return super().__new__(cls)
+            wanted = cls._requested(loop, name, *args, **kwargs)
+            differing = (
+                "FifoQueue" if type(existing) is not cls else existing._differing_attribute(wanted)
+            )
+            if differing is not None:
+                # Text as SQS answers (CreateQueue, checked against AWS in LocalStack's
+                # AWS-validated snapshot test_create_queue_with_different_attributes_raises_exception).
+                raise QueueAlreadyExists(
+                    "A queue already exists with the same name and a different value for "
+                    f"attribute {differing}"
+                )
+            same: Queue = existing
+            return same
+
+    def __init__(
+        self,
+        loop: EventLoop,
+        name: str,
+        *,
+        visibility_timeout: int | None = None,
+        message_retention_period: int | None = None,
+        delay_seconds: int | None = None,
+        maximum_message_size: int | None = None,
+        receive_message_wait_time_seconds: int | None = None,
+        redrive_policy: RedrivePolicy | str | Mapping[str, Any] | None = None,
+        redrive_allow_policy: RedriveAllowPolicy | str | Mapping[str, Any] | None = None,
+        tags: Mapping[str, str] | None = None,
+        attributes: Mapping[str, Any] | None = None,
+    ) -> None:
+        if self._initialized:
+            return  # __new__ returned an existing, identical queue
+        requested = self._requested(
+            loop,
+            name,
+            visibility_timeout=visibility_timeout,
+            message_retention_period=message_retention_period,
+            delay_seconds=delay_seconds,
+            maximum_message_size=maximum_message_size,
+            receive_message_wait_time_seconds=receive_message_wait_time_seconds,
+            redrive_policy=redrive_policy,
+            redrive_allow_policy=redrive_allow_policy,
+            attributes=attributes,
+        )
+        self._check_name(name)
+        self.loop = loop
+        self.name = name
+        self.arn = loop.arn("sqs", name)
+        self.url = loop.queue_url(name)
+        self._lock = loop._lock
+        with self._lock:
+            if loop._lookup("sqs", name) is not None:
+                # Another thread created the name between __new__ and here: the queue it
+                # made stands, this object never becomes one.
+                raise QueueAlreadyExists(
+                    f"A queue named {name} was created concurrently; use that queue."
+                )
+            deleted = loop._deleted_at.get(("sqs", name))
+            if deleted is not None and loop.clock.now() - deleted < DELETED_NAME_COOLDOWN:
+                raise QueueDeletedRecently(
+                    f"You must wait 60 seconds after deleting a queue before you can create "
+                    f"another with the same name ({name})."
+                )
+            self._values: dict[str, Any] = {
+                k: default for k, (_, _, default) in INTEGER_ATTRIBUTES.items()
+            }
+            self._redrive: RedrivePolicy | None = None
+            self._redrive_allow: RedriveAllowPolicy | None = None
+            # New queues have SSE-SQS on (GetQueueAttributes returns SqsManagedSseEnabled "true";
+            # https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-server-side-encryption.html).
+            self._opaque: dict[str, str] = {"SqsManagedSseEnabled": "true"}
+            self._deleted = False
+            self._init_extra()
+            self._apply(self._validate(requested, creating=True))
+            if tags:
+                self._tags: dict[str, str] = {}
+                self.tag(tags)
+            else:
+                self._tags = {}
+            self._created_ms = self._modified_ms = loop.clock.wall_ms()
+            self._created_with = requested
+            self._ledger = Ledger(
+                float(self._values["MessageRetentionPeriod"]),
+                f"{loop.new_id().replace('-', '')}/",  # the whole id: unique per queue
+                lock_groups=self.is_fifo,
+            )
+            self._cond = loop._new_condition()
+            self._waiting = 0
+            self._last_purge = -PURGE_COOLDOWN - 1.0
+            self.max_in_flight = IN_FLIGHT_LIMIT
+            self._move_history: list[MessageMoveTask] = []
+            # A tuple, replaced on add and remove: an event iterates it without a copy, and an
+            # observer that removes itself mid-event changes only later events.
+            self._observers: tuple[QueueObserver, ...] = ()
+            loop._register("sqs", name, self)
+            self._initialized = True
+
+    # -- sending --------------------------------------------------------------------------------
+
+    def send(
+        self,
+        body: str,
+        *,
+        message_attributes: Mapping[str, AttributeInput] | None = None,
+        delay_seconds: int | None = None,
+        message_group_id: str | None = None,
+        message_deduplication_id: str | None = None,
+        aws_trace_header: str | None = None,
+    ) -> SendResult:
+        """Send one message (SendMessage). O(log n).
+
+        Args:
+            body: the message text (1 character or more, XML-safe characters only).
+            message_attributes: up to 10 attributes, name to value (``str``, number, ``bytes``
+                or :class:`~decoupling.MessageAttributeValue`).
+            delay_seconds: seconds before the message is visible (0-900; default: the queue's
+                ``DelaySeconds``).
+            message_group_id: on a standard queue, the tenant key of a fair queue.
+            message_deduplication_id: FIFO queues only.
+            aws_trace_header: the ``AWSTraceHeader`` system attribute.
+
+        Raises:
+            InvalidMessageContents, InvalidParameterValue, QueueDoesNotExist.
+        """
+        with self._lock:
+            self._check_alive()
+            now = self.loop.clock.now()
+            record, delay, result = self._prepare(
+                body, message_attributes, delay_seconds, message_group_id,
+                message_deduplication_id, aws_trace_header, now,
+            )
+            if record is not None:
+                self._commit(record, delay, now)
+            tap = self.loop._tap
+            if tap is not None:
+                tap.sqs_send(self, body, message_attributes)
+            return result
+
+    def _prepare(
+        self,
+        body: object,
+        message_attributes: Mapping[str, AttributeInput] | None,
+        delay_seconds: object,
+        group_id: object,
+        dedup_id: object,
+        trace_header: object,
+        now: float,
+    ) -> tuple[_Record | None, float, SendResult]:
+        """Validate one message; return its record (``None`` for a FIFO duplicate), delay and
+        the send result. Changes nothing."""
+        if (
+            type(body) is str
+            and message_attributes is None
+            and delay_seconds is None
+            and group_id is None
+            and dedup_id is None
+            and trace_header is None
+            and body.isascii()
+            and body.isprintable()
+            and 0 < len(body) <= self._values["MaximumMessageSize"]
+        ):
+            # The common message (a printable ASCII body, nothing else): every check below
+            # holds for it by construction.
+            record = _Record(self.loop.new_id(), body, None, self.loop.clock.wall_ms())
+            return (record, float(self._values["DelaySeconds"]),
+                    SendResult._lazy(record.message_id, body, None))
+        body = validate_body(body)
+        attributes = normalize_attributes(message_attributes)
+        size = message_size(body, attributes)
+        limit = self._values["MaximumMessageSize"]
+        if size > limit:
+            raise InvalidParameterValue(
+                "One or more parameters are invalid. Reason: Message must be shorter than "
+                f"{limit} bytes."
+            )
+        if delay_seconds is None:
+            delay = self._values["DelaySeconds"]
+        else:
+            delay = self._check_delay(delay_seconds)
+        if dedup_id is not None:
+            raise InvalidParameterValue(
+                "The request includes a parameter that is not valid for this queue type: "
+                "MessageDeduplicationId is for FIFO queues only."
+            )
+        if group_id is not None and (not isinstance(group_id, str) or not GROUP_ID.fullmatch(group_id)):
+            raise InvalidParameterValue(
+                f"Value {group_id} for parameter MessageGroupId is invalid. Reason: MessageGroupId "
+                "can only include alphanumeric and punctuation characters. 1 to 128 in length."
+            )
+        trace = self._check_trace_header(trace_header)
+        record = _Record(
+            self.loop.new_id(), body, attributes, self.loop.clock.wall_ms(),
+            group_id, None, None, None, trace,
+        )
+        return record, float(delay), SendResult._lazy(record.message_id, body, attributes)
+
+    @staticmethod
+    def _check_delay(delay_seconds: object) -> int:
+        if (
+            isinstance(delay_seconds, bool)
+            or not isinstance(delay_seconds, int)
+            or not 0 <= delay_seconds <= 900
+        ):
+            raise InvalidParameterValue(
+                f"Value {delay_seconds!r} for parameter DelaySeconds is invalid. Reason: must be "
+                "an integer from 0 to 900."
+            )
+        return delay_seconds
+
+    @staticmethod
+    def _check_trace_header(value: object) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value or len(value) > 16_384:
+            raise InvalidParameterValue("AWSTraceHeader must be a non-empty string.")
+        return value
+
+    def _commit(self, record: _Record, delay: float, now: float) -> None:
+        entry = self._ledger.enqueue(record, now, delay=delay, lane=record.group_id)
+        if self._observers:
+            self._emit("sent", entry)
+        if self._waiting:
+            if delay <= 0:
+                # One message needs one waiter: waking them all would stampede for the lock.
+                self._cond.notify(1)
+            else:
+                # Every waiter re-plans its wake-up to the delay's end: waking one only would
+                # leave the others asleep until their own deadlines on a real clock, past the
+                # moment the message becomes visible.
+                self._cond.notify_all()
+
+    # -- receiving ------------------------------------------------------------------------------
+
+    def receive(
+        self,
+        max_messages: int = 1,
+        *,
+        wait_seconds: int | None = None,
+        visibility_timeout: int | None = None,
+        receive_request_attempt_id: str | None = None,
+    ) -> list[Message]:
+        """Receive up to ``max_messages`` messages (ReceiveMessage).
+
+        Args:
+            max_messages: 1-10 (default 1).
+            wait_seconds: long-poll wait, 0-20 s (default: the queue's
+                ``ReceiveMessageWaitTimeSeconds``). Returns as soon as one message is available,
+                or an empty list at the deadline.
+            visibility_timeout: seconds the messages stay invisible (0-43,200; default: the
+                queue's ``VisibilityTimeout``).
+            receive_request_attempt_id: FIFO queues only (ignored on standard queues, as SQS
+                does).
+
+        Every receive increments each message's receive count and issues a new receipt handle.
+        A message whose receive count has reached the redrive policy's ``maxReceiveCount``
+        moves to the dead-letter queue instead of being returned. O(m log n) for m messages.
+
+        Raises:
+            InvalidParameterValue, OverLimit (120,000 in flight), QueueDoesNotExist.
+        """
+        with self._lock:
+            self._check_alive()
+            max_messages, wait, timeout = self._check_receive_args(
+                max_messages, wait_seconds, visibility_timeout
+            )
+            tap = self.loop._tap
+            if tap is not None:  # chaos: a short poll may see only some of the messages
+                max_messages = tap.sqs_receive_limit(self, max_messages, wait)
+            clock = self.loop.clock
+            now = clock.now()
+            deadline = now + wait
+            while True:
+                messages = self._receive_now(
+                    now, max_messages, timeout, receive_request_attempt_id
+                )
+                if messages or now >= deadline:
+                    if tap is not None:
+                        tap.sqs_received(self, messages)
+                    return messages
+                nxt = self._ledger.next_change()
+                until = deadline if nxt is None or nxt > deadline else nxt
+                self._waiting += 1
+                try:
+                    self.loop._wait(self._cond, until)
+                finally:
+                    self._waiting -= 1
+                self._check_alive()
+                now = clock.now()
+
+    def _check_receive_args(
+        self, max_messages: object, wait_seconds: object, visibility_timeout: object
+    ) -> tuple[int, int, int]:
+        if isinstance(max_messages, bool) or not isinstance(max_messages, int) or not (
+            1 <= max_messages <= 10
+        ):
+            raise InvalidParameterValue(
+                f"Value {max_messages!r} for parameter MaxNumberOfMessages is invalid. Reason: "
+                "Must be between 1 and 10, if provided."
+            )
+        if wait_seconds is None:
+            wait = self._values["ReceiveMessageWaitTimeSeconds"]
+        elif isinstance(wait_seconds, bool) or not isinstance(wait_seconds, int) or not (
+            0 <= wait_seconds <= 20
+        ):
+            raise InvalidParameterValue(
+                f"Value {wait_seconds!r} for parameter WaitTimeSeconds is invalid. Reason: Must "
+                ">= 0 and <= 20, if provided."
+            )
+        else:
+            wait = wait_seconds
+        if visibility_timeout is None:
+            timeout = self._values["VisibilityTimeout"]
+        else:
+            timeout = self._check_visibility(visibility_timeout)
+        return max_messages, wait, timeout
+
+    @staticmethod
+    def _check_visibility(value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not (
+            0 <= value <= MAX_VISIBILITY
+        ):
+            raise InvalidParameterValue(
+                f"Value {value!r} for parameter VisibilityTimeout is invalid. Reason: Must be "
+                f"between 0 and {MAX_VISIBILITY}, if provided."
+            )
+        return value
+
+    def _receive_now(
+        self, now: float, max_messages: int, timeout: int, attempt_id: str | None
+    ) -> list[Message]:
+        ledger = self._ledger
+        ledger.settle(now)
+        room = self.max_in_flight - ledger.n_inflight
+        if room <= 0 and ledger.n_visible:
+            raise OverLimit(
+                f"Too many messages in flight: the queue has {ledger.n_inflight} and the limit "
+                f"is {self.max_in_flight}."
+            )
+        redrive = self._redrive
+        limit = 0
+        if redrive is not None and self._dead_letter_queue() is not None:
+            limit = redrive.max_receive_count
+        received, dead = ledger.receive(now, min(max_messages, room), timeout, limit)
+        if dead:
+            self._move_dead(dead, now)
+        if self._observers:
+            for entry in received:
+                self._emit("received", entry)
+        return self._messages(received, now)
+
+    def _messages(self, received: list[Entry], now: float) -> list[Message]:
+        wall_ms = self.loop.clock.wall_ms()
+        sender = self.loop.account_id
+        out: list[Message] = []
+        append = out.append
+        for entry in received:
+            r = entry.record
+            first = entry.first_received_at
+            append(
+                Message(
+                    r.message_id, r.body, entry.receipt or "", r.attributes, entry.receive_count,
+                    r.sent_ms,
+                    wall_ms if first == now else wall_ms - int(round((now - first) * 1000)),
+                    sender, r.group_id, r.dedup_id, r.sequence_number, r.dlq_source_arn,
+                    r.trace_header,
+                )
+            )
+        return out
+
+    # -- dead letters ---------------------------------------------------------------------------
+
+    def _dead_letter_queue(self) -> Queue | None:
+        redrive = self._redrive
+        if redrive is None:
+            return None
+        target = self.loop._lookup("sqs", redrive.dead_letter_target_arn.rsplit(":", 1)[-1])
+        return target if isinstance(target, Queue) and not target._deleted else None
+
+    def _move_dead(self, dead: list[Entry], now: float) -> None:
+        dlq = self._dead_letter_queue()
+        assert dlq is not None
+        for entry in dead:
+            if self._observers:
+                self._emit("dead_lettered", entry)
+            record = entry.record
+            record.dlq_source_arn = self.arn
+            dlq._accept_dead_letter(
+                record, entry.sent_at, now,
+                receive_count=entry.receive_count, first_received_at=entry.first_received_at,
+            )
+
+    def _accept_dead_letter(
+        self,
+        record: _Record,
+        sent_at: float,
+        now: float,
+        *,
+        receive_count: int = 0,
+        first_received_at: float = -1.0,
+    ) -> None:
+        """Take a message moved here as a dead letter.
+
+        A standard DLQ keeps the original enqueue time for retention (SQS Developer Guide,
+        "Setting-up dead-letter queue retention"). The message keeps its ``MessageId`` and its
+        receive count: on SQS a message moved after one receive (``maxReceiveCount`` 1) shows
+        ``ApproximateReceiveCount`` 2 on its first receive from the DLQ (AWS-validated snapshot
+        of LocalStack's test_dead_letter_queue_message_attributes). Its first-receive time is
+        kept with it.
+        """
+        entry = self._ledger.enqueue(
+            record, now, sent_at=sent_at, lane=record.group_id, receive_count=receive_count
+        )
+        entry.first_received_at = first_received_at
+        if self._observers:
+            self._emit("dead_letter_arrived", entry)
+        if self._waiting:
+            self._cond.notify(self._waiting)
+
+    def _accept_moved(self, record: _Record, now: float) -> None:
+        """Take a message a move task brought back: a new message here (its ``MessageId`` was
+        renewed by the task), visible at once."""
+        entry = self._ledger.enqueue(record, now, lane=record.group_id)
+        if self._observers:
+            self._emit("moved_in", entry)
+        if self._waiting:
+            self._cond.notify(self._waiting)
+
+    def list_dead_letter_source_queues(self) -> list[Queue]:
+        """Queues whose redrive policy targets this queue (ListDeadLetterSourceQueues)."""
+        with self._lock:
+            self._check_alive()
+            return [
+                q for q in self.loop._resources_of("sqs")
+                if q._redrive is not None and q._redrive.dead_letter_target_arn == self.arn
+            ]
+
+    # -- deleting and changing visibility -------------------------------------------------------
+
+    def _entry_for(self, receipt_handle: object) -> Entry | None:
+        """The message a handle names, ``None`` for a stale handle of this queue.
+
+        Raises ``ReceiptHandleIsInvalid`` for a handle this queue never issued.
+        """
+        if not isinstance(receipt_handle, str):
+            raise ReceiptHandleIsInvalid(
+                f"The input receipt handle {receipt_handle!r} is not a valid receipt handle."
+            )
+        entry = self._ledger.handles.get(receipt_handle)
+        if entry is not None:
+            return entry
+        prefix = self._ledger.receipt_prefix
+        tail = receipt_handle[len(prefix):]
+        if not receipt_handle.startswith(prefix) or not tail or not _is_hex(tail):
+            raise ReceiptHandleIsInvalid(
+                f'The input receipt handle "{receipt_handle}" is not a valid receipt handle.'
+            )
+        return None
+
+    def delete(self, receipt_handle: str) -> None:
+        """Delete the message a receipt handle names (DeleteMessage). O(1) amortized.
+
+        As on SQS: the most recent handle deletes the message even if its visibility timeout
+        has ended; an older handle, or one of a message already deleted, succeeds and does
+        nothing. A handle this queue did not issue raises ``ReceiptHandleIsInvalid``.
+        """
+        with self._lock:
+            self._check_alive()
+            self._ledger.settle(self.loop.clock.now())
+            self._delete_settled(receipt_handle)
+
+    def _delete_settled(self, receipt_handle: object) -> None:
+        """Delete with the lock held and the ledger settled (shared by the batch call)."""
+        entry = self._entry_for(receipt_handle)
+        if entry is not None:
+            self._check_deletable(entry)
+            self._ledger.remove(entry)
+            self._after_delete(entry)
+            if self._observers:
+                self._emit("deleted", entry)
+        tap = self.loop._tap
+        if tap is not None:  # a stale handle's delete succeeds and counts too
+            tap.sqs_deleted(self)
+
+    def _check_deletable(self, entry: Entry) -> None:
+        """Hook: FIFO refuses handles whose visibility timeout has expired."""
+
+    def _after_delete(self, entry: Entry) -> None:
+        """Hook: FIFO may unblock a group."""
+
+    def change_visibility(self, receipt_handle: str, visibility_timeout: int) -> None:
+        """Set how long a received message stays invisible, counted from now
+        (ChangeMessageVisibility). 0 makes it visible at once. O(log n).
+
+        The total since the receive that issued the handle may not pass 12 hours.
+
+        What a handle that is no longer current does (standard queues):
+
+        * the latest handle of a message whose visibility timeout has already ended (and that
+          nobody received since) still works: SQS answers 200 (AWS-validated in LocalStack's
+          test_change_message_visibility_after_visibility_timeout_expiration), and here the
+          message becomes invisible again for ``visibility_timeout`` seconds, as if it had
+          not come back (0 leaves it visible);
+        * the handle of a deleted message, or an older handle of a message received again
+          since, fails ``InvalidParameterValue`` ("Message does not exist or is not available
+          for visibility timeout change", AWS-validated in LocalStack's
+          test_change_visibility_on_deleted_message_raises_invalid_parameter_value).
+
+        Raises:
+            ReceiptHandleIsInvalid: a handle this queue never issued.
+            InvalidParameterValue: a timeout outside 0-43,200 s or past the 12-hour ceiling; a
+                handle that no longer names a message (see above).
+        """
+        with self._lock:
+            self._check_alive()
+            timeout = self._check_visibility(visibility_timeout)
+            now = self.loop.clock.now()
+            self._ledger.settle(now)
+            entry = self._entry_for(receipt_handle)
+            if entry is None:
+                raise InvalidParameterValue(
+                    f"Value {receipt_handle} for parameter ReceiptHandle is invalid. Reason: "
+                    "Message does not exist or is not available for visibility timeout change."
+                )
+            if entry.state != INFLIGHT:
+                self._not_in_flight(entry)  # FIFO refuses; a standard queue re-hides below
+            if now + timeout - entry.received_at > MAX_VISIBILITY:
+                raise InvalidParameterValue(
+                    f"Value {timeout} for parameter VisibilityTimeout is invalid. Reason: Total "
+                    f"VisibilityTimeout for the message is beyond the limit [{MAX_VISIBILITY} "
+                    "seconds]."
+                )
+            tap = self.loop._tap
+            if tap is not None:  # nothing below can fail
+                tap.sqs_request(self, "ChangeMessageVisibility")
+            if entry.state != INFLIGHT:
+                self._ledger.hide(entry, now, timeout)
+                if self._observers:
+                    self._emit("visibility_changed", entry)
+                return
+            earlier = now + timeout < entry.deadline
+            self._ledger.change_visibility(entry, now, timeout)
+            if self._observers:
+                self._emit("visibility_changed", entry)
+            if timeout == 0:
+                self._after_return(entry)
+                if self._waiting:
+                    self._cond.notify(self._waiting)
+            elif earlier and self._waiting:
+                # A shorter timeout moves the message's return earlier than the wake-up time
+                # the waiters planned: let them re-plan (on a real clock they would sleep on).
+                self._cond.notify_all()
+
+    def _not_in_flight(self, entry: Entry) -> None:
+        """Hook: the latest handle of a message that is visible again. A standard queue lets
+        the change go through (it hides the message again); FIFO refuses expired handles."""
+
+    def _after_return(self, entry: Entry) -> None:
+        """Hook: a message returned to visible early."""
+
+    # -- whole queue ----------------------------------------------------------------------------
+
+    def purge(self) -> None:
+        """Delete every message, visible, in flight or delayed (PurgeQueue). O(n).
+
+        Raises ``PurgeQueueInProgress`` within 60 seconds of the previous purge.
+        """
+        with self._lock:
+            self._check_alive()
+            now = self.loop.clock.now()
+            if now - self._last_purge < PURGE_COOLDOWN:
+                raise PurgeQueueInProgress(
+                    f"Only one PurgeQueue operation on {self.name} is allowed every 60 seconds."
+                )
+            self._last_purge = now
+            self._ledger.purge()
+            self._after_purge()
+            if self._observers:
+                self._emit("purged", None)
+            tap = self.loop._tap
+            if tap is not None:
+                tap.sqs_request(self, "PurgeQueue")
+
+    def _after_purge(self) -> None:
+        """Hook: FIFO clears its deduplication window."""
+
+    def delete_queue(self) -> None:
+        """Delete the queue and its messages (DeleteQueue). The name can be reused after 60 s."""
+        with self._lock:
+            self._check_alive()
+            self._deleted = True
+            self._ledger.purge()
+            self.loop._unregister("sqs", self.name)
+            self._cond.notify_all()  # its waiters wake and raise QueueDoesNotExist
+            self.loop._drop_condition(self._cond)
+            tap = self.loop._tap
+            if tap is not None:
+                tap.sqs_request(self, "DeleteQueue")
+
+    # -- observers ------------------------------------------------------------------------------
+
+    def add_observer(self, observer: QueueObserver) -> None:
+        """Call ``observer(event, queue, entry)`` after each change of this queue.
+
+        Events: ``"sent"``, ``"received"``, ``"deleted"``, ``"visibility_changed"``,
+        ``"dead_lettered"`` (moved out to the DLQ), ``"dead_letter_arrived"`` (moved in),
+        ``"moved_out"`` / ``"moved_in"`` (message move tasks), ``"purged"``,
+        ``"attributes_changed"`` (SetQueueAttributes, tags) and ``"move_task"`` (a move task
+        of this queue started, moved, ended or was cancelled) — the last three with entry
+        ``None``.
+        ``entry`` is the ledger's record of the message (``entry.record.message_id``, …);
+        observers run with the loop's lock held and must not block. Time-driven changes
+        (visibility timeouts ending, delays ending, retention) are not events: they follow
+        from the times on the entry. With no observer the queue pays one ``if`` per call.
+        """
+        if not callable(observer):
+            raise InvalidParameterValue(
+                f"An observer must be callable(event, queue, entry), got {observer!r}."
+            )
+        with self._lock:
+            if observer not in self._observers:
+                self._observers = (*self._observers, observer)
+
+    def remove_observer(self, observer: QueueObserver) -> None:
+        """Stop calling ``observer`` (no error if it was not added)."""
+        with self._lock:
+            if observer in self._observers:
+                kept = list(self._observers)
+                kept.remove(observer)
+                self._observers = tuple(kept)
+
+    def _emit(self, event: str, entry: Entry | None) -> None:
+        for observer in self._observers:
+            observer(event, self, entry)
+
+    def _check_alive(self) -> None:
+        if self._deleted:
+            raise QueueDoesNotExist(
+                "The specified queue does not exist for this wsdl version."
+                f" ({self.name})"
+            )
+
+    # -- counts ---------------------------------------------------------------------------------
+
+    def _settled(self) -> Ledger:
+        ledger = self._ledger
+        ledger.settle(self.loop.clock.now())
+        return ledger
+
+    @property
+    def approximate_number_of_messages(self) -> int:
+        """Visible messages (``ApproximateNumberOfMessages``)."""
+        with self._lock:
+            return self._settled().n_visible
+
+    @property
+    def approximate_number_of_messages_not_visible(self) -> int:
+        """Messages in flight (``ApproximateNumberOfMessagesNotVisible``)."""
+        with self._lock:
+            return self._settled().n_inflight
+
+    @property
+    def approximate_number_of_messages_delayed(self) -> int:
+        """Delayed messages (``ApproximateNumberOfMessagesDelayed``)."""
+        with self._lock:
+            return self._settled().n_delayed
+
+    def __len__(self) -> int:
+        """All messages held: visible, in flight and delayed."""
+        with self._lock:
+            return len(self._settled())
+
+    # -- message move tasks ---------------------------------------------------------------------
+
+    def start_message_move_task(
+        self,
+        destination: Queue | str | None = None,
+        *,
+        max_messages_per_second: int | None = None,
+    ) -> str:
+        """Move this dead-letter queue's messages back (StartMessageMoveTask); return the task
+        handle. See :mod:`decoupling.sqs.move_tasks`."""
+        from .move_tasks import start_message_move_task
+
+        return start_message_move_task(self, destination, max_messages_per_second)
+
+    def list_message_move_tasks(self, max_results: int = 1) -> list[dict[str, Any]]:
+        """The most recent move tasks of this queue, newest first (ListMessageMoveTasks)."""
+        from .move_tasks import list_message_move_tasks
+
+        return list_message_move_tasks(self, max_results)
+
+    def cancel_message_move_task(self, task_handle: str) -> int:
+        """Cancel a running move task (CancelMessageMoveTask); return messages moved so far."""
+        from .move_tasks import cancel_message_move_task
+
+        return cancel_message_move_task(self.loop, task_handle)
+
+    # -- asyncio --------------------------------------------------------------------------------
+
+    async def receive_async(
+        self,
+        max_messages: int = 1,
+        *,
+        wait_seconds: int | None = None,
+        visibility_timeout: int | None = None,
+        receive_request_attempt_id: str | None = None,
+    ) -> list[Message]:
+        """:meth:`receive` for asyncio: returns at once when messages are there, else waits in
+        the loop's worker pool, never blocking the asyncio event loop."""
+        with self._lock:
+            self._check_alive()
+            _, wait, _ = self._check_receive_args(max_messages, wait_seconds, visibility_timeout)
+        if wait and self.loop._tap is not None:
+            # Observed (metrics, request meter): one ReceiveMessage, not a probe plus a poll.
+            return await self.loop._in_thread(
+                self.receive, max_messages, wait_seconds=wait,
+                visibility_timeout=visibility_timeout,
+                receive_request_attempt_id=receive_request_attempt_id,
+            )
+        messages = self.receive(
+            max_messages, wait_seconds=0, visibility_timeout=visibility_timeout,
+            receive_request_attempt_id=receive_request_attempt_id,
+        )
+        if messages:
+            return messages
+        if not wait:
+            return messages
+        return await self.loop._in_thread(
+            self.receive, max_messages, wait_seconds=wait, visibility_timeout=visibility_timeout,
+            receive_request_attempt_id=receive_request_attempt_id,
+        )
+
+    async def send_async(self, body: str, **kwargs: Any) -> SendResult:
+        """:meth:`send` for asyncio (a send never blocks)."""
+        return self.send(body, **kwargs)
+
+    async def delete_async(self, receipt_handle: str) -> None:
+        """:meth:`delete` for asyncio (a delete never blocks)."""
+        self.delete(receipt_handle)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
+
+
+def _is_hex(text: str) -> bool:
+    # Only the lowercase hex digits the ledger writes: ``int(text, 16)`` would also take "-1",
+    # " 1", "0x1" and "1_0", handles no queue issues, which must fail ReceiptHandleIsInvalid.
+    return all(c in "0123456789abcdef" for c in text)
+

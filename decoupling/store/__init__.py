@@ -1,0 +1,10 @@
+"""Durable mode: every queue change journaled to SQLite and restored on open.
+
+What lives here: :class:`~decoupling.store.sqlite_store.SqliteStore` (opening a store, observing
+queues), its tables and loading (``_load``), its write path (``_write``) and multi-process
+catch-up (``_sync``).
+
+May import: the top-level shared modules, ``decoupling._core`` and ``decoupling.sqs``. The store
+attaches to queues as a queue observer; ``EventLoop(store=...)`` opens it (the one import of this
+package from the top level, made only when a store is asked for).
+"""
