@@ -19,9 +19,9 @@ from collections.abc import Callable
 from typing import Any
 
 from _harness import emit
-from decoupling.functions.event_sources import sqs_record
 
 import decoupling as dc
+from decoupling.functions.event_sources import sqs_record
 
 REPS = 5
 

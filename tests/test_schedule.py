@@ -11,6 +11,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
+from decoupling.errors import ValidationException
 from decoupling.functions.schedule_expressions import (
     AtSchedule,
     CronSchedule,
@@ -19,8 +21,6 @@ from decoupling.functions.schedule_expressions import (
     parse_schedule,
     scheduled_event,
 )
-
-from decoupling.errors import ValidationException
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> float:
