@@ -42,6 +42,7 @@ from ..errors import (
     TooManyRequestsException,
 )
 from ..loop import EventLoop
+from . import topic_delivery as _topic_delivery  # noqa: F401  (registers SNS's 'lambda' protocol)
 from ._checks import ARCHITECTURES as ARCHITECTURES  # re-exported, as all below
 from ._checks import ENV_LIMIT_BYTES as ENV_LIMIT_BYTES
 from ._checks import FUNCTION_NAME as FUNCTION_NAME
