@@ -22,9 +22,8 @@ out after :data:`HTTP_TIMEOUT` real seconds.
 
 from __future__ import annotations
 
+import functools
 import logging
-import urllib.error
-import urllib.request
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidParameter
@@ -32,6 +31,8 @@ from .delivery import ClientDeliveryError, WorkerPool, register_protocol
 from .message import Notification, confirmation_body, iso_timestamp
 
 if TYPE_CHECKING:
+    import urllib.request
+
     from ..loop import EventLoop
     from .subscription import Subscription
 
@@ -48,21 +49,31 @@ class ServerDeliveryError(Exception):
     """The endpoint failed in a way SNS retries (5xx, 429, no connection, timeout)."""
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+@functools.cache
+def _opener() -> urllib.request.OpenerDirector:
+    """The opener every POST uses: no proxies, no redirects followed. Built on the first POST:
+    ``urllib.request`` (with ``http.client``, ``email`` and ``ssl``) costs ~10 ms to import, and
+    a program without an http/https subscription never needs it."""
+    import urllib.request
 
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
 
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}), NoRedirect())
 
 
 def post(url: str, body: str, headers: dict[str, str]) -> int:
     """POST ``body`` to ``url``; return the status code. Raises :class:`ServerDeliveryError`
     when no answer came (refused, reset, timed out)."""
+    import urllib.error
+    import urllib.request
+
+    opener = _opener()
     request = urllib.request.Request(url, data=body.encode("utf-8", "surrogatepass"),
                                      headers=headers, method="POST")
     try:
-        with _OPENER.open(request, timeout=HTTP_TIMEOUT) as response:
+        with opener.open(request, timeout=HTTP_TIMEOUT) as response:
             status: int = response.status
             response.read()
     except urllib.error.HTTPError as error:
