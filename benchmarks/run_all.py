@@ -85,6 +85,10 @@ TARGETS: list[tuple[str, str, str, Check]] = [
     at_least("durable", "tmpfs_full_batch_vs_persist_queue", 10, ">= 10x persist-queue (tmpfs)"),
     at_least("durable", "disk_full_cycles_vs_persist_queue", 2, ">= 2x persist-queue (disk)"),
     at_least("durable", "disk_full_batch_vs_persist_queue", 10, ">= 10x persist-queue (disk)"),
+    # CPU of a fresh process's import (issue #17), cached bytecode; moto's beside it, same rounds.
+    ("import", "decoupling_ms", "<= 100 ms CPU", lambda f: f["decoupling_ms"] <= 100),
+    ("import", "decoupling_all_names_ms", "<= import moto's (whole library)",
+     lambda f: f["decoupling_all_names_ms"] <= f.get("moto_ms", float("inf"))),
 ]
 
 
