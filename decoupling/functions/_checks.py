@@ -10,6 +10,7 @@ import inspect
 import json
 import math
 import re
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeGuard
 
@@ -36,13 +37,25 @@ RESERVED_ENV: Final = frozenset({
 ARCHITECTURES: Final = ("x86_64", "arm64")
 INVOCATION_TYPES: Final = ("RequestResponse", "Event", "DryRun")
 ENV_LIMIT_BYTES: Final = 4096
+#: The longest function timeout, seconds (Lambda's limit); a simulated duration or cold start
+#: is at most this long.
+MAX_TIMEOUT: Final = 900
+#: The most invocation records a runtime keeps: the largest 32-bit count, as AWS's own Integer
+#: parameters (a bigger one would overflow the record deque's length).
+MAX_KEEP_RECORDS: Final = 2**31 - 1
+
+
+_MAX_FLOAT_INT = int(sys.float_info.max)
 
 
 def _is_number(value: object) -> TypeGuard[float]:
-    """An int or a finite float (not a bool): NaN and infinity would never let time pass."""
+    """An int or a finite float (not a bool): NaN and infinity would never let time pass. An
+    int too big for a float is not a number of seconds either."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
-    return not isinstance(value, float) or math.isfinite(value)
+    if isinstance(value, int):
+        return abs(value) <= _MAX_FLOAT_INT
+    return math.isfinite(value)
 
 
 def _is_utf8(text: str) -> bool:
@@ -76,9 +89,11 @@ def validate_runtime(concurrency_limit: object, prices: object, unreserved_minim
     if not _is_count(unreserved_minimum) or unreserved_minimum < 0:
         raise InvalidParameterValueException(
             f"unreserved_minimum must be an integer >= 0, got {unreserved_minimum!r}.")
-    if keep_records is not None and (not _is_count(keep_records) or keep_records < 0):
+    if keep_records is not None and (
+            not _is_count(keep_records) or not 0 <= keep_records <= MAX_KEEP_RECORDS):
         raise InvalidParameterValueException(
-            f"keep_records must be an integer >= 0 or None, got {keep_records!r}.")
+            f"keep_records must be an integer from 0 to {MAX_KEEP_RECORDS:,} or None, got "
+            f"{keep_records!r}.")
     if environment_idle_timeout is not None and (
             not _is_number(environment_idle_timeout) or environment_idle_timeout < 0):
         raise InvalidParameterValueException(
@@ -136,9 +151,10 @@ def validate_function(name: object, handler: object, timeout: object, memory_mb:
             f"TenantIsolationMode must be PER_TENANT, got {tenant_isolation!r}.")
     if not isinstance(description, str) or len(description) > 256:
         raise ValidationException("Description must be a string of at most 256 characters.")
-    if not _is_number(cold_start_duration) or cold_start_duration < 0:
+    if not _is_number(cold_start_duration) or not 0 <= cold_start_duration <= MAX_TIMEOUT:
         raise InvalidParameterValueException(
-            f"cold_start_duration must be seconds >= 0, got {cold_start_duration!r}.")
+            f"cold_start_duration must be seconds from 0 to {MAX_TIMEOUT}, got "
+            f"{cold_start_duration!r}.")
     if environment is not None and not isinstance(environment, Mapping):
         raise InvalidParameterValueException(
             f"Environment variables must be a mapping of names to values, got {environment!r}.")
@@ -174,9 +190,10 @@ def duration_model(value: float | Callable[[Any], float] | None) -> Callable[[An
     """``simulated_duration`` as ``f(event) -> seconds`` (or ``None``)."""
     if value is None or callable(value):
         return value
-    if not _is_number(value) or value < 0:
+    if not _is_number(value) or not 0 <= value <= MAX_TIMEOUT:
         raise InvalidParameterValueException(
-            f"simulated_duration must be seconds >= 0 or a callable, got {value!r}.")
+            f"simulated_duration must be seconds from 0 to {MAX_TIMEOUT} or a callable, got "
+            f"{value!r}.")
     seconds = float(value)
     return lambda event: seconds
 

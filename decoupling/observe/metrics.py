@@ -115,6 +115,10 @@ _SQS_GAUGES = ("ApproximateNumberOfMessagesVisible", "ApproximateNumberOfMessage
 #: A standard-queue message received this many times without being deleted leaves the
 #: ApproximateAgeOfOldestMessage computation (SQS moves it to the back of the queue).
 POISON_RECEIVES: Final = 3
+#: A period's bounds, seconds: CloudWatch's ``Period`` is an Integer of at least 1 (MetricStat in
+#: the CloudWatch API Reference). A shorter one would make sampling loop without end.
+MIN_PERIOD: Final = 1
+MAX_PERIOD: Final = 2**31 - 1
 
 
 @attrs.frozen(slots=True)
@@ -194,7 +198,7 @@ class Metrics:
 
     Args:
         loop: the loop to observe (one ``Metrics`` per loop).
-        period: seconds per datapoint of :meth:`series` (> 0; default 60, CloudWatch's
+        period: seconds per datapoint of :meth:`series` (1 to 2**31 - 1; default 60, CloudWatch's
             standard resolution for these metrics).
 
     Counting starts now and stops at :meth:`close`. Reading methods take a resource (the
@@ -208,9 +212,9 @@ class Metrics:
 
     def __init__(self, loop: EventLoop, period: float = 60.0) -> None:
         if isinstance(period, bool) or not isinstance(period, (int, float)) or not (
-                math.isfinite(period) and period > 0):
+                MIN_PERIOD <= period <= MAX_PERIOD):
             raise InvalidParameterValue(
-                f"period must be a positive number of seconds, got {period!r}.")
+                f"period must be seconds from {MIN_PERIOD} to {MAX_PERIOD:,}, got {period!r}.")
         self.loop = loop
         self.period = float(period)
         self._periods: dict[_Key, dict[int, _Stat]] = {}
