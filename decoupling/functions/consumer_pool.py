@@ -317,9 +317,11 @@ class ConsumerPool:
         asyncio.run_coroutine_threadsafe(coroutine, self._aloop).result()
 
     def _release(self, messages: list[Message]) -> None:
-        """Make received messages whose handling never started visible again at once."""
+        """Make received messages whose handling never started visible again at once. A
+        returning message goes to the front of a standard queue, so the last goes back first:
+        the next receive sees them in the order this one did."""
         entries = [{"Id": str(i), "ReceiptHandle": m.receipt_handle, "VisibilityTimeout": 0}
-                   for i, m in enumerate(messages)]
+                   for i, m in enumerate(reversed(messages))]
         try:
             result = self.queue.change_visibility_batch(entries)
         except DecouplingError as exc:
