@@ -257,3 +257,29 @@ def test_async_handlers_need_a_real_clock_and_an_asyncio_loop(
     with pytest.raises(dc.errors.InvalidParameterValueException, match=problem):
         dc.ConsumerPool(queue, _async_handler)
     assert loop.next_timer_due() is None  # refused before anything was scheduled
+
+
+def test_drain_on_a_fifo_queue_gives_the_group_back_in_order() -> None:
+    with dc.EventLoop() as loop:
+        queue = dc.FifoQueue(loop, "work.fifo", visibility_timeout=600,
+                             content_based_deduplication=True)
+        for i in range(10):
+            queue.send(str(i), message_group_id="account-1")
+        third_started = threading.Event()
+        release = threading.Event()
+        handled: list[str] = []
+
+        def handler(message: dc.Message) -> None:
+            if message.body == "2":
+                third_started.set()
+                release.wait(5)
+            handled.append(message.body)
+
+        pool = dc.ConsumerPool(queue, handler, min_workers=2, max_workers=2, batch_size=10)
+        assert third_started.wait(5)
+        loop.call_later(0.1, release.set)
+        assert pool.stop(drain=True, timeout=5) == 0
+        assert handled == ["0", "1", "2"]
+        # The group is unlocked at once and its remaining messages come back in order.
+        again = queue.receive(10, wait_seconds=0)
+        assert [m.body for m in again] == [str(i) for i in range(3, 10)]

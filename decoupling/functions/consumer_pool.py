@@ -170,7 +170,8 @@ class ConsumerPool:
             self._evaluating = True
             self.loop.call_later(0, self._evaluate)
         if self.threaded:
-            self._idle.notify()
+            with self.loop._lock:  # held already by every sender; notify() insists
+                self._idle.notify()
         else:
             self._start_idle_workers()
 
@@ -261,6 +262,8 @@ class ConsumerPool:
                     messages = self._receive_or_wait()
                 if messages:
                     self._handle_batch(messages)
+        except Exception:  # the thread ends; the next evaluation starts another
+            _log.exception("consumer pool on %s: worker thread %d failed", self.queue.name, index)
         finally:
             with lock:
                 if self._threads.get(index) is threading.current_thread():
