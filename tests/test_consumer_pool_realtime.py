@@ -283,3 +283,15 @@ def test_drain_on_a_fifo_queue_gives_the_group_back_in_order() -> None:
         # The group is unlocked at once and its remaining messages come back in order.
         again = queue.receive(10, wait_seconds=0)
         assert [m.body for m in again] == [str(i) for i in range(3, 10)]
+
+
+@pytest.mark.parametrize("wait_seconds", [0, 21])
+def test_wait_seconds_is_a_long_poll_of_1_to_20_seconds(wait_seconds: int) -> None:
+    loop = dc.EventLoop(clock=dc.ManualClock())
+    queue = dc.Queue(loop, "work")
+    with pytest.raises(dc.errors.InvalidParameterValueException) as refused:
+        dc.ConsumerPool(queue, lambda m: None, wait_seconds=wait_seconds)
+    assert str(refused.value).endswith(
+        "wait_seconds must be an integer >= 1, got 0." if wait_seconds == 0
+        else "wait_seconds must be 1-20, got 21.")
+    assert loop.next_timer_due() is None
