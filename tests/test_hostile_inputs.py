@@ -10,6 +10,7 @@ space, and Chaos duplicates (receive count, durable store).
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -206,7 +207,30 @@ def test_mapping_with_a_pattern_nested_too_deep_is_refused(loop: dc.EventLoop) -
     assert runtime.event_source_mappings == {}
 
 
+@pytest.mark.parametrize("payload", [
+    ("[" * 5_000 + "]" * 5_000).encode(), nested_list(5_000),
+], ids=["json-bytes", "python-list"])
+def test_invoke_with_a_payload_nested_too_deep_is_refused(loop: dc.EventLoop,
+                                                          payload: Any) -> None:
+    runtime = dc.FunctionRuntime(loop)
+    calls: list[Any] = []
+    runtime.register("work", lambda event, context: calls.append(event))
+    with pytest.raises(dc.errors.InvalidRequestContentException) as caught:
+        runtime.invoke("work", payload)
+    assert caught.value.code == "InvalidRequestContentException"
+    assert caught.value.message.endswith("JSON nested deeper than 500 levels")
+    assert calls == []
+
+
 # --- SQS --------------------------------------------------------------------------------------------
+
+
+def test_a_move_task_handle_nested_too_deep_is_refused(loop: dc.EventLoop) -> None:
+    q = dc.Queue(loop, "q")
+    handle = base64.b64encode(("[" * 5_000 + "]" * 5_000).encode()).decode()
+    with pytest.raises(InvalidParameterValue) as caught:
+        q.cancel_message_move_task(handle)
+    assert caught.value.message == "Value for parameter TaskHandle is invalid."
 
 
 def test_redrive_policy_nested_too_deep_is_refused(loop: dc.EventLoop) -> None:

@@ -18,6 +18,7 @@ from ..errors import (
     InvalidRequestContentException,
     ValidationException,
 )
+from ..message import dumps_json, loads_json
 from .usage import LambdaPrices
 
 FUNCTION_NAME: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -185,13 +186,13 @@ def encode_payload(payload: Any) -> bytes:
     """An Invoke payload as JSON bytes (bytes given are checked to be JSON text)."""
     if isinstance(payload, (bytes, bytearray)):
         try:
-            json.loads(payload)
+            loads_json(payload)  # bounded depth: a hostile payload is refused, not a crash
         except ValueError as exc:
             raise InvalidRequestContentException(
                 f"Could not parse request body into json: {exc}") from None
         return bytes(payload)
     try:
-        return json.dumps(payload).encode()
+        return dumps_json(payload).encode()
     except (TypeError, ValueError) as exc:
         raise InvalidRequestContentException(
             f"Could not serialize the payload as JSON: {exc}") from None
