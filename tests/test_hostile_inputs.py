@@ -192,6 +192,37 @@ def test_mapping_discards_a_body_it_cannot_parse_and_keeps_polling(loop: dc.Even
     assert bodies == ['{"kind": "x"}', '{"kind": "x", "n": 2}']
 
 
+def test_a_mapping_whose_poll_fails_polls_again_when_the_messages_return(
+        loop: dc.EventLoop, caplog: pytest.LogCaptureFixture) -> None:
+    dlq = dc.Queue(loop, "jobs-dlq")
+    queue = dc.Queue(loop, "jobs", visibility_timeout=30,
+                     redrive_policy=dc.RedrivePolicy(dlq, max_receive_count=2))
+    runtime = dc.FunctionRuntime(loop)
+    counts: list[str] = []
+
+    @runtime.function("work")
+    def work(event: dict[str, Any], context: Any) -> None:
+        counts.extend(r["attributes"]["ApproximateReceiveCount"] for r in event["Records"])
+
+    mapping = dc.EventSourceMapping(runtime, queue, "work", filter_criteria={
+        "Filters": [{"Pattern": json.dumps({"body": {"kind": ["x"]}})}]})
+    (compiled,) = mapping._filters
+
+    def broken(view: Any) -> bool:
+        raise RuntimeError("filter engine failure")
+
+    healthy = compiled._match_body
+    compiled._match_body = broken
+    queue.send('{"kind": "x"}')
+    loop.clock.advance(1)
+    assert "poll failed" in caplog.text
+    assert (counts, queue.approximate_number_of_messages_not_visible) == ([], 1)
+    compiled._match_body = healthy
+    loop.clock.advance(30)  # back after its visibility timeout: polled again, no new send
+    assert counts == ["2"]
+    assert (mapping.state, len(queue), len(dlq)) == ("Enabled", 0, 0)
+
+
 def test_mapping_with_a_pattern_nested_too_deep_is_refused(loop: dc.EventLoop) -> None:
     runtime = dc.FunctionRuntime(loop)
     queue = dc.Queue(loop, "jobs")

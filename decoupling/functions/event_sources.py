@@ -421,6 +421,15 @@ class EventSourceMapping:
             self._polling = True
             try:
                 self._poll_locked()
+            except Exception:
+                # Lambda's pollers do not stop: log it, and poll again when the queue next
+                # changes. What this poll received returns after its visibility timeout with
+                # one more receive counted, so a message that always fails here ends in the
+                # dead-letter queue instead of stalling the mapping.
+                _log.exception("event source mapping %s: poll failed", self.uuid)
+                change = _queue_watch.next_change(self.queue)
+                if change is not None:
+                    self._schedule(max(change, self.loop.clock.now()))
             finally:
                 self._polling = False
             if self._repoll and self.enabled:
