@@ -454,7 +454,7 @@ class JsonTooDeep(ValueError):
     branch)."""
 
 
-def json_depth_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+def _json_depth_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
     """Whether objects and arrays in ``text`` nest deeper than ``limit``. O(len(text)), and a
     C-speed count for any text with at most ``limit`` brackets (nearly every document)."""
     if text.count("[") + text.count("{") <= limit:
@@ -475,7 +475,7 @@ def loads_json(text: str | bytes | bytearray, **options: Any) -> Any:
     """
     if isinstance(text, (bytes, bytearray)):
         text = bytes(text).decode("utf-8")
-    if json_depth_exceeds(text):
+    if _json_depth_exceeds(text):
         raise JsonTooDeep(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         return json.loads(text, **options)

@@ -79,6 +79,13 @@ def test_body_filtering_parses_500_levels_and_no_more(loop: dc.EventLoop) -> Non
     assert len(everything) == 2
 
 
+def test_brackets_inside_strings_do_not_count_as_nesting(loop: dc.EventLoop) -> None:
+    topic, (_everything, kind_x, _audit) = fan_out(loop)
+    body = json.dumps({"kind": "x", "note": "[{" * 1_000 + '\\"[' * 1_000})
+    topic.publish(body)
+    assert [m.body for m in kind_x.receive()] == [body]
+
+
 def test_publish_batch_with_a_deep_body_publishes_every_entry(loop: dc.EventLoop) -> None:
     topic, (everything, kind_x, audit) = fan_out(loop)
     result = topic.publish_batch([
