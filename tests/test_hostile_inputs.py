@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -258,6 +259,16 @@ def test_invoke_with_a_payload_nested_too_deep_is_refused(loop: dc.EventLoop,
     assert caught.value.code == "InvalidRequestContentException"
     assert caught.value.message.endswith("JSON nested deeper than 500 levels")
     assert calls == []
+
+
+def test_a_runtime_keeping_more_records_than_a_deque_can_hold_is_refused(
+        loop: dc.EventLoop) -> None:
+    with pytest.raises(InvalidParameterValueException) as caught:
+        dc.FunctionRuntime(loop, keep_records=sys.maxsize + 1)
+    assert caught.value.message == (
+        f"keep_records must be an integer from 0 to {sys.maxsize} or None, got "
+        f"{sys.maxsize + 1}.")
+    assert dc.FunctionRuntime(loop, keep_records=sys.maxsize).meter.records.maxlen == sys.maxsize
 
 
 # --- SQS --------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import inspect
 import json
 import math
 import re
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeGuard
 
@@ -77,9 +78,12 @@ def validate_runtime(concurrency_limit: object, prices: object, unreserved_minim
     if not _is_count(unreserved_minimum) or unreserved_minimum < 0:
         raise InvalidParameterValueException(
             f"unreserved_minimum must be an integer >= 0, got {unreserved_minimum!r}.")
-    if keep_records is not None and (not _is_count(keep_records) or keep_records < 0):
+    if keep_records is not None and (
+            not _is_count(keep_records) or not 0 <= keep_records <= sys.maxsize):
+        # (a deque's maxlen: beyond sys.maxsize it is an OverflowError, not a bound)
         raise InvalidParameterValueException(
-            f"keep_records must be an integer >= 0 or None, got {keep_records!r}.")
+            f"keep_records must be an integer from 0 to {sys.maxsize} or None, got "
+            f"{keep_records!r}.")
     if environment_idle_timeout is not None and (
             not _is_number(environment_idle_timeout) or environment_idle_timeout < 0):
         raise InvalidParameterValueException(
