@@ -111,6 +111,10 @@ class FunctionRuntime(_InvocationLifecycle):
         keep_records: int | None = 100_000,
         environment_idle_timeout: float | None = None,
     ) -> None:
+        if not isinstance(loop, EventLoop):
+            raise InvalidParameterValueException(
+                "FunctionRuntime needs an EventLoop as its first argument (the account it "
+                f"belongs to), got {type(loop).__name__}.")
         validate_runtime(concurrency_limit, prices, unreserved_minimum, max_workers, isolation,
                          hang_guard, keep_records, environment_idle_timeout)
         self.loop = loop

@@ -70,14 +70,20 @@ class Queue(_QueueAttributes, _QueueBatches):
     object; with different attributes it raises ``QueueAlreadyExists`` (as CreateQueue does).
 
     Raises:
-        InvalidParameterValue: a bad name. InvalidAttributeName / InvalidAttributeValue: a bad
-        attribute. QueueDeletedRecently: the name was deleted less than 60 s ago.
+        InvalidParameterValue: ``loop`` is not an :class:`~decoupling.EventLoop`, a bad name.
+        InvalidAttributeName / InvalidAttributeValue: a bad attribute. QueueDeletedRecently:
+        the name was deleted less than 60 s ago.
     """
 
     is_fifo: ClassVar[bool] = False
     _initialized = False
 
     def __new__(cls, loop: EventLoop, name: str, *args: Any, **kwargs: Any) -> Queue:
+        if not isinstance(loop, EventLoop):
+            raise InvalidParameterValue(
+                f"{cls.__name__} needs an EventLoop as its first argument (the account it "
+                f"belongs to), got {type(loop).__name__}."
+            )
         with loop._lock:
             existing = loop._lookup("sqs", name) if isinstance(name, str) else None
             if existing is None:
