@@ -38,8 +38,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Waiters", "AsyncWaiter"]
 
-_INF = float("inf")
-
 
 class Waiters(threading.Condition):
     """A condition on the loop's lock that wakes asyncio waiters as well as threads.
@@ -176,20 +174,21 @@ def _jump_when_idle(loop: EventLoop, waiter: AsyncWaiter, threshold: float) -> N
 
 
 def _idle_check(loop: EventLoop, aloop: asyncio.AbstractEventLoop) -> None:
-    ready = getattr(aloop, "_ready", None)
-    if ready:  # other callbacks can still run (and may send): let them go first
-        aloop.call_soon(_idle_check, loop, aloop)
-        return
     clock = loop.clock
     assert isinstance(clock, ManualClock)
     with loop._lock:
-        waiters = loop._idle_jumps.pop(aloop, ())
-        target = _INF
-        for waiter in waiters:
-            if not waiter.woken and not waiter.future.done() and waiter.until < target:
-                target = waiter.until
-        if target == _INF:
-            return  # every waiter was woken or cancelled meanwhile: nothing to jump for
+        waiters = loop._idle_jumps.get(aloop)
+        if waiters:
+            waiters[:] = [w for w in waiters if not w.woken and not w.future.done()]
+        if not waiters:  # every waiter was woken or cancelled meanwhile: nothing to jump for
+            loop._idle_jumps.pop(aloop, None)
+            return
+        if getattr(aloop, "_ready", None):
+            # Other callbacks can still run (and may send): let them go first.
+            aloop.call_soon(_idle_check, loop, aloop)
+            return
+        del loop._idle_jumps[aloop]
+        target = min(w.until for w in waiters)
         due = loop.next_timer_due()
         if due is not None and due < target:
             target = due

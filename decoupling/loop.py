@@ -23,6 +23,7 @@ import logging
 import math
 import os
 import threading
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -113,7 +114,10 @@ class EventLoop:
         self._conditions: list[Waiters] = []
         # asyncio loop -> its tasks waiting for it to go idle before virtual time jumps
         # (ManualClock with auto-jump; see decoupling._waiters).
-        self._idle_jumps: dict[Any, list[AsyncWaiter]] = {}
+        # Weak keys: an asyncio loop closed with a check pending is not kept alive.
+        self._idle_jumps: weakref.WeakKeyDictionary[Any, list[AsyncWaiter]] = (
+            weakref.WeakKeyDictionary()
+        )
         self._resources: dict[tuple[str, str], Any] = {}
         self._deleted_at: dict[tuple[str, str], float] = {}
         self._ids = itertools.count(1)

@@ -282,7 +282,8 @@ def _virtual_event_loop(start: float, guard: float) -> asyncio.AbstractEventLoop
                 return self._vsel.now
 
         _VirtualEventLoop = VirtualEventLoop
-    return _VirtualEventLoop(start, guard)
+    aloop: asyncio.AbstractEventLoop = _VirtualEventLoop(start, guard)
+    return aloop
 
 
 _VirtualEventLoop: Any = None
