@@ -51,7 +51,8 @@ class Waiters(threading.Condition):
 
     def notify(self, n: int = 1) -> None:
         """Wake up to ``n`` waiting threads and up to ``n`` asyncio waiters."""
-        super().notify(n)
+        if self._waiters:  # type: ignore[attr-defined]
+            super().notify(n)
         tasks = self._tasks
         while n > 0 and tasks:
             if tasks.popleft()._wake():

@@ -868,9 +868,30 @@ class Queue(_QueueAttributes, _QueueBatches):
                 waiter = loop._async_waiter(self._cond, self._wake_time(deadline))
                 self._waiting += 1
 
-    async def send_async(self, body: str, **kwargs: Any) -> SendResult:
-        """:meth:`send` for asyncio (a send never blocks; same arguments and errors)."""
-        return self.send(body, **kwargs)
+    async def send_async(
+        self,
+        body: str,
+        *,
+        message_attributes: Mapping[str, AttributeInput] | None = None,
+        delay_seconds: int | None = None,
+        message_group_id: str | None = None,
+        message_deduplication_id: str | None = None,
+        aws_trace_header: str | None = None,
+    ) -> SendResult:
+        """:meth:`send` for asyncio (a send never blocks; same arguments and errors). O(log n)."""
+        if (
+            message_attributes is None
+            and delay_seconds is None
+            and message_group_id is None
+            and message_deduplication_id is None
+            and aws_trace_header is None
+        ):
+            return self.send(body)
+        return self.send(
+            body, message_attributes=message_attributes, delay_seconds=delay_seconds,
+            message_group_id=message_group_id, message_deduplication_id=message_deduplication_id,
+            aws_trace_header=aws_trace_header,
+        )
 
     async def send_batch_async(self, entries: Sequence[Mapping[str, Any] | str]) -> BatchResult:
         """:meth:`send_batch` for asyncio (never blocks; same arguments and errors)."""
