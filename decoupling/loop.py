@@ -13,6 +13,12 @@ redelivery, retries with backoff, pollers, schedules — runs on that loop's clo
 
 All public methods of the resources on a loop are thread-safe: they share the loop's one
 re-entrant lock (the design measures before splitting it).
+
+Blocking calls (a long-poll ``receive``) wait on a condition of the loop (:meth:`_wait`); their
+asyncio peers (``receive_async``, ``invoke_async``) wait on a future registered beside the
+threads in the same condition, on the running asyncio loop, without a thread
+(:mod:`decoupling._waiters`). :meth:`EventLoop.stop` ends both kinds of long poll at once.
+``asyncio`` is imported only when an asyncio method first waits.
 """
 
 from __future__ import annotations

@@ -255,6 +255,33 @@ def test_advancing_the_clock_from_another_thread_wakes_a_waiting_task() -> None:
     assert clock.now() == 20.0
 
 
+def test_advancing_the_clock_in_the_tasks_own_thread_wakes_it() -> None:
+    clock, loop = _manual_loop()
+    q = dc.Queue(loop, "q")
+    q.send("delayed", delay_seconds=5)
+
+    async def main() -> list[str]:
+        task = await _started(q.receive_async(wait_seconds=20), q)
+        clock.advance(4)
+        await asyncio.sleep(0)
+        assert not task.done()  # woken, looked again, waits on: the delay has 1 s to go
+        clock.advance(1)
+        return [m.body for m in await asyncio.wait_for(task, 1.0)]
+
+    assert asyncio.run(main()) == ["delayed"]
+    assert clock.now() == 5.0
+
+
+def test_an_autojump_threshold_lets_real_time_pass_before_the_jump() -> None:
+    clock = dc.ManualClock(autojump_threshold=0.002)  # real seconds
+    loop = dc.EventLoop(clock=clock)
+    q = dc.Queue(loop, "q")
+    started = time.monotonic()
+    assert asyncio.run(q.receive_async(wait_seconds=20)) == []
+    assert time.monotonic() - started >= 0.002
+    assert clock.now() == 20.0
+
+
 def test_a_freed_fifo_group_wakes_a_waiting_task(clock: dc.ManualClock, loop: dc.EventLoop) -> None:
     q = dc.FifoQueue(loop, "q.fifo", content_based_deduplication=True)
     q.send("first", message_group_id="g")
