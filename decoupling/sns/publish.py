@@ -265,9 +265,13 @@ class _Publishing:
         return out
 
     async def publish_async(self, message: str, **kwargs: Any) -> PublishResult:
-        """:meth:`publish` for asyncio (a publish never blocks: slow subscribers are served
-        from the loop)."""
+        """:meth:`publish` for asyncio, on the running asyncio loop (a publish never blocks:
+        slow subscribers are served from the loop; same arguments and errors)."""
         return self.publish(message, **kwargs)
+
+    async def publish_batch_async(self, entries: Sequence[Mapping[str, Any] | str]) -> BatchResult:
+        """:meth:`publish_batch` for asyncio (never blocks; same arguments and errors)."""
+        return self.publish_batch(entries)
 
     def publish_batch(self, entries: Sequence[Mapping[str, Any] | str]) -> BatchResult:
         """Publish up to 10 messages (``PublishBatch``).
