@@ -36,19 +36,21 @@ started visible again at once (``ChangeMessageVisibility`` to 0): nothing is los
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
 import logging
 import math
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DecouplingError, InvalidParameterValueException
 from ..message import Message
 from ..sqs import _watch as _queue_watch
 from .invocation import released
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["ConsumerPool"]
 
@@ -121,6 +123,8 @@ class ConsumerPool:
                     "an async def worker_fn needs a real clock: on a virtual clock pass a plain "
                     "function.")
             if asyncio_loop is None:
+                import asyncio  # only async handlers need it; `import decoupling` does not
+
                 try:
                     asyncio_loop = asyncio.get_running_loop()
                 except RuntimeError:
@@ -317,6 +321,8 @@ class ConsumerPool:
             return
         coroutine = self.worker_fn(message)
         assert inspect.iscoroutine(coroutine)
+        import asyncio
+
         asyncio.run_coroutine_threadsafe(coroutine, self._aloop).result()
 
     def _release(self, messages: list[Message]) -> None:
@@ -356,6 +362,8 @@ class ConsumerPool:
                 would wait for itself); use ``await asyncio.to_thread(pool.stop)`` there.
         """
         if drain and self._aloop is not None:
+            import asyncio
+
             try:
                 running = asyncio.get_running_loop()
             except RuntimeError:
