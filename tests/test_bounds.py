@@ -7,6 +7,7 @@ sampling loop without end; at its bound it is accepted. The clock, which is no A
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from decimal import Decimal
@@ -39,8 +40,8 @@ def _metrics(period: Any) -> dc.Metrics:
 
 # (what, make it with a value, the largest value accepted, values refused, the error)
 BOUNDS: list[tuple[str, Callable[[Any], object], Any, list[Any], type[Exception]]] = [
-    ("FunctionRuntime keep_records", lambda v: _runtime(keep_records=v), 2**31 - 1,
-     [-1, *TOO_BIG], InvalidParameterValueException),
+    ("FunctionRuntime keep_records", lambda v: _runtime(keep_records=v), sys.maxsize,
+     [-1, sys.maxsize + 1, 10**400], InvalidParameterValueException),
     ("register cold_start_duration", lambda v: _register(cold_start_duration=v), 900,
      [900.001, 1e308, 10**400, -1], InvalidParameterValueException),
     ("register simulated_duration", lambda v: _register(simulated_duration=v), 900,

@@ -43,19 +43,23 @@ import importlib.util
 import inspect
 import json
 import os
+import selectors
 import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from types import ModuleType
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import attrs
 
 from .context import LambdaContext, _current_env, _current_log, _EnvView, _TimedOut, _Timing
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["InvocationResult", "Handler", "MAX_SYNC_PAYLOAD", "MAX_ASYNC_PAYLOAD"]
 
@@ -220,6 +224,114 @@ def load_handler(spec: str) -> Handler:
     return handler  # type: ignore[no-any-return]
 
 
+# --- async handlers on virtual time ------------------------------------------------------------
+
+
+class _VirtualSelector(selectors.BaseSelector):
+    """A selector for an asyncio loop on virtual time: when nothing is ready it moves the loop's
+    clock to the next timer instead of sleeping. Real I/O, if any is registered, gets up to
+    ``guard`` real seconds first."""
+
+    def __init__(self, start: float, guard: float) -> None:
+        self._inner = selectors.DefaultSelector()
+        self.now = start
+        self.guard = guard
+
+    def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
+        return self._inner.register(fileobj, events, data)
+
+    def unregister(self, fileobj: Any) -> selectors.SelectorKey:
+        return self._inner.unregister(fileobj)
+
+    def modify(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
+        return self._inner.modify(fileobj, events, data)
+
+    def get_map(self) -> Mapping[Any, selectors.SelectorKey]:
+        return self._inner.get_map()
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        ready = self._inner.select(0)
+        if ready or timeout == 0:
+            return ready
+        if len(self._inner.get_map()) > 1:  # real I/O besides the loop's self-pipe
+            wait = self.guard if timeout is None else min(timeout, self.guard)
+            ready = self._inner.select(wait)
+            if ready:
+                return ready
+        if timeout is not None:
+            self.now += timeout
+        return []
+
+
+def _virtual_event_loop(start: float, guard: float) -> asyncio.AbstractEventLoop:
+    """An asyncio loop whose ``time()`` is virtual and jumps to the next timer when idle.
+    (Its class is made on first use: importing the package does not import asyncio.)"""
+    global _VirtualEventLoop
+    if _VirtualEventLoop is None:
+        import asyncio
+
+        class VirtualEventLoop(asyncio.SelectorEventLoop):
+            def __init__(self, start: float, guard: float) -> None:
+                self._vsel = _VirtualSelector(start, guard)
+                super().__init__(self._vsel)
+
+            def time(self) -> float:
+                return self._vsel.now
+
+        _VirtualEventLoop = VirtualEventLoop
+    aloop: asyncio.AbstractEventLoop = _VirtualEventLoop(start, guard)
+    return aloop
+
+
+_VirtualEventLoop: Any = None
+
+
+def _run_coroutine(awaitable: Any, timing: _Timing, guard: float) -> Any:
+    """Run an awaitable to completion on a fresh loop; raise ``_TimedOut`` at the deadline."""
+    import asyncio
+
+    if timing.virtual:
+        aloop: asyncio.AbstractEventLoop = _virtual_event_loop(timing.start, guard)
+        timing.aloop = aloop
+        deadline = timing.deadline
+    else:
+        aloop = asyncio.new_event_loop()
+        deadline = aloop.time() + (timing.deadline - timing.clock.now())
+    timed_out = False
+
+    async def main() -> Any:
+        return await awaitable
+
+    task = aloop.create_task(main())
+
+    def on_deadline() -> None:
+        nonlocal timed_out
+        if not task.done():
+            timed_out = True
+            task.cancel()
+
+    aloop.call_at(deadline, on_deadline)
+    try:
+        return aloop.run_until_complete(task)
+    except asyncio.CancelledError:
+        if timed_out:
+            raise _TimedOut() from None
+        raise
+    finally:
+        try:
+            for pending in asyncio.all_tasks(aloop):
+                pending.cancel()
+            aloop.run_until_complete(aloop.shutdown_asyncgens())
+        finally:
+            if timing.virtual:
+                timing.elapsed = min(aloop.time(), timing.deadline) - timing.start
+                timing.aloop = None
+            aloop.close()
+
+
 # --- one call --------------------------------------------------------------------------------
 
 
@@ -255,10 +367,7 @@ def make_job(
                 return outcome
             value = handler(event, context)
             if inspect.isawaitable(value):
-                # Imported here: asyncio costs ~25 ms to import, and only async handlers need it.
-                from ._async_handlers import run_coroutine
-
-                value = run_coroutine(value, timing, guard)
+                value = _run_coroutine(value, timing, guard)
             outcome = _Outcome("ok", value)
             if serialize and value is not None:
                 try:

@@ -102,7 +102,8 @@ __all__ = ["SqliteStore", "SYNCHRONOUS"]
 
 #: The ``synchronous`` settings, strongest first.
 SYNCHRONOUS = ("EXTRA", "FULL", "NORMAL", "OFF")
-_ARRIVALS = frozenset({"sent", "dead_letter_arrived", "moved_in"})
+# (a Chaos duplicate is a message of the queue once it arrives: a restart must keep it)
+_ARRIVALS = frozenset({"sent", "dead_letter_arrived", "moved_in", "duplicate_arrived"})
 _MESSAGE_EVENTS = frozenset(
     {"received", "visibility_changed", "deleted", "dead_lettered", "moved_out"}
 )
