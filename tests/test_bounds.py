@@ -16,7 +16,11 @@ from typing import Any
 import pytest
 
 import decoupling as dc
-from decoupling.errors import InvalidParameterValue, InvalidParameterValueException
+from decoupling.errors import (
+    InvalidParameterValue,
+    InvalidParameterValueException,
+    ValidationException,
+)
 
 TOO_BIG = [2**31, 2**63, 2**64, 10**400]
 
@@ -111,3 +115,18 @@ def test_the_clock_takes_decimal_seconds() -> None:
     clock = dc.ManualClock(start=Decimal("1.5"))
     clock.advance(Decimal("0.25"))
     assert clock.now() == 1.75
+
+
+def test_a_schedule_expression_is_at_most_256_characters_and_a_rate_fits_a_float() -> None:
+    rt = _runtime()
+    rt.register("f", lambda event, context: event)
+    longest = "rate(" + "9" * 242 + " minutes)"
+    assert len(longest) == 256
+    assert rt.schedule("f", longest).expression == longest
+    with pytest.raises(ValidationException) as info:
+        rt.schedule("f", "rate(" + "9" * 243 + " minutes)")
+    assert "Member must have length less than or equal to 256" in info.value.message
+    with pytest.raises(ValidationException) as info:
+        dc.RateSchedule(10**400, "minutes")
+    assert "longer than any time this clock can show" in info.value.message
+    assert len(rt.schedules) == 1
