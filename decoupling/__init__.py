@@ -148,16 +148,17 @@ __all__ = [
 __version__ = "0.1.0"
 
 
-def __getattr__(name: str) -> Any:
-    if name == "errors":
-        value: Any = import_module(".errors", __name__)
-    elif name in _HOMES:
-        value = getattr(import_module("." + _HOMES[name], __name__), name)
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value  # later look-ups skip this function
-    return value
+if not TYPE_CHECKING:  # type checkers see the imports above, and flag a misspelt name
 
+    def __getattr__(name: str) -> Any:
+        if name == "errors":
+            value: Any = import_module(".errors", __name__)
+        elif name in _HOMES:
+            value = getattr(import_module("." + _HOMES[name], __name__), name)
+        else:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        globals()[name] = value  # later look-ups skip this function
+        return value
 
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    def __dir__() -> list[str]:
+        return sorted(set(globals()) | set(__all__))
