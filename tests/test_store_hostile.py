@@ -169,6 +169,9 @@ def test_create_never_needs_an_existing_store(tmp_path: Path, db: Path) -> None:
     close(open_loop(db, create="never"))
     with pytest.raises(ValueError, match="create must be one of"):
         dc.SqliteStore(db, create="always")
+    for special in ("", ":memory:"):  # SQLite's names for databases that are not files
+        with pytest.raises(ValueError, match="path must name a file"):
+            dc.SqliteStore(special)
 
 
 def test_a_new_store_is_created_whole_with_its_identity(tmp_path: Path, db: Path) -> None:
@@ -301,32 +304,37 @@ def test_an_altered_body_is_quarantined_reported_and_never_delivered(
 def test_a_body_that_is_no_longer_text_or_a_damaged_column_is_quarantined(db: Path) -> None:
     loop = open_loop(db)
     q = dc.FifoQueue(loop, "pay.fifo", content_based_deduplication=True)
-    for body in ("a", "b", "c", "d"):
+    for body in ("a", "b", "c", "d", "e"):
         q.send(body, message_group_id="g")
     close(loop)
     conn = sqlite3.connect(db)
     conn.execute("UPDATE messages SET body = CAST(x'ff00' AS TEXT) WHERE body = 'a'")
     conn.execute("UPDATE messages SET receive_count = 'many' WHERE body = 'b'")
     conn.execute("UPDATE messages SET attributes = '{bad' WHERE body = 'c'")
+    # Not UTF-8, with a digest to match (damage that passes the MD5 check).
+    conn.execute("UPDATE messages SET body = CAST(x'ff' AS TEXT), md5 = ? WHERE body = 'd'",
+                 (hashlib.md5(b"\xff").hexdigest(),))
     conn.commit()
     conn.close()
     loop = open_loop(db, down_for=1)
     q = loop._lookup("sqs", "pay.fifo")
-    assert [m.body for m in q.receive(10)] == ["d"]
+    assert [m.body for m in q.receive(10)] == ["e"]
     assert loop.store is not None
     reasons = [d["reason"] for d in loop.store.damaged]
     assert reasons[0] == (f"its body's MD5 is {hashlib.md5(bytes([255, 0])).hexdigest()}, the "
                           f"row says '{hashlib.md5(b'a').hexdigest()}'")
     assert reasons[1:] == [
-        "it cannot be read (a column holds a value of the wrong type)",
+        "a column holds a value of the wrong type",
         "it cannot be read (Expecting property name enclosed in double quotes: line 1 "
         "column 2 (char 1))",
+        "it cannot be read ('utf-8' codec can't decode byte 0xff in position 0: invalid start "
+        "byte)",
     ]
     close(loop)
     conn = sqlite3.connect(db)
     assert conn.execute(
         "SELECT CAST(body AS BLOB), receive_count FROM quarantine ORDER BY key"
-    ).fetchall() == [(b"\xff\x00", 0), (b"b", "many"), (b"c", 0)]
+    ).fetchall() == [(b"\xff\x00", 0), (b"b", "many"), (b"c", 0), (b"\xff", 0)]
     conn.close()
 
 

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._core.ledger import GONE, Entry, Ledger
 from ..message import MessageAttributeValue
+from ..sqs._state import _Record
 from ..sqs.config import RedriveAllowPolicy, RedrivePolicy
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ __all__ = ["SCHEMA", "SCHEMA_VERSION", "QUARANTINE_TABLE", "SEQ_BITS", "SEQ_MASK
            "quarantine", "reload_messages", "reload_fifo_windows", "load_queue", "prune_gone"]
 
 _log = logging.getLogger("decoupling.store")
+_md5 = hashlib.md5
 
 SCHEMA_VERSION = 2
 #: A message row's key is ``qid << SEQ_BITS | seq``: 2**40 messages per queue.
@@ -140,8 +142,20 @@ MESSAGE_COLUMNS = (
     "received_at, deadline, timeout, receipt, md5"
 )
 #: The same columns as :func:`restore_row` reads them: the body as its stored bytes, whose MD5
-#: is checked before they are decoded.
-LOAD_COLUMNS = MESSAGE_COLUMNS.replace(" body,", " CAST(body AS BLOB),", 1)
+#: is checked before they are decoded, and last whether every column holds the type it was
+#: written with (checked by SQLite, where it costs nothing).
+LOAD_COLUMNS = MESSAGE_COLUMNS.replace(" body,", " CAST(body AS BLOB),", 1) + (
+    ", typeof(message_id) = 'text' AND typeof(body) = 'text' AND typeof(sent_ms) = 'integer' "
+    "AND typeof(receive_count) = 'integer' AND receive_count >= 0 "
+    "AND typeof(sent_at) = 'real' AND typeof(available_at) = 'real' "
+    "AND typeof(attributes) IN ('null', 'text') AND typeof(group_id) IN ('null', 'text') "
+    "AND typeof(dedup_id) IN ('null', 'text') AND typeof(sequence_number) IN ('null', 'text') "
+    "AND typeof(dlq_source_arn) IN ('null', 'text') "
+    "AND typeof(trace_header) IN ('null', 'text') AND typeof(receipt) IN ('null', 'text') "
+    "AND typeof(first_received_at) IN ('null', 'real') "
+    "AND typeof(received_at) IN ('null', 'real') AND typeof(deadline) IN ('null', 'real') "
+    "AND typeof(timeout) IN ('null', 'real')"
+)
 _QUARANTINED = MESSAGE_COLUMNS.replace("id, ", "", 1)
 
 
@@ -289,30 +303,22 @@ def restore_tasks(store: SqliteStore, queue: Queue, text: str, *, resume: bool) 
 
 def restore_row(state: _QueueState, row: tuple[Any, ...], now: float) -> Entry | None:
     """Put one ``messages`` row (columns :data:`LOAD_COLUMNS`) back into its queue's ledger;
-    ``None`` if it is past its retention period, or damaged: its body does not match its MD5,
-    or a column cannot be read. A damaged row is noted for :func:`quarantine` (the caller's to
-    call once its cursor is done) and never reaches the queue."""
-    from ..sqs.queue import _Record
-
+    ``None`` if it is past its retention period, or damaged: a column holds a value of another
+    type than written, the body does not match its MD5, or a column cannot be read. A damaged
+    row is noted for :func:`quarantine` (the caller's to call once its cursor is done) and never
+    reaches the queue."""
     (key, message_id, body, attributes, sent_ms, group_id, dedup_id, sequence_number,
      dlq_source_arn, trace_header, sent_at, available_at, receive_count, first_received_at,
-     received_at, deadline, timeout, receipt, digest) = row
-    actual = hashlib.md5(body, usedforsecurity=False).hexdigest() if type(body) is bytes else None
-    if actual != digest or actual is None:
+     received_at, deadline, timeout, receipt, digest, well_typed) = row
+    if not well_typed:
+        _damaged(state, key, message_id, "a column holds a value of the wrong type")
+        return None
+    actual = _md5(body, usedforsecurity=False).hexdigest()
+    if actual != digest:
         _damaged(state, key, message_id, f"its body's MD5 is {actual}, the row says {digest!r}")
         return None
     try:
-        text = body.decode("utf-8")
-        if (
-            type(message_id) is not str or type(sent_ms) is not int
-            or type(receive_count) is not int or receive_count < 0
-            or type(sent_at) is not float or type(available_at) is not float
-            or not all(v is None or type(v) is str for v in (
-                group_id, dedup_id, sequence_number, dlq_source_arn, trace_header, receipt))
-            or not all(v is None or type(v) is float for v in (
-                first_received_at, received_at, deadline, timeout))
-        ):
-            raise ValueError("a column holds a value of the wrong type")
+        text = body.decode()
         decoded = decode_attributes(attributes)
     except Exception as error:  # whatever the damage: the row is not a message
         _damaged(state, key, message_id, f"it cannot be read ({error})")

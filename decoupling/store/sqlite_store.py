@@ -75,9 +75,33 @@ processes (one writer at a time, each call ~50 µs more); a long poll notices an
 send within ``poll_interval`` (50 ms); pollers driven by arrival events (event source mappings,
 consumer pools) see only this process's sends; each process's clock must be a real clock (wall
 times are compared across processes); a process that falls more than 100,000 changes behind
-reloads every queue. Without ``multiprocess`` the store is locked to its one process (SQLite
-``EXCLUSIVE`` locking mode): a second opener fails with
+reloads every queue. Every change is recorded for the others, a queue's creation or
+deletion in a call that does nothing else included. A call that finds another process holding
+the write lock waits for it (pauses of 0.1-2 ms doubling with jitter, never a spin; see
+:mod:`decoupling.store._retry`) for up to ``busy_timeout`` seconds (10 by default), then fails
+:class:`~decoupling.errors.ServiceUnavailable` ("busy ... nothing changed"), with nothing
+changed and nothing to reload; :meth:`SqliteStore.checkpoint` waits the same way for the other
+processes to leave the WAL. Without ``multiprocess`` the store is locked to its one process
+(SQLite ``EXCLUSIVE`` locking mode): a second opener fails with
 :class:`~decoupling.errors.ServiceUnavailable` instead of corrupting anything.
+
+Which files are stores (:mod:`decoupling.store._file`). A store's header carries ``PRAGMA
+application_id`` 0x6463706C (ASCII ``dcpl``) and its ``meta`` table the format (2). Opening
+anything else -- another application's database, a store of another format, a file that is
+not SQLite -- fails with :class:`~decoupling.errors.InvalidParameterValue` naming the file and
+what it holds, before a byte of it changes, and the file is closed at once. A new store is
+built under a temporary name and linked into place whole, so a store is never zero-length: a
+zero-length file at the path is refused too (a truncated store, or someone else's file)
+unless ``create="empty"`` says to make it one. Stores of format 1 (before the
+``application_id``) are upgraded on open.
+
+Damaged rows. Each message row holds its body's MD5 (``MD5OfMessageBody``), checked whenever
+the row is loaded (on open, on a reload, on catching up with another process). A row whose
+body does not match, or with a column that cannot be read, is moved to the ``quarantine``
+table (kept as found, with the reason), appended to :attr:`SqliteStore.damaged`, logged as a
+warning on the ``decoupling.store`` logger, and never delivered; the queue's other messages
+load as usual. Attributes, queue rows and FIFO windows carry no digest: a queue row that
+cannot be read makes the open fail with ``InvalidParameterValue`` (file closed again).
 """
 
 from __future__ import annotations
@@ -304,6 +328,10 @@ class SqliteStore:
         if create not in _file.CREATE:
             raise ValueError(f"create must be one of {_file.CREATE}, got {create!r}")
         self.path = os.fspath(path)
+        if self.path in ("", ":memory:"):
+            raise ValueError(
+                f"path must name a file, got {self.path!r}; for queues in memory pass no store"
+            )
         self.create = create
         self.synchronous = synchronous.upper()
         self.multiprocess = bool(multiprocess)
@@ -380,8 +408,8 @@ class SqliteStore:
         try:
             if not self.multiprocess:
                 conn.execute("PRAGMA locking_mode = EXCLUSIVE")
-            if in_place or self.create == "empty":
-                conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # takes only on an empty file
+            if in_place:  # a zero-length file: nothing to change but an empty file
+                conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # (only before the first table)
             # Who the file is, and (new or format 1) making it a store, under the write lock:
             # of several processes opening at once, one does it and the others see it done.
             conn.execute("BEGIN IMMEDIATE")
