@@ -551,12 +551,12 @@ class SqliteStore:
         state = next((s for s in self._states.values() if s.queue.name == name), None)
         if state is None:
             return
-        self._forget(state)
         qid = state.qid
         lo, hi = rows.key_range(qid)
         try:
             _write.write_pending(self)
             self._tx()
+            self._forget(state)
             conn.execute("DELETE FROM messages WHERE id BETWEEN ? AND ?", (lo, hi))
             for table in ("dedup", "handles"):
                 conn.execute(f"DELETE FROM {table} WHERE qid = ?", (qid,))
@@ -737,7 +737,8 @@ class SqliteStore:
         optional (SQLite checkpoints the WAL every ~4 MB and reuses free pages).
 
         In multi-process mode the truncation needs every other process out of the WAL for a
-        moment: it is retried as long as a call waits for the write lock (``busy_timeout``).
+        moment: each step is retried for up to ``busy_timeout`` seconds, as a call waits for the
+        write lock.
 
         Raises:
             ServiceUnavailable: other processes kept the WAL busy for ``busy_timeout``
