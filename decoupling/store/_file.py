@@ -21,7 +21,8 @@ the file's lock is released:
   either way, starting an empty store over it would lose what it held without a word.
   ``create="empty"`` (for a file from :func:`tempfile.mkstemp`, say) makes it a store in place,
   inside SQLite's write lock, after looking again under that lock: of several processes doing so
-  at once, one creates the store and the others open it;
+  at once, one creates the store and the others open it (what no lock shows is a program that
+  is not SQLite writing that file at the same moment: ``create="empty"`` says there is none);
 * a zero-length file with a non-empty ``-wal`` file beside it (SQLite would delete that log on
   open), and a missing file with a non-empty ``-wal`` (the log of a store deleted without it;
   SQLite would apply it to the new file): both refused, with any ``create``.
