@@ -57,9 +57,9 @@ def test_pauses_double_from_0_1_ms_to_2_ms_with_jitter_until_the_bound() -> None
         base = min(base * 2, MAX_PAUSE)
     assert fake.pauses == pytest.approx(expected, abs=1e-12)
     assert sum(fake.pauses) == pytest.approx(0.02)  # the bound, exactly
-    assert [round(p / b, 3) >= 0.5 for p, b in zip(
-        fake.pauses[:5], (0.0001, 0.0002, 0.0004, 0.0008, 0.0016), strict=True
-    )] == [True] * 5
+    for pause, base in zip(fake.pauses, (0.0001, 0.0002, 0.0004, 0.0008, 0.0016, 0.002, 0.002),
+                           strict=False):
+        assert base / 2 <= pause <= base  # doubling, each drawn in its upper half
     assert max(fake.pauses) <= MAX_PAUSE == 0.002
     assert caught.value.tries == len(fake.pauses) + 1
     assert str(caught.value).startswith(
