@@ -405,19 +405,31 @@ class SqliteStore:
             )
         except sqlite3.Error as error:
             raise ServiceUnavailable(f"Cannot open the store {self.path}: {error}.") from None
+
+        def set_up() -> None:
+            try:
+                if not self.multiprocess:
+                    conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+                if in_place:  # a zero-length file: nothing to change but an empty file
+                    conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # (only before a table)
+                # Who the file is, and (new or format 1) making it a store, under the write
+                # lock: of several processes opening at once, one does it, the others see it.
+                conn.execute("BEGIN IMMEDIATE")
+                _file.identify(conn, self.path, allow_empty=self.create == "empty")
+                conn.execute("COMMIT")
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if mode.lower() != "wal":
+                    raise sqlite3.OperationalError(f"journal mode {mode}, not WAL")
+            except sqlite3.OperationalError:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
         try:
-            if not self.multiprocess:
-                conn.execute("PRAGMA locking_mode = EXCLUSIVE")
-            if in_place:  # a zero-length file: nothing to change but an empty file
-                conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # (only before the first table)
-            # Who the file is, and (new or format 1) making it a store, under the write lock:
-            # of several processes opening at once, one does it and the others see it done.
-            conn.execute("BEGIN IMMEDIATE")
-            _file.identify(conn, self.path, allow_empty=self.create == "empty")
-            conn.execute("COMMIT")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if mode.lower() != "wal":
-                raise sqlite3.OperationalError(f"journal mode {mode}, not WAL")
+            # SQLite answers "database is locked" at once, without its busy handler, where
+            # waiting could deadlock (another opener changing the journal mode, say): each
+            # step above is safe to run again, so it is, with the store's backoff.
+            self._contention.run(set_up, "open")
             level = "FULL" if self.synchronous == "EXTRA" else self.synchronous
             conn.execute(f"PRAGMA synchronous = {level}")
             conn.execute("PRAGMA journal_size_limit = 8388608")
