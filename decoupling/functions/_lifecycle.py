@@ -219,8 +219,9 @@ class _InvocationLifecycle:
             env.invocations += 1
             fn.invocations += 1
             status = outcome.status
-            if status == "timeout" or outcome.abandoned:
-                # Lambda resets the execution environment after a timeout.
+            if status == "timeout" or outcome.abandoned or fn._deleted:
+                # Lambda resets the execution environment after a timeout; a deleted
+                # function's environments are released.
                 if env in fn.environments:
                     fn.environments.remove(env)
             else:

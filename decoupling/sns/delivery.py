@@ -51,6 +51,7 @@ __all__ = [
     "register_protocol",
     "protocol",
     "WORKERS",
+    "OUTBOX_LIMIT",
 ]
 
 _log = logging.getLogger("decoupling.sns")
@@ -199,6 +200,19 @@ class OutboxEntry:
     token: str | None = None
 
 
+#: Entries a topic's ``outbox`` keeps (the newest): a process that runs for months sending
+#: email or SMS notifications holds at most this many per topic.
+OUTBOX_LIMIT = 1_000
+
+
+def to_outbox(outbox: list[OutboxEntry], entry: OutboxEntry) -> None:
+    """Append to a topic's outbox, dropping the oldest entry past :data:`OUTBOX_LIMIT` (lock
+    held). O(OUTBOX_LIMIT) pointer moves at worst: a few microseconds."""
+    outbox.append(entry)
+    if len(outbox) > OUTBOX_LIMIT:
+        del outbox[: len(outbox) - OUTBOX_LIMIT]
+
+
 def _deliver_outbox(sub: Subscription, n: Notification) -> None:
     proto = sub.protocol
     if proto == "email":
@@ -209,10 +223,9 @@ def _deliver_outbox(sub: Subscription, n: Notification) -> None:
         body = n.body
     else:
         subject, body = None, n.message
-    sub.topic.outbox.append(
-        OutboxEntry(proto, sub.endpoint, "Notification", subject, body, n.message_id,
-                    sub.arn, n.timestamp)
-    )
+    to_outbox(sub.topic.outbox,
+              OutboxEntry(proto, sub.endpoint, "Notification", subject, body, n.message_id,
+                          sub.arn, n.timestamp))
 
 
 def _resolve_email(loop: EventLoop, endpoint: Any) -> tuple[str, Any]:
