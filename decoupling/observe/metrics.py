@@ -236,29 +236,30 @@ class _Column:
         self.low = array("d")
         self.high = array("d")
 
-    def _slot(self, index: int) -> int:
-        """The array position of ``index``, growing the arrays with empty points to it."""
-        pos = index - self.base
-        missing = pos + 1 - len(self.n)
+    def _fill(self, pos: int) -> None:
+        """Grow the arrays with empty points up to (not including) position ``pos``."""
+        missing = pos - len(self.n)
         if missing > 0:
             zeros = bytes(8 * missing)
             self.n.frombytes(zeros)
             self.total.frombytes(zeros)
             self.low.extend(array("d", [_INF]) * missing)
             self.high.extend(array("d", [-_INF]) * missing)
-        return pos
 
     def add(self, index: int, value: float) -> None:
-        pos = self._slot(index)
-        self.n[pos] += 1.0
-        self.total[pos] += value
-        if value < self.low[pos]:
-            self.low[pos] = value
-        if value > self.high[pos]:
-            self.high[pos] = value
+        self.merge(index, 1.0, value, value, value)
 
     def merge(self, index: int, n: float, total: float, low: float, high: float) -> None:
-        pos = self._slot(index)
+        pos = index - self.base
+        size = len(self.n)
+        if pos >= size:  # a new point: appended (the usual case, in time order)
+            if pos > size:
+                self._fill(pos)
+            self.n.append(n)
+            self.total.append(total)
+            self.low.append(low)
+            self.high.append(high)
+            return
         self.n[pos] += n
         self.total[pos] += total
         if low < self.low[pos]:

@@ -367,8 +367,8 @@ def _tls(sock: socket.socket, host: str, deadline: float) -> socket.socket:
     global _ssl_context
     if _ssl_context is None:
         _ssl_context = ssl.create_default_context()
-    wrapped = _ssl_context.wrap_socket(sock, server_hostname=host,
-                                       do_handshake_on_connect=False)
+    context: ssl.SSLContext = _ssl_context
+    wrapped = context.wrap_socket(sock, server_hostname=host, do_handshake_on_connect=False)
     # One call, its total bounded by the timeout (the ssl module counts it as a deadline).
     wrapped.settimeout(_remaining(deadline))
     wrapped.do_handshake()
