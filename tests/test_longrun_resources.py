@@ -90,6 +90,7 @@ def code_dirs() -> list[str]:
 
 def test_delete_function_removes_its_code_path_and_modules(lam) -> None:  # type: ignore[no-untyped-def]
     before = code_dirs()
+    packages_before = {n for n in sys.modules if n.startswith("_decoupling_code_")}
     for name, value in (("one", "1"), ("two", "2")):
         lam.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE,
                             Handler="main.handler",
@@ -104,7 +105,7 @@ def test_delete_function_removes_its_code_path_and_modules(lam) -> None:  # type
     assert not any(os.path.exists(p) for p in added)
     assert not any(getattr(m, "__file__", None) and any(
         str(m.__file__).startswith(p) for p in added) for m in list(sys.modules.values()))
-    assert not [n for n in sys.modules if n.startswith("_decoupling_code_")]
+    assert {n for n in sys.modules if n.startswith("_decoupling_code_")} == packages_before
 
 
 def test_a_refused_create_function_leaves_no_code_behind(lam) -> None:  # type: ignore[no-untyped-def]
@@ -136,3 +137,30 @@ def test_unzipped_size_over_lambdas_quota_is_refused_before_unpacking(lam) -> No
     lam.create_function(FunctionName="fits", Runtime="python3.12", Role=ROLE,
                         Handler="bomb.handler", Code={"ZipFile": declaring(262_143_999)})
     lam.delete_function(FunctionName="fits")
+
+
+UPDATER = '''\
+import os
+
+import boto3
+
+
+def handler(event, context):
+    if event.get("update"):
+        boto3.client("lambda").update_function_configuration(
+            FunctionName=context.function_name, Environment={"Variables": {"STAGE": "new"}})
+    return os.environ["STAGE"]
+'''
+
+
+def test_an_environment_busy_during_an_update_is_not_reused(lam) -> None:  # type: ignore[no-untyped-def]
+    lam.create_function(FunctionName="stage", Runtime="python3.12", Role=ROLE,
+                        Handler="updater.handler", Environment={"Variables": {"STAGE": "old"}},
+                        Code={"ZipFile": zipped({"updater.py": UPDATER})})
+    # The update happens while this invocation's environment is busy: it answers "old"...
+    assert lam.invoke(FunctionName="stage", Payload=b'{"update": true}')["Payload"].read() \
+        == b'"old"'
+    # ...and is then retired: the next invocation runs in a new environment with the new
+    # configuration, as on Lambda.
+    assert lam.invoke(FunctionName="stage", Payload=b"{}")["Payload"].read() == b'"new"'
+    lam.delete_function(FunctionName="stage")

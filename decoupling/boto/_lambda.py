@@ -410,7 +410,9 @@ def update_function_configuration(loop: EventLoop, p: dict[str, Any]) -> dict[st
         if handler_changed:
             fn.handler = handler
             fn.handler_name = handler
-        # A new configuration gets new execution environments: retire the idle ones.
+        # A new configuration gets new execution environments: retire the idle ones now, the
+        # busy ones when their invocation ends.
+        fn._generation += 1
         for idle in fn._idle.values():
             for env in idle:
                 if env in fn.environments:
