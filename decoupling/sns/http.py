@@ -115,6 +115,8 @@ def parse_url(url: Any, protocol: str) -> _Url:
         port = parts.port
     except ValueError as error:
         raise bad(f"the URL is malformed ({error})") from None
+    if port == 0:
+        raise bad("port 0 is not a port to connect to")
     host = parts.hostname or ""
     if not host:
         raise bad("the URL has no host")
