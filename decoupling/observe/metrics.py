@@ -225,40 +225,45 @@ class _Tier:
 
 class _Column:
     """One metric's points in one tier, dense from index ``base``: sample count, sum,
-    minimum and maximum as four arrays of doubles (32 bytes a point; ``n == 0`` is empty)."""
+    minimum and maximum as four arrays of doubles (32 bytes a point; ``n == 0`` is empty).
 
-    __slots__ = ("base", "n", "total", "low", "high")
+    The first ``size`` positions hold points; the arrays are never shrunk: a roll-up moves the
+    kept points to the front in place and later points reuse the room behind them, so once a
+    tier is full its arrays keep one size (no reallocation, no fragmented heap)."""
+
+    __slots__ = ("base", "size", "n", "total", "low", "high")
 
     def __init__(self, base: int) -> None:
         self.base = base
+        self.size = 0
         self.n = array("d")
         self.total = array("d")
         self.low = array("d")
         self.high = array("d")
 
-    def _fill(self, pos: int) -> None:
-        """Grow the arrays with empty points up to (not including) position ``pos``."""
-        missing = pos - len(self.n)
-        if missing > 0:
-            zeros = bytes(8 * missing)
-            self.n.frombytes(zeros)
-            self.total.frombytes(zeros)
-            self.low.extend(array("d", [_INF]) * missing)
-            self.high.extend(array("d", [-_INF]) * missing)
+    def _put(self, pos: int, n: float, total: float, low: float, high: float) -> None:
+        if pos < len(self.n):
+            self.n[pos] = n
+            self.total[pos] = total
+            self.low[pos] = low
+            self.high[pos] = high
+        else:
+            self.n.append(n)
+            self.total.append(total)
+            self.low.append(low)
+            self.high.append(high)
 
     def add(self, index: int, value: float) -> None:
         self.merge(index, 1.0, value, value, value)
 
     def merge(self, index: int, n: float, total: float, low: float, high: float) -> None:
         pos = index - self.base
-        size = len(self.n)
-        if pos >= size:  # a new point: appended (the usual case, in time order)
-            if pos > size:
-                self._fill(pos)
-            self.n.append(n)
-            self.total.append(total)
-            self.low.append(low)
-            self.high.append(high)
+        size = self.size
+        if pos >= size:  # a new point (the usual case, in time order); empty ones before it
+            for gap in range(size, pos):
+                self._put(gap, 0.0, 0.0, _INF, -_INF)
+            self._put(pos, n, total, low, high)
+            self.size = pos + 1
             return
         self.n[pos] += n
         self.total[pos] += total
@@ -269,14 +274,17 @@ class _Column:
 
     def cut(self, end: int) -> int:
         """Forget the points before index ``end``; return how many positions went."""
-        count = min(max(end - self.base, 0), len(self.n))
+        count = min(max(end - self.base, 0), self.size)
         if count:
-            del self.n[:count], self.total[:count], self.low[:count], self.high[:count]
+            live = self.size - count
+            for column in (self.n, self.total, self.low, self.high):
+                column[:live] = column[count:self.size]  # same length: moved in place
+            self.size = live
         self.base = max(self.base, end)
         return count
 
     def points(self) -> int:
-        return len(self.n)
+        return self.size
 
     def stat(self, pos: int) -> _Stat:
         stat = _Stat()
