@@ -70,6 +70,9 @@ TARGETS: list[tuple[str, str, str, Check]] = [
     below("threads", "wake_p99_ms", 5, "< 5 ms"),
     scaled("threads", "threads_4x4_msgs_per_s", 50_000, " msg/s"),
     scaled("threads", "asyncio_msgs_per_s", 50_000, " msg/s"),
+    # Issue #17: 2 producer + 2 consumer tasks, receive_async(10) + delete_batch_async, beside
+    # asyncio.Queue in the same rounds.
+    at_least("asyncio", "ratio_to_asyncio_queue_batch10", 0.25, ">= 0.25x asyncio.Queue (2+2 tasks)"),
     at_least("fifo", "ratio_1000_groups_1e3", 0.6, ">= 0.6 of standard"),
     ("fifo", "ratio_hot_group_1e5", "hot group O(log n): 1e5 ~ 1e3",
      lambda f: f["ratio_hot_group_1e5"] >= 0.8 * f["ratio_hot_group_1e3"]),

@@ -24,6 +24,7 @@ from typing import Any
 from ..clock import ManualClock
 from ..errors import InvalidParameter, NotFound
 from ..loop import EventLoop
+from ..message import dumps_json
 from . import http as sns_http  # noqa: F401  (registers the http and https protocols)
 from .archive import Archive
 from .delivery import OutboxEntry
@@ -77,6 +78,11 @@ class Topic(_Publishing, _Subscribing):
     _initialized = False
 
     def __new__(cls, loop: EventLoop, name: str, **kwargs: Any) -> Topic:
+        if not isinstance(loop, EventLoop):
+            raise InvalidParameter(
+                "Invalid parameter: Topic needs an EventLoop as its first argument (the account "
+                f"it belongs to), got {type(loop).__name__}"
+            )
         with loop._lock:
             existing = loop._lookup("sns", name) if isinstance(name, str) else None
             if existing is None:
@@ -207,7 +213,7 @@ class Topic(_Publishing, _Subscribing):
                         "Invalid parameter: TracingConfig must be PassThrough or Active"
                     )
                 try:
-                    parsed[name] = value if isinstance(value, str) else json.dumps(value)
+                    parsed[name] = value if isinstance(value, str) else dumps_json(value)
                 except (TypeError, ValueError):
                     raise InvalidParameter(
                         f"Invalid parameter: {name} must be a string or JSON value"
