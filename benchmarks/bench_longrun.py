@@ -21,7 +21,11 @@ environments. The journal reaches its 100,000-event bound during day 2 and the o
 checked with tracemalloc: 69.9 MB at day 2, 71.5 MB at day 5; resident memory also keeps what
 the allocator does not give back).
 
-Run: ``python benchmarks/bench_longrun.py`` (about 2 minutes; ``--quick`` runs 6 days).
+A run (this machine, 2 shared cores): baseline 56.9 -> 61.8 MB from day 1 to 30 (the Lambda
+meter's 100,000 invocation records filling); observed-1d 129.2 MB at day 2 -> 137.9 at day 30
+(523,327 metric points throughout); observed 474 MB at day 30 with 9.4 million points.
+
+Run: ``python benchmarks/bench_longrun.py`` (about 2 minutes of CPU; ``--quick`` runs 6 days).
 """
 
 from __future__ import annotations
