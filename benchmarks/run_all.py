@@ -83,6 +83,10 @@ TARGETS: list[tuple[str, str, str, Check]] = [
     at_least("boto", "ratio_to_moto_batch10", 8, ">= 8x moto"),
     at_least("boto", "ratio_to_canned_single", 0.75, ">= 0.75x canned floor"),
     at_least("boto", "ratio_to_canned_batch10", 0.75, ">= 0.75x canned floor"),
+    # Issue #19: a process that runs for months holds a bounded amount.
+    below("longrun", "observed_1d_metric_points_growth", 1, "0 metric points after day 1 (retention=1d)"),
+    below("longrun", "sys_path_growth", 1, "sys.path flat (daily redeploys)"),
+    ("longrun", "outbox_last", "<= 1,000 outbox entries", lambda f: f["outbox_last"] <= 1_000),
     # Durable mode at FULL beside persist-queue's SQLiteAckQueue (same durability), same rounds.
     at_least("durable", "tmpfs_full_cycles_vs_persist_queue", 2, ">= 2x persist-queue (tmpfs)"),
     at_least("durable", "tmpfs_full_batch_vs_persist_queue", 10, ">= 10x persist-queue (tmpfs)"),

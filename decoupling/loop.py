@@ -84,6 +84,12 @@ class EventLoop:
             that made it returns, and opening the same store again restores the queues as they
             were (see :mod:`decoupling.store.sqlite_store`). Default ``None``: everything lives in memory,
             and nothing of the store is paid for.
+        allow_private_endpoints: let HTTP/S subscriptions reach link-local and cloud metadata
+            addresses (169.254.0.0/16 — 169.254.169.254 among them —, fe80::/10,
+            ``fd00:ec2::254``, ``metadata.google.internal``, ...). Default ``False``: refused at
+            ``Subscribe`` and again for every address a name resolves to before connecting.
+            Loopback and private ranges are always allowed (local services are the usual
+            endpoints).
 
     Use as a context manager to run the real-clock driver for the block's duration::
 
@@ -98,6 +104,7 @@ class EventLoop:
         region: str = "us-east-1",
         account_id: str = "000000000000",
         store: str | os.PathLike[str] | SqliteStore | None = None,
+        allow_private_endpoints: bool = False,
     ) -> None:
         if not (len(account_id) == 12 and account_id.isdigit()):
             raise ValueError(f"account_id must be 12 digits, got {account_id!r}")
@@ -106,6 +113,7 @@ class EventLoop:
         self.clock: Clock = clock if clock is not None else MonotonicClock()
         self.region = region
         self.account_id = account_id
+        self.allow_private_endpoints = bool(allow_private_endpoints)
         self._lock = threading.RLock()
         self._store: SqliteStore | None = None
         if store is not None:

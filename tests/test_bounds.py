@@ -130,3 +130,11 @@ def test_a_schedule_expression_is_at_most_256_characters_and_a_rate_fits_a_float
         dc.RateSchedule(10**400, "minutes")
     assert "longer than any time this clock can show" in info.value.message
     assert len(rt.schedules) == 1
+
+
+@pytest.mark.parametrize("retention", [10**400, float("inf"), 0, -1])
+def test_a_metrics_retention_too_big_for_a_float_is_refused(retention: Any) -> None:
+    loop = dc.EventLoop(clock=dc.ManualClock())
+    with pytest.raises(InvalidParameterValue, match="retention must be a positive number"):
+        dc.Metrics(loop, retention=retention)
+    assert loop._tap is None

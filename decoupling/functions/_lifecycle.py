@@ -248,8 +248,10 @@ class _InvocationLifecycle:
             env.invocations += 1
             fn.invocations += 1
             status = outcome.status
-            if status == "timeout" or outcome.abandoned:
-                # Lambda resets the execution environment after a timeout.
+            if (status == "timeout" or outcome.abandoned or fn._deleted
+                    or env.generation != fn._generation):
+                # Lambda resets the execution environment after a timeout; a deleted
+                # function's environments, and those of an older configuration, are released.
                 if env in fn.environments:
                     fn.environments.remove(env)
             else:

@@ -256,6 +256,10 @@ class FunctionRuntime(_InvocationLifecycle):
             if fn.reserved_concurrency is not None:
                 self._reserved_total -= fn.reserved_concurrency
             fn._deleted = True
+            # Its execution environments (and the handler modules they loaded) go with it;
+            # one still running an invocation finishes and is not put back.
+            fn.environments.clear()
+            fn._idle.clear()
             del self._functions[name]
             self.loop._unregister("lambda", name)
 

@@ -71,7 +71,8 @@ class Topic(_Publishing, _Subscribing):
     Attributes:
         arn: ``arn:aws:sns:<region>:<account>:<name>``.
         outbox: email, email-json and SMS messages "sent", oldest first
-            (:class:`~decoupling.OutboxEntry`).
+            (:class:`~decoupling.OutboxEntry`); the newest ``decoupling.sns.delivery.OUTBOX_LIMIT``
+            (1,000) are kept, older ones are dropped as new ones come.
     """
 
     _initialized = False

@@ -87,7 +87,14 @@ class Queue(_QueueAttributes, _QueueBatches):
         with loop._lock:
             existing = loop._lookup("sqs", name) if isinstance(name, str) else None
             if existing is None:
-                return super().__new__(cls)
+                # Created whole under the one hold of the lock that found the name free, so a
+                # concurrent CreateQueue of the same name — another thread, or another process
+                # of a shared store, whose calls take this lock in turn — either finds this
+                # queue or made its own first. Python calls __init__ again after __new__
+                # returns; it sees ``_initialized`` and returns at once.
+                created = super().__new__(cls)
+                cls.__init__(created, loop, name, *args, **kwargs)
+                return created
             wanted = cls._requested(loop, name, *args, **kwargs)
             differing = (
                 "FifoQueue" if type(existing) is not cls else existing._differing_attribute(wanted)
@@ -138,12 +145,6 @@ class Queue(_QueueAttributes, _QueueBatches):
         self.url = loop.queue_url(name)
         self._lock = loop._lock
         with self._lock:
-            if loop._lookup("sqs", name) is not None:
-                # Another thread created the name between __new__ and here: the queue it
-                # made stands, this object never becomes one.
-                raise QueueAlreadyExists(
-                    f"A queue named {name} was created concurrently; use that queue."
-                )
             deleted = loop._deleted_at.get(("sqs", name))
             if deleted is not None and loop.clock.now() - deleted < DELETED_NAME_COOLDOWN:
                 raise QueueDeletedRecently(
