@@ -69,7 +69,7 @@ def test_a_queue_program_loads_no_heavy_module(steps: dict[str, dict[str, list[s
 
 def test_a_topic_program_loads_neither_http_nor_the_functions(
         steps: dict[str, dict[str, list[str]]]) -> None:
-    # urllib.request (with http.client, email and ssl) loads on the first HTTP POST only.
+    # The HTTP client's modules (ssl for https) load on the first POST only.
     assert steps["topic"]["heavy"] == []
     assert steps["topic filters"]["heavy"] == []
     assert not any(m.startswith("decoupling.functions") for m in steps["topic"]["ours"])
