@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from .observe.journal import Journal, JournalEvent
     from .observe.metrics import Metrics, Statistics
     from .observe.request_meter import Bill, Prices, RequestMeter, SnsPrices, SqsPrices
+    from .s3.bucket import Bucket, DeleteResult, GetResult, ListResult, ObjectInfo
+    from .s3.multipart import PartInfo
+    from .s3.notifications import NotificationConfiguration
     from .sns.delivery import ClientDeliveryError, OutboxEntry, ProtocolSpec, register_protocol
     from .sns.message import Notification
     from .sns.policy import RetryPolicy
@@ -75,6 +78,13 @@ _HOMES: dict[str, str] = {
     "RequestMeter": "observe.request_meter",
     "SnsPrices": "observe.request_meter",
     "SqsPrices": "observe.request_meter",
+    "Bucket": "s3.bucket",
+    "DeleteResult": "s3.bucket",
+    "GetResult": "s3.bucket",
+    "ListResult": "s3.bucket",
+    "ObjectInfo": "s3.bucket",
+    "PartInfo": "s3.multipart",
+    "NotificationConfiguration": "s3.notifications",
     "ClientDeliveryError": "sns.delivery",
     "OutboxEntry": "sns.delivery",
     "ProtocolSpec": "sns.delivery",
@@ -94,6 +104,13 @@ _HOMES: dict[str, str] = {
 }
 
 __all__ = [
+    "NotificationConfiguration",
+    "PartInfo",
+    "ObjectInfo",
+    "ListResult",
+    "GetResult",
+    "DeleteResult",
+    "Bucket",
     "BatchResult",
     "Bill",
     "ClientDeliveryError",

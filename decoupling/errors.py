@@ -10,6 +10,8 @@ Codes follow the SQS, SNS and Lambda API references:
 https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html
 https://docs.aws.amazon.com/sns/latest/api/CommonErrors.html
 https://docs.aws.amazon.com/lambda/latest/api/CommonErrors.html
+https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html (S3: the messages are
+S3's own ``<Message>`` texts)
 """
 
 from __future__ import annotations
@@ -53,6 +55,25 @@ __all__ = [
     "RequestTooLargeException",
     "InvalidRequestContentException",
     "ValidationException",
+    # S3
+    "NoSuchBucket",
+    "BucketAlreadyOwnedByYou",
+    "BucketNotEmpty",
+    "InvalidBucketName",
+    "NoSuchKey",
+    "NoSuchVersion",
+    "KeyTooLongError",
+    "MetadataTooLarge",
+    "InvalidRange",
+    "InvalidArgument",
+    "InvalidRequest",
+    "MalformedXML",
+    "MethodNotAllowed",
+    "PreconditionFailed",
+    "NoSuchUpload",
+    "InvalidPart",
+    "InvalidPartOrder",
+    "EntityTooSmall",
     "error_for_code",
 ]
 
@@ -315,6 +336,126 @@ class ValidationException(DecouplingError):
     """A schedule expression or other request field failed validation (EventBridge)."""
 
     code = "ValidationException"
+
+
+# --- S3 ----------------------------------------------------------------------------------------
+
+
+class NoSuchBucket(DecouplingError):
+    """The bucket does not exist (or was deleted)."""
+
+    code = "NoSuchBucket"
+    status = 404
+
+
+class BucketAlreadyOwnedByYou(DecouplingError):
+    """A bucket of that name exists in this account already."""
+
+    code = "BucketAlreadyOwnedByYou"
+    status = 409
+
+
+class BucketNotEmpty(DecouplingError):
+    """The bucket still holds objects (or object versions) and cannot be deleted."""
+
+    code = "BucketNotEmpty"
+    status = 409
+
+
+class InvalidBucketName(DecouplingError):
+    """The bucket name breaks S3's naming rules."""
+
+    code = "InvalidBucketName"
+
+
+class NoSuchKey(DecouplingError):
+    """No object has that key (or its current version is a delete marker)."""
+
+    code = "NoSuchKey"
+    status = 404
+
+
+class NoSuchVersion(DecouplingError):
+    """No version of the object has that version id."""
+
+    code = "NoSuchVersion"
+    status = 404
+
+
+class KeyTooLongError(DecouplingError):
+    """The object key is over 1024 bytes in UTF-8."""
+
+    code = "KeyTooLongError"
+
+
+class MetadataTooLarge(DecouplingError):
+    """The user metadata is over 2 KB (names and values, in UTF-8)."""
+
+    code = "MetadataTooLarge"
+
+
+class InvalidRange(DecouplingError):
+    """The requested byte range starts past the object's end."""
+
+    code = "InvalidRange"
+    status = 416
+
+
+class InvalidArgument(DecouplingError):
+    """An argument is out of range or malformed (S3)."""
+
+    code = "InvalidArgument"
+
+
+class InvalidRequest(DecouplingError):
+    """The request is not allowed as made (e.g. copying an object onto itself unchanged)."""
+
+    code = "InvalidRequest"
+
+
+class MalformedXML(DecouplingError):
+    """A structured argument (a parts list, a configuration) does not have the required shape."""
+
+    code = "MalformedXML"
+
+
+class MethodNotAllowed(DecouplingError):
+    """The operation does not apply to the target (e.g. reading a delete marker)."""
+
+    code = "MethodNotAllowed"
+    status = 405
+
+
+class PreconditionFailed(DecouplingError):
+    """A condition (``if_match``, ``if_none_match``) did not hold."""
+
+    code = "PreconditionFailed"
+    status = 412
+
+
+class NoSuchUpload(DecouplingError):
+    """The multipart upload does not exist (never did, or was completed or aborted)."""
+
+    code = "NoSuchUpload"
+    status = 404
+
+
+class InvalidPart(DecouplingError):
+    """A listed part was not uploaded, or its ETag does not match the uploaded part's."""
+
+    code = "InvalidPart"
+
+
+class InvalidPartOrder(DecouplingError):
+    """The parts list is not in ascending part-number order."""
+
+    code = "InvalidPartOrder"
+
+
+class EntityTooSmall(DecouplingError):
+    """A part other than the last is smaller than 5 MiB."""
+
+    code = "EntityTooSmall"
 
 
 def _all_error_classes() -> dict[str, type[DecouplingError]]:

@@ -449,7 +449,11 @@ def test_lambda_error(case: LambdaCase, lambda_env: LambdaEnv) -> None:
 def test_every_lambda_error_code_has_a_case() -> None:
     lambda_codes = {
         getattr(errors, name).code
-        for name in errors.__all__[errors.__all__.index("InvalidParameterValueException") :]
+        for name in errors.__all__[
+            errors.__all__.index("InvalidParameterValueException") : errors.__all__.index(
+                "NoSuchBucket"
+            )
+        ]
         if isinstance(getattr(errors, name), type)
     }
     assert lambda_codes - {c[0] for c in LAMBDA_CASES} <= {"ResourceNotFoundException"}

@@ -1,0 +1,91 @@
+"""Object bodies: immutable byte sequences held once.
+
+A body is a tuple of segments, each ``bytes`` or a spooled temporary file. A stream is read in
+chunks into one segment (MD5 computed on the way), so a large upload is never held twice; a
+completed multipart object is its parts' segments, and a copy shares its source's segments.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Iterator
+from typing import IO, BinaryIO, Union
+
+#: Bodies read from a stream stay in memory up to this size (bytes), then spill to a file.
+SPOOL_BYTES = 8 * 1024 * 1024
+_CHUNK = 1024 * 1024
+
+_Segment = Union[bytes, "IO[bytes]"]
+
+
+class _Body:
+    """The bytes of one object (or part): ``size`` bytes, MD5 ``md5`` (16 raw bytes)."""
+
+    __slots__ = ("segments", "sizes", "size", "md5")
+
+    def __init__(self, segments: tuple[_Segment, ...], sizes: tuple[int, ...], md5: bytes) -> None:
+        self.segments = segments
+        self.sizes = sizes
+        self.size = sum(sizes)
+        self.md5 = md5
+
+    @classmethod
+    def of(cls, data: bytes | bytearray | memoryview | BinaryIO | IO[bytes]) -> _Body:
+        """A body from bytes (kept as given when ``bytes``) or from a readable binary stream."""
+        if isinstance(data, bytes):
+            return cls((data,), (len(data),), hashlib.md5(data).digest())
+        if isinstance(data, (bytearray, memoryview)):
+            raw = bytes(data)
+            return cls((raw,), (len(raw),), hashlib.md5(raw).digest())
+        if not hasattr(data, "read"):
+            raise TypeError(f"a body is bytes or a binary stream, got {type(data).__name__}")
+        digest = hashlib.md5()
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+        size = 0
+        while chunk := data.read(_CHUNK):
+            if not isinstance(chunk, bytes):
+                raise TypeError("a body stream must yield bytes")
+            digest.update(chunk)
+            spool.write(chunk)
+            size += len(chunk)
+        return cls((spool,), (size,), digest.digest())
+
+    @classmethod
+    def joined(cls, parts: list[_Body]) -> _Body:
+        """The concatenation of ``parts`` (sharing their segments); MD5 of the whole."""
+        segments = tuple(s for p in parts for s in p.segments)
+        sizes = tuple(n for p in parts for n in p.sizes)
+        body = cls(segments, sizes, b"")
+        digest = hashlib.md5()
+        for chunk in body.chunks(0, body.size):
+            digest.update(chunk)
+        body.md5 = digest.digest()
+        return body
+
+    def chunks(self, start: int, end: int) -> Iterator[bytes]:
+        """The bytes ``[start, end)`` as chunks of at most 1 MiB each."""
+        offset = 0
+        for segment, size in zip(self.segments, self.sizes, strict=True):
+            lo, hi = max(start - offset, 0), min(end - offset, size)
+            offset += size
+            if lo >= hi:
+                continue
+            if isinstance(segment, bytes):
+                for at in range(lo, hi, _CHUNK):
+                    yield segment[at : min(at + _CHUNK, hi)]
+            else:
+                segment.seek(lo)
+                left = hi - lo
+                while left > 0:
+                    chunk = segment.read(min(_CHUNK, left))
+                    left -= len(chunk)
+                    yield chunk
+
+    def read(self, start: int = 0, end: int | None = None) -> bytes:
+        """The bytes ``[start, end)`` (default: all) as one ``bytes``."""
+        stop = self.size if end is None else end
+        if len(self.segments) == 1 and isinstance(self.segments[0], bytes):
+            data = self.segments[0]
+            return data if (start, stop) == (0, len(data)) else data[start:stop]
+        return b"".join(self.chunks(start, stop))

@@ -1,0 +1,821 @@
+"""``Bucket``: an S3 bucket in process, on the loop's clock.
+
+Objects are kept in a ``SortedDict`` key -> versions (newest last) and a ``SortedList`` of the
+keys whose current version is an object, so a list page costs O(log n + page) and a put, get or
+delete O(log n). Bodies are shared, never copied (see ``_body``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
+
+import attrs
+from sortedcontainers import SortedDict, SortedList
+
+from ..errors import (
+    BucketAlreadyOwnedByYou,
+    BucketNotEmpty,
+    InvalidArgument,
+    InvalidBucketName,
+    InvalidRange,
+    InvalidRequest,
+    KeyTooLongError,
+    MetadataTooLarge,
+    MethodNotAllowed,
+    NoSuchBucket,
+    NoSuchKey,
+    NoSuchUpload,
+    NoSuchVersion,
+    PreconditionFailed,
+)
+from . import notifications as _notify
+from ._body import _Body
+from .multipart import PartInfo, _Upload, assemble, check_part_number, etag_of
+from .notifications import NotificationConfiguration
+
+if TYPE_CHECKING:
+    from ..loop import EventLoop
+
+Body = bytes | bytearray | memoryview | BinaryIO | IO[bytes]
+
+_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_BAD_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_BAD_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+_MAX_KEY_BYTES = 1024
+_MAX_METADATA_BYTES = 2048
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+def check_bucket_name(name: str) -> None:
+    """Raises InvalidBucketName unless ``name`` follows S3's general-purpose bucket rules:
+    3-63 characters of lowercase letters, digits, dots and hyphens, starting and ending with a
+    letter or digit, no ``..``, not shaped like an IP address, none of the reserved prefixes
+    and suffixes (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
+    """
+    ok = isinstance(name, str) and _NAME.fullmatch(name) is not None and ".." not in name
+    if ok:
+        try:
+            ipaddress.IPv4Address(name)
+            ok = False
+        except ValueError:
+            pass
+    if not ok or name.startswith(_BAD_PREFIXES) or name.endswith(_BAD_SUFFIXES):
+        raise InvalidBucketName(f"The specified bucket is not valid. ({name!r})")
+
+
+def _check_key(key: str) -> None:
+    if not isinstance(key, str) or not key:
+        raise InvalidArgument("An object key must be a non-empty string.")
+    if len(key.encode()) > _MAX_KEY_BYTES:
+        raise KeyTooLongError("Your key is too long")
+
+
+def _check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
+    found = {str(k).lower(): str(v) for k, v in (metadata or {}).items()}
+    if sum(len(k.encode()) + len(v.encode()) for k, v in found.items()) > _MAX_METADATA_BYTES:
+        raise MetadataTooLarge(
+            "Your metadata headers exceed the maximum allowed metadata size (2 KB)."
+        )
+    return found
+
+
+@attrs.frozen
+class ObjectInfo:
+    """What HeadObject tells about one object version (no body).
+
+    Attributes:
+        key: the object key.
+        size: the body's length in bytes.
+        etag: the quoted ETag, ``'"<md5 hex>"'`` or ``'"<md5 hex>-<parts>"'`` for multipart.
+        last_modified_ms: when it was written, epoch milliseconds of the loop's clock.
+        metadata: user metadata, names lowercased.
+        content_type: the ``Content-Type`` (default ``binary/octet-stream``).
+        version_id: the version id, ``"null"`` on a suspended bucket, ``None`` if never
+            versioned.
+        is_delete_marker: ``True`` for a delete marker (only in version listings).
+        is_latest: whether this is the key's current version.
+    """
+
+    key: str
+    size: int
+    etag: str
+    last_modified_ms: int
+    metadata: Mapping[str, str] = attrs.field(factory=dict)
+    content_type: str = "binary/octet-stream"
+    version_id: str | None = None
+    is_delete_marker: bool = False
+    is_latest: bool = True
+
+
+@attrs.frozen
+class GetResult:
+    """The answer to :meth:`Bucket.get`: ``info`` (the whole object's :class:`ObjectInfo`),
+    ``body`` (the bytes asked for) and ``content_range`` (``"bytes a-b/size"`` for a range
+    request, else ``None``)."""
+
+    info: ObjectInfo
+    body: bytes
+    content_range: str | None = None
+
+
+@attrs.frozen
+class DeleteResult:
+    """The answer to :meth:`Bucket.delete`: the ``version_id`` removed or created, and
+    ``delete_marker`` (``True`` when a delete marker was created or removed)."""
+
+    version_id: str | None = None
+    delete_marker: bool = False
+
+
+@attrs.frozen
+class ListResult:
+    """A page of :meth:`Bucket.list_objects` (ListObjectsV2).
+
+    Attributes:
+        contents: the objects, in UTF-8 byte order of their keys.
+        common_prefixes: with a delimiter, the rolled-up prefixes (``"photos/"``).
+        is_truncated: whether more keys follow.
+        next_continuation_token: pass as ``continuation_token`` for the next page.
+        key_count: ``len(contents) + len(common_prefixes)``.
+    """
+
+    contents: tuple[ObjectInfo, ...]
+    common_prefixes: tuple[str, ...]
+    is_truncated: bool
+    next_continuation_token: str | None
+    key_count: int
+
+
+@attrs.define
+class _Version:
+    info: ObjectInfo
+    body: _Body | None  # None for a delete marker
+
+
+def _after_all_with(prefix: str) -> str:
+    """The smallest string greater than every string that starts with ``prefix``."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+class Bucket:
+    """An S3 bucket of ``loop``'s account (CreateBucket).
+
+    Args:
+        loop: the event loop (account, region, clock).
+        name: the bucket name (S3's rules: 3-63 lowercase letters, digits, dots, hyphens).
+
+    Raises:
+        InvalidBucketName, BucketAlreadyOwnedByYou (a live bucket of that name exists).
+
+    Every method is thread-safe (the loop's lock) and raises NoSuchBucket once the bucket is
+    deleted. Buckets live in memory; a loop's durable store does not hold them.
+    """
+
+    def __init__(self, loop: EventLoop, name: str) -> None:
+        check_bucket_name(name)
+        self.loop = loop
+        self.name = name
+        self.arn = f"arn:aws:s3:::{name}"
+        self._lock = loop._lock
+        self._keys: SortedDict = SortedDict()  # key -> list[_Version], newest last
+        self._live: SortedList = SortedList()  # keys whose newest version is an object
+        self._versioning = "Disabled"
+        self._uploads: dict[str, _Upload] = {}
+        self._notifications: list[NotificationConfiguration] = []
+        self._sequence = 0
+        self._deleted = False
+        with self._lock:
+            if loop._lookup("s3", name) is not None:
+                raise BucketAlreadyOwnedByYou(
+                    "Your previous request to create the named bucket succeeded and you "
+                    f"already own it. ({name})"
+                )
+            loop._register("s3", name, self)
+
+    def __repr__(self) -> str:
+        return f"Bucket({self.name!r}, objects={len(self._live)})"
+
+    # -- bucket ---------------------------------------------------------------------------------
+
+    def _alive(self) -> None:
+        if self._deleted:
+            raise NoSuchBucket(f"The specified bucket does not exist. ({self.name})")
+
+    def delete_bucket(self) -> None:
+        """Delete this bucket (DeleteBucket); its name is free again.
+
+        Raises:
+            BucketNotEmpty: it still holds objects, versions or delete markers.
+        """
+        with self._lock:
+            self._alive()
+            if self._keys:
+                raise BucketNotEmpty(f"The bucket you tried to delete is not empty. ({self.name})")
+            self._deleted = True
+            self._uploads.clear()
+            self.loop._unregister("s3", self.name)
+
+    @property
+    def versioning(self) -> str:
+        """``"Disabled"`` (never enabled), ``"Enabled"`` or ``"Suspended"``."""
+        return self._versioning
+
+    def put_versioning(self, status: str) -> None:
+        """Turn versioning on (``"Enabled"``) or off (``"Suspended"``); a bucket once versioned
+        can only be suspended, never return to unversioned (PutBucketVersioning).
+
+        Raises:
+            InvalidArgument: another status.
+        """
+        if status not in ("Enabled", "Suspended"):
+            raise InvalidArgument(f"The versioning status must be Enabled or Suspended, got {status!r}")
+        with self._lock:
+            self._alive()
+            if status == "Suspended" and self._versioning == "Disabled":
+                return
+            self._versioning = status
+
+    # -- objects --------------------------------------------------------------------------------
+
+    def _now_ms(self) -> int:
+        return int(self.loop.clock.wall_ms())
+
+    def _new_version_id(self) -> str | None:
+        if self._versioning == "Enabled":
+            return self.loop.new_id().replace("-", "")
+        return "null" if self._versioning == "Suspended" else None
+
+    def _current(self, key: str) -> _Version | None:
+        versions = self._keys.get(key)
+        return versions[-1] if versions else None
+
+    def _store(self, version: _Version) -> None:
+        """Make ``version`` the key's newest; a null (or unversioned) one replaces its namesake."""
+        key = version.info.key
+        versions: list[_Version] = self._keys.setdefault(key, [])
+        if versions:
+            last = versions[-1]
+            versions[-1] = _Version(attrs.evolve(last.info, is_latest=False), last.body)
+        vid = version.info.version_id
+        if vid is None or vid == "null":  # at most one null version a key
+            versions[:] = [v for v in versions if v.info.version_id not in (None, "null")]
+        versions.append(version)
+        if version.body is not None:
+            self._live.discard(key)
+            self._live.add(key)
+        else:
+            self._live.discard(key)
+
+    def put(
+        self,
+        key: str,
+        body: Body = b"",
+        *,
+        metadata: Mapping[str, str] | None = None,
+        content_type: str = "binary/octet-stream",
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+    ) -> ObjectInfo:
+        """Store an object (PutObject). O(log n) plus reading the body once.
+
+        Args:
+            key: 1-1024 bytes of UTF-8.
+            body: ``bytes`` (kept as given, not copied) or a binary stream, read in 1 MiB
+                chunks (spilled to a temporary file past 8 MiB).
+            metadata: user metadata (``x-amz-meta-*``), at most 2 KB; names are lowercased.
+            content_type: the ``Content-Type`` (default ``binary/octet-stream``).
+            if_match: write only if the current object's ETag is this.
+            if_none_match: ``"*"``: write only if no object has this key.
+
+        Returns the new version's :class:`ObjectInfo`. Emits ``s3:ObjectCreated:Put``.
+
+        Raises:
+            KeyTooLongError, InvalidArgument, MetadataTooLarge, PreconditionFailed,
+            NoSuchBucket.
+        """
+        _check_key(key)
+        meta = _check_metadata(metadata)
+        if if_none_match not in (None, "*"):
+            raise InvalidArgument("If-None-Match only accepts '*' on writes")
+        with self._lock:
+            self._alive()
+            self._check_write_conditions(key, if_match, if_none_match)
+        data = _Body.of(body)  # read outside the lock: a slow stream holds no one up
+        with self._lock:
+            self._alive()
+            self._check_write_conditions(key, if_match, if_none_match)
+            return self._write(key, data, etag_of(data), meta, content_type, "s3:ObjectCreated:Put")
+
+    def _check_write_conditions(
+        self, key: str, if_match: str | None, if_none_match: str | None
+    ) -> None:
+        current = self._current(key)
+        exists = current is not None and current.body is not None
+        if if_none_match == "*" and exists:
+            raise PreconditionFailed(
+                "At least one of the pre-conditions you specified did not hold (If-None-Match)"
+            )
+        if if_match is not None:
+            if not exists:
+                raise NoSuchKey(f"The specified key does not exist. ({key})")
+            assert current is not None
+            if if_match.strip('"') != current.info.etag.strip('"'):
+                raise PreconditionFailed(
+                    "At least one of the pre-conditions you specified did not hold (If-Match)"
+                )
+
+    def _write(
+        self, key: str, data: _Body, etag: str, meta: dict[str, str], content_type: str,
+        event: str,
+    ) -> ObjectInfo:
+        info = ObjectInfo(
+            key=key, size=data.size, etag=etag, last_modified_ms=self._now_ms(), metadata=meta,
+            content_type=content_type, version_id=self._new_version_id(),
+        )
+        self._store(_Version(info, data))
+        self._emit(event, key, size=info.size, etag=etag, version_id=info.version_id)
+        return info
+
+    def _find(self, key: str, version_id: str | None) -> _Version:
+        _check_key(key)
+        versions = self._keys.get(key)
+        if version_id is None:
+            if not versions or versions[-1].body is None:
+                raise NoSuchKey(f"The specified key does not exist. ({key})")
+            return versions[-1]  # type: ignore[no-any-return]
+        for v in versions or ():
+            if (v.info.version_id or "null") == version_id:
+                if v.body is None:
+                    raise MethodNotAllowed(
+                        "The specified method is not allowed against this resource. "
+                        "(the version is a delete marker)"
+                    )
+                return v  # type: ignore[no-any-return]
+        raise NoSuchVersion(
+            f"The specified version does not exist. ({key} version {version_id})"
+        )
+
+    def head(self, key: str, *, version_id: str | None = None) -> ObjectInfo:
+        """An object's :class:`ObjectInfo` without its body (HeadObject). O(log n).
+
+        Raises:
+            NoSuchKey, NoSuchVersion, MethodNotAllowed (a delete marker's version id),
+            NoSuchBucket.
+        """
+        with self._lock:
+            self._alive()
+            return self._find(key, version_id).info
+
+    def get(
+        self,
+        key: str,
+        *,
+        range: str | None = None,
+        version_id: str | None = None,
+        if_match: str | None = None,
+    ) -> GetResult:
+        """An object's bytes (GetObject). O(log n) plus the bytes read.
+
+        Args:
+            range: an HTTP range, ``"bytes=0-99"``, ``"bytes=100-"`` or ``"bytes=-100"`` (the
+                last 100). The end is clipped to the object; a malformed range is ignored and
+                the whole object returned, as S3 does.
+            version_id: a version other than the current one.
+            if_match: read only if the ETag is this.
+
+        Raises:
+            NoSuchKey, NoSuchVersion, MethodNotAllowed, InvalidRange (the start lies past
+            the end, or a ``bytes=-0`` suffix), PreconditionFailed, NoSuchBucket.
+        """
+        with self._lock:
+            self._alive()
+            version = self._find(key, version_id)
+            info = version.info
+            assert version.body is not None
+            if if_match is not None and if_match.strip('"') != info.etag.strip('"'):
+                raise PreconditionFailed(
+                    "At least one of the pre-conditions you specified did not hold (If-Match)"
+                )
+            span = self._range(range, info.size) if range is not None else None
+            if span is None:
+                return GetResult(info, version.body.read())
+            start, end = span
+            return GetResult(
+                info, version.body.read(start, end + 1), f"bytes {start}-{end}/{info.size}"
+            )
+
+    def download(self, key: str, out: IO[bytes], *, version_id: str | None = None) -> ObjectInfo:
+        """Write an object's bytes to ``out`` in 1 MiB chunks, never whole in memory."""
+        with self._lock:
+            self._alive()
+            version = self._find(key, version_id)
+            assert version.body is not None
+            for chunk in version.body.chunks(0, version.body.size):
+                out.write(chunk)
+            return version.info
+
+    @staticmethod
+    def _range(spec: str, size: int) -> tuple[int, int] | None:
+        """``(first, last)`` byte positions (inclusive), or ``None`` for the whole object."""
+        m = _RANGE.fullmatch(spec.strip())
+        if m is None or (not m[1] and not m[2]):
+            return None
+        if not m[1]:  # a suffix: the last n bytes
+            n = int(m[2])
+            if n == 0 or size == 0:
+                raise InvalidRange(f"The requested range is not satisfiable ({spec}, {size} bytes)")
+            return max(size - n, 0), size - 1
+        start = int(m[1])
+        end = int(m[2]) if m[2] else size - 1
+        if end < start:
+            return None
+        if start >= size:
+            raise InvalidRange(f"The requested range is not satisfiable ({spec}, {size} bytes)")
+        return start, min(end, size - 1)
+
+    def delete(self, key: str, *, version_id: str | None = None) -> DeleteResult:
+        """Delete an object (DeleteObject). O(log n).
+
+        Unversioned: the object goes (a missing key is not an error). Versioning enabled or
+        suspended: a delete marker becomes the current version (``s3:ObjectRemoved:
+        DeleteMarkerCreated``), unless ``version_id`` names a version to remove for good
+        (``s3:ObjectRemoved:Delete``).
+
+        Raises:
+            KeyTooLongError, InvalidArgument, NoSuchBucket.
+        """
+        _check_key(key)
+        with self._lock:
+            self._alive()
+            versions: list[_Version] | None = self._keys.get(key)
+            if version_id is not None:
+                for i, v in enumerate(versions or ()):
+                    if (v.info.version_id or "null") == version_id:
+                        return self._remove_version(key, versions, i)  # type: ignore[arg-type]
+                return DeleteResult(version_id=version_id)
+            if self._versioning == "Disabled":
+                if not versions:
+                    return DeleteResult()
+                self._keys.pop(key)
+                self._live.discard(key)
+                self._emit("s3:ObjectRemoved:Delete", key)
+                return DeleteResult()
+            vid = self._new_version_id()
+            marker = ObjectInfo(
+                key=key, size=0, etag="", last_modified_ms=self._now_ms(), version_id=vid,
+                is_delete_marker=True,
+            )
+            self._store(_Version(marker, None))
+            self._emit("s3:ObjectRemoved:DeleteMarkerCreated", key, version_id=vid)
+            return DeleteResult(version_id=vid, delete_marker=True)
+
+    def _remove_version(self, key: str, versions: list[_Version], i: int) -> DeleteResult:
+        removed = versions.pop(i)
+        if not versions:
+            self._keys.pop(key)
+            self._live.discard(key)
+        elif i == len(versions):  # the newest went: the one before is current again
+            last = versions[-1]
+            versions[-1] = _Version(attrs.evolve(last.info, is_latest=True), last.body)
+            if last.body is not None:
+                self._live.add(key)
+            else:
+                self._live.discard(key)
+        vid = removed.info.version_id or "null"
+        self._emit("s3:ObjectRemoved:Delete", key, version_id=vid)
+        return DeleteResult(version_id=vid, delete_marker=removed.body is None)
+
+    def copy(
+        self,
+        source_key: str,
+        dest_key: str,
+        *,
+        dest_bucket: Bucket | None = None,
+        source_version_id: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        content_type: str | None = None,
+    ) -> ObjectInfo:
+        """Copy an object (CopyObject) without copying its bytes (bodies are shared).
+
+        Args:
+            dest_bucket: another bucket of the same loop (default: this one).
+            metadata: replace the metadata (``MetadataDirective=REPLACE``); default: copy it.
+            content_type: replace the content type (with the metadata).
+
+        The copy's ETag is the MD5 of its bytes. Emits ``s3:ObjectCreated:Copy`` on the
+        destination bucket.
+
+        Raises:
+            NoSuchKey, NoSuchVersion, InvalidRequest (onto itself with nothing changed),
+            NoSuchBucket.
+        """
+        target = self if dest_bucket is None else dest_bucket
+        _check_key(dest_key)
+        meta = None if metadata is None else _check_metadata(metadata)
+        with self._lock:
+            self._alive()
+            target._alive()
+            source = self._find(source_key, source_version_id)
+            assert source.body is not None
+            if target is self and source_key == dest_key and meta is None and (
+                content_type is None
+            ):
+                raise InvalidRequest(
+                    "This copy request is illegal because it is trying to copy an object to "
+                    "itself without changing the object's metadata, storage class, website "
+                    "redirect location or encryption attributes."
+                )
+            info = source.info
+            return target._write(
+                dest_key, source.body, etag_of(source.body),
+                dict(info.metadata) if meta is None else meta,
+                content_type or info.content_type, "s3:ObjectCreated:Copy",
+            )
+
+    # -- listing --------------------------------------------------------------------------------
+
+    def list_objects(
+        self,
+        *,
+        prefix: str = "",
+        delimiter: str | None = None,
+        max_keys: int = 1000,
+        continuation_token: str | None = None,
+        start_after: str | None = None,
+    ) -> ListResult:
+        """A page of the current objects (ListObjectsV2), in UTF-8 byte order of their keys.
+
+        Args:
+            prefix: only keys starting with this.
+            delimiter: roll keys up to the first ``delimiter`` after the prefix into
+                ``common_prefixes`` (each counts once towards ``max_keys``).
+            max_keys: 0-1000 entries a page (default 1000; more is cut to 1000, as S3 does).
+            continuation_token: the previous page's ``next_continuation_token``.
+            start_after: only keys after this one (ignored with a continuation token).
+
+        Cost: O(log n + page), plus O(log n) per common prefix.
+
+        Raises:
+            InvalidArgument: a negative ``max_keys`` or a token this bucket did not issue.
+        """
+        if isinstance(max_keys, bool) or not isinstance(max_keys, int) or max_keys < 0:
+            raise InvalidArgument(f"max-keys must be a non-negative integer, got {max_keys!r}")
+        max_keys = min(max_keys, 1000)
+        after = start_after
+        if continuation_token is not None:
+            try:
+                after = base64.urlsafe_b64decode(continuation_token.encode()).decode()
+            except (binascii.Error, UnicodeDecodeError, ValueError):
+                raise InvalidArgument("The continuation token provided is incorrect") from None
+        with self._lock:
+            self._alive()
+            live = self._live
+            contents: list[ObjectInfo] = []
+            prefixes: list[str] = []
+            lo = prefix if after is None or after < prefix else after
+            i = live.bisect_right(lo) if after is not None and lo == after else live.bisect_left(lo)
+            last: str | None = None
+            truncated = False
+            while i < len(live):
+                key: str = live[i]
+                if not key.startswith(prefix):
+                    break
+                if len(contents) + len(prefixes) == max_keys:
+                    truncated = True
+                    break
+                cut = key.find(delimiter, len(prefix)) if delimiter else -1
+                if cut >= 0:
+                    common = key[: cut + len(delimiter)]  # type: ignore[arg-type]
+                    prefixes.append(common)
+                    last = common
+                    i = live.bisect_left(_after_all_with(common))
+                    continue
+                contents.append(self._keys[key][-1].info)
+                last = key
+                i += 1
+            if max_keys == 0:
+                truncated = i < len(live) and live[i].startswith(prefix)
+            token = None
+            if truncated and last is not None:
+                token = base64.urlsafe_b64encode(last.encode()).decode()
+            return ListResult(
+                tuple(contents), tuple(prefixes), truncated, token, len(contents) + len(prefixes)
+            )
+
+    def keys(self, prefix: str = "") -> list[str]:
+        """Every current key starting with ``prefix``, in order. O(log n + k)."""
+        with self._lock:
+            self._alive()
+            live = self._live
+            return list(live.irange(prefix, _after_all_with(prefix), inclusive=(True, False))) \
+                if prefix else list(live)
+
+    def list_versions(self, *, prefix: str = "") -> list[ObjectInfo]:
+        """Every version and delete marker of keys starting with ``prefix``
+        (ListObjectVersions, unpaginated): keys in order, newest version first."""
+        with self._lock:
+            self._alive()
+            found: list[ObjectInfo] = []
+            stop = _after_all_with(prefix) if prefix else None
+            for key in self._keys.irange(prefix or None, stop, inclusive=(True, False)):
+                found.extend(v.info for v in reversed(self._keys[key]))
+            return found
+
+    # -- multipart ------------------------------------------------------------------------------
+
+    def create_multipart_upload(
+        self,
+        key: str,
+        *,
+        metadata: Mapping[str, str] | None = None,
+        content_type: str = "binary/octet-stream",
+    ) -> str:
+        """Start a multipart upload (CreateMultipartUpload); returns its upload id."""
+        _check_key(key)
+        meta = _check_metadata(metadata)
+        with self._lock:
+            self._alive()
+            upload_id = self.loop.new_id().replace("-", "")
+            self._uploads[upload_id] = _Upload(upload_id, key, meta, content_type, self._now_ms())
+            return upload_id
+
+    def _upload(self, key: str, upload_id: str) -> _Upload:
+        upload = self._uploads.get(upload_id)
+        if upload is None or upload.key != key:
+            raise NoSuchUpload(
+                "The specified upload does not exist. The upload ID may be invalid, or the "
+                f"upload may have been aborted or completed. ({upload_id})"
+            )
+        return upload
+
+    def upload_part(self, key: str, upload_id: str, part_number: int, body: Body) -> str:
+        """Upload one part (UploadPart), 1-10,000; a part number uploaded again is replaced.
+        Returns the part's quoted MD5 ETag.
+
+        Raises:
+            NoSuchUpload, InvalidArgument (part number), NoSuchBucket.
+        """
+        check_part_number(part_number)
+        with self._lock:
+            self._alive()
+            self._upload(key, upload_id)
+        data = _Body.of(body)
+        with self._lock:
+            self._alive()
+            upload = self._upload(key, upload_id)
+            etag = etag_of(data)
+            upload.parts[part_number] = (
+                data, PartInfo(part_number, etag, data.size, self._now_ms())
+            )
+            return etag
+
+    def list_parts(self, key: str, upload_id: str) -> list[PartInfo]:
+        """The parts uploaded so far, by part number (ListParts)."""
+        with self._lock:
+            self._alive()
+            upload = self._upload(key, upload_id)
+            return [upload.parts[n][1] for n in sorted(upload.parts)]
+
+    def list_multipart_uploads(self) -> list[tuple[str, str]]:
+        """``(key, upload_id)`` of every upload in progress, by key (ListMultipartUploads)."""
+        with self._lock:
+            self._alive()
+            return sorted((u.key, u.upload_id) for u in self._uploads.values())
+
+    def complete_multipart_upload(
+        self, key: str, upload_id: str, parts: Sequence[Any]
+    ) -> ObjectInfo:
+        """Join the listed parts into the object (CompleteMultipartUpload).
+
+        Args:
+            parts: ``(part_number, etag)`` pairs or ``{"PartNumber": n, "ETag": e}`` dicts in
+                ascending order; parts not listed are discarded.
+
+        The ETag is ``"<md5 of the parts' binary MD5s>-<number of parts>"``. Emits
+        ``s3:ObjectCreated:CompleteMultipartUpload``. Nothing changes on error.
+
+        Raises:
+            NoSuchUpload, MalformedXML, InvalidPartOrder, InvalidPart, EntityTooSmall,
+            NoSuchBucket.
+        """
+        with self._lock:
+            self._alive()
+            upload = self._upload(key, upload_id)
+            data, etag = assemble(upload, parts)
+            del self._uploads[upload_id]
+            return self._write(
+                key, data, etag, upload.metadata, upload.content_type,
+                "s3:ObjectCreated:CompleteMultipartUpload",
+            )
+
+    def abort_multipart_upload(self, key: str, upload_id: str) -> None:
+        """Discard an upload and its parts (AbortMultipartUpload).
+
+        Raises:
+            NoSuchUpload, NoSuchBucket.
+        """
+        with self._lock:
+            self._alive()
+            self._upload(key, upload_id)
+            del self._uploads[upload_id]
+
+    # -- notifications --------------------------------------------------------------------------
+
+    def add_notification(
+        self,
+        target: Any,
+        events: Iterable[str] = ("s3:ObjectCreated:*",),
+        *,
+        prefix: str = "",
+        suffix: str = "",
+        id: str | None = None,
+    ) -> NotificationConfiguration:
+        """Send this bucket's events to a queue, topic or function (one more entry of the
+        bucket's NotificationConfiguration).
+
+        Args:
+            target: a ``Queue``, ``Topic`` or ``Function`` of this loop, or its ARN.
+            events: S3 event types (``s3:ObjectCreated:*``, ``s3:ObjectCreated:Put``,
+                ``s3:ObjectRemoved:Delete``, ...).
+            prefix, suffix: key filters (default: every key).
+            id: the configuration id (default: a generated one).
+
+        A queue or topic receives an ``s3:TestEvent`` at once, as S3 sends one.
+
+        Raises:
+            InvalidArgument: an unsupported event, a destination that does not exist, or
+                filters overlapping another configuration's for a common event type.
+        """
+        arn = target if isinstance(target, str) else target.arn
+        with self._lock:
+            self._alive()
+            config = _notify.make_configuration(
+                self.loop, arn, list(events), prefix, suffix, id
+            )
+            self._set_notifications([*self._notifications, config], [config])
+            return config
+
+    def put_notification_configuration(self, configuration: Mapping[str, Any]) -> None:
+        """Replace every notification configuration (PutBucketNotificationConfiguration),
+        from S3's shape: ``{"QueueConfigurations": [{"Id", "QueueArn", "Events", "Filter":
+        {"Key": {"FilterRules": [{"Name": "prefix", "Value": "a/"}]}}}], "TopicConfigurations":
+        [...], "LambdaFunctionConfigurations": [...]}``; ``{}`` removes them all.
+
+        Raises:
+            MalformedXML, InvalidArgument (as :meth:`add_notification`). Nothing changes.
+        """
+        with self._lock:
+            self._alive()
+            configs = _notify.parse_configuration(self.loop, configuration)
+            self._set_notifications(configs, configs)
+
+    def get_notification_configuration(self) -> dict[str, Any]:
+        """The configurations in S3's shape (GetBucketNotificationConfiguration)."""
+        with self._lock:
+            self._alive()
+            shape: dict[str, Any] = {}
+            for config in self._notifications:
+                section = _notify._SHAPES[config.kind][0]
+                shape.setdefault(section, []).append(config.to_aws())
+            return shape
+
+    @property
+    def notifications(self) -> tuple[NotificationConfiguration, ...]:
+        """The bucket's notification configurations."""
+        return tuple(self._notifications)
+
+    def _set_notifications(
+        self, configs: list[NotificationConfiguration], new: list[NotificationConfiguration]
+    ) -> None:
+        _notify.check_overlaps(configs)
+        self._notifications = configs
+        for arn in dict.fromkeys(c.destination_arn for c in new if c.kind != "lambda"):
+            request_id = self.loop.new_id().replace("-", "")[-16:].upper()
+            _notify.deliver(self.loop, arn, _notify.test_event(self.name, request_id, self._now_ms()))
+
+    def _emit(
+        self, event: str, key: str, *, size: int | None = None, etag: str | None = None,
+        version_id: str | None = None,
+    ) -> None:
+        self._sequence += 1
+        if not self._notifications:
+            return
+        # Hex, fixed width, increasing with every change to the bucket (so per key too).
+        sequencer = format(self._sequence, "016X")
+        request_id = self.loop.new_id().replace("-", "")[-16:].upper()
+        for config in self._notifications:
+            if config.matches(event, key):
+                record = _notify.event_record(
+                    self.loop, config, self.name, event, key, size=size, etag=etag,
+                    version_id=version_id, sequencer=sequencer, request_id=request_id,
+                    wall_ms=self._now_ms(),
+                )
+                _notify.deliver(self.loop, config.destination_arn, {"Records": [record]})
+
+
+__all__ = ["Bucket", "DeleteResult", "GetResult", "ListResult", "ObjectInfo"]
