@@ -40,16 +40,30 @@ class _Body:
             return cls((raw,), (len(raw),), hashlib.md5(raw).digest())
         if not hasattr(data, "read"):
             raise TypeError(f"a body is bytes or a binary stream, got {type(data).__name__}")
+        # Chunks stay in memory up to SPOOL_BYTES; past that they all go to a temporary file.
+        # (Not SpooledTemporaryFile: its roll-over copies the whole buffer once more.)
         digest = hashlib.md5()
-        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+        held: list[bytes] = []
         size = 0
+        spill: IO[bytes] | None = None
         while chunk := data.read(_CHUNK):
             if not isinstance(chunk, bytes):
                 raise TypeError("a body stream must yield bytes")
             digest.update(chunk)
-            spool.write(chunk)
             size += len(chunk)
-        return cls((spool,), (size,), digest.digest())
+            if spill is not None:
+                spill.write(chunk)
+                continue
+            held.append(chunk)
+            if size > SPOOL_BYTES:
+                spill = tempfile.TemporaryFile()
+                for piece in held:
+                    spill.write(piece)
+                held.clear()
+        if spill is None:
+            raw = b"".join(held)
+            return cls((raw,), (size,), digest.digest())
+        return cls((spill,), (size,), digest.digest())
 
     @classmethod
     def joined(cls, parts: list[_Body]) -> _Body:

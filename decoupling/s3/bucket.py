@@ -567,18 +567,26 @@ class Bucket:
             raise InvalidArgument(f"max-keys must be a non-negative integer, got {max_keys!r}")
         max_keys = min(max_keys, 1000)
         after = start_after
+        skip_rolled = False  # resume after every key under a common prefix of the last page
         if continuation_token is not None:
             try:
-                after = base64.urlsafe_b64decode(continuation_token.encode()).decode()
+                raw = base64.urlsafe_b64decode(continuation_token.encode()).decode()
             except (binascii.Error, UnicodeDecodeError, ValueError):
-                raise InvalidArgument("The continuation token provided is incorrect") from None
+                raw = ""
+            if raw[:2] not in ("K:", "P:"):
+                raise InvalidArgument("The continuation token provided is incorrect")
+            after, skip_rolled = raw[2:], raw[0] == "P"
         with self._lock:
             self._alive()
             live = self._live
             contents: list[ObjectInfo] = []
             prefixes: list[str] = []
-            lo = prefix if after is None or after < prefix else after
-            i = live.bisect_right(lo) if after is not None and lo == after else live.bisect_left(lo)
+            if after is None or after < prefix:
+                i = live.bisect_left(prefix)
+            elif skip_rolled and after:
+                i = live.bisect_left(_after_all_with(after))
+            else:
+                i = live.bisect_right(after)
             last: str | None = None
             truncated = False
             while i < len(live):
@@ -592,11 +600,11 @@ class Bucket:
                 if cut >= 0:
                     common = key[: cut + len(delimiter)]  # type: ignore[arg-type]
                     prefixes.append(common)
-                    last = common
+                    last = "P:" + common
                     i = live.bisect_left(_after_all_with(common))
                     continue
                 contents.append(self._keys[key][-1].info)
-                last = key
+                last = "K:" + key
                 i += 1
             if max_keys == 0:
                 truncated = i < len(live) and live[i].startswith(prefix)
