@@ -236,6 +236,7 @@ def test_multipart_upload_etag_and_errors(bucket: dc.Bucket) -> None:
                                                      {"kind": "blob"})
     assert bucket.get("big", range=f"bytes={len(p1) - 2}-").body == b"aatail"
     assert bucket.get("big").body == p1 + p2
+    assert bucket.copy("big", "big-copy").etag == f'"{md5(p1 + p2)}"'  # a copy's ETag is its MD5
     with pytest.raises(errors.NoSuchUpload) as gone:
         bucket.upload_part("big", upload, 3, b"x")
     assert gone.value.status == 404

@@ -249,3 +249,14 @@ def test_events_to_a_deleted_queue_are_dropped(loop: dc.EventLoop, bucket: dc.Bu
     bucket.add_notification(queue)
     queue.delete_queue()
     assert bucket.put("k", b"v").size == 1
+
+
+def test_a_fifo_queue_is_not_a_destination(loop: dc.EventLoop, bucket: dc.Bucket) -> None:
+    fifo = dc.FifoQueue(loop, "events.fifo")
+    with pytest.raises(errors.InvalidArgument) as caught:
+        bucket.add_notification(fifo, "s3:ObjectCreated:Put")
+    assert "a FIFO queue cannot be an S3 event notification destination" in caught.value.message
+    assert bucket.notifications == ()
+    plain = dc.Queue(loop, "events")
+    config = bucket.add_notification(plain, "s3:ObjectCreated:Put")  # one event as a string
+    assert config.events == ("s3:ObjectCreated:Put",)

@@ -22,13 +22,26 @@ _Segment = Union[bytes, "IO[bytes]"]
 class _Body:
     """The bytes of one object (or part): ``size`` bytes, MD5 ``md5`` (16 raw bytes)."""
 
-    __slots__ = ("segments", "sizes", "size", "md5")
+    __slots__ = ("segments", "sizes", "size", "_md5")
 
-    def __init__(self, segments: tuple[_Segment, ...], sizes: tuple[int, ...], md5: bytes) -> None:
+    def __init__(
+        self, segments: tuple[_Segment, ...], sizes: tuple[int, ...], md5: bytes | None
+    ) -> None:
         self.segments = segments
         self.sizes = sizes
         self.size = sum(sizes)
-        self.md5 = md5
+        self._md5 = md5
+
+    @property
+    def md5(self) -> bytes:
+        """The MD5 of the bytes (16 raw bytes); for a joined body computed on first use (only
+        a copy of a multipart object needs it)."""
+        if self._md5 is None:
+            digest = hashlib.md5()
+            for chunk in self.chunks(0, self.size):
+                digest.update(chunk)
+            self._md5 = digest.digest()
+        return self._md5
 
     @classmethod
     def of(cls, data: bytes | bytearray | memoryview | BinaryIO | IO[bytes]) -> _Body:
@@ -67,15 +80,10 @@ class _Body:
 
     @classmethod
     def joined(cls, parts: list[_Body]) -> _Body:
-        """The concatenation of ``parts`` (sharing their segments); MD5 of the whole."""
+        """The concatenation of ``parts``, sharing their segments (no bytes are copied)."""
         segments = tuple(s for p in parts for s in p.segments)
         sizes = tuple(n for p in parts for n in p.sizes)
-        body = cls(segments, sizes, b"")
-        digest = hashlib.md5()
-        for chunk in body.chunks(0, body.size):
-            digest.update(chunk)
-        body.md5 = digest.digest()
-        return body
+        return cls(segments, sizes, None)
 
     def chunks(self, start: int, end: int) -> Iterator[bytes]:
         """The bytes ``[start, end)`` as chunks of at most 1 MiB each."""

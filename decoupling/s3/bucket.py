@@ -763,7 +763,8 @@ class Bucket:
         with self._lock:
             self._alive()
             config = _notify.make_configuration(
-                self.loop, arn, list(events), prefix, suffix, id
+                self.loop, arn, [events] if isinstance(events, str) else list(events), prefix,
+                suffix, id,
             )
             self._set_notifications([*self._notifications, config], [config])
             return config

@@ -145,6 +145,12 @@ def make_configuration(
             "Unable to validate the following destination configurations: "
             f"{destination_arn} (no such destination)"
         )
+    if destination_arn.split(":")[2] == "sqs" and destination_arn.endswith(".fifo"):
+        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-event-types-and-destinations.html
+        raise InvalidArgument(
+            "Unable to validate the following destination configurations: "
+            f"{destination_arn} (a FIFO queue cannot be an S3 event notification destination)"
+        )
     return NotificationConfiguration(
         id=id if id is not None else loop.new_id(),
         destination_arn=destination_arn,
