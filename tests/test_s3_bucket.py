@@ -190,7 +190,7 @@ def test_versioning(bucket: dc.Bucket) -> None:
         bucket.get("k", version_id=marker.version_id)
     assert caught.value.status == 405
     assert bucket.keys() == []
-    versions = bucket.list_versions()
+    versions = bucket.list_versions().versions
     assert [(v.version_id, v.is_delete_marker, v.is_latest) for v in versions] == [
         (marker.version_id, True, True), (v2.version_id, False, False),
         (v1.version_id, False, False), (None, False, False),
@@ -203,7 +203,7 @@ def test_versioning(bucket: dc.Bucket) -> None:
     bucket.put_versioning("Suspended")
     assert bucket.put("k", b"s1").version_id == "null"
     assert bucket.put("k", b"s2").version_id == "null"
-    assert [v.version_id for v in bucket.list_versions()] == [
+    assert [v.version_id for v in bucket.list_versions().versions] == [
         "null", v2.version_id, v1.version_id
     ]
 
@@ -291,3 +291,24 @@ def test_a_large_stream_is_not_held_in_memory(bucket: dc.Bucket) -> None:
 def test_a_small_stream_is_kept_in_memory(bucket: dc.Bucket) -> None:
     bucket.put("s", io.BytesIO(b"abc"))
     assert bucket.get("s", range="bytes=1-").body == b"bc"
+
+
+def test_version_listing_pages(bucket: dc.Bucket) -> None:
+    bucket.put_versioning("Enabled")
+    ids = {key: [bucket.put(key, b".").version_id for _ in range(n)] for key, n in
+           [("a", 3), ("b", 1), ("c", 2)]}
+    expected = [(k, v) for k in "abc" for v in reversed(ids[k])]
+    pages: list[list[tuple[str, str | None]]] = []
+    key_marker = version_marker = None
+    while True:
+        page = bucket.list_versions(max_keys=2, key_marker=key_marker,
+                                    version_id_marker=version_marker)
+        pages.append([(v.key, v.version_id) for v in page.versions])
+        if not page.is_truncated:
+            break
+        key_marker, version_marker = page.next_key_marker, page.next_version_id_marker
+    assert pages == [expected[0:2], expected[2:4], expected[4:6]]
+    assert [v.key for v in bucket.list_versions(key_marker="a").versions] == ["b", "c", "c"]
+    assert [v.key for v in bucket.list_versions(prefix="c").versions] == ["c", "c"]
+    with pytest.raises(errors.InvalidArgument):
+        bucket.list_versions(version_id_marker=ids["a"][0])

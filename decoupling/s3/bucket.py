@@ -151,6 +151,23 @@ class ListResult:
     key_count: int
 
 
+@attrs.frozen
+class VersionList:
+    """A page of :meth:`Bucket.list_versions` (ListObjectVersions).
+
+    Attributes:
+        versions: versions and delete markers (``is_delete_marker``), keys in order, each key's
+            newest first; ``is_latest`` marks the current one.
+        is_truncated: whether more follow.
+        next_key_marker, next_version_id_marker: where the next page starts.
+    """
+
+    versions: tuple[ObjectInfo, ...]
+    is_truncated: bool
+    next_key_marker: str | None = None
+    next_version_id_marker: str | None = None
+
+
 @attrs.define
 class _Version:
     info: ObjectInfo
@@ -623,16 +640,70 @@ class Bucket:
             return list(live.irange(prefix, _after_all_with(prefix), inclusive=(True, False))) \
                 if prefix else list(live)
 
-    def list_versions(self, *, prefix: str = "") -> list[ObjectInfo]:
-        """Every version and delete marker of keys starting with ``prefix``
-        (ListObjectVersions, unpaginated): keys in order, newest version first."""
+    def list_versions(
+        self,
+        *,
+        prefix: str = "",
+        max_keys: int = 1000,
+        key_marker: str | None = None,
+        version_id_marker: str | None = None,
+    ) -> VersionList:
+        """A page of versions and delete markers (ListObjectVersions): keys in order, each
+        key's newest version first. O(log n + page).
+
+        Args:
+            prefix: only keys starting with this.
+            max_keys: 0-1000 entries a page (default 1000; more is cut to 1000).
+            key_marker: start after this key, or, with ``version_id_marker``, after that
+                version of it (pass the previous page's ``next_key_marker`` and
+                ``next_version_id_marker``).
+
+        Raises:
+            InvalidArgument: a negative ``max_keys``, or a ``version_id_marker`` without a
+                ``key_marker``.
+        """
+        if isinstance(max_keys, bool) or not isinstance(max_keys, int) or max_keys < 0:
+            raise InvalidArgument(f"max-keys must be a non-negative integer, got {max_keys!r}")
+        if version_id_marker is not None and key_marker is None:
+            raise InvalidArgument("A version-id marker cannot be specified without a key marker.")
+        max_keys = min(max_keys, 1000)
         with self._lock:
             self._alive()
             found: list[ObjectInfo] = []
             stop = _after_all_with(prefix) if prefix else None
-            for key in self._keys.irange(prefix or None, stop, inclusive=(True, False)):
-                found.extend(v.info for v in reversed(self._keys[key]))
-            return found
+            start: str | None = prefix or None
+            skip_in_first = 0
+            if key_marker is not None and (start is None or key_marker >= start):
+                start = key_marker
+                versions = self._keys.get(key_marker, [])
+                ids = [v.info.version_id or "null" for v in reversed(versions)]
+                if version_id_marker is not None and version_id_marker in ids:
+                    skip_in_first = ids.index(version_id_marker) + 1
+                else:
+                    skip_in_first = len(ids)  # after the key itself
+            keys = self._keys.irange(start, stop, inclusive=(True, False))
+            truncated = False
+            for key in keys:
+                versions = self._keys[key]
+                newest_first = list(reversed(versions))
+                if key == key_marker:
+                    newest_first = newest_first[skip_in_first:]
+                for version in newest_first:
+                    if len(found) == max_keys:
+                        truncated = True
+                        break
+                    found.append(version.info)
+                if truncated:
+                    break
+            last = found[-1] if truncated and found else None
+            if max_keys == 0:
+                truncated = next(iter(self._keys.irange(start, stop, inclusive=(True, False))),
+                                 None) is not None
+            return VersionList(
+                tuple(found), truncated,
+                last.key if last else None,
+                (last.version_id or "null") if last else None,
+            )
 
     # -- multipart ------------------------------------------------------------------------------
 
@@ -827,4 +898,4 @@ class Bucket:
                 _notify.deliver(self.loop, config.destination_arn, {"Records": [record]})
 
 
-__all__ = ["Bucket", "DeleteResult", "GetResult", "ListResult", "ObjectInfo"]
+__all__ = ["Bucket", "DeleteResult", "GetResult", "ListResult", "ObjectInfo", "VersionList"]
