@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import random
 import tracemalloc
 
 import pytest
@@ -312,3 +313,38 @@ def test_version_listing_pages(bucket: dc.Bucket) -> None:
     assert [v.key for v in bucket.list_versions(prefix="c").versions] == ["c", "c"]
     with pytest.raises(errors.InvalidArgument):
         bucket.list_versions(version_id_marker=ids["a"][0])
+
+
+def _reference_listing(keys: list[str], prefix: str, delimiter: str) -> list[str]:
+    """Keys and common prefixes as ListObjectsV2 defines them, computed naively."""
+    entries: list[str] = []
+    for key in sorted(keys):
+        if not key.startswith(prefix):
+            continue
+        cut = key.find(delimiter, len(prefix)) if delimiter else -1
+        entry = key[: cut + len(delimiter)] if cut >= 0 else key
+        if not entries or entries[-1] != entry:
+            entries.append(entry)
+    return entries
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_paged_listings_match_a_naive_listing(loop: dc.EventLoop, seed: int) -> None:
+    rng = random.Random(seed)
+    bucket = dc.Bucket(loop, f"random-{seed}")
+    keys = ["".join(rng.choice("ab/") for _ in range(rng.randint(1, 6))) for _ in range(60)]
+    for key in keys:
+        bucket.put(key, b"")
+    for prefix in ["", "a", "a/", "b/a"]:
+        for delimiter in ["", "/", "b"]:
+            seen: list[str] = []
+            token = None
+            while True:
+                page = bucket.list_objects(prefix=prefix, delimiter=delimiter or None,
+                                           max_keys=rng.randint(1, 4), continuation_token=token)
+                seen += [o.key for o in page.contents] + list(page.common_prefixes)
+                token = page.next_continuation_token
+                if not page.is_truncated:
+                    break
+            expected = sorted(_reference_listing(keys, prefix, delimiter))
+            assert sorted(seen) == expected, (prefix, delimiter)

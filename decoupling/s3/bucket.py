@@ -606,25 +606,25 @@ class Bucket:
                 i = live.bisect_right(after)
             last: str | None = None
             truncated = False
-            while i < len(live):
-                key: str = live[i]
-                if not key.startswith(prefix):
-                    break
-                if len(contents) + len(prefixes) == max_keys:
-                    truncated = True
-                    break
-                cut = key.find(delimiter, len(prefix)) if delimiter else -1
-                if cut >= 0:
-                    common = key[: cut + len(delimiter)]  # type: ignore[arg-type]
-                    prefixes.append(common)
-                    last = "P:" + common
-                    i = live.bisect_left(_after_all_with(common))
-                    continue
-                contents.append(self._keys[key][-1].info)
-                last = "K:" + key
-                i += 1
-            if max_keys == 0:
-                truncated = i < len(live) and live[i].startswith(prefix)
+            rolled = True
+            while rolled:  # islice walks O(1) a key; each roll-up bisects again, O(log n)
+                rolled = False
+                for key in live.islice(i):
+                    if not key.startswith(prefix):
+                        break
+                    if len(contents) + len(prefixes) == max_keys:
+                        truncated = True
+                        break
+                    cut = key.find(delimiter, len(prefix)) if delimiter else -1
+                    if cut >= 0:
+                        common = key[: cut + len(delimiter or "")]
+                        prefixes.append(common)
+                        last = "P:" + common
+                        i = live.bisect_left(_after_all_with(common))
+                        rolled = True
+                        break
+                    contents.append(self._keys[key][-1].info)
+                    last = "K:" + key
             token = None
             if truncated and last is not None:
                 token = base64.urlsafe_b64encode(last.encode()).decode()
