@@ -32,8 +32,10 @@ if TYPE_CHECKING:
     from .observe.metrics import Metrics, Statistics
     from .observe.request_meter import Bill, Prices, RequestMeter, SnsPrices, SqsPrices
     from .sns.delivery import ClientDeliveryError, OutboxEntry, ProtocolSpec, register_protocol
+    from .sns.mail import EmailTransport, SmtpEmail
     from .sns.message import Notification
     from .sns.policy import RetryPolicy
+    from .sns.sms import SmsMessage, SmsTransport
     from .sns.subscription import Subscription
     from .sns.topic import PublishResult, Topic
     from .sqs.config import RedriveAllowPolicy, RedrivePolicy
@@ -80,6 +82,10 @@ _HOMES: dict[str, str] = {
     "ProtocolSpec": "sns.delivery",
     "register_protocol": "sns.delivery",
     "Notification": "sns.message",
+    "EmailTransport": "sns.mail",
+    "SmtpEmail": "sns.mail",
+    "SmsMessage": "sns.sms",
+    "SmsTransport": "sns.sms",
     "RetryPolicy": "sns.policy",
     "Subscription": "sns.subscription",
     "PublishResult": "sns.topic",
@@ -103,6 +109,7 @@ __all__ = [
     "CostReport",
     "CronSchedule",
     "DecouplingError",
+    "EmailTransport",
     "EventLoop",
     "EventSourceMapping",
     "ExecutionEnvironment",
@@ -133,6 +140,9 @@ __all__ = [
     "RetryPolicy",
     "ScheduleRule",
     "SendResult",
+    "SmsMessage",
+    "SmsTransport",
+    "SmtpEmail",
     "SnsPrices",
     "SqsPrices",
     "SqliteStore",
