@@ -11,10 +11,13 @@ import json
 import re
 import smtplib
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -354,3 +357,16 @@ def test_without_transports_email_and_sms_stay_in_the_outbox(loop: dc.EventLoop)
     topic.subscribe("+15555550100", "sms")
     topic.publish("kept")
     assert [(e.protocol, e.body) for e in topic.outbox] == [("sms", "kept")]
+
+
+def test_an_email_transport_loads_smtplib_only_when_mail_is_sent() -> None:
+    probe = (
+        "import sys, decoupling as dc\n"
+        "loop = dc.EventLoop(clock=dc.ManualClock(), email=dc.SmtpEmail('127.0.0.1', 1))\n"
+        "t = dc.Topic(loop, 't'); t.subscribe(dc.Queue(loop, 'q')); t.publish('x')\n"
+        "print(sorted(m for m in ('smtplib', 'email', 'ssl') if m in sys.modules))\n"
+    )
+    root = Path(dc.__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True,
+                         text=True, check=True, env={"PYTHONPATH": str(root), "PATH": ""})
+    assert out.stdout.strip() == "[]"
