@@ -370,3 +370,19 @@ def test_an_email_transport_loads_smtplib_only_when_mail_is_sent() -> None:
     out = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True,
                          text=True, check=True, env={"PYTHONPATH": str(root), "PATH": ""})
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.realtime
+def test_non_ascii_text_and_display_name_arrive_intact(
+        clock: dc.ManualClock, server: SmtpServer) -> None:
+    loop = dc.EventLoop(clock=clock, email=server.transport())
+    topic = dc.Topic(loop, "orders", display_name="Café Zürich")
+    topic.subscribe(USER, "email")
+    assert topic.drain()
+    topic.confirm_subscription(parse_qs(urlsplit(
+        _confirm_link(server.received[0][2])).query)["Token"][0])
+    topic.publish("Commande n° 42 expédiée ✓", subject="Votre commande")
+    assert topic.drain()
+    notification = server.received[1][2]
+    assert notification["From"] == "Café Zürich <alerts@example.com>"
+    assert _body(notification).startswith("Commande n° 42 expédiée ✓\n\n--\n")
