@@ -3,8 +3,9 @@
 A loop made with ``EventLoop(email=SmtpEmail(...))`` (or any :class:`EmailTransport`) sends its
 topics' email for real; without one, email lands in :attr:`Topic.outbox` as before.
 
-What is sent, as SNS writes it (AWS does not document the text of its emails; the wording below
-is that of the emails SNS sends, as received):
+What is sent, as SNS writes it. AWS documents the JSON documents (email-json: "Parsing message
+formats") but not the text of its plain emails: the subjects, links and footers below follow
+the emails SNS sends as they are commonly quoted, not an AWS page:
 
 * the subscription confirmation: subject ``AWS Notification - Subscription Confirmation``; for
   ``email`` a text naming the topic with the confirm link
@@ -23,7 +24,8 @@ Sending happens on the loop's SNS worker pool (in the subscription's lane), neve
 loop's lock nor inside ``publish``. A failed send (refused, unreachable, timed out) is a failed
 delivery, retried along SNS's policy for email (50 retries over about 6 hours, "Amazon SNS
 message delivery retries") and then put in the subscription's dead-letter queue, if any.
-A confirmation email is sent once, without retries. ``smtplib``, ``ssl`` and ``email`` are
+A confirmation email is sent once, without retries. :class:`SmtpEmail`'s timeout bounds each
+SMTP operation, not the attempt as a whole (unlike HTTP/S's one deadline an attempt). ``smtplib``, ``ssl`` and ``email`` are
 imported when the first email is sent.
 """
 
