@@ -98,6 +98,12 @@ class FunctionRuntime(_InvocationLifecycle):
     Every public method is thread-safe.
     """
 
+    def __new__(cls, loop: EventLoop, *args: Any, **kwargs: Any) -> FunctionRuntime:
+        if type(loop) is not EventLoop and hasattr(loop, "_implementation"):
+            made: FunctionRuntime = object.__new__(loop._implementation(cls))  # AWS backend
+            return made
+        return super().__new__(cls)
+
     def __init__(
         self,
         loop: EventLoop,

@@ -76,6 +76,9 @@ class Topic(_Publishing, _Subscribing):
     _initialized = False
 
     def __new__(cls, loop: EventLoop, name: str, **kwargs: Any) -> Topic:
+        if type(loop) is not EventLoop and hasattr(loop, "_implementation"):
+            made: Topic = object.__new__(loop._implementation(cls))  # another backend (AWS)
+            return made
         with loop._lock:
             existing = loop._lookup("sns", name) if isinstance(name, str) else None
             if existing is None:

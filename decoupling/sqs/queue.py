@@ -78,6 +78,11 @@ class Queue(_QueueAttributes, _QueueBatches):
     _initialized = False
 
     def __new__(cls, loop: EventLoop, name: str, *args: Any, **kwargs: Any) -> Queue:
+        if type(loop) is not EventLoop and hasattr(loop, "_implementation"):
+            # Another backend (an AWS account, decoupling.aws) builds its own queue class, a
+            # subclass of cls whose __init__ Python calls next.
+            made: Queue = object.__new__(loop._implementation(cls))
+            return made
         with loop._lock:
             existing = loop._lookup("sqs", name) if isinstance(name, str) else None
             if existing is None:
