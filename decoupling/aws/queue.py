@@ -26,6 +26,7 @@ from ..errors import (
     InvalidAttributeValue,
     InvalidBatchEntryId,
     InvalidParameterValue,
+    MissingParameter,
     ReceiptHandleIsInvalid,
 )
 from ..message import (
@@ -174,6 +175,8 @@ class AwsQueue(Queue):
             entry["DelaySeconds"] = Queue._check_delay(delay_seconds)
         if group_id is not None:
             entry["MessageGroupId"] = group_id
+        elif self.is_fifo:
+            raise MissingParameter("The request must contain the parameter MessageGroupId.")
         if dedup_id is not None:
             entry["MessageDeduplicationId"] = dedup_id
         trace = Queue._check_trace_header(trace_header)
