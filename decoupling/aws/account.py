@@ -10,6 +10,7 @@ reimplemented over boto3.
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ParamValidationError
 
 from ..errors import InvalidParameterValue, UnsupportedOperation
+from ..loop import EventLoop
 from ._errors import translate
 from .meter import AccountMeter
 
@@ -95,7 +97,6 @@ class Account:
         self.batching = batching
         self.poll_wait_seconds = poll_wait_seconds
         self._coalescer: Coalescer | None = None
-        self._lock = threading.Lock()
         if batching is not None:
             from ._batcher import Coalescer
 
@@ -145,6 +146,15 @@ class Account:
             "account. See the README, 'When you outgrow one machine'."
         )
 
+    def __getattr__(self, name: str) -> Any:
+        # What in-process tools (Journal, Metrics, RequestMeter, Chaos, ConsumerPool, replay)
+        # reach for on an EventLoop: a clear error instead of an AttributeError deep inside.
+        if not name.startswith("__") and name in _loop_names():
+            raise self.in_process_only(f"EventLoop.{name.lstrip('_')} (what in-process tools "
+                                       "such as Journal, Metrics, RequestMeter, Chaos and "
+                                       "ManualClock need)")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def close(self) -> None:
         """Close the clients' connection pools."""
         for client in (self.sqs, self.sns):
@@ -152,6 +162,14 @@ class Account:
 
     def __repr__(self) -> str:
         return f"Account(region={self.region!r}, endpoint={self.sqs.meta.endpoint_url!r})"
+
+
+@functools.cache
+def _loop_names() -> frozenset[str]:
+    names = set(dir(EventLoop))
+    names.update(("clock", "account_id", "_lock", "_tap", "_store", "_resources", "_timers",
+                  "_deleted_at", "_driver", "_running", "_executor"))
+    return frozenset(names)
 
 
 def connect(*, batching: Batching | None = None, poll_wait_seconds: int = 20,

@@ -642,6 +642,13 @@ class AwsQueue(Queue):
         """In process only: raises ``UnsupportedOperation``."""
         raise self.account.in_process_only("Queue.remove_observer")
 
+    def __getattr__(self, name: str) -> Any:
+        # ``loop`` (and the in-process state behind it) is what Chaos, ConsumerPool and the
+        # in-process event source mapping reach for: say why it is missing.
+        if name == "loop":
+            raise self.account.in_process_only("Queue.loop (chaos, observers, in-process pollers)")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, url={self.url!r})"
 

@@ -329,6 +329,11 @@ class AwsTopic(Topic):
         """Delete the topic (DeleteTopic)."""
         self._request("DeleteTopic", "delete_topic", {"TopicArn": self.arn})
 
+    def __getattr__(self, name: str) -> Any:
+        if name in ("loop", "outbox"):  # chaos, archives and replay, the email/SMS outbox
+            raise self.account.in_process_only(f"Topic.{name}")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
     def __repr__(self) -> str:
         return f"AwsTopic({self.name!r})"
 

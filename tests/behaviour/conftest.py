@@ -51,6 +51,12 @@ def aws_account(endpoint: str, **kwargs: Any) -> Any:
 
 
 @pytest.fixture
+def make_account(aws_endpoint: str) -> Any:
+    """``make_account(**connect_kwargs)``: an account on the emptied moto server."""
+    return lambda **kwargs: aws_account(aws_endpoint, **kwargs)
+
+
+@pytest.fixture
 def aws_endpoint(moto_endpoint: str) -> str:
     """The moto server, emptied for this test."""
     reset_moto(moto_endpoint)
