@@ -11,7 +11,6 @@ reimplemented over boto3.
 from __future__ import annotations
 
 import functools
-import threading
 from typing import TYPE_CHECKING, Any
 
 import attrs

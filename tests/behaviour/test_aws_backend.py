@@ -312,3 +312,28 @@ def test_pollers_scale_up_to_maximum_concurrency(account: Any) -> None:
     runtime.close()  # each poller finishes its batch: deletes included
     metrics = mapping.metrics
     assert (metrics["invocations"], metrics["deleted"], metrics["peak_concurrency"]) == (3, 3, 3)
+
+
+# -- examples ------------------------------------------------------------------------------------
+
+
+@pytest.mark.realtime
+def test_orders_example_runs_on_aws(aws_endpoint: str, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+    from pathlib import Path
+
+    for name, value in {"DECOUPLING_BACKEND": "aws", "AWS_ENDPOINT_URL": aws_endpoint,
+                        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(name, value)
+    path = Path(__file__).resolve().parents[2] / "examples" / "orders.py"
+    spec = importlib.util.spec_from_file_location("orders_on_aws", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main() == {"accepted": 5, "processed": 4, "dead_lettered": 1, "lost": 0}
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "web tier: accepted 5 orders, queue holds 5"
+    assert out[-2:] == ["dead-letter queue holds: ['3']",
+                        "summary: accepted=5, processed=4, dead_lettered=1, lost=0"]
