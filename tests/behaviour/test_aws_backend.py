@@ -337,3 +337,25 @@ def test_orders_example_runs_on_aws(aws_endpoint: str, monkeypatch: pytest.Monke
     assert out[0] == "web tier: accepted 5 orders, queue holds 5"
     assert out[-2:] == ["dead-letter queue holds: ['3']",
                         "summary: accepted=5, processed=4, dead_lettered=1, lost=0"]
+
+
+@pytest.mark.realtime
+def test_order_pipeline_example_runs_on_aws(aws_endpoint: str, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+    from pathlib import Path
+
+    for name, value in {"DECOUPLING_BACKEND": "aws", "AWS_ENDPOINT_URL": aws_endpoint,
+                        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(name, value)
+    path = Path(__file__).resolve().parents[2] / "examples" / "order_pipeline.py"
+    spec = importlib.util.spec_from_file_location("order_pipeline_on_aws", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main() == {"records": ["1", "3", "4"], "deleted": 2,
+                             "left_for_retry": 1, "audited": ["1", "2", "3", "4"]}
+    assert sorted(capsys.readouterr().out.splitlines()[:3]) == [
+        "ship: order 1 (book) shipped", "ship: order 3 cannot be shipped yet",
+        "ship: order 4 (lamp) shipped"]
