@@ -1,4 +1,4 @@
-"""examples/order_pipeline.py runs in process and reports what happened, exactly (its AWS run
+"""examples/aws/order_pipeline.py runs in process and reports what happened, exactly (its AWS run
 is tested in tests/behaviour/test_aws_backend.py)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from types import ModuleType
 
 import pytest
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "order_pipeline.py"
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "aws" / "order_pipeline.py"
 SUMMARY = {"records": ["1", "3", "4"], "deleted": 2, "left_for_retry": 1,
            "audited": ["1", "2", "3", "4"]}
 

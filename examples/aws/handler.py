@@ -1,5 +1,5 @@
 """The shipping handler: a plain Lambda handler for SQS events, with no import of
-``decoupling``. The same function runs in process (``examples/order_pipeline.py``), as a
+``decoupling``. The same function runs in process (``examples/aws/order_pipeline.py``), as a
 self-hosted consumer of a real queue (``DECOUPLING_BACKEND=aws``), and as a real Lambda
 function with a real SQS trigger (``template.yaml`` beside it).
 

@@ -349,7 +349,7 @@ def test_order_pipeline_example_runs_on_aws(aws_endpoint: str, monkeypatch: pyte
                         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                         "AWS_DEFAULT_REGION": "us-east-1"}.items():
         monkeypatch.setenv(name, value)
-    path = Path(__file__).resolve().parents[2] / "examples" / "order_pipeline.py"
+    path = Path(__file__).resolve().parents[2] / "examples" / "aws" / "order_pipeline.py"
     spec = importlib.util.spec_from_file_location("order_pipeline_on_aws", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

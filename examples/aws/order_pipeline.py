@@ -3,17 +3,17 @@
 1. ``order-events`` has two subscribers: the ``shipping`` queue takes paid orders only (a
    filter policy on ``status``, raw delivery) and the ``audit`` queue takes every order (the
    SNS envelope).
-2. The ``ship`` function (``examples/aws/handler.py``, a plain Lambda handler) is fed by the
+2. The ``ship`` function (``handler.py`` beside this file, a plain Lambda handler) is fed by the
    shipping queue through an event source mapping with ``ReportBatchItemFailures``: the order
    it cannot ship stays in the queue for a retry, the others are deleted.
 3. Four orders are published; the audit queue holds all four envelopes.
 
 Backends: in process on virtual time (default), or ``DECOUPLING_BACKEND=aws`` for real SNS and
 SQS (or a local server through ``AWS_ENDPOINT_URL``): the handler then runs here as a
-self-hosted consumer of the real queue. ``examples/aws/template.yaml`` deploys the same handler
+self-hosted consumer of the real queue. ``template.yaml`` beside this file deploys the same handler
 as a real Lambda function with a real SQS trigger.
 
-Run: ``python examples/order_pipeline.py``.
+Run: ``python examples/aws/order_pipeline.py``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Any
 
 import decoupling as dc
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "aws"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from handler import ship  # noqa: E402  (the deployable handler, unchanged)
 
 ORDERS = [
