@@ -359,3 +359,38 @@ def test_order_pipeline_example_runs_on_aws(aws_endpoint: str, monkeypatch: pyte
     assert sorted(capsys.readouterr().out.splitlines()[:3]) == [
         "ship: order 1 (book) shipped", "ship: order 3 cannot be shipped yet",
         "ship: order 4 (lamp) shipped"]
+
+
+# -- the contract ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("impl", "public"), [
+    ("AwsQueue", dc.Queue), ("AwsFifoQueue", dc.FifoQueue), ("AwsTopic", dc.Topic),
+    ("AwsSubscription", dc.Subscription), ("AwsEventSourceMapping", dc.EventSourceMapping),
+])
+def test_every_public_method_is_reimplemented(impl: str, public: type) -> None:
+    """An AWS class never falls back on an in-process method, which would reach for state it
+    does not have (mypy checks the signatures)."""
+    cls = getattr(aws, impl)
+    assert issubclass(cls, public)
+    assert _inherited(cls, public, "decoupling.aws") == []
+
+
+def test_the_contract_check_sees_inherited_methods() -> None:
+    assert "receive" not in _inherited(dc.FifoQueue, dc.Queue, "decoupling.sqs.fifo")
+    assert "purge" in _inherited(dc.FifoQueue, dc.Queue, "decoupling.sqs.fifo")
+
+
+def _inherited(cls: type, public: type, package: str) -> list[str]:
+    """Public methods and properties of ``public`` that ``cls`` takes from outside ``package``."""
+    missing = []
+    for name in dir(public):
+        if name.startswith("_") and name not in ("__len__", "__init__"):
+            continue
+        member = getattr(public, name)
+        if not (callable(member) or isinstance(member, property)):
+            continue
+        owner = next(k for k in cls.__mro__ if name in vars(k))
+        if not owner.__module__.startswith(package):
+            missing.append(name)
+    return missing
