@@ -31,6 +31,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from decimal import Decimal
 
 from _harness import emit, fmt, table
 
@@ -134,6 +135,7 @@ def main() -> None:
         threads, each = 100, 10
         total = threads * each
         results: dict[str, tuple[float, int]] = {}
+        costs: dict[str, Decimal] = {}
         for label, batching in (("unbatched", None), ("batched", aws.Batching(max_wait=0.02))):
             acct = aws.connect(endpoint_url=endpoint, batching=batching, **CREDENTIALS)
             queues = [dc.Queue(acct, f"{label}-{k}") for k in range(threads * each // 10)]
@@ -144,6 +146,7 @@ def main() -> None:
             held = sum(len(q) for q in queues)
             assert held == total, held
             results[label] = (total / elapsed, requests)
+            costs[label] = acct.meter.cost()
             acct.close()
         batched_rate, batched_requests = results["batched"]
         plain_rate, plain_requests = results["unbatched"]
@@ -158,6 +161,8 @@ def main() -> None:
              "target <= 110"),
             ("sends/s, batched", fmt(batched_rate), f"unbatched {fmt(plain_rate)}"),
             ("batched / unbatched", f"{speedup:.1f}x", "target >= 5x"),
+            ("bill (account.meter.cost())", f"${costs['batched']:.6f}",
+             f"unbatched ${costs['unbatched']:.6f}"),
         ])
         emit("aws", cycle_ms_ours=round(ours_ms, 3), cycle_ms_raw=round(raw_ms, 3),
              overhead_ratio=round(ratio, 3), requests_per_1000_sends_batched=batched_requests,

@@ -71,7 +71,16 @@ class Batching:
             raise InvalidParameterValue(f"max_entries must be 1-10, got {self.max_entries!r}.")
 
 
-class Account:
+if TYPE_CHECKING:
+    # For type checkers an account goes wherever an EventLoop goes (Queue(account, ...) checks
+    # under mypy); at run time it is no EventLoop, and what only a loop has raises a clear
+    # UnsupportedOperation (__getattr__ below).
+    _AccountBase = EventLoop
+else:
+    _AccountBase = object
+
+
+class Account(_AccountBase):
     """An AWS account (or an SQS/SNS-compatible server) reached through boto3.
 
     Made by :func:`connect`. Pass it to ``Queue``, ``FifoQueue``, ``Topic`` and

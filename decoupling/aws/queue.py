@@ -107,7 +107,7 @@ class AwsQueue(Queue):
     def __init__(self, loop: Account, name: str, **kwargs: Any) -> None:
         self._check_name(name)
         tags = kwargs.pop("tags", None)
-        requested = type(self)._requested(loop, name, **kwargs)  # type: ignore[arg-type]
+        requested = type(self)._requested(loop, name, **kwargs)
         self._bind(loop, name, None)
         attributes = {k: _attribute_value(v) for k, v in requested.items()}
         self._check_attribute_names(attributes, writable=True)
