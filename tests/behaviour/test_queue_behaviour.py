@@ -14,6 +14,9 @@ What moto 5.2.1 does not model (so not asserted for AWS here), or models differe
 * ``PurgeQueue``'s 60-second rule and ``QueueDeletedRecently`` are not enforced.
 * Long polls return as soon as a message arrives (as SQS); receive sampling of short polls
   is not modelled (every short poll sees every message).
+* Concurrent deletes on one queue race: moto rebuilds the queue's message list without a lock,
+  so two delete requests served at once can undo each other (the batching test in
+  test_aws_backend.py therefore checks its requests and results, not the queue's length).
 * SNS deliveries to SQS ignore the queue policy (real SNS needs it: ``Topic.subscribe``
   writes it, checked in test_aws_backend.py by reading it back).
 
