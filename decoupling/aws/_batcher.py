@@ -79,7 +79,7 @@ class Coalescer:
             outcomes = batch.flush(batch.entries)
         except DecouplingError as error:  # the whole request failed: every caller sees it
             outcomes = [error] * len(batch.entries)
-        except BaseException as error:  # noqa: BLE001 - handed to every waiting caller
+        except BaseException as error:  # handed to every waiting caller
             outcomes = [error] * len(batch.entries)
         batch.outcomes = outcomes
         batch.done.set()

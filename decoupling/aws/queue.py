@@ -202,7 +202,7 @@ class AwsQueue(Queue):
                                        aws_trace_header)
         coalescer = self.account._coalescer
         if coalescer is not None and size <= _BATCHABLE_BYTES:
-            outcome = coalescer.submit((self.url, "send"), entry, self._flush_sends)
+            outcome = coalescer.submit((self.url, "send"), (entry, size), self._flush_sends)
             assert isinstance(outcome, SendResult)
             return outcome
         entry["QueueUrl"] = self.url
@@ -210,9 +210,9 @@ class AwsQueue(Queue):
         return SendResult(out["MessageId"], out.get("MD5OfMessageBody"),
                           out.get("MD5OfMessageAttributes"), out.get("SequenceNumber"))
 
-    def _flush_sends(self, entries: Sequence[dict[str, Any]]) -> list[object]:
-        batch = [{"Id": str(i), **entry} for i, entry in enumerate(entries)]
-        size = sum(len(e["MessageBody"]) for e in entries)
+    def _flush_sends(self, entries: Sequence[tuple[dict[str, Any], int]]) -> list[object]:
+        batch = [{"Id": str(i), **entry} for i, (entry, _) in enumerate(entries)]
+        size = sum(size for _, size in entries)
         out = self._request("SendMessageBatch", "send_message_batch",
                             {"QueueUrl": self.url, "Entries": batch}, size)
         outcomes: list[object] = [None] * len(entries)

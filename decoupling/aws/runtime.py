@@ -30,7 +30,7 @@ from collections import deque
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..errors import DecouplingError, InvalidParameterValueException, TooManyRequestsException
+from ..errors import InvalidParameterValueException, TooManyRequestsException
 from ..functions.event_sources import (
     MAX_BATCH_BYTES,
     EventSourceMapping,
@@ -238,7 +238,9 @@ class AwsEventSourceMapping(EventSourceMapping):
         while not stop.is_set():
             try:
                 messages = self._gather(stop)
-            except DecouplingError as error:
+            except Exception as error:  # a poller outlives a failed request
+                # (a service error, or botocore's connection errors after its retries):
+                # wait a second, as Lambda's pollers back off, then poll again.
                 _log.warning("poller of %s: receive failed: %s", self.queue.name, error)
                 stop.wait(1.0)
                 continue
@@ -337,7 +339,7 @@ class AwsEventSourceMapping(EventSourceMapping):
         try:
             result = self.queue.delete_batch([
                 {"Id": str(i), "ReceiptHandle": m.receipt_handle} for i, m in enumerate(messages)])
-        except DecouplingError as error:
+        except Exception as error:  # they come back; the poller goes on
             _log.warning("poller of %s: delete failed: %s", self.queue.name, error)
             return
         with self._state_lock:
