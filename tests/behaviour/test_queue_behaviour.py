@@ -14,6 +14,8 @@ What moto 5.2.1 does not model (so not asserted for AWS here), or models differe
 * ``PurgeQueue``'s 60-second rule and ``QueueDeletedRecently`` are not enforced.
 * Long polls return as soon as a message arrives (as SQS); receive sampling of short polls
   is not modelled (every short poll sees every message).
+* ``CreateTopic`` with attributes that differ from the existing topic's answers with the
+  topic instead of ``InvalidParameter`` ("Topic already exists with different attributes").
 * Concurrent deletes on one queue race: moto rebuilds the queue's message list without a lock,
   so two delete requests served at once can undo each other (the batching test in
   test_aws_backend.py therefore checks its requests and results, not the queue's length).
@@ -260,3 +262,31 @@ def test_visibility_timeout_returns_the_message(backend: Any) -> None:
     assert queue.receive() == []
     backend.clock.advance(1)
     assert queue.receive()[0].message_id == first.message_id
+
+
+def test_existing_topic_is_attached_and_different_attributes_refused(backend: Any) -> None:
+    first = dc.Topic(backend, "shared-topic", display_name="Shop")
+    again = dc.Topic(backend, "shared-topic", display_name="Shop")
+    assert again.arn == first.arn and first.arn.endswith(":shared-topic")
+    if isinstance(backend, dc.EventLoop):  # moto re-creates a topic with other attributes
+        with pytest.raises(errors.InvalidParameter) as caught:
+            dc.Topic(backend, "shared-topic", display_name="Other")
+        assert caught.value.code == "InvalidParameter"
+
+
+def test_fifo_topic_delivers_to_a_fifo_queue_in_order(backend: Any) -> None:
+    topic = dc.Topic(backend, "ledger.fifo", content_based_deduplication=True)
+    queue = dc.FifoQueue(backend, "ledger.fifo", content_based_deduplication=True)
+    topic.subscribe(queue, raw_message_delivery=True)
+    for body in ("open", "debit", "close"):
+        topic.publish(body, message_group_id="acct-1")
+    with pytest.raises(errors.InvalidParameter):
+        topic.publish("no group")
+    messages: list[dc.Message] = []
+    while len(messages) < 3:
+        got = _receive(queue)
+        assert got
+        messages += got
+        queue.delete_batch([m.receipt_handle for m in got])
+    assert [m.body for m in messages] == ["open", "debit", "close"]
+    assert {m.message_group_id for m in messages} == {"acct-1"}
