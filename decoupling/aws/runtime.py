@@ -5,8 +5,9 @@ holds them: timeouts, concurrency, metering, ``invoke`` are the in-process runti
 changes is the event source: :meth:`AwsFunctionRuntime.add_event_source` starts a self-hosted
 poller of a real queue with the in-process mapping's settings and semantics:
 
-* batches of ``batch_size`` (1-10,000), gathered for up to ``maximum_batching_window`` seconds
-  of real time with long polls; at most 6 MB of bodies;
+* batches of ``batch_size`` (1-10,000), gathered with long polls for up to
+  ``maximum_batching_window`` seconds of real time from the first message (SQS's long polls
+  count whole seconds, so a window may run up to a second longer); at most 6 MB of bodies;
 * success deletes the batch (DeleteMessageBatch, 10 a request); an error deletes nothing and
   leaves the messages to the queue's visibility timeout and redrive policy (SQS, not us,
   moves them to the dead-letter queue); ``report_batch_item_failures`` deletes all but the
@@ -24,6 +25,7 @@ in a long poll of ``account.poll_wait_seconds``; :meth:`EventSourceMapping.delet
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -268,7 +270,9 @@ class AwsEventSourceMapping(EventSourceMapping):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
-                wait = min(wait_max, max(0, int(left)))
+                # Whole seconds, rounded up (a long poll returns early when messages come):
+                # never a short-poll loop until the window ends.
+                wait = min(wait_max, math.ceil(left))
             got = queue.receive(min(10, size - len(messages)), wait_seconds=wait)
             for message in got:
                 body = len(message.body.encode())

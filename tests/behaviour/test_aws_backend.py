@@ -396,3 +396,23 @@ def _inherited(cls: type, public: type, package: str) -> list[str]:
         if not owner.__module__.startswith(package):
             missing.append(name)
     return missing
+
+
+@pytest.mark.realtime
+def test_a_batching_window_gathers_more_than_ten_messages(account: Any) -> None:
+    queue = dc.Queue(account, "windowed")
+    runtime = dc.FunctionRuntime(account)
+    sizes: list[int] = []
+    done = threading.Event()
+
+    @runtime.function("count", timeout=10)
+    def count(event: dict[str, Any], context: Any) -> None:
+        sizes.append(len(event["Records"]))
+        done.set()
+
+    queue.send_batch([f"m{i}" for i in range(15)])
+    mapping = runtime.add_event_source(queue, "count", batch_size=20, maximum_batching_window=1)
+    assert done.wait(10)
+    runtime.close()
+    assert sizes == [15]
+    assert mapping.metrics["deleted"] == 15
