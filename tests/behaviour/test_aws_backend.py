@@ -416,3 +416,46 @@ def test_a_batching_window_gathers_more_than_ten_messages(account: Any) -> None:
     runtime.close()
     assert sizes == [15]
     assert mapping.metrics["deleted"] == 15
+
+
+def test_import_decoupling_does_not_import_boto3() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, decoupling; print(sorted(m for m in ('boto3', 'botocore', "
+            "'decoupling.aws') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_connect_retries_in_standard_mode_and_keeps_the_callers_config(
+        aws_endpoint: str) -> None:
+    from botocore.config import Config
+
+    account = aws.connect(endpoint_url=aws_endpoint, aws_access_key_id="testing",
+                          aws_secret_access_key="testing", region_name="eu-west-1",
+                          config=Config(read_timeout=25))
+    for client in (account.sqs, account.sns):
+        config = client.meta.config
+        assert (config.retries["mode"], config.read_timeout, config.max_pool_connections) == (
+            "standard", 25, 50)
+    assert account.region == "eu-west-1"
+    account.close()
+
+
+@pytest.mark.realtime
+def test_asyncio_calls_run_in_worker_threads(account: Any) -> None:
+    import asyncio
+
+    queue = dc.Queue(account, "async")
+
+    async def round_trip() -> list[str]:
+        await queue.send_async("hello")
+        messages = await queue.receive_async(10, wait_seconds=1)
+        for message in messages:
+            await queue.delete_async(message.receipt_handle)
+        return [m.body for m in messages]
+
+    assert asyncio.run(round_trip()) == ["hello"]
+    assert len(queue) == 0
