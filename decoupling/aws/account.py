@@ -198,7 +198,15 @@ def connect(*, batching: Batching | None = None, poll_wait_seconds: int = 20,
 
     Raises:
         InvalidParameterValue: an unknown keyword or a bad ``poll_wait_seconds``.
+        UnsupportedOperation: ``clock=`` or ``store=`` (in process only).
     """
+    for name in ("clock", "store"):
+        if name in kwargs:
+            raise UnsupportedOperation(
+                f"connect() takes no {name}: a {'ManualClock' if name == 'clock' else 'store'} "
+                "exists only in process (EventLoop); time on AWS is real and SQS keeps the "
+                "messages."
+            )
     unknown = set(kwargs) - _SESSION_ARGS - _CLIENT_ARGS
     if unknown:
         raise InvalidParameterValue(

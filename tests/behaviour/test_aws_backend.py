@@ -83,6 +83,8 @@ def test_connect_refuses_unknown_arguments() -> None:
         aws.connect(regionname="eu-west-1")
     with pytest.raises(errors.InvalidParameterValue):
         aws.Batching(max_entries=11)
+    with pytest.raises(errors.UnsupportedOperation, match="only in process"):
+        aws.connect(clock=dc.ManualClock())
 
 
 # -- batches -----------------------------------------------------------------------------------
