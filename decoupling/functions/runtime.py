@@ -80,7 +80,8 @@ class FunctionRuntime(_InvocationLifecycle):
     """Lambda functions on one :class:`~decoupling.EventLoop`.
 
     Args:
-        loop: the loop (account) to run on.
+        loop: the loop (account) to run on, or an AWS account from
+            ``decoupling.aws.connect()`` (handlers then run here, fed by real queues).
         concurrency_limit: the account's concurrent executions (default 1,000).
         prices: prices for :meth:`report` (default: us-east-1 on-demand).
         unreserved_minimum: concurrency that reserved concurrency may not take from the account

@@ -49,7 +49,8 @@ class Topic(_Publishing, _Subscribing):
     """An SNS topic.
 
     Args:
-        loop: the :class:`~decoupling.EventLoop` (account) it belongs to.
+        loop: the :class:`~decoupling.EventLoop` (account) it belongs to, or an AWS account
+            from ``decoupling.aws.connect()`` (then the topic is a real SNS topic).
         name: 1-256 characters of ``A-Za-z0-9-_``; FIFO topics end in ``.fifo``.
         fifo_topic: ``True`` for a FIFO topic; default: inferred from the ``.fifo`` suffix.
         content_based_deduplication: FIFO: deduplicate by the SHA-256 of the message body when
