@@ -665,6 +665,16 @@ class AwsFifoQueue(AwsQueue, FifoQueue):
                 "A-Za-z0-9, '-' and '_' ending in '.fifo' (the suffix counts)."
             )
 
+    def send_batch(self, entries: Sequence[Mapping[str, Any] | str]) -> BatchResult:
+        """Send messages in order (SendMessageBatch on a FIFO queue), in requests of 10. As on
+        SQS (and in process), an entry without ``MessageGroupId`` fails the whole call
+        (``InvalidParameterValue``) before any request."""
+        for _, entry in self._entries(entries, "MessageBody"):
+            if entry.get("MessageGroupId") is None:
+                raise InvalidParameterValue(
+                    "The request must contain the parameter MessageGroupId.")
+        return super().send_batch(entries)
+
     def _flag(self, name: str) -> str:
         return self._attribute(name)
 
