@@ -70,6 +70,9 @@ TARGETS: list[tuple[str, str, str, Check]] = [
     below("threads", "wake_p99_ms", 5, "< 5 ms"),
     scaled("threads", "threads_4x4_msgs_per_s", 50_000, " msg/s"),
     scaled("threads", "asyncio_msgs_per_s", 50_000, " msg/s"),
+    # Issue #17: 2 producer + 2 consumer tasks, receive_async(10) + delete_batch_async, beside
+    # asyncio.Queue in the same rounds.
+    at_least("asyncio", "ratio_to_asyncio_queue_batch10", 0.25, ">= 0.25x asyncio.Queue (2+2 tasks)"),
     at_least("fifo", "ratio_1000_groups_1e3", 0.6, ">= 0.6 of standard"),
     ("fifo", "ratio_hot_group_1e5", "hot group O(log n): 1e5 ~ 1e3",
      lambda f: f["ratio_hot_group_1e5"] >= 0.8 * f["ratio_hot_group_1e3"]),
@@ -80,6 +83,10 @@ TARGETS: list[tuple[str, str, str, Check]] = [
     at_least("boto", "ratio_to_moto_batch10", 8, ">= 8x moto"),
     at_least("boto", "ratio_to_canned_single", 0.75, ">= 0.75x canned floor"),
     at_least("boto", "ratio_to_canned_batch10", 0.75, ">= 0.75x canned floor"),
+    # Issue #19: a process that runs for months holds a bounded amount.
+    below("longrun", "observed_1d_metric_points_growth", 1, "0 metric points after day 1 (retention=1d)"),
+    below("longrun", "sys_path_growth", 1, "sys.path flat (daily redeploys)"),
+    ("longrun", "outbox_last", "<= 1,000 outbox entries", lambda f: f["outbox_last"] <= 1_000),
     # Durable mode at FULL beside persist-queue's SQLiteAckQueue (same durability), same rounds.
     at_least("durable", "tmpfs_full_cycles_vs_persist_queue", 2, ">= 2x persist-queue (tmpfs)"),
     at_least("durable", "tmpfs_full_batch_vs_persist_queue", 10, ">= 10x persist-queue (tmpfs)"),

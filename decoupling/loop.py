@@ -13,21 +13,27 @@ redelivery, retries with backoff, pollers, schedules — runs on that loop's clo
 
 All public methods of the resources on a loop are thread-safe: they share the loop's one
 re-entrant lock (the design measures before splitting it).
+
+Blocking calls (a long-poll ``receive``) wait on a condition of the loop (:meth:`_wait`); their
+asyncio peers (``receive_async``, ``invoke_async``) wait on a future registered beside the
+threads in the same condition, on the running asyncio loop, without a thread
+(:mod:`decoupling._waiters`). :meth:`EventLoop.stop` ends both kinds of long poll at once.
+``asyncio`` is imported only when an asyncio method first waits.
 """
 
 from __future__ import annotations
 
-import asyncio
 import heapq
 import itertools
 import logging
 import math
 import os
 import threading
+import weakref
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
+from ._waiters import AsyncWaiter, Waiters, new_async_waiter
 from .clock import Clock, ManualClock, MonotonicClock
 from .errors import InvalidAddress
 
@@ -40,7 +46,6 @@ if TYPE_CHECKING:
 __all__ = ["EventLoop", "TimerHandle"]
 
 _log = logging.getLogger("decoupling")
-T = TypeVar("T")
 
 
 class TimerHandle:
@@ -79,6 +84,12 @@ class EventLoop:
             that made it returns, and opening the same store again restores the queues as they
             were (see :mod:`decoupling.store.sqlite_store`). Default ``None``: everything lives in memory,
             and nothing of the store is paid for.
+        allow_private_endpoints: let HTTP/S subscriptions reach link-local and cloud metadata
+            addresses (169.254.0.0/16 — 169.254.169.254 among them —, fe80::/10,
+            ``fd00:ec2::254``, ``metadata.google.internal``, ...). Default ``False``: refused at
+            ``Subscribe`` and again for every address a name resolves to before connecting.
+            Loopback and private ranges are always allowed (local services are the usual
+            endpoints).
 
     Use as a context manager to run the real-clock driver for the block's duration::
 
@@ -93,6 +104,7 @@ class EventLoop:
         region: str = "us-east-1",
         account_id: str = "000000000000",
         store: str | os.PathLike[str] | SqliteStore | None = None,
+        allow_private_endpoints: bool = False,
     ) -> None:
         if not (len(account_id) == 12 and account_id.isdigit()):
             raise ValueError(f"account_id must be 12 digits, got {account_id!r}")
@@ -101,6 +113,7 @@ class EventLoop:
         self.clock: Clock = clock if clock is not None else MonotonicClock()
         self.region = region
         self.account_id = account_id
+        self.allow_private_endpoints = bool(allow_private_endpoints)
         self._lock = threading.RLock()
         self._store: SqliteStore | None = None
         if store is not None:
@@ -112,7 +125,13 @@ class EventLoop:
             self._lock = self._store._lock
         self._timers: list[TimerHandle] = []
         self._timer_seq = itertools.count()
-        self._conditions: list[threading.Condition] = []
+        self._conditions: list[Waiters] = []
+        # asyncio loop -> its tasks waiting for it to go idle before virtual time jumps
+        # (ManualClock with auto-jump; see decoupling._waiters).
+        # Weak keys: an asyncio loop closed with a check pending is not kept alive.
+        self._idle_jumps: weakref.WeakKeyDictionary[Any, list[AsyncWaiter]] = (
+            weakref.WeakKeyDictionary()
+        )
         self._resources: dict[tuple[str, str], Any] = {}
         self._deleted_at: dict[tuple[str, str], float] = {}
         self._ids = itertools.count(1)
@@ -121,7 +140,8 @@ class EventLoop:
         self._driver: threading.Thread | None = None
         self._driver_cond = threading.Condition(self._lock)
         self._running = False
-        self._executor: ThreadPoolExecutor | None = None
+        # Set by stop(), cleared by start(): long polls do not wait while it is set.
+        self._stopped = False
         # Observability (metrics, journal, request meter, chaos): None until one is attached;
         # resources check it at their request boundaries (see decoupling.observe._tap).
         self._tap: Tap | None = None
@@ -216,7 +236,7 @@ class EventLoop:
             heapq.heappush(timers, handle)
             if not self.clock.is_virtual:
                 if not self._running:
-                    self.start()
+                    self._start_driver()
                 elif earliest:
                     self._driver_cond.notify()
         return handle
@@ -278,13 +298,14 @@ class EventLoop:
 
     # -- waiting --------------------------------------------------------------------------------
 
-    def _new_condition(self) -> threading.Condition:
-        """A condition on the loop's lock, woken whenever a ManualClock moves."""
-        cond = threading.Condition(self._lock)
+    def _new_condition(self) -> Waiters:
+        """A condition on the loop's lock, woken whenever a ManualClock moves or the loop stops;
+        asyncio tasks wait on it too (:meth:`_async_waiter`)."""
+        cond = Waiters(self._lock)
         self._conditions.append(cond)
         return cond
 
-    def _drop_condition(self, cond: threading.Condition) -> None:
+    def _drop_condition(self, cond: Waiters) -> None:
         """Forget a condition whose owner is gone (a deleted queue), so the list stays short."""
         with self._lock:
             if cond in self._conditions:
@@ -294,6 +315,18 @@ class EventLoop:
         with self._lock:
             for cond in self._conditions:
                 cond.notify_all()
+
+    def _async_waiter(self, cond: Waiters, until: float) -> AsyncWaiter:
+        """Register the running asyncio task on ``cond`` until clock time ``until`` (lock
+        held); the asyncio face of :meth:`_wait`, without a thread.
+
+        The caller releases the lock, awaits the waiter's ``future``, takes the lock again and
+        calls ``finish()`` (or ``abandon()`` if it was cancelled), then looks again. The future
+        resolves on a notify, at ``until`` (an asyncio timer on a real clock), when a
+        ManualClock moves — with auto-jump on, it moves time itself once the asyncio loop has
+        nothing else ready — and when the loop stops. See :mod:`decoupling._waiters`.
+        """
+        return new_async_waiter(self, cond, until)
 
     def _wait(self, cond: threading.Condition, until: float) -> None:
         """Block (lock held) until notified or until clock time ``until``, whichever is first.
@@ -330,31 +363,46 @@ class EventLoop:
     # -- the real-clock driver ------------------------------------------------------------------
 
     def start(self) -> EventLoop:
-        """Start the background driver that fires timers on a real clock (idempotent).
+        """Start the background driver that fires timers on a real clock (idempotent), and
+        let long polls wait again after :meth:`stop`.
 
-        Does nothing on a virtual clock, whose timers fire as time is advanced.
+        On a virtual clock there is no driver: its timers fire as time is advanced.
         """
         with self._lock:
-            if self.clock.is_virtual or self._running:
-                return self
-            self._running = True
-            self._driver = threading.Thread(
-                target=self._drive, name="decoupling-loop", daemon=True
-            )
-            self._driver.start()
+            self._stopped = False
+            self._start_driver()
         return self
 
+    def _start_driver(self) -> None:
+        """Start the real-clock driver if it is not running (lock held). A timer scheduled
+        after :meth:`stop` starts it again this way; long polls stay short until
+        :meth:`start`."""
+        if self.clock.is_virtual or self._running:
+            return
+        self._running = True
+        self._driver = threading.Thread(target=self._drive, name="decoupling-loop", daemon=True)
+        self._driver.start()
+
     def stop(self, timeout: float | None = 5.0) -> None:
-        """Stop the driver thread and the worker pool; pending timers stay scheduled."""
+        """Stop the driver thread (real clock) and end every long poll.
+
+        Every ``receive`` / ``receive_async`` blocked in a long poll returns ``[]`` at once
+        (it takes no message), on a real or a virtual clock. Until :meth:`start` is called
+        again (``with loop:`` does), a receive does not wait: it answers as a short poll
+        (``wait_seconds=0``) would, so a worker that checks a flag of its own between polls
+        cannot miss the stop by starting a poll just after it. Pending timers stay scheduled
+        (a timer scheduled later starts the driver again). ``timeout``: real seconds to wait
+        for the driver thread to end (default 5.0; ``None`` waits for it).
+        """
         with self._lock:
             self._running = False
+            self._stopped = True
             self._driver_cond.notify_all()
             driver, self._driver = self._driver, None
+            for cond in self._conditions:
+                cond.notify_all()
         if driver is not None and driver is not threading.current_thread():
             driver.join(timeout)
-        if self._executor is not None:
-            self._executor.shutdown(wait=False)
-            self._executor = None
 
     def _drive(self) -> None:
         clock = self.clock
@@ -380,17 +428,6 @@ class EventLoop:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
-
-    # -- asyncio --------------------------------------------------------------------------------
-
-    async def _in_thread(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a blocking call in the loop's worker pool so an asyncio loop never blocks."""
-        with self._lock:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(64, thread_name_prefix="decoupling-wait")
-            executor = self._executor
-        aloop = asyncio.get_running_loop()
-        return await aloop.run_in_executor(executor, lambda: fn(*args, **kwargs))
 
     def __repr__(self) -> str:
         return (

@@ -19,6 +19,9 @@ API reference):
 from __future__ import annotations
 
 import hashlib
+import itertools
+import json
+import operator
 import re
 import struct
 from collections.abc import Callable, Mapping
@@ -44,6 +47,10 @@ __all__ = [
     "md5_of_attributes",
     "validate_body",
     "message_size",
+    "MAX_JSON_DEPTH",
+    "JsonTooDeep",
+    "loads_json",
+    "dumps_json",
 ]
 
 #: Characters SQS refuses in a body (the complement of the allowed set).
@@ -420,6 +427,84 @@ class Message:
             f"Message(message_id={self.message_id!r}, body={body!r}, "
             f"receive_count={self.receive_count})"
         )
+
+
+# --- JSON from users, parsed with a bounded depth ----------------------------------------------
+
+#: How deeply objects and arrays may nest in JSON a user hands us (a body a filter reads, a
+#: filter policy, ``MessageStructure``, a String.Array attribute, a queue or topic policy).
+#: A 256 KB body can nest 128,000 levels; AWS's JSON parsers stop far sooner: Jackson, which SNS
+#: uses, refuses more than 1,000 by default (``StreamReadConstraints.maxNestingDepth``, since
+#: 2.15). Python's ``json`` recurses once per level against a recursion limit of 1,000 frames,
+#: shared with its caller's stack, so we stop at 500: every document within it parses from any
+#: call site, and one nested deeper is refused the same way everywhere.
+MAX_JSON_DEPTH = 500
+
+# A JSON string, escapes included (brackets inside strings do not nest), and what is not a bracket.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+# An opening bracket counts 2, a closing one 0: after k brackets the running sum less k is the
+# depth, so the deepest point is found by C-level iteration (accumulate, map, max).
+_BRACKET_WEIGHTS = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
+
+
+class JsonTooDeep(ValueError):
+    """JSON nested deeper than :data:`MAX_JSON_DEPTH` (a ``ValueError``, as a malformed
+    document is: callers that treat unparsable JSON as "no match" or refuse it need no other
+    branch)."""
+
+
+def _json_depth_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether objects and arrays in ``text`` nest deeper than ``limit``. O(len(text)), and a
+    C-speed count for any text with at most ``limit`` brackets (nearly every document)."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    weights = _NOT_BRACKETS.sub("", _JSON_STRING.sub("", text)).encode().translate(
+        _BRACKET_WEIGHTS
+    )
+    return max(map(operator.sub, itertools.accumulate(weights), itertools.count(1)),
+               default=0) > limit
+
+
+def loads_json(text: str | bytes | bytearray, **options: Any) -> Any:
+    """``json.loads`` that refuses a document nested deeper than :data:`MAX_JSON_DEPTH`.
+
+    Raises:
+        JsonTooDeep: too deep (checked before parsing; a ``ValueError``).
+        ValueError: not JSON (``json.JSONDecodeError``, as ``json.loads`` raises).
+    """
+    if isinstance(text, (bytes, bytearray)):
+        text = bytes(text).decode("utf-8")
+    if _json_depth_exceeds(text):
+        raise JsonTooDeep(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        return json.loads(text, **options)
+    except RecursionError:  # a caller already deep in its own stack
+        raise JsonTooDeep(f"JSON nested too deeply to parse here ({MAX_JSON_DEPTH} at most)") \
+            from None
+
+
+def dumps_json(value: Any, **options: Any) -> str:
+    """``json.dumps`` of a caller's value, refusing one nested deeper than
+    :data:`MAX_JSON_DEPTH` with :class:`JsonTooDeep` (``json.dumps`` would recurse until
+    ``RecursionError``). Raises ``TypeError``/``ValueError`` as ``json.dumps`` does."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
+            children: Any = item.values()
+        elif isinstance(item, (list, tuple)):
+            children = item
+        else:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise JsonTooDeep(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        stack.extend((child, depth + 1) for child in children)
+    try:
+        return json.dumps(value, **options)
+    except RecursionError:  # a caller already deep in its own stack
+        raise JsonTooDeep(f"JSON nested too deeply to write here ({MAX_JSON_DEPTH} at most)") \
+            from None
 
 
 def error_entry(entry_id: str, error: DecouplingError) -> dict[str, Any]:

@@ -19,6 +19,7 @@ The same two rules as tests/test_fuzz_queue.py, checked on every example:
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Callable
 from typing import Any
@@ -261,6 +262,13 @@ def _invoke(world: World, args: Any) -> Callable[[], object]:
     name, payload, invocation_type, tenant_id, log_type = args
     return lambda: world.rt.invoke(name, payload, invocation_type, tenant_id=tenant_id,
                                    log_type=log_type)
+
+
+@fuzz("invoke_async", st.tuples(names, payloads, invocation_types, tenant_ids, log_types))
+def _invoke_async(world: World, args: Any) -> Callable[[], object]:
+    name, payload, invocation_type, tenant_id, log_type = args
+    return lambda: asyncio.run(world.rt.invoke_async(
+        name, payload, invocation_type, tenant_id=tenant_id, log_type=log_type))
 
 
 @fuzz("configure_async", st.tuples(names, async_options))

@@ -431,6 +431,28 @@ def _delete_async(world: World, handle: Any) -> Callable[[], object]:
     return lambda: asyncio.run(world.src.delete_async(resolve(world, handle)))
 
 
+@fuzz("send_batch_async", st.one_of(batch_of(send_entries), odd_send_entries))
+def _send_batch_async(world: World, entries: Any) -> Callable[[], object]:
+    return lambda: asyncio.run(world.src.send_batch_async(entries))
+
+
+@fuzz("delete_batch_async", st.one_of(batch_of(handle_entries), odd_handle_entries))
+def _delete_batch_async(world: World, entries: Any) -> Callable[[], object]:
+    return lambda: asyncio.run(world.src.delete_batch_async(resolve(world, entries)))
+
+
+@fuzz("change_visibility_async",
+      st.tuples(handle_refs, st.one_of(anything, st.integers(-2, 43_202))))
+def _change_visibility_async(world: World, args: Any) -> Callable[[], object]:
+    handle, timeout = args
+    return lambda: asyncio.run(world.src.change_visibility_async(resolve(world, handle), timeout))
+
+
+@fuzz("change_visibility_batch_async", st.one_of(batch_of(handle_entries), odd_handle_entries))
+def _change_visibility_batch_async(world: World, entries: Any) -> Callable[[], object]:
+    return lambda: asyncio.run(world.src.change_visibility_batch_async(resolve(world, entries)))
+
+
 @fuzz("Queue", st.tuples(
     st.one_of(anything, st.sampled_from(["src", "dlq", "new", "x" * 81, "a.fifo", "a b", ""])),
     st.fixed_dictionaries({}, optional={

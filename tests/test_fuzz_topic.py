@@ -316,6 +316,13 @@ def _publish_async(world: World, args: Any) -> Callable[[], object]:
     return lambda: asyncio.run(topic.publish_async(message, **kwargs))
 
 
+@fuzz("publish_batch_async", st.tuples(st.sampled_from(["t", "t.fifo"]), publish_batches))
+def _publish_batch_async(world: World, args: Any) -> Callable[[], object]:
+    which, entries = args
+    topic = world.topic if which == "t" else world.fifo
+    return lambda: asyncio.run(topic.publish_batch_async(entries))
+
+
 @fuzz("publish_batch", st.tuples(st.sampled_from(["t", "t.fifo"]), publish_batches))
 def _publish_batch(world: World, args: Any) -> Callable[[], object]:
     which, entries = args

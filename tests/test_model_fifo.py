@@ -22,8 +22,10 @@ Size: ``DECOUPLING_MODEL_EXAMPLES`` / ``DECOUPLING_MODEL_STEPS`` override the pr
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, Phase, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -407,3 +409,26 @@ def test_long_poll_at_the_in_flight_limit_wakes_when_a_timeout_ends() -> None:
     assert not poll.is_alive(), "the long poll never returned"
     assert [(m.body, m.receive_count) for m in got[0]] == [("a", 2)]
     assert loop.clock.now() == 5.0
+
+
+def test_model_long_poll_on_a_group_freed_by_retention_returns_then(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found at soak size: the model ignored retention expiries. A message still in flight when
+    its retention period ends is deleted, which frees its group; a long poll waiting on that
+    group returns at that moment with the group's next message (the queue did; the model said
+    the poll would run to its end). The falsifying program, replayed step by step."""
+    monkeypatch.setattr(sys.modules[__name__], "event", lambda *args, **kwargs: None)
+    state = FifoMachine()
+    state.setup(timeout=0, retention=60, delay=0, content_based=False, scope="queue",
+                max_receive_count=1, in_flight_limit=None, dlq_retention=60)
+    state.receive(max_messages=1, queue=Q, timeout=None, wait=None)
+    state.send_more(dedup="d2", delay=None, group="g2", text="a")
+    state.advance(dt=40.5)
+    state.consume(crashed=[True] + [False] * 9, max_messages=1, queue=Q, timeout=30)
+    state.agrees_with_model()
+    state.send_more(dedup="d1", delay=None, group="g2", text="a")
+    state.receive(max_messages=1, queue=Q, timeout=None, wait=20)
+    assert state.now == 60.0  # the first message's retention ended; "a" (d1) went out
+    state.agrees_with_model()
+    state.teardown()

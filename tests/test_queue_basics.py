@@ -435,10 +435,38 @@ def test_a_second_purge_within_60_seconds_fails(clock: dc.ManualClock, loop: dc.
     assert len(q) == 0
 
 
-def test_a_name_taken_between_new_and_init_is_refused(loop: dc.EventLoop) -> None:
-    # Two threads creating one name at once: the second finds it registered in __init__.
-    racer = object.__new__(dc.Queue)
-    first = dc.Queue(loop, "raced")
-    with pytest.raises(errors.QueueAlreadyExists):
-        racer.__init__(loop, "raced")  # type: ignore[misc]
-    assert loop._lookup("sqs", "raced") is first
+def test_threads_creating_one_name_at_once_all_get_that_queue(
+    loop: dc.EventLoop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # CreateQueue is idempotent: every racer gets the one queue, none an error. The queue is
+    # built under the same hold of the loop's lock that found the name free (there is no gap
+    # between __new__ and __init__ for another creator to fall into).
+    held_on_entry: list[bool] = []
+    original = dc.Queue.__init__
+
+    def spy(self: dc.Queue, *args: Any, **kwargs: Any) -> None:
+        if not self._initialized:
+            held_on_entry.append(loop._lock._is_owned())  # type: ignore[attr-defined]
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(dc.Queue, "__init__", spy)
+    barrier = threading.Barrier(8)
+    made: list[dc.Queue] = []
+    failed: list[BaseException] = []
+
+    def create() -> None:
+        barrier.wait()
+        try:
+            made.append(dc.Queue(loop, "raced", visibility_timeout=7))
+        except BaseException as error:  # reported below
+            failed.append(error)
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failed == []
+    assert len(made) == 8 and all(q is made[0] for q in made)
+    assert loop._lookup("sqs", "raced") is made[0]
+    assert held_on_entry == [True]

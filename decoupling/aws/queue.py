@@ -224,9 +224,40 @@ class AwsQueue(Queue):
             outcomes[int(bad["Id"])] = _failure(bad)
         return outcomes
 
-    async def send_async(self, body: str, **kwargs: Any) -> SendResult:
-        """:meth:`send` in a worker thread (a request blocks)."""
-        return await asyncio.to_thread(self.send, body, **kwargs)
+    async def send_async(
+        self,
+        body: str,
+        *,
+        message_attributes: Mapping[str, AttributeInput] | None = None,
+        delay_seconds: int | None = None,
+        message_group_id: str | None = None,
+        message_deduplication_id: str | None = None,
+        aws_trace_header: str | None = None,
+    ) -> SendResult:
+        """:meth:`send` in a worker thread (a request blocks; the asyncio loop does not)."""
+        return await asyncio.to_thread(
+            self.send, body, message_attributes=message_attributes, delay_seconds=delay_seconds,
+            message_group_id=message_group_id, message_deduplication_id=message_deduplication_id,
+            aws_trace_header=aws_trace_header,
+        )
+
+    async def send_batch_async(self, entries: Sequence[Mapping[str, Any] | str]) -> BatchResult:
+        """:meth:`send_batch` in a worker thread."""
+        return await asyncio.to_thread(self.send_batch, entries)
+
+    async def delete_batch_async(self, entries: Sequence[Mapping[str, Any] | str]) -> BatchResult:
+        """:meth:`delete_batch` in a worker thread."""
+        return await asyncio.to_thread(self.delete_batch, entries)
+
+    async def change_visibility_async(self, receipt_handle: str, visibility_timeout: int) -> None:
+        """:meth:`change_visibility` in a worker thread."""
+        await asyncio.to_thread(self.change_visibility, receipt_handle, visibility_timeout)
+
+    async def change_visibility_batch_async(
+        self, entries: Sequence[Mapping[str, Any]]
+    ) -> BatchResult:
+        """:meth:`change_visibility_batch` in a worker thread."""
+        return await asyncio.to_thread(self.change_visibility_batch, entries)
 
     # -- batches --------------------------------------------------------------------------------
 

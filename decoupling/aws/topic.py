@@ -128,6 +128,10 @@ class AwsTopic(Topic):
         """:meth:`publish` in a worker thread (a request blocks)."""
         return await asyncio.to_thread(self.publish, message, **kwargs)
 
+    async def publish_batch_async(self, entries: Sequence[Mapping[str, Any] | str]) -> BatchResult:
+        """:meth:`publish_batch` in a worker thread."""
+        return await asyncio.to_thread(self.publish_batch, entries)
+
     def publish_batch(self, entries: Sequence[Mapping[str, Any] | str]) -> BatchResult:
         """Publish messages (PublishBatch); any number, in requests of 10, the results merged
         in the entries' order."""

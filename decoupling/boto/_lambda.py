@@ -10,7 +10,10 @@ Code for ``CreateFunction``:
 * ``Code={"ZipFile": <zip archive>}`` with ``Handler="module.function"``: the archive is unpacked
   into a private directory and the handler is imported from it per execution environment (the
   directory is also put on ``sys.path``, as Lambda's ``/var/task`` is, so the code's own
-  modules import);
+  modules import). At most 262,144,000 bytes unzipped, as Lambda's quota ("Lambda quotas":
+  250 MB unzipped deployment package), refused with Lambda's own message before anything is
+  written. ``DeleteFunction`` (and a failed ``CreateFunction``) removes the directory, its
+  ``sys.path`` entry and the modules imported from it;
 * ``Code=inline_code(callable)``: a Python callable, in-process;
 * any other ``ZipFile`` bytes with an importable ``Handler`` (``"app.orders.handler"``): the
   handler is imported from ``sys.path``.
@@ -222,6 +225,45 @@ def _code_dir() -> str:
     return _code_root
 
 
+#: Lambda's quota on a deployment package's unzipped size (bytes): "Unzipped size must be
+#: smaller than 262144000 bytes" (InvalidParameterValueException).
+MAX_UNZIPPED_SIZE = 262_144_000
+
+
+def _unpack(archive: zipfile.ZipFile, directory: str) -> None:
+    """Extract ``archive`` into ``directory`` after checking its unzipped size. The sizes are
+    the archive's declared ones: ``zipfile`` never writes more than an entry declares."""
+    unzipped = sum(info.file_size for info in archive.infolist())
+    if unzipped >= MAX_UNZIPPED_SIZE:
+        raise InvalidParameterValueException(
+            f"Unzipped size must be smaller than {MAX_UNZIPPED_SIZE} bytes")
+    try:
+        archive.extractall(directory)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError,
+            ValueError) as error:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise InvalidParameterValueException(
+            "Could not unzip uploaded file. Please check your file, then try to upload again."
+        ) from error
+
+
+def _release_code(prefix: str | None) -> None:
+    """Forget unpacked code: its directory, ``sys.path`` entry and every module imported
+    from it (``prefix`` is the private package plus ``.``; nothing for other code)."""
+    if not prefix or _code_root is None:
+        return
+    package = prefix[:-1]
+    directory = f"{_code_root}/{package}"
+    while directory in sys.path:
+        sys.path.remove(directory)
+    inside = directory + "/"
+    for name, module in list(sys.modules.items()):
+        origin = getattr(module, "__file__", None) or ""
+        if name == package or name.startswith(prefix) or origin.startswith(inside):
+            sys.modules.pop(name, None)
+    shutil.rmtree(directory, ignore_errors=True)
+
+
 def _handler_from_code(code: dict[str, Any], handler: str | None) -> tuple[Any, bytes, str]:
     """The runtime's handler (callable or handler string), the code bytes, and the module
     prefix of unpacked code (``""`` otherwise)."""
@@ -248,7 +290,7 @@ def _handler_from_code(code: dict[str, Any], handler: str | None) -> tuple[Any, 
             ) from None
         package = f"_decoupling_code_{next(_code_ids)}"
         directory = f"{_code_dir()}/{package}"
-        archive.extractall(directory)
+        _unpack(archive, directory)
         module = types.ModuleType(package)
         module.__path__ = [directory]
         sys.modules[package] = module
@@ -272,22 +314,26 @@ def create_function(loop: EventLoop, p: dict[str, Any]) -> dict[str, Any]:
     runtime = runtime_for(loop)
     if loop._lookup("lambda", name) is not None:
         raise ResourceConflictException(f"Function already exist: {name}")
-    handler, code, prefix = _handler_from_code(p["Code"], p.get("Handler"))
     architectures = p.get("Architectures") or ["x86_64"]
     if len(architectures) != 1:
         raise InvalidParameterValueException("Architectures must hold exactly one value.")
+    handler, code, prefix = _handler_from_code(p["Code"], p.get("Handler"))
     dead_letter_arn = (p.get("DeadLetterConfig") or {}).get("TargetArn")
-    fn = runtime.register(
-        name,
-        handler,
-        timeout=p.get("Timeout", 3),
-        memory_mb=p.get("MemorySize", 128),
-        environment=(p.get("Environment") or {}).get("Variables"),
-        tenant_isolation=(p.get("TenancyConfig") or {}).get("TenantIsolationMode"),
-        architecture=architectures[0],
-        description=p.get("Description", ""),
-        dead_letter=_destination(loop, dead_letter_arn, "DeadLetterConfig"),
-    )
+    try:
+        fn = runtime.register(
+            name,
+            handler,
+            timeout=p.get("Timeout", 3),
+            memory_mb=p.get("MemorySize", 128),
+            environment=(p.get("Environment") or {}).get("Variables"),
+            tenant_isolation=(p.get("TenancyConfig") or {}).get("TenantIsolationMode"),
+            architecture=architectures[0],
+            description=p.get("Description", ""),
+            dead_letter=_destination(loop, dead_letter_arn, "DeadLetterConfig"),
+        )
+    except BaseException:
+        _release_code(prefix)  # a refused function leaves no code behind
+        raise
     meta = _meta[fn] = _Meta(loop, fn, runtime=runtime_name, role=p["Role"],
                              handler=p.get("Handler"), code=code, tags=p.get("Tags"),
                              dead_letter_arn=dead_letter_arn)
@@ -329,6 +375,9 @@ def list_functions(loop: EventLoop, p: dict[str, Any]) -> dict[str, Any]:
 def delete_function(loop: EventLoop, p: dict[str, Any]) -> Reply:
     fn = _function(loop, p["FunctionName"], p.get("Qualifier"))
     runtime_for(loop).delete_function(fn.name)
+    meta = _meta.pop(fn, None)
+    if meta is not None:
+        _release_code(meta.handler_prefix)
     return Reply({}, 204)
 
 
@@ -361,7 +410,9 @@ def update_function_configuration(loop: EventLoop, p: dict[str, Any]) -> dict[st
         if handler_changed:
             fn.handler = handler
             fn.handler_name = handler
-        # A new configuration gets new execution environments: retire the idle ones.
+        # A new configuration gets new execution environments: retire the idle ones now, the
+        # busy ones when their invocation ends.
+        fn._generation += 1
         for idle in fn._idle.values():
             for env in idle:
                 if env in fn.environments:

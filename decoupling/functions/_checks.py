@@ -10,6 +10,7 @@ import inspect
 import json
 import math
 import re
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeGuard
 
@@ -18,6 +19,7 @@ from ..errors import (
     InvalidRequestContentException,
     ValidationException,
 )
+from ..message import dumps_json, loads_json
 from .usage import LambdaPrices
 
 FUNCTION_NAME: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -76,9 +78,12 @@ def validate_runtime(concurrency_limit: object, prices: object, unreserved_minim
     if not _is_count(unreserved_minimum) or unreserved_minimum < 0:
         raise InvalidParameterValueException(
             f"unreserved_minimum must be an integer >= 0, got {unreserved_minimum!r}.")
-    if keep_records is not None and (not _is_count(keep_records) or keep_records < 0):
+    if keep_records is not None and (
+            not _is_count(keep_records) or not 0 <= keep_records <= sys.maxsize):
+        # (a deque's maxlen: beyond sys.maxsize it is an OverflowError, not a bound)
         raise InvalidParameterValueException(
-            f"keep_records must be an integer >= 0 or None, got {keep_records!r}.")
+            f"keep_records must be an integer from 0 to {sys.maxsize} or None, got "
+            f"{keep_records!r}.")
     if environment_idle_timeout is not None and (
             not _is_number(environment_idle_timeout) or environment_idle_timeout < 0):
         raise InvalidParameterValueException(
@@ -185,13 +190,13 @@ def encode_payload(payload: Any) -> bytes:
     """An Invoke payload as JSON bytes (bytes given are checked to be JSON text)."""
     if isinstance(payload, (bytes, bytearray)):
         try:
-            json.loads(payload)
+            loads_json(payload)  # bounded depth: a hostile payload is refused, not a crash
         except ValueError as exc:
             raise InvalidRequestContentException(
                 f"Could not parse request body into json: {exc}") from None
         return bytes(payload)
     try:
-        return json.dumps(payload).encode()
+        return dumps_json(payload).encode()
     except (TypeError, ValueError) as exc:
         raise InvalidRequestContentException(
             f"Could not serialize the payload as JSON: {exc}") from None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import json
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +26,9 @@ from .invocation import (
     timeout_payload,
 )
 from .usage import InvocationRecord, Meter, billed_ms
+
+if TYPE_CHECKING:
+    from .._waiters import Waiters
 
 
 class _Invocation:
@@ -63,7 +65,7 @@ class _InvocationLifecycle:
     concurrent: int
     peak_concurrent: int
     _lock: Any
-    _cond: threading.Condition
+    _cond: Waiters
     _engine: Engine
     _unreserved_in_use: int
 
@@ -75,10 +77,37 @@ class _InvocationLifecycle:
         loop = self.loop
         with self._lock:
             while not inv.finished:
-                assert inv.outcome is not None or not loop.clock.is_virtual
-                end = inv.start + (inv.outcome.init_duration + inv.outcome.duration
-                                   if inv.outcome is not None else inv.function.timeout + 1)
-                loop._wait(self._cond, end)
+                loop._wait(self._cond, self._end_of(inv))
+        return self._result(inv, log_type)
+
+    async def _await_result_async(self, inv: _Invocation, log_type: str) -> InvocationResult:
+        """:meth:`_await_result` for an asyncio task: a future in the runtime's condition,
+        woken when an invocation finishes (see :meth:`EventLoop._async_waiter`)."""
+        loop = self.loop
+        lock = self._lock
+        while True:
+            with lock:
+                if inv.finished:
+                    break
+                waiter = loop._async_waiter(self._cond, self._end_of(inv))
+            try:  # never holding the lock across an await
+                await waiter.future
+            except BaseException:
+                with lock:
+                    waiter.abandon()
+                raise
+            with lock:
+                waiter.finish()
+        return self._result(inv, log_type)
+
+    def _end_of(self, inv: _Invocation) -> float:
+        """When a running invocation ends at the latest (loop clock seconds; lock held)."""
+        assert inv.outcome is not None or not self.loop.clock.is_virtual
+        return inv.start + (inv.outcome.init_duration + inv.outcome.duration
+                            if inv.outcome is not None else inv.function.timeout + 1)
+
+    def _result(self, inv: _Invocation, log_type: str) -> InvocationResult:
+        """What Invoke returns for a finished ``RequestResponse`` invocation."""
         outcome = inv.outcome
         assert outcome is not None
         billed = billed_ms(outcome.duration + outcome.init_duration)
@@ -219,8 +248,10 @@ class _InvocationLifecycle:
             env.invocations += 1
             fn.invocations += 1
             status = outcome.status
-            if status == "timeout" or outcome.abandoned:
-                # Lambda resets the execution environment after a timeout.
+            if (status == "timeout" or outcome.abandoned or fn._deleted
+                    or env.generation != fn._generation):
+                # Lambda resets the execution environment after a timeout; a deleted
+                # function's environments, and those of an older configuration, are released.
                 if env in fn.environments:
                     fn.environments.remove(env)
             else:

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import json
 import logging
 from collections import deque
 from collections.abc import Mapping, Sequence
@@ -51,7 +50,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from ..errors import DecouplingError, InvalidParameterValueException, ValidationException
-from ..message import Message
+from ..message import Message, loads_json
 from ..sns.filter_policy import FilterPolicy
 from ..sqs import _watch as _queue_watch
 from .scaling import ProvisionedScaling, StandardScaling
@@ -160,9 +159,12 @@ def _compile_filters(criteria: Any) -> list[FilterPolicy]:
 
 
 def _filter_view(record: dict[str, Any]) -> dict[str, Any]:
+    """The record as filters see it: ``body`` parsed when it is JSON Lambda can parse, else the
+    plain string (which only patterns without ``body`` fields, or with plain-string ones, match;
+    the others discard it, as the table for SQS on the event-filtering page says)."""
     body = record["body"]
     try:
-        parsed = json.loads(body)
+        parsed = loads_json(body)
     except ValueError:
         parsed = body
     return {**record, "body": parsed}
@@ -419,6 +421,15 @@ class EventSourceMapping:
             self._polling = True
             try:
                 self._poll_locked()
+            except Exception:
+                # Lambda's pollers do not stop: log it, and poll again when the queue next
+                # changes. What this poll received returns after its visibility timeout with
+                # one more receive counted, so a message that always fails here ends in the
+                # dead-letter queue instead of stalling the mapping.
+                _log.exception("event source mapping %s: poll failed", self.uuid)
+                change = _queue_watch.next_change(self.queue)
+                if change is not None:
+                    self._schedule(max(change, self.loop.clock.now()))
             finally:
                 self._polling = False
             if self._repoll and self.enabled:

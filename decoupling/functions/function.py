@@ -35,7 +35,8 @@ class ExecutionEnvironment:
     """
 
     __slots__ = ("id", "function_name", "tenant_id", "log_stream_name", "variables", "view",
-                 "handler", "init_count", "invocations", "created_at", "idle_since")
+                 "handler", "init_count", "invocations", "created_at", "idle_since",
+                 "generation")
 
     def __init__(self, env_id: str, function: Function, tenant_id: str | None, created_at: float,
                  wall: float, region: str) -> None:
@@ -63,6 +64,8 @@ class ExecutionEnvironment:
         self.invocations = 0
         self.created_at = created_at
         self.idle_since = created_at
+        # The function's configuration it was made for: an older one is not reused.
+        self.generation = function._generation
 
 
 class Function:
@@ -108,6 +111,7 @@ class Function:
         self.environments: list[ExecutionEnvironment] = []
         self._waiters: dict[int, Callable[[], None]] = {}
         self._deleted = False
+        self._generation = 0  # bumped by a configuration update
 
     @property
     def qualified_arn(self) -> str:

@@ -37,7 +37,6 @@ Errors
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextvars
 import importlib.util
@@ -53,11 +52,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from types import ModuleType
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import attrs
 
 from .context import LambdaContext, _current_env, _current_log, _EnvView, _TimedOut, _Timing
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["InvocationResult", "Handler", "MAX_SYNC_PAYLOAD", "MAX_ASYNC_PAYLOAD"]
 
@@ -264,21 +266,35 @@ class _VirtualSelector(selectors.BaseSelector):
         return []
 
 
-class _VirtualEventLoop(asyncio.SelectorEventLoop):
-    """An asyncio loop whose ``time()`` is virtual and jumps to the next timer when idle."""
+def _virtual_event_loop(start: float, guard: float) -> asyncio.AbstractEventLoop:
+    """An asyncio loop whose ``time()`` is virtual and jumps to the next timer when idle.
+    (Its class is made on first use: importing the package does not import asyncio.)"""
+    global _VirtualEventLoop
+    if _VirtualEventLoop is None:
+        import asyncio
 
-    def __init__(self, start: float, guard: float) -> None:
-        self._vsel = _VirtualSelector(start, guard)
-        super().__init__(self._vsel)
+        class VirtualEventLoop(asyncio.SelectorEventLoop):
+            def __init__(self, start: float, guard: float) -> None:
+                self._vsel = _VirtualSelector(start, guard)
+                super().__init__(self._vsel)
 
-    def time(self) -> float:
-        return self._vsel.now
+            def time(self) -> float:
+                return self._vsel.now
+
+        _VirtualEventLoop = VirtualEventLoop
+    aloop: asyncio.AbstractEventLoop = _VirtualEventLoop(start, guard)
+    return aloop
+
+
+_VirtualEventLoop: Any = None
 
 
 def _run_coroutine(awaitable: Any, timing: _Timing, guard: float) -> Any:
     """Run an awaitable to completion on a fresh loop; raise ``_TimedOut`` at the deadline."""
+    import asyncio
+
     if timing.virtual:
-        aloop: asyncio.AbstractEventLoop = _VirtualEventLoop(timing.start, guard)
+        aloop: asyncio.AbstractEventLoop = _virtual_event_loop(timing.start, guard)
         timing.aloop = aloop
         deadline = timing.deadline
     else:

@@ -30,7 +30,6 @@ Environment variables and the context object: see :mod:`decoupling.functions.con
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -118,6 +117,10 @@ class FunctionRuntime(_InvocationLifecycle):
         keep_records: int | None = 100_000,
         environment_idle_timeout: float | None = None,
     ) -> None:
+        if not isinstance(loop, EventLoop):
+            raise InvalidParameterValueException(
+                "FunctionRuntime needs an EventLoop as its first argument (the account it "
+                f"belongs to), got {type(loop).__name__}.")
         validate_runtime(concurrency_limit, prices, unreserved_minimum, max_workers, isolation,
                          hang_guard, keep_records, environment_idle_timeout)
         self.loop = loop
@@ -127,7 +130,7 @@ class FunctionRuntime(_InvocationLifecycle):
         self.environment_idle_timeout = environment_idle_timeout
         self.meter = Meter(prices or LambdaPrices(), keep_records)
         self._lock = loop._lock
-        self._cond = threading.Condition(self._lock)
+        self._cond = loop._new_condition()  # invocations ending wake threads and tasks
         self._engine = Engine(max_workers, isolation)
         self._functions: dict[str, Function] = {}
         self.concurrent = 0
@@ -258,6 +261,10 @@ class FunctionRuntime(_InvocationLifecycle):
             if fn.reserved_concurrency is not None:
                 self._reserved_total -= fn.reserved_concurrency
             fn._deleted = True
+            # Its execution environments (and the handler modules they loaded) go with it;
+            # one still running an invocation finishes and is not put back.
+            fn.environments.clear()
+            fn._idle.clear()
             del self._functions[name]
             self.loop._unregister("lambda", name)
 
@@ -383,6 +390,46 @@ class FunctionRuntime(_InvocationLifecycle):
             (over 6 MB, or 1 MB for ``Event``), TooManyRequestsException (no concurrency left,
             ``RequestResponse`` only).
         """
+        started = self._start_invoke(function_name, payload, invocation_type, tenant_id, log_type)
+        if isinstance(started, InvocationResult):
+            return started
+        return self._await_result(started, log_type)
+
+    async def invoke_async(
+        self,
+        function_name: str,
+        payload: Any = None,
+        invocation_type: str = "RequestResponse",
+        *,
+        tenant_id: str | None = None,
+        log_type: str = "None",
+    ) -> InvocationResult:
+        """:meth:`invoke` for asyncio: same arguments, result and errors, and no thread to
+        wait in: a ``RequestResponse`` invocation's end wakes the awaiting task.
+
+        The handler runs as :meth:`invoke` runs it: on a real clock in the runtime's workers
+        while the asyncio loop goes on; on a :class:`~decoupling.ManualClock` at once in the
+        calling thread (it takes no virtual time to run), after which the task waits for
+        virtual time to reach the invocation's end — with auto-jump on, it moves the clock
+        itself once its asyncio loop has nothing else ready, as :meth:`invoke` does. A
+        cancelled ``invoke_async`` does not stop the invocation: it runs to its end, as a
+        Lambda invocation does when its caller goes away.
+        """
+        started = self._start_invoke(function_name, payload, invocation_type, tenant_id, log_type)
+        if isinstance(started, InvocationResult):
+            return started
+        return await self._await_result_async(started, log_type)
+
+    def _start_invoke(
+        self,
+        function_name: str,
+        payload: Any,
+        invocation_type: str,
+        tenant_id: str | None,
+        log_type: str,
+    ) -> InvocationResult | _Invocation:
+        """Check an Invoke and start it: the result of ``Event`` and ``DryRun``, or the
+        started ``RequestResponse`` invocation."""
         if invocation_type not in INVOCATION_TYPES:
             raise InvalidParameterValueException(
                 f"InvocationType must be one of {', '.join(INVOCATION_TYPES)}, got {invocation_type!r}.")
@@ -413,8 +460,7 @@ class FunctionRuntime(_InvocationLifecycle):
                           if fn.reserved_concurrency is not None
                           else "ConcurrentInvocationLimitExceeded")
                 raise TooManyRequestsException(f"Rate Exceeded. Reason: {reason}")
-            inv = self._begin(fn, event, "RequestResponse", tenant_id, None, serialize=True)
-        return self._await_result(inv, log_type)
+            return self._begin(fn, event, "RequestResponse", tenant_id, None, serialize=True)
 
     def _check_tenant(self, fn: Function, tenant_id: str | None) -> None:
         if fn.tenant_isolation == "PER_TENANT":

@@ -13,8 +13,11 @@ What it does, and the AWS rule that allows it:
   send the request to delete the message. The copy remains on the server and might be returned
   to you during a subsequent receive request" (DeleteMessage API reference). So after a
   successful delete, with this probability a copy of the message — the same ``MessageId``,
-  body, attributes and ``SentTimestamp``, its receive count carried on — becomes visible again
-  up to ``duplicate_delay`` seconds later (a loop timer; journal kind ``duplicate_arrived``).
+  body, attributes and ``SentTimestamp`` — becomes visible again up to ``duplicate_delay``
+  seconds later (a loop timer; journal kind ``duplicate_arrived``). The copy's receive count
+  starts again from 0: a consumer that processes and deletes every copy it gets is doing its
+  job, and its message must not end in the dead-letter queue for it. A durable store keeps the
+  copy once it has arrived (it is a message of the queue like any other).
 * **Reordering** (``reorder``): standard queues give *best-effort ordering* ("occasionally,
   messages are delivered in an order different from which they were sent", SQS Developer
   Guide, standard queues). Each message sent is placed at a random position among the last
@@ -228,7 +231,7 @@ class Chaos:
         copy = _Record(r.message_id, r.body, r.attributes, r.sent_ms, r.group_id, r.dedup_id,
                        r.sequence_number, r.dlq_source_arn, r.trace_header)
         delay = self._rng["duplicate"].randint(0, self.duplicate_delay)
-        sent_at, receive_count = entry.sent_at, entry.receive_count
+        sent_at = entry.sent_at
         self.duplicates += 1
 
         def reappear() -> None:
@@ -237,8 +240,9 @@ class Chaos:
                     return
                 now = queue.loop.clock.now()
                 queue._ledger.settle(now)
-                arrived = queue._ledger.enqueue(copy, now, sent_at=sent_at, lane=copy.group_id,
-                                                receive_count=receive_count)
+                # Receive count 0: the copy's deliveries are counted afresh (see the module
+                # docstring); retention still counts from the original send.
+                arrived = queue._ledger.enqueue(copy, now, sent_at=sent_at, lane=copy.group_id)
                 if queue._observers:
                     queue._emit("duplicate_arrived", arrived)
                 if queue._waiting:

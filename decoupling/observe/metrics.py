@@ -43,12 +43,21 @@ timers due by then have fired: on a :class:`~decoupling.ManualClock` by a clock 
 runs as time is advanced past each boundary (no timer of its own, so ``run_until_idle()`` and
 auto-jumping waits behave exactly as without metrics); on a real clock by a loop timer.
 
+Kept as CloudWatch keeps them, so a process that runs for months holds a bounded amount
+(https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricStatistics.html,
+"Amazon CloudWatch retains metric data as follows"): points of a period under 60 s for 3
+hours, 1-minute points for 15 days, 5-minute points for 63 days, 1-hour points for 455 days.
+Older points are rolled up (summed, min and max kept) into the next resolution that is a
+multiple of the period, then dropped after 455 days (or ``retention``). Each point costs 32
+bytes; :meth:`Metrics.series` reads any resolution still held.
+
 With no ``Metrics`` attached, queues, topics and functions pay one ``if`` per request.
 """
 
 from __future__ import annotations
 
 import math
+from array import array
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -68,7 +77,7 @@ if TYPE_CHECKING:
     from ..sns.topic import Topic
     from ..sqs.queue import Queue
 
-__all__ = ["Metrics", "Statistics", "Datapoint", "METRICS", "MetricSpec"]
+__all__ = ["Metrics", "Statistics", "Datapoint", "METRICS", "MetricSpec", "RETENTION"]
 
 SQS: Final = "AWS/SQS"
 SNS: Final = "AWS/SNS"
@@ -188,6 +197,120 @@ class _Stat:
 
 _Key = tuple[str, str, str]  # (namespace, resource name, metric)
 
+_HOUR = 3_600.0
+_DAY = 86_400.0
+#: CloudWatch's retention schedule: (resolution seconds, seconds its points are available).
+RETENTION: Final = ((60.0, 15 * _DAY), (300.0, 63 * _DAY), (3_600.0, 455 * _DAY))
+#: How long points of a period under 60 seconds (high resolution) are available.
+HIGH_RESOLUTION_RETENTION: Final = 3 * _HOUR
+_INF = math.inf
+
+
+class _Tier:
+    """One resolution of the schedule: its points are ``index * resolution`` seconds; it holds
+    indices from ``start`` on (older ones were rolled into the next tier, or dropped)."""
+
+    __slots__ = ("resolution", "keep", "ratio", "start", "origin", "chunk")
+
+    def __init__(self, resolution: float, keep: float, ratio: int, started_at: float) -> None:
+        self.resolution = resolution
+        self.keep = keep
+        self.ratio = ratio  # next tier's resolution / this one's (0 for the last tier)
+        self.start = int(started_at // resolution)
+        self.origin = self.start  # start before any roll-up
+        # Roll up in chunks of about an eighth of the retention: each point is moved (by a
+        # memmove of the arrays) a bounded number of times, never one at a time.
+        self.chunk = max(1, int(keep / resolution) // 8)
+
+
+class _Column:
+    """One metric's points in one tier, dense from index ``base``: sample count, sum,
+    minimum and maximum as four arrays of doubles (32 bytes a point; ``n == 0`` is empty).
+
+    The first ``size`` positions hold points; the arrays are never shrunk: a roll-up moves the
+    kept points to the front in place and later points reuse the room behind them, so once a
+    tier is full its arrays keep one size (no reallocation, no fragmented heap)."""
+
+    __slots__ = ("base", "size", "n", "total", "low", "high")
+
+    def __init__(self, base: int) -> None:
+        self.base = base
+        self.size = 0
+        self.n = array("d")
+        self.total = array("d")
+        self.low = array("d")
+        self.high = array("d")
+
+    def _put(self, pos: int, n: float, total: float, low: float, high: float) -> None:
+        if pos < len(self.n):
+            self.n[pos] = n
+            self.total[pos] = total
+            self.low[pos] = low
+            self.high[pos] = high
+        else:
+            self.n.append(n)
+            self.total.append(total)
+            self.low.append(low)
+            self.high.append(high)
+
+    def add(self, index: int, value: float) -> None:
+        self.merge(index, 1.0, value, value, value)
+
+    def merge(self, index: int, n: float, total: float, low: float, high: float) -> None:
+        pos = index - self.base
+        size = self.size
+        if pos >= size:  # a new point (the usual case, in time order); empty ones before it
+            for gap in range(size, pos):
+                self._put(gap, 0.0, 0.0, _INF, -_INF)
+            self._put(pos, n, total, low, high)
+            self.size = pos + 1
+            return
+        self.n[pos] += n
+        self.total[pos] += total
+        if low < self.low[pos]:
+            self.low[pos] = low
+        if high > self.high[pos]:
+            self.high[pos] = high
+
+    def cut(self, end: int) -> int:
+        """Forget the points before index ``end``; return how many positions went."""
+        count = min(max(end - self.base, 0), self.size)
+        if count:
+            live = self.size - count
+            for column in (self.n, self.total, self.low, self.high):
+                column[:live] = column[count:self.size]  # same length: moved in place
+            self.size = live
+        self.base = max(self.base, end)
+        return count
+
+    def points(self) -> int:
+        return self.size
+
+    def stat(self, pos: int) -> _Stat:
+        stat = _Stat()
+        stat.n = int(self.n[pos])
+        stat.total = self.total[pos]
+        stat.low = self.low[pos]
+        stat.high = self.high[pos]
+        return stat
+
+
+def _schedule(period: float, retention: float) -> list[tuple[float, float]]:
+    """(resolution, keep) of each tier for a Metrics of ``period`` seconds."""
+    keep = HIGH_RESOLUTION_RETENTION
+    for resolution, available in RETENTION:
+        if period >= resolution:
+            keep = available
+    tiers = [(period, min(keep, retention))]
+    for resolution, available in RETENTION:
+        ratio = resolution / tiers[-1][0]
+        if resolution <= period or tiers[-1][1] >= retention:
+            continue
+        if abs(ratio - round(ratio)) > 1e-9:
+            continue  # not a whole number of the finer periods: cannot be rolled into
+        tiers.append((resolution, min(available, retention)))
+    return tiers
+
 
 class Metrics:
     """CloudWatch-style metrics of every queue, topic and function of a loop.
@@ -196,24 +319,33 @@ class Metrics:
         loop: the loop to observe (one ``Metrics`` per loop).
         period: seconds per datapoint of :meth:`series` (> 0; default 60, CloudWatch's
             standard resolution for these metrics).
+        retention: the longest, in seconds, any point is kept (> 0; default ``None``:
+            CloudWatch's 455 days). Within it points are rolled up on CloudWatch's schedule
+            (see :mod:`decoupling.observe.metrics`); a shorter retention bounds memory to
+            about ``32 * retention / period`` bytes per metric.
 
     Counting starts now and stops at :meth:`close`. Reading methods take a resource (the
     :class:`~decoupling.Queue`, :class:`~decoupling.Topic` or Lambda
     :class:`~decoupling.Function`, or its name) and a metric name from :data:`METRICS`.
 
     Raises:
-        InvalidParameterValue: a period that is not a positive number, or a second ``Metrics``
-            on the same loop.
+        InvalidParameterValue: a period or retention that is not a positive number, or a
+            second ``Metrics`` on the same loop.
     """
 
-    def __init__(self, loop: EventLoop, period: float = 60.0) -> None:
-        if isinstance(period, bool) or not isinstance(period, (int, float)) or not (
-                math.isfinite(period) and period > 0):
+    def __init__(self, loop: EventLoop, period: float = 60.0, *,
+                 retention: float | None = None) -> None:
+        if not _positive(period):
             raise InvalidParameterValue(
                 f"period must be a positive number of seconds, got {period!r}.")
+        if retention is not None and not _positive(retention):
+            raise InvalidParameterValue(
+                f"retention must be a positive number of seconds, got {retention!r}.")
         self.loop = loop
         self.period = float(period)
-        self._periods: dict[_Key, dict[int, _Stat]] = {}
+        self.retention = RETENTION[-1][1] if retention is None else float(retention)
+        # Every metric's points, one column per tier (finest first); see _roll_up.
+        self._series: dict[_Key, list[_Column]] = {}
         self._totals: dict[_Key, _Stat] = {}
         self._timer: TimerHandle | None = None
         self._listener: _Sampler | None = None
@@ -228,6 +360,13 @@ class Metrics:
             self._tap: Tap | None = tap
             now = loop.clock.now()
             self._started_at = now
+            schedule = _schedule(self.period, self.retention)
+            self._tiers = [
+                _Tier(resolution, keep,
+                      round(schedule[i + 1][0] / resolution) if i + 1 < len(schedule) else 0,
+                      now)
+                for i, (resolution, keep) in enumerate(schedule)
+            ]
             self._sampled_k = self._k_at_or_before(now)
             self._start_sampler()
 
@@ -252,7 +391,8 @@ class Metrics:
     def statistics(self, resource: Any, metric: str, *, start: float | None = None,
                    end: float | None = None) -> Statistics:
         """SampleCount, Sum, Minimum, Maximum (and Average) of a count or distribution
-        metric, since counting started or over the periods starting in ``[start, end)``."""
+        metric, since counting started or over the periods starting in ``[start, end)`` (points
+        older than 15 days count at the resolution they were rolled up to)."""
         key = self._key(resource, metric)
         if METRICS[metric].kind == "gauge":
             raise InvalidParameterValue(
@@ -264,9 +404,10 @@ class Metrics:
             low = -math.inf if start is None else start
             high = math.inf if end is None else end
             acc = _Stat()
-            for index, stat in self._periods.get(key, {}).items():
-                if low <= index * self.period < high:
-                    acc.merge(stat)
+            for tier, column in zip(self._tiers, self._series.get(key, ()), strict=False):
+                for pos in range(column.points()):
+                    if column.n[pos] and low <= (column.base + pos) * tier.resolution < high:
+                        acc.merge(column.stat(pos))
             return acc.freeze()
 
     def gauge(self, resource: Any, metric: str) -> float | None:
@@ -288,13 +429,24 @@ class Metrics:
             now = self.loop.clock.now()
             return _queue_gauges(queue, now)[metric]
 
-    def series(self, resource: Any, metric: str, statistic: str = "Sum") -> list[Datapoint]:
-        """One datapoint per complete period since counting started, oldest first.
+    def series(self, resource: Any, metric: str, statistic: str = "Sum", *,
+               period: float | None = None) -> list[Datapoint]:
+        """One datapoint per complete period, oldest first, over the time still held at that
+        resolution.
 
-        Counts default to ``Sum`` (0 in a period without events); distributions take any
-        statistic; gauges give the value sampled at the period's end (``ConcurrentExecutions``
-        is also sampled at every start and end of an invocation, so its default, ``Maximum``,
-        is the peak in the period; ``Sum`` of a gauge reads as ``Maximum``).
+        ``period`` (seconds) defaults to the Metrics' own and must be a multiple of it; older
+        data is available for periods that are multiples of 300 or 3,600 s (e.g. with
+        ``Metrics(period=60)``: ``period=60`` gives the last 15 days, ``period=300`` the last
+        63, ``period=3600`` the last 455, as CloudWatch does). Counts default to ``Sum`` (0 in
+        a period without events); distributions take any statistic; gauges give the value
+        sampled at the period's end (``ConcurrentExecutions`` is also sampled at every start
+        and end of an invocation, so its default, ``Maximum``, is the peak in the period;
+        ``Sum`` of a gauge reads as ``Maximum``; over a period of several samples ``Minimum``
+        and ``Average`` read the samples).
+
+        Raises:
+            InvalidParameterValue: an unknown metric or statistic, or a period that is not a
+                multiple of the Metrics' period.
         """
         key = self._key(resource, metric)
         kind = METRICS[metric].kind
@@ -303,25 +455,52 @@ class Metrics:
                 f"Statistic {statistic!r} is invalid: use one of {', '.join(STATISTICS)}.")
         if kind == "gauge" and statistic == "Sum":
             statistic = "Maximum"  # a sum of gauge samples means nothing: the peak instead
+        width = self.period if period is None else period
+        multiple = width / self.period if _positive(width) else 0.0
+        if multiple < 1 or abs(multiple - round(multiple)) > 1e-9:
+            raise InvalidParameterValue(
+                f"period must be a multiple of {self.period:g} seconds, got {period!r}.")
         with self.loop._lock:
             now = self.loop.clock.now()
-            first = int(self._started_at // self.period)
-            last = self._k_at_or_before(now)  # periods first .. last - 1 are complete
-            periods = self._periods.get(key, {})
+            # The tiers fine enough for this period: a prefix of the schedule.
+            usable = 0
+            for tier in self._tiers:
+                ratio = width / tier.resolution
+                if ratio < 1 - 1e-9 or abs(ratio - round(ratio)) > 1e-9:
+                    break
+                usable += 1
+            oldest = self._tiers[usable - 1]
+            if oldest.start == oldest.origin:
+                first = int(self._started_at // width)
+            else:
+                first = math.ceil(oldest.start * oldest.resolution / width - 1e-9)
+            last = int(now // width)  # periods first .. last - 1 are complete
+            stats: dict[int, _Stat] = {}
+            for tier, column in zip(self._tiers[:usable], self._series.get(key, ()),
+                                    strict=False):
+                for pos in range(column.points()):
+                    if not column.n[pos]:
+                        continue
+                    index = int((column.base + pos) * tier.resolution // width)
+                    if first <= index < last:
+                        found = stats.get(index)
+                        if found is None:
+                            found = stats[index] = _Stat()
+                        found.merge(column.stat(pos))
             out = []
             for index in range(first, last):
-                stat = periods.get(index)
+                stat = stats.get(index)
                 if stat is None:
                     value = 0.0 if kind == "count" else None
                 else:
                     value = stat.freeze().get(statistic)
-                out.append(Datapoint(index * self.period, value))
+                out.append(Datapoint(index * width, value))
             return out
 
     def names(self, namespace: str | None = None) -> list[tuple[str, str, str]]:
         """``(namespace, resource name, metric)`` of every metric with data, sorted."""
         with self.loop._lock:
-            keys = set(self._totals) | set(self._periods)
+            keys = set(self._totals) | set(self._series)
             return sorted(k for k in keys if namespace is None or k[0] == namespace)
 
     def format(self) -> str:
@@ -366,31 +545,60 @@ class Metrics:
 
     # -- recording (loop lock held) ---------------------------------------------------------------
 
+    def _column(self, key: _Key) -> _Column:
+        columns = self._series.get(key)
+        if columns is None:
+            columns = self._series[key] = [_Column(t.start) for t in self._tiers]
+        return columns[0]
+
     def _add(self, namespace: str, name: str, metric: str, value: float) -> None:
         key = (namespace, name, metric)
         index = int(self.loop.clock.now() // self.period)
-        periods = self._periods.get(key)
-        if periods is None:
-            periods = self._periods[key] = {}
-            self._totals[key] = _Stat()
-        stat = periods.get(index)
-        if stat is None:
-            stat = periods[index] = _Stat()
-        stat.add(value)
-        self._totals[key].add(value)
+        self._column(key).add(index, value)
+        total = self._totals.get(key)
+        if total is None:
+            total = self._totals[key] = _Stat()
+        total.add(value)
 
     def _sample(self, index: int, namespace: str, name: str, metric: str,
                 value: float | None) -> None:
         if value is None:
             return
-        key = (namespace, name, metric)
-        periods = self._periods.get(key)
-        if periods is None:
-            periods = self._periods[key] = {}
-        stat = periods.get(index)
-        if stat is None:
-            stat = periods[index] = _Stat()
-        stat.add(value)
+        self._column((namespace, name, metric)).add(index, value)
+
+    def _roll_up(self, now: float) -> None:
+        """Move every metric's points that outlived their tier into the next one (or drop them
+        from the last), a chunk at a time (lock held). O(points moved)."""
+        tiers = self._tiers
+        rolled = False
+        for t, tier in enumerate(tiers):
+            cutoff = int((now - tier.keep) // tier.resolution)
+            if tier.ratio:
+                cutoff -= cutoff % tier.ratio  # whole buckets of the next tier only
+            if cutoff - tier.start < tier.chunk:
+                continue
+            for columns in self._series.values():
+                column = columns[t]
+                if tier.ratio:
+                    coarser = columns[t + 1]
+                    for pos in range(min(max(cutoff - column.base, 0), column.points())):
+                        n = column.n[pos]
+                        if n:
+                            coarser.merge((column.base + pos) // tier.ratio, n,
+                                          column.total[pos], column.low[pos], column.high[pos])
+                column.cut(cutoff)
+            tier.start = cutoff
+            rolled = True
+        if not rolled:
+            return
+        dead = [key for key, columns in self._series.items()
+                if not any(column.points() for column in columns)]
+        for key in dead:  # a deleted resource's metric, every point expired
+            del self._series[key]
+
+    def _points(self) -> int:
+        """Points held over every metric and tier (for tests and benchmarks)."""
+        return sum(column.points() for columns in self._series.values() for column in columns)
 
     def _queue_event(self, event: str, queue: Queue, entry: Entry | None) -> None:
         if entry is None:
@@ -510,6 +718,7 @@ class Metrics:
         """Sample every gauge for the period that ends at boundary ``k``, as of loop time
         ``now`` (lock held)."""
         index = k - 1
+        self._roll_up(now)
         for queue in self.loop._resources_of("sqs"):
             if queue._deleted:
                 continue
@@ -518,6 +727,11 @@ class Metrics:
                 self._sample(index, SQS, queue.name, metric, values[metric])
         for fn in self.loop._resources_of("lambda"):
             self._sample(index, LAMBDA, fn.name, "ConcurrentExecutions", float(fn.concurrent))
+
+
+def _positive(value: object) -> bool:
+    return (not isinstance(value, bool) and isinstance(value, (int, float))
+            and math.isfinite(value) and value > 0)
 
 
 class _Sampler:

@@ -19,7 +19,7 @@ from json.encoder import encode_basestring as _encode_str
 from typing import Any
 
 from ..errors import DecouplingError, ParameterValueInvalid
-from ..message import MessageAttributeValue, coerce_attribute, validate_body
+from ..message import MessageAttributeValue, coerce_attribute, dumps_json, loads_json, validate_body
 
 __all__ = [
     "MAX_ATTRIBUTES",
@@ -128,9 +128,22 @@ def _one_attribute(name: str, raw: object) -> MessageAttributeValue:
     return _full_attribute(name, raw)
 
 
+def _array_error(name: str) -> ParameterValueInvalid:
+    return ParameterValueInvalid(
+        f"The message attribute '{name}' of type 'String.Array' must be a JSON array of "
+        "strings, numbers, booleans or nulls."
+    )
+
+
 def _full_attribute(name: str, raw: object) -> MessageAttributeValue:
+    def array_json(values: list[Any]) -> str:
+        try:  # bounded: a list nested 100,000 deep is refused, not a RecursionError
+            return dumps_json(values, ensure_ascii=False)
+        except (TypeError, ValueError):
+            raise _array_error(name) from None
+
     attr = coerce_attribute(
-        name, raw, ParameterValueInvalid, label="The message attribute", array=_dumps
+        name, raw, ParameterValueInvalid, label="The message attribute", array=array_json
     )
     data_type = attr.data_type
     if not isinstance(data_type, str) or not _DATA_TYPE.fullmatch(data_type):
@@ -169,14 +182,11 @@ def _full_attribute(name: str, raw: object) -> MessageAttributeValue:
         _check_number(name, attr.string_value)
     elif data_type == "String.Array":
         try:
-            parsed = json.loads(attr.string_value)
+            parsed = loads_json(attr.string_value)
         except ValueError:
             parsed = None
         if not isinstance(parsed, list) or any(isinstance(e, (list, dict)) for e in parsed):
-            raise ParameterValueInvalid(
-                f"The message attribute '{name}' of type 'String.Array' must be a JSON array of "
-                "strings, numbers, booleans or nulls."
-            )
+            raise _array_error(name)
     return attr
 
 

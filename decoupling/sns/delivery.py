@@ -18,15 +18,16 @@ its attributes as SQS message attributes) that would have been delivered, as AWS
 dropped ("Amazon SNS dead-letter queues").
 
 The worker pool is bounded (:data:`WORKERS` threads per loop, started lazily): never one thread
-per message.
+per message; each subscription runs at most :data:`LANE_WORKERS` deliveries at once, so a slow
+endpoint delays its own subscription, not the others.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import queue as _queue_mod
 import threading
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -51,12 +52,17 @@ __all__ = [
     "register_protocol",
     "protocol",
     "WORKERS",
+    "LANE_WORKERS",
+    "OUTBOX_LIMIT",
 ]
 
 _log = logging.getLogger("decoupling.sns")
 
-#: Threads in each loop's SNS worker pool (HTTP/S POSTs, callables on a real clock).
-WORKERS = 4
+#: Threads at most in each loop's SNS worker pool (HTTP/S POSTs, callables on a real clock);
+#: they start only as deliveries run at the same time.
+WORKERS = 32
+#: Deliveries of one subscription running at the same time, at most.
+LANE_WORKERS = 4
 
 
 class ClientDeliveryError(Exception):
@@ -199,6 +205,19 @@ class OutboxEntry:
     token: str | None = None
 
 
+#: Entries a topic's ``outbox`` keeps (the newest): a process that runs for months sending
+#: email or SMS notifications holds at most this many per topic.
+OUTBOX_LIMIT = 1_000
+
+
+def to_outbox(outbox: list[OutboxEntry], entry: OutboxEntry) -> None:
+    """Append to a topic's outbox, dropping the oldest entry past :data:`OUTBOX_LIMIT` (lock
+    held). O(OUTBOX_LIMIT) pointer moves at worst: a few microseconds."""
+    outbox.append(entry)
+    if len(outbox) > OUTBOX_LIMIT:
+        del outbox[: len(outbox) - OUTBOX_LIMIT]
+
+
 def _deliver_outbox(sub: Subscription, n: Notification) -> None:
     proto = sub.protocol
     if proto == "email":
@@ -209,10 +228,9 @@ def _deliver_outbox(sub: Subscription, n: Notification) -> None:
         body = n.body
     else:
         subject, body = None, n.message
-    sub.topic.outbox.append(
-        OutboxEntry(proto, sub.endpoint, "Notification", subject, body, n.message_id,
-                    sub.arn, n.timestamp)
-    )
+    to_outbox(sub.topic.outbox,
+              OutboxEntry(proto, sub.endpoint, "Notification", subject, body, n.message_id,
+                          sub.arn, n.timestamp))
 
 
 def _resolve_email(loop: EventLoop, endpoint: Any) -> tuple[str, Any]:
@@ -390,14 +408,26 @@ def dead_letter(
 
 
 class WorkerPool:
-    """A small bounded pool of daemon threads (started on demand, at most :data:`WORKERS`),
-    one per loop. Jobs wait in a FIFO queue for a free thread."""
+    """A bounded pool of daemon threads, one pool per loop, with a lane per subscription.
 
-    def __init__(self, workers: int = WORKERS) -> None:
-        self._jobs: _queue_mod.SimpleQueue[Callable[[], None]] = _queue_mod.SimpleQueue()
-        self._threads: list[threading.Thread] = []
-        self._max = workers
+    Threads start on demand, up to :data:`WORKERS`, when no started one is free. A lane (a
+    subscription) runs at most :data:`LANE_WORKERS` jobs at once; its further jobs wait in the
+    lane, in order, so a slow endpoint holds at most that many threads and delays only its own
+    deliveries (as long as fewer than ``WORKERS // LANE_WORKERS`` subscriptions are slow at the
+    same time; each attempt ends within its deadline anyway). Jobs without a lane share the
+    queue of ready jobs. O(1) a job.
+    """
+
+    def __init__(self, workers: int = WORKERS, per_lane: int = LANE_WORKERS) -> None:
         self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._ready: deque[tuple[object, Callable[[], None]]] = deque()
+        # lane -> [jobs running, jobs waiting]
+        self._lanes: dict[object, tuple[list[int], deque[Callable[[], None]]]] = {}
+        self._max = workers
+        self._per_lane = per_lane
+        self._threads = 0
+        self._idle = 0  # threads waiting for a job and not yet woken for one
 
     @classmethod
     def of(cls, loop: EventLoop) -> WorkerPool:
@@ -410,24 +440,51 @@ class WorkerPool:
             assert isinstance(pool, WorkerPool)
             return pool
 
-    def submit(self, job: Callable[[], None]) -> None:
-        """Run ``job()`` on a worker thread. O(1)."""
-        if len(self._threads) < self._max:
-            with self._lock:
-                if len(self._threads) < self._max:
-                    thread = threading.Thread(target=self._work, name="decoupling-sns",
-                                              daemon=True)
-                    self._threads.append(thread)
-                    thread.start()
-        self._jobs.put(job)
+    def submit(self, job: Callable[[], None], lane: object = None) -> None:
+        """Run ``job()`` on a worker thread, after the jobs of its lane submitted before it.
+        O(1)."""
+        with self._lock:
+            if lane is not None:
+                state = self._lanes.get(lane)
+                if state is None:
+                    state = self._lanes[lane] = ([0], deque())
+                if state[0][0] >= self._per_lane:
+                    state[1].append(job)
+                    return
+                state[0][0] += 1
+            self._ready.append((lane, job))
+            self._wake()
+
+    def _wake(self) -> None:
+        """Hand the newest ready job to a free thread, or start one (lock held)."""
+        if self._idle:
+            self._idle -= 1
+            self._cond.notify()
+        elif self._threads < self._max:
+            self._threads += 1
+            threading.Thread(target=self._work, name="decoupling-sns", daemon=True).start()
 
     def _work(self) -> None:
         while True:
-            job = self._jobs.get()
+            with self._lock:
+                while not self._ready:
+                    self._idle += 1
+                    self._cond.wait()
+                lane, job = self._ready.popleft()
             try:
                 job()
             except Exception:  # a job must never kill its worker
                 _log.exception("SNS worker job failed")
+            if lane is None:
+                continue
+            with self._lock:
+                running, waiting = self._lanes[lane]
+                if waiting:
+                    self._ready.append((lane, waiting.popleft()))  # this thread takes it next
+                else:
+                    running[0] -= 1
+                    if not running[0]:
+                        del self._lanes[lane]
 
 
 class DeliveryJob:
@@ -463,7 +520,7 @@ class DeliveryJob:
         topic = self.sub.topic
         with topic._lock:
             topic._in_pool += 1
-        WorkerPool.of(topic.loop).submit(self._run_pooled)
+        WorkerPool.of(topic.loop).submit(self._run_pooled, lane=self.sub)
 
     def _run_pooled(self) -> None:
         topic = self.sub.topic

@@ -29,6 +29,7 @@ from operator import eq, ge, gt, le, lt
 from typing import Any, Final, TypeGuard
 
 from ..errors import InvalidParameter
+from ..message import dumps_json, loads_json
 
 __all__ = [
     "FilterPolicy",
@@ -388,18 +389,25 @@ def _is_or(value: object) -> bool:
     )
 
 
-def _parse(obj: Mapping[str, Any]) -> _Node:
-    """Validate one policy object and compile its leaves; O(size of the object)."""
+def _parse(obj: Mapping[str, Any], depth: int = 1) -> _Node:
+    """Validate one policy object and compile its leaves; O(size of the object).
+
+    A key at depth d counts d combinations per value, so no policy within
+    :data:`MAX_COMBINATIONS` nests deeper than that: a deeper one is refused here, before the
+    recursion (here and when matching) grows with it.
+    """
+    if depth > MAX_COMBINATIONS:
+        raise _invalid("Filter policy is too complex")
     node = _Node()
     for key, value in obj.items():
         if key == "$or" and _is_or(value):
-            node.ors.append([_parse(alt) for alt in value])
+            node.ors.append([_parse(alt, depth) for alt in value])
         elif isinstance(value, list):
             if not value:
                 raise _invalid("Empty arrays are not allowed")
             node.leaves.append((key, len(value), _compile_leaf(value)))
         elif isinstance(value, Mapping):
-            node.children.append((key, _parse(value)))
+            node.children.append((key, _parse(value, depth + 1)))
         else:
             raise _invalid(f'"{key}" must be an object or an array')
     return node
@@ -455,7 +463,7 @@ def _item_values(item: tuple[str, str]) -> tuple[bool, list[_Value]]:
         return True, [text]
     if data_type == "String.Array":
         try:
-            elements = json.loads(text)
+            elements = loads_json(text)
         except ValueError:
             return True, []
         if not isinstance(elements, list):
@@ -594,13 +602,23 @@ def _generate_fast(
     return match
 
 
-def _flatten(value: Any) -> Iterator[Any]:
-    """Scalars of a JSON value, walking into arrays; objects yield nothing (not leaves)."""
-    if isinstance(value, list):
-        for element in value:
-            yield from _flatten(element)
-    elif not isinstance(value, dict):
-        yield value
+def _flatten(value: Any) -> list[Any]:
+    """Scalars of a JSON value, walking into arrays in order; objects are not leaves. A loop,
+    not recursion: arrays in a body may nest as deeply as the parser allows."""
+    if not isinstance(value, list):
+        return [] if isinstance(value, dict) else [value]
+    out: list[Any] = []
+    stack: list[Iterator[Any]] = [iter(value)]
+    while stack:
+        for element in stack[-1]:
+            if isinstance(element, list):
+                stack.append(iter(element))
+                break
+            if not isinstance(element, dict):
+                out.append(element)
+        else:
+            stack.pop()
+    return out
 
 
 def _compile_body(node: _Node) -> Callable[[Any], bool]:
@@ -614,7 +632,7 @@ def _compile_body(node: _Node) -> Callable[[Any], bool]:
         is_object = isinstance(obj, dict)
         for key, leaf in leaves:
             if is_object and key in obj:
-                if not leaf(True, list(_flatten(obj[key]))):
+                if not leaf(True, _flatten(obj[key])):
                     return False
             elif not leaf(False, ()):
                 return False
@@ -633,11 +651,17 @@ def _compile_body(node: _Node) -> Callable[[Any], bool]:
 
 
 def _iter_objects(array: list[Any]) -> Iterator[dict[str, Any]]:
-    for element in array:
-        if isinstance(element, dict):
-            yield element
-        elif isinstance(element, list):
-            yield from _iter_objects(element)
+    """The objects in an array and its nested arrays, in order (a loop, as in _flatten)."""
+    stack: list[Iterator[Any]] = [iter(array)]
+    while stack:
+        for element in stack[-1]:
+            if isinstance(element, dict):
+                yield element
+            elif isinstance(element, list):
+                stack.append(iter(element))
+                break
+        else:
+            stack.pop()
 
 
 def _load_policy(policy: str | Mapping[str, Any]) -> dict[str, Any]:
@@ -646,7 +670,7 @@ def _load_policy(policy: str | Mapping[str, Any]) -> dict[str, Any]:
         text = policy
     elif isinstance(policy, Mapping):
         try:
-            text = json.dumps(policy, separators=(",", ":"), ensure_ascii=False)
+            text = dumps_json(policy, separators=(",", ":"), ensure_ascii=False)
         except (TypeError, ValueError) as exc:
             raise _invalid(f"failed to serialize the policy as JSON: {exc}") from None
     else:
@@ -660,7 +684,7 @@ def _load_policy(policy: str | Mapping[str, Any]) -> dict[str, Any]:
             f"Filter policy is too large: {size} bytes, the maximum is {MAX_POLICY_BYTES}"
         )
     try:
-        parsed = json.loads(text, parse_constant=_reject_constant)
+        parsed = loads_json(text, parse_constant=_reject_constant)
     except ValueError as exc:
         raise _invalid(f"failed to parse JSON. {exc}") from None
     if not isinstance(parsed, dict):
@@ -756,14 +780,15 @@ class FilterPolicy:
     def matches_body(self, body: str) -> bool:
         """Whether a message body satisfies the policy (body-scope rules).
 
-        The body must be a non-empty JSON object, else nothing matches; nested policy keys walk
-        into it and arrays match if any element does. O(len(body)) to parse, then
-        O(keys x values).
+        The body must be a non-empty JSON object, else nothing matches (as for any body SNS
+        cannot parse: not JSON, or nested deeper than
+        :data:`~decoupling.message.MAX_JSON_DEPTH`); nested policy keys walk into it and arrays
+        match if any element does. O(len(body)) to parse, then O(keys x values).
         """
         if self._empty:
             return True
         try:
-            document = json.loads(body)
+            document = loads_json(body)
         except ValueError:
             return False
         return isinstance(document, dict) and bool(document) and self._match_body(document)

@@ -36,7 +36,7 @@ from json.encoder import encode_basestring as _encode_str
 from typing import Any
 
 from ..errors import DecouplingError, InvalidParameter
-from ..message import MessageAttributeValue, validate_body
+from ..message import MessageAttributeValue, loads_json, validate_body
 from .attributes import (
     MAX_ATTRIBUTES,
     _attribute_name,
@@ -127,8 +127,8 @@ def parse_structure(message: str, message_structure: object) -> dict[str, str] |
             "value; use 'json'"
         )
     try:
-        data = json.loads(message)
-    except ValueError:
+        data = loads_json(message)
+    except ValueError:  # not JSON, or nested deeper than MAX_JSON_DEPTH
         data = None
     if not isinstance(data, dict):
         raise InvalidParameter(

@@ -29,6 +29,7 @@ from typing import Any
 import attrs
 
 from ..errors import InvalidParameter
+from ..message import loads_json
 
 __all__ = [
     "RetryPolicy",
@@ -54,7 +55,7 @@ def _json_object(name: str, value: object) -> Mapping[str, Any]:
         return value
     if isinstance(value, str):
         try:
-            data = json.loads(value)
+            data = loads_json(value)
         except ValueError as exc:
             raise InvalidParameter(f"Invalid parameter: {name}: failed to parse JSON. {exc}") from None
         if isinstance(data, dict):

@@ -218,6 +218,9 @@ class _Publishing:
         return None if entry is None else entry[1]
 
     def _commit(self, pub: Published) -> PublishResult:
+        # Every filter is evaluated before anything changes: a policy that cannot match a
+        # message (or fails on it) leaves the topic, its subscribers and observers untouched.
+        routes = self._route(pub)
         result = PublishResult(pub.message_id, pub.sequence_number)
         self._published += 1
         if self.is_fifo:
@@ -232,32 +235,43 @@ class _Publishing:
         tap = self.loop._tap
         if tap is not None:
             tap.sns_published(self, pub)
-        filter_attributes = None
-        for policy, key, subs in self._routes:
-            if policy is not None:
-                if key:
-                    if not policy.matches_body(pub.message_for(key)):
-                        if tap is not None:
-                            tap.sns_filtered(self, subs, pub)
-                        continue
-                else:
-                    if filter_attributes is None:
-                        filter_attributes = PreparedAttributes(pub.filter_attributes())
-                    # FilterPolicy.matches_attributes, inlined (it runs once per policy).
-                    if not (policy._empty or filter_attributes.filterable
-                            and policy._match_attributes(filter_attributes)):
-                        if tap is not None:
-                            tap.sns_filtered(self, subs, pub)
-                        continue
+        for matched, subs in routes:
+            if not matched:
+                if tap is not None:
+                    tap.sns_filtered(self, subs, pub)
+                continue
             for sub in subs:
                 sub._fan(pub, False)
         pub.drop_shapes()
         return result
 
+    def _route(self, pub: Published) -> list[tuple[bool, tuple[Subscription, ...]]]:
+        """Whether each group of subscriptions (one filter policy each) takes ``pub``, in
+        route order. Changes nothing."""
+        out: list[tuple[bool, tuple[Subscription, ...]]] = []
+        filter_attributes = None
+        for policy, key, subs in self._routes:
+            if policy is None:
+                matched = True
+            elif key:
+                matched = policy.matches_body(pub.message_for(key))
+            else:
+                if filter_attributes is None:
+                    filter_attributes = PreparedAttributes(pub.filter_attributes())
+                # FilterPolicy.matches_attributes, inlined (it runs once per policy).
+                matched = policy._empty or filter_attributes.filterable and \
+                    policy._match_attributes(filter_attributes)
+            out.append((matched, subs))
+        return out
+
     async def publish_async(self, message: str, **kwargs: Any) -> PublishResult:
-        """:meth:`publish` for asyncio (a publish never blocks: slow subscribers are served
-        from the loop)."""
+        """:meth:`publish` for asyncio, on the running asyncio loop (a publish never blocks:
+        slow subscribers are served from the loop; same arguments and errors)."""
         return self.publish(message, **kwargs)
+
+    async def publish_batch_async(self, entries: Sequence[Mapping[str, Any] | str]) -> BatchResult:
+        """:meth:`publish_batch` for asyncio (never blocks; same arguments and errors)."""
+        return self.publish_batch(entries)
 
     def publish_batch(self, entries: Sequence[Mapping[str, Any] | str]) -> BatchResult:
         """Publish up to 10 messages (``PublishBatch``).

@@ -19,7 +19,7 @@ from ..errors import InvalidParameter, NotFound, SubscriptionLimitExceeded
 from ..sqs.queue import Queue
 from . import http as sns_http
 from .archive import Archive, Replay
-from .delivery import OutboxEntry
+from .delivery import OutboxEntry, to_outbox
 from .delivery import protocol as protocol_spec
 from .filter_policy import FilterPolicy
 from .message import iso_timestamp
@@ -180,7 +180,7 @@ class _Subscribing:
         if sub.protocol in ("http", "https"):
             sns_http.send_confirmation(sub, "SubscriptionConfirmation", token, text)
         else:
-            self.outbox.append(OutboxEntry(
+            to_outbox(self.outbox, OutboxEntry(
                 sub.protocol, sub.endpoint, "SubscriptionConfirmation",
                 "AWS Notification - Subscription Confirmation",
                 f"{text}\n{self._subscribe_url(token)}", self.loop.new_id(), sub.arn,

@@ -24,6 +24,7 @@ from typing import Any
 from ..clock import ManualClock
 from ..errors import InvalidParameter, NotFound
 from ..loop import EventLoop
+from ..message import dumps_json
 from . import http as sns_http  # noqa: F401  (registers the http and https protocols)
 from .archive import Archive
 from .delivery import OutboxEntry
@@ -71,7 +72,8 @@ class Topic(_Publishing, _Subscribing):
     Attributes:
         arn: ``arn:aws:sns:<region>:<account>:<name>``.
         outbox: email, email-json and SMS messages "sent", oldest first
-            (:class:`~decoupling.OutboxEntry`).
+            (:class:`~decoupling.OutboxEntry`); the newest ``decoupling.sns.delivery.OUTBOX_LIMIT``
+            (1,000) are kept, older ones are dropped as new ones come.
     """
 
     _initialized = False
@@ -80,6 +82,11 @@ class Topic(_Publishing, _Subscribing):
         if type(loop) is not EventLoop and hasattr(loop, "_implementation"):
             made: Topic = object.__new__(loop._implementation(cls))  # another backend (AWS)
             return made
+        if not isinstance(loop, EventLoop):
+            raise InvalidParameter(
+                "Invalid parameter: Topic needs an EventLoop as its first argument (the account "
+                f"it belongs to), got {type(loop).__name__}"
+            )
         with loop._lock:
             existing = loop._lookup("sns", name) if isinstance(name, str) else None
             if existing is None:
@@ -210,7 +217,7 @@ class Topic(_Publishing, _Subscribing):
                         "Invalid parameter: TracingConfig must be PassThrough or Active"
                     )
                 try:
-                    parsed[name] = value if isinstance(value, str) else json.dumps(value)
+                    parsed[name] = value if isinstance(value, str) else dumps_json(value)
                 except (TypeError, ValueError):
                     raise InvalidParameter(
                         f"Invalid parameter: {name} must be a string or JSON value"

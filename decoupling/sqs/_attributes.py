@@ -4,12 +4,12 @@ ListQueueTags)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import InvalidAttributeName, InvalidAttributeValue, InvalidParameterValue
 from ..loop import EventLoop
+from ..message import dumps_json
 from ._state import _QueueState
 from .config import (
     INTEGER_ATTRIBUTES,
@@ -19,6 +19,7 @@ from .config import (
     RedrivePolicy,
     check_attribute_names,
     parse_int_attribute,
+    parse_policy,
 )
 
 if TYPE_CHECKING:
@@ -94,6 +95,8 @@ class _QueueAttributes(_QueueState):
                 same = RedrivePolicy.parse(value) == self._redrive
             elif name == "RedriveAllowPolicy":
                 same = RedriveAllowPolicy.parse(value) == self._redrive_allow
+            elif name == "Policy":
+                same = parse_policy(value) == self._opaque.get(name, "")
             elif name in OPAQUE_ATTRIBUTES:
                 same = str(value) == self._opaque.get(name, "")
             else:
@@ -118,6 +121,8 @@ class _QueueAttributes(_QueueState):
                 parsed[name] = policy
             elif name == "RedriveAllowPolicy":
                 parsed[name] = RedriveAllowPolicy.parse(value)
+            elif name == "Policy":
+                parsed[name] = parse_policy(value)
             elif name in OPAQUE_ATTRIBUTES:
                 parsed[name] = str(value)
             else:
@@ -323,7 +328,7 @@ def _canonical(value: Any) -> Any:
         return value.to_json()
     if isinstance(value, Mapping):
         try:
-            return json.dumps(value, sort_keys=True, separators=(",", ":"))
+            return dumps_json(value, sort_keys=True, separators=(",", ":"))
         except (TypeError, ValueError):
             return value  # not JSON (mixed key types, bytes...): validation refuses it next
     if isinstance(value, bool):

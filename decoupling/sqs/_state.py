@@ -13,6 +13,7 @@ from ..message import AttributeInput, MessageAttributeValue
 from .config import RedriveAllowPolicy, RedrivePolicy
 
 if TYPE_CHECKING:
+    from .._waiters import Waiters
     from .queue import Queue
     from .results import SendResult
 
@@ -71,7 +72,7 @@ class _QueueState:
     url: str
     _initialized: bool
     _lock: threading.RLock
-    _cond: threading.Condition
+    _cond: Waiters
     _waiting: int
     _ledger: Ledger
     _values: dict[str, Any]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ..errors import InvalidAttributeName, InvalidAttributeValue
+from ..message import dumps_json, loads_json
 
 if TYPE_CHECKING:
     from .queue import Queue
@@ -65,13 +66,17 @@ OPAQUE_ATTRIBUTES = frozenset(
 
 
 def parse_int_attribute(name: str, value: object) -> int:
-    """Parse and range-check one integer attribute. Raises ``InvalidAttributeValue``."""
+    """Parse and range-check one integer attribute. Raises ``InvalidAttributeValue``.
+
+    A string is ASCII digits with an optional minus and nothing else: SQS refuses ``" 30"``
+    (``InvalidAttributeValue``) as it refuses ``"30s"``.
+    """
     low, high, _ = INTEGER_ATTRIBUTES[name]
     if isinstance(value, bool):
         number = None
     elif isinstance(value, int):
         number = value
-    elif isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,12}", value.strip()):
+    elif isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,12}", value):
         number = int(value)
     else:
         number = None
@@ -230,14 +235,39 @@ def _json_object(name: str, value: object) -> Mapping[str, Any]:
         return value
     if isinstance(value, str):
         try:
-            data = json.loads(value)
-        except ValueError:
+            data = loads_json(value)
+        except ValueError:  # not JSON, or nested deeper than MAX_JSON_DEPTH
             data = None
         if isinstance(data, dict):
             return data
     raise InvalidAttributeValue(
         f"Value {value!r} for parameter {name} is invalid. Reason: must be a JSON object."
     )
+
+
+def parse_policy(value: object) -> str:
+    """The ``Policy`` attribute: ``""`` (no policy) or the text of a JSON object, kept as given
+    (a mapping is written as JSON).
+
+    SQS parses the policy when it is set and answers ``InvalidAttributeValue`` with
+    "Invalid value for the parameter Policy." when it cannot (SetQueueAttributes and
+    CreateQueue). Its statements are not evaluated here: nothing in process is denied.
+    """
+    if value == "":
+        return ""
+    if isinstance(value, Mapping):
+        try:
+            value = dumps_json(value, separators=(",", ":"))
+        except (TypeError, ValueError):
+            value = None
+    if isinstance(value, str):
+        try:
+            document = loads_json(value)
+        except ValueError:  # not JSON, or nested deeper than MAX_JSON_DEPTH
+            document = None
+        if isinstance(document, dict):
+            return value
+    raise InvalidAttributeValue("Invalid value for the parameter Policy.")
 
 
 def check_attribute_names(names: object, *, fifo: bool, writable: bool) -> None:

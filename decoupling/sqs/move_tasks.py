@@ -26,6 +26,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidParameterValue, ResourceNotFoundException, UnsupportedOperation
+from ..message import loads_json
 
 if TYPE_CHECKING:
     from ..loop import EventLoop, TimerHandle
@@ -200,7 +201,7 @@ def _decode_handle(task_handle: object) -> tuple[str, str]:
     if not isinstance(task_handle, str):
         raise invalid
     try:
-        doc = json.loads(base64.b64decode(task_handle, validate=True))
+        doc = loads_json(base64.b64decode(task_handle, validate=True))
     except (binascii.Error, ValueError):
         raise invalid from None
     if not isinstance(doc, dict):

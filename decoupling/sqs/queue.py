@@ -9,7 +9,7 @@ lazily on every call (see :mod:`decoupling._core.ledger`).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._core.ledger import INFLIGHT, Entry, Ledger
@@ -71,8 +71,9 @@ class Queue(_QueueAttributes, _QueueBatches):
     object; with different attributes it raises ``QueueAlreadyExists`` (as CreateQueue does).
 
     Raises:
-        InvalidParameterValue: a bad name. InvalidAttributeName / InvalidAttributeValue: a bad
-        attribute. QueueDeletedRecently: the name was deleted less than 60 s ago.
+        InvalidParameterValue: ``loop`` is not an :class:`~decoupling.EventLoop`, a bad name.
+        InvalidAttributeName / InvalidAttributeValue: a bad attribute. QueueDeletedRecently:
+        the name was deleted less than 60 s ago.
     """
 
     is_fifo: ClassVar[bool] = False
@@ -84,10 +85,22 @@ class Queue(_QueueAttributes, _QueueBatches):
             # subclass of cls whose __init__ Python calls next.
             made: Queue = object.__new__(loop._implementation(cls))
             return made
+        if not isinstance(loop, EventLoop):
+            raise InvalidParameterValue(
+                f"{cls.__name__} needs an EventLoop as its first argument (the account it "
+                f"belongs to), got {type(loop).__name__}."
+            )
         with loop._lock:
             existing = loop._lookup("sqs", name) if isinstance(name, str) else None
             if existing is None:
-                return super().__new__(cls)
+                # Created whole under the one hold of the lock that found the name free, so a
+                # concurrent CreateQueue of the same name — another thread, or another process
+                # of a shared store, whose calls take this lock in turn — either finds this
+                # queue or made its own first. Python calls __init__ again after __new__
+                # returns; it sees ``_initialized`` and returns at once.
+                created = super().__new__(cls)
+                cls.__init__(created, loop, name, *args, **kwargs)
+                return created
             wanted = cls._requested(loop, name, *args, **kwargs)
             differing = (
                 "FifoQueue" if type(existing) is not cls else existing._differing_attribute(wanted)
@@ -138,12 +151,6 @@ class Queue(_QueueAttributes, _QueueBatches):
         self.url = loop.queue_url(name)
         self._lock = loop._lock
         with self._lock:
-            if loop._lookup("sqs", name) is not None:
-                # Another thread created the name between __new__ and here: the queue it
-                # made stands, this object never becomes one.
-                raise QueueAlreadyExists(
-                    f"A queue named {name} was created concurrently; use that queue."
-                )
             deleted = loop._deleted_at.get(("sqs", name))
             if deleted is not None and loop.clock.now() - deleted < DELETED_NAME_COOLDOWN:
                 raise QueueDeletedRecently(
@@ -340,6 +347,9 @@ class Queue(_QueueAttributes, _QueueBatches):
             receive_request_attempt_id: FIFO queues only (ignored on standard queues, as SQS
                 does).
 
+        :meth:`EventLoop.stop` ends a waiting poll at once with ``[]``; after it (until
+        :meth:`EventLoop.start`) a receive answers as a short poll.
+
         Every receive increments each message's receive count and issues a new receipt handle.
         A message whose receive count has reached the redrive policy's ``maxReceiveCount``
         moves to the dead-letter queue instead of being returned. O(m log n) for m messages.
@@ -355,26 +365,35 @@ class Queue(_QueueAttributes, _QueueBatches):
             tap = self.loop._tap
             if tap is not None:  # chaos: a short poll may see only some of the messages
                 max_messages = tap.sqs_receive_limit(self, max_messages, wait)
-            clock = self.loop.clock
+            loop = self.loop
+            clock = loop.clock
             now = clock.now()
             deadline = now + wait
             while True:
                 messages = self._receive_now(
                     now, max_messages, timeout, receive_request_attempt_id
                 )
-                if messages or now >= deadline:
-                    if tap is not None:
-                        tap.sqs_received(self, messages)
-                    return messages
-                nxt = self._ledger.next_change()
-                until = deadline if nxt is None or nxt > deadline else nxt
+                if messages or now >= deadline or loop._stopped:
+                    break
                 self._waiting += 1
                 try:
-                    self.loop._wait(self._cond, until)
+                    loop._wait(self._cond, self._wake_time(deadline))
                 finally:
                     self._waiting -= 1
                 self._check_alive()
+                if loop._stopped:  # loop.stop() ends the poll at once, taking nothing
+                    messages = []
+                    break
                 now = clock.now()
+            if tap is not None:
+                tap.sqs_received(self, messages)
+            return messages
+
+    def _wake_time(self, deadline: float) -> float:
+        """When a poll with ``deadline`` must look again: then, or when a delayed or
+        in-flight message becomes visible, if earlier (lock held)."""
+        nxt = self._ledger.next_change()
+        return deadline if nxt is None or nxt > deadline else nxt
 
     def _check_receive_args(
         self, max_messages: object, wait_seconds: object, visibility_timeout: object
@@ -794,38 +813,121 @@ class Queue(_QueueAttributes, _QueueBatches):
         visibility_timeout: int | None = None,
         receive_request_attempt_id: str | None = None,
     ) -> list[Message]:
-        """:meth:`receive` for asyncio: returns at once when messages are there, else waits in
-        the loop's worker pool, never blocking the asyncio event loop."""
-        with self._lock:
+        """:meth:`receive` for asyncio, on the running asyncio loop without a thread.
+
+        Takes the same arguments, raises the same errors and returns the same messages. When
+        nothing is visible the task waits on a future registered with the queue (the asyncio
+        event loop keeps running); a send, a delay ending, a visibility timeout expiring, the
+        poll's deadline or :meth:`EventLoop.stop` wakes it, and it takes its messages itself
+        when it runs again. A cancelled receive (``asyncio.wait_for``, ``task.cancel()``)
+        takes no message: what it would have got stays visible for the next receive, and a
+        wake-up it had got passes on to another waiter.
+
+        On a :class:`~decoupling.ManualClock` advancing the clock wakes waiting tasks. With
+        auto-jump on (the default), a task that waits while its asyncio loop has nothing else
+        ready to run moves virtual time itself, as a blocking :meth:`receive` does: to the
+        earlier of its deadline and the next due timer (after ``autojump_threshold`` real
+        seconds), so a single-threaded asyncio test never hangs. With auto-jump off it waits
+        for a send or for another thread to advance the clock.
+        O(m log n) for m messages, plus O(w) to leave w waiting tasks when cancelled.
+
+        Raises:
+            InvalidParameterValue, OverLimit (120,000 in flight), QueueDoesNotExist.
+        """
+        lock = self._lock
+        loop = self.loop
+        clock = loop.clock
+        with lock:
             self._check_alive()
-            _, wait, _ = self._check_receive_args(max_messages, wait_seconds, visibility_timeout)
-        if wait and self.loop._tap is not None:
-            # Observed (metrics, request meter): one ReceiveMessage, not a probe plus a poll.
-            return await self.loop._in_thread(
-                self.receive, max_messages, wait_seconds=wait,
-                visibility_timeout=visibility_timeout,
-                receive_request_attempt_id=receive_request_attempt_id,
+            max_messages, wait, timeout = self._check_receive_args(
+                max_messages, wait_seconds, visibility_timeout
             )
-        messages = self.receive(
-            max_messages, wait_seconds=0, visibility_timeout=visibility_timeout,
-            receive_request_attempt_id=receive_request_attempt_id,
-        )
-        if messages:
-            return messages
-        if not wait:
-            return messages
-        return await self.loop._in_thread(
-            self.receive, max_messages, wait_seconds=wait, visibility_timeout=visibility_timeout,
-            receive_request_attempt_id=receive_request_attempt_id,
+            tap = loop._tap
+            if tap is not None:
+                max_messages = tap.sqs_receive_limit(self, max_messages, wait)
+            now = clock.now()
+            deadline = now + wait
+            messages = self._receive_now(now, max_messages, timeout, receive_request_attempt_id)
+            if messages or now >= deadline or loop._stopped:
+                if tap is not None:
+                    tap.sqs_received(self, messages)
+                return messages
+            waiter = loop._async_waiter(self._cond, self._wake_time(deadline))
+            self._waiting += 1
+        while True:
+            # The lock is never held across an await: tasks of one thread would share it.
+            try:
+                await waiter.future
+            except BaseException:
+                with lock:
+                    self._waiting -= 1
+                    waiter.abandon()
+                raise
+            with lock:
+                self._waiting -= 1
+                waiter.finish()
+                self._check_alive()
+                if loop._stopped:  # loop.stop() ends the poll at once, taking nothing
+                    messages = []
+                else:
+                    now = clock.now()
+                    messages = self._receive_now(
+                        now, max_messages, timeout, receive_request_attempt_id
+                    )
+                if messages or now >= deadline or loop._stopped:
+                    if tap is not None:
+                        tap.sqs_received(self, messages)
+                    return messages
+                waiter = loop._async_waiter(self._cond, self._wake_time(deadline))
+                self._waiting += 1
+
+    async def send_async(
+        self,
+        body: str,
+        *,
+        message_attributes: Mapping[str, AttributeInput] | None = None,
+        delay_seconds: int | None = None,
+        message_group_id: str | None = None,
+        message_deduplication_id: str | None = None,
+        aws_trace_header: str | None = None,
+    ) -> SendResult:
+        """:meth:`send` for asyncio (a send never blocks; same arguments and errors). O(log n)."""
+        if (
+            message_attributes is None
+            and delay_seconds is None
+            and message_group_id is None
+            and message_deduplication_id is None
+            and aws_trace_header is None
+        ):
+            return self.send(body)
+        return self.send(
+            body, message_attributes=message_attributes, delay_seconds=delay_seconds,
+            message_group_id=message_group_id, message_deduplication_id=message_deduplication_id,
+            aws_trace_header=aws_trace_header,
         )
 
-    async def send_async(self, body: str, **kwargs: Any) -> SendResult:
-        """:meth:`send` for asyncio (a send never blocks)."""
-        return self.send(body, **kwargs)
+    async def send_batch_async(self, entries: Sequence[Mapping[str, Any] | str]) -> BatchResult:
+        """:meth:`send_batch` for asyncio (never blocks; same arguments and errors)."""
+        return self.send_batch(entries)
 
     async def delete_async(self, receipt_handle: str) -> None:
         """:meth:`delete` for asyncio (a delete never blocks)."""
         self.delete(receipt_handle)
+
+    async def delete_batch_async(self, entries: Sequence[Mapping[str, Any] | str]) -> BatchResult:
+        """:meth:`delete_batch` for asyncio (never blocks; same arguments and errors)."""
+        return self.delete_batch(entries)
+
+    async def change_visibility_async(self, receipt_handle: str, visibility_timeout: int) -> None:
+        """:meth:`change_visibility` for asyncio (never blocks; same arguments and errors)."""
+        self.change_visibility(receipt_handle, visibility_timeout)
+
+    async def change_visibility_batch_async(
+        self, entries: Sequence[Mapping[str, Any]]
+    ) -> BatchResult:
+        """:meth:`change_visibility_batch` for asyncio (never blocks; same arguments and
+        errors)."""
+        return self.change_visibility_batch(entries)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"

@@ -1,8 +1,9 @@
 """Durable mode: every queue change journaled to SQLite and restored on open.
 
 What lives here: :class:`~decoupling.store.sqlite_store.SqliteStore` (opening a store, observing
-queues), its tables and loading (``_load``), its write path (``_write``) and multi-process
-catch-up (``_sync``).
+queues), which files are stores and how a new one is made (``_file``), its tables and loading,
+body digests checked and damaged rows quarantined (``_load``), its write path (``_write``),
+multi-process catch-up (``_sync``) and waiting out other processes' locks (``_retry``).
 
 May import: the top-level shared modules, ``decoupling._core`` and ``decoupling.sqs``. The store
 attaches to queues as a queue observer; ``EventLoop(store=...)`` opens it (the one import of this

@@ -18,17 +18,29 @@ clock or in another process):
   they expire;
 * ``handles``: FIFO receipt handles of messages deleted while in flight, until their visibility
   timeout would have ended (a retried delete still succeeds);
-* ``changes``: multi-process mode only: what each call changed, for the other processes.
+* ``changes``: multi-process mode only: what each call changed, for the other processes;
+* ``quarantine``: message rows found damaged on load (see :func:`quarantine`), kept for a
+  person to look at;
+* ``meta``: the store's format (``version``); the file's identity is in its header
+  (:mod:`decoupling.store._file`).
+
+Every message row carries its body's MD5 (``MD5OfMessageBody``, :func:`decoupling.message.md5_of_body`),
+written with the row and checked whenever the row is read back: a body altered on disk (a bad
+sector, a stray write, an edit by hand) is caught before it is delivered as if it were the
+message sent.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import logging
 from typing import TYPE_CHECKING, Any
 
 from .._core.ledger import GONE, Entry, Ledger
 from ..message import MessageAttributeValue
+from ..sqs._state import _Record
 from ..sqs.config import RedriveAllowPolicy, RedrivePolicy
 
 if TYPE_CHECKING:
@@ -37,19 +49,22 @@ if TYPE_CHECKING:
     from ..sqs.queue import Queue
     from .sqlite_store import SqliteStore, _QueueState
 
-__all__ = ["SCHEMA", "SCHEMA_VERSION", "SEQ_BITS", "SEQ_MASK", "MESSAGE_COLUMNS", "key_range",
-           "encode_attributes", "decode_attributes", "queue_meta", "apply_meta",
-           "restore_tasks", "restore_row", "reload_messages", "reload_fifo_windows",
-           "load_queue", "prune_gone"]
+__all__ = ["SCHEMA", "SCHEMA_VERSION", "QUARANTINE_TABLE", "SEQ_BITS", "SEQ_MASK",
+           "MESSAGE_COLUMNS", "LOAD_COLUMNS", "key_range", "encode_attributes",
+           "decode_attributes", "queue_meta", "apply_meta", "restore_tasks", "restore_row",
+           "quarantine", "reload_messages", "reload_fifo_windows", "load_queue", "prune_gone"]
 
-SCHEMA_VERSION = 1
+_log = logging.getLogger("decoupling.store")
+_md5 = hashlib.md5
+
+SCHEMA_VERSION = 2
 #: A message row's key is ``qid << SEQ_BITS | seq``: 2**40 messages per queue.
 SEQ_BITS = 40
 SEQ_MASK = (1 << SEQ_BITS) - 1
 
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS queues (
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+CREATE TABLE queues (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
     fifo INTEGER NOT NULL,
@@ -59,7 +74,7 @@ CREATE TABLE IF NOT EXISTS queues (
     next_tick INTEGER NOT NULL,
     last_sequence INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS messages (
+CREATE TABLE messages (
     id INTEGER PRIMARY KEY,
     message_id TEXT NOT NULL,
     body TEXT NOT NULL,
@@ -77,9 +92,10 @@ CREATE TABLE IF NOT EXISTS messages (
     received_at REAL,
     deadline REAL,
     timeout REAL,
-    receipt TEXT
+    receipt TEXT,
+    md5 TEXT
 );
-CREATE TABLE IF NOT EXISTS dedup (
+CREATE TABLE dedup (
     qid INTEGER NOT NULL,
     scope TEXT NOT NULL,
     dedup_id TEXT NOT NULL,
@@ -88,13 +104,13 @@ CREATE TABLE IF NOT EXISTS dedup (
     expires REAL NOT NULL,
     PRIMARY KEY (qid, scope, dedup_id)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS handles (
+CREATE TABLE handles (
     qid INTEGER NOT NULL,
     receipt TEXT NOT NULL,
     expires REAL NOT NULL,
     PRIMARY KEY (qid, receipt)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS changes (
+CREATE TABLE changes (
     id INTEGER PRIMARY KEY,
     qid INTEGER NOT NULL,
     kind TEXT NOT NULL,
@@ -103,12 +119,44 @@ CREATE TABLE IF NOT EXISTS changes (
 );
 """
 
-#: The columns of ``messages`` in the order :func:`restore_row` reads them.
+#: Where a damaged message row goes (:func:`quarantine`): its columns as they were (untyped, so
+#: any damage fits), its key, its queue, why and when (wall-clock epoch seconds). Nothing
+#: reads or prunes it: it is for a person to look at, and to delete.
+QUARANTINE_TABLE = """CREATE TABLE quarantine (
+    id INTEGER PRIMARY KEY,
+    found_at REAL NOT NULL,
+    queue TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    key INTEGER NOT NULL,
+    message_id, body, attributes, sent_ms, group_id, dedup_id, sequence_number, dlq_source_arn,
+    trace_header, sent_at, available_at, receive_count, first_received_at, received_at,
+    deadline, timeout, receipt, md5
+)"""
+SCHEMA += QUARANTINE_TABLE + ";"
+
+#: The columns of ``messages`` in the order they are written (``md5``: the body's
+#: ``MD5OfMessageBody``, checked on every load).
 MESSAGE_COLUMNS = (
     "id, message_id, body, attributes, sent_ms, group_id, dedup_id, sequence_number, "
     "dlq_source_arn, trace_header, sent_at, available_at, receive_count, first_received_at, "
-    "received_at, deadline, timeout, receipt"
+    "received_at, deadline, timeout, receipt, md5"
 )
+#: The same columns as :func:`restore_row` reads them: the body as its stored bytes, whose MD5
+#: is checked before they are decoded, and last whether every column holds the type it was
+#: written with (checked by SQLite, where it costs nothing).
+LOAD_COLUMNS = MESSAGE_COLUMNS.replace(" body,", " CAST(body AS BLOB),", 1) + (
+    ", typeof(message_id) = 'text' AND typeof(body) = 'text' AND typeof(sent_ms) = 'integer' "
+    "AND typeof(receive_count) = 'integer' AND receive_count >= 0 "
+    "AND typeof(sent_at) = 'real' AND typeof(available_at) = 'real' "
+    "AND typeof(attributes) IN ('null', 'text') AND typeof(group_id) IN ('null', 'text') "
+    "AND typeof(dedup_id) IN ('null', 'text') AND typeof(sequence_number) IN ('null', 'text') "
+    "AND typeof(dlq_source_arn) IN ('null', 'text') "
+    "AND typeof(trace_header) IN ('null', 'text') AND typeof(receipt) IN ('null', 'text') "
+    "AND typeof(first_received_at) IN ('null', 'real') "
+    "AND typeof(received_at) IN ('null', 'real') AND typeof(deadline) IN ('null', 'real') "
+    "AND typeof(timeout) IN ('null', 'real')"
+)
+_QUARANTINED = MESSAGE_COLUMNS.replace("id, ", "", 1)
 
 
 def key_range(qid: int) -> tuple[int, int]:
@@ -254,20 +302,34 @@ def restore_tasks(store: SqliteStore, queue: Queue, text: str, *, resume: bool) 
 
 
 def restore_row(state: _QueueState, row: tuple[Any, ...], now: float) -> Entry | None:
-    """Put one ``messages`` row (columns :data:`MESSAGE_COLUMNS`) back into its queue's ledger;
-    ``None`` if it is past its retention period."""
-    from ..sqs.queue import _Record
-
+    """Put one ``messages`` row (columns :data:`LOAD_COLUMNS`) back into its queue's ledger;
+    ``None`` if it is past its retention period, or damaged: a column holds a value of another
+    type than written, the body does not match its MD5, or a column cannot be read. A damaged
+    row is noted for :func:`quarantine` (the caller's to call once its cursor is done) and never
+    reaches the queue."""
     (key, message_id, body, attributes, sent_ms, group_id, dedup_id, sequence_number,
      dlq_source_arn, trace_header, sent_at, available_at, receive_count, first_received_at,
-     received_at, deadline, timeout, receipt) = row
+     received_at, deadline, timeout, receipt, digest, well_typed) = row
+    if not well_typed:
+        _damaged(state, key, message_id, "a column holds a value of the wrong type")
+        return None
+    actual = _md5(body, usedforsecurity=False).hexdigest()
+    if actual != digest:
+        _damaged(state, key, message_id, f"its body's MD5 is {actual}, the row says {digest!r}")
+        return None
+    try:
+        text = body.decode()
+        decoded = decode_attributes(attributes)
+    except Exception as error:  # whatever the damage: the row is not a message
+        _damaged(state, key, message_id, f"it cannot be read ({error})")
+        return None
     offset = state.store._offset
     ledger = state.queue._ledger
     sent = sent_at - offset
     if sent + ledger.retention <= now:
         return None
     record = _Record(
-        message_id, body, decode_attributes(attributes), sent_ms, group_id, dedup_id,
+        message_id, text, decoded, sent_ms, group_id, dedup_id,
         sequence_number, dlq_source_arn, trace_header,
     )
     entry = ledger.restore(
@@ -289,6 +351,36 @@ def restore_row(state: _QueueState, row: tuple[Any, ...], now: float) -> Entry |
     return entry
 
 
+def _damaged(state: _QueueState, key: int, message_id: Any, reason: str) -> None:
+    state.store._damaged_rows.append((state, key, message_id, reason))
+
+
+def quarantine(store: SqliteStore, conn: sqlite3.Connection) -> None:
+    """Move the damaged rows :func:`restore_row` found to the ``quarantine`` table (inside the
+    caller's transaction), and report each: appended to :attr:`SqliteStore.damaged` and logged
+    as a warning on the ``decoupling.store`` logger. In multi-process mode the other processes
+    are told the row is gone, so they stop serving it too."""
+    found, store._damaged_rows = store._damaged_rows, []
+    wall = store._loop.clock.now() + store._offset
+    for state, key, message_id, reason in found:
+        conn.execute(
+            f"INSERT INTO quarantine (found_at, queue, reason, key, {_QUARANTINED}) "
+            f"SELECT ?, ?, ?, id, {_QUARANTINED} FROM messages WHERE id = ?",
+            (wall, state.queue.name, reason, key),
+        )
+        conn.execute("DELETE FROM messages WHERE id = ?", (key,))
+        if store.multiprocess:
+            store._changes.append((state.qid, "m", key, None))
+        shown_id = message_id if isinstance(message_id, str) else None
+        store.damaged.append(
+            {"queue": state.queue.name, "message_id": shown_id, "key": key, "reason": reason}
+        )
+        _log.warning(
+            "store %s: message %s of queue %s is damaged (%s); moved to the quarantine table, "
+            "not delivered", store.path, shown_id, state.queue.name, reason,
+        )
+
+
 def reload_messages(state: _QueueState, conn: sqlite3.Connection, now: float) -> None:
     """Give a queue a fresh ledger rebuilt from its rows (in send order), with its FIFO
     deduplication window and deleted handles. O(n log n)."""
@@ -302,10 +394,12 @@ def reload_messages(state: _QueueState, conn: sqlite3.Connection, now: float) ->
         state.by_seq = {}
     lo, hi = key_range(state.qid)
     rows = conn.execute(
-        f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id BETWEEN ? AND ? ORDER BY id", (lo, hi)
+        f"SELECT {LOAD_COLUMNS} FROM messages WHERE id BETWEEN ? AND ? ORDER BY id", (lo, hi)
     )
     for row in rows:
         restore_row(state, row, now)
+    if state.store._damaged_rows:
+        quarantine(state.store, conn)
     if queue.is_fifo:
         reload_fifo_windows(state, conn, now)
     if queue._waiting:

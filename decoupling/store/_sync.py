@@ -75,11 +75,13 @@ def _apply(
         if seq > state.seq.value:
             state.seq.value = seq
         row = conn.execute(
-            f"SELECT {rows.MESSAGE_COLUMNS} FROM messages WHERE id = ?", (mid,)
+            f"SELECT {rows.LOAD_COLUMNS} FROM messages WHERE id = ?", (mid,)
         ).fetchone()
         if row is not None:
             entry = rows.restore_row(state, row, now)
-            if entry is not None and entry.state == VISIBLE and queue._waiting:
+            if store._damaged_rows:
+                rows.quarantine(store, conn)
+            elif entry is not None and entry.state == VISIBLE and queue._waiting:
                 queue._cond.notify(queue._waiting)
     elif kind == "q":
         row = conn.execute("SELECT * FROM queues WHERE id = ?", (qid,)).fetchone()

@@ -14,12 +14,13 @@ import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from .._core.ledger import GONE, Entry
+from ..message import md5_of_body
 from . import _load as rows
 
 if TYPE_CHECKING:
     from .sqlite_store import SqliteStore, _QueueState
 
-__all__ = ["write_pending", "prune", "KEEP_CHANGES", "BLOCK"]
+__all__ = ["write_pending", "write_changes", "prune", "KEEP_CHANGES", "BLOCK"]
 
 #: Counter values reserved per write in single-process mode (gaps after a restart are fine:
 #: sequences only need to grow).
@@ -32,7 +33,7 @@ _MAX_PARAMS = 999
 #: A message row in full (``MESSAGE_COLUMNS``), and the common case: a standard-queue message
 #: with no attributes, never received (the other columns keep their defaults).
 _FULL_COLUMNS = "(" + rows.MESSAGE_COLUMNS + ")"
-_PLAIN_COLUMNS = "(id, message_id, body, sent_ms, sent_at, available_at, receive_count)"
+_PLAIN_COLUMNS = "(id, message_id, body, md5, sent_ms, sent_at, available_at, receive_count)"
 #: What a receive or a visibility change rewrites: the key, then the changing columns.
 _UPDATE = (
     "UPDATE messages SET receive_count = v.column2, first_received_at = v.column3, "
@@ -53,7 +54,7 @@ _UPDATE_RUN = (
 #: ``UPDATE ... FROM`` needs SQLite 3.33; before it, one statement per row.
 _UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33, 0)
 
-_WIDTH = {"plain": 6, "full": 18, "update": 8}
+_WIDTH = {"plain": 7, "full": 19, "update": 8}
 _sql_cache: dict[tuple[str, int], str] = {}
 
 
@@ -178,8 +179,8 @@ def write_pending(store: SqliteStore) -> None:
                 and r.dlq_source_arn is None and r.trace_header is None
                 and r.dedup_id is None and r.sequence_number is None
             ):
-                plain += (key, r.message_id, r.body, r.sent_ms, entry.sent_at + offset,
-                          entry.available_at + offset)
+                plain += (key, r.message_id, r.body, md5_of_body(r.body), r.sent_ms,
+                          entry.sent_at + offset, entry.available_at + offset)
             else:
                 full += _row(key, entry, offset)
             if multiprocess:
@@ -254,12 +255,17 @@ def write_pending(store: SqliteStore) -> None:
         state.touched = False
         write_queue(store, conn, state)
     store._touched = []
-    if changes:
-        conn.executemany(
-            "INSERT INTO changes (qid, kind, mid, key) VALUES (?, ?, ?, ?)", changes
-        )
-        store._seen += len(changes)
-        store._changes = []
+    if store._changes:
+        write_changes(store, conn)
+
+
+def write_changes(store: SqliteStore, conn: sqlite3.Connection) -> None:
+    """Multi-process mode: the ``changes`` records of this call, for the other processes (in
+    the call's transaction, which holds the write lock: their ids follow the last one read)."""
+    changes = store._changes
+    conn.executemany("INSERT INTO changes (qid, kind, mid, key) VALUES (?, ?, ?, ?)", changes)
+    store._seen += len(changes)
+    store._changes = []
 
 
 def write_dedup(store: SqliteStore, conn: sqlite3.Connection, offset: float) -> None:
@@ -357,5 +363,5 @@ def _row(key: int, entry: Entry, offset: float) -> tuple[Any, ...]:
         entry.first_received_at + offset if received else None,
         entry.received_at + offset if entry.receipt is not None else None,
         entry.deadline + offset if entry.receipt is not None else None,
-        entry.timeout, entry.receipt,
+        entry.timeout, entry.receipt, md5_of_body(r.body),
     )

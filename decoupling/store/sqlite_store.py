@@ -75,9 +75,33 @@ processes (one writer at a time, each call ~50 µs more); a long poll notices an
 send within ``poll_interval`` (50 ms); pollers driven by arrival events (event source mappings,
 consumer pools) see only this process's sends; each process's clock must be a real clock (wall
 times are compared across processes); a process that falls more than 100,000 changes behind
-reloads every queue. Without ``multiprocess`` the store is locked to its one process (SQLite
-``EXCLUSIVE`` locking mode): a second opener fails with
+reloads every queue. Every change is recorded for the others, a queue's creation or
+deletion in a call that does nothing else included. A call that finds another process holding
+the write lock waits for it (pauses of 0.1-2 ms doubling with jitter, never a spin; see
+:mod:`decoupling.store._retry`) for up to ``busy_timeout`` seconds (10 by default), then fails
+:class:`~decoupling.errors.ServiceUnavailable` ("busy ... nothing changed"), with nothing
+changed and nothing to reload; :meth:`SqliteStore.checkpoint` waits the same way for the other
+processes to leave the WAL. Without ``multiprocess`` the store is locked to its one process
+(SQLite ``EXCLUSIVE`` locking mode): a second opener fails with
 :class:`~decoupling.errors.ServiceUnavailable` instead of corrupting anything.
+
+Which files are stores (:mod:`decoupling.store._file`). A store's header carries ``PRAGMA
+application_id`` 0x6463706C (ASCII ``dcpl``) and its ``meta`` table the format (2). Opening
+anything else -- another application's database, a store of another format, a file that is
+not SQLite -- fails with :class:`~decoupling.errors.InvalidParameterValue` naming the file and
+what it holds, before a byte of it changes, and the file is closed at once. A new store is
+built under a temporary name and linked into place whole, so a store is never zero-length: a
+zero-length file at the path is refused too (a truncated store, or someone else's file)
+unless ``create="empty"`` says to make it one. Stores of format 1 (before the
+``application_id``) are upgraded on open.
+
+Damaged rows. Each message row holds its body's MD5 (``MD5OfMessageBody``), checked whenever
+the row is loaded (on open, on a reload, on catching up with another process). A row whose
+body does not match, or with a column that cannot be read, is moved to the ``quarantine``
+table (kept as found, with the reason), appended to :attr:`SqliteStore.damaged`, logged as a
+warning on the ``decoupling.store`` logger, and never delivered; the queue's other messages
+load as usual. Attributes, queue rows and FIFO windows carry no digest: a queue row that
+cannot be read makes the open fail with ``InvalidParameterValue`` (file closed again).
 """
 
 from __future__ import annotations
@@ -85,14 +109,14 @@ from __future__ import annotations
 import _thread
 import os
 import sqlite3
-import time
 from typing import TYPE_CHECKING, Any
 
 from .._core.ledger import Entry
-from ..errors import ServiceUnavailable
+from ..errors import DecouplingError, InvalidParameterValue, ServiceUnavailable
 from ..sqs.config import RedrivePolicy
+from . import _file, _write
 from . import _load as rows
-from . import _write
+from ._retry import Busy, Contention
 
 if TYPE_CHECKING:
     from ..loop import EventLoop
@@ -102,7 +126,8 @@ __all__ = ["SqliteStore", "SYNCHRONOUS"]
 
 #: The ``synchronous`` settings, strongest first.
 SYNCHRONOUS = ("EXTRA", "FULL", "NORMAL", "OFF")
-_ARRIVALS = frozenset({"sent", "dead_letter_arrived", "moved_in"})
+# (a Chaos duplicate is a message of the queue once it arrives: a restart must keep it)
+_ARRIVALS = frozenset({"sent", "dead_letter_arrived", "moved_in", "duplicate_arrived"})
 _MESSAGE_EVENTS = frozenset(
     {"received", "visibility_changed", "deleted", "dead_lettered", "moved_out"}
 )
@@ -256,13 +281,28 @@ class SqliteStore:
             other processes' sends, in seconds (default 0.05).
         prune_every: commits between prunes of expired rows (default 10,000); see
             :meth:`checkpoint`.
+        create: when a new store may be made at ``path``: ``"missing"`` (default) when no file
+            is there; ``"empty"`` also when the file is empty (zero bytes, as
+            :func:`tempfile.mkstemp` leaves it, or an SQLite database without tables);
+            ``"never"``: the file must already be a store. A zero-length file is otherwise
+            refused: a store is never zero-length (it is created whole), so it is one
+            truncated, or a file made by something else.
 
     Pass it as ``EventLoop(store=SqliteStore(...))``; a path alone means the defaults. One
     store serves one loop; :meth:`close` it when done.
 
+    The file's identity is checked before anything in it changes: a store carries
+    ``PRAGMA application_id`` 0x6463706C (``dcpl``) and its format in a ``meta`` table. Every
+    message row holds its body's MD5, checked whenever it is loaded; a damaged row is moved to
+    the ``quarantine`` table, listed in :attr:`damaged` and logged (a warning on the
+    ``decoupling.store`` logger), and never delivered. See :mod:`decoupling.store._file`.
+
     Raises:
-        ValueError: a bad setting. The loop raises ServiceUnavailable when the file cannot be
-        opened, is not a store of this version, or is locked by another process.
+        ValueError: a bad setting. The loop raises InvalidParameterValue when the file is not a
+        store (another application's file, another store format, a zero-length file without
+        ``create="empty"``, no store with ``create="never"``), naming the file and what it
+        found, and ServiceUnavailable when the file cannot be opened or is locked by another
+        process; either way the file is closed again.
     """
 
     def __init__(
@@ -274,6 +314,7 @@ class SqliteStore:
         busy_timeout: float = 10.0,
         poll_interval: float = 0.05,
         prune_every: int = 10_000,
+        create: str = "missing",
     ) -> None:
         if not isinstance(path, (str, os.PathLike)):
             raise ValueError(f"path must be a file path, got {path!r}")
@@ -284,12 +325,26 @@ class SqliteStore:
                 raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
         if isinstance(prune_every, bool) or not isinstance(prune_every, int) or prune_every < 1:
             raise ValueError(f"prune_every must be a positive integer, got {prune_every!r}")
+        if create not in _file.CREATE:
+            raise ValueError(f"create must be one of {_file.CREATE}, got {create!r}")
         self.path = os.fspath(path)
+        if self.path in ("", ":memory:"):
+            raise ValueError(
+                f"path must name a file, got {self.path!r}; for queues in memory pass no store"
+            )
+        self.create = create
         self.synchronous = synchronous.upper()
         self.multiprocess = bool(multiprocess)
         self.busy_timeout = float(busy_timeout)
         self.poll_interval = float(poll_interval)
         self.prune_every = prune_every
+        #: Message rows found damaged (their body does not match its MD5, or a column cannot
+        #: be read) since this store opened, each moved to the ``quarantine`` table and never
+        #: delivered: ``{"queue": name, "message_id": id or None, "key": row key, "reason":
+        #: text}``, in the order found.
+        self.damaged: list[dict[str, Any]] = []
+        self._damaged_rows: list[tuple[_QueueState, int, Any, str]] = []
+        self._contention = Contention(self.busy_timeout)
         self._loop: Any = None
         self._conn: sqlite3.Connection | None = None
         self._lock = _JournalLock()
@@ -332,10 +387,17 @@ class SqliteStore:
         if offset is None:
             offset = getattr(clock, "_offset", None)
         store._offset = float(offset) if offset is not None else clock.wall() - clock.now()
-        store._connect()
+        try:
+            store._connect()
+        except BaseException:
+            store._loop = None  # the store may be given to another loop
+            raise
         return store
 
     def _connect(self) -> None:
+        """Open the file, if it is a store (or may become one): see :mod:`._file`. Nothing in
+        a file that is not a store changes, and a refused file is closed again."""
+        in_place = _file.check_path(self)
         try:
             conn = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False,
@@ -343,33 +405,46 @@ class SqliteStore:
             )
         except sqlite3.Error as error:
             raise ServiceUnavailable(f"Cannot open the store {self.path}: {error}.") from None
+
+        def set_up() -> None:
+            try:
+                if not self.multiprocess:
+                    conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+                if in_place:  # a zero-length file: nothing to change but an empty file
+                    conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # (only before a table)
+                # Who the file is, and (new or format 1) making it a store, under the write
+                # lock: of several processes opening at once, one does it, the others see it.
+                conn.execute("BEGIN IMMEDIATE")
+                _file.identify(conn, self.path, allow_empty=self.create == "empty")
+                conn.execute("COMMIT")
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if mode.lower() != "wal":
+                    raise sqlite3.OperationalError(f"journal mode {mode}, not WAL")
+            except sqlite3.OperationalError:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
         try:
-            if not self.multiprocess:
-                conn.execute("PRAGMA locking_mode = EXCLUSIVE")
-            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")  # only takes on a new file
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if mode.lower() != "wal":
-                raise sqlite3.OperationalError(f"journal mode {mode}, not WAL")
+            # SQLite answers "database is locked" at once, without its busy handler, where
+            # waiting could deadlock (another opener changing the journal mode, say): each
+            # step above is safe to run again, so it is, with the store's backoff.
+            self._contention.run(set_up, "open")
             level = "FULL" if self.synchronous == "EXTRA" else self.synchronous
             conn.execute(f"PRAGMA synchronous = {level}")
             conn.execute("PRAGMA journal_size_limit = 8388608")
-            conn.execute("BEGIN IMMEDIATE")
-            for statement in rows.SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            found = conn.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
-            if found is None:
-                conn.execute("INSERT INTO meta VALUES ('version', ?)", (rows.SCHEMA_VERSION,))
-            elif int(found[0]) != rows.SCHEMA_VERSION:
-                raise sqlite3.DatabaseError(
-                    f"store format {found[0]}, this version reads {rows.SCHEMA_VERSION}"
-                )
-            conn.execute("COMMIT")
             if self.multiprocess:
-                # From now on our own retry loop waits for the write lock (see _begin_shared).
+                # From now on our own retry loop waits for locks (see _retry).
                 conn.execute("PRAGMA busy_timeout = 5")
+        except DecouplingError:
+            conn.close()
+            raise
         except sqlite3.Error as error:
             conn.close()
+            if "not a database" in str(error):
+                raise InvalidParameterValue(
+                    f"The file {self.path} is not a store: {error}."
+                ) from None
             hint = "" if self.multiprocess else (
                 " (opened by another process? open every process with "
                 "SqliteStore(path, multiprocess=True))"
@@ -380,14 +455,38 @@ class SqliteStore:
         self._conn = conn
 
     def _restore(self) -> None:
-        """(EventLoop) rebuild every queue from the store, as the last commit left them."""
+        """(EventLoop) rebuild every queue from the store, as the last commit left them. A
+        store that cannot be loaded is closed again (nothing written) before the error is
+        raised."""
+        failure: BaseException | None = None
         with self._lock:
             self._replaying = True
             try:
                 self._tx()
                 self._load_all()
+            except BaseException as error:
+                failure = error
+                self._clear_pending()
+                self._in_tx = False  # rolled back by the close below
             finally:
                 self._replaying = False
+        if failure is None:
+            return
+        self._abandon()
+        if isinstance(failure, ServiceUnavailable) or not isinstance(failure, Exception):
+            raise failure
+        raise InvalidParameterValue(
+            f"The store {self.path} cannot be loaded: {type(failure).__name__}: {failure}."
+        ) from failure
+
+    def _abandon(self) -> None:
+        """Close the connection after a failed open, without writing anything."""
+        conn, self._conn = self._conn, None
+        self._clear_pending()
+        self._in_tx = False
+        if conn is not None:
+            conn.close()  # an open transaction is rolled back
+        self._loop = None
 
     def _load_all(self) -> None:
         conn = self._conn
@@ -426,19 +525,30 @@ class SqliteStore:
     # -- the loop's hooks -----------------------------------------------------------------------
 
     def _registered(self, kind: str, resource: Any) -> None:
-        """(EventLoop) a resource was created: a new queue gets its row."""
+        """(EventLoop) a resource was created: a new queue gets its row (and, in
+        multi-process mode, a change record, committed with the call even if nothing else
+        changed). If the row cannot be written the queue is taken out of the loop's registry
+        again: no queue exists that the store does not hold."""
         if kind != "sqs" or self._replaying:
             return
-        conn = self._live()
         queue: Queue = resource
-        _write.write_pending(self)
-        self._tx()
-        cursor = conn.execute(
-            "INSERT INTO queues (name, fifo, meta, receipt_prefix, next_seq, next_tick, "
-            "last_sequence) VALUES (?, ?, ?, ?, 0, 0, 0)",
-            (queue.name, int(queue.is_fifo), rows.queue_meta(queue, self._offset),
-             queue._ledger.receipt_prefix),
-        )
+        try:
+            conn = self._live()
+            _write.write_pending(self)
+            self._tx()
+            cursor = conn.execute(
+                "INSERT INTO queues (name, fifo, meta, receipt_prefix, next_seq, next_tick, "
+                "last_sequence) VALUES (?, ?, ?, ?, 0, 0, 0)",
+                (queue.name, int(queue.is_fifo), rows.queue_meta(queue, self._offset),
+                 queue._ledger.receipt_prefix),
+            )
+        except (sqlite3.Error, DecouplingError) as error:
+            registry = self._loop._resources
+            if registry.get(("sqs", queue.name)) is queue:
+                del registry[("sqs", queue.name)]
+            if isinstance(error, DecouplingError):
+                raise
+            self._fail(error)
         qid = cursor.lastrowid
         assert qid is not None
         self._adopt(queue, qid, 0, 0, 0)
@@ -453,15 +563,18 @@ class SqliteStore:
         state = next((s for s in self._states.values() if s.queue.name == name), None)
         if state is None:
             return
-        _write.write_pending(self)
-        self._tx()
-        self._forget(state)
         qid = state.qid
         lo, hi = rows.key_range(qid)
-        conn.execute("DELETE FROM messages WHERE id BETWEEN ? AND ?", (lo, hi))
-        for table in ("dedup", "handles"):
-            conn.execute(f"DELETE FROM {table} WHERE qid = ?", (qid,))
-        conn.execute("DELETE FROM queues WHERE id = ?", (qid,))
+        try:
+            _write.write_pending(self)
+            self._tx()
+            self._forget(state)
+            conn.execute("DELETE FROM messages WHERE id BETWEEN ? AND ?", (lo, hi))
+            for table in ("dedup", "handles"):
+                conn.execute(f"DELETE FROM {table} WHERE qid = ?", (qid,))
+            conn.execute("DELETE FROM queues WHERE id = ?", (qid,))
+        except sqlite3.Error as error:
+            self._fail(error)  # the next call reloads the queue from the store
         if self.multiprocess:
             self._changes.append((qid, "x", None, name))
 
@@ -475,14 +588,17 @@ class SqliteStore:
 
     def _purged(self, state: _QueueState) -> None:
         """A queue was purged: its rows go now (after what the call wrote before)."""
-        _write.write_pending(self)
-        self._tx()
         conn = self._live()
         lo, hi = rows.key_range(state.qid)
-        conn.execute("DELETE FROM messages WHERE id BETWEEN ? AND ?", (lo, hi))
-        if state.queue.is_fifo:
-            for table in ("dedup", "handles"):
-                conn.execute(f"DELETE FROM {table} WHERE qid = ?", (state.qid,))
+        try:
+            _write.write_pending(self)
+            self._tx()
+            conn.execute("DELETE FROM messages WHERE id BETWEEN ? AND ?", (lo, hi))
+            if state.queue.is_fifo:
+                for table in ("dedup", "handles"):
+                    conn.execute(f"DELETE FROM {table} WHERE qid = ?", (state.qid,))
+        except sqlite3.Error as error:
+            self._fail(error)
         if state.by_seq is not None:
             state.by_seq = {}
         state.meta_dirty = True  # the purge time
@@ -529,25 +645,9 @@ class SqliteStore:
             self._relaxed = relaxed
 
     def _begin_shared(self, conn: sqlite3.Connection) -> None:
-        """``BEGIN IMMEDIATE``, retried every 0.1-2 ms while another process writes (SQLite's
-        own busy handler sleeps up to 100 ms between tries, which starves a busy producer),
-        for up to ``busy_timeout`` seconds."""
-        delay = 0.0001
-        deadline = 0.0
-        while True:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as error:
-                if "locked" not in str(error) and "busy" not in str(error):
-                    raise
-                now = time.monotonic()
-                if not deadline:
-                    deadline = now + self.busy_timeout
-                elif now >= deadline:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 2, 0.002)
+        """``BEGIN IMMEDIATE``, retried while other processes hold the write lock (see
+        :mod:`._retry`: pauses of 0.1-2 ms with jitter, ``busy_timeout`` seconds in all)."""
+        self._contention.run(lambda: conn.execute("BEGIN IMMEDIATE"), "BEGIN IMMEDIATE")
 
     def _begin(self) -> None:
         """The outermost acquire of the loop's lock."""
@@ -558,6 +658,14 @@ class SqliteStore:
         elif self.multiprocess:
             try:
                 self._tx()
+            except Busy as error:
+                # Nothing began and nothing in memory is ahead of the store: no reload.
+                raise ServiceUnavailable(
+                    f"The store {self.path} is busy: {error}; nothing changed, try again."
+                ) from None
+            except sqlite3.Error as error:
+                self._fail(error)
+            try:
                 from ._sync import catch_up
 
                 catch_up(self)
@@ -569,6 +677,11 @@ class SqliteStore:
         if self._touched:
             try:
                 _write.write_pending(self)
+            except sqlite3.Error as error:
+                self._fail(error)
+        if self._changes and self._in_tx:  # a call that created or deleted a queue only
+            try:
+                _write.write_changes(self, self._live())
             except sqlite3.Error as error:
                 self._fail(error)
         if self._in_tx:
@@ -622,6 +735,7 @@ class SqliteStore:
         self._dedup = []
         self._handles = []
         self._changes = []
+        self._damaged_rows = []
         self._strict = False
 
     # -- upkeep ----------------------------------------------------------------------------------
@@ -633,6 +747,15 @@ class SqliteStore:
         Returns ``{"db_bytes": ..., "wal_bytes": ...}`` after the checkpoint. Costs O(rows
         held) and one fsync; the queues wait meanwhile. Under steady traffic calling it is
         optional (SQLite checkpoints the WAL every ~4 MB and reuses free pages).
+
+        In multi-process mode the truncation needs every other process out of the WAL for a
+        moment: each step is retried for up to ``busy_timeout`` seconds, as a call waits for the
+        write lock.
+
+        Raises:
+            ServiceUnavailable: other processes kept the WAL busy for ``busy_timeout``
+                seconds, or the file could not be written. What the queues hold is committed
+                before the WAL is touched, so nothing is lost or reloaded; try again later.
         """
         with self._lock:
             try:
@@ -641,13 +764,27 @@ class SqliteStore:
                 self._fail(error)
             self._end()
             conn = self._live()
+            run = self._contention.run
             try:
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-                conn.execute("PRAGMA incremental_vacuum").fetchall()
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+                run(lambda: self._truncate_wal(conn), "checkpoint")
+                # (executescript steps the pragma to its end: one execute frees one page)
+                run(lambda: conn.executescript("PRAGMA incremental_vacuum"), "incremental vacuum")
+                run(lambda: self._truncate_wal(conn), "checkpoint")
             except sqlite3.Error as error:
-                self._fail(error)
+                raise ServiceUnavailable(
+                    f"The store {self.path} could not be checkpointed ({error}); its queues "
+                    "are committed and unchanged. Try again later."
+                ) from None
         return self.size()
+
+    @staticmethod
+    def _truncate_wal(conn: sqlite3.Connection) -> None:
+        busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            raise sqlite3.OperationalError(
+                f"database is busy: other processes read the WAL ({copied} of {frames} frames "
+                "copied)"
+            )
 
     def size(self) -> dict[str, int]:
         """The sizes in bytes of the database file and of its WAL (0 if absent)."""

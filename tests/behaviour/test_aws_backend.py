@@ -454,10 +454,14 @@ def test_asyncio_calls_run_in_worker_threads(account: Any) -> None:
 
     async def round_trip() -> list[str]:
         await queue.send_async("hello")
-        messages = await queue.receive_async(10, wait_seconds=1)
-        for message in messages:
-            await queue.delete_async(message.receipt_handle)
-        return [m.body for m in messages]
+        await queue.send_batch_async(["a", "b"])
+        messages: list[dc.Message] = []
+        while len(messages) < 3:
+            messages += await queue.receive_async(10, wait_seconds=1)
+        await queue.delete_async(messages[0].receipt_handle)
+        result = await queue.delete_batch_async([m.receipt_handle for m in messages[1:]])
+        assert len(result.successful) == 2
+        return sorted(m.body for m in messages)
 
-    assert asyncio.run(round_trip()) == ["hello"]
+    assert asyncio.run(round_trip()) == ["a", "b", "hello"]
     assert len(queue) == 0

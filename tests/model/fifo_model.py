@@ -144,8 +144,15 @@ class FifoModel:
                 m.place = Place.VISIBLE
 
     def change_times(self, queue: str) -> list[float]:
+        """When a message of ``queue`` changes place by itself: its delay or visibility timeout
+        ends, or its retention period does. (A message in flight when its retention ends is
+        deleted -- "messages that remain in the queue longer than the retention period are
+        deleted", in flight or not -- and that frees its group: a long poll waiting on the group
+        returns then with the group's next message.)"""
+        retention = self.queues[queue].retention
         out = {m.available_at for m in self.held(queue, Place.DELAYED)}
         out |= {m.deadline for m in self.held(queue, Place.IN_FLIGHT)}
+        out |= {m.sent_at + retention for m in self.held(queue)}
         return sorted(out)
 
     # -- sending --------------------------------------------------------------------------------
