@@ -465,3 +465,25 @@ def test_asyncio_calls_run_in_worker_threads(account: Any) -> None:
 
     assert asyncio.run(round_trip()) == ["a", "b", "hello"]
     assert len(queue) == 0
+
+
+def test_the_readme_aws_block_runs(aws_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's AWS example (a ``py`` block: tests/test_readme.py runs only the in-process
+    ``python`` blocks), with ``connect`` pointed at moto."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = text.split("## When you outgrow one machine", 1)[1]
+    block = re.search(r"```py\n(.*?)```", section, re.S)
+    assert block is not None
+    real_connect = aws.connect
+    monkeypatch.setattr(aws, "connect", lambda **kw: real_connect(
+        **{**kw, "endpoint_url": aws_endpoint, "aws_access_key_id": "testing",
+           "aws_secret_access_key": "testing"}))
+    namespace: dict[str, Any] = {}
+    exec(compile(block.group(1), "README.md", "exec"), namespace)  # noqa: S102
+    orders = namespace["orders"]
+    assert isinstance(orders, aws.AwsQueue)
+    assert orders.arn == f"arn:aws:sqs:eu-west-1:{ACCOUNT_ID}:orders"
+    assert [m.body for m in orders.receive(10, wait_seconds=1)] == ["order-1"]
