@@ -86,6 +86,26 @@ class MonotonicClock:
         return f"MonotonicClock(now={self.now():.3f})"
 
 
+#: Seconds from 1970 to the end of year 9999 (the last time a wall timestamp can show).
+_MAX_EPOCH = 253_402_300_799
+
+
+def _as_seconds(name: str, value: object) -> float:
+    """``value`` as float seconds; a ``ValueError`` for what is not a number or does not fit a
+    float (rather than the ``TypeError`` or ``OverflowError`` of ``float()``)."""
+    if isinstance(value, (bool, str, bytes)):
+        raise ValueError(f"{name} needs a number of seconds, got {value!r}")
+    if not isinstance(value, (int, float)):
+        try:
+            value = float(value)  # type: ignore[arg-type]  # Decimal, numpy scalars
+        except (TypeError, ValueError, ArithmeticError):
+            raise ValueError(f"{name} needs a number of seconds, got {value!r}") from None
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"{name} needs a finite number of seconds, got {value!r}") from None
+
+
 class ManualClock:
     """Virtual time that moves only when told, or jumps when everything waits.
 
@@ -120,12 +140,19 @@ class ManualClock:
         epoch: float = DEFAULT_EPOCH,
         autojump_threshold: float | None = 0.0,
     ) -> None:
-        if autojump_threshold is not None and not autojump_threshold >= 0:  # also refuses NaN
-            raise ValueError(f"autojump_threshold must be >= 0 or None, got {autojump_threshold}")
-        if not (math.isfinite(start) and math.isfinite(epoch)):
+        if autojump_threshold is not None:
+            threshold = _as_seconds("autojump_threshold", autojump_threshold)
+            # Also refuses NaN; the bound is the longest wait a lock or condition takes.
+            if not 0 <= threshold <= threading.TIMEOUT_MAX:
+                raise ValueError(f"autojump_threshold must be 0 to {threading.TIMEOUT_MAX} "
+                                 f"seconds or None, got {autojump_threshold}")
+        start_s, epoch_s = _as_seconds("start", start), _as_seconds("epoch", epoch)
+        if not (math.isfinite(start_s) and math.isfinite(epoch_s)):
             raise ValueError(f"start and epoch must be finite, got {start!r} and {epoch!r}")
-        self._now = float(start)
-        self._epoch_offset = float(epoch) - float(start)
+        if not -_MAX_EPOCH <= epoch_s <= _MAX_EPOCH:
+            raise ValueError(f"epoch must be within the years 1 to 9999, got {epoch!r}")
+        self._now = start_s
+        self._epoch_offset = epoch_s - start_s
         self.autojump_threshold = autojump_threshold
         self._listeners: list[_ClockListener] = []
         self._advance_lock = threading.RLock()
@@ -148,12 +175,13 @@ class ManualClock:
 
     def advance(self, seconds: float) -> None:
         """Move time forward by ``seconds`` (>= 0), firing due timers in order on the way."""
-        if not seconds >= 0:  # also refuses NaN, which would fire every timer
+        step = _as_seconds("advance()", seconds)
+        if not step >= 0:  # also refuses NaN, which would fire every timer
             raise ValueError(f"time can't go backwards: advance({seconds})")
-        if math.isinf(seconds):
+        if math.isinf(step):
             raise ValueError("advance() needs a finite number of seconds, got inf")
         with self._advance_lock:
-            self.advance_to(self._now + seconds)
+            self.advance_to(self._now + step)
 
     def advance_to(self, when: float) -> None:
         """Move time forward to ``when`` (>= :meth:`now`), firing due timers in order.
@@ -161,6 +189,7 @@ class ManualClock:
         Each loop on this clock fires its timers due at or before ``when`` with the clock set
         to each timer's due time, so a callback sees the time it was scheduled for.
         """
+        when = when if type(when) is float else _as_seconds("advance_to()", when)
         if not math.isfinite(when):
             raise ValueError(f"advance_to() needs a finite time, got {when}")
         with self._advance_lock:

@@ -53,8 +53,10 @@ __all__ = [
     "dumps_json",
 ]
 
-#: Characters SQS refuses in a body (the complement of the allowed set).
-_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+#: Characters SQS refuses in a body: the complement of the allowed set, written out (the
+#: negated class ``[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]`` matches the same
+#: characters but takes ~5 ms to compile, a third of this module's import).
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # Letters and digits are Unicode ones: SQS accepts a name such as "attr.1øßä" (AWS-validated in
 # LocalStack's test_send_message_with_invalid_string_attributes).
 _ATTR_NAME = re.compile(r"[\w\-.]{1,256}")

@@ -9,9 +9,13 @@ from hypothesis import settings
 
 import decoupling as dc
 
-# Hypothesis profiles: "ci" (default) keeps the suite within minutes on 2 cores; "soak" runs
-# ten times as many examples. Select with DECOUPLING_HYPOTHESIS_PROFILE=soak.
-settings.register_profile("ci", max_examples=100, deadline=None)
+# Hypothesis profiles, selected with DECOUPLING_HYPOTHESIS_PROFILE:
+# - "ci" (default): derandomized (the same examples on every run, as each test's seed derives
+#   from its name) and no example database, so a run never depends on an earlier one;
+# - "random": fresh random examples each run, failures saved in .hypothesis/ and replayed first;
+# - "soak": "random" with ten times the examples (the fuzz and model tests scale with it too).
+settings.register_profile("ci", max_examples=100, deadline=None, derandomize=True, database=None)
+settings.register_profile("random", max_examples=100, deadline=None)
 settings.register_profile("soak", max_examples=1000, deadline=None)
 settings.load_profile(os.environ.get("DECOUPLING_HYPOTHESIS_PROFILE", "ci"))
 

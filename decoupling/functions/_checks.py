@@ -38,13 +38,20 @@ RESERVED_ENV: Final = frozenset({
 ARCHITECTURES: Final = ("x86_64", "arm64")
 INVOCATION_TYPES: Final = ("RequestResponse", "Event", "DryRun")
 ENV_LIMIT_BYTES: Final = 4096
+#: The longest function timeout, seconds (Lambda's limit); a simulated duration or cold start
+#: is at most this long.
+MAX_TIMEOUT: Final = 900
+_MAX_FLOAT_INT = int(sys.float_info.max)
 
 
 def _is_number(value: object) -> TypeGuard[float]:
-    """An int or a finite float (not a bool): NaN and infinity would never let time pass."""
+    """An int or a finite float (not a bool): NaN and infinity would never let time pass. An
+    int too big for a float is not a number of seconds either."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
-    return not isinstance(value, float) or math.isfinite(value)
+    if isinstance(value, int):
+        return abs(value) <= _MAX_FLOAT_INT
+    return math.isfinite(value)
 
 
 def _is_utf8(text: str) -> bool:
@@ -141,9 +148,10 @@ def validate_function(name: object, handler: object, timeout: object, memory_mb:
             f"TenantIsolationMode must be PER_TENANT, got {tenant_isolation!r}.")
     if not isinstance(description, str) or len(description) > 256:
         raise ValidationException("Description must be a string of at most 256 characters.")
-    if not _is_number(cold_start_duration) or cold_start_duration < 0:
+    if not _is_number(cold_start_duration) or not 0 <= cold_start_duration <= MAX_TIMEOUT:
         raise InvalidParameterValueException(
-            f"cold_start_duration must be seconds >= 0, got {cold_start_duration!r}.")
+            f"cold_start_duration must be seconds from 0 to {MAX_TIMEOUT}, got "
+            f"{cold_start_duration!r}.")
     if environment is not None and not isinstance(environment, Mapping):
         raise InvalidParameterValueException(
             f"Environment variables must be a mapping of names to values, got {environment!r}.")
@@ -179,9 +187,10 @@ def duration_model(value: float | Callable[[Any], float] | None) -> Callable[[An
     """``simulated_duration`` as ``f(event) -> seconds`` (or ``None``)."""
     if value is None or callable(value):
         return value
-    if not _is_number(value) or value < 0:
+    if not _is_number(value) or not 0 <= value <= MAX_TIMEOUT:
         raise InvalidParameterValueException(
-            f"simulated_duration must be seconds >= 0 or a callable, got {value!r}.")
+            f"simulated_duration must be seconds from 0 to {MAX_TIMEOUT} or a callable, got "
+            f"{value!r}.")
     seconds = float(value)
     return lambda event: seconds
 

@@ -41,6 +41,7 @@ from ..errors import (
     TooManyRequestsException,
 )
 from ..loop import EventLoop
+from . import topic_delivery as _topic_delivery  # noqa: F401  (registers SNS's 'lambda' protocol)
 from ._checks import ARCHITECTURES as ARCHITECTURES  # re-exported, as all below
 from ._checks import ENV_LIMIT_BYTES as ENV_LIMIT_BYTES
 from ._checks import FUNCTION_NAME as FUNCTION_NAME
@@ -91,7 +92,8 @@ class FunctionRuntime(_InvocationLifecycle):
             timer or calls :meth:`invoke`; faster, no hang protection).
         hang_guard: on a :class:`~decoupling.ManualClock`, real seconds a handler may run before
             it is treated as hung and timed out (default ``None``: the function's timeout).
-        keep_records: invocation records the meter keeps (default 100,000; totals cover all).
+        keep_records: invocation records the meter keeps, 0 to ``sys.maxsize`` or ``None`` for
+            all (default 100,000; totals cover all).
         environment_idle_timeout: seconds an idle execution environment is kept before it is
             reclaimed (checked lazily when one is needed; default ``None``: kept forever).
 
@@ -183,8 +185,8 @@ class FunctionRuntime(_InvocationLifecycle):
             architecture: ``"x86_64"`` (default) or ``"arm64"`` (priced differently).
             description: free text (at most 256 characters).
             simulated_duration: virtual seconds each invocation takes on a ManualClock, on top
-                of what the handler spends itself — a number or ``f(event) -> seconds``.
-            cold_start_duration: virtual seconds of INIT on a cold start (ManualClock).
+                of what the handler spends itself — a number (0-900) or ``f(event) -> seconds``.
+            cold_start_duration: virtual seconds of INIT on a cold start (ManualClock), 0-900.
             init: called once per new execution environment before its first invocation.
             maximum_retry_attempts, maximum_event_age, on_success, on_failure, dead_letter:
                 asynchronous invocation settings; see :meth:`configure_async`.

@@ -25,6 +25,7 @@ from __future__ import annotations
 import calendar
 import math
 import re
+import sys
 from bisect import bisect_left
 from datetime import UTC, date, datetime
 from typing import Any, Final, Protocol, runtime_checkable
@@ -55,6 +56,10 @@ _MONTHS: Final = {
 }
 _WEEKDAYS: Final = {"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
 _NUMBER: Final = re.compile(r"[0-9]+")
+
+
+#: The longest ``ScheduleExpression`` (PutRule in the EventBridge API Reference: 256 characters).
+MAX_EXPRESSION_LENGTH: Final = 256
 
 
 def _invalid(why: str) -> ValidationException:
@@ -116,6 +121,8 @@ class RateSchedule:
             raise _invalid(f"rate unit must be singular for a value of 1: use {unit[:-1]!r}")
         if value > 1 and not unit.endswith("s"):
             raise _invalid(f"rate unit must be plural for a value above 1: use {unit + 's'!r}")
+        if value * _UNIT_SECONDS[unit.rstrip("s")] > sys.float_info.max:
+            raise _invalid(f"rate value {value} {unit} is longer than any time this clock can show")
         if not math.isfinite(self.anchor_epoch):
             raise ValueError(f"anchor_epoch must be finite, got {self.anchor_epoch!r}")
 
@@ -451,6 +458,10 @@ def parse_schedule(
     """
     if not isinstance(expression, str):
         raise _invalid(f"expected a string, got {type(expression).__name__}")
+    if len(expression) > MAX_EXPRESSION_LENGTH:
+        raise ValidationException(
+            "1 validation error detected: Value at 'scheduleExpression' failed to satisfy "
+            f"constraint: Member must have length less than or equal to {MAX_EXPRESSION_LENGTH}")
     if expression.startswith("cron("):
         return CronSchedule(expression)
     if expression.startswith("at("):

@@ -1,7 +1,7 @@
 """The ``lambda`` subscription protocol: SNS topics invoking functions of a FunctionRuntime.
 
-Registered with the topic's protocol registry when this module is imported (``import
-decoupling`` does). A subscription's endpoint is a :class:`~decoupling.functions.runtime.Function` or a
+Registered with the topic's protocol registry when this module is imported, which
+:mod:`decoupling.functions.runtime` does: a function exists only through a runtime. A subscription's endpoint is a :class:`~decoupling.functions.function.Function` or a
 function ARN of the topic's account. SNS invokes the function asynchronously (``Event``), with
 the record of the Lambda Developer Guide's "Using Lambda with Amazon SNS": ``{"Records":
 [{"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn", "Sns": {"Type",
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import DecouplingError, InvalidParameter
 from ..sns.delivery import ClientDeliveryError, protocol, register_protocol
-from .runtime import Function
+from .function import Function
 
 if TYPE_CHECKING:
     from ..loop import EventLoop

@@ -74,9 +74,11 @@ def _rate(name: str, value: object) -> float:
     return float(value)
 
 
-def _seconds(name: str, value: object, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise InvalidParameterValue(f"{name} must be an integer >= {low}, got {value!r}.")
+def _seconds(name: str, value: object, low: int, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (
+            high is not None and value > high):
+        bounds = f">= {low}" if high is None else f"from {low} to {high:,}"
+        raise InvalidParameterValue(f"{name} must be an integer {bounds}, got {value!r}.")
     return value
 
 
@@ -88,7 +90,7 @@ class Chaos:
         duplicate_rate: probability (0-1) that a deleted standard-queue message comes back as a
             second copy (default 0).
         duplicate_delay: the copy reappears 0 to this many whole seconds after the delete,
-            uniformly (default 30).
+            uniformly (0 to 1,209,600, SQS's longest retention period; default 30).
         reorder: place each sent message at a random position among the last
             ``reorder_window`` visible ones (default ``False``).
         reorder_window: how far back a message may be placed (>= 1; default 10).
@@ -128,7 +130,9 @@ class Chaos:
             raise InvalidParameterValue(f"seed must be an integer, got {seed!r}.")
         self.seed = seed
         self.duplicate_rate = _rate("duplicate_rate", duplicate_rate)
-        self.duplicate_delay = _seconds("duplicate_delay", duplicate_delay, 0)
+        # A copy can come back no later than SQS keeps a message (14 days at most); a longer
+        # delay would only overflow the loop's clock.
+        self.duplicate_delay = _seconds("duplicate_delay", duplicate_delay, 0, 1_209_600)
         self.reorder = bool(reorder)
         self.reorder_window = _seconds("reorder_window", reorder_window, 1)
         self.short_poll_sampling = bool(short_poll_sampling)

@@ -59,6 +59,8 @@ if TYPE_CHECKING:
 __all__ = ["Journal", "JournalEvent"]
 
 _OUTCOMES = {"ok": "Success", "error": "Error", "timeout": "Timeout"}
+#: The most events a journal keeps: the largest 32-bit count, as AWS's Integer parameters.
+MAX_ENTRIES = 2**31 - 1
 
 
 @attrs.frozen(slots=True)
@@ -89,16 +91,18 @@ class Journal:
 
     Args:
         loop: the loop to record (one journal per loop).
-        max_entries: events kept (>= 1; default 100,000); the oldest are dropped first.
+        max_entries: events kept (1 to 2**31 - 1; default 100,000); the oldest are dropped
+            first.
 
     Raises:
         InvalidParameterValue: a bad ``max_entries``, or a second journal on the same loop.
     """
 
     def __init__(self, loop: EventLoop, max_entries: int = 100_000) -> None:
-        if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 1:
+        if isinstance(max_entries, bool) or not isinstance(max_entries, int) or not (
+                1 <= max_entries <= MAX_ENTRIES):
             raise InvalidParameterValue(
-                f"max_entries must be a positive integer, got {max_entries!r}.")
+                f"max_entries must be an integer from 1 to {MAX_ENTRIES:,}, got {max_entries!r}.")
         self.loop = loop
         self.max_entries = max_entries
         #: Events dropped to stay within ``max_entries``.

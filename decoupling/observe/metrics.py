@@ -124,6 +124,10 @@ _SQS_GAUGES = ("ApproximateNumberOfMessagesVisible", "ApproximateNumberOfMessage
 #: A standard-queue message received this many times without being deleted leaves the
 #: ApproximateAgeOfOldestMessage computation (SQS moves it to the back of the queue).
 POISON_RECEIVES: Final = 3
+#: A period's bounds, seconds: CloudWatch's ``Period`` is an Integer of at least 1 (MetricStat in
+#: the CloudWatch API Reference). A shorter one would make sampling loop without end.
+MIN_PERIOD: Final = 1
+MAX_PERIOD: Final = 2**31 - 1
 
 
 @attrs.frozen(slots=True)
@@ -317,7 +321,7 @@ class Metrics:
 
     Args:
         loop: the loop to observe (one ``Metrics`` per loop).
-        period: seconds per datapoint of :meth:`series` (> 0; default 60, CloudWatch's
+        period: seconds per datapoint of :meth:`series` (1 to 2**31 - 1; default 60, CloudWatch's
             standard resolution for these metrics).
         retention: the longest, in seconds, any point is kept (> 0; default ``None``:
             CloudWatch's 455 days). Within it points are rolled up on CloudWatch's schedule
@@ -329,15 +333,16 @@ class Metrics:
     :class:`~decoupling.Function`, or its name) and a metric name from :data:`METRICS`.
 
     Raises:
-        InvalidParameterValue: a period or retention that is not a positive number, or a
-            second ``Metrics`` on the same loop.
+        InvalidParameterValue: a period outside 1 to 2**31 - 1 seconds, a retention that is
+            not a positive number, or a second ``Metrics`` on the same loop.
     """
 
     def __init__(self, loop: EventLoop, period: float = 60.0, *,
                  retention: float | None = None) -> None:
-        if not _positive(period):
+        if isinstance(period, bool) or not isinstance(period, (int, float)) or not (
+                MIN_PERIOD <= period <= MAX_PERIOD):
             raise InvalidParameterValue(
-                f"period must be a positive number of seconds, got {period!r}.")
+                f"period must be seconds from {MIN_PERIOD} to {MAX_PERIOD:,}, got {period!r}.")
         if retention is not None and not _positive(retention):
             raise InvalidParameterValue(
                 f"retention must be a positive number of seconds, got {retention!r}.")
@@ -730,8 +735,12 @@ class Metrics:
 
 
 def _positive(value: object) -> bool:
-    return (not isinstance(value, bool) and isinstance(value, (int, float))
-            and math.isfinite(value) and value > 0)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value) and value > 0
+    except OverflowError:  # an int too big for a float
+        return False
 
 
 class _Sampler:

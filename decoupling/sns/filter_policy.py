@@ -21,7 +21,6 @@ Two limits are counted as AWS's own examples count them (page "Filter policy con
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -199,6 +198,8 @@ def _cidr_predicate(spec: object) -> _Pred:
         raise _invalid("Malformed CIDR, one '/' required")
     if not mask.isdigit():
         raise _invalid("Malformed CIDR, mask bits must be an integer")
+    import ipaddress  # here: only a cidr policy needs it
+
     try:
         network = ipaddress.ip_network(spec, strict=False)
     except ValueError:
