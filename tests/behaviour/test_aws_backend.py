@@ -487,3 +487,27 @@ def test_the_readme_aws_block_runs(aws_endpoint: str, monkeypatch: pytest.Monkey
     assert isinstance(orders, aws.AwsQueue)
     assert orders.arn == f"arn:aws:sqs:eu-west-1:{ACCOUNT_ID}:orders"
     assert [m.body for m in orders.receive(10, wait_seconds=1)] == ["order-1"]
+
+
+@pytest.mark.realtime
+def test_event_source_filters_delete_what_matches_no_pattern(account: Any) -> None:
+    queue = dc.Queue(account, "filtered")
+    runtime = dc.FunctionRuntime(account)
+    bodies: list[str] = []
+    done = threading.Event()
+
+    @runtime.function("books", timeout=10)
+    def books(event: dict[str, Any], context: Any) -> None:
+        bodies.extend(r["body"] for r in event["Records"])
+        done.set()
+
+    queue.send_batch(['{"kind": "pen"}', '{"kind": "book"}'])
+    mapping = runtime.add_event_source(
+        queue, "books", filter_criteria={"Filters": [{"Pattern": {"body": {"kind": ["book"]}}}]})
+    assert done.wait(10)
+    runtime.close()
+    assert bodies == ['{"kind": "book"}']
+    metrics = mapping.metrics
+    assert (metrics["filtered"], metrics["deleted"], metrics["records"]) == (1, 2, 1)
+    assert mapping.to_aws()["FilterCriteria"] == {
+        "Filters": [{"Pattern": {"body": {"kind": ["book"]}}}]}
