@@ -14,7 +14,7 @@ import decoupling
 
 PACKAGE = pathlib.Path(decoupling.__file__).parent
 SHARED = {"clock", "loop", "errors", "message"}
-SUBPACKAGES = {"_core", "sqs", "sns", "functions", "store", "observe", "boto"}
+SUBPACKAGES = {"_core", "sqs", "sns", "functions", "store", "observe", "boto", "aws"}
 # What each subpackage may import at run time (besides the shared modules).
 ALLOWED = {
     "_core": set(),
@@ -24,6 +24,9 @@ ALLOWED = {
     "store": {"_core", "sqs"},
     "observe": {"_core", "sqs", "sns", "functions"},
     "boto": {"_core", "sqs", "sns", "functions", "store", "observe"},
+    # The AWS backend: the public classes reach it only through the account object they are
+    # given (duck typing), never by import.
+    "aws": {"_core", "sqs", "sns", "functions", "observe", "boto"},
 }
 
 
