@@ -92,6 +92,11 @@ TARGETS: list[tuple[str, str, str, Check]] = [
     at_least("durable", "tmpfs_full_batch_vs_persist_queue", 10, ">= 10x persist-queue (tmpfs)"),
     at_least("durable", "disk_full_cycles_vs_persist_queue", 2, ">= 2x persist-queue (disk)"),
     at_least("durable", "disk_full_batch_vs_persist_queue", 10, ">= 10x persist-queue (disk)"),
+    # The AWS backend against moto's HTTP server (issue #18).
+    ("aws", "overhead_ratio", "<= 1.1x raw boto3", lambda f: f["overhead_ratio"] <= 1.1),
+    ("aws", "requests_per_1000_sends_batched", "<= 110 (automatic batching)",
+     lambda f: f["requests_per_1000_sends_batched"] <= 110),
+    at_least("aws", "batching_speedup", 5, ">= 5x unbatched"),
     # CPU of a fresh process's import (issue #17), cached bytecode; moto's beside it, same rounds.
     ("import", "decoupling_ms", "<= 100 ms CPU", lambda f: f["decoupling_ms"] <= 100),
     ("import", "decoupling_all_names_ms", "<= import moto's (whole library)",

@@ -35,8 +35,10 @@ if TYPE_CHECKING:
     from .s3.multipart import PartInfo
     from .s3.notifications import NotificationConfiguration
     from .sns.delivery import ClientDeliveryError, OutboxEntry, ProtocolSpec, register_protocol
+    from .sns.mail import EmailTransport, SmtpEmail
     from .sns.message import Notification
     from .sns.policy import RetryPolicy
+    from .sns.sms import SmsMessage, SmsTransport
     from .sns.subscription import Subscription
     from .sns.topic import PublishResult, Topic
     from .sqs.config import RedriveAllowPolicy, RedrivePolicy
@@ -91,6 +93,10 @@ _HOMES: dict[str, str] = {
     "ProtocolSpec": "sns.delivery",
     "register_protocol": "sns.delivery",
     "Notification": "sns.message",
+    "EmailTransport": "sns.mail",
+    "SmtpEmail": "sns.mail",
+    "SmsMessage": "sns.sms",
+    "SmsTransport": "sns.sms",
     "RetryPolicy": "sns.policy",
     "Subscription": "sns.subscription",
     "PublishResult": "sns.topic",
@@ -122,6 +128,7 @@ __all__ = [
     "CostReport",
     "CronSchedule",
     "DecouplingError",
+    "EmailTransport",
     "EventLoop",
     "EventSourceMapping",
     "ExecutionEnvironment",
@@ -152,6 +159,9 @@ __all__ = [
     "RetryPolicy",
     "ScheduleRule",
     "SendResult",
+    "SmsMessage",
+    "SmsTransport",
+    "SmtpEmail",
     "SnsPrices",
     "SqsPrices",
     "SqliteStore",

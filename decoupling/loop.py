@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from .observe._tap import Tap
+    from .sns.mail import EmailTransport
+    from .sns.sms import SmsTransport
     from .store.sqlite_store import SqliteStore
 
 __all__ = ["EventLoop", "TimerHandle"]
@@ -90,6 +92,13 @@ class EventLoop:
             ``Subscribe`` and again for every address a name resolves to before connecting.
             Loopback and private ranges are always allowed (local services are the usual
             endpoints).
+        email: send ``email`` and ``email-json`` subscriptions' confirmations and
+            notifications for real: a :class:`~decoupling.SmtpEmail`, or any object with a
+            ``send(email.message.EmailMessage)`` method (:class:`~decoupling.EmailTransport`).
+            Default ``None``: they are kept in each topic's ``outbox``.
+        sms: send ``sms`` subscriptions' messages for real: a callable taking one
+            :class:`~decoupling.SmsMessage` (:data:`~decoupling.SmsTransport`). Default
+            ``None``: they are kept in each topic's ``outbox``.
 
     Use as a context manager to run the real-clock driver for the block's duration::
 
@@ -105,6 +114,8 @@ class EventLoop:
         account_id: str = "000000000000",
         store: str | os.PathLike[str] | SqliteStore | None = None,
         allow_private_endpoints: bool = False,
+        email: EmailTransport | None = None,
+        sms: SmsTransport | None = None,
     ) -> None:
         if not (len(account_id) == 12 and account_id.isdigit()):
             raise ValueError(f"account_id must be 12 digits, got {account_id!r}")
@@ -114,6 +125,14 @@ class EventLoop:
         self.region = region
         self.account_id = account_id
         self.allow_private_endpoints = bool(allow_private_endpoints)
+        if email is not None and not callable(getattr(email, "send", None)):
+            raise ValueError(f"email must have a send(EmailMessage) method, got {email!r}")
+        if sms is not None and not callable(sms):
+            raise ValueError(f"sms must be a callable taking an SmsMessage, got {sms!r}")
+        #: The email transport (``None``: email goes to topics' outboxes).
+        self.email: EmailTransport | None = email
+        #: The SMS transport (``None``: SMS go to topics' outboxes).
+        self.sms: SmsTransport | None = sms
         self._lock = threading.RLock()
         self._store: SqliteStore | None = None
         if store is not None:

@@ -14,7 +14,7 @@ import decoupling
 
 PACKAGE = pathlib.Path(decoupling.__file__).parent
 SHARED = {"clock", "loop", "errors", "message"}
-SUBPACKAGES = {"_core", "sqs", "sns", "functions", "store", "observe", "boto", "s3"}
+SUBPACKAGES = {"_core", "sqs", "sns", "functions", "store", "observe", "boto", "aws", "s3"}
 # What each subpackage may import at run time (besides the shared modules).
 ALLOWED = {
     "_core": set(),
@@ -26,6 +26,9 @@ ALLOWED = {
     "s3": {"_core"},
     "observe": {"_core", "sqs", "sns", "functions"},
     "boto": {"_core", "sqs", "sns", "functions", "store", "observe"},
+    # The AWS backend: the public classes reach it only through the account object they are
+    # given (duck typing), never by import.
+    "aws": {"_core", "sqs", "sns", "functions", "observe", "boto"},
 }
 
 

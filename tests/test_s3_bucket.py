@@ -172,6 +172,9 @@ def test_bucket_names_and_lifecycle(loop: dc.EventLoop) -> None:
         bucket.put("k", b"v")
     assert (gone.value.code, gone.value.status) == ("NoSuchBucket", 404)
     dc.Bucket(loop, "my.bucket-1")  # the name is free again
+    with pytest.raises(errors.InvalidArgument) as not_a_loop:
+        dc.Bucket(object(), "elsewhere")  # type: ignore[arg-type]
+    assert "buckets run in process only" in not_a_loop.value.message
 
 
 def test_versioning(bucket: dc.Bucket) -> None:

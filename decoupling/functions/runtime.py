@@ -80,7 +80,8 @@ class FunctionRuntime(_InvocationLifecycle):
     """Lambda functions on one :class:`~decoupling.EventLoop`.
 
     Args:
-        loop: the loop (account) to run on.
+        loop: the loop (account) to run on, or an AWS account from
+            ``decoupling.aws.connect()`` (handlers then run here, fed by real queues).
         concurrency_limit: the account's concurrent executions (default 1,000).
         prices: prices for :meth:`report` (default: us-east-1 on-demand).
         unreserved_minimum: concurrency that reserved concurrency may not take from the account
@@ -98,6 +99,12 @@ class FunctionRuntime(_InvocationLifecycle):
 
     Every public method is thread-safe.
     """
+
+    def __new__(cls, loop: EventLoop, *args: Any, **kwargs: Any) -> FunctionRuntime:
+        if type(loop) is not EventLoop and hasattr(loop, "_implementation"):
+            made: FunctionRuntime = object.__new__(loop._implementation(cls))  # AWS backend
+            return made
+        return super().__new__(cls)
 
     def __init__(
         self,

@@ -12,7 +12,7 @@ import binascii
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import IO, TYPE_CHECKING, Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 import attrs
 from sortedcontainers import SortedDict, SortedList
@@ -33,13 +33,11 @@ from ..errors import (
     NoSuchVersion,
     PreconditionFailed,
 )
+from ..loop import EventLoop
 from . import notifications as _notify
 from ._body import _Body
 from .multipart import PartInfo, _Upload, assemble, check_part_number, etag_of
 from .notifications import NotificationConfiguration
-
-if TYPE_CHECKING:
-    from ..loop import EventLoop
 
 Body = bytes | bytearray | memoryview | BinaryIO | IO[bytes]
 
@@ -194,6 +192,12 @@ class Bucket:
     """
 
     def __init__(self, loop: EventLoop, name: str) -> None:
+        if not isinstance(loop, EventLoop):
+            # An AWS account (decoupling.aws) has no bucket implementation yet.
+            raise InvalidArgument(
+                f"Bucket needs an EventLoop as its first argument (the account it belongs to), "
+                f"got {type(loop).__name__}; buckets run in process only."
+            )
         check_bucket_name(name)
         self.loop = loop
         self.name = name

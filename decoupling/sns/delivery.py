@@ -3,7 +3,10 @@
 How a publish reaches a subscription depends on its protocol's :class:`ProtocolSpec`:
 
 * ``mode="publish"`` — delivered inline, during ``publish``, under the loop's lock. For cheap
-  deliveries that cannot block: ``sqs``, ``email``, ``email-json``, ``sms``.
+  deliveries that cannot block: ``sqs``, and ``email``, ``email-json``, ``sms`` into the
+  topic's outbox. A loop with an email transport sends email from the worker pool instead
+  (:mod:`decoupling.sns.mail`), one with an SMS transport calls it like ``application``
+  (:mod:`decoupling.sns.sms`).
 * ``mode="loop"`` — delivered from a timer due now on the loop: on a
   :class:`~decoupling.ManualClock` in the thread that advances time (deterministic), on a real
   clock in a small worker pool so a slow callable never holds up the loop. ``application``
@@ -178,7 +181,8 @@ def protocol(name: str) -> ProtocolSpec | None:
 
 @attrs.frozen(slots=True)
 class OutboxEntry:
-    """One email or SMS message a topic "sent" (a library sends no mail: they are kept here).
+    """One email or SMS message a topic "sent" on a loop without an ``email`` or ``sms``
+    transport (then nothing is sent: they are kept here).
 
     Attributes:
         protocol: ``email``, ``email-json`` or ``sms``.
@@ -231,6 +235,40 @@ def _deliver_outbox(sub: Subscription, n: Notification) -> None:
     to_outbox(sub.topic.outbox,
               OutboxEntry(proto, sub.endpoint, "Notification", subject, body, n.message_id,
                           sub.arn, n.timestamp))
+
+
+#: Protocols a loop's transport sends for real: protocol -> (the EventLoop attribute holding the
+#: transport, the delivery mode it runs in). SMTP is blocking I/O ("pool"); an SMS transport is
+#: an app's callable, run like an ``application`` subscription's ("loop").
+_TRANSPORTS = {"email": ("email", "pool"), "email-json": ("email", "pool"), "sms": ("sms", "loop")}
+
+
+def delivery_mode(sub: Subscription) -> str:
+    """How this subscription's deliveries run: its protocol's mode, unless the loop has a
+    transport for the protocol (then off the lock, on a timer or the worker pool). O(1)."""
+    spec = sub.spec
+    transport = _TRANSPORTS.get(spec.name)
+    if transport is None or getattr(sub.topic.loop, transport[0], None) is None:
+        return spec.mode
+    return transport[1]
+
+
+def _deliver_to_person(sub: Subscription, n: Notification) -> None:
+    """Deliver an email, email-json or SMS notification: through the loop's transport if it has
+    one (no lock held), else to the topic's outbox (inline, lock held)."""
+    loop = sub.topic.loop
+    if sub.protocol == "sms":
+        if loop.sms is not None:
+            from . import sms
+
+            sms.deliver(sub, n)
+            return
+    elif loop.email is not None:
+        from . import mail
+
+        mail.deliver(sub, n)
+        return
+    _deliver_outbox(sub, n)
 
 
 def _resolve_email(loop: EventLoop, endpoint: Any) -> tuple[str, Any]:
@@ -507,7 +545,7 @@ class DeliveryJob:
             slot = max(now + delay, sub._next_slot)
             sub._next_slot = slot + 1.0 / rate
             delay = slot - now
-        on_loop = sub.spec.mode != "pool" and isinstance(loop.clock, ManualClock)
+        on_loop = delivery_mode(sub) != "pool" and isinstance(loop.clock, ManualClock)
         if on_loop:
             loop.call_later(delay, self.run)
         elif delay <= 0:
@@ -575,7 +613,7 @@ def dispatch(sub: Subscription, pub: Published, replayed: bool) -> None:
     n = Notification(pub, sub.arn, sub._unsub_url, sub.protocol, replayed, sub._raw)
     spec = sub.spec
     topic = sub.topic
-    if spec.mode == "publish":
+    if delivery_mode(sub) == "publish":
         tap = topic.loop._tap
         try:
             if tap is not None:
@@ -609,11 +647,11 @@ register_protocol(
     "sqs", _sqs_deliver, resolve=_resolve_queue, mode="publish", retry="managed", raw=True,
     fifo_topics=True, large_messages=True,
 )
-register_protocol("email", _deliver_outbox, resolve=_resolve_email, mode="publish",
+register_protocol("email", _deliver_to_person, resolve=_resolve_email, mode="publish",
                   retry="customer", confirmation=True)
-register_protocol("email-json", _deliver_outbox, resolve=_resolve_email, mode="publish",
+register_protocol("email-json", _deliver_to_person, resolve=_resolve_email, mode="publish",
                   retry="customer", confirmation=True)
-register_protocol("sms", _deliver_outbox, resolve=_resolve_sms, mode="publish", retry="customer")
+register_protocol("sms", _deliver_to_person, resolve=_resolve_sms, mode="publish", retry="customer")
 register_protocol(
     "application", _call_application, resolve=_resolve_callable, mode="loop", retry="customer",
     raw=True, delivery_policy=True,

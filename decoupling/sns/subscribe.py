@@ -86,7 +86,8 @@ class _Subscribing:
             attributes: further attributes by AWS name.
 
         HTTP/S and email subscriptions start pending confirmation: a ``SubscriptionConfirmation``
-        is POSTed (HTTP/S) or put in :attr:`outbox` (email), carrying the ``Token`` for
+        is POSTed (HTTP/S), emailed through the loop's ``email`` transport or, without one, put in
+        :attr:`outbox` (email), carrying the ``Token`` for
         :meth:`confirm_subscription`. Subscribing the same endpoint again returns the same
         subscription, unless other attributes are asked for (``InvalidParameter``).
         O(s) for s subscriptions: the topic regroups them by filter policy.
@@ -179,6 +180,10 @@ class _Subscribing:
         )
         if sub.protocol in ("http", "https"):
             sns_http.send_confirmation(sub, "SubscriptionConfirmation", token, text)
+        elif sub.protocol in ("email", "email-json") and self.loop.email is not None:
+            from . import mail
+
+            mail.send_confirmation(sub, token, text)
         else:
             to_outbox(self.outbox, OutboxEntry(
                 sub.protocol, sub.endpoint, "SubscriptionConfirmation",

@@ -50,7 +50,8 @@ class Topic(_Publishing, _Subscribing):
     """An SNS topic.
 
     Args:
-        loop: the :class:`~decoupling.EventLoop` (account) it belongs to.
+        loop: the :class:`~decoupling.EventLoop` (account) it belongs to, or an AWS account
+            from ``decoupling.aws.connect()`` (then the topic is a real SNS topic).
         name: 1-256 characters of ``A-Za-z0-9-_``; FIFO topics end in ``.fifo``.
         fifo_topic: ``True`` for a FIFO topic; default: inferred from the ``.fifo`` suffix.
         content_based_deduplication: FIFO: deduplicate by the SHA-256 of the message body when
@@ -78,6 +79,9 @@ class Topic(_Publishing, _Subscribing):
     _initialized = False
 
     def __new__(cls, loop: EventLoop, name: str, **kwargs: Any) -> Topic:
+        if type(loop) is not EventLoop and hasattr(loop, "_implementation"):
+            made: Topic = object.__new__(loop._implementation(cls))  # another backend (AWS)
+            return made
         if not isinstance(loop, EventLoop):
             raise InvalidParameter(
                 "Invalid parameter: Topic needs an EventLoop as its first argument (the account "

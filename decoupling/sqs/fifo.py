@@ -86,7 +86,8 @@ class FifoQueue(Queue):
     """An SQS FIFO queue: ordered message groups and exactly-once sends.
 
     Args:
-        loop: the :class:`~decoupling.EventLoop` (account) the queue belongs to.
+        loop: the :class:`~decoupling.EventLoop` (account) the queue belongs to, or an AWS
+            account from ``decoupling.aws.connect()``.
         name: 1-80 characters of ``A-Za-z0-9-_`` ending in ``.fifo`` (the suffix counts).
         content_based_deduplication: without an explicit ``message_deduplication_id``, use the
             SHA-256 hex digest of the body (``ContentBasedDeduplication``; default ``False``, and

@@ -49,7 +49,8 @@ class Queue(_QueueAttributes, _QueueBatches):
     """A standard SQS queue.
 
     Args:
-        loop: the :class:`~decoupling.EventLoop` (account) the queue belongs to.
+        loop: the :class:`~decoupling.EventLoop` (account) the queue belongs to, or an AWS
+            account from ``decoupling.aws.connect()`` (then the queue is a real SQS queue).
         name: 1-80 characters of ``A-Za-z0-9-_``.
         visibility_timeout: seconds a received message stays invisible (0-43,200; default 30).
         message_retention_period: seconds a message is kept (60-1,209,600; default 345,600 =
@@ -79,6 +80,11 @@ class Queue(_QueueAttributes, _QueueBatches):
     _initialized = False
 
     def __new__(cls, loop: EventLoop, name: str, *args: Any, **kwargs: Any) -> Queue:
+        if type(loop) is not EventLoop and hasattr(loop, "_implementation"):
+            # Another backend (an AWS account, decoupling.aws) builds its own queue class, a
+            # subclass of cls whose __init__ Python calls next.
+            made: Queue = object.__new__(loop._implementation(cls))
+            return made
         if not isinstance(loop, EventLoop):
             raise InvalidParameterValue(
                 f"{cls.__name__} needs an EventLoop as its first argument (the account it "
