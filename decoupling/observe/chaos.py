@@ -162,6 +162,7 @@ class Chaos:
         Raises:
             InvalidParameterValue: a FIFO queue, anything else that is not one of those, or a
                 loop that already has a loop-wide chaos.
+            UnsupportedOperation: an AWS account (chaos exists only in process).
         """
         from ..functions.runtime import Function
         from ..loop import EventLoop
@@ -181,6 +182,8 @@ class Chaos:
             loop, resource = target.loop, target
         elif isinstance(target, Function):
             loop, resource = target.runtime.loop, target
+        elif hasattr(target, "in_process_only"):  # an account of another backend (decoupling.aws)
+            raise target.in_process_only("Chaos")
         else:
             raise InvalidParameterValue(
                 f"Chaos attaches to an EventLoop, a Queue, a Topic or a Function; got {target!r}.")
