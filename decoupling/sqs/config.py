@@ -88,7 +88,7 @@ def parse_int_attribute(name: str, value: object) -> int:
     return number
 
 
-@attrs.frozen
+@attrs.frozen(init=False)  # our __init__ takes a Queue or an ARN (the attrs mypy plugin needs it said)
 class RedrivePolicy:
     """Where messages go after too many receives (``RedrivePolicy``).
 
@@ -121,7 +121,7 @@ class RedrivePolicy:
                 f"maxReceiveCount: {max_receive_count}, valid values are from 1 to 1000 both "
                 "inclusive."
             )
-        self.__attrs_init__(arn, max_receive_count)  # type: ignore[attr-defined]
+        self.__attrs_init__(arn, max_receive_count)
 
     @classmethod
     def parse(cls, value: object) -> RedrivePolicy | None:
