@@ -42,6 +42,11 @@ def _metrics(period: Any) -> dc.Metrics:
     return dc.Metrics(dc.EventLoop(clock=dc.ManualClock()), period=period)
 
 
+def _pool(**kwargs: Any) -> dc.ConsumerPool:
+    queue = dc.Queue(dc.EventLoop(clock=dc.ManualClock()), "work")
+    return dc.ConsumerPool(queue, lambda message: None, **kwargs)
+
+
 # (what, make it with a value, the largest value accepted, values refused, the error)
 BOUNDS: list[tuple[str, Callable[[Any], object], Any, list[Any], type[Exception]]] = [
     ("FunctionRuntime keep_records", lambda v: _runtime(keep_records=v), sys.maxsize,
@@ -55,6 +60,17 @@ BOUNDS: list[tuple[str, Callable[[Any], object], Any, list[Any], type[Exception]
      [0.999, 1e-300, 5e-324, 2**31, 10**400, float("inf")], InvalidParameterValue),
     ("Chaos duplicate_delay", lambda v: dc.Chaos(duplicate_delay=v), 1_209_600,
      [1_209_601, 2**63, 10**400, -1], InvalidParameterValue),
+    ("ConsumerPool evaluation_period", lambda v: _pool(evaluation_period=v), 86_400,
+     [0, 86_401, float("inf"), float("nan"), Decimal("60"), 10**400, True],
+     InvalidParameterValueException),
+    ("ConsumerPool scale_out_cooldown", lambda v: _pool(scale_out_cooldown=v), 86_400,
+     [-1, float("nan"), 10**400], InvalidParameterValueException),
+    ("ConsumerPool scale_in_cooldown", lambda v: _pool(scale_in_cooldown=v), 86_400,
+     [-0.5, float("inf")], InvalidParameterValueException),
+    ("ConsumerPool processing_time", lambda v: _pool(processing_time=v), 43_200,
+     [43_200.5, 10**400, float("nan"), -1, "1"], InvalidParameterValueException),
+    ("ConsumerPool target_backlog_per_worker", lambda v: _pool(target_backlog_per_worker=v),
+     1_000_000_000, [0, float("inf"), 10**400], InvalidParameterValueException),
 ]
 
 

@@ -56,6 +56,27 @@ __all__ = ["ConsumerPool"]
 
 _log = logging.getLogger("decoupling.functions.consumer_pool")
 
+#: Upper bounds of the pool's numeric settings: a day for periods and cooldowns, SQS's longest
+#: visibility timeout (12 hours) for one message's simulated processing time, and a backlog
+#: target far past any queue's reach.
+MAX_SECONDS = 86_400
+MAX_PROCESSING = 43_200
+MAX_BACKLOG = 1_000_000_000
+
+
+def _check_number(label: str, value: object, low: float, high: float, *,
+                  low_open: bool = False) -> None:
+    """A finite int or float within [low, high] (or (low, high]), else
+    InvalidParameterValueException naming the setting and the range."""
+    ok = (isinstance(value, (int, float)) and not isinstance(value, bool)
+          and (isinstance(value, int) or math.isfinite(value))  # a huge int has no float
+          and (value > low if low_open else value >= low)
+          and value <= high)
+    if not ok:
+        bracket = "(" if low_open else "["
+        raise InvalidParameterValueException(
+            f"{label} must be a number in {bracket}{low:g}, {high:g}], got {value!r}.")
+
 
 class ConsumerPool:
     """Autoscaled workers consuming a queue: timers on a virtual clock, threads on a real one.
@@ -66,14 +87,16 @@ class ConsumerPool:
             function is supported on a real clock only (see ``asyncio_loop``).
         min_workers: at least this many (default 1).
         max_workers: at most this many (default 10); on a real clock, at most this many threads.
-        target_backlog_per_worker: messages one worker may have waiting (default 100).
+        target_backlog_per_worker: messages one worker may have waiting (default 100; > 0).
         processing_time: virtual seconds per message — a number or ``f(message) -> seconds``
-            (default 0.0). Virtual clock only: on a real clock the handler's own running time
+            (default 0.0; a number 0-43,200). Virtual clock only: on a real clock the handler's own running time
             is the processing time and this is ignored.
         batch_size: messages per receive, 1-10 (default 10).
-        evaluation_period: seconds between scaling evaluations (default 60).
-        scale_out_cooldown: seconds after a scale-out before the next (default 60).
-        scale_in_cooldown: seconds after any change before a scale-in (default 300).
+        evaluation_period: seconds between scaling evaluations (default 60; > 0, at most
+            86,400).
+        scale_out_cooldown: seconds after a scale-out before the next (default 60; 0-86,400).
+        scale_in_cooldown: seconds after any change before a scale-in (default 300;
+            0-86,400).
         wait_seconds: real clock: the longest an idle worker thread waits before it receives
             again, 1-20 s like an SQS long poll (default 20). It wakes earlier when a message
             arrives, when a delayed or in-flight message becomes visible, and on :meth:`stop`.
@@ -109,11 +132,15 @@ class ConsumerPool:
             raise InvalidParameterValueException("batch_size must be 1-10.")
         if wait_seconds > 20:
             raise InvalidParameterValueException(f"wait_seconds must be 1-20, got {wait_seconds}.")
-        if target_backlog_per_worker <= 0 or evaluation_period <= 0:
-            raise InvalidParameterValueException(
-                "target_backlog_per_worker and evaluation_period must be > 0.")
-        if scale_out_cooldown < 0 or scale_in_cooldown < 0:
-            raise InvalidParameterValueException("cooldowns must be >= 0 seconds.")
+        # Finite numbers in range, checked here: an inf, NaN or Decimal period used to fail
+        # later, inside a timer callback, where only the log saw it.
+        _check_number("target_backlog_per_worker", target_backlog_per_worker, 0, MAX_BACKLOG,
+                      low_open=True)
+        _check_number("evaluation_period", evaluation_period, 0, MAX_SECONDS, low_open=True)
+        _check_number("scale_out_cooldown", scale_out_cooldown, 0, MAX_SECONDS)
+        _check_number("scale_in_cooldown", scale_in_cooldown, 0, MAX_SECONDS)
+        if not callable(processing_time):
+            _check_number("processing_time", processing_time, 0, MAX_PROCESSING)
         self.loop = queue.loop
         self.threaded = not self.loop.clock.is_virtual
         self._aloop: asyncio.AbstractEventLoop | None = None
