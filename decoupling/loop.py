@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
     from .observe._tap import Tap
     from .sns.mail import EmailTransport
+    from .sns.platform import PushTransport
     from .sns.sms import SmsTransport
     from .store.sqlite_store import SqliteStore
 
@@ -99,6 +100,9 @@ class EventLoop:
         sms: send ``sms`` subscriptions' messages for real: a callable taking one
             :class:`~decoupling.SmsMessage` (:data:`~decoupling.SmsTransport`). Default
             ``None``: they are kept in each topic's ``outbox``.
+        push: send mobile push notifications (to platform endpoints) for real: a callable
+            taking one :class:`~decoupling.PushMessage` (:data:`~decoupling.PushTransport`).
+            Default ``None``: they are kept in each platform application's ``outbox``.
 
     Use as a context manager to run the real-clock driver for the block's duration::
 
@@ -116,6 +120,7 @@ class EventLoop:
         allow_private_endpoints: bool = False,
         email: EmailTransport | None = None,
         sms: SmsTransport | None = None,
+        push: PushTransport | None = None,
     ) -> None:
         if not (len(account_id) == 12 and account_id.isdigit()):
             raise ValueError(f"account_id must be 12 digits, got {account_id!r}")
@@ -133,6 +138,10 @@ class EventLoop:
         self.email: EmailTransport | None = email
         #: The SMS transport (``None``: SMS go to topics' outboxes).
         self.sms: SmsTransport | None = sms
+        if push is not None and not callable(push):
+            raise ValueError(f"push must be a callable taking a PushMessage, got {push!r}")
+        #: The mobile push transport (``None``: push messages go to applications' outboxes).
+        self.push: PushTransport | None = push
         self._lock = threading.RLock()
         self._store: SqliteStore | None = None
         if store is not None:

@@ -57,6 +57,7 @@ __all__ = [
     "WORKERS",
     "LANE_WORKERS",
     "OUTBOX_LIMIT",
+    "DirectDelivery",
 ]
 
 _log = logging.getLogger("decoupling.sns")
@@ -258,6 +259,9 @@ def _deliver_to_person(sub: Subscription, n: Notification) -> None:
     one (no lock held), else to the topic's outbox (inline, lock held)."""
     loop = sub.topic.loop
     if sub.protocol == "sms":
+        account = loop._lookup("_sns", "sms-account")
+        if account is not None and sub.endpoint in account._opted_out:
+            raise ClientDeliveryError(f"the phone number {sub.endpoint} has opted out")
         if loop.sms is not None:
             from . import sms
 
@@ -287,6 +291,17 @@ def _resolve_sms(loop: EventLoop, endpoint: Any) -> tuple[str, Any]:
 
 
 def _resolve_callable(loop: EventLoop, endpoint: Any) -> tuple[str, Any]:
+    if isinstance(endpoint, str) and endpoint.startswith("arn:"):
+        # A mobile push endpoint (decoupling.sns.platform), as SNS's ``application`` protocol.
+        device = loop._lookup("sns-endpoint", endpoint)
+        if device is None:
+            raise InvalidParameter(
+                "Invalid parameter: Endpoint Reason: Endpoint does not exist for endpoint "
+                f"arn{endpoint}"
+            )
+        return endpoint, device
+    if hasattr(endpoint, "_push_notification") and hasattr(endpoint, "application"):
+        return endpoint.arn, endpoint
     if not callable(endpoint):
         raise InvalidParameter("Invalid parameter: Endpoint of protocol application must be callable")
     name = getattr(endpoint, "__qualname__", None) or type(endpoint).__qualname__
@@ -295,7 +310,11 @@ def _resolve_callable(loop: EventLoop, endpoint: Any) -> tuple[str, Any]:
 
 
 def _call_application(sub: Subscription, n: Notification) -> None:
-    sub.target(n)
+    push = getattr(sub.target, "_push_notification", None)
+    if push is not None:  # a mobile push endpoint
+        push(sub, n)
+    else:
+        sub.target(n)
 
 
 # --- sqs ----------------------------------------------------------------------------------------
@@ -605,6 +624,53 @@ class DeliveryJob:
                 topic._job_done()
                 return
             self.n.attempt += 1
+            self.schedule(delay)
+
+
+class DirectDelivery:
+    """A message sent without a topic (``Publish`` to a phone number or a push endpoint), with
+    SNS's retries for customer-managed endpoints, on the loop's timers.
+
+    ``attempt(n)`` makes attempt ``n`` (1, 2, ...; no lock held): return on success, raise
+    :class:`ClientDeliveryError` for a permanent failure (not retried), anything else to retry
+    along ``retry``. A message that is not delivered is dropped and logged (no subscription, so
+    no dead-letter queue). On a :class:`~decoupling.ManualClock` attempts run from timers, in
+    the thread that advances time; on a real clock on the loop's worker pool.
+    """
+
+    __slots__ = ("loop", "lane", "attempt", "what", "retry", "n")
+
+    def __init__(self, loop: EventLoop, lane: object, attempt: Callable[[int], None], what: str,
+                 retry: RetryPolicy = CUSTOMER_RETRY) -> None:
+        self.loop = loop
+        self.lane = lane
+        self.attempt = attempt
+        self.what = what
+        self.retry = retry
+        self.n = 1
+
+    def schedule(self, delay: float = 0.0) -> None:
+        """Make the next attempt after ``delay`` seconds of loop time."""
+        loop = self.loop
+        if isinstance(loop.clock, ManualClock):
+            loop.call_later(delay, self.run)
+        elif delay <= 0:
+            WorkerPool.of(loop).submit(self.run, lane=self.lane)
+        else:
+            loop.call_later(delay, lambda: WorkerPool.of(loop).submit(self.run, lane=self.lane))
+
+    def run(self) -> None:
+        """One attempt (no lock held)."""
+        try:
+            self.attempt(self.n)
+        except ClientDeliveryError as error:
+            _log.warning("%s failed for good: %s", self.what, error)
+        except Exception as error:
+            delay = self.retry.delay(self.n)
+            if delay is None:
+                _log.warning("%s dropped after %d attempts: %s", self.what, self.n, error)
+                return
+            self.n += 1
             self.schedule(delay)
 
 

@@ -77,7 +77,8 @@ class _Subscribing:
         Args:
             endpoint: a :class:`~decoupling.Queue` or SQS queue ARN (``sqs``), an
                 ``http(s)://`` URL, an email address, a phone number (``sms``), a Python
-                callable taking a :class:`~decoupling.Notification` (``application``), or what a
+                callable taking a :class:`~decoupling.Notification` or a mobile push
+                :class:`~decoupling.PlatformEndpoint` or its ARN (``application``), or what a
                 registered protocol resolves.
             protocol: the protocol (``sqs``, ``http``, ``https``, ``email``, ``email-json``, ``sms``, ``application``, ``lambda``); inferred for queues, queue ARNs, URLs and callables.
             filter_policy, filter_policy_scope, raw_message_delivery, redrive_policy,
@@ -336,7 +337,10 @@ def _infer_protocol(endpoint: Any) -> str:
             return "https"
         if endpoint.startswith("http://"):
             return "http"
-    elif callable(endpoint):
+        if endpoint.startswith("arn:") and endpoint.split(":")[5:6] != [] and \
+                endpoint.split(":")[5].startswith("endpoint/"):
+            return "application"  # a mobile push endpoint
+    elif callable(endpoint) or hasattr(endpoint, "_push_notification"):
         return "application"
     raise InvalidParameter(
         f"Invalid parameter: Protocol is required for endpoint {endpoint!r} (e.g. 'email', 'sms')"
