@@ -54,6 +54,8 @@ __all__ = [
     "OptedOut",
     "UserError",
     "VerificationException",
+    "ValidationError",
+    "TagLimitExceeded",
     # Lambda
     "InvalidParameterValueException",
     "ResourceConflictException",
@@ -342,6 +344,19 @@ class VerificationException(DecouplingError):
 
 
 # --- Lambda ------------------------------------------------------------------------------------
+
+
+class ValidationError(DecouplingError):
+    """SNS: a required member is missing (``"1 validation error detected: Value null at
+    'attributes' failed to satisfy constraint: Member must not be null"``)."""
+
+    code = "ValidationError"
+
+
+class TagLimitExceeded(DecouplingError):
+    """SNS: a topic would have more than 50 tags."""
+
+    code = "TagLimitExceeded"
 
 
 class InvalidParameterValueException(DecouplingError):

@@ -70,12 +70,11 @@ def test_default_attributes_of_a_standard_topic(topic: dc.Topic) -> None:
     assert set(attrs) == {
         "Owner", "Policy", "TopicArn", "DisplayName", "SubscriptionsConfirmed",
         "SubscriptionsPending", "SubscriptionsDeleted", "EffectiveDeliveryPolicy",
-        "MaximumMessageSize",
-    }
+    }  # no MaximumMessageSize: GetTopicAttributes has it only once set
     assert attrs["Owner"] == "000000000000"
     assert attrs["TopicArn"] == topic.arn
     assert attrs["DisplayName"] == ""
-    assert attrs["MaximumMessageSize"] == "262144"
+    assert topic.maximum_message_size == 262_144
     assert (attrs["SubscriptionsConfirmed"], attrs["SubscriptionsPending"],
             attrs["SubscriptionsDeleted"]) == ("0", "0", "0")
     assert json.loads(attrs["EffectiveDeliveryPolicy"]) == {"http": {

@@ -34,7 +34,13 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ..errors import EndpointDisabled, InvalidParameter, NotFound, PlatformApplicationDisabled
+from ..errors import (
+    EndpointDisabled,
+    InvalidParameter,
+    NotFound,
+    PlatformApplicationDisabled,
+    ValidationError,
+)
 from ..loop import EventLoop
 from ..message import MessageAttributeValue
 from .delivery import OUTBOX_LIMIT, ClientDeliveryError, DirectDelivery
@@ -65,6 +71,13 @@ _APP_ATTRIBUTES = frozenset({
 })
 #: Application attributes never returned (credentials).
 _SECRET = frozenset({"PlatformCredential", "PlatformPrincipal"})
+#: Platforms whose credential is one value (an API key or service account JSON): the others
+#: need ``PlatformPrincipal`` too.
+_CREDENTIAL_ONLY = frozenset({"GCM"})
+_NULL_ATTRIBUTES = (
+    "1 validation error detected: Value null at 'attributes' failed to satisfy constraint: "
+    "Member must not be null"
+)
 _ENDPOINT_ATTRIBUTES = frozenset({"CustomUserData", "Enabled", "Token"})
 #: ``CustomUserData``: "The data must be in UTF-8 format and less than 2KB" (API reference).
 MAX_CUSTOM_USER_DATA = 2048
@@ -132,8 +145,9 @@ class PlatformApplication:
         name: 1-256 characters of ``A-Za-z0-9_-.``.
         platform: one of :data:`PLATFORMS` (``"GCM"`` for Firebase Cloud Messaging, ``"APNS"``,
             ...).
-        attributes: by AWS name: ``PlatformCredential``, ``PlatformPrincipal``,
-            ``EventEndpointCreated``, ..., ``SuccessFeedbackSampleRate``, ``Enabled``
+        attributes: by AWS name (required, as in ``CreatePlatformApplication``):
+            ``PlatformCredential`` (required), ``PlatformPrincipal`` (required except for
+            ``GCM``), ``EventEndpointCreated``, ..., ``SuccessFeedbackSampleRate``, ``Enabled``
             (``"true"``/``"false"``, default ``"true"``). Credentials are kept but never
             returned, and never checked (there is no push service to ask).
 
@@ -146,7 +160,8 @@ class PlatformApplication:
             push transport, oldest first (the newest 1,000 are kept).
 
     Raises:
-        InvalidParameter: a bad name, platform or attribute.
+        InvalidParameter: a bad name, platform or attribute, or a missing credential.
+        ValidationError: ``attributes`` is ``None``.
     """
 
     _initialized = False
@@ -165,21 +180,34 @@ class PlatformApplication:
         self, loop: EventLoop, name: str, platform: str, attributes: Mapping[str, Any] | None = None
     ) -> None:
         if self._initialized:
-            self.set_attributes(attributes or {})
+            if attributes is None:
+                raise ValidationError(_NULL_ATTRIBUTES)
+            self.set_attributes(attributes)
             return
         if not isinstance(loop, EventLoop):
             raise InvalidParameter(
                 "Invalid parameter: PlatformApplication needs an EventLoop as its first argument"
             )
-        if not isinstance(name, str) or not _APP_NAME.fullmatch(name):
-            raise InvalidParameter(
-                "Invalid parameter: Name Reason: must be 1 to 256 characters of letters, digits, "
-                f"'_', '-' and '.', got {name!r}"
-            )
+        _check_name(name)
         if platform not in PLATFORMS:
+            raise InvalidParameter(f"Invalid parameter: Platform Reason: {platform} is not supported")
+        if attributes is None:
+            raise ValidationError(_NULL_ATTRIBUTES)
+        values = self._validate(attributes)
+        credential, principal = "PlatformCredential" in values, "PlatformPrincipal" in values
+        if principal and not credential:
             raise InvalidParameter(
-                f"Invalid parameter: Platform Reason: {platform!r} is not one of "
-                f"{', '.join(sorted(PLATFORMS))}"
+                "Invalid parameter: Attributes Reason: PlatformPrincipal attribute provided "
+                "without PlatformCredential"
+            )
+        if not credential:
+            raise InvalidParameter(
+                "Invalid parameter: Attributes Reason: PlatformCredential attribute is required"
+            )
+        if platform not in _CREDENTIAL_ONLY and not principal:
+            raise InvalidParameter(
+                "Invalid parameter: Attributes Reason: PlatformCredential attribute provided "
+                "without PlatformPrincipal"
             )
         self.loop = loop
         self.name = name
@@ -191,7 +219,7 @@ class PlatformApplication:
         self.outbox: list[PushMessage] = []
         self._deleted = False
         with loop._lock:
-            self._attributes.update(self._validate(attributes))
+            self._attributes.update(values)
             loop._register("sns-app", self.arn, self)
             self._initialized = True
 
@@ -200,7 +228,9 @@ class PlatformApplication:
         out: dict[str, str] = {}
         for name, value in _string_map("Attributes", attributes).items():
             if name not in _APP_ATTRIBUTES:
-                raise InvalidParameter(f"Invalid parameter: Attributes Reason: unknown attribute {name!r}")
+                raise InvalidParameter(
+                    f"Invalid parameter: Attributes Reason: Invalid attribute name: {name}"
+                )
             if name == "Enabled":
                 out[name] = _bool_text(name, value)
             elif not isinstance(value, str):
@@ -249,8 +279,8 @@ class PlatformApplication:
 
         Args:
             token: the device token the push service gave the app (non-empty).
-            custom_user_data: up to 2,048 bytes of UTF-8 kept with the endpoint; also taken
-                from ``attributes["CustomUserData"]``.
+            custom_user_data: up to 2,048 bytes of UTF-8 kept with the endpoint;
+                ``attributes["CustomUserData"]``, when given, wins (as SNS does).
             attributes: ``Enabled`` (default ``"true"``), ``CustomUserData``.
 
         Raises:
@@ -262,7 +292,7 @@ class PlatformApplication:
             if not isinstance(token, str) or not token:
                 raise InvalidParameter("Invalid parameter: Token Reason: must be a non-empty string")
             values = _endpoint_attributes(attributes, allow_token=False)
-            if custom_user_data is not None:
+            if custom_user_data is not None and "CustomUserData" not in values:
                 values["CustomUserData"] = _custom_user_data(custom_user_data)
             values.setdefault("Enabled", "true")
             existing = self._tokens.get(token)
@@ -309,17 +339,33 @@ class PlatformApplication:
 def _custom_user_data(value: object) -> str:
     if not isinstance(value, str) or len(value.encode("utf-8", "surrogatepass")) > MAX_CUSTOM_USER_DATA:
         raise InvalidParameter(
-            "Invalid parameter: CustomUserData Reason: must be a string of at most "
-            f"{MAX_CUSTOM_USER_DATA} bytes of UTF-8"
+            "Invalid parameter: Attributes Reason: Invalid value for attribute: CustomUserData: "
+            f"must be at most {MAX_CUSTOM_USER_DATA} bytes long in UTF-8 encoding"
         )
     return value
+
+
+def _check_name(name: object) -> None:
+    if not isinstance(name, str):
+        raise InvalidParameter(f"Invalid parameter: Name Reason: must be a string, got {name!r}")
+    if not name:
+        raise InvalidParameter("Invalid parameter:  Reason: cannot be empty")
+    if len(name) > 256:
+        raise InvalidParameter(f"Invalid parameter: {name} Reason: must be at most 256 characters long")
+    if not _APP_NAME.fullmatch(name):
+        raise InvalidParameter(
+            f"Invalid parameter: {name} Reason: must contain only characters 'a'-'z', 'A'-'Z', "
+            "'0'-'9', '_', '-', and '.'"
+        )
 
 
 def _endpoint_attributes(attributes: Mapping[str, Any] | None, allow_token: bool) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, value in _string_map("Attributes", attributes).items():
         if name not in _ENDPOINT_ATTRIBUTES or (name == "Token" and not allow_token):
-            raise InvalidParameter(f"Invalid parameter: Attributes Reason: unknown attribute {name!r}")
+            raise InvalidParameter(
+                f"Invalid parameter: Attributes Reason: Invalid attribute name: {name}"
+            )
         if name == "Enabled":
             out[name] = _bool_text(name, value)
         elif name == "CustomUserData":
@@ -532,17 +578,42 @@ class PlatformEndpoint:
         return f"PlatformEndpoint({self.arn!r})"
 
 
+def _check_arn(param: str, arn: object, slashes: int) -> str:
+    if not isinstance(arn, str):
+        raise InvalidParameter(f"Invalid parameter: {param} Reason: must be a string")
+    parts = arn.split(":", 5)
+    if len(parts) < 6:
+        raise InvalidParameter(
+            f"Invalid parameter: {param} Reason: An ARN must have at least 6 elements, not "
+            f"{len(parts)}"
+        )
+    if parts[5].count("/") != slashes:
+        raise InvalidParameter(
+            f"Invalid parameter: {param} Reason: Wrong number of slashes in relative portion of "
+            "the ARN."
+        )
+    return arn
+
+
 def application(loop: EventLoop, arn: str) -> PlatformApplication:
-    """The loop's application with this ARN, else ``NotFound``."""
-    found = loop._lookup("sns-app", arn) if isinstance(arn, str) else None
+    """The loop's application with this ARN.
+
+    Raises:
+        InvalidParameter: not an application ARN. NotFound: no such application.
+    """
+    found = loop._lookup("sns-app", _check_arn("PlatformApplicationArn", arn, 2))
     if not isinstance(found, PlatformApplication):
         raise NotFound("PlatformApplication does not exist")
     return found
 
 
 def endpoint(loop: EventLoop, arn: str) -> PlatformEndpoint:
-    """The loop's endpoint with this ARN, else ``NotFound``."""
-    found = loop._lookup("sns-endpoint", arn) if isinstance(arn, str) else None
+    """The loop's endpoint with this ARN.
+
+    Raises:
+        InvalidParameter: not an endpoint ARN. NotFound: no such endpoint.
+    """
+    found = loop._lookup("sns-endpoint", _check_arn("EndpointArn", arn, 3))
     if not isinstance(found, PlatformEndpoint):
         raise NotFound("Endpoint does not exist")
     return found

@@ -37,7 +37,7 @@ from ..errors import (
 )
 from ..loop import EventLoop
 from .delivery import OUTBOX_LIMIT, ClientDeliveryError, DirectDelivery
-from .message import check_message, normalize_sns_attributes
+from .message import check_message, normalize_sns_attributes, parse_structure
 from .sms import SmsMessage
 
 __all__ = ["SmsAccount", "E164", "SMS_MAX_CHARACTERS"]
@@ -87,7 +87,8 @@ class SmsAccount:
         self.loop = loop
         self.in_sandbox = False
         self.outbox: list[SmsMessage] = []
-        self._attributes: dict[str, str] = {}
+        # A new account's only SMS attribute (GetSMSAttributes on an untouched region).
+        self._attributes: dict[str, str] = {"MonthlySpendLimit": "1"}
         self._opted_out: dict[str, None] = {}
         # number -> [status, language, one-time password, verified at]
         self._sandbox: dict[str, list[Any]] = {}
@@ -110,17 +111,19 @@ class SmsAccount:
         USD), ``DeliveryStatusIAMRole``, ``DeliveryStatusSuccessSamplingRate`` (0-100),
         ``DefaultSenderID`` (1-11 letters and digits, at least one letter),
         ``DefaultSMSType`` (``Promotional`` or ``Transactional``), ``UsageReportS3Bucket``.
-        All are checked first; on any error nothing changes.
+        All are checked first; on any error nothing changes. A new account has only
+        ``MonthlySpendLimit`` = ``"1"``.
 
         Raises:
-            InvalidParameter: an unknown name or a bad value.
+            InvalidParameter: an unknown name (``"<name> is not a valid attribute"``) or a bad
+            value (``"<name> is invalid"``), as SNS words them.
         """
         if not isinstance(attributes, Mapping):
             raise InvalidParameter("Invalid parameter: attributes must be a mapping")
         parsed: dict[str, str] = {}
         for name, value in attributes.items():
             if not isinstance(value, str):
-                raise InvalidParameter(f"Invalid parameter: {name} must be a string")
+                raise InvalidParameter(f"{name} is invalid")
             if name == "MonthlySpendLimit":
                 ok = value.isascii() and value.isdigit()
             elif name == "DeliveryStatusSuccessSamplingRate":
@@ -132,9 +135,9 @@ class SmsAccount:
             elif name in ("DeliveryStatusIAMRole", "UsageReportS3Bucket"):
                 ok = True
             else:
-                raise InvalidParameter(f"Invalid parameter: attributes Reason: unknown SMS attribute {name!r}")
+                raise InvalidParameter(f"{name} is not a valid attribute")
             if not ok:
-                raise InvalidParameter(f"Invalid parameter: {name} Reason: {value!r} is not valid")
+                raise InvalidParameter(f"{name} is invalid")
             parsed[name] = value
         with self.loop._lock:
             self._attributes.update(parsed)
@@ -272,6 +275,7 @@ class SmsAccount:
         message: str,
         *,
         message_attributes: Mapping[str, Any] | None = None,
+        message_structure: str | None = None,
     ) -> str:
         """Send one SMS (``Publish`` with ``PhoneNumber``); return its ``MessageId``.
 
@@ -281,6 +285,8 @@ class SmsAccount:
             phone_number: E.164 (``+15555550100``).
             message: at most 1,600 characters.
             message_attributes: e.g. ``AWS.SNS.SMS.SenderID``, ``AWS.SNS.SMS.SMSType``.
+            message_structure: ``"json"``: ``message`` is a JSON object whose ``sms`` key (else
+                ``default``) is sent.
 
         Raises:
             InvalidParameter: a bad number or message. AuthorizationError: the account is in
@@ -291,6 +297,9 @@ class SmsAccount:
                 f"Invalid parameter: PhoneNumber Reason: {phone_number} is not valid to publish to"
             )
         text = check_message(message)
+        structure = parse_structure(text, message_structure)
+        if structure is not None:
+            text = structure.get("sms", structure["default"])
         if len(text) > SMS_MAX_CHARACTERS:
             raise InvalidParameter(
                 f"Invalid parameter: Message Reason: an SMS can be at most {SMS_MAX_CHARACTERS} "
