@@ -305,8 +305,6 @@ def test_message_structure_errors(topic: dc.Topic, message: str, message_text: s
         ({"message_deduplication_id": "d"}, errors.InvalidParameter,
          "MessageDeduplicationId parameter that is not valid for this topic type"),
         ({"message_group_id": "x" * 129}, errors.InvalidParameter, "MessageGroupId"),
-        ({"message_attributes": {f"a{i}": "v" for i in range(11)}},
-         errors.ParameterValueInvalid, r"Number of message attributes \[11\] exceeds"),
         ({"message_attributes": {"a^b": "v"}}, errors.ParameterValueInvalid,
          "Invalid non-alphanumeric character '#x5E'"),
         ({"message_attributes": {".a": "v"}}, errors.ParameterValueInvalid, "starting with"),
@@ -613,13 +611,13 @@ def test_email_confirmation_and_delivery(
     ]
 
 
-def test_confirmation_tokens_expire_after_3_days(
+def test_confirmation_tokens_expire_after_2_days(
     clock: dc.ManualClock, topic: dc.Topic
 ) -> None:
     topic.subscribe("late@example.com", "email")
     token = topic.outbox[0].token
     assert token is not None
-    clock.advance(3 * 86_400 + 1)
+    clock.advance(2 * 86_400 + 1)
     with pytest.raises(errors.InvalidParameter, match="Invalid token"):
         topic.confirm_subscription(token)
 

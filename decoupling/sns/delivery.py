@@ -18,7 +18,8 @@ the loop (so virtual time runs the backoff); a :class:`ClientDeliveryError` is n
 SNS does not retry client-side errors. When retries are exhausted the message goes to the
 subscription's ``RedrivePolicy`` dead-letter queue — the same body (envelope, or raw body with
 its attributes as SQS message attributes) that would have been delivered, as AWS does — or is
-dropped ("Amazon SNS dead-letter queues").
+dropped ("Amazon SNS dead-letter queues"). A raw message with more message attributes than SQS
+takes (10) fails at its SQS subscription and reaches the dead-letter queue without them.
 
 The worker pool is bounded (:data:`WORKERS` threads per loop, started lazily): never one thread
 per message; each subscription runs at most :data:`LANE_WORKERS` deliveries at once, so a slow
@@ -38,6 +39,7 @@ import attrs
 
 from ..clock import ManualClock
 from ..errors import DecouplingError, InvalidParameter
+from ..message import MAX_ATTRIBUTES as SQS_MAX_ATTRIBUTES
 from ..message import MessageAttributeValue
 from ..message import message_size as sqs_message_size
 from ..sqs.queue import Queue, _Record
@@ -378,6 +380,14 @@ class SqsSink:
         attributes: dict[str, MessageAttributeValue] | None
         if sub._raw:
             body, attributes = pub.message_for("sqs"), pub.attributes
+            if attributes is not None and (len(attributes) > SQS_MAX_ATTRIBUTES or any(
+                    name.startswith("AWS.") for name in attributes)):
+                # SNS publishes take any number of attributes, and SNS's reserved AWS.SNS.*
+                # names; SQS takes 10 at most, and no AWS.* names.
+                dead_letter(sub, pub, body, attributes,
+                            "the message attributes are more than SQS's 10, or use a name "
+                            "reserved by AWS")
+                return
         else:
             shape = pub.sqs_shape
             if shape is None or replayed:
@@ -448,6 +458,10 @@ def dead_letter(
     if dlq is None:
         _log.warning("SNS message %s to %s dropped: %s", pub.message_id, sub.arn, reason)
         return
+    if attributes is not None and (len(attributes) > SQS_MAX_ATTRIBUTES or any(
+            name.startswith("AWS.") for name in attributes)):
+        # The queue could not take them either: the message goes without its attributes.
+        attributes = None
     try:
         if dlq.is_fifo:
             dedup = pub.dedup_id or hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()

@@ -35,8 +35,9 @@ __all__: list[str] = []
 DEFAULT_MAX_SIZE = 262_144
 #: Subscriptions a FIFO topic, or a topic allowing messages over 256 KiB, may have.
 SMALL_TOPIC_SUBSCRIPTIONS = 100
-#: Seconds (loop time) a confirmation token stays valid.
-TOKEN_VALIDITY = 3 * 86_400.0
+#: Seconds (loop time) a confirmation token stays valid: two days ("Confirmation tokens are
+#: valid for two days", ``Subscribe`` in the current SNS API reference).
+TOKEN_VALIDITY = 2 * 86_400.0
 
 
 class _Subscribing:
@@ -201,7 +202,7 @@ class _Subscribing:
 
     def confirm_subscription(self, token: str) -> Subscription:
         """Confirm a pending subscription with the ``Token`` sent to its endpoint
-        (``ConfirmSubscription``). Tokens are valid for 3 days of loop time.
+        (``ConfirmSubscription``). Tokens are valid for 2 days of loop time.
 
         Raises:
             InvalidParameter: an unknown token ("Invalid parameter: Token") or an expired one
