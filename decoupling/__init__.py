@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     from .s3.notifications import NotificationConfiguration
     from .sns.delivery import ClientDeliveryError, OutboxEntry, ProtocolSpec, register_protocol
     from .sns.mail import EmailTransport, SmtpEmail
-    from .sns.platform import PlatformApplication, PlatformEndpoint, PushMessage, PushTransport
     from .sns.message import Notification
+    from .sns.platform import PlatformApplication, PlatformEndpoint, PushMessage, PushTransport
     from .sns.policy import RetryPolicy
     from .sns.sms import SmsMessage, SmsTransport
     from .sns.sms_account import SmsAccount
