@@ -172,3 +172,16 @@ def test_sandbox_limits(loop: dc.EventLoop) -> None:
     with pytest.raises(errors.UserError, match="at most 10"):
         account.create_sandbox_number("+15555550110")
     assert len(account.sandbox_numbers()) == 10
+
+
+def test_sms_subscriptions_take_separated_numbers(loop: dc.EventLoop) -> None:
+    topic = dc.Topic(loop, "alerts")
+    sub = topic.subscribe("+12/34-567.890", "sms")
+    assert sub.endpoint == "+12/34-567.890"
+    for bad in ("+15--551234567", "NAA+15551234567", "+15551234567.", "/+15551234567"):
+        with pytest.raises(errors.InvalidParameter) as info:
+            topic.subscribe(bad, "sms")
+        assert info.value.message == f"Invalid SMS endpoint: {bad}"
+    dc.SmsAccount.of(loop).opt_out("+1234567890")
+    topic.publish("news")
+    assert topic.outbox == [] and sub.undeliverable == 1

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -262,8 +263,10 @@ def _deliver_to_person(sub: Subscription, n: Notification) -> None:
     loop = sub.topic.loop
     if sub.protocol == "sms":
         account = loop._lookup("_sns", "sms-account")
-        if account is not None and sub.endpoint in account._opted_out:
-            raise ClientDeliveryError(f"the phone number {sub.endpoint} has opted out")
+        if account is not None and account._opted_out:
+            number = _SMS_SEPARATORS.sub("", sub.endpoint)
+            if ("+" + number.lstrip("+")) in account._opted_out:
+                raise ClientDeliveryError(f"the phone number {sub.endpoint} has opted out")
         if loop.sms is not None:
             from . import sms
 
@@ -284,10 +287,18 @@ def _resolve_email(loop: EventLoop, endpoint: Any) -> tuple[str, Any]:
     return endpoint, endpoint
 
 
+#: An SMS subscription endpoint: digits with an optional leading ``+``, single ``/``, ``-`` or
+#: ``.`` separators between digit groups allowed (SNS accepts ``+12/34-567.890`` and refuses
+#: ``+15--551234567``, ``+15551234567.``, ``/+15551234567``: LocalStack's AWS-validated
+#: ``test_subscribe_sms_obscure_phone_number`` and ``test_subscribe_invalid_sms`` snapshots).
+_SMS_ENDPOINT = re.compile(r"\+?[0-9]+(?:[-./][0-9]+)*")
+_SMS_SEPARATORS = re.compile(r"[-./]")
+
+
 def _resolve_sms(loop: EventLoop, endpoint: Any) -> tuple[str, Any]:
     text = endpoint if isinstance(endpoint, str) else ""
-    digits = text[1:] if text.startswith("+") else text
-    if not (digits.isdigit() and 7 <= len(digits) <= 15):
+    digits = sum(c.isdigit() for c in text)
+    if not (_SMS_ENDPOINT.fullmatch(text) and 7 <= digits <= 15):
         raise InvalidParameter(f"Invalid SMS endpoint: {endpoint}")
     return text, text
 
