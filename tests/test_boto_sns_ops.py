@@ -229,3 +229,13 @@ def test_publish_with_more_than_ten_attributes(sns: Any, loop: dc.EventLoop) -> 
     assert len(json.loads(queue.receive()[0].body)["MessageAttributes"]) == 12
     assert error_of(lambda: sns.publish(TopicArn=topic, Message="m", MessageAttributes={
         "é": {"DataType": "String", "StringValue": "v"}}))[0] == "ParameterValueInvalid"
+
+
+def test_create_topic_takes_a_fifo_name_only_with_fifo_topic(sns: Any) -> None:
+    for name, attributes in (("test.fifo", {}), ("test", {"FifoTopic": "true"}),
+                             ("test.fifo", {"FifoTopic": "false"})):
+        assert error_of(lambda n=name, a=attributes: sns.create_topic(Name=n, Attributes=a)) == (
+            "InvalidParameter", "Invalid parameter: Topic Name", 400)
+    assert sns.list_topics()["Topics"] == []
+    arn = sns.create_topic(Name="test.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+    assert arn == f"arn:aws:sns:us-east-1:{ACCOUNT}:test.fifo"

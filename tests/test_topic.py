@@ -51,9 +51,9 @@ def test_name_of_256_characters_and_arn(loop: dc.EventLoop) -> None:
 def test_fifo_is_inferred_from_the_suffix_and_must_agree(loop: dc.EventLoop) -> None:
     assert dc.Topic(loop, "prices.fifo").is_fifo
     assert dc.Topic(loop, "p2.fifo", fifo_topic=True).is_fifo
-    with pytest.raises(errors.InvalidParameter, match="must end with .fifo"):
+    with pytest.raises(errors.InvalidParameter, match="Invalid parameter: Topic Name$"):
         dc.Topic(loop, "plain", fifo_topic=True)
-    with pytest.raises(errors.InvalidParameter, match="must end with .fifo"):
+    with pytest.raises(errors.InvalidParameter, match="Invalid parameter: Topic Name$"):
         dc.Topic(loop, "p3.fifo", attributes={"FifoTopic": "false"})
 
 

@@ -70,6 +70,11 @@ def _page(items: list[Any], token: str | None) -> tuple[list[Any], str | None]:
 
 def create_topic(loop: EventLoop, p: dict[str, Any]) -> dict[str, Any]:
     attributes = dict(p.get("Attributes") or {})
+    if str(p["Name"]).endswith(".fifo") and str(attributes.get("FifoTopic", "")).lower() != "true":
+        # CreateTopic infers nothing from the name: a .fifo name needs FifoTopic=true (the
+        # native Topic infers it; AWS-validated wording: LocalStack's
+        # test_create_topic_name_constraints snapshot).
+        raise InvalidParameter("Invalid parameter: Topic Name")
     if p.get("DataProtectionPolicy"):
         attributes["DataProtectionPolicy"] = p["DataProtectionPolicy"]
     topic = Topic(loop, p["Name"], attributes=attributes or None)

@@ -127,10 +127,9 @@ class Topic(_Publishing, _Subscribing):
         fifo_value = requested.pop("FifoTopic", None)
         fifo = name.endswith(".fifo") if fifo_value is None else parse_bool("FifoTopic", fifo_value)
         if fifo != name.endswith(".fifo"):
-            raise InvalidParameter(
-                "Invalid parameter: Fifo Topic names must end with .fifo and Standard Topic "
-                "cannot end with .fifo"
-            )
+            # AWS's wording for both cases (LocalStack's AWS-validated
+            # test_create_topic_name_constraints snapshot).
+            raise InvalidParameter("Invalid parameter: Topic Name")
         self.loop = loop
         self.name = name
         self.arn = loop.arn("sns", name)
