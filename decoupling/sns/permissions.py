@@ -54,13 +54,15 @@ def add(
             "Invalid parameter: Label Reason: must be 1 to 80 letters, digits, '-' and '_', "
             f"got {label!r}"
         )
-    if isinstance(account_ids, str) or not account_ids or not all(
+    if not isinstance(account_ids, (list, tuple)) or not account_ids or not all(
         isinstance(a, str) and _ACCOUNT.fullmatch(a) for a in account_ids
     ):
         raise InvalidParameter(
             f"Invalid parameter: AWSAccountId Reason: a list of 12-digit account ids, got {account_ids!r}"
         )
-    if isinstance(actions, str) or not actions:
+    if not isinstance(actions, (list, tuple)) or not actions or not all(
+        isinstance(a, str) for a in actions
+    ):
         raise InvalidParameter(f"Invalid parameter: ActionName Reason: a list of actions, got {actions!r}")
     policy = _policy(policy_text)
     if any(isinstance(s, dict) and s.get("Sid") == label for s in policy["Statement"]):
@@ -94,7 +96,7 @@ def data_protection_policy(policy: object) -> str:
     """A data protection policy as JSON text (a JSON object, given as text or a mapping)."""
     if isinstance(policy, Mapping):
         try:
-            return dumps_json(dict(policy))
+            return dumps_json(dict(policy), allow_nan=False)
         except (TypeError, ValueError):
             pass
     elif isinstance(policy, str):
