@@ -204,8 +204,9 @@ def test_envelope_delivered_to_sqs_is_aws_shaped(
     assert envelope["Timestamp"] == "2026-01-01T00:00:01.500Z"
     assert envelope["SignatureVersion"] == "1"
     assert len(envelope["Signature"]) == 344
-    assert envelope["SigningCertURL"].startswith(
-        "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-")
+    assert envelope["SigningCertURL"].startswith(  # served by the loop (tests/test_sns_signing.py)
+        "http://127.0.0.1:")
+    assert "/SimpleNotificationService-" in envelope["SigningCertURL"]
     assert envelope["UnsubscribeURL"] == (
         "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=" + sub.arn)
     assert envelope["MessageAttributes"] == {
