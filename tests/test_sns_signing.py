@@ -11,6 +11,7 @@ library.
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import logging
 import urllib.request
@@ -31,6 +32,12 @@ from decoupling.sns import signing  # noqa: E402
 NOTIFICATION_FIELDS = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
 CONFIRMATION_FIELDS = ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn",
                        "Type"]
+
+
+@pytest.fixture
+def loop(clock: dc.ManualClock) -> dc.EventLoop:
+    """A loop that signs every envelope, queue deliveries included (as SNS does)."""
+    return dc.EventLoop(clock=clock, sns_signatures="all")
 
 
 def download(url: str) -> bytes:
@@ -155,7 +162,7 @@ def test_the_certificate_is_served_over_loopback_http(loop: dc.EventLoop) -> Non
 def test_each_loop_has_its_own_key(clock: dc.ManualClock) -> None:
     urls, certs = [], []
     for _ in range(2):
-        loop = dc.EventLoop(clock=clock)
+        loop = dc.EventLoop(clock=clock, sns_signatures="all")
         topic = dc.Topic(loop, "t")
         queue = dc.Queue(loop, "q")
         topic.subscribe(queue)
@@ -205,29 +212,47 @@ def test_lambda_events_are_signed(loop: dc.EventLoop) -> None:
     assert not verify(sns)
 
 
-def test_http_confirmation_and_notification_verify(loop: dc.EventLoop) -> None:
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    from threading import Thread
+class Hook:
+    """A local HTTP endpoint recording every POSTed JSON body."""
 
-    received: list[dict[str, Any]] = []
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from threading import Thread
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.append(json.loads(body))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+        received: list[dict[str, Any]] = []
+        self.received = received
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append(json.loads(body))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+
+@pytest.mark.parametrize("mode", ["endpoints", "all"])
+def test_http_confirmation_and_notification_verify(clock: dc.ManualClock, mode: str) -> None:
+    loop = dc.EventLoop(clock=clock, sns_signatures=mode)  # type: ignore[arg-type]
+    hook = Hook()
+    received = hook.received
+
     try:
         topic = dc.Topic(loop, "hooks", attributes={"SignatureVersion": "2"})
-        sub = topic.subscribe(f"http://127.0.0.1:{server.server_address[1]}/hook")
+        sub = topic.subscribe(hook.url)
         assert topic.drain()
         (confirmation,) = received
         assert confirmation["Type"] == "SubscriptionConfirmation"
@@ -246,9 +271,47 @@ def test_http_confirmation_and_notification_verify(loop: dc.EventLoop) -> None:
             "SubscriptionConfirmation", "Notification", "UnsubscribeConfirmation"]
         assert verify(received[2])
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+        hook.close()
+
+
+def test_by_default_queue_envelopes_say_they_are_unsigned(clock: dc.ManualClock) -> None:
+    loop = dc.EventLoop(clock=clock)
+    assert loop.sns_signatures == "endpoints"
+    topic = dc.Topic(loop, "t")
+    queue = dc.Queue(loop, "q")
+    topic.subscribe(queue)
+    topic.publish("in process")
+    message = envelope(queue)
+    assert message["Signature"] == signing.UNSIGNED_IN_PROCESS
+    assert message["Signature"] == ("UNSIGNED (EventLoop(sns_signatures='all') signs deliveries "
+                                    "to queues, functions and callables)")
+    assert message["SignatureVersion"] == "1"
+    assert message["SigningCertURL"].startswith(
+        "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-")
+    assert signing.signer_of(loop)._key is None  # no key was made for it
+    with pytest.raises(binascii.Error):  # not base64: no verifier can accept it
+        base64.b64decode(message["Signature"], validate=True)
+
+
+def test_none_signs_nothing(clock: dc.ManualClock) -> None:
+    loop = dc.EventLoop(clock=clock, sns_signatures="none")
+    assert loop.in_region("eu-west-1").sns_signatures == "none"
+    hook = Hook()
+    try:
+        topic = dc.Topic(loop, "t")
+        topic.subscribe(hook.url)
+        assert topic.drain()
+        (confirmation,) = hook.received
+        assert confirmation["Signature"] == signing.UNSIGNED_BY_CHOICE
+        assert confirmation["Signature"] == "UNSIGNED (EventLoop(sns_signatures='none'))"
+    finally:
+        hook.close()
+    assert signing.signer_of(loop)._key is None
+
+
+def test_an_unknown_mode_is_refused() -> None:
+    with pytest.raises(ValueError, match="sns_signatures must be 'endpoints', 'all' or 'none'"):
+        dc.EventLoop(sns_signatures="some")  # type: ignore[arg-type]
 
 
 def test_without_cryptography_envelopes_say_unsigned(
@@ -256,7 +319,7 @@ def test_without_cryptography_envelopes_say_unsigned(
 ) -> None:
     monkeypatch.setattr(signing, "available", lambda: False)
     monkeypatch.setattr(signing, "_warned", False)
-    loop = dc.EventLoop(clock=clock)
+    loop = dc.EventLoop(clock=clock, sns_signatures="all")
     topic = dc.Topic(loop, "t")
     queue = dc.Queue(loop, "q")
     topic.subscribe(queue)

@@ -307,18 +307,15 @@ class Published:
             }
         return found
 
-    @property
-    def signing_cert_url(self) -> str:
-        """``SigningCertURL`` (the loop's certificate; see :mod:`decoupling.sns.signing`)."""
-        return self.signing.cert_url
-
-    def signature(self, text: str) -> str:
-        """``Signature`` over SNS's canonical string for a notification of ``text``
-        (``Message``, ``MessageId``, ``Subject`` if any, ``Timestamp``, ``TopicArn``, ``Type``)."""
+    def signature(self, text: str, protocol: str) -> str:
+        """``Signature`` over SNS's canonical string for a notification of ``text`` to a
+        ``protocol`` subscription (``Message``, ``MessageId``, ``Subject`` if any,
+        ``Timestamp``, ``TopicArn``, ``Type``; see :mod:`decoupling.sns.signing`)."""
         subject = f"Subject\n{self.subject}\n" if self.subject is not None else ""
         return self.signing.sign(
             f"Message\n{text}\nMessageId\n{self.message_id}\n{subject}Timestamp\n"
-            f"{self.timestamp}\nTopicArn\n{self.topic_arn}\nType\nNotification\n"
+            f"{self.timestamp}\nTopicArn\n{self.topic_arn}\nType\nNotification\n",
+            protocol,
         )
 
     def shape(self, key: str, replayed: bool) -> tuple[str, str]:
@@ -358,8 +355,8 @@ class Published:
                 f',\n  "Message" : {_encode_str(text)}'
                 f',\n  "Timestamp" : {_encode_str(self.timestamp)}'
                 f',\n  "SignatureVersion" : {_encode_str(self.signing.version)}'
-                f',\n  "Signature" : {_encode_str(self.signature(text))}'
-                f',\n  "SigningCertURL" : {_encode_str(self.signing.cert_url)}'
+                f',\n  "Signature" : {_encode_str(self.signature(text, key))}'
+                f',\n  "SigningCertURL" : {_encode_str(self.signing.cert_url_for(key))}'
                 ',\n  "UnsubscribeURL" : '
             )
         tail = "\n}"
@@ -474,8 +471,8 @@ class Notification:
             "Message": text,
             "Timestamp": pub.timestamp,
             "SignatureVersion": pub.signing.version,
-            "Signature": pub.signature(text),
-            "SigningCertUrl": pub.signing.cert_url,
+            "Signature": pub.signature(text, self._key),
+            "SigningCertUrl": pub.signing.cert_url_for(self._key),
             "UnsubscribeUrl": self.unsubscribe_url,
             "MessageAttributes": attributes_dict(pub.attributes),
         }

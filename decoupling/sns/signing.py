@@ -26,14 +26,27 @@ into a message keeps working after ``loop.stop()`` and a later ``start()``. Subs
 it is configured to trust that URL (real SNS certificates come from
 ``https://sns.<region>.amazonaws.com/``, which such code usually insists on).
 
+What is signed is the loop's choice, ``EventLoop(sns_signatures=...)``, because an RSA
+signature costs about a millisecond while an in-process fan-out to a queue costs microseconds:
+
+* ``"endpoints"`` (the default): what leaves the process — confirmations, ``http``/``https``
+  and ``email-json`` notifications — is signed; envelopes written into SQS queues, Lambda
+  events and ``application`` callables carry ``Signature`` :data:`UNSIGNED_IN_PROCESS`;
+* ``"all"``: every envelope, as SNS does (about a thousand publishes a second per core to
+  enveloped queue subscriptions, instead of tens of thousands);
+* ``"none"``: nothing (:data:`UNSIGNED_BY_CHOICE`), no key is ever made.
+
+An unsigned envelope keeps every field, its ``SigningCertURL`` naming a certificate that does not
+exist; its ``Signature``, starting ``UNSIGNED``, is not base64, so any verifier rejects it.
+
 Signing needs the optional ``cryptography`` package (``pip install 'decoupling[signing]'``).
 Without it nothing is signed: the envelopes keep their fields, with ``Signature`` set to
 :data:`UNSIGNED` (a plain marker, not base64, so any verifier rejects it) and
 ``SigningCertURL`` naming a certificate that does not exist, and the ``decoupling`` logger warns
-once per process. Costs: one RSA signature (about a millisecond) per published message that has
-at least one enveloped subscription (every enveloped subscription of that publish shares it),
-one per confirmation message; raw deliveries, Lambda-less topics without subscribers and FIFO
-topics (whose envelopes carry no signature, as AWS writes them) sign nothing.
+once per process. Costs: one RSA signature (about a millisecond) per published message and
+protocol that has a signed enveloped subscription (every such subscription of that publish
+shares it), one per confirmation message; raw deliveries and FIFO topics (whose envelopes carry
+no signature, as AWS writes them) sign nothing.
 """
 
 from __future__ import annotations
@@ -55,6 +68,17 @@ _log = logging.getLogger("decoupling")
 
 #: ``Signature`` of every envelope when ``cryptography`` is not installed.
 UNSIGNED = "UNSIGNED (install 'decoupling[signing]' to sign SNS messages)"
+#: ``Signature`` of queue, function and callable deliveries under
+#: ``EventLoop(sns_signatures="endpoints")`` (the default).
+UNSIGNED_IN_PROCESS = ("UNSIGNED (EventLoop(sns_signatures='all') signs deliveries to queues, "
+                       "functions and callables)")
+#: ``Signature`` of every envelope under ``EventLoop(sns_signatures="none")``.
+UNSIGNED_BY_CHOICE = "UNSIGNED (EventLoop(sns_signatures='none'))"
+
+#: What ``EventLoop(sns_signatures=...)`` takes.
+MODES = ("endpoints", "all", "none")
+#: The protocols ``"endpoints"`` signs: the ones that leave the process.
+ENDPOINT_PROTOCOLS = frozenset({"http", "https", "email-json"})
 
 #: RSA key size (bits); SNS's signing certificates carry 2048-bit keys.
 KEY_BITS = 2048
@@ -131,10 +155,12 @@ class Signer:
 
     Attributes:
         region: the home region (written into the unsigned marker URL).
+        mode: the loop's ``sns_signatures``: ``"endpoints"``, ``"all"`` or ``"none"``.
     """
 
-    def __init__(self, region: str) -> None:
+    def __init__(self, region: str, mode: str = "endpoints") -> None:
         self.region = region
+        self.mode = mode
         self._lock = threading.Lock()
         self._key: Any = None
         self._pem: bytes | None = None
@@ -192,9 +218,27 @@ class Signer:
         """The certificate (PEM), or ``None`` without ``cryptography``."""
         return self._certificate() if self._ready() else None
 
-    def sign(self, canonical: str, version: str) -> str:
-        """``Signature`` of the canonical string: base64 of SHA1withRSA (version ``"1"``) or
-        SHA256withRSA (``"2"``); :data:`UNSIGNED` without ``cryptography``."""
+    def signs(self, protocol: str | None) -> bool:
+        """Whether envelopes for ``protocol`` (``None``: a subscription confirmation) are
+        signed under this loop's mode."""
+        mode = self.mode
+        if mode == "endpoints":
+            return protocol is None or protocol in ENDPOINT_PROTOCOLS
+        return mode == "all"
+
+    def cert_url_for(self, protocol: str | None) -> str:
+        """``SigningCertURL`` of an envelope for ``protocol``: the served certificate when it
+        is signed, else a URL in SNS's form that names no certificate."""
+        return self.cert_url if self.signs(protocol) else self._unsigned_url
+
+    def sign(self, canonical: str, version: str, protocol: str | None = None) -> str:
+        """``Signature`` of the canonical string for an envelope of ``protocol`` (``None``: a
+        confirmation): base64 of SHA1withRSA (version ``"1"``) or SHA256withRSA (``"2"``);
+        a marker starting ``UNSIGNED`` when the mode does not sign it
+        (:data:`UNSIGNED_IN_PROCESS`, :data:`UNSIGNED_BY_CHOICE`) or without ``cryptography``
+        (:data:`UNSIGNED`)."""
+        if not self.signs(protocol):
+            return UNSIGNED_BY_CHOICE if self.mode == "none" else UNSIGNED_IN_PROCESS
         if not self._ready():
             return UNSIGNED
         from cryptography.hazmat.primitives import hashes
@@ -217,12 +261,17 @@ class Signing:
 
     @property
     def cert_url(self) -> str:
-        """``SigningCertURL``."""
-        return self.signer.cert_url
+        """``SigningCertURL`` of a confirmation message."""
+        return self.signer.cert_url_for(None)
 
-    def sign(self, canonical: str) -> str:
-        """``Signature`` over ``canonical`` with this version's algorithm."""
-        return self.signer.sign(canonical, self.version)
+    def cert_url_for(self, protocol: str | None) -> str:
+        """``SigningCertURL`` of an envelope for ``protocol``."""
+        return self.signer.cert_url_for(protocol)
+
+    def sign(self, canonical: str, protocol: str | None = None) -> str:
+        """``Signature`` over ``canonical`` with this version's algorithm, for an envelope of
+        ``protocol`` (``None``: a confirmation)."""
+        return self.signer.sign(canonical, self.version, protocol)
 
 
 def signer_of(loop: EventLoop) -> Signer:
@@ -232,7 +281,7 @@ def signer_of(loop: EventLoop) -> Signer:
     with home._lock:
         signer = home._lookup("_sns", "signer")
         if signer is None:
-            signer = Signer(home.region)
+            signer = Signer(home.region, home.sns_signatures)
             home._register("_sns", "signer", signer)
         assert isinstance(signer, Signer)
         return signer
