@@ -58,6 +58,25 @@ def test_siblings_run_on_the_home_clock(loop: dc.EventLoop, clock: dc.ManualCloc
     assert [m.body for m in west.receive()] == ["later"]
 
 
+def test_stopping_any_member_ends_long_polls_of_all() -> None:
+    import threading
+
+    loop = dc.EventLoop(clock=dc.ManualClock(autojump_threshold=None))  # time never jumps
+    west = dc.Queue(loop.in_region(WEST), "q")
+    got: list[object] = []
+    poller = threading.Thread(target=lambda: got.append(west.receive(wait_seconds=20)))
+    poller.start()
+    poller.join(0.05)
+    assert poller.is_alive()  # blocked in its long poll
+    loop.in_account(OTHER).stop()
+    poller.join(5)
+    assert not poller.is_alive() and got == [[]]
+    west.send("m")
+    assert west.receive(wait_seconds=20) != []  # does not wait: answers as a short poll would
+    loop.in_region(WEST).start()
+    assert not loop.in_region(WEST)._stopped and not loop._stopped
+
+
 def test_account_siblings(loop: dc.EventLoop) -> None:
     other = loop.in_account(OTHER)
     assert (other.region, other.account_id) == ("us-east-1", OTHER)

@@ -337,3 +337,31 @@ def test_without_cryptography_envelopes_say_unsigned(
     warnings = [r for r in caplog.records if "not signed" in r.getMessage()]
     assert len(warnings) == 1  # once
     assert signing.signer_of(loop).certificate_pem is None
+
+
+class Mailbox:
+    """An email transport keeping what it is given (the SMTP path is tests/test_email_smtp.py)."""
+
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+
+    def send(self, message: Any) -> None:
+        self.sent.append(message)
+
+
+def test_email_json_documents_verify(clock: dc.ManualClock) -> None:
+    mailbox = Mailbox()
+    loop = dc.EventLoop(clock=clock, email=mailbox)  # the default mode signs email-json
+    topic = dc.Topic(loop, "mail")
+    topic.subscribe("user@example.com", "email-json")
+    assert topic.drain()
+    confirmation = json.loads(mailbox.sent[0].get_content())
+    assert confirmation["Type"] == "SubscriptionConfirmation" and verify(confirmation)
+    topic.confirm_subscription(confirmation["Token"])
+    topic.publish("by mail", subject="Hello")
+    assert topic.drain()
+    notification = json.loads(mailbox.sent[1].get_content())
+    assert (notification["Type"], notification["Message"]) == ("Notification", "by mail")
+    assert verify(notification)
+    notification["Subject"] = "Hello!"
+    assert not verify(notification)

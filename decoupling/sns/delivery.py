@@ -302,9 +302,10 @@ def _call_application(sub: Subscription, n: Notification) -> None:
 
 
 def _queue_loop(loop: EventLoop, region: str, account: str) -> EventLoop:
-    """The loop holding queues of (region, account): ``loop`` or a sibling of it (SNS delivers
-    to queues of other regions and accounts; SNS Developer Guide, "Sending Amazon SNS messages
-    to an Amazon SQS queue in a different Region" / "... in a different account")."""
+    """The loop holding queues of (region, account): ``loop`` or a sibling of it. SNS delivers
+    to queues of other regions and accounts (SNS Developer Guide, "Cross-Region delivery",
+    https://docs.aws.amazon.com/sns/latest/dg/sns-cross-region-delivery.html, and "Sending
+    Amazon SNS messages to an Amazon SQS queue in a different account")."""
     if region == loop.region and account == loop.account_id:
         return loop
     try:
