@@ -348,6 +348,8 @@ class Bucket:
             if self._keys:
                 raise BucketNotEmpty(f"The bucket you tried to delete is not empty. ({self.name})")
             self._deleted = True
+            self._drop(body for upload in self._uploads.values()
+                       for body, _ in upload.parts.values())
             self._uploads.clear()
             self.loop._unregister("s3", self.name)
 
@@ -370,6 +372,7 @@ class Bucket:
             if status == "Suspended" and self._versioning == "Disabled":
                 return
             self._versioning = status
+            self._journal(None)
 
     # -- bucket tags ----------------------------------------------------------------------------
 
@@ -384,6 +387,7 @@ class Bucket:
         with self._lock:
             self._alive()
             self._tags = found
+            self._journal(None)
 
     def get_tagging(self) -> dict[str, str]:
         """The bucket's tags (GetBucketTagging).
@@ -402,6 +406,7 @@ class Bucket:
         with self._lock:
             self._alive()
             self._tags = None
+            self._journal(None)
 
     # -- object tags ----------------------------------------------------------------------------
 
@@ -421,6 +426,7 @@ class Bucket:
             self._alive()
             version = self._find(key, version_id)
             version.tags = found
+            self._journal(key)
             return version.info.version_id
 
     def get_object_tagging(
@@ -445,9 +451,30 @@ class Bucket:
             self._alive()
             version = self._find(key, version_id)
             version.tags = {}
+            self._journal(key)
             return version.info.version_id
 
     # -- objects --------------------------------------------------------------------------------
+
+    # -- the durable store (duck-typed: ``loop._store`` is a SqliteStore or None) ---------------
+
+    def _keep(self, data: _Body) -> _Body:
+        """With a durable store: the body written to the store's files (outside the lock)."""
+        store = self.loop._store
+        return data if store is None else store._s3_body(data)
+
+    def _drop(self, bodies: Iterable[_Body]) -> None:
+        """Bodies no longer held here: the store removes their files once nothing refers to
+        them (after the call's commit)."""
+        store = self.loop._store
+        if store is not None:
+            store._s3_drop(bodies)
+
+    def _journal(self, key: str | None) -> None:
+        """Record the bucket (and ``key``'s versions, when given) in the durable store."""
+        store = self.loop._store
+        if store is not None:
+            store._s3_write(self, key)
 
     def _now_ms(self) -> int:
         return int(self.loop.clock.wall_ms())
@@ -472,6 +499,8 @@ class Bucket:
             )
         vid = version.info.version_id
         if vid is None or vid == "null":  # at most one null version a key
+            self._drop(v.body for v in versions
+                       if v.info.version_id in (None, "null") and v.body is not None)
             versions[:] = [v for v in versions if v.info.version_id not in (None, "null")]
         versions.append(version)
         if version.body is not None:
@@ -517,10 +546,14 @@ class Bucket:
         with self._lock:
             self._alive()
             self._check_write_conditions(key, if_match, if_none_match)
-        data = _Body.of(body)  # read outside the lock: a slow stream holds no one up
+        data = self._keep(_Body.of(body))  # read outside the lock: a slow stream holds no one up
         with self._lock:
-            self._alive()
-            self._check_write_conditions(key, if_match, if_none_match)
+            try:
+                self._alive()
+                self._check_write_conditions(key, if_match, if_none_match)
+            except BaseException:
+                self._drop([data])
+                raise
             return self._write(
                 key, data, etag_of(data), meta, content_type, "s3:ObjectCreated:Put", tagset
             )
@@ -553,6 +586,7 @@ class Bucket:
         )
         self._store(_Version(info, data, tags or {}))
         self._emit(event, key, size=info.size, etag=etag, version_id=info.version_id)
+        self._journal(key)
         return info
 
     def _find(self, key: str, version_id: str | None) -> _Version:
@@ -707,7 +741,9 @@ class Bucket:
                     return DeleteResult()
                 self._keys.pop(key)
                 self._live.discard(key)
+                self._drop(v.body for v in versions if v.body is not None)
                 self._emit("s3:ObjectRemoved:Delete", key)
+                self._journal(key)
                 return DeleteResult()
             vid = self._new_version_id()
             marker = ObjectInfo(
@@ -716,6 +752,7 @@ class Bucket:
             )
             self._store(_Version(marker, None))
             self._emit("s3:ObjectRemoved:DeleteMarkerCreated", key, version_id=vid)
+            self._journal(key)
             return DeleteResult(version_id=vid, delete_marker=True)
 
     def _remove_version(self, key: str, versions: list[_Version], i: int) -> DeleteResult:
@@ -731,7 +768,10 @@ class Bucket:
             else:
                 self._live.discard(key)
         vid = removed.info.version_id or "null"
+        if removed.body is not None:
+            self._drop([removed.body])
         self._emit("s3:ObjectRemoved:Delete", key, version_id=vid)
+        self._journal(key)
         return DeleteResult(version_id=vid, delete_marker=removed.body is None)
 
     def copy(
@@ -979,11 +1019,18 @@ class Bucket:
         with self._lock:
             self._alive()
             self._upload(key, upload_id)
-        data = _Body.of(body)
+        data = self._keep(_Body.of(body))
         with self._lock:
-            self._alive()
-            upload = self._upload(key, upload_id)
+            try:
+                self._alive()
+                upload = self._upload(key, upload_id)
+            except BaseException:
+                self._drop([data])
+                raise
             etag = etag_of(data)
+            replaced = upload.parts.get(part_number)
+            if replaced is not None:
+                self._drop([replaced[0]])
             upload.parts[part_number] = (
                 data, PartInfo(part_number, etag, data.size, self._now_ms())
             )
@@ -1023,6 +1070,9 @@ class Bucket:
             upload = self._upload(key, upload_id)
             data, etag = assemble(upload, parts)
             del self._uploads[upload_id]
+            used = {id(segment) for segment in data.segments}
+            self._drop(body for body, _ in upload.parts.values()
+                       if not any(id(segment) in used for segment in body.segments))
             return self._write(
                 key, data, etag, upload.metadata, upload.content_type,
                 "s3:ObjectCreated:CompleteMultipartUpload", upload.tags,
@@ -1036,8 +1086,9 @@ class Bucket:
         """
         with self._lock:
             self._alive()
-            self._upload(key, upload_id)
+            upload = self._upload(key, upload_id)
             del self._uploads[upload_id]
+            self._drop(body for body, _ in upload.parts.values())
 
     # -- notifications --------------------------------------------------------------------------
 
@@ -1110,6 +1161,7 @@ class Bucket:
     ) -> None:
         _notify.check_overlaps(configs)
         self._notifications = configs
+        self._journal(None)
         for arn in dict.fromkeys(c.destination_arn for c in new if c.kind != "lambda"):
             request_id = self.loop.new_id().replace("-", "")[-16:].upper()
             _notify.deliver(self.loop, arn, _notify.test_event(self.name, request_id, self._now_ms()))
