@@ -236,7 +236,7 @@ class _JournalLock(_thread.RLock):  # type: ignore[misc]
         if self._depth == 1:
             store = self._store
             try:
-                if store._touched or store._in_tx:
+                if store._touched or store._in_tx or store._s3_doomed:
                     store._end()
             finally:
                 self._depth = 0
