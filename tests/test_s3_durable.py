@@ -203,3 +203,35 @@ def test_the_boto3_bridge_on_a_durable_loop(tmp_path: Path) -> None:
     assert got["Body"].read() == data
     assert got["ETag"].endswith('-2"') and got["TagCount"] == 1
     again._store.close()
+
+
+def test_a_failed_write_is_undone_in_memory_at_the_next_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from decoupling.store import _buckets
+
+    db = tmp_path / "app.db"
+    loop = _open(db)
+    bucket = dc.Bucket(loop, "flaky")
+    bucket.put("kept", b"1")
+    real = _buckets.write_bucket
+
+    def fail(*args: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(_buckets, "write_bucket", fail)
+    with pytest.raises(dc.errors.ServiceUnavailable, match="could not record the change"):
+        bucket.put("lost", b"2")
+    with pytest.raises(dc.errors.ServiceUnavailable):
+        dc.Bucket(loop, "never")
+    monkeypatch.setattr(_buckets, "write_bucket", real)
+    assert bucket.keys() == ["kept"]  # the next call reloaded the bucket from the store
+    assert loop._lookup("s3", "never") is None
+    assert loop._lookup("s3", "flaky") is bucket
+    bucket.put("after", b"3")
+    loop._store.close()
+    again = _open(db)
+    assert _bucket(again, "flaky").keys() == ["after", "kept"]
+    again._store.close()

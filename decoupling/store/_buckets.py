@@ -244,15 +244,27 @@ def _info(row: tuple[Any, ...], latest: bool) -> ObjectInfo:
     )
 
 
-def load_buckets(store: SqliteStore, conn: sqlite3.Connection) -> None:
-    """Rebuild every bucket from its rows (inside the opening transaction), then remove the
-    body files no row refers to (orphans of a crash) and report them."""
+def load_buckets(store: SqliteStore, conn: sqlite3.Connection, *, opening: bool = True) -> None:
+    """Rebuild every bucket from its rows (inside the current transaction): on open, then
+    remove the body files no row refers to (orphans of a crash) and report them; after a
+    failed write (``opening=False``), the loop's ``Bucket`` objects are rebuilt in place, so
+    they hold what the store holds again."""
     loop = store._loop
     directory = blob_dir(store)
-    for name, created, versioning, tags, notifications, sequence in conn.execute(
-        "SELECT * FROM s3_buckets ORDER BY name"
-    ).fetchall():
-        bucket = Bucket(loop, name)
+    bucket_rows = conn.execute("SELECT * FROM s3_buckets ORDER BY name").fetchall()
+    present = {row[0] for row in bucket_rows}
+    for gone in loop._resources_of("s3"):
+        if gone.name not in present:  # created by the call that failed
+            gone._deleted = True
+            loop._resources.pop(("s3", gone.name), None)
+    for name, created, versioning, tags, notifications, sequence in bucket_rows:
+        bucket = loop._lookup("s3", name)
+        if bucket is None:
+            bucket = Bucket(loop, name)
+        else:
+            bucket._keys.clear()
+            bucket._live.clear()
+            bucket._deleted = False
         bucket.created_ms = created
         bucket._versioning = versioning
         bucket._tags = None if tags is None else json.loads(tags)
@@ -295,7 +307,8 @@ def load_buckets(store: SqliteStore, conn: sqlite3.Connection) -> None:
                 bucket._keys[key] = versions
                 if versions[-1].body is not None:
                     bucket._live.add(key)
-    _remove_orphans(store, conn, directory)
+    if opening:
+        _remove_orphans(store, conn, directory)
 
 
 def _size(path: str) -> int | None:

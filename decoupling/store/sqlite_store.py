@@ -794,6 +794,8 @@ class SqliteStore:
             from ._sync import reload_all
 
             reload_all(self)
+            if not self.multiprocess:
+                _buckets.load_buckets(self, self._live(), opening=False)
         except sqlite3.Error as error:
             self._replaying = False
             self._fail(error)
