@@ -295,7 +295,10 @@ class Bucket:
         InvalidBucketName, BucketAlreadyOwnedByYou (a live bucket of that name exists).
 
     Every method is thread-safe (the loop's lock) and raises NoSuchBucket once the bucket is
-    deleted. Buckets live in memory; a loop's durable store does not hold them.
+    deleted. With a durable store (``EventLoop(store=...)``) the bucket, its object versions,
+    tags and notification configurations are kept in it, and bodies as files beside it (each
+    written and fsynced before the row that refers to it commits); a multi-process store
+    refuses buckets (InvalidArgument). Without one, buckets live in memory.
     """
 
     def __init__(self, loop: EventLoop, name: str) -> None:

@@ -17,6 +17,13 @@ queue as it was:
 * the FIFO deduplication window (5 minutes), sequence numbers (they keep increasing), and the
   handles of messages deleted while in flight.
 
+Buckets (:class:`~decoupling.Bucket`) are kept too: bucket settings, tags and notification
+configurations, every object version with its metadata and tags, in the call's transaction;
+bodies are files beside the database, written and fsynced before the row that refers to them
+commits (see :mod:`decoupling.store._buckets` for the crash-safety steps, orphans reported in
+:attr:`SqliteStore.orphaned_bodies`, and what is not kept: multipart uploads in progress). A
+multi-process store refuses buckets.
+
 Not kept: ``ReceiveRequestAttemptId`` replays (a retried receive after a restart gets new
 messages), the 60-second name cooldown after ``delete_queue``, ``max_in_flight`` changes, and
 topics, subscriptions and functions (they hold no messages; re-create them at start-up). A FIFO
@@ -341,7 +348,9 @@ class SqliteStore:
         #: Message rows found damaged (their body does not match its MD5, or a column cannot
         #: be read) since this store opened, each moved to the ``quarantine`` table and never
         #: delivered: ``{"queue": name, "message_id": id or None, "key": row key, "reason":
-        #: text}``, in the order found.
+        #: text}``, in the order found. Object versions whose body file is missing or cut
+        #: short are listed too, as ``{"bucket": name, "key": key, "version_id": id or None,
+        #: "reason": text}``: left out of the bucket (their rows stay), never served half.
         self.damaged: list[dict[str, Any]] = []
         #: Body files of buckets removed when the store opened because no object refers to
         #: them (written by a call that did not complete: a crash between the file and its
