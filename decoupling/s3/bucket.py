@@ -18,11 +18,13 @@ import attrs
 from sortedcontainers import SortedDict, SortedList
 
 from ..errors import (
+    BadDigest,
     BadRequest,
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
     InvalidArgument,
     InvalidBucketName,
+    InvalidDigest,
     InvalidRange,
     InvalidRequest,
     InvalidTag,
@@ -80,6 +82,19 @@ def _check_key(key: str) -> None:
         raise InvalidArgument("An object key must be a non-empty string.")
     if len(key.encode()) > _MAX_KEY_BYTES:
         raise KeyTooLongError("Your key is too long")
+
+
+def _check_md5(content_md5: str | None) -> bytes | None:
+    """The 16 bytes of a ``Content-MD5`` (base64), or None. Raises InvalidDigest."""
+    if content_md5 is None:
+        return None
+    try:
+        raw = base64.b64decode(content_md5.encode(), validate=True)
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        raw = b""
+    if len(raw) != 16:
+        raise InvalidDigest(f"The Content-MD5 you specified was invalid. ({content_md5!r})")
+    return raw
 
 
 def _check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
@@ -277,6 +292,11 @@ class ObjectStream:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _verify(data: _Body, expected: bytes | None) -> None:
+    if expected is not None and data.md5 != expected:
+        raise BadDigest("The Content-MD5 you specified did not match what we received.")
 
 
 def _after_all_with(prefix: str) -> str:
@@ -522,6 +542,7 @@ class Bucket:
         if_match: str | None = None,
         if_none_match: str | None = None,
         tags: Mapping[str, str] | None = None,
+        content_md5: str | None = None,
     ) -> ObjectInfo:
         """Store an object (PutObject). O(log n) plus reading the body once.
 
@@ -534,22 +555,27 @@ class Bucket:
             if_match: write only if the current object's ETag is this.
             if_none_match: ``"*"``: write only if no object has this key.
             tags: the object's tags (at most 10; see :meth:`put_object_tagging`).
+            content_md5: the base64 MD5 the body must have (``Content-MD5``); a body that
+                differs is refused (BadDigest) and nothing is stored.
 
         Returns the new version's :class:`ObjectInfo`. Emits ``s3:ObjectCreated:Put``.
 
         Raises:
             KeyTooLongError, InvalidArgument, MetadataTooLarge, PreconditionFailed,
-            InvalidTag, BadRequest, NoSuchBucket.
+            InvalidTag, BadRequest, InvalidDigest, BadDigest, NoSuchBucket.
         """
         _check_key(key)
         meta = _check_metadata(metadata)
         tagset = check_tags(tags, MAX_OBJECT_TAGS)
+        expected = _check_md5(content_md5)
         if if_none_match not in (None, "*"):
             raise InvalidArgument("If-None-Match only accepts '*' on writes")
         with self._lock:
             self._alive()
             self._check_write_conditions(key, if_match, if_none_match)
-        data = self._keep(_Body.of(body))  # read outside the lock: a slow stream holds no one up
+        data = _Body.of(body)  # read outside the lock: a slow stream holds no one up
+        _verify(data, expected)
+        data = self._keep(data)
         with self._lock:
             try:
                 self._alive()
@@ -1011,18 +1037,25 @@ class Bucket:
             )
         return upload
 
-    def upload_part(self, key: str, upload_id: str, part_number: int, body: Body) -> str:
+    def upload_part(
+        self, key: str, upload_id: str, part_number: int, body: Body, *,
+        content_md5: str | None = None,
+    ) -> str:
         """Upload one part (UploadPart), 1-10,000; a part number uploaded again is replaced.
-        Returns the part's quoted MD5 ETag.
+        Returns the part's quoted MD5 ETag. ``content_md5``: as :meth:`put`.
 
         Raises:
-            NoSuchUpload, InvalidArgument (part number), NoSuchBucket.
+            NoSuchUpload, InvalidArgument (part number), InvalidDigest, BadDigest,
+            NoSuchBucket.
         """
         check_part_number(part_number)
+        expected = _check_md5(content_md5)
         with self._lock:
             self._alive()
             self._upload(key, upload_id)
-        data = self._keep(_Body.of(body))
+        data = _Body.of(body)
+        _verify(data, expected)
+        data = self._keep(data)
         with self._lock:
             try:
                 self._alive()
