@@ -235,3 +235,48 @@ def test_a_failed_write_is_undone_in_memory_at_the_next_call(
     again = _open(db)
     assert _bucket(again, "flaky").keys() == ["after", "kept"]
     again._store.close()
+
+
+class _Zeros(io.RawIOBase):
+    """``size`` bytes of ``b"z"``, made as they are read (never whole in memory)."""
+
+    def __init__(self, size: int) -> None:
+        self.left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.left if n < 0 else min(n, self.left)
+        self.left -= n
+        return b"z" * n
+
+
+def test_a_large_body_is_never_held_whole(tmp_path: Path) -> None:
+    import tracemalloc
+
+    from decoupling.s3 import _body
+
+    size = 40 * MiB
+    loop = _open(tmp_path / "app.db")
+    bucket = dc.Bucket(loop, "large")
+    with serve(loop):
+        s3 = boto3.client("s3")
+    tracemalloc.start()
+    try:
+        bucket.put("z", _Zeros(size))
+        _, put_peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        digest = hashlib.md5()
+        for chunk in s3.get_object(Bucket="large", Key="z")["Body"].iter_chunks(MiB):
+            digest.update(chunk)
+        _, get_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # At most the in-memory threshold (8 MiB) and a chunk or two, not the 40 MiB.
+    assert put_peak < _body.SPOOL_BYTES + 3 * MiB
+    assert get_peak < 3 * MiB
+    assert f'"{digest.hexdigest()}"' == bucket.head("z").etag
+    assert [os.path.getsize(Path(str(tmp_path / "app.db") + ".blobs") / f)
+            for f in _files(tmp_path / "app.db")] == [size]
+    loop._store.close()
