@@ -78,6 +78,7 @@ __all__ = [
     "BadRequest",
     "BadDigest",
     "InvalidDigest",
+    "NotModified",
     "NoSuchTagSet",
     "IllegalLocationConstraintException",
     "error_for_code",
@@ -469,6 +470,14 @@ class InvalidTag(DecouplingError):
     key, or a key starting with ``aws:``."""
 
     code = "InvalidTag"
+
+
+class NotModified(DecouplingError):
+    """A conditional read's ``If-None-Match`` / ``If-Modified-Since`` held: HTTP 304, no
+    body."""
+
+    code = "NotModified"
+    status = 304
 
 
 class BadDigest(DecouplingError):

@@ -462,3 +462,25 @@ def test_content_md5_is_checked(s3: Any) -> None:
                        ContentMD5=good)
     assert _code(part) == ("BadDigest", 400)
     assert "Parts" not in s3.list_parts(Bucket="photos", Key="m", UploadId=uid)
+
+
+def test_conditional_reads(loop: dc.EventLoop, s3: Any) -> None:
+    etag = s3.put_object(Bucket="photos", Key="k", Body=b"v")["ETag"]
+    modified = datetime(2026, 1, 1, tzinfo=UTC)
+    for call in (s3.get_object, s3.head_object):
+        with pytest.raises(ClientError) as same:
+            call(Bucket="photos", Key="k", IfNoneMatch=etag)
+        assert _code(same) == ("304", 304)
+        with pytest.raises(ClientError) as old:
+            call(Bucket="photos", Key="k", IfModifiedSince=modified)
+        assert _code(old) == ("304", 304)
+        with pytest.raises(ClientError) as changed:
+            call(Bucket="photos", Key="k", IfUnmodifiedSince=datetime(2025, 1, 1, tzinfo=UTC))
+        assert _code(changed)[1] == 412
+        assert call(Bucket="photos", Key="k", IfNoneMatch='"other"', IfModifiedSince=modified)[
+            "ResponseMetadata"]["HTTPStatusCode"] == 200  # If-None-Match decides
+        assert call(Bucket="photos", Key="k", IfMatch=etag,
+                    IfUnmodifiedSince=datetime(2025, 1, 1, tzinfo=UTC))["ETag"] == etag
+    with pytest.raises(ClientError) as mismatch:
+        s3.get_object(Bucket="photos", Key="k", IfMatch='"other"')
+    assert _code(mismatch) == ("PreconditionFailed", 412)

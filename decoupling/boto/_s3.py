@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, unquote
 
 from botocore.response import StreamingBody
+from botocore.utils import parse_timestamp
 
 from ..errors import (
     DecouplingError,
@@ -32,6 +33,8 @@ from ..errors import (
     InvalidArgument,
     MalformedXML,
     NoSuchBucket,
+    NotModified,
+    PreconditionFailed,
 )
 from ..loop import EventLoop
 from ..s3.bucket import Bucket, ObjectInfo
@@ -120,6 +123,32 @@ def _object_fields(info: ObjectInfo) -> dict[str, Any]:
     if info.version_id is not None:
         found["VersionId"] = info.version_id
     return found
+
+
+def _seconds(value: Any) -> float:
+    when = value if isinstance(value, datetime) else parse_timestamp(value)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
+
+
+def _check_conditions(p: dict[str, Any], info: ObjectInfo) -> None:
+    """GetObject's and HeadObject's date and ``If-None-Match`` conditions, as S3 (RFC 7232)
+    weighs them: ``If-Match`` (checked by the bucket) overrides ``If-Unmodified-Since``, and
+    ``If-None-Match`` overrides ``If-Modified-Since``."""
+    modified = info.last_modified_ms // 1000
+    if p.get("IfMatch") is None and p.get("IfUnmodifiedSince") is not None and (
+        modified > _seconds(p["IfUnmodifiedSince"])
+    ):
+        raise PreconditionFailed(
+            "At least one of the pre-conditions you specified did not hold (If-Unmodified-Since)"
+        )
+    none_match = p.get("IfNoneMatch")
+    if none_match is not None:
+        if none_match == "*" or none_match.strip('"') == info.etag.strip('"'):
+            raise NotModified("Not Modified")
+    elif p.get("IfModifiedSince") is not None and modified <= _seconds(p["IfModifiedSince"]):
+        raise NotModified("Not Modified")
 
 
 # -- buckets --------------------------------------------------------------------------------------
@@ -272,6 +301,7 @@ def get_object(loop: EventLoop, p: dict[str, Any]) -> Any:
         p["Key"], range=p.get("Range"), version_id=p.get("VersionId"), if_match=p.get("IfMatch")
     )
     info = stream.info
+    _check_conditions(p, info)
     out = _object_fields(info)
     out["ContentLength"] = stream.size
     headers = _object_headers(info)
@@ -293,6 +323,7 @@ def head_object(loop: EventLoop, p: dict[str, Any]) -> Any:
     info = bucket.head(p["Key"], version_id=p.get("VersionId"))
     if p.get("IfMatch") is not None:
         bucket.open(p["Key"], version_id=p.get("VersionId"), if_match=p["IfMatch"]).close()
+    _check_conditions(p, info)
     headers = _object_headers(info)
     headers["content-length"] = str(info.size)
     return Reply(_object_fields(info), 200, headers)
