@@ -88,6 +88,8 @@ def _check_md5(content_md5: str | None) -> bytes | None:
     """The 16 bytes of a ``Content-MD5`` (base64), or None. Raises InvalidDigest."""
     if content_md5 is None:
         return None
+    if not isinstance(content_md5, str):
+        raise InvalidDigest(f"The Content-MD5 you specified was invalid. ({content_md5!r})")
     try:
         raw = base64.b64decode(content_md5.encode(), validate=True)
     except (binascii.Error, ValueError, UnicodeEncodeError):
@@ -120,6 +122,10 @@ def check_tags(tags: Mapping[str, str] | Iterable[Any] | None, limit: int) -> di
         return {}
     if isinstance(tags, Mapping):
         pairs = list(tags.items())
+    elif isinstance(tags, (str, bytes)) or not isinstance(tags, Iterable):
+        raise InvalidTag(
+            f"Tags are a mapping or a list of {{'Key': ..., 'Value': ...}}, got {tags!r}"
+        )
     else:
         pairs = []
         for tag in tags:
