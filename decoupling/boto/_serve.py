@@ -334,6 +334,6 @@ def serve(loop: EventLoop) -> Serving:
 
     The switch is process-wide (it patches ``botocore.session.Session.create_client`` while
     any ``serve`` block is active), so clients created by other threads meanwhile are served
-    too.
+    too (and clients of other services refused).
     """
     return Serving(loop)
