@@ -57,8 +57,10 @@ __all__ = [
     "ValidationException",
     # S3
     "NoSuchBucket",
+    "BucketAlreadyExists",
     "BucketAlreadyOwnedByYou",
     "BucketNotEmpty",
+    "AccessDenied",
     "InvalidBucketName",
     "NoSuchKey",
     "NoSuchVersion",
@@ -353,6 +355,20 @@ class NoSuchBucket(DecouplingError):
 
     code = "NoSuchBucket"
     status = 404
+
+
+class BucketAlreadyExists(DecouplingError):
+    """Another account owns a bucket of that name (bucket names are global)."""
+
+    code = "BucketAlreadyExists"
+    status = 409
+
+
+class AccessDenied(DecouplingError):
+    """The resource belongs to another account (S3)."""
+
+    code = "AccessDenied"
+    status = 403
 
 
 class BucketAlreadyOwnedByYou(DecouplingError):

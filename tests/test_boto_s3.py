@@ -484,3 +484,37 @@ def test_conditional_reads(loop: dc.EventLoop, s3: Any) -> None:
     with pytest.raises(ClientError) as mismatch:
         s3.get_object(Bucket="photos", Key="k", IfMatch='"other"')
     assert _code(mismatch) == ("PreconditionFailed", 412)
+
+
+def test_bucket_names_are_global_across_regions_and_accounts(loop: dc.EventLoop) -> None:
+    with serve(loop):
+        here = boto3.client("s3")
+        ireland = boto3.client("s3", region_name="eu-west-1")
+        other_account = boto3.client("s3", aws_access_key_id="111122223333",
+                                     aws_secret_access_key="x")
+    ireland.create_bucket(Bucket="eu-data",
+                          CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    assert loop.in_region("eu-west-1")._lookup("s3", "eu-data") is not None
+    # A client of another region reaches it (as botocore's redirects do against S3).
+    here.put_object(Bucket="eu-data", Key="k", Body=b"v")
+    assert ireland.get_object(Bucket="eu-data", Key="k")["Body"].read() == b"v"
+    assert here.head_bucket(Bucket="eu-data")["BucketRegion"] == "eu-west-1"
+    assert here.get_bucket_location(Bucket="eu-data")["LocationConstraint"] == "eu-west-1"
+    here.create_bucket(Bucket="us-data")
+    assert [(b["Name"], b["BucketRegion"]) for b in here.list_buckets()["Buckets"]] == [
+        ("eu-data", "eu-west-1"), ("us-data", "us-east-1")
+    ]
+    assert [b["Name"] for b in here.list_buckets(BucketRegion="eu-west-1")["Buckets"]] == [
+        "eu-data"
+    ]
+    with pytest.raises(here.exceptions.BucketAlreadyOwnedByYou):
+        here.create_bucket(Bucket="eu-data")
+    with pytest.raises(other_account.exceptions.BucketAlreadyExists) as taken:
+        other_account.create_bucket(Bucket="eu-data")
+    assert _code(taken) == ("BucketAlreadyExists", 409)  # type: ignore[arg-type]
+    with pytest.raises(ClientError) as denied:
+        other_account.get_object(Bucket="eu-data", Key="k")
+    assert _code(denied) == ("AccessDenied", 403)
+    assert other_account.list_buckets()["Buckets"] == []
+    with pytest.raises(dc.errors.BucketAlreadyExists):
+        dc.Bucket(loop.in_account("111122223333"), "us-data")

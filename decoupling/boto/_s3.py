@@ -37,7 +37,7 @@ from ..errors import (
     PreconditionFailed,
 )
 from ..loop import EventLoop
-from ..s3.bucket import Bucket, ObjectInfo
+from ..s3.bucket import Bucket, ObjectInfo, account_bucket, find_bucket
 from ._reply import Reply
 
 __all__ = ["OPERATIONS"]
@@ -48,10 +48,8 @@ _MALFORMED = (
 
 
 def _bucket(loop: EventLoop, name: str) -> Bucket:
-    bucket = loop._lookup("s3", name)
-    if bucket is None:
-        raise NoSuchBucket(f"The specified bucket does not exist ({name})")
-    return bucket  # type: ignore[no-any-return]
+    """The account's bucket, in whichever region it lives (see ``account_bucket``)."""
+    return account_bucket(loop, name)
 
 
 def _time(ms: int) -> datetime:
@@ -173,7 +171,8 @@ def create_bucket(loop: EventLoop, p: dict[str, Any]) -> Any:
             "endpoint this request was sent to."
         )
     location = f"/{name}" if region == "us-east-1" else f"http://{name}.s3.amazonaws.com/"
-    if region == "us-east-1" and loop._lookup("s3", name) is not None:
+    existing = find_bucket(loop, name)
+    if region == "us-east-1" and existing is not None and existing.loop is loop:
         return Reply({"Location": location}, 200, {"location": location})
     Bucket(loop, name)
     return Reply({"Location": location}, 200, {"location": location})
@@ -185,8 +184,15 @@ def delete_bucket(loop: EventLoop, p: dict[str, Any]) -> Any:
 
 
 def list_buckets(loop: EventLoop, p: dict[str, Any]) -> Any:
+    """ListBuckets: the account's buckets in every region (``BucketRegion`` says where);
+    the ``BucketRegion`` parameter filters by region."""
     prefix = p.get("Prefix") or ""
-    buckets = [b for b in loop._resources_of("s3") if b.name.startswith(prefix)]
+    home = loop.home
+    buckets = [
+        b for member in [home, *home._siblings()] if member.account_id == loop.account_id
+        for b in member._resources_of("s3") if b.name.startswith(prefix)
+        and p.get("BucketRegion") in (None, member.region)
+    ]
     buckets.sort(key=lambda b: b.name)
     token = p.get("ContinuationToken")
     if token:
@@ -199,7 +205,7 @@ def list_buckets(loop: EventLoop, p: dict[str, Any]) -> Any:
     page = buckets[:limit]
     out: dict[str, Any] = {
         "Buckets": [
-            {"Name": b.name, "CreationDate": _time(b.created_ms), "BucketRegion": loop.region}
+            {"Name": b.name, "CreationDate": _time(b.created_ms), "BucketRegion": b.loop.region}
             for b in page
         ],
         "Owner": _owner(loop),
@@ -212,16 +218,16 @@ def list_buckets(loop: EventLoop, p: dict[str, Any]) -> Any:
 
 
 def head_bucket(loop: EventLoop, p: dict[str, Any]) -> Any:
-    _bucket(loop, p["Bucket"])
+    region = _bucket(loop, p["Bucket"]).loop.region
     return Reply(
-        {"BucketRegion": loop.region, "AccessPointAlias": False}, 200,
-        {"x-amz-bucket-region": loop.region, "x-amz-access-point-alias": "false"},
+        {"BucketRegion": region, "AccessPointAlias": False}, 200,
+        {"x-amz-bucket-region": region, "x-amz-access-point-alias": "false"},
     )
 
 
 def get_bucket_location(loop: EventLoop, p: dict[str, Any]) -> Any:
-    _bucket(loop, p["Bucket"])
-    return {"LocationConstraint": None if loop.region == "us-east-1" else loop.region}
+    region = _bucket(loop, p["Bucket"]).loop.region
+    return {"LocationConstraint": None if region == "us-east-1" else region}
 
 
 def put_bucket_versioning(loop: EventLoop, p: dict[str, Any]) -> Any:
@@ -616,7 +622,7 @@ def complete_multipart_upload(loop: EventLoop, p: dict[str, Any]) -> Any:
     parts = (p.get("MultipartUpload") or {}).get("Parts") or []
     info = bucket.complete_multipart_upload(p["Key"], p["UploadId"], parts)
     out: dict[str, Any] = {
-        "Location": f"https://{bucket.name}.s3.{loop.region}.amazonaws.com/"
+        "Location": f"https://{bucket.name}.s3.{bucket.loop.region}.amazonaws.com/"
                     f"{quote(info.key, safe='/')}",
         "Bucket": bucket.name,
         "Key": info.key,

@@ -18,8 +18,10 @@ import attrs
 from sortedcontainers import SortedDict, SortedList
 
 from ..errors import (
+    AccessDenied,
     BadDigest,
     BadRequest,
+    BucketAlreadyExists,
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
     InvalidArgument,
@@ -151,6 +153,38 @@ def check_tags(tags: Mapping[str, str] | Iterable[Any] | None, limit: int) -> di
             raise BadRequest(f"Object tags cannot be greater than {limit}")
         raise InvalidTag(f"Bucket tag count cannot be greater than {limit}")
     return found
+
+
+def find_bucket(loop: EventLoop, name: str) -> Bucket | None:
+    """The bucket called ``name`` anywhere in ``loop``'s family (its home loop and the
+    siblings made so far: every region and account), or ``None``. Bucket names are global in
+    S3 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html). O(number
+    of siblings)."""
+    found = loop._lookup("s3", name)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    home = loop.home
+    for member in [home, *home._siblings()]:
+        if member is not loop:
+            found = member._lookup("s3", name)
+            if found is not None:
+                return found  # type: ignore[no-any-return]
+    return None
+
+
+def account_bucket(loop: EventLoop, name: str) -> Bucket:
+    """The bucket ``name`` of ``loop``'s account, in any region (a request sent to another
+    region's endpoint reaches it, as botocore's redirects make it do against S3).
+
+    Raises:
+        NoSuchBucket: no bucket has that name. AccessDenied: another account's bucket.
+    """
+    bucket = find_bucket(loop, name)
+    if bucket is None:
+        raise NoSuchBucket(f"The specified bucket does not exist ({name})")
+    if bucket.loop.account_id != loop.account_id:
+        raise AccessDenied(f"Access Denied (the bucket {name} belongs to another account)")
+    return bucket
 
 
 @attrs.frozen
@@ -318,7 +352,9 @@ class Bucket:
         name: the bucket name (S3's rules: 3-63 lowercase letters, digits, dots, hyphens).
 
     Raises:
-        InvalidBucketName, BucketAlreadyOwnedByYou (a live bucket of that name exists).
+        InvalidBucketName, BucketAlreadyOwnedByYou (a live bucket of that name exists in this
+        account, in any region), BucketAlreadyExists (another account of the loop's family
+        has one: bucket names are global).
 
     Every method is thread-safe (the loop's lock) and raises NoSuchBucket once the bucket is
     deleted. With a durable store (``EventLoop(store=...)``) the bucket, its object versions,
@@ -350,7 +386,14 @@ class Bucket:
         #: When the bucket was created, epoch milliseconds of the loop's clock.
         self.created_ms = int(loop.clock.wall_ms())
         with self._lock:
-            if loop._lookup("s3", name) is not None:
+            existing = find_bucket(loop, name)
+            if existing is not None and existing.loop.account_id != loop.account_id:
+                raise BucketAlreadyExists(
+                    "The requested bucket name is not available. The bucket namespace is "
+                    "shared by all users of the system. Please select a different name and try "
+                    f"again. ({name})"
+                )
+            if existing is not None:
                 raise BucketAlreadyOwnedByYou(
                     "Your previous request to create the named bucket succeeded and you "
                     f"already own it. ({name})"
@@ -1230,5 +1273,5 @@ class Bucket:
 
 __all__ = [
     "Bucket", "DeleteResult", "GetResult", "ListResult", "ObjectInfo", "ObjectStream",
-    "VersionList", "check_tags",
+    "VersionList", "account_bucket", "check_tags", "find_bucket",
 ]
