@@ -518,3 +518,23 @@ def test_bucket_names_are_global_across_regions_and_accounts(loop: dc.EventLoop)
     assert other_account.list_buckets()["Buckets"] == []
     with pytest.raises(dc.errors.BucketAlreadyExists):
         dc.Bucket(loop.in_account("111122223333"), "us-data")
+
+
+def test_managed_copy_of_a_large_object_uses_upload_part_copy(s3: Any) -> None:
+    data = bytes(range(256)) * (24 * 1024)  # 6 MiB
+    s3.put_object(Bucket="photos", Key="src", Body=data)
+    s3.create_bucket(Bucket="copies")
+    config = TransferConfig(multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB)
+    s3.copy({"Bucket": "photos", "Key": "src"}, "copies", "dst", Config=config)
+    head = s3.head_object(Bucket="copies", Key="dst")
+    assert head["ETag"].endswith('-2"')  # made of two copied parts
+    assert s3.get_object(Bucket="copies", Key="dst")["Body"].read() == data
+    uid = s3.create_multipart_upload(Bucket="copies", Key="x")["UploadId"]
+    part = s3.upload_part_copy(Bucket="copies", Key="x", UploadId=uid, PartNumber=1,
+                               CopySource="photos/src", CopySourceRange="bytes=10-19")
+    assert part["CopyPartResult"]["ETag"] == _md5(data[10:20])
+    with pytest.raises(ClientError) as bad:
+        s3.upload_part_copy(Bucket="copies", Key="x", UploadId=uid, PartNumber=2,
+                            CopySource="photos/src", CopySourceRange=f"bytes=0-{len(data)}")
+    assert _code(bad) == ("InvalidArgument", 400)
+    assert "source object of size: 6291456" in str(bad.value)

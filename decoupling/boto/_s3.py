@@ -617,6 +617,22 @@ def upload_part(loop: EventLoop, p: dict[str, Any]) -> Any:
     return Reply({"ETag": etag}, 200, {"etag": etag})
 
 
+def upload_part_copy(loop: EventLoop, p: dict[str, Any]) -> Any:
+    bucket = _bucket(loop, p["Bucket"])
+    source, source_key, source_version = _copy_source(loop, p["CopySource"])
+    source_info = source.head(source_key, version_id=source_version)
+    part = bucket.upload_part_copy(
+        p["Key"], p["UploadId"], p["PartNumber"], source, source_key,
+        range=p.get("CopySourceRange"), source_version_id=source_version,
+    )
+    out: dict[str, Any] = {
+        "CopyPartResult": {"ETag": part.etag, "LastModified": _time(part.last_modified_ms)}
+    }
+    if source_info.version_id is not None:
+        out["CopySourceVersionId"] = source_info.version_id
+    return out
+
+
 def complete_multipart_upload(loop: EventLoop, p: dict[str, Any]) -> Any:
     bucket = _bucket(loop, p["Bucket"])
     parts = (p.get("MultipartUpload") or {}).get("Parts") or []
@@ -731,6 +747,7 @@ OPERATIONS: dict[str, Callable[[EventLoop, dict[str, Any]], Any]] = {
     "ListObjectVersions": list_object_versions,
     "CreateMultipartUpload": create_multipart_upload,
     "UploadPart": upload_part,
+    "UploadPartCopy": upload_part_copy,
     "CompleteMultipartUpload": complete_multipart_upload,
     "AbortMultipartUpload": abort_multipart_upload,
     "ListParts": list_parts,

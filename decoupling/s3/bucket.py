@@ -12,7 +12,7 @@ import binascii
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import IO, Any, BinaryIO
+from typing import IO, Any, BinaryIO, cast
 
 import attrs
 from sortedcontainers import SortedDict, SortedList
@@ -1120,6 +1120,65 @@ class Bucket:
                 data, PartInfo(part_number, etag, data.size, self._now_ms())
             )
             return etag
+
+    def upload_part_copy(
+        self,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        source: Bucket,
+        source_key: str,
+        *,
+        range: str | None = None,
+        source_version_id: str | None = None,
+    ) -> PartInfo:
+        """Upload one part from (a byte range of) an existing object (UploadPartCopy); a part
+        number uploaded again is replaced. The bytes are read from the source version as it is
+        when the call starts, in 1 MiB chunks.
+
+        Args:
+            source: the bucket holding the object (this one or another of the same loop
+                family).
+            range: ``"bytes=first-last"`` within the source object (default: all of it).
+
+        Raises:
+            NoSuchUpload, NoSuchKey, NoSuchVersion, InvalidArgument (part number, or a range
+            that is not ``bytes=first-last`` inside the object), NoSuchBucket.
+        """
+        check_part_number(part_number)
+        with self._lock:
+            self._alive()
+            self._upload(key, upload_id)
+        info = source.head(source_key, version_id=source_version_id)
+        span: tuple[int, int] | None = None
+        if range is not None:
+            m = _RANGE.fullmatch(range.strip())
+            if m is None or not m[1] or not m[2] or not (
+                int(m[1]) <= int(m[2]) < info.size
+            ):
+                raise InvalidArgument(
+                    f"Range specified is not valid for source object of size: {info.size} "
+                    f"({range})"
+                )
+            span = int(m[1]), int(m[2])
+        stream = source.open(
+            source_key, version_id=info.version_id if source_version_id else None,
+            range=f"bytes={span[0]}-{span[1]}" if span else None, if_match=info.etag,
+        )
+        data = self._keep(_Body.of(cast(BinaryIO, stream)))  # (it has read())
+        with self._lock:
+            try:
+                self._alive()
+                upload = self._upload(key, upload_id)
+            except BaseException:
+                self._drop([data])
+                raise
+            replaced = upload.parts.get(part_number)
+            if replaced is not None:
+                self._drop([replaced[0]])
+            part = PartInfo(part_number, etag_of(data), data.size, self._now_ms())
+            upload.parts[part_number] = (data, part)
+            return part
 
     def list_parts(self, key: str, upload_id: str) -> list[PartInfo]:
         """The parts uploaded so far, by part number (ListParts)."""
