@@ -45,8 +45,10 @@ if TYPE_CHECKING:
     from .sns.delivery import ClientDeliveryError, OutboxEntry, ProtocolSpec, register_protocol
     from .sns.mail import EmailTransport, SmtpEmail
     from .sns.message import Notification
+    from .sns.platform import PlatformApplication, PlatformEndpoint, PushMessage, PushTransport
     from .sns.policy import RetryPolicy
     from .sns.sms import SmsMessage, SmsTransport
+    from .sns.sms_account import SmsAccount
     from .sns.subscription import Subscription
     from .sns.topic import PublishResult, Topic
     from .sqs.config import RedriveAllowPolicy, RedrivePolicy
@@ -104,8 +106,13 @@ _HOMES: dict[str, str] = {
     "Notification": "sns.message",
     "EmailTransport": "sns.mail",
     "SmtpEmail": "sns.mail",
+    "PlatformApplication": "sns.platform",
+    "PlatformEndpoint": "sns.platform",
+    "PushMessage": "sns.platform",
+    "PushTransport": "sns.platform",
     "SmsMessage": "sns.sms",
     "SmsTransport": "sns.sms",
+    "SmsAccount": "sns.sms_account",
     "RetryPolicy": "sns.policy",
     "Subscription": "sns.subscription",
     "PublishResult": "sns.topic",
@@ -159,8 +166,12 @@ __all__ = [
     "Notification",
     "OutboxEntry",
     "Prices",
+    "PlatformApplication",
+    "PlatformEndpoint",
     "ProtocolSpec",
     "PublishResult",
+    "PushMessage",
+    "PushTransport",
     "Queue",
     "RateSchedule",
     "RedriveAllowPolicy",
@@ -169,6 +180,7 @@ __all__ = [
     "RetryPolicy",
     "ScheduleRule",
     "SendResult",
+    "SmsAccount",
     "SmsMessage",
     "SmsTransport",
     "SmtpEmail",

@@ -48,6 +48,14 @@ __all__ = [
     "SubscriptionLimitExceeded",
     "AuthorizationError",
     "ParameterValueInvalid",
+    "EndpointDisabled",
+    "PlatformApplicationDisabled",
+    "ResourceNotFound",
+    "OptedOut",
+    "UserError",
+    "VerificationException",
+    "ValidationError",
+    "TagLimitExceeded",
     # Lambda
     "InvalidParameterValueException",
     "ResourceConflictException",
@@ -305,7 +313,59 @@ class ParameterValueInvalid(DecouplingError):
     code = "ParameterValueInvalid"
 
 
+class EndpointDisabled(DecouplingError):
+    """A publish to a mobile push endpoint whose ``Enabled`` attribute is ``false``."""
+
+    code = "EndpointDisabled"
+
+
+class PlatformApplicationDisabled(DecouplingError):
+    """A publish through a platform application whose ``Enabled`` attribute is ``false``."""
+
+    code = "PlatformApplicationDisabled"
+
+
+class ResourceNotFound(DecouplingError):
+    """SNS: the resource a tag or SMS-sandbox call names does not exist (``TagResource``,
+    ``ListTagsForResource``, ``VerifySMSSandboxPhoneNumber``, ...)."""
+
+    code = "ResourceNotFound"
+    status = 404
+
+
+class OptedOut(DecouplingError):
+    """The phone number has opted out of receiving SMS from this account."""
+
+    code = "OptedOut"
+
+
+class UserError(DecouplingError):
+    """SNS: a request the account's state does not allow (e.g. a sandbox phone number that
+    cannot be deleted yet)."""
+
+    code = "UserError"
+
+
+class VerificationException(DecouplingError):
+    """The one-time password given to ``VerifySMSSandboxPhoneNumber`` is wrong."""
+
+    code = "VerificationException"
+
+
 # --- Lambda ------------------------------------------------------------------------------------
+
+
+class ValidationError(DecouplingError):
+    """SNS: a required member is missing (``"1 validation error detected: Value null at
+    'attributes' failed to satisfy constraint: Member must not be null"``)."""
+
+    code = "ValidationError"
+
+
+class TagLimitExceeded(DecouplingError):
+    """SNS: a topic would have more than 50 tags."""
+
+    code = "TagLimitExceeded"
 
 
 class InvalidParameterValueException(DecouplingError):

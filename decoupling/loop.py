@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
     from .observe._tap import Tap
     from .sns.mail import EmailTransport
+    from .sns.platform import PushTransport
     from .sns.sms import SmsTransport
     from .store.sqlite_store import SqliteStore
 
@@ -117,6 +118,9 @@ class EventLoop:
         sms: send ``sms`` subscriptions' messages for real: a callable taking one
             :class:`~decoupling.SmsMessage` (:data:`~decoupling.SmsTransport`). Default
             ``None``: they are kept in each topic's ``outbox``.
+        push: send mobile push notifications (to platform endpoints) for real: a callable
+            taking one :class:`~decoupling.PushMessage` (:data:`~decoupling.PushTransport`).
+            Default ``None``: they are kept in each platform application's ``outbox``.
         sns_signatures: which SNS envelopes get a real RSA ``Signature`` (verifiable with the
             certificate served at their ``SigningCertURL``; see
             :mod:`decoupling.sns.signing`): ``"endpoints"`` (default) signs what leaves the
@@ -142,6 +146,7 @@ class EventLoop:
         allow_private_endpoints: bool = False,
         email: EmailTransport | None = None,
         sms: SmsTransport | None = None,
+        push: PushTransport | None = None,
         sns_signatures: Literal["endpoints", "all", "none"] = "endpoints",
     ) -> None:
         _check_account(account_id)
@@ -158,6 +163,10 @@ class EventLoop:
         self.email: EmailTransport | None = email
         #: The SMS transport (``None``: SMS go to topics' outboxes).
         self.sms: SmsTransport | None = sms
+        if push is not None and not callable(push):
+            raise ValueError(f"push must be a callable taking a PushMessage, got {push!r}")
+        #: The mobile push transport (``None``: push messages go to applications' outboxes).
+        self.push: PushTransport | None = push
         if sns_signatures not in ("endpoints", "all", "none"):
             raise ValueError(
                 f"sns_signatures must be 'endpoints', 'all' or 'none', got {sns_signatures!r}")

@@ -320,6 +320,36 @@ class AwsTopic(Topic):
         values: dict[str, str] = out.get("Attributes", {})
         return values
 
+    # -- permissions and the data protection policy ------------------------------------------
+
+    def add_permission(
+        self, label: str, account_ids: Sequence[str], actions: Sequence[str]
+    ) -> None:
+        """Allow other accounts actions on the topic (AddPermission)."""
+        self._request("AddPermission", "add_permission", {
+            "TopicArn": self.arn, "Label": label, "AWSAccountId": list(account_ids),
+            "ActionName": list(actions),
+        })
+
+    def remove_permission(self, label: str) -> None:
+        """Remove the policy statement ``label`` (RemovePermission)."""
+        self._request("RemovePermission", "remove_permission",
+                      {"TopicArn": self.arn, "Label": label})
+
+    def get_data_protection_policy(self) -> str:
+        """The data protection policy JSON, ``""`` when none (GetDataProtectionPolicy)."""
+        out = self._request("GetDataProtectionPolicy", "get_data_protection_policy",
+                            {"ResourceArn": self.arn})
+        policy: str = out.get("DataProtectionPolicy", "")
+        return policy
+
+    def put_data_protection_policy(self, policy: str | Mapping[str, Any]) -> None:
+        """Set the data protection policy (PutDataProtectionPolicy)."""
+        self._request("PutDataProtectionPolicy", "put_data_protection_policy", {
+            "ResourceArn": self.arn,
+            "DataProtectionPolicy": policy if isinstance(policy, str) else _text(policy),
+        })
+
     @property
     def maximum_message_size(self) -> int:
         """``MaximumMessageSize`` in bytes (default 262,144; one GetTopicAttributes)."""

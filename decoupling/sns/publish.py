@@ -109,9 +109,14 @@ class _Publishing:
             message: the text (or, with ``message_structure="json"``, a JSON object with a
                 ``default`` key and optional per-protocol keys).
             subject: 1-100 characters; emails use it, envelopes carry it.
-            message_attributes: up to 10, name to value (``str``, number, ``bytes``, list for
-                ``String.Array``, or :class:`~decoupling.MessageAttributeValue`).
-            message_structure: ``"json"`` or ``None``.
+            message_attributes: name to value (``str``, number, ``bytes``, list for
+                ``String.Array``, or :class:`~decoupling.MessageAttributeValue`); any number
+                (the message plus attributes within ``MaximumMessageSize``). A raw-delivery SQS
+                subscription cannot take more than SQS's 10: such a message is a client-side
+                delivery failure there (to its dead-letter queue, if any), while enveloped
+                subscriptions receive it.
+            message_structure: ``"json"`` or ``None``. With ``"json"`` the message attributes
+                are used by filter policies but not delivered, as SNS does.
             message_group_id: required on FIFO topics; on standard topics forwarded only to
                 standard SQS subscriptions (fair queues).
             message_deduplication_id: FIFO topics only; a duplicate within 5 minutes (per topic,
@@ -205,6 +210,12 @@ class _Publishing:
             structure, subj, attributes, clock.wall_ms(), now, group, dedup, sequence, suffix,
             plain,
         )
+        if structure is not None and (plain is not None or attributes is not None):
+            # MessageStructure="json": the attributes still count (size, filter policies) but
+            # are not delivered, as SNS does (no MessageAttributes in envelopes, none on raw
+            # deliveries).
+            pub._filter_attributes = pub.filter_attributes()
+            pub._attributes = pub._plain = None
         return pub, None
 
     def _duplicate(self, group: str, dedup: str, now: float) -> PublishResult | None:
