@@ -48,6 +48,9 @@ class _QueueBatches(_QueueState):
             EmptyBatchRequest, TooManyEntriesInBatchRequest, InvalidBatchEntryId,
             BatchEntryIdsNotDistinct, BatchRequestTooLong: the whole call is refused.
         """
+        offload = cast("Queue", self)._offload
+        if offload is not None:  # large payloads go to a bucket first (PayloadOffload)
+            return offload._send_batch(cast("Queue", self), entries)
         with self._lock:
             self._check_alive()
             normalized = self._batch_entries(entries)
