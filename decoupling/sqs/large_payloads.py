@@ -259,6 +259,11 @@ class PayloadOffload:
         if _raw.get() or type(body) is not str or not body:
             return None  # the queue's own checks answer
         if attributes and (SIZE_ATTRIBUTE in attributes or LEGACY_SIZE_ATTRIBUTE in attributes):
+            try:
+                parse_pointer(body)
+                return None  # already a pointer (a topic's delivery, a forward): as it is
+            except DecouplingError:
+                pass
             name = SIZE_ATTRIBUTE if SIZE_ATTRIBUTE in attributes else LEGACY_SIZE_ATTRIBUTE
             raise InvalidParameterValue(
                 f"Message attribute name {name} is reserved for use by the {client} extended "
