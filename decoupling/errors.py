@@ -74,6 +74,10 @@ __all__ = [
     "InvalidPart",
     "InvalidPartOrder",
     "EntityTooSmall",
+    "InvalidTag",
+    "BadRequest",
+    "NoSuchTagSet",
+    "IllegalLocationConstraintException",
     "error_for_code",
 ]
 
@@ -456,6 +460,32 @@ class EntityTooSmall(DecouplingError):
     """A part other than the last is smaller than 5 MiB."""
 
     code = "EntityTooSmall"
+
+
+class InvalidTag(DecouplingError):
+    """A tag breaks S3's rules: a key over 128 or a value over 256 characters, a repeated
+    key, or a key starting with ``aws:``."""
+
+    code = "InvalidTag"
+
+
+class BadRequest(DecouplingError):
+    """S3's generic refusal of a request as made (e.g. more than 10 tags on an object)."""
+
+    code = "BadRequest"
+
+
+class NoSuchTagSet(DecouplingError):
+    """The bucket has no tags (GetBucketTagging)."""
+
+    code = "NoSuchTagSet"
+    status = 404
+
+
+class IllegalLocationConstraintException(DecouplingError):
+    """CreateBucket's location constraint does not match the region the request went to."""
+
+    code = "IllegalLocationConstraintException"
 
 
 def _all_error_classes() -> dict[str, type[DecouplingError]]:

@@ -18,24 +18,27 @@ import attrs
 from sortedcontainers import SortedDict, SortedList
 
 from ..errors import (
+    BadRequest,
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
     InvalidArgument,
     InvalidBucketName,
     InvalidRange,
     InvalidRequest,
+    InvalidTag,
     KeyTooLongError,
     MetadataTooLarge,
     MethodNotAllowed,
     NoSuchBucket,
     NoSuchKey,
+    NoSuchTagSet,
     NoSuchUpload,
     NoSuchVersion,
     PreconditionFailed,
 )
 from ..loop import EventLoop
 from . import notifications as _notify
-from ._body import _Body
+from ._body import _Body, _Reader
 from .multipart import PartInfo, _Upload, assemble, check_part_number, etag_of
 from .notifications import NotificationConfiguration
 
@@ -47,6 +50,12 @@ _BAD_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 _MAX_KEY_BYTES = 1024
 _MAX_METADATA_BYTES = 2048
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+#: Tag limits (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html and
+#: https://docs.aws.amazon.com/AmazonS3/latest/userguide/CostAllocTagging.html).
+MAX_OBJECT_TAGS = 10
+MAX_BUCKET_TAGS = 50
+_MAX_TAG_KEY = 128
+_MAX_TAG_VALUE = 256
 
 
 def check_bucket_name(name: str) -> None:
@@ -79,6 +88,47 @@ def _check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
         raise MetadataTooLarge(
             "Your metadata headers exceed the maximum allowed metadata size (2 KB)."
         )
+    return found
+
+
+def check_tags(tags: Mapping[str, str] | Iterable[Any] | None, limit: int) -> dict[str, str]:
+    """The tags as a dict, checked against S3's rules: at most ``limit`` tags (10 on an
+    object, 50 on a bucket), keys 1-128 and values 0-256 characters, no repeated key, no key
+    starting with ``aws:``. ``tags`` is a mapping or S3's ``TagSet`` list of ``{"Key": k,
+    "Value": v}`` dicts.
+
+    Raises:
+        BadRequest: more than 10 tags on an object. InvalidTag: any other breach (and more
+        than 50 tags on a bucket).
+    """
+    if tags is None:
+        return {}
+    if isinstance(tags, Mapping):
+        pairs = list(tags.items())
+    else:
+        pairs = []
+        for tag in tags:
+            if not isinstance(tag, Mapping) or "Key" not in tag:
+                raise InvalidTag(f"A tag is a {{'Key': ..., 'Value': ...}} mapping, got {tag!r}")
+            pairs.append((tag["Key"], tag.get("Value", "")))
+    found: dict[str, str] = {}
+    for key, value in pairs:
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise InvalidTag(f"Tag keys and values are strings, got {key!r}: {value!r}")
+        if not key or len(key) > _MAX_TAG_KEY:
+            raise InvalidTag(f"The TagKey you have provided is invalid ({len(key)} characters; "
+                             f"1-{_MAX_TAG_KEY} allowed)")
+        if len(value) > _MAX_TAG_VALUE:
+            raise InvalidTag(f"The TagValue you have provided is too long, max {_MAX_TAG_VALUE}")
+        if key.startswith("aws:"):
+            raise InvalidTag("Your TagKey cannot be prefixed with aws:")
+        if key in found:
+            raise InvalidTag("Cannot provide multiple Tags with the same key")
+        found[key] = value
+    if len(found) > limit:
+        if limit == MAX_OBJECT_TAGS:
+            raise BadRequest(f"Object tags cannot be greater than {limit}")
+        raise InvalidTag(f"Bucket tag count cannot be greater than {limit}")
     return found
 
 
@@ -170,6 +220,63 @@ class VersionList:
 class _Version:
     info: ObjectInfo
     body: _Body | None  # None for a delete marker
+    tags: dict[str, str] = attrs.field(factory=dict)
+
+
+class ObjectStream:
+    """An object's bytes to read in pieces (:meth:`Bucket.open`): a binary file-like object.
+
+    Attributes:
+        info: the whole object's :class:`ObjectInfo`.
+        content_range: ``"bytes a-b/size"`` for a range request, else ``None``.
+        size: how many bytes the stream holds (the range's length, or the object's size).
+        tags: the version's tag count.
+
+    ``read(n)`` returns at most ``n`` bytes (all that is left with no argument); the bytes are
+    read from the shared body as asked, so reading a large object in pieces never holds it
+    whole. Safe to read from another thread than the one that opened it; the stream does not
+    change if the object is overwritten or deleted meanwhile (it reads the version it opened).
+    """
+
+    def __init__(
+        self, info: ObjectInfo, reader: _Reader, content_range: str | None, tag_count: int
+    ) -> None:
+        self.info = info
+        self.content_range = content_range
+        self.size = reader.size
+        self.tag_count = tag_count
+        self._reader = reader
+
+    def read(self, amt: int | None = -1) -> bytes:
+        """Up to ``amt`` bytes (default: every byte left); ``b""`` at the end."""
+        return self._reader.read(amt)
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        """Fill ``buffer`` from the stream; returns the number of bytes read (0 at the end)."""
+        return self._reader.readinto(buffer)
+
+    def tell(self) -> int:
+        """How many bytes were read so far."""
+        return self._reader.tell()
+
+    def readable(self) -> bool:
+        """``True``: the stream is readable."""
+        return True
+
+    def close(self) -> None:
+        """Stop reading; later reads return ``b""``."""
+        self._reader.close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._reader.closed
+
+    def __enter__(self) -> ObjectStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _after_all_with(prefix: str) -> str:
@@ -210,6 +317,9 @@ class Bucket:
         self._notifications: list[NotificationConfiguration] = []
         self._sequence = 0
         self._deleted = False
+        self._tags: dict[str, str] | None = None
+        #: When the bucket was created, epoch milliseconds of the loop's clock.
+        self.created_ms = int(loop.clock.wall_ms())
         with self._lock:
             if loop._lookup("s3", name) is not None:
                 raise BucketAlreadyOwnedByYou(
@@ -261,6 +371,82 @@ class Bucket:
                 return
             self._versioning = status
 
+    # -- bucket tags ----------------------------------------------------------------------------
+
+    def put_tagging(self, tags: Mapping[str, str] | Iterable[Any]) -> None:
+        """Replace the bucket's tags (PutBucketTagging): a mapping or S3's ``TagSet`` list, at
+        most 50 tags, keys 1-128 and values 0-256 characters.
+
+        Raises:
+            InvalidTag, NoSuchBucket. Nothing changes on error.
+        """
+        found = check_tags(tags, MAX_BUCKET_TAGS)
+        with self._lock:
+            self._alive()
+            self._tags = found
+
+    def get_tagging(self) -> dict[str, str]:
+        """The bucket's tags (GetBucketTagging).
+
+        Raises:
+            NoSuchTagSet: the bucket has no tags. NoSuchBucket.
+        """
+        with self._lock:
+            self._alive()
+            if not self._tags:
+                raise NoSuchTagSet(f"The TagSet does not exist ({self.name})")
+            return dict(self._tags)
+
+    def delete_tagging(self) -> None:
+        """Remove every tag of the bucket (DeleteBucketTagging); no tags is not an error."""
+        with self._lock:
+            self._alive()
+            self._tags = None
+
+    # -- object tags ----------------------------------------------------------------------------
+
+    def put_object_tagging(
+        self, key: str, tags: Mapping[str, str] | Iterable[Any], *, version_id: str | None = None
+    ) -> str | None:
+        """Replace an object version's tags (PutObjectTagging): at most 10, keys 1-128 and
+        values 0-256 characters, no repeated key, none starting with ``aws:``. Returns the
+        version id tagged. Tags belong to one version; an overwrite starts without them.
+
+        Raises:
+            BadRequest (more than 10), InvalidTag, NoSuchKey, NoSuchVersion,
+            MethodNotAllowed (a delete marker), NoSuchBucket. Nothing changes on error.
+        """
+        found = check_tags(tags, MAX_OBJECT_TAGS)
+        with self._lock:
+            self._alive()
+            version = self._find(key, version_id)
+            version.tags = found
+            return version.info.version_id
+
+    def get_object_tagging(
+        self, key: str, *, version_id: str | None = None
+    ) -> dict[str, str]:
+        """An object version's tags (GetObjectTagging); ``{}`` when it has none.
+
+        Raises:
+            NoSuchKey, NoSuchVersion, MethodNotAllowed, NoSuchBucket.
+        """
+        with self._lock:
+            self._alive()
+            return dict(self._find(key, version_id).tags)
+
+    def delete_object_tagging(self, key: str, *, version_id: str | None = None) -> str | None:
+        """Remove an object version's tags (DeleteObjectTagging); returns its version id.
+
+        Raises:
+            NoSuchKey, NoSuchVersion, MethodNotAllowed, NoSuchBucket.
+        """
+        with self._lock:
+            self._alive()
+            version = self._find(key, version_id)
+            version.tags = {}
+            return version.info.version_id
+
     # -- objects --------------------------------------------------------------------------------
 
     def _now_ms(self) -> int:
@@ -281,7 +467,9 @@ class Bucket:
         versions: list[_Version] = self._keys.setdefault(key, [])
         if versions:
             last = versions[-1]
-            versions[-1] = _Version(attrs.evolve(last.info, is_latest=False), last.body)
+            versions[-1] = _Version(
+                attrs.evolve(last.info, is_latest=False), last.body, last.tags
+            )
         vid = version.info.version_id
         if vid is None or vid == "null":  # at most one null version a key
             versions[:] = [v for v in versions if v.info.version_id not in (None, "null")]
@@ -301,6 +489,7 @@ class Bucket:
         content_type: str = "binary/octet-stream",
         if_match: str | None = None,
         if_none_match: str | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> ObjectInfo:
         """Store an object (PutObject). O(log n) plus reading the body once.
 
@@ -312,15 +501,17 @@ class Bucket:
             content_type: the ``Content-Type`` (default ``binary/octet-stream``).
             if_match: write only if the current object's ETag is this.
             if_none_match: ``"*"``: write only if no object has this key.
+            tags: the object's tags (at most 10; see :meth:`put_object_tagging`).
 
         Returns the new version's :class:`ObjectInfo`. Emits ``s3:ObjectCreated:Put``.
 
         Raises:
             KeyTooLongError, InvalidArgument, MetadataTooLarge, PreconditionFailed,
-            NoSuchBucket.
+            InvalidTag, BadRequest, NoSuchBucket.
         """
         _check_key(key)
         meta = _check_metadata(metadata)
+        tagset = check_tags(tags, MAX_OBJECT_TAGS)
         if if_none_match not in (None, "*"):
             raise InvalidArgument("If-None-Match only accepts '*' on writes")
         with self._lock:
@@ -330,7 +521,9 @@ class Bucket:
         with self._lock:
             self._alive()
             self._check_write_conditions(key, if_match, if_none_match)
-            return self._write(key, data, etag_of(data), meta, content_type, "s3:ObjectCreated:Put")
+            return self._write(
+                key, data, etag_of(data), meta, content_type, "s3:ObjectCreated:Put", tagset
+            )
 
     def _check_write_conditions(
         self, key: str, if_match: str | None, if_none_match: str | None
@@ -352,13 +545,13 @@ class Bucket:
 
     def _write(
         self, key: str, data: _Body, etag: str, meta: dict[str, str], content_type: str,
-        event: str,
+        event: str, tags: dict[str, str] | None = None,
     ) -> ObjectInfo:
         info = ObjectInfo(
             key=key, size=data.size, etag=etag, last_modified_ms=self._now_ms(), metadata=meta,
             content_type=content_type, version_id=self._new_version_id(),
         )
-        self._store(_Version(info, data))
+        self._store(_Version(info, data, tags or {}))
         self._emit(event, key, size=info.size, etag=etag, version_id=info.version_id)
         return info
 
@@ -440,6 +633,36 @@ class Bucket:
                 out.write(chunk)
             return version.info
 
+    def open(
+        self,
+        key: str,
+        *,
+        range: str | None = None,
+        version_id: str | None = None,
+        if_match: str | None = None,
+    ) -> ObjectStream:
+        """An object's bytes as a stream to read in pieces (GetObject's streaming body):
+        nothing is read until the stream is. Arguments, checks and errors as :meth:`get`.
+        O(log n)."""
+        with self._lock:
+            self._alive()
+            version = self._find(key, version_id)
+            info = version.info
+            assert version.body is not None
+            if if_match is not None and if_match.strip('"') != info.etag.strip('"'):
+                raise PreconditionFailed(
+                    "At least one of the pre-conditions you specified did not hold (If-Match)"
+                )
+            span = self._range(range, info.size) if range is not None else None
+            if span is None:
+                return ObjectStream(info, version.body.reader(0, info.size), None,
+                                    len(version.tags))
+            start, end = span
+            return ObjectStream(
+                info, version.body.reader(start, end + 1), f"bytes {start}-{end}/{info.size}",
+                len(version.tags),
+            )
+
     @staticmethod
     def _range(spec: str, size: int) -> tuple[int, int] | None:
         """``(first, last)`` byte positions (inclusive), or ``None`` for the whole object."""
@@ -452,9 +675,9 @@ class Bucket:
                 raise InvalidRange(f"The requested range is not satisfiable ({spec}, {size} bytes)")
             return max(size - n, 0), size - 1
         start = int(m[1])
-        end = int(m[2]) if m[2] else size - 1
-        if end < start:
+        if m[2] and int(m[2]) < start:  # last before first: not a range, the whole object
             return None
+        end = int(m[2]) if m[2] else size - 1
         if start >= size:
             raise InvalidRange(f"The requested range is not satisfiable ({spec}, {size} bytes)")
         return start, min(end, size - 1)
@@ -502,7 +725,7 @@ class Bucket:
             self._live.discard(key)
         elif i == len(versions):  # the newest went: the one before is current again
             last = versions[-1]
-            versions[-1] = _Version(attrs.evolve(last.info, is_latest=True), last.body)
+            versions[-1] = _Version(attrs.evolve(last.info, is_latest=True), last.body, last.tags)
             if last.body is not None:
                 self._live.add(key)
             else:
@@ -520,6 +743,7 @@ class Bucket:
         source_version_id: str | None = None,
         metadata: Mapping[str, str] | None = None,
         content_type: str | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> ObjectInfo:
         """Copy an object (CopyObject) without copying its bytes (bodies are shared).
 
@@ -527,6 +751,7 @@ class Bucket:
             dest_bucket: another bucket of the same loop (default: this one).
             metadata: replace the metadata (``MetadataDirective=REPLACE``); default: copy it.
             content_type: replace the content type (with the metadata).
+            tags: replace the tags (``TaggingDirective=REPLACE``); default: copy them.
 
         The copy's ETag is the MD5 of its bytes. Emits ``s3:ObjectCreated:Copy`` on the
         destination bucket.
@@ -538,6 +763,7 @@ class Bucket:
         target = self if dest_bucket is None else dest_bucket
         _check_key(dest_key)
         meta = None if metadata is None else _check_metadata(metadata)
+        tagset = None if tags is None else check_tags(tags, MAX_OBJECT_TAGS)
         with self._lock:
             self._alive()
             target._alive()
@@ -556,6 +782,7 @@ class Bucket:
                 dest_key, source.body, etag_of(source.body),
                 dict(info.metadata) if meta is None else meta,
                 content_type or info.content_type, "s3:ObjectCreated:Copy",
+                dict(source.tags) if tagset is None else tagset,
             )
 
     # -- listing --------------------------------------------------------------------------------
@@ -717,14 +944,19 @@ class Bucket:
         *,
         metadata: Mapping[str, str] | None = None,
         content_type: str = "binary/octet-stream",
+        tags: Mapping[str, str] | None = None,
     ) -> str:
-        """Start a multipart upload (CreateMultipartUpload); returns its upload id."""
+        """Start a multipart upload (CreateMultipartUpload); returns its upload id. The
+        metadata, content type and tags (at most 10) are the completed object's."""
         _check_key(key)
         meta = _check_metadata(metadata)
+        tagset = check_tags(tags, MAX_OBJECT_TAGS)
         with self._lock:
             self._alive()
             upload_id = self.loop.new_id().replace("-", "")
-            self._uploads[upload_id] = _Upload(upload_id, key, meta, content_type, self._now_ms())
+            self._uploads[upload_id] = _Upload(
+                upload_id, key, meta, content_type, self._now_ms(), tags=tagset
+            )
             return upload_id
 
     def _upload(self, key: str, upload_id: str) -> _Upload:
@@ -793,7 +1025,7 @@ class Bucket:
             del self._uploads[upload_id]
             return self._write(
                 key, data, etag, upload.metadata, upload.content_type,
-                "s3:ObjectCreated:CompleteMultipartUpload",
+                "s3:ObjectCreated:CompleteMultipartUpload", upload.tags,
             )
 
     def abort_multipart_upload(self, key: str, upload_id: str) -> None:
@@ -902,4 +1134,7 @@ class Bucket:
                 _notify.deliver(self.loop, config.destination_arn, {"Records": [record]})
 
 
-__all__ = ["Bucket", "DeleteResult", "GetResult", "ListResult", "ObjectInfo", "VersionList"]
+__all__ = [
+    "Bucket", "DeleteResult", "GetResult", "ListResult", "ObjectInfo", "ObjectStream",
+    "VersionList", "check_tags",
+]
