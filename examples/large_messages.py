@@ -12,12 +12,12 @@ client libraries: the payload goes to an S3 bucket and the message carries a poi
 The pointer is the extended clients' own format, so either end could be AWS's
 ``amazon-sqs-extended-client`` / ``amazon-sns-extended-client`` through ``decoupling.boto``.
 
-Run: ``python examples/large_messages.py`` (a second or two; ``LARGE_MESSAGES_MB`` sets the size).
+Run: ``python examples/large_messages.py`` (a second or two; ``--mb N`` sends N MB instead).
 """
 
 from __future__ import annotations
 
-import os
+import sys
 from typing import Any
 
 import decoupling as dc
@@ -34,7 +34,9 @@ def document(size: int) -> str:
 
 def main(size: int | None = None, verbose: bool = True) -> dict[str, Any]:
     if size is None:
-        size = int(os.environ.get("LARGE_MESSAGES_MB", "50")) * MB
+        size = 50 * MB
+        if "--mb" in sys.argv:
+            size = int(sys.argv[sys.argv.index("--mb") + 1]) * MB
     loop = dc.EventLoop(clock=dc.ManualClock())
     bucket = dc.Bucket(loop, "large-payloads")
     offload = dc.PayloadOffload(bucket)  # 256 KiB threshold, objects deleted with messages
@@ -50,6 +52,7 @@ def main(size: int | None = None, verbose: bool = True) -> dict[str, Any]:
         [pointer] = documents.receive()
         documents.change_visibility(pointer.receipt_handle, 0)
     figures["queue_message"] = pointer.body
+    figures["key"] = key
     figures["queue_message_attributes"] = {
         k: v.value for k, v in pointer.message_attributes.items()
     }
@@ -77,7 +80,8 @@ def main(size: int | None = None, verbose: bool = True) -> dict[str, Any]:
         print(f"payload: {size:,} bytes")
         print(f"documents: the bucket holds a {figures['queue_object_bytes']:,} byte object; "
               f"the queue a {len(figures['queue_message'])} character message:")
-        print(f"  {figures['queue_message']}")
+        # The key is a fresh id each run: shown as <key>.
+        print(f"  {figures['queue_message'].replace(key, '<key>')}")
         print(f"  attributes {figures['queue_message_attributes']}")
         print(f"documents: received intact: {figures['queue_intact']}; objects left after "
               f"delete: {figures['objects_after_queue']}")

@@ -25,10 +25,12 @@ def load_example() -> ModuleType:
 def test_large_messages_output(capsys: pytest.CaptureFixture[str]) -> None:
     got = load_example().main(size=2_000_000)
     pointer = got.pop("queue_message")
+    key = got.pop("key")
     assert re.fullmatch(
         r'\["software\.amazon\.payloadoffloading\.PayloadS3Pointer", \{"s3BucketName": '
         r'"large-payloads", "s3Key": "[0-9a-f-]{36}"\}\]', pointer
     )
+    assert key in pointer
     assert got == {
         "payload_bytes": 2_000_000,
         "queue_object_bytes": 2_000_000,
@@ -47,7 +49,7 @@ def test_large_messages_output(capsys: pytest.CaptureFixture[str]) -> None:
     assert lines[1] == (
         "documents: the bucket holds a 2,000,000 byte object; the queue a 139 character message:"
     )
-    assert lines[2] == f"  {pointer}"
+    assert lines[2] == "  " + pointer.replace(key, "<key>")
     assert lines[3:] == [
         "  attributes {'type': 'scan', 'ExtendedPayloadSize': '2000000'}",
         "documents: received intact: True; objects left after delete: 0",

@@ -74,7 +74,7 @@ def test_their_batch_and_small_and_legacy_sends_are_read(
     their_sqs.use_legacy_attribute = True
     their_sqs.send_message(QueueUrl=q.url, MessageBody="L" * 270_000)
     assert len(bucket.keys()) == 2
-    bodies = sorted(((len(m.body), m.body[0]) for m in q.receive(10)))
+    bodies = sorted((len(m.body), m.body[0]) for m in q.receive(10))
     assert bodies == [(5, "s"), (270_000, "L"), (300_000, "x")]
 
 

@@ -347,3 +347,17 @@ def test_pointer_helpers_round_trip() -> None:
     assert lp.plain_handle(handle) == "abc/1"
     with pytest.raises(errors.InvalidMessageContents):
         lp.parse_pointer('["other.Class", {"s3BucketName": "b", "s3Key": "k"}]')
+
+
+def test_a_send_that_fails_after_the_object_write_leaves_no_object(
+    queue: dc.Queue, bucket: dc.Bucket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object) -> None:
+        assert len(bucket.keys()) == 1  # the object is written before the message
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(queue, "_commit", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        queue.send("w" * 300_000)
+    assert bucket.keys() == []
+    assert stored(queue) == []

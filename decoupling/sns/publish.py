@@ -154,7 +154,7 @@ class _Publishing:
         if self._offload is not None:
             message, message_attributes = self._offload._before_publish(
                 self, message, subject, message_attributes, message_structure,
-                message_group_id, message_deduplication_id,
+                message_group_id, message_deduplication_id, normalize_sns_attributes,
             )
         with self._lock:
             self._check_alive()
@@ -321,7 +321,10 @@ class _Publishing:
             deduplication is off): the whole call is refused.
         """
         if self._offload is not None:
-            return cast(BatchResult, self._offload._publish_batch(self, entries))
+            return cast(
+                BatchResult,
+                self._offload._publish_batch(self, entries, normalize_sns_attributes),
+            )
         return self._publish_batch_now(entries)
 
     def _publish_batch_now(self, entries: Sequence[Mapping[str, Any] | str]) -> BatchResult:

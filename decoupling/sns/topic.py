@@ -25,13 +25,13 @@ from ..clock import ManualClock
 from ..errors import InvalidParameter, NotFound
 from ..loop import EventLoop
 from ..message import dumps_json
+from ..sqs.large_payloads import PayloadOffload
 from . import http as sns_http  # noqa: F401  (registers the http and https protocols)
 from .archive import Archive
 from .delivery import OutboxEntry
 from .filter_policy import FilterPolicy
 from .message import iso_timestamp
 from .policy import DeliveryPolicy, effective_topic_json, parse_archive_policy, parse_bool
-from ..sqs.large_payloads import PayloadOffload
 from .publish import PublishResult, _Publishing
 from .subscribe import DEFAULT_MAX_SIZE, SMALL_TOPIC_SUBSCRIPTIONS, _Subscribing
 from .subscription import Subscription

@@ -30,9 +30,9 @@ from __future__ import annotations
 import contextlib
 import json
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from ..errors import (
     DecouplingError,
@@ -391,9 +391,9 @@ class PayloadOffload:
                 self._discard(key)
             raise
         for failed in result.failed:
-            key = written.get(failed.get("Id", ""))
-            if key is not None:
-                self._discard(key)
+            failed_key = written.get(str(failed.get("Id")))
+            if failed_key is not None:
+                self._discard(failed_key)
         return result
 
     # -- receiving ------------------------------------------------------------------------------
@@ -497,14 +497,14 @@ class PayloadOffload:
         structure: Any,
         group_id: Any,
         dedup_id: Any,
+        normalize: Callable[[Any], dict[str, MessageAttributeValue] | None],
     ) -> tuple[Any, Mapping[str, Any] | None]:
         """``topic.publish`` with this offload, before it publishes: the message and
         attributes to publish instead. A large message is checked as the publish will check
         its pointer, then stored once; every subscription gets the pointer. Nothing is stored
-        for a message the publish would refuse, or a FIFO duplicate."""
-        from ..sns.attributes import normalize_sns_attributes
-
-        plan = self._plan(message, attributes, normalize_sns_attributes, "SNS")
+        for a message the publish would refuse, or a FIFO duplicate. ``normalize``: SNS's
+        attribute check (``sqs`` does not import ``sns``)."""
+        plan = self._plan(message, attributes, normalize, "SNS")
         if plan is None:
             return message, attributes
         if structure is not None:
@@ -531,11 +531,16 @@ class PayloadOffload:
         counts = _shared.setdefault(self.bucket, {})
         counts[key] = len(subs) if all(s.protocol == "sqs" for s in subs) else -1
 
-    def _publish_batch(self, topic: Any, entries: Sequence[Mapping[str, Any] | str]) -> Any:
+    def _publish_batch(
+        self,
+        topic: Any,
+        entries: Sequence[Mapping[str, Any] | str],
+        normalize: Callable[[Any], dict[str, MessageAttributeValue] | None],
+    ) -> Any:
         """``topic.publish_batch`` with this offload. A payload published in a batch to a topic
         with more than one subscription is kept (not deleted by the queues' deletes): see
         :meth:`orphans`."""
-        out, written = self._outgoing_batch(topic, entries)
+        out, written = self._outgoing_batch(topic, entries, normalize)
         try:
             result = topic._publish_batch_now(out)
         except BaseException:
@@ -543,9 +548,9 @@ class PayloadOffload:
                 self._discard(key)
             raise
         for failed in result.failed:
-            key = written.pop(str(failed.get("Id")), None)
-            if key is not None:
-                self._discard(key)
+            failed_key = written.pop(str(failed.get("Id")), None)
+            if failed_key is not None:
+                self._discard(failed_key)
         if written and len(topic._subs) > 1:
             counts = _shared.setdefault(self.bucket, {})
             for key in written.values():
@@ -553,16 +558,17 @@ class PayloadOffload:
         return result
 
     def _outgoing_batch(
-        self, topic: Any, entries: Sequence[Mapping[str, Any] | str]
-    ) -> tuple[list[Any], dict[str, str]]:
+        self,
+        topic: Any,
+        entries: Sequence[Mapping[str, Any] | str],
+        normalize: Callable[[Any], dict[str, MessageAttributeValue] | None],
+    ) -> tuple[Any, dict[str, str]]:
         """``publish_batch`` entries with large messages replaced by pointers (objects
         written); and entry id -> key written."""
-        from ..sns.attributes import normalize_sns_attributes
-
         out: list[Any] = []
         written: dict[str, str] = {}
         if _raw.get() or isinstance(entries, (str, bytes)) or not isinstance(entries, Sequence):
-            return list(entries) if isinstance(entries, Sequence) else entries, written  # type: ignore[return-value]
+            return entries, written  # publish_batch answers for what is not a list of entries
         for index, entry in enumerate(entries):
             if isinstance(entry, str):
                 entry = {"Id": str(index), "Message": entry}
@@ -571,8 +577,7 @@ class PayloadOffload:
                 continue
             try:
                 plan = self._plan(
-                    entry.get("Message"), entry.get("MessageAttributes"),
-                    normalize_sns_attributes, "SNS",
+                    entry.get("Message"), entry.get("MessageAttributes"), normalize, "SNS"
                 )
             except DecouplingError:
                 plan = None

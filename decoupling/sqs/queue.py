@@ -24,8 +24,8 @@ from ..errors import (
 )
 from ..loop import EventLoop
 from ..message import AttributeInput, Message, message_size, normalize_attributes, validate_body
-from ._attributes import _QueueAttributes
 from . import large_payloads as _large
+from ._attributes import _QueueAttributes
 from ._batches import _QueueBatches
 from ._state import QueueObserver
 from ._state import _Record as _Record  # re-exported: FIFO, SNS and the store build records
