@@ -76,6 +76,8 @@ __all__ = [
     "EntityTooSmall",
     "InvalidTag",
     "BadRequest",
+    "BadDigest",
+    "InvalidDigest",
     "NoSuchTagSet",
     "IllegalLocationConstraintException",
     "error_for_code",
@@ -467,6 +469,18 @@ class InvalidTag(DecouplingError):
     key, or a key starting with ``aws:``."""
 
     code = "InvalidTag"
+
+
+class BadDigest(DecouplingError):
+    """The body's MD5 is not the ``Content-MD5`` the request gave."""
+
+    code = "BadDigest"
+
+
+class InvalidDigest(DecouplingError):
+    """The ``Content-MD5`` given is not the base64 of 16 bytes."""
+
+    code = "InvalidDigest"
 
 
 class BadRequest(DecouplingError):

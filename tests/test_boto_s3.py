@@ -442,3 +442,23 @@ def test_unserved_clients_are_refused_before_any_connection(
         attach(dynamodb, loop)
     assert served_loop(dynamodb) is None
     assert attempts == []
+
+
+def test_content_md5_is_checked(s3: Any) -> None:
+    import base64
+
+    good = base64.b64encode(hashlib.md5(b"body").digest()).decode()
+    s3.put_object(Bucket="photos", Key="k", Body=b"body", ContentMD5=good)
+    with pytest.raises(ClientError) as bad:
+        s3.put_object(Bucket="photos", Key="k", Body=b"other", ContentMD5=good)
+    assert _code(bad) == ("BadDigest", 400)
+    with pytest.raises(ClientError) as invalid:
+        s3.put_object(Bucket="photos", Key="k", Body=b"body", ContentMD5="nope")
+    assert _code(invalid) == ("InvalidDigest", 400)
+    assert s3.get_object(Bucket="photos", Key="k")["Body"].read() == b"body"
+    uid = s3.create_multipart_upload(Bucket="photos", Key="m")["UploadId"]
+    with pytest.raises(ClientError) as part:
+        s3.upload_part(Bucket="photos", Key="m", UploadId=uid, PartNumber=1, Body=b"x",
+                       ContentMD5=good)
+    assert _code(part) == ("BadDigest", 400)
+    assert "Parts" not in s3.list_parts(Bucket="photos", Key="m", UploadId=uid)

@@ -21,7 +21,7 @@ ALLOWED = {
     "sqs": {"_core"},
     "sns": {"_core", "sqs"},
     "functions": {"_core", "sqs", "sns"},
-    "store": {"_core", "sqs"},
+    "store": {"_core", "sqs", "s3"},
     # s3 reaches queues, topics and functions through the loop's registry, importing none.
     "s3": {"_core"},
     "observe": {"_core", "sqs", "sns", "functions"},

@@ -248,6 +248,7 @@ def put_object(loop: EventLoop, p: dict[str, Any]) -> Any:
         content_type=p.get("ContentType") or "binary/octet-stream",
         if_match=p.get("IfMatch"), if_none_match=p.get("IfNoneMatch"),
         tags=_tagging(p.get("Tagging")),  # type: ignore[arg-type]
+        content_md5=p.get("ContentMD5"),
     )
     out: dict[str, Any] = {"ETag": info.etag}
     headers = {"etag": info.etag}
@@ -574,7 +575,8 @@ def create_multipart_upload(loop: EventLoop, p: dict[str, Any]) -> Any:
 
 def upload_part(loop: EventLoop, p: dict[str, Any]) -> Any:
     bucket = _bucket(loop, p["Bucket"])
-    etag = bucket.upload_part(p["Key"], p["UploadId"], p["PartNumber"], _body(p))
+    etag = bucket.upload_part(p["Key"], p["UploadId"], p["PartNumber"], _body(p),
+                              content_md5=p.get("ContentMD5"))
     return Reply({"ETag": etag}, 200, {"etag": etag})
 
 

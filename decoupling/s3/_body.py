@@ -19,7 +19,35 @@ from typing import IO, BinaryIO, Union
 SPOOL_BYTES = 8 * 1024 * 1024
 _CHUNK = 1024 * 1024
 
-_Segment = Union[bytes, "IO[bytes]"]
+
+
+class _Blob:
+    """A body segment kept in a file of the durable store (``path``): opened for each read,
+    so a bucket of many objects holds no file descriptors."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path)
+
+    def pread(self, size: int, offset: int) -> bytes:
+        try:
+            with open(self.path, "rb") as file:
+                return _pread(file, size, offset)
+        except FileNotFoundError:
+            from ..errors import ServiceUnavailable
+
+            raise ServiceUnavailable(
+                f"The object's body file {self.path} is gone (the version was deleted while "
+                "it was read, or the file was removed)."
+            ) from None
+
+
+_Segment = Union[bytes, "IO[bytes]", _Blob]
 
 
 class _Body:
@@ -34,6 +62,11 @@ class _Body:
         self.sizes = sizes
         self.size = sum(sizes)
         self._md5 = md5
+
+    @property
+    def known_md5(self) -> bytes | None:
+        """The MD5 if already known (never computed here)."""
+        return self._md5
 
     @property
     def md5(self) -> bytes:
@@ -79,6 +112,7 @@ class _Body:
         if spill is None:
             raw = b"".join(held)
             return cls((raw,), (size,), digest.digest())
+        spill.flush()  # readers use os.pread on the descriptor, past Python's buffer
         return cls((spill,), (size,), digest.digest())
 
     @classmethod
@@ -100,12 +134,8 @@ class _Body:
                 for at in range(lo, hi, _CHUNK):
                     yield segment[at : min(at + _CHUNK, hi)]
             else:
-                segment.seek(lo)
-                left = hi - lo
-                while left > 0:
-                    chunk = segment.read(min(_CHUNK, left))
-                    left -= len(chunk)
-                    yield chunk
+                for at in range(lo, hi, _CHUNK):
+                    yield _read_segment(segment, min(_CHUNK, hi - at), at)
 
     def read(self, start: int = 0, end: int | None = None) -> bytes:
         """The bytes ``[start, end)`` (default: all) as one ``bytes``."""
@@ -118,6 +148,12 @@ class _Body:
     def reader(self, start: int, end: int) -> _Reader:
         """A reader of the bytes ``[start, end)``, reading as it is read."""
         return _Reader(self, start, end)
+
+
+def _read_segment(segment: IO[bytes] | _Blob, size: int, offset: int) -> bytes:
+    if isinstance(segment, _Blob):
+        return segment.pread(size, offset)
+    return _pread(segment, size, offset)
 
 
 def _pread(segment: IO[bytes], size: int, offset: int) -> bytes:
@@ -202,5 +238,5 @@ class _Reader:
             if isinstance(segment, bytes):
                 pieces.append(segment if (lo, hi) == (0, size) else segment[lo:hi])
             else:
-                pieces.append(_pread(segment, hi - lo, lo))
+                pieces.append(_read_segment(segment, hi - lo, lo))
         return pieces[0] if len(pieces) == 1 else b"".join(pieces)

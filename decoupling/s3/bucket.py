@@ -18,11 +18,13 @@ import attrs
 from sortedcontainers import SortedDict, SortedList
 
 from ..errors import (
+    BadDigest,
     BadRequest,
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
     InvalidArgument,
     InvalidBucketName,
+    InvalidDigest,
     InvalidRange,
     InvalidRequest,
     InvalidTag,
@@ -80,6 +82,19 @@ def _check_key(key: str) -> None:
         raise InvalidArgument("An object key must be a non-empty string.")
     if len(key.encode()) > _MAX_KEY_BYTES:
         raise KeyTooLongError("Your key is too long")
+
+
+def _check_md5(content_md5: str | None) -> bytes | None:
+    """The 16 bytes of a ``Content-MD5`` (base64), or None. Raises InvalidDigest."""
+    if content_md5 is None:
+        return None
+    try:
+        raw = base64.b64decode(content_md5.encode(), validate=True)
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        raw = b""
+    if len(raw) != 16:
+        raise InvalidDigest(f"The Content-MD5 you specified was invalid. ({content_md5!r})")
+    return raw
 
 
 def _check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
@@ -279,6 +294,11 @@ class ObjectStream:
         self.close()
 
 
+def _verify(data: _Body, expected: bytes | None) -> None:
+    if expected is not None and data.md5 != expected:
+        raise BadDigest("The Content-MD5 you specified did not match what we received.")
+
+
 def _after_all_with(prefix: str) -> str:
     """The smallest string greater than every string that starts with ``prefix``."""
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
@@ -295,7 +315,10 @@ class Bucket:
         InvalidBucketName, BucketAlreadyOwnedByYou (a live bucket of that name exists).
 
     Every method is thread-safe (the loop's lock) and raises NoSuchBucket once the bucket is
-    deleted. Buckets live in memory; a loop's durable store does not hold them.
+    deleted. With a durable store (``EventLoop(store=...)``) the bucket, its object versions,
+    tags and notification configurations are kept in it, and bodies as files beside it (each
+    written and fsynced before the row that refers to it commits); a multi-process store
+    refuses buckets (InvalidArgument). Without one, buckets live in memory.
     """
 
     def __init__(self, loop: EventLoop, name: str) -> None:
@@ -348,6 +371,8 @@ class Bucket:
             if self._keys:
                 raise BucketNotEmpty(f"The bucket you tried to delete is not empty. ({self.name})")
             self._deleted = True
+            self._drop(body for upload in self._uploads.values()
+                       for body, _ in upload.parts.values())
             self._uploads.clear()
             self.loop._unregister("s3", self.name)
 
@@ -370,6 +395,7 @@ class Bucket:
             if status == "Suspended" and self._versioning == "Disabled":
                 return
             self._versioning = status
+            self._journal(None)
 
     # -- bucket tags ----------------------------------------------------------------------------
 
@@ -384,6 +410,7 @@ class Bucket:
         with self._lock:
             self._alive()
             self._tags = found
+            self._journal(None)
 
     def get_tagging(self) -> dict[str, str]:
         """The bucket's tags (GetBucketTagging).
@@ -402,6 +429,7 @@ class Bucket:
         with self._lock:
             self._alive()
             self._tags = None
+            self._journal(None)
 
     # -- object tags ----------------------------------------------------------------------------
 
@@ -421,6 +449,7 @@ class Bucket:
             self._alive()
             version = self._find(key, version_id)
             version.tags = found
+            self._journal(key)
             return version.info.version_id
 
     def get_object_tagging(
@@ -445,9 +474,30 @@ class Bucket:
             self._alive()
             version = self._find(key, version_id)
             version.tags = {}
+            self._journal(key)
             return version.info.version_id
 
     # -- objects --------------------------------------------------------------------------------
+
+    # -- the durable store (duck-typed: ``loop._store`` is a SqliteStore or None) ---------------
+
+    def _keep(self, data: _Body) -> _Body:
+        """With a durable store: the body written to the store's files (outside the lock)."""
+        store = self.loop._store
+        return data if store is None else store._s3_body(data)
+
+    def _drop(self, bodies: Iterable[_Body]) -> None:
+        """Bodies no longer held here: the store removes their files once nothing refers to
+        them (after the call's commit)."""
+        store = self.loop._store
+        if store is not None:
+            store._s3_drop(bodies)
+
+    def _journal(self, key: str | None) -> None:
+        """Record the bucket (and ``key``'s versions, when given) in the durable store."""
+        store = self.loop._store
+        if store is not None:
+            store._s3_write(self, key)
 
     def _now_ms(self) -> int:
         return int(self.loop.clock.wall_ms())
@@ -472,6 +522,8 @@ class Bucket:
             )
         vid = version.info.version_id
         if vid is None or vid == "null":  # at most one null version a key
+            self._drop(v.body for v in versions
+                       if v.info.version_id in (None, "null") and v.body is not None)
             versions[:] = [v for v in versions if v.info.version_id not in (None, "null")]
         versions.append(version)
         if version.body is not None:
@@ -490,6 +542,7 @@ class Bucket:
         if_match: str | None = None,
         if_none_match: str | None = None,
         tags: Mapping[str, str] | None = None,
+        content_md5: str | None = None,
     ) -> ObjectInfo:
         """Store an object (PutObject). O(log n) plus reading the body once.
 
@@ -502,25 +555,34 @@ class Bucket:
             if_match: write only if the current object's ETag is this.
             if_none_match: ``"*"``: write only if no object has this key.
             tags: the object's tags (at most 10; see :meth:`put_object_tagging`).
+            content_md5: the base64 MD5 the body must have (``Content-MD5``); a body that
+                differs is refused (BadDigest) and nothing is stored.
 
         Returns the new version's :class:`ObjectInfo`. Emits ``s3:ObjectCreated:Put``.
 
         Raises:
             KeyTooLongError, InvalidArgument, MetadataTooLarge, PreconditionFailed,
-            InvalidTag, BadRequest, NoSuchBucket.
+            InvalidTag, BadRequest, InvalidDigest, BadDigest, NoSuchBucket.
         """
         _check_key(key)
         meta = _check_metadata(metadata)
         tagset = check_tags(tags, MAX_OBJECT_TAGS)
+        expected = _check_md5(content_md5)
         if if_none_match not in (None, "*"):
             raise InvalidArgument("If-None-Match only accepts '*' on writes")
         with self._lock:
             self._alive()
             self._check_write_conditions(key, if_match, if_none_match)
         data = _Body.of(body)  # read outside the lock: a slow stream holds no one up
+        _verify(data, expected)
+        data = self._keep(data)
         with self._lock:
-            self._alive()
-            self._check_write_conditions(key, if_match, if_none_match)
+            try:
+                self._alive()
+                self._check_write_conditions(key, if_match, if_none_match)
+            except BaseException:
+                self._drop([data])
+                raise
             return self._write(
                 key, data, etag_of(data), meta, content_type, "s3:ObjectCreated:Put", tagset
             )
@@ -553,6 +615,7 @@ class Bucket:
         )
         self._store(_Version(info, data, tags or {}))
         self._emit(event, key, size=info.size, etag=etag, version_id=info.version_id)
+        self._journal(key)
         return info
 
     def _find(self, key: str, version_id: str | None) -> _Version:
@@ -707,7 +770,9 @@ class Bucket:
                     return DeleteResult()
                 self._keys.pop(key)
                 self._live.discard(key)
+                self._drop(v.body for v in versions if v.body is not None)
                 self._emit("s3:ObjectRemoved:Delete", key)
+                self._journal(key)
                 return DeleteResult()
             vid = self._new_version_id()
             marker = ObjectInfo(
@@ -716,6 +781,7 @@ class Bucket:
             )
             self._store(_Version(marker, None))
             self._emit("s3:ObjectRemoved:DeleteMarkerCreated", key, version_id=vid)
+            self._journal(key)
             return DeleteResult(version_id=vid, delete_marker=True)
 
     def _remove_version(self, key: str, versions: list[_Version], i: int) -> DeleteResult:
@@ -731,7 +797,10 @@ class Bucket:
             else:
                 self._live.discard(key)
         vid = removed.info.version_id or "null"
+        if removed.body is not None:
+            self._drop([removed.body])
         self._emit("s3:ObjectRemoved:Delete", key, version_id=vid)
+        self._journal(key)
         return DeleteResult(version_id=vid, delete_marker=removed.body is None)
 
     def copy(
@@ -968,22 +1037,36 @@ class Bucket:
             )
         return upload
 
-    def upload_part(self, key: str, upload_id: str, part_number: int, body: Body) -> str:
+    def upload_part(
+        self, key: str, upload_id: str, part_number: int, body: Body, *,
+        content_md5: str | None = None,
+    ) -> str:
         """Upload one part (UploadPart), 1-10,000; a part number uploaded again is replaced.
-        Returns the part's quoted MD5 ETag.
+        Returns the part's quoted MD5 ETag. ``content_md5``: as :meth:`put`.
 
         Raises:
-            NoSuchUpload, InvalidArgument (part number), NoSuchBucket.
+            NoSuchUpload, InvalidArgument (part number), InvalidDigest, BadDigest,
+            NoSuchBucket.
         """
         check_part_number(part_number)
+        expected = _check_md5(content_md5)
         with self._lock:
             self._alive()
             self._upload(key, upload_id)
         data = _Body.of(body)
+        _verify(data, expected)
+        data = self._keep(data)
         with self._lock:
-            self._alive()
-            upload = self._upload(key, upload_id)
+            try:
+                self._alive()
+                upload = self._upload(key, upload_id)
+            except BaseException:
+                self._drop([data])
+                raise
             etag = etag_of(data)
+            replaced = upload.parts.get(part_number)
+            if replaced is not None:
+                self._drop([replaced[0]])
             upload.parts[part_number] = (
                 data, PartInfo(part_number, etag, data.size, self._now_ms())
             )
@@ -1023,6 +1106,9 @@ class Bucket:
             upload = self._upload(key, upload_id)
             data, etag = assemble(upload, parts)
             del self._uploads[upload_id]
+            used = {id(segment) for segment in data.segments}
+            self._drop(body for body, _ in upload.parts.values()
+                       if not any(id(segment) in used for segment in body.segments))
             return self._write(
                 key, data, etag, upload.metadata, upload.content_type,
                 "s3:ObjectCreated:CompleteMultipartUpload", upload.tags,
@@ -1036,8 +1122,9 @@ class Bucket:
         """
         with self._lock:
             self._alive()
-            self._upload(key, upload_id)
+            upload = self._upload(key, upload_id)
             del self._uploads[upload_id]
+            self._drop(body for body, _ in upload.parts.values())
 
     # -- notifications --------------------------------------------------------------------------
 
@@ -1110,6 +1197,7 @@ class Bucket:
     ) -> None:
         _notify.check_overlaps(configs)
         self._notifications = configs
+        self._journal(None)
         for arn in dict.fromkeys(c.destination_arn for c in new if c.kind != "lambda"):
             request_id = self.loop.new_id().replace("-", "")[-16:].upper()
             _notify.deliver(self.loop, arn, _notify.test_event(self.name, request_id, self._now_ms()))
