@@ -201,6 +201,16 @@ class PayloadOffload:
     applies to the pointer message, not the payload. A body is held once as ``str`` (the
     caller's) and once as ``bytes`` (the object): never more.
 
+    As with AWS's clients: the object is written before the message is sent, so a message
+    never points at nothing, but a send cut short (a crash, a refused message) can leave an
+    object no message points at; so can a purge, retention expiry, or a delete with
+    ``delete_on_delete=False``. :meth:`orphans` lists them. A message with a pointer is at
+    most 9 user attributes plus ``ExtendedPayloadSize``. On a FIFO queue or topic,
+    content-based deduplication hashes the pointer (which names a fresh key), so a large
+    message is deduplicated only by an explicit deduplication id. With a durable loop the
+    queue keeps the pointer messages and the bucket the objects; ``large_payloads`` itself is
+    a client-side setting, given again after a restart.
+
     Raises:
         InvalidParameterValue: a bucket without ``put``/``get``/``delete``, or a threshold or
             flag out of range.
@@ -520,7 +530,8 @@ class PayloadOffload:
                 return plan.body, plan.attributes  # a FIFO duplicate: nothing to store
             routes = topic._route(pub)
         self._store(plan)
-        self._share(routes, plan.key)
+        with topic._lock:
+            self._share(routes, plan.key)
         return plan.body, plan.attributes
 
     def _share(self, routes: list[tuple[bool, Sequence[Any]]], key: str) -> None:
@@ -552,9 +563,10 @@ class PayloadOffload:
             if failed_key is not None:
                 self._discard(failed_key)
         if written and len(topic._subs) > 1:
-            counts = _shared.setdefault(self.bucket, {})
-            for key in written.values():
-                counts[key] = -1
+            with topic._lock:
+                counts = _shared.setdefault(self.bucket, {})
+                for key in written.values():
+                    counts[key] = -1
         return result
 
     def _outgoing_batch(
