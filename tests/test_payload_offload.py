@@ -361,3 +361,23 @@ def test_a_send_that_fails_after_the_object_write_leaves_no_object(
         queue.send("w" * 300_000)
     assert bucket.keys() == []
     assert stored(queue) == []
+
+
+def test_send_batch_entry_the_extended_client_refuses_fails_alone(
+    queue: dc.Queue, bucket: dc.Bucket
+) -> None:
+    result = queue.send_batch([
+        {"Id": "reserved", "MessageBody": "small",
+         "MessageAttributes": {"ExtendedPayloadSize": {"DataType": "Number", "StringValue": "1"}}},
+        {"Id": "ok", "MessageBody": "o" * 300_000},
+    ])
+    assert [e["Id"] for e in result.successful] == ["ok"]
+    assert [(e["Id"], e["Code"]) for e in result.failed] == [
+        ("reserved", "InvalidParameterValue")]
+    assert "reserved for use by the SQS extended client" in result.failed[0]["Message"]
+    [msg] = queue.receive(10)
+    assert msg.body == "o" * 300_000
+    only = queue.send_batch([{"Id": "a", "MessageBody": "x",
+                              "MessageAttributes": {"SQSLargePayloadSize": "1"}}])
+    assert (only.successful, [e["Id"] for e in only.failed]) == ([], ["a"])
+    assert len(bucket.keys()) == 1

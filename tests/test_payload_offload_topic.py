@@ -126,3 +126,26 @@ def test_topic_of_another_loop_bucket_is_refused(loop: dc.EventLoop, bucket: dc.
         dc.Topic(other, "t", large_payloads=dc.PayloadOffload(bucket))
     with pytest.raises(errors.InvalidParameter, match="must be a PayloadOffload"):
         dc.Topic(loop, "t", large_payloads=3)  # type: ignore[arg-type]
+
+
+def test_publish_batch_entry_the_extended_client_refuses_fails_alone(
+    loop: dc.EventLoop, bucket: dc.Bucket
+) -> None:
+    topic = dc.Topic(loop, "t", large_payloads=dc.PayloadOffload(bucket))
+    q = dc.Queue(loop, "q")
+    topic.subscribe(q, raw_message_delivery=True)
+    result = topic.publish_batch([
+        {"Id": "many", "Message": "m" * 300_000,
+         "MessageAttributes": {f"a{i}": {"DataType": "String", "StringValue": "v"}
+                               for i in range(10)}},
+        {"Id": "ok", "Message": "fine"},
+    ])
+    assert [e["Id"] for e in result.successful] == ["ok"]
+    assert [(e["Id"], e["Code"]) for e in result.failed] == [("many", "InvalidParameterValue")]
+    assert bucket.keys() == []
+    [m] = q.receive(10)
+    assert m.body == "fine"
+    with pytest.raises(errors.TooManyEntriesInBatchRequest):
+        topic.publish_batch([{"Id": str(i), "Message": "x" * 300_000,
+                              "MessageAttributes": {"ExtendedPayloadSize": "1"}}
+                             for i in range(11)])

@@ -40,11 +40,12 @@ from ..errors import (
     InvalidParameterValue,
     NoSuchBucket,
 )
-from ..message import Message, MessageAttributeValue
+from ..message import Message, MessageAttributeValue, error_entry
+from .results import BatchResult
 
 if TYPE_CHECKING:
     from .queue import Queue
-    from .results import BatchResult, SendResult
+    from .results import SendResult
 
 __all__ = ["PayloadOffload", "DEFAULT_THRESHOLD", "MAX_PAYLOAD_BYTES"]
 
@@ -370,6 +371,7 @@ class PayloadOffload:
             queue._check_alive()
             normalized = queue._batch_entries(entries)
         written: dict[str, str] = {}
+        refused: list[dict[str, Any]] = []
         changed: list[tuple[str, Mapping[str, Any]]] = []
         try:
             for entry_id, entry in normalized:
@@ -378,8 +380,9 @@ class PayloadOffload:
                         entry.get("MessageBody"), entry.get("MessageAttributes"),
                         normalize_attributes, "SQS",
                     )
-                except DecouplingError:
-                    plan = None  # the batch reports the entry's error itself
+                except DecouplingError as error:  # the entry fails, as a send would
+                    refused.append(error_entry(entry_id, error))
+                    continue
                 if plan is None:
                     changed.append((entry_id, entry))
                     continue
@@ -404,6 +407,8 @@ class PayloadOffload:
             failed_key = written.get(str(failed.get("Id")))
             if failed_key is not None:
                 self._discard(failed_key)
+        if refused:
+            return BatchResult(result.successful, refused + result.failed)
         return result
 
     # -- receiving ------------------------------------------------------------------------------
@@ -551,13 +556,20 @@ class PayloadOffload:
         """``topic.publish_batch`` with this offload. A payload published in a batch to a topic
         with more than one subscription is kept (not deleted by the queues' deletes): see
         :meth:`orphans`."""
-        out, written = self._outgoing_batch(topic, entries, normalize)
+        out, written, refused = self._outgoing_batch(topic, entries, normalize)
         try:
-            result = topic._publish_batch_now(out)
+            if out or not refused:
+                result = topic._publish_batch_now(out)
+            elif isinstance(entries, Sequence) and len(entries) > 10:
+                result = topic._publish_batch_now(entries)  # TooManyEntriesInBatchRequest
+            else:
+                result = None
         except BaseException:
             for key in written.values():
                 self._discard(key)
             raise
+        if result is None:
+            return BatchResult([], refused)
         for failed in result.failed:
             failed_key = written.pop(str(failed.get("Id")), None)
             if failed_key is not None:
@@ -567,6 +579,8 @@ class PayloadOffload:
                 counts = _shared.setdefault(self.bucket, {})
                 for key in written.values():
                     counts[key] = -1
+        if refused:
+            return BatchResult(result.successful, refused + result.failed)
         return result
 
     def _outgoing_batch(
@@ -574,13 +588,15 @@ class PayloadOffload:
         topic: Any,
         entries: Sequence[Mapping[str, Any] | str],
         normalize: Callable[[Any], dict[str, MessageAttributeValue] | None],
-    ) -> tuple[Any, dict[str, str]]:
+    ) -> tuple[Any, dict[str, str], list[dict[str, Any]]]:
         """``publish_batch`` entries with large messages replaced by pointers (objects
-        written); and entry id -> key written."""
+        written); entry id -> key written; and the failed entries of entries the extended
+        client would refuse (left out of the batch)."""
         out: list[Any] = []
         written: dict[str, str] = {}
+        refused: list[dict[str, Any]] = []
         if _raw.get() or isinstance(entries, (str, bytes)) or not isinstance(entries, Sequence):
-            return entries, written  # publish_batch answers for what is not a list of entries
+            return entries, written, refused  # publish_batch answers for what is not a list
         for index, entry in enumerate(entries):
             if isinstance(entry, str):
                 entry = {"Id": str(index), "Message": entry}
@@ -591,8 +607,9 @@ class PayloadOffload:
                 plan = self._plan(
                     entry.get("Message"), entry.get("MessageAttributes"), normalize, "SNS"
                 )
-            except DecouplingError:
-                plan = None
+            except DecouplingError as error:  # the entry fails, as a publish would
+                refused.append(error_entry(str(entry.get("Id")), error))
+                continue
             if plan is None:
                 out.append(entry)
                 continue
@@ -600,7 +617,7 @@ class PayloadOffload:
             self._store(plan)
             written[str(entry.get("Id"))] = plan.key
             out.append({**entry, "Message": plan.body, "MessageAttributes": plan.attributes})
-        return out, written
+        return out, written, refused
 
     # -- housekeeping ---------------------------------------------------------------------------
 
