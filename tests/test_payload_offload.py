@@ -381,3 +381,21 @@ def test_send_batch_entry_the_extended_client_refuses_fails_alone(
                               "MessageAttributes": {"SQSLargePayloadSize": "1"}}])
     assert (only.successful, [e["Id"] for e in only.failed]) == ([], ["a"])
     assert len(bucket.keys()) == 1
+
+
+def test_asyncio_calls_offload_and_resolve_too(queue: dc.Queue, bucket: dc.Bucket) -> None:
+    import asyncio
+
+    async def main() -> str:
+        waiting = asyncio.ensure_future(queue.receive_async(wait_seconds=20))
+        await asyncio.sleep(0)
+        await queue.send_async("a" * 300_000, message_attributes={"k": "v"})
+        [msg] = await waiting
+        await queue.delete_async(msg.receipt_handle)
+        await queue.send_async("b" * 300_000)
+        [again] = await queue.receive_async()
+        await queue.delete_async(again.receipt_handle)
+        return msg.body + again.body
+
+    assert asyncio.run(main()) == "a" * 300_000 + "b" * 300_000
+    assert bucket.keys() == []

@@ -905,6 +905,8 @@ class Queue(_QueueAttributes, _QueueBatches):
             if messages or now >= deadline or loop._stopped:
                 if tap is not None:
                     tap.sqs_received(self, messages)
+                if self._offload is not None and messages:
+                    return self._offload._resolve(self, messages)
                 return messages
             waiter = loop._async_waiter(self._cond, self._wake_time(deadline))
             self._waiting += 1
@@ -931,6 +933,8 @@ class Queue(_QueueAttributes, _QueueBatches):
                 if messages or now >= deadline or loop._stopped:
                     if tap is not None:
                         tap.sqs_received(self, messages)
+                    if self._offload is not None and messages:
+                        return self._offload._resolve(self, messages)
                     return messages
                 waiter = loop._async_waiter(self._cond, self._wake_time(deadline))
                 self._waiting += 1
