@@ -203,9 +203,13 @@ class PayloadOffload:
     caller's) and once as ``bytes`` (the object): never more.
 
     As with AWS's clients: the object is written before the message is sent, so a message
-    never points at nothing, but a send cut short (a crash, a refused message) can leave an
-    object no message points at; so can a purge, retention expiry, or a delete with
-    ``delete_on_delete=False``. :meth:`orphans` lists them. A message with a pointer is at
+    never points at nothing, but a send cut short between the two (a crash) leaves an object
+    no message points at; so do a purge, retention expiry, or a delete with
+    ``delete_on_delete=False``. :meth:`orphans` lists them. (A message the queue or topic
+    refuses stores nothing.) A pointer whose object is gone makes ``receive`` raise
+    ``NoSuchKey``; the message stays in the queue. Calls served to boto3 clients through
+    ``decoupling.boto`` see the queue as SQS does (pointers as they are): AWS's extended
+    clients do the claim-check themselves. A message with a pointer is at
     most 9 user attributes plus ``ExtendedPayloadSize``. On a FIFO queue or topic,
     content-based deduplication hashes the pointer (which names a fresh key), so a large
     message is deduplicated only by an explicit deduplication id. With a durable loop the
