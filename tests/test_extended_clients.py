@@ -6,13 +6,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from types import ModuleType
+
+import boto3
+import boto3.session
 import pytest
 
 import decoupling as dc
 from decoupling.boto import serve
 
-sqs_extended = pytest.importorskip("sqs_extended_client")
-sns_extended = pytest.importorskip("sns_extended_client")
+
+def _import_leaving_boto3_alone(name: str) -> ModuleType:
+    """Import an extended client package, undoing what importing it does to boto3: it
+    replaces ``boto3.Session`` (and the default session) with its own for the whole process,
+    which would turn every other test's boto3 client into an extended client."""
+    saved = (boto3.Session, boto3.session.Session, boto3.DEFAULT_SESSION)
+    try:
+        return pytest.importorskip(name)
+    finally:
+        boto3.Session, boto3.session.Session, boto3.DEFAULT_SESSION = saved
+
+
+sqs_extended = _import_leaving_boto3_alone("sqs_extended_client")
+sns_extended = _import_leaving_boto3_alone("sns_extended_client")
 
 CREDENTIALS = {
     "region_name": "us-east-1", "aws_access_key_id": "testing", "aws_secret_access_key": "testing",
