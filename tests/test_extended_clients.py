@@ -4,9 +4,8 @@ unchanged, through the boto3 bridge: what they send our queues read, what we off
 
 from __future__ import annotations
 
-from typing import Any
-
 from types import ModuleType
+from typing import Any
 
 import boto3
 import boto3.session
