@@ -4,8 +4,11 @@ queue, resolved on receive, deleted with the message."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import decoupling as dc
 from decoupling import errors
@@ -399,3 +402,37 @@ def test_asyncio_calls_offload_and_resolve_too(queue: dc.Queue, bucket: dc.Bucke
 
     assert asyncio.run(main()) == "a" * 300_000 + "b" * 300_000
     assert bucket.keys() == []
+
+
+# -- hostile input ------------------------------------------------------------------------------
+
+_ANY_TEXT = st.text(st.characters(codec=None), max_size=40)  # lone surrogates included
+_VALUES = st.one_of(_ANY_TEXT, st.integers(), st.binary(max_size=20), st.none(), st.floats())
+
+
+@settings(max_examples=int(os.environ.get("DECOUPLING_FUZZ_EXAMPLES", 50)), deadline=None)
+@given(
+    body=st.one_of(_ANY_TEXT, st.integers(), st.none(), st.binary(max_size=10)),
+    pad=st.sampled_from([0, 300_000]),
+    attributes=st.one_of(st.none(), st.dictionaries(_ANY_TEXT, _VALUES, max_size=12)),
+    always=st.booleans(),
+)
+def test_bad_input_raises_an_aws_error_and_stores_nothing(
+    body: object, pad: int, attributes: dict[str, object] | None, always: bool
+) -> None:
+    loop = dc.EventLoop(clock=dc.ManualClock())
+    bucket = dc.Bucket(loop, "payloads")
+    queue = dc.Queue(loop, "q", large_payloads=dc.PayloadOffload(bucket, always=always))
+    if isinstance(body, str):
+        body = body + "p" * pad
+    try:
+        queue.send(body, message_attributes=attributes)  # type: ignore[arg-type]
+    except errors.DecouplingError:
+        assert bucket.keys() == [] and stored(queue) == []
+        return
+    [msg] = queue.receive()
+    assert msg.body == body
+    sent = {k: v for k, v in msg.message_attributes.items()}
+    assert lp.SIZE_ATTRIBUTE not in sent
+    queue.delete(msg.receipt_handle)
+    assert bucket.keys() == [] and stored(queue) == []
