@@ -4,7 +4,9 @@ One cycle: a producer builds the text and sends it through a queue with ``large_
 (the payload goes to an in-process bucket, the queue carries the pointer) and lets go of it; a
 consumer receives it (the pointer is resolved), checks it and deletes it (the object goes too).
 The baseline writes the same text to a file and reads it back (``open(..., "w")`` /
-``read()``, UTF-8), in the same run.
+``read()``, UTF-8), in the same run. The same pair again on disk for good: the claim-check on a
+durable loop (``SqliteStore``: the pointer message in SQLite, the payload an fsynced body file)
+beside the file write fsynced.
 
 Figures: seconds per cycle (median of rounds, the two alternating), and the peak of Python's
 allocations during one cycle (``tracemalloc``) as a multiple of the payload: the goal is at most
@@ -34,6 +36,7 @@ MB = 1_000_000
 QUICK = "--quick" in sys.argv
 SIZE = (10 if QUICK else 50) * MB
 ROUNDS = 3 if QUICK else 5
+_STORES: list[dc.SqliteStore] = []  # closed before their directory goes
 
 
 def document(size: int) -> str:
@@ -41,8 +44,12 @@ def document(size: int) -> str:
     return (line * (size // len(line) + 1))[:size]
 
 
-def claimcheck(size: int) -> Callable[[], None]:
-    loop = dc.EventLoop(clock=dc.ManualClock())
+def claimcheck(size: int, store: Path | None = None) -> Callable[[], None]:
+    if store is None:
+        loop = dc.EventLoop(clock=dc.ManualClock())
+    else:  # durable: the message in SQLite, the payload an fsynced file beside it
+        _STORES.append(dc.SqliteStore(str(store)))
+        loop = dc.EventLoop(store=_STORES[-1])
     bucket = dc.Bucket(loop, "large-payloads")
     queue = dc.Queue(loop, "documents", large_payloads=dc.PayloadOffload(bucket))
 
@@ -58,11 +65,14 @@ def claimcheck(size: int) -> Callable[[], None]:
     return cycle
 
 
-def to_file(size: int, path: Path) -> Callable[[], None]:
+def to_file(size: int, path: Path, fsync: bool = False) -> Callable[[], None]:
     def cycle() -> None:
         payload = document(size)
         with open(path, "w", encoding="utf-8") as f:
             f.write(payload)
+            if fsync:
+                f.flush()
+                os.fsync(f.fileno())
         del payload
         with open(path, encoding="utf-8") as f:
             text = f.read()
@@ -88,6 +98,8 @@ def main() -> None:
         contenders = {
             "claim-check (queue + bucket)": claimcheck(SIZE),
             "file (write + read)": to_file(SIZE, Path(tmp) / "payload.txt"),
+            "claim-check, durable loop": claimcheck(SIZE, Path(tmp) / "store.db"),
+            "file, fsynced": to_file(SIZE, Path(tmp) / "synced.txt", fsync=True),
         }
         seconds: dict[str, list[float]] = {name: [] for name in contenders}
         for round_ in range(ROUNDS + 1):
@@ -98,6 +110,8 @@ def main() -> None:
                 if round_:  # the first round warms up
                     seconds[name].append(time.perf_counter() - start)
         peaks = {name: peak(cycle) for name, cycle in contenders.items()}
+        for store in _STORES:
+            store.close()
     median = {name: statistics.median(values) for name, values in seconds.items()}
     names = list(contenders)
     rows = [("cycle", "seconds (median)", "peak allocations (x payload)")]
@@ -107,7 +121,7 @@ def main() -> None:
           f"median of {ROUNDS} rounds (goal: claim-check peak <= 2x the payload)", rows)
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  peak RSS of the whole run: {rss_mb:.0f} MB (pid {os.getpid()})")
-    cc, fl = names
+    cc, fl, dcc, dfl = names
     emit(
         "large_payloads",
         payload_mb=SIZE // MB,
@@ -116,6 +130,10 @@ def main() -> None:
         claimcheck_vs_file_time=round(median[cc] / median[fl], 3),
         claimcheck_peak_ratio=round(peaks[cc] / SIZE, 4),
         file_peak_ratio=round(peaks[fl] / SIZE, 4),
+        durable_claimcheck_seconds=round(median[dcc], 4),
+        fsynced_file_seconds=round(median[dfl], 4),
+        durable_vs_fsynced_file_time=round(median[dcc] / median[dfl], 3),
+        durable_claimcheck_peak_ratio=round(peaks[dcc] / SIZE, 4),
         peak_rss_mb=round(rss_mb, 1),
     )
 
