@@ -149,3 +149,13 @@ def test_publish_batch_entry_the_extended_client_refuses_fails_alone(
         topic.publish_batch([{"Id": str(i), "Message": "x" * 300_000,
                               "MessageAttributes": {"ExtendedPayloadSize": "1"}}
                              for i in range(11)])
+
+
+def test_topic_attributes_over_the_threshold_are_refused(
+    loop: dc.EventLoop, bucket: dc.Bucket
+) -> None:
+    topic = dc.Topic(loop, "t", large_payloads=dc.PayloadOffload(bucket, threshold=100))
+    # "k" + "String" + 100 characters: 107 bytes of attributes, over the 100-byte threshold.
+    with pytest.raises(errors.InvalidParameterValue, match="107 bytes .* threshold of 100 bytes"):
+        topic.publish("body", message_attributes={"k": "v" * 100})
+    assert bucket.keys() == []

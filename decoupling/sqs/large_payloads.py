@@ -306,11 +306,14 @@ class PayloadOffload:
                 f"Number of message attributes {len(user)} exceeds the maximum allowed for "
                 f"large-payload messages {MAX_USER_ATTRIBUTES}."
             )
-        if attr_size > max(self.threshold, DEFAULT_THRESHOLD if client == "SQS" else 0):
+        # The SQS client holds attributes to its fixed 262,144 bytes, the SNS client to its
+        # threshold (what each counts is the same: name, data type, value).
+        limit = DEFAULT_THRESHOLD if client == "SQS" else self.threshold
+        if attr_size > limit:
             raise InvalidParameterValue(
                 f"Total size of message attributes is {attr_size} bytes which is larger than "
-                f"the threshold of {self.threshold} bytes. Consider including the payload in "
-                "the message body instead of the message attributes."
+                f"the threshold of {limit} bytes. Consider including the payload in the "
+                "message body instead of the message attributes."
             )
         key_value = user.get(KEY_ATTRIBUTE)
         if key_value is not None and key_value.string_value:
