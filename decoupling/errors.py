@@ -57,8 +57,10 @@ __all__ = [
     "ValidationException",
     # S3
     "NoSuchBucket",
+    "BucketAlreadyExists",
     "BucketAlreadyOwnedByYou",
     "BucketNotEmpty",
+    "AccessDenied",
     "InvalidBucketName",
     "NoSuchKey",
     "NoSuchVersion",
@@ -78,6 +80,7 @@ __all__ = [
     "BadRequest",
     "BadDigest",
     "InvalidDigest",
+    "NotModified",
     "NoSuchTagSet",
     "IllegalLocationConstraintException",
     "error_for_code",
@@ -354,6 +357,20 @@ class NoSuchBucket(DecouplingError):
     status = 404
 
 
+class BucketAlreadyExists(DecouplingError):
+    """Another account owns a bucket of that name (bucket names are global)."""
+
+    code = "BucketAlreadyExists"
+    status = 409
+
+
+class AccessDenied(DecouplingError):
+    """The resource belongs to another account (S3)."""
+
+    code = "AccessDenied"
+    status = 403
+
+
 class BucketAlreadyOwnedByYou(DecouplingError):
     """A bucket of that name exists in this account already."""
 
@@ -469,6 +486,14 @@ class InvalidTag(DecouplingError):
     key, or a key starting with ``aws:``."""
 
     code = "InvalidTag"
+
+
+class NotModified(DecouplingError):
+    """A conditional read's ``If-None-Match`` / ``If-Modified-Since`` held: HTTP 304, no
+    body."""
+
+    code = "NotModified"
+    status = 304
 
 
 class BadDigest(DecouplingError):

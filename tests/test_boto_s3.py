@@ -462,3 +462,79 @@ def test_content_md5_is_checked(s3: Any) -> None:
                        ContentMD5=good)
     assert _code(part) == ("BadDigest", 400)
     assert "Parts" not in s3.list_parts(Bucket="photos", Key="m", UploadId=uid)
+
+
+def test_conditional_reads(loop: dc.EventLoop, s3: Any) -> None:
+    etag = s3.put_object(Bucket="photos", Key="k", Body=b"v")["ETag"]
+    modified = datetime(2026, 1, 1, tzinfo=UTC)
+    for call in (s3.get_object, s3.head_object):
+        with pytest.raises(ClientError) as same:
+            call(Bucket="photos", Key="k", IfNoneMatch=etag)
+        assert _code(same) == ("304", 304)
+        with pytest.raises(ClientError) as old:
+            call(Bucket="photos", Key="k", IfModifiedSince=modified)
+        assert _code(old) == ("304", 304)
+        with pytest.raises(ClientError) as changed:
+            call(Bucket="photos", Key="k", IfUnmodifiedSince=datetime(2025, 1, 1, tzinfo=UTC))
+        assert _code(changed)[1] == 412
+        assert call(Bucket="photos", Key="k", IfNoneMatch='"other"', IfModifiedSince=modified)[
+            "ResponseMetadata"]["HTTPStatusCode"] == 200  # If-None-Match decides
+        assert call(Bucket="photos", Key="k", IfMatch=etag,
+                    IfUnmodifiedSince=datetime(2025, 1, 1, tzinfo=UTC))["ETag"] == etag
+    with pytest.raises(ClientError) as mismatch:
+        s3.get_object(Bucket="photos", Key="k", IfMatch='"other"')
+    assert _code(mismatch) == ("PreconditionFailed", 412)
+
+
+def test_bucket_names_are_global_across_regions_and_accounts(loop: dc.EventLoop) -> None:
+    with serve(loop):
+        here = boto3.client("s3")
+        ireland = boto3.client("s3", region_name="eu-west-1")
+        other_account = boto3.client("s3", aws_access_key_id="111122223333",
+                                     aws_secret_access_key="x")
+    ireland.create_bucket(Bucket="eu-data",
+                          CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    assert loop.in_region("eu-west-1")._lookup("s3", "eu-data") is not None
+    # A client of another region reaches it (as botocore's redirects do against S3).
+    here.put_object(Bucket="eu-data", Key="k", Body=b"v")
+    assert ireland.get_object(Bucket="eu-data", Key="k")["Body"].read() == b"v"
+    assert here.head_bucket(Bucket="eu-data")["BucketRegion"] == "eu-west-1"
+    assert here.get_bucket_location(Bucket="eu-data")["LocationConstraint"] == "eu-west-1"
+    here.create_bucket(Bucket="us-data")
+    assert [(b["Name"], b["BucketRegion"]) for b in here.list_buckets()["Buckets"]] == [
+        ("eu-data", "eu-west-1"), ("us-data", "us-east-1")
+    ]
+    assert [b["Name"] for b in here.list_buckets(BucketRegion="eu-west-1")["Buckets"]] == [
+        "eu-data"
+    ]
+    with pytest.raises(here.exceptions.BucketAlreadyOwnedByYou):
+        here.create_bucket(Bucket="eu-data")
+    with pytest.raises(other_account.exceptions.BucketAlreadyExists) as taken:
+        other_account.create_bucket(Bucket="eu-data")
+    assert _code(taken) == ("BucketAlreadyExists", 409)  # type: ignore[arg-type]
+    with pytest.raises(ClientError) as denied:
+        other_account.get_object(Bucket="eu-data", Key="k")
+    assert _code(denied) == ("AccessDenied", 403)
+    assert other_account.list_buckets()["Buckets"] == []
+    with pytest.raises(dc.errors.BucketAlreadyExists):
+        dc.Bucket(loop.in_account("111122223333"), "us-data")
+
+
+def test_managed_copy_of_a_large_object_uses_upload_part_copy(s3: Any) -> None:
+    data = bytes(range(256)) * (24 * 1024)  # 6 MiB
+    s3.put_object(Bucket="photos", Key="src", Body=data)
+    s3.create_bucket(Bucket="copies")
+    config = TransferConfig(multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB)
+    s3.copy({"Bucket": "photos", "Key": "src"}, "copies", "dst", Config=config)
+    head = s3.head_object(Bucket="copies", Key="dst")
+    assert head["ETag"].endswith('-2"')  # made of two copied parts
+    assert s3.get_object(Bucket="copies", Key="dst")["Body"].read() == data
+    uid = s3.create_multipart_upload(Bucket="copies", Key="x")["UploadId"]
+    part = s3.upload_part_copy(Bucket="copies", Key="x", UploadId=uid, PartNumber=1,
+                               CopySource="photos/src", CopySourceRange="bytes=10-19")
+    assert part["CopyPartResult"]["ETag"] == _md5(data[10:20])
+    with pytest.raises(ClientError) as bad:
+        s3.upload_part_copy(Bucket="copies", Key="x", UploadId=uid, PartNumber=2,
+                            CopySource="photos/src", CopySourceRange=f"bytes=0-{len(data)}")
+    assert _code(bad) == ("InvalidArgument", 400)
+    assert "source object of size: 6291456" in str(bad.value)

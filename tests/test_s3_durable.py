@@ -280,3 +280,19 @@ def test_a_large_body_is_never_held_whole(tmp_path: Path) -> None:
     assert [os.path.getsize(Path(str(tmp_path / "app.db") + ".blobs") / f)
             for f in _files(tmp_path / "app.db")] == [size]
     loop._store.close()
+
+
+def test_a_part_copied_from_another_object_is_kept(tmp_path: Path) -> None:
+    db = tmp_path / "app.db"
+    loop = _open(db)
+    bucket = dc.Bucket(loop, "parts")
+    bucket.put("src", b"0123456789")
+    uid = bucket.create_multipart_upload("dst")
+    part = bucket.upload_part_copy("dst", uid, 1, bucket, "src", range="bytes=2-5")
+    bucket.complete_multipart_upload("dst", uid, [(1, part.etag)])
+    bucket.delete("src")
+    loop._store.close()
+    again = _open(db)
+    assert _bucket(again, "parts").get("dst").body == b"2345"
+    assert len(_files(db)) == 1
+    again._store.close()

@@ -145,3 +145,21 @@ def test_open_reads_a_spilled_body_from_many_threads(bucket: dc.Bucket) -> None:
     for t in threads:
         t.join()
     assert b"".join(found[i] for i in range(10)) == data[:10_000_000]
+
+
+@pytest.mark.parametrize("tags", [5, "a=b", b"x", [("a", "b")]])
+def test_tags_of_another_shape_are_refused(bucket: dc.Bucket, tags: object) -> None:
+    with pytest.raises(InvalidTag):
+        bucket.put("k", b"", tags=tags)  # type: ignore[arg-type]
+    with pytest.raises(InvalidTag):
+        bucket.put_tagging(tags)  # type: ignore[arg-type]
+    assert bucket.keys() == []
+
+
+@pytest.mark.parametrize("digest", [5, "", "not base64!", "YWJj"])
+def test_a_content_md5_that_is_no_md5_is_refused(bucket: dc.Bucket, digest: object) -> None:
+    from decoupling.errors import InvalidDigest
+
+    with pytest.raises(InvalidDigest):
+        bucket.put("k", b"", content_md5=digest)  # type: ignore[arg-type]
+    assert bucket.keys() == []

@@ -18,7 +18,7 @@ The three wire forms:
   <Message>...</Message></Error><RequestId>...</RequestId></ErrorResponse>``.
 * S3 (REST XML): ``<Error><Code>NoSuchKey</Code><Message>...</Message><RequestId>...
   </RequestId><HostId>...</HostId></Error>`` with ``x-amz-request-id`` and ``x-amz-id-2``
-  headers; a HEAD request's error has no body, so botocore reports the HTTP status as the code
+  headers; a HEAD request's error (and a 304) has no body, so botocore reports the HTTP status as the code
   (``"404"``), as it does against S3.
 * Lambda (REST JSON): header ``x-amzn-ErrorType: <Code>``, body ``{"Type": "User",
   "message": ...}`` (the message key spelled as the error shape spells it).
@@ -116,7 +116,7 @@ def _s3_wire(
         "content-type": "application/xml",
         "server": "AmazonS3",
     }
-    if model.http.get("method") == "HEAD":
+    if model.http.get("method") == "HEAD" or error.status == 304:
         # A HEAD answer has no body: botocore reports the HTTP status as the code ("404").
         return headers, b""
     body = (

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, unquote
 
 from botocore.response import StreamingBody
+from botocore.utils import parse_timestamp
 
 from ..errors import (
     DecouplingError,
@@ -32,9 +33,11 @@ from ..errors import (
     InvalidArgument,
     MalformedXML,
     NoSuchBucket,
+    NotModified,
+    PreconditionFailed,
 )
 from ..loop import EventLoop
-from ..s3.bucket import Bucket, ObjectInfo
+from ..s3.bucket import Bucket, ObjectInfo, account_bucket, find_bucket
 from ._reply import Reply
 
 __all__ = ["OPERATIONS"]
@@ -45,10 +48,8 @@ _MALFORMED = (
 
 
 def _bucket(loop: EventLoop, name: str) -> Bucket:
-    bucket = loop._lookup("s3", name)
-    if bucket is None:
-        raise NoSuchBucket(f"The specified bucket does not exist ({name})")
-    return bucket  # type: ignore[no-any-return]
+    """The account's bucket, in whichever region it lives (see ``account_bucket``)."""
+    return account_bucket(loop, name)
 
 
 def _time(ms: int) -> datetime:
@@ -122,6 +123,32 @@ def _object_fields(info: ObjectInfo) -> dict[str, Any]:
     return found
 
 
+def _seconds(value: Any) -> float:
+    when = value if isinstance(value, datetime) else parse_timestamp(value)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
+
+
+def _check_conditions(p: dict[str, Any], info: ObjectInfo) -> None:
+    """GetObject's and HeadObject's date and ``If-None-Match`` conditions, as S3 (RFC 7232)
+    weighs them: ``If-Match`` (checked by the bucket) overrides ``If-Unmodified-Since``, and
+    ``If-None-Match`` overrides ``If-Modified-Since``."""
+    modified = info.last_modified_ms // 1000
+    if p.get("IfMatch") is None and p.get("IfUnmodifiedSince") is not None and (
+        modified > _seconds(p["IfUnmodifiedSince"])
+    ):
+        raise PreconditionFailed(
+            "At least one of the pre-conditions you specified did not hold (If-Unmodified-Since)"
+        )
+    none_match = p.get("IfNoneMatch")
+    if none_match is not None:
+        if none_match == "*" or none_match.strip('"') == info.etag.strip('"'):
+            raise NotModified("Not Modified")
+    elif p.get("IfModifiedSince") is not None and modified <= _seconds(p["IfModifiedSince"]):
+        raise NotModified("Not Modified")
+
+
 # -- buckets --------------------------------------------------------------------------------------
 
 
@@ -144,7 +171,8 @@ def create_bucket(loop: EventLoop, p: dict[str, Any]) -> Any:
             "endpoint this request was sent to."
         )
     location = f"/{name}" if region == "us-east-1" else f"http://{name}.s3.amazonaws.com/"
-    if region == "us-east-1" and loop._lookup("s3", name) is not None:
+    existing = find_bucket(loop, name)
+    if region == "us-east-1" and existing is not None and existing.loop is loop:
         return Reply({"Location": location}, 200, {"location": location})
     Bucket(loop, name)
     return Reply({"Location": location}, 200, {"location": location})
@@ -156,8 +184,15 @@ def delete_bucket(loop: EventLoop, p: dict[str, Any]) -> Any:
 
 
 def list_buckets(loop: EventLoop, p: dict[str, Any]) -> Any:
+    """ListBuckets: the account's buckets in every region (``BucketRegion`` says where);
+    the ``BucketRegion`` parameter filters by region."""
     prefix = p.get("Prefix") or ""
-    buckets = [b for b in loop._resources_of("s3") if b.name.startswith(prefix)]
+    home = loop.home
+    buckets = [
+        b for member in [home, *home._siblings()] if member.account_id == loop.account_id
+        for b in member._resources_of("s3") if b.name.startswith(prefix)
+        and p.get("BucketRegion") in (None, member.region)
+    ]
     buckets.sort(key=lambda b: b.name)
     token = p.get("ContinuationToken")
     if token:
@@ -170,7 +205,7 @@ def list_buckets(loop: EventLoop, p: dict[str, Any]) -> Any:
     page = buckets[:limit]
     out: dict[str, Any] = {
         "Buckets": [
-            {"Name": b.name, "CreationDate": _time(b.created_ms), "BucketRegion": loop.region}
+            {"Name": b.name, "CreationDate": _time(b.created_ms), "BucketRegion": b.loop.region}
             for b in page
         ],
         "Owner": _owner(loop),
@@ -183,16 +218,16 @@ def list_buckets(loop: EventLoop, p: dict[str, Any]) -> Any:
 
 
 def head_bucket(loop: EventLoop, p: dict[str, Any]) -> Any:
-    _bucket(loop, p["Bucket"])
+    region = _bucket(loop, p["Bucket"]).loop.region
     return Reply(
-        {"BucketRegion": loop.region, "AccessPointAlias": False}, 200,
-        {"x-amz-bucket-region": loop.region, "x-amz-access-point-alias": "false"},
+        {"BucketRegion": region, "AccessPointAlias": False}, 200,
+        {"x-amz-bucket-region": region, "x-amz-access-point-alias": "false"},
     )
 
 
 def get_bucket_location(loop: EventLoop, p: dict[str, Any]) -> Any:
-    _bucket(loop, p["Bucket"])
-    return {"LocationConstraint": None if loop.region == "us-east-1" else loop.region}
+    region = _bucket(loop, p["Bucket"]).loop.region
+    return {"LocationConstraint": None if region == "us-east-1" else region}
 
 
 def put_bucket_versioning(loop: EventLoop, p: dict[str, Any]) -> Any:
@@ -272,6 +307,7 @@ def get_object(loop: EventLoop, p: dict[str, Any]) -> Any:
         p["Key"], range=p.get("Range"), version_id=p.get("VersionId"), if_match=p.get("IfMatch")
     )
     info = stream.info
+    _check_conditions(p, info)
     out = _object_fields(info)
     out["ContentLength"] = stream.size
     headers = _object_headers(info)
@@ -293,6 +329,7 @@ def head_object(loop: EventLoop, p: dict[str, Any]) -> Any:
     info = bucket.head(p["Key"], version_id=p.get("VersionId"))
     if p.get("IfMatch") is not None:
         bucket.open(p["Key"], version_id=p.get("VersionId"), if_match=p["IfMatch"]).close()
+    _check_conditions(p, info)
     headers = _object_headers(info)
     headers["content-length"] = str(info.size)
     return Reply(_object_fields(info), 200, headers)
@@ -580,12 +617,28 @@ def upload_part(loop: EventLoop, p: dict[str, Any]) -> Any:
     return Reply({"ETag": etag}, 200, {"etag": etag})
 
 
+def upload_part_copy(loop: EventLoop, p: dict[str, Any]) -> Any:
+    bucket = _bucket(loop, p["Bucket"])
+    source, source_key, source_version = _copy_source(loop, p["CopySource"])
+    source_info = source.head(source_key, version_id=source_version)
+    part = bucket.upload_part_copy(
+        p["Key"], p["UploadId"], p["PartNumber"], source, source_key,
+        range=p.get("CopySourceRange"), source_version_id=source_version,
+    )
+    out: dict[str, Any] = {
+        "CopyPartResult": {"ETag": part.etag, "LastModified": _time(part.last_modified_ms)}
+    }
+    if source_info.version_id is not None:
+        out["CopySourceVersionId"] = source_info.version_id
+    return out
+
+
 def complete_multipart_upload(loop: EventLoop, p: dict[str, Any]) -> Any:
     bucket = _bucket(loop, p["Bucket"])
     parts = (p.get("MultipartUpload") or {}).get("Parts") or []
     info = bucket.complete_multipart_upload(p["Key"], p["UploadId"], parts)
     out: dict[str, Any] = {
-        "Location": f"https://{bucket.name}.s3.{loop.region}.amazonaws.com/"
+        "Location": f"https://{bucket.name}.s3.{bucket.loop.region}.amazonaws.com/"
                     f"{quote(info.key, safe='/')}",
         "Bucket": bucket.name,
         "Key": info.key,
@@ -694,6 +747,7 @@ OPERATIONS: dict[str, Callable[[EventLoop, dict[str, Any]], Any]] = {
     "ListObjectVersions": list_object_versions,
     "CreateMultipartUpload": create_multipart_upload,
     "UploadPart": upload_part,
+    "UploadPartCopy": upload_part_copy,
     "CompleteMultipartUpload": complete_multipart_upload,
     "AbortMultipartUpload": abort_multipart_upload,
     "ListParts": list_parts,

@@ -12,14 +12,16 @@ import binascii
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import IO, Any, BinaryIO
+from typing import IO, Any, BinaryIO, cast
 
 import attrs
 from sortedcontainers import SortedDict, SortedList
 
 from ..errors import (
+    AccessDenied,
     BadDigest,
     BadRequest,
+    BucketAlreadyExists,
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
     InvalidArgument,
@@ -88,6 +90,8 @@ def _check_md5(content_md5: str | None) -> bytes | None:
     """The 16 bytes of a ``Content-MD5`` (base64), or None. Raises InvalidDigest."""
     if content_md5 is None:
         return None
+    if not isinstance(content_md5, str):
+        raise InvalidDigest(f"The Content-MD5 you specified was invalid. ({content_md5!r})")
     try:
         raw = base64.b64decode(content_md5.encode(), validate=True)
     except (binascii.Error, ValueError, UnicodeEncodeError):
@@ -120,6 +124,10 @@ def check_tags(tags: Mapping[str, str] | Iterable[Any] | None, limit: int) -> di
         return {}
     if isinstance(tags, Mapping):
         pairs = list(tags.items())
+    elif isinstance(tags, (str, bytes)) or not isinstance(tags, Iterable):
+        raise InvalidTag(
+            f"Tags are a mapping or a list of {{'Key': ..., 'Value': ...}}, got {tags!r}"
+        )
     else:
         pairs = []
         for tag in tags:
@@ -145,6 +153,38 @@ def check_tags(tags: Mapping[str, str] | Iterable[Any] | None, limit: int) -> di
             raise BadRequest(f"Object tags cannot be greater than {limit}")
         raise InvalidTag(f"Bucket tag count cannot be greater than {limit}")
     return found
+
+
+def find_bucket(loop: EventLoop, name: str) -> Bucket | None:
+    """The bucket called ``name`` anywhere in ``loop``'s family (its home loop and the
+    siblings made so far: every region and account), or ``None``. Bucket names are global in
+    S3 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html). O(number
+    of siblings)."""
+    found = loop._lookup("s3", name)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    home = loop.home
+    for member in [home, *home._siblings()]:
+        if member is not loop:
+            found = member._lookup("s3", name)
+            if found is not None:
+                return found  # type: ignore[no-any-return]
+    return None
+
+
+def account_bucket(loop: EventLoop, name: str) -> Bucket:
+    """The bucket ``name`` of ``loop``'s account, in any region (a request sent to another
+    region's endpoint reaches it, as botocore's redirects make it do against S3).
+
+    Raises:
+        NoSuchBucket: no bucket has that name. AccessDenied: another account's bucket.
+    """
+    bucket = find_bucket(loop, name)
+    if bucket is None:
+        raise NoSuchBucket(f"The specified bucket does not exist ({name})")
+    if bucket.loop.account_id != loop.account_id:
+        raise AccessDenied(f"Access Denied (the bucket {name} belongs to another account)")
+    return bucket
 
 
 @attrs.frozen
@@ -312,7 +352,9 @@ class Bucket:
         name: the bucket name (S3's rules: 3-63 lowercase letters, digits, dots, hyphens).
 
     Raises:
-        InvalidBucketName, BucketAlreadyOwnedByYou (a live bucket of that name exists).
+        InvalidBucketName, BucketAlreadyOwnedByYou (a live bucket of that name exists in this
+        account, in any region), BucketAlreadyExists (another account of the loop's family
+        has one: bucket names are global).
 
     Every method is thread-safe (the loop's lock) and raises NoSuchBucket once the bucket is
     deleted. With a durable store (``EventLoop(store=...)``) the bucket, its object versions,
@@ -344,7 +386,14 @@ class Bucket:
         #: When the bucket was created, epoch milliseconds of the loop's clock.
         self.created_ms = int(loop.clock.wall_ms())
         with self._lock:
-            if loop._lookup("s3", name) is not None:
+            existing = find_bucket(loop, name)
+            if existing is not None and existing.loop.account_id != loop.account_id:
+                raise BucketAlreadyExists(
+                    "The requested bucket name is not available. The bucket namespace is "
+                    "shared by all users of the system. Please select a different name and try "
+                    f"again. ({name})"
+                )
+            if existing is not None:
                 raise BucketAlreadyOwnedByYou(
                     "Your previous request to create the named bucket succeeded and you "
                     f"already own it. ({name})"
@@ -1072,6 +1121,65 @@ class Bucket:
             )
             return etag
 
+    def upload_part_copy(
+        self,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        source: Bucket,
+        source_key: str,
+        *,
+        range: str | None = None,
+        source_version_id: str | None = None,
+    ) -> PartInfo:
+        """Upload one part from (a byte range of) an existing object (UploadPartCopy); a part
+        number uploaded again is replaced. The bytes are read from the source version as it is
+        when the call starts, in 1 MiB chunks.
+
+        Args:
+            source: the bucket holding the object (this one or another of the same loop
+                family).
+            range: ``"bytes=first-last"`` within the source object (default: all of it).
+
+        Raises:
+            NoSuchUpload, NoSuchKey, NoSuchVersion, InvalidArgument (part number, or a range
+            that is not ``bytes=first-last`` inside the object), NoSuchBucket.
+        """
+        check_part_number(part_number)
+        with self._lock:
+            self._alive()
+            self._upload(key, upload_id)
+        info = source.head(source_key, version_id=source_version_id)
+        span: tuple[int, int] | None = None
+        if range is not None:
+            m = _RANGE.fullmatch(range.strip())
+            if m is None or not m[1] or not m[2] or not (
+                int(m[1]) <= int(m[2]) < info.size
+            ):
+                raise InvalidArgument(
+                    f"Range specified is not valid for source object of size: {info.size} "
+                    f"({range})"
+                )
+            span = int(m[1]), int(m[2])
+        stream = source.open(
+            source_key, version_id=info.version_id if source_version_id else None,
+            range=f"bytes={span[0]}-{span[1]}" if span else None, if_match=info.etag,
+        )
+        data = self._keep(_Body.of(cast(BinaryIO, stream)))  # (it has read())
+        with self._lock:
+            try:
+                self._alive()
+                upload = self._upload(key, upload_id)
+            except BaseException:
+                self._drop([data])
+                raise
+            replaced = upload.parts.get(part_number)
+            if replaced is not None:
+                self._drop([replaced[0]])
+            part = PartInfo(part_number, etag_of(data), data.size, self._now_ms())
+            upload.parts[part_number] = (data, part)
+            return part
+
     def list_parts(self, key: str, upload_id: str) -> list[PartInfo]:
         """The parts uploaded so far, by part number (ListParts)."""
         with self._lock:
@@ -1224,5 +1332,5 @@ class Bucket:
 
 __all__ = [
     "Bucket", "DeleteResult", "GetResult", "ListResult", "ObjectInfo", "ObjectStream",
-    "VersionList", "check_tags",
+    "VersionList", "account_bucket", "check_tags", "find_bucket",
 ]
