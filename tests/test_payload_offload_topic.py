@@ -159,3 +159,38 @@ def test_topic_attributes_over_the_threshold_are_refused(
     with pytest.raises(errors.InvalidParameterValue, match="107 bytes .* threshold of 100 bytes"):
         topic.publish("body", message_attributes={"k": "v" * 100})
     assert bucket.keys() == []
+
+
+def test_shared_payload_survives_a_lost_count(loop: dc.EventLoop, bucket: dc.Bucket) -> None:
+    offload = dc.PayloadOffload(bucket)
+    topic = dc.Topic(loop, "t", large_payloads=offload)
+    a = dc.Queue(loop, "a", large_payloads=offload)
+    b = dc.Queue(loop, "b", large_payloads=offload)
+    topic.subscribe(a, raw_message_delivery=True)
+    topic.subscribe(b, raw_message_delivery=True)
+    topic.publish("s" * 300_000)
+    [key] = bucket.keys()
+    assert bucket.head(key).metadata == {"payload-readers": "2"}
+    lp._shared.clear()  # what a restart of a durable loop forgets
+    for q in (a, b):
+        [m] = q.receive()
+        assert m.body == "s" * 300_000
+        q.delete(m.receipt_handle)
+    assert bucket.keys() == [key]  # kept rather than pulled from under the other reader
+    assert offload.orphans(a, b) == [key]
+
+
+def test_a_payload_for_one_queue_carries_no_readers_metadata(
+    loop: dc.EventLoop, bucket: dc.Bucket
+) -> None:
+    offload = dc.PayloadOffload(bucket)
+    topic = dc.Topic(loop, "t", large_payloads=offload)
+    a = dc.Queue(loop, "a", large_payloads=offload)
+    topic.subscribe(a, raw_message_delivery=True)
+    topic.publish("s" * 300_000)
+    [key] = bucket.keys()
+    assert bucket.head(key).metadata == {}
+    lp._shared.clear()
+    [m] = a.receive()
+    a.delete(m.receipt_handle)
+    assert bucket.keys() == []

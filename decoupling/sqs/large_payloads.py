@@ -63,6 +63,10 @@ LEGACY_SIZE_ATTRIBUTE = "SQSLargePayloadSize"
 KEY_ATTRIBUTE = "S3Key"
 BUCKET_MARKER = "-..s3BucketName..-"
 KEY_MARKER = "-..s3Key..-"
+#: User metadata on an object a topic stored for several readers: how many (``-1``: unknown,
+#: a reader other than a queue). A delete that finds it but no count in memory (the process
+#: restarted) keeps the object: :meth:`PayloadOffload.orphans` reports it once unreferenced.
+READERS_METADATA = "payload-readers"
 #: At most 10 attributes on SQS; the extended clients keep one for the size.
 MAX_USER_ATTRIBUTES = 9
 
@@ -196,7 +200,10 @@ class PayloadOffload:
         delete_on_delete: deleting a message deletes its payload object (default ``True``,
             as the Java client's ``cleanupS3Payload``; the Python SQS client's
             ``delete_payload_from_s3`` defaults to ``False``). A payload a topic offloaded
-            for several queues is deleted with the last of their messages.
+            for several queues is deleted with the last of their messages; it is kept (and
+            :meth:`orphans` reports it once unreferenced) when a non-queue subscriber reads
+            it too, when it came in a ``publish_batch``, or when the count was lost to a
+            restart (the object's ``payload-readers`` metadata marks it shared).
 
     Payloads may be up to 2 GB (2,147,483,648 bytes of UTF-8). SQS's message size limit
     applies to the pointer message, not the payload. A body is held once as ``str`` (the
@@ -323,8 +330,9 @@ class PayloadOffload:
         user[SIZE_ATTRIBUTE] = MessageAttributeValue("Number", str(len(payload)))
         return _Plan(key, payload, pointer_body(self.bucket.name, key), user)
 
-    def _store(self, plan: _Plan) -> None:
-        self.bucket.put(plan.key, plan.payload)
+    def _store(self, plan: _Plan, readers: int | None = None) -> None:
+        metadata = None if readers is None else {READERS_METADATA: str(readers)}
+        self.bucket.put(plan.key, plan.payload, metadata=metadata)
 
     def _discard(self, key: str) -> None:
         """Delete an object written for a message that was then not sent."""
@@ -505,6 +513,12 @@ class PayloadOffload:
                 shared[key] = left - 1
                 return
             del shared[key]
+        else:
+            try:
+                if READERS_METADATA in bucket.head(key).metadata:
+                    return  # shared, and its count was lost with a restart: kept
+            except DecouplingError:
+                return  # gone already
         with contextlib.suppress(DecouplingError):
             bucket.delete(key)
 
@@ -541,18 +555,12 @@ class PayloadOffload:
             if pub is None:
                 return plan.body, plan.attributes  # a FIFO duplicate: nothing to store
             routes = topic._route(pub)
-        self._store(plan)
-        with topic._lock:
-            self._share(routes, plan.key)
+        readers = _readers(routes)
+        self._store(plan, readers)
+        if readers is not None:
+            with topic._lock:
+                _shared.setdefault(self.bucket, {})[plan.key] = readers
         return plan.body, plan.attributes
-
-    def _share(self, routes: list[tuple[bool, Sequence[Any]]], key: str) -> None:
-        """Record how many queue deliveries will delete the object a publish stored."""
-        subs = [s for matched, group in routes if matched for s in group]
-        if len(subs) <= 1 and all(s.protocol == "sqs" for s in subs):
-            return
-        counts = _shared.setdefault(self.bucket, {})
-        counts[key] = len(subs) if all(s.protocol == "sqs" for s in subs) else -1
 
     def _publish_batch(
         self,
@@ -585,7 +593,7 @@ class PayloadOffload:
             with topic._lock:
                 counts = _shared.setdefault(self.bucket, {})
                 for key in written.values():
-                    counts[key] = -1
+                    counts[key] = -1  # kept: a batch does not count its readers
         if refused:
             return BatchResult(result.successful, refused + result.failed)
         return result
@@ -621,7 +629,7 @@ class PayloadOffload:
                 out.append(entry)
                 continue
             self._check_loop(topic)
-            self._store(plan)
+            self._store(plan, -1 if len(topic._subs) > 1 else None)
             written[str(entry.get("Id"))] = plan.key
             out.append({**entry, "Message": plan.body, "MessageAttributes": plan.attributes})
         return out, written, refused
@@ -649,6 +657,15 @@ class PayloadOffload:
                         if name == self.bucket.name:
                             referenced.add(key)
             return [k for k in self.bucket.keys() if k not in referenced]
+
+
+def _readers(routes: list[tuple[bool, Sequence[Any]]]) -> int | None:
+    """How many queue deliveries will delete the object a publish stores: ``None`` for at
+    most one queue (its delete deletes it), ``-1`` when another protocol reads it too (kept)."""
+    subs = [s for matched, group in routes if matched for s in group]
+    if not all(s.protocol == "sqs" for s in subs):
+        return -1
+    return len(subs) if len(subs) > 1 else None
 
 
 def _too_large(size: int) -> str:
