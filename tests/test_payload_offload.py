@@ -436,3 +436,16 @@ def test_bad_input_raises_an_aws_error_and_stores_nothing(
     assert lp.SIZE_ATTRIBUTE not in sent
     queue.delete(msg.receipt_handle)
     assert bucket.keys() == [] and stored(queue) == []
+
+
+def test_delete_batch_with_the_queues_own_handles_deletes_the_payloads(
+    queue: dc.Queue, bucket: dc.Bucket
+) -> None:
+    queue.send("a" * 300_000)
+    queue.send("b" * 300_000)
+    msgs = queue.receive(10)
+    plain = [lp.plain_handle(m.receipt_handle) for m in msgs]
+    assert all(isinstance(h, str) and "s3Key" not in h for h in plain)
+    result = queue.delete_batch(plain)  # type: ignore[arg-type]
+    assert (len(result.successful), result.failed) == (2, [])
+    assert bucket.keys() == [] and stored(queue) == []
