@@ -97,6 +97,9 @@ TARGETS: list[tuple[str, str, str, Check]] = [
     ("aws", "requests_per_1000_sends_batched", "<= 110 (automatic batching)",
      lambda f: f["requests_per_1000_sends_batched"] <= 110),
     at_least("aws", "batching_speedup", 5, ">= 5x unbatched"),
+    # A 50 MB payload through the claim-check (issue #22): two copies at most (text and bytes).
+    ("large_payloads", "claimcheck_peak_ratio", "<= 2x the payload (+0.1% bookkeeping)",
+     lambda f: f["claimcheck_peak_ratio"] <= 2.001),
     # CPU of a fresh process's import (issue #17), cached bytecode; moto's beside it, same rounds.
     ("import", "decoupling_ms", "<= 100 ms CPU", lambda f: f["decoupling_ms"] <= 100),
     ("import", "decoupling_all_names_ms", "<= import moto's (whole library)",

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from .sns.topic import PublishResult, Topic
     from .sqs.config import RedriveAllowPolicy, RedrivePolicy
     from .sqs.fifo import FifoQueue
+    from .sqs.large_payloads import PayloadOffload
     from .sqs.queue import BatchResult, Queue, SendResult
     from .store.sqlite_store import SqliteStore
 
@@ -120,6 +121,7 @@ _HOMES: dict[str, str] = {
     "RedriveAllowPolicy": "sqs.config",
     "RedrivePolicy": "sqs.config",
     "FifoQueue": "sqs.fifo",
+    "PayloadOffload": "sqs.large_payloads",
     "BatchResult": "sqs.queue",
     "Queue": "sqs.queue",
     "SendResult": "sqs.queue",
@@ -165,6 +167,7 @@ __all__ = [
     "MonotonicClock",
     "Notification",
     "OutboxEntry",
+    "PayloadOffload",
     "Prices",
     "PlatformApplication",
     "PlatformEndpoint",

@@ -25,6 +25,7 @@ from ..sns.message import (
 from ..sns.policy import DeliveryPolicy, RetryPolicy
 from ..sns.subscription import Subscription
 from ..sns.topic import TOPIC_NAME, PublishResult, Topic, _requested
+from ..sqs.large_payloads import PayloadOffload
 from ..sqs.queue import Queue
 from ..sqs.results import BatchResult
 from .queue import AwsQueue
@@ -71,6 +72,20 @@ class AwsTopic(Topic):
                  payload_bytes: int = 0) -> Any:
         return self.account._call(self.account.sns, "sns", action, method, self.name,
                                   self.is_fifo, payload_bytes, params)
+
+    @property
+    def large_payloads(self) -> None:
+        """Always ``None``: the claim-check (``PayloadOffload``) runs in process only; on AWS,
+        AWS's ``amazon-sns-extended-client`` does it."""
+        return None
+
+    @large_payloads.setter
+    def large_payloads(self, offload: PayloadOffload | None) -> None:
+        if offload is not None:
+            raise InvalidParameter(
+                "Invalid parameter: large_payloads is for in-process topics; on AWS use AWS's "
+                "amazon-sns-extended-client"
+            )
 
     # -- publishing -----------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from botocore.session import Session as BotocoreSession
 
 from ..errors import DecouplingError
 from ..loop import EventLoop
+from ..sqs.large_payloads import _raw as _raw_payloads
 from . import _errors
 from ._reply import Reply
 
@@ -137,10 +138,13 @@ class _Bridge:
                 f"decoupling.boto does not serve {self.service}.{model.name}; served operations: "
                 f"{', '.join(sorted(self.operations))}."
             )
+        token = _raw_payloads.set(True)  # served calls see queues and topics as AWS does
         try:
             result = operation(self.loop, params)
         except DecouplingError as error:
             return _errors.render(self.service, model, error, self.loop.new_id(), self._date())
+        finally:
+            _raw_payloads.reset(token)
         if type(result) is dict:
             return self._success(result, model.http.get("responseCode", 200), None)
         assert isinstance(result, Reply)

@@ -13,7 +13,7 @@ import re
 import threading
 from collections import deque
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
@@ -27,6 +27,7 @@ from ..errors import (
     TooManyEntriesInBatchRequest,
 )
 from ..message import error_entry
+from ..sqs.large_payloads import PayloadOffload
 from ..sqs.queue import BatchResult
 from .archive import Archive
 from .filter_policy import PreparedAttributes
@@ -89,9 +90,32 @@ class _Publishing:
     _sequence: int
     _published: int
     _sns_id_head: str
+    #: The claim-check (``large_payloads``); ``None``: messages travel whole.
+    _offload: PayloadOffload | None = None
 
     def _check_alive(self) -> None:
         raise NotImplementedError
+
+    @property
+    def large_payloads(self) -> PayloadOffload | None:
+        """The :class:`~decoupling.PayloadOffload` large messages are published through, or
+        ``None`` (default). Settable; ``None`` turns it off.
+
+        Raises:
+            InvalidParameter: not a ``PayloadOffload``, or its bucket is of another loop.
+        """
+        return self._offload
+
+    @large_payloads.setter
+    def large_payloads(self, offload: PayloadOffload | None) -> None:
+        if offload is not None:
+            if not isinstance(offload, PayloadOffload):
+                raise InvalidParameter(
+                    "Invalid parameter: large_payloads must be a PayloadOffload, got "
+                    f"{type(offload).__name__}"
+                )
+            offload._check_loop(self)
+        self._offload = offload
 
     def publish(
         self,
@@ -126,9 +150,18 @@ class _Publishing:
         Cost: O(s) for s subscriptions plus one filter evaluation per distinct filter policy;
         the envelope JSON is built once per distinct message shape.
 
+        With :attr:`large_payloads`, a message over its threshold is stored once in its bucket
+        and published as the extended clients' pointer (``message_structure`` is then refused,
+        as the SNS extended client refuses it).
+
         Raises:
             InvalidParameter, ParameterValueInvalid, NotFound (deleted topic).
         """
+        if self._offload is not None:
+            message, message_attributes = self._offload._before_publish(
+                self, message, subject, message_attributes, message_structure,
+                message_group_id, message_deduplication_id, normalize_sns_attributes,
+            )
         with self._lock:
             self._check_alive()
             pub, duplicate = self._prepare(
@@ -299,6 +332,15 @@ class _Publishing:
             without ``MessageGroupId``, or without a deduplication id when content-based
             deduplication is off): the whole call is refused.
         """
+        if self._offload is not None:
+            return cast(
+                BatchResult,
+                self._offload._publish_batch(self, entries, normalize_sns_attributes),
+            )
+        return self._publish_batch_now(entries)
+
+    def _publish_batch_now(self, entries: Sequence[Mapping[str, Any] | str]) -> BatchResult:
+        """:meth:`publish_batch` without the claim-check."""
         with self._lock:
             self._check_alive()
             normalized = _batch_entries(entries)

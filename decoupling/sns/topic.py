@@ -24,6 +24,7 @@ from ..clock import ManualClock
 from ..errors import InvalidParameter, NotFound
 from ..loop import EventLoop
 from ..message import dumps_json
+from ..sqs.large_payloads import PayloadOffload
 from . import http as sns_http  # noqa: F401  (registers the http and https protocols)
 from . import permissions
 from .archive import Archive
@@ -66,6 +67,12 @@ class Topic(_Publishing, _Subscribing):
         display_name: ``DisplayName`` (email "From" name).
         delivery_policy: the topic ``DeliveryPolicy`` (HTTP/S retry defaults), AWS JSON shape.
         attributes: further attributes by AWS name, as ``CreateTopic`` takes them.
+        large_payloads: a :class:`~decoupling.PayloadOffload`: a message over its threshold is
+            stored once in its bucket and every subscription gets the pointer, as AWS's
+            ``amazon-sns-extended-client`` publishes it (default ``None``). Not an SNS
+            attribute: given to an existing topic, it is set on it; also settable later as
+            :attr:`large_payloads`. SQS subscriptions need raw message delivery for a queue
+            with ``large_payloads`` (or AWS's SQS extended client) to resolve the pointer.
 
     Creating a topic whose name exists returns the existing object when the attributes asked
     for are the same, and raises ``InvalidParameter`` when they differ (as ``CreateTopic``).
@@ -81,6 +88,11 @@ class Topic(_Publishing, _Subscribing):
 
     def __new__(cls, loop: EventLoop, name: str, **kwargs: Any) -> Topic:
         if type(loop) is not EventLoop and hasattr(loop, "_implementation"):
+            if kwargs.get("large_payloads") is not None:
+                raise InvalidParameter(
+                    "Invalid parameter: large_payloads is for in-process topics; on AWS use "
+                    "AWS's amazon-sns-extended-client"
+                )
             made: Topic = object.__new__(loop._implementation(cls))  # another backend (AWS)
             return made
         if not isinstance(loop, EventLoop):
@@ -113,8 +125,11 @@ class Topic(_Publishing, _Subscribing):
         display_name: str | None = None,
         delivery_policy: str | Mapping[str, Any] | None = None,
         attributes: Mapping[str, Any] | None = None,
+        large_payloads: PayloadOffload | None = None,
     ) -> None:
         if self._initialized:
+            if large_payloads is not None:
+                self.large_payloads = large_payloads
             return
         requested = _requested(
             fifo_topic=fifo_topic, content_based_deduplication=content_based_deduplication,
@@ -173,6 +188,8 @@ class Topic(_Publishing, _Subscribing):
                 maximum_message_size=maximum_message_size, display_name=display_name,
                 delivery_policy=delivery_policy, attributes=attributes,
             )
+            if large_payloads is not None:
+                self.large_payloads = large_payloads
             loop._register("sns", name, self)
             self._initialized = True
 
@@ -482,6 +499,7 @@ def _requested(
     display_name: str | None = None,
     delivery_policy: Any = None,
     attributes: Mapping[str, Any] | None = None,
+    large_payloads: Any = None,
 ) -> dict[str, Any]:
     """The requested attributes by AWS name (for creating, and comparing on re-create)."""
     out: dict[str, Any] = {}

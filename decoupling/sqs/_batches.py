@@ -48,6 +48,9 @@ class _QueueBatches(_QueueState):
             EmptyBatchRequest, TooManyEntriesInBatchRequest, InvalidBatchEntryId,
             BatchEntryIdsNotDistinct, BatchRequestTooLong: the whole call is refused.
         """
+        offload = cast("Queue", self)._offload
+        if offload is not None:  # large payloads go to a bucket first (PayloadOffload)
+            return offload._send_batch(cast("Queue", self), entries)
         with self._lock:
             self._check_alive()
             normalized = self._batch_entries(entries)
@@ -232,7 +235,8 @@ class _QueueBatches(_QueueState):
             # the batch's removals rather than between them (FIFO hooks and taps take the full
             # path).
             ledger = self._ledger
-            fast = not self.is_fifo and tap is None
+            # (A claim-check's deletes take the full path too: its hook deletes the payload.)
+            fast = not self.is_fifo and tap is None and cast("Queue", self)._offload is None
             handles = ledger.handles
             found = []
             for entry_id, entry in normalized:

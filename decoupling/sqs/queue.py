@@ -24,6 +24,7 @@ from ..errors import (
 )
 from ..loop import EventLoop
 from ..message import AttributeInput, Message, message_size, normalize_attributes, validate_body
+from . import large_payloads as _large
 from ._attributes import _QueueAttributes
 from ._batches import _QueueBatches
 from ._state import QueueObserver
@@ -32,6 +33,7 @@ from .config import INTEGER_ATTRIBUTES, RedriveAllowPolicy, RedrivePolicy
 from .results import BatchResult, SendResult
 
 if TYPE_CHECKING:
+    from .large_payloads import PayloadOffload
     from .move_tasks import MessageMoveTask
 
 __all__ = ["Queue", "SendResult", "BatchResult"]
@@ -66,6 +68,10 @@ class Queue(_QueueAttributes, _QueueBatches):
         tags: initial tags.
         attributes: further attributes by their AWS names (``{"VisibilityTimeout": "60"}``),
             as CreateQueue takes them; they override the keyword arguments.
+        large_payloads: a :class:`~decoupling.PayloadOffload`: bodies over its threshold go to
+            its bucket and the message carries a pointer, as AWS's extended clients do
+            (default ``None``). Not an SQS attribute: given to an existing queue, it is set on
+            it. Also settable later as :attr:`large_payloads`.
 
     Creating a queue whose name exists with the same attributes returns the existing queue
     object; with different attributes it raises ``QueueAlreadyExists`` (as CreateQueue does).
@@ -78,6 +84,8 @@ class Queue(_QueueAttributes, _QueueBatches):
 
     is_fifo: ClassVar[bool] = False
     _initialized = False
+    #: The claim-check (``large_payloads``); ``None``: bodies travel in the message.
+    _offload: PayloadOffload | None = None
 
     def __new__(cls, loop: EventLoop, name: str, *args: Any, **kwargs: Any) -> Queue:
         if type(loop) is not EventLoop and hasattr(loop, "_implementation"):
@@ -129,9 +137,12 @@ class Queue(_QueueAttributes, _QueueBatches):
         redrive_allow_policy: RedriveAllowPolicy | str | Mapping[str, Any] | None = None,
         tags: Mapping[str, str] | None = None,
         attributes: Mapping[str, Any] | None = None,
+        large_payloads: PayloadOffload | None = None,
     ) -> None:
-        if self._initialized:
-            return  # __new__ returned an existing, identical queue
+        if self._initialized:  # __new__ returned an existing, identical queue
+            if large_payloads is not None:
+                self.large_payloads = large_payloads
+            return
         requested = self._requested(
             loop,
             name,
@@ -188,6 +199,8 @@ class Queue(_QueueAttributes, _QueueBatches):
             # A tuple, replaced on add and remove: an event iterates it without a copy, and an
             # observer that removes itself mid-event changes only later events.
             self._observers: tuple[QueueObserver, ...] = ()
+            if large_payloads is not None:
+                self.large_payloads = large_payloads
             loop._register("sqs", name, self)
             self._initialized = True
 
@@ -215,9 +228,17 @@ class Queue(_QueueAttributes, _QueueBatches):
             message_deduplication_id: FIFO queues only.
             aws_trace_header: the ``AWSTraceHeader`` system attribute.
 
+        With :attr:`large_payloads`, a body over its threshold is stored in its bucket first
+        and the message carries the pointer (see :class:`~decoupling.PayloadOffload`).
+
         Raises:
             InvalidMessageContents, InvalidParameterValue, QueueDoesNotExist.
         """
+        if self._offload is not None:
+            return self._offload._send(
+                self, body, message_attributes, delay_seconds, message_group_id,
+                message_deduplication_id, aws_trace_header,
+            )
         with self._lock:
             self._check_alive()
             now = self.loop.clock.now()
@@ -350,6 +371,10 @@ class Queue(_QueueAttributes, _QueueBatches):
         :meth:`EventLoop.stop` ends a waiting poll at once with ``[]``; after it (until
         :meth:`EventLoop.start`) a receive answers as a short poll.
 
+        With :attr:`large_payloads`, a pointer message comes back with its payload as the body
+        (see :class:`~decoupling.PayloadOffload`); a pointer to a missing object raises
+        ``NoSuchKey`` and the message stays in the queue.
+
         Every receive increments each message's receive count and issues a new receipt handle.
         A message whose receive count has reached the redrive policy's ``maxReceiveCount``
         moves to the dead-letter queue instead of being returned. O(m log n) for m messages.
@@ -387,7 +412,9 @@ class Queue(_QueueAttributes, _QueueBatches):
                 now = clock.now()
             if tap is not None:
                 tap.sqs_received(self, messages)
-            return messages
+        if self._offload is not None and messages:
+            return self._offload._resolve(self, messages)
+        return messages
 
     def _wake_time(self, deadline: float) -> float:
         """When a poll with ``deadline`` must look again: then, or when a delayed or
@@ -556,6 +583,10 @@ class Queue(_QueueAttributes, _QueueBatches):
         entry = self._ledger.handles.get(receipt_handle)
         if entry is not None:
             return entry
+        if self._offload is not None:  # an extended client's handle: the queue's own inside
+            plain = _large.plain_handle(receipt_handle)
+            if plain is not receipt_handle:
+                return self._entry_for(plain)
         prefix = self._ledger.receipt_prefix
         tail = receipt_handle[len(prefix):]
         if not receipt_handle.startswith(prefix) or not tail or not _is_hex(tail):
@@ -593,7 +624,30 @@ class Queue(_QueueAttributes, _QueueBatches):
         """Hook: FIFO refuses handles whose visibility timeout has expired."""
 
     def _after_delete(self, entry: Entry) -> None:
-        """Hook: FIFO may unblock a group."""
+        """Hook: FIFO may unblock a group; a claim-check deletes the payload."""
+        if self._offload is not None:
+            self._offload._deleted(entry.record)
+
+    @property
+    def large_payloads(self) -> PayloadOffload | None:
+        """The :class:`~decoupling.PayloadOffload` this queue sends and receives large bodies
+        through, or ``None`` (default). Settable; ``None`` turns it off (pointers then arrive
+        as they are).
+
+        Raises:
+            InvalidParameterValue: not a ``PayloadOffload``, or its bucket is of another loop.
+        """
+        return self._offload
+
+    @large_payloads.setter
+    def large_payloads(self, offload: PayloadOffload | None) -> None:
+        if offload is not None:
+            if not isinstance(offload, _large.PayloadOffload):
+                raise InvalidParameterValue(
+                    f"large_payloads must be a PayloadOffload, got {type(offload).__name__}"
+                )
+            offload._check_loop(self)
+        self._offload = offload
 
     def change_visibility(self, receipt_handle: str, visibility_timeout: int) -> None:
         """Set how long a received message stays invisible, counted from now
@@ -851,6 +905,8 @@ class Queue(_QueueAttributes, _QueueBatches):
             if messages or now >= deadline or loop._stopped:
                 if tap is not None:
                     tap.sqs_received(self, messages)
+                if self._offload is not None and messages:
+                    return self._offload._resolve(self, messages)
                 return messages
             waiter = loop._async_waiter(self._cond, self._wake_time(deadline))
             self._waiting += 1
@@ -877,6 +933,8 @@ class Queue(_QueueAttributes, _QueueBatches):
                 if messages or now >= deadline or loop._stopped:
                     if tap is not None:
                         tap.sqs_received(self, messages)
+                    if self._offload is not None and messages:
+                        return self._offload._resolve(self, messages)
                     return messages
                 waiter = loop._async_waiter(self._cond, self._wake_time(deadline))
                 self._waiting += 1
