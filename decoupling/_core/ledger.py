@@ -237,6 +237,23 @@ class Ledger:
             self._make_visible(entry, back=False)
         return entry
 
+    def push_visible(self, record: Any, now: float) -> None:
+        """:meth:`enqueue` ``record``, sent now and visible now (a plain send's one step).
+        O(1) on a queue without lanes."""
+        if self._laned:
+            self.enqueue(record, now)
+            return
+        entry = Entry(next(self._seq), record, now, None)
+        fresh = self._fresh
+        if not fresh or fresh[-1].sent_at <= now:
+            fresh.append(entry)
+        else:
+            heapq.heappush(self._retained, (now, entry.seq, entry))
+        if now + self._retention < self._due:
+            self._due = now + self._retention
+        self.n_visible += 1
+        self._visible.append(entry)
+
     def enqueue_visible(self, records: list[Any], now: float) -> list[Entry]:
         """:meth:`enqueue` each of ``records``, visible now and sent now, in order (a batch sent
         to a plain standard queue with no delay); returns their entries. O(k)."""
@@ -405,19 +422,35 @@ class Ledger:
             # Every message of one receive shares its deadline, so they join the deadline run
             # together, after the loop.
             visible = self._visible
-            hand_out = self._hand_out
             deadline = now + visibility_timeout
+            handles = self.handles
+            tick = self._tick
+            prefix = self.receipt_prefix
+            append = received.append
             while visible and len(received) < max_messages:
                 entry = visible.popleft()
                 if entry.state != VISIBLE:
                     continue
                 self.n_visible -= 1
-                if max_receive_count and entry.receive_count >= max_receive_count:
+                count = entry.receive_count
+                if max_receive_count and count >= max_receive_count:
                     self._drop(entry)
                     dead.append(entry)
                     continue
-                hand_out(entry, now, deadline, visibility_timeout)
-                received.append(entry)
+                # _hand_out, inlined
+                old = entry.receipt
+                if old is not None:
+                    handles.pop(old, None)
+                receipt = entry.receipt = f"{prefix}{next(tick):x}"
+                entry.state = INFLIGHT
+                entry.receive_count = count + 1
+                if not count:  # (not first_received_at < 0: a restored time may be < 0)
+                    entry.first_received_at = now
+                entry.received_at = now
+                entry.deadline = deadline
+                entry.timeout = visibility_timeout
+                handles[receipt] = entry
+                append(entry)
             if received:
                 self.n_inflight += len(received)
                 self._deadlines.push_many(deadline, visibility_timeout, received)
@@ -643,8 +676,27 @@ class Ledger:
     def remove_many(self, entries: list[Entry]) -> None:
         """:meth:`remove` each of ``entries`` (a batch delete). O(k) amortized."""
         unlink = self._unlink
-        for entry in entries:
-            unlink(entry)
+        if self._laned:
+            for entry in entries:
+                unlink(entry)
+        else:
+            # _unlink inlined for a message in flight (the common delete: received, then
+            # deleted in the order received).
+            discard = self._deadlines.discard
+            handles = self.handles
+            fresh = self._fresh
+            for entry in entries:
+                if entry.state != INFLIGHT:
+                    unlink(entry)
+                    continue
+                entry.state = GONE
+                self.n_inflight -= 1
+                discard(entry.deadline, entry.timeout, entry)
+                handles.pop(entry.receipt, None)
+                if fresh and fresh[0] is entry:
+                    fresh.popleft()
+                else:
+                    self._forget(entry)
         left = self._compact_countdown - len(entries)
         if left <= 1:
             self._compact_countdown = 1
@@ -671,6 +723,9 @@ class Ledger:
             self.n_delayed -= 1
         if entry.receipt is not None:
             self.handles.pop(entry.receipt, None)
+        self._forget(entry)
+
+    def _forget(self, entry: Entry) -> None:
         # Drop its retention item now when it sits at either end of the heap (the common
         # cases); otherwise it goes stale and is skipped or compacted later.
         fresh = self._fresh

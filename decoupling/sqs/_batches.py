@@ -29,6 +29,8 @@ MAX_BATCH = 10
 #: The most a batch's entries may hold together, bytes (the service maximum, whatever the
 #: queue's MaximumMessageSize).
 MAX_BATCH_BYTES = 1_048_576
+#: The ``Id`` of a plain-string batch entry: its index.
+_INDEX_IDS = tuple(str(i) for i in range(MAX_BATCH))
 
 
 class _QueueBatches(_QueueState):
@@ -222,8 +224,32 @@ class _QueueBatches(_QueueState):
         """
         with self._lock:
             self._check_alive()
+            ledger = self._ledger
+            ledger.settle(self.loop.clock.now())
+            if (
+                type(entries) is list
+                and 0 < len(entries) <= MAX_BATCH
+                and not self.is_fifo
+                and self.loop._tap is None
+            ):
+                # The common batch: current handles as plain strings (each Id its index, so
+                # every id is valid and distinct), removed together. Anything else — a stale
+                # or invalid handle, a dict entry — takes the general path below, which
+                # answers each entry; nothing has changed until then.
+                handles = ledger.handles
+                found = []
+                for handle in entries:
+                    held = handles.get(handle) if type(handle) is str else None
+                    if held is None:
+                        break
+                    found.append(held)
+                else:
+                    ledger.remove_many(found)
+                    if self._observers:
+                        for held in dict.fromkeys(found):  # a handle given twice: one event
+                            self._emit("deleted", held)
+                    return BatchResult([{"Id": i} for i in _INDEX_IDS[:len(found)]], [])
             normalized = self._batch_entries(entries, "ReceiptHandle")
-            self._ledger.settle(self.loop.clock.now())
             successful: list[dict[str, Any]] = []
             failed: list[dict[str, Any]] = []
             tap = self.loop._tap
@@ -231,7 +257,6 @@ class _QueueBatches(_QueueState):
             # then one "deleted" event per message for the observers (a durable store), after
             # the batch's removals rather than between them (FIFO hooks and taps take the full
             # path).
-            ledger = self._ledger
             fast = not self.is_fifo and tap is None
             handles = ledger.handles
             found = []

@@ -9,6 +9,7 @@ lazily on every call (see :mod:`decoupling._core.ledger`).
 from __future__ import annotations
 
 import re
+from time import monotonic as _monotonic
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -22,6 +23,7 @@ from ..errors import (
     QueueDoesNotExist,
     ReceiptHandleIsInvalid,
 )
+from ..clock import MonotonicClock
 from ..loop import EventLoop
 from ..message import AttributeInput, Message, message_size, normalize_attributes, validate_body
 from ._attributes import _QueueAttributes
@@ -41,6 +43,9 @@ GROUP_ID = re.compile(r"[\x21-\x7e]{1,128}")
 #: Messages a standard queue may have in flight before receive fails ``OverLimit``.
 IN_FLIGHT_LIMIT = 120_000
 MAX_VISIBILITY = 43_200
+#: The last three hex digits of a plain send's message id (see EventLoop._id_block).
+_HEX3 = tuple(f"{i:03x}" for i in range(4096))
+_new = object.__new__
 PURGE_COOLDOWN = 60.0
 DELETED_NAME_COOLDOWN = 60.0
 
@@ -181,6 +186,9 @@ class Queue(_QueueAttributes, _QueueBatches):
                 lock_groups=self.is_fifo,
             )
             self._cond = loop._new_condition()
+            # Message ids of the plain send: a block of 4,096 from the loop, handed out in turn.
+            self._id_block = ""
+            self._id_low = 4096
             self._waiting = 0
             self._last_purge = -PURGE_COOLDOWN - 1.0
             self.max_in_flight = IN_FLIGHT_LIMIT
@@ -218,6 +226,51 @@ class Queue(_QueueAttributes, _QueueBatches):
         Raises:
             InvalidMessageContents, InvalidParameterValue, QueueDoesNotExist.
         """
+        if (
+            message_attributes is None
+            and delay_seconds is None
+            and message_group_id is None
+            and message_deduplication_id is None
+            and aws_trace_header is None
+            and type(body) is str
+            and body.isascii()
+            and body.isprintable()
+        ):
+            # The common message (a printable ASCII body, nothing else) to a queue with no
+            # delay, observer or tap: every check of the general path below holds for it by
+            # construction, and it goes straight to the ledger's visible messages.
+            with self._lock:
+                values = self._values
+                if (
+                    not self._observers
+                    and not self._deleted
+                    and not self.is_fifo
+                    and 0 < len(body) <= values["MaximumMessageSize"]
+                    and not values["DelaySeconds"]
+                    and self.loop._tap is None
+                ):
+                    clock = self.loop.clock
+                    if type(clock) is MonotonicClock:
+                        now = _monotonic()  # what clock.now() and clock.wall_ms() read
+                        sent_ms = int((now + clock._offset) * 1000)
+                    else:
+                        now = clock.now()
+                        sent_ms = clock.wall_ms()
+                    low = self._id_low
+                    if low > 4095:
+                        self._id_block = self.loop._id_block()
+                        low = 0
+                    self._id_low = low + 1
+                    message_id = self._id_block + _HEX3[low]
+                    self._ledger.push_visible(_Record(message_id, body, None, sent_ms), now)
+                    if self._waiting:
+                        self._cond.notify(1)
+                    result = _new(SendResult)  # SendResult._lazy's fields, set in one place
+                    result.message_id = message_id
+                    result.sequence_number = result._md5 = result._md5_attributes = None
+                    result._attributes = None
+                    result._body = body
+                    return result
         with self._lock:
             self._check_alive()
             now = self.loop.clock.now()
@@ -398,6 +451,18 @@ class Queue(_QueueAttributes, _QueueBatches):
     def _check_receive_args(
         self, max_messages: object, wait_seconds: object, visibility_timeout: object
     ) -> tuple[int, int, int]:
+        if (
+            type(max_messages) is int
+            and 1 <= max_messages <= 10
+            and visibility_timeout is None
+            and (wait_seconds is None or type(wait_seconds) is int and 0 <= wait_seconds <= 20)
+        ):
+            values = self._values
+            return (
+                max_messages,
+                values["ReceiveMessageWaitTimeSeconds"] if wait_seconds is None else wait_seconds,
+                values["VisibilityTimeout"],
+            )
         if isinstance(max_messages, bool) or not isinstance(max_messages, int) or not (
             1 <= max_messages <= 10
         ):
@@ -457,6 +522,8 @@ class Queue(_QueueAttributes, _QueueBatches):
         return self._messages(received, now)
 
     def _messages(self, received: list[Entry], now: float) -> list[Message]:
+        if not received:
+            return []
         wall_ms = self.loop.clock.wall_ms()
         sender = self.loop.account_id
         out: list[Message] = []
@@ -464,6 +531,25 @@ class Queue(_QueueAttributes, _QueueBatches):
         for entry in received:
             r = entry.record
             first = entry.first_received_at
+            if r.attributes is None and r.group_id is None and r.dlq_source_arn is None and (
+                r.trace_header is None and r.dedup_id is None and r.sequence_number is None
+            ):
+                # A plain message: Message's fields set here, as its __init__ would set them.
+                m = _new(Message)
+                m.message_id = r.message_id
+                m.body = r.body
+                m.receipt_handle = entry.receipt or ""
+                m.message_attributes = {}
+                m.receive_count = entry.receive_count
+                m.sent_timestamp = r.sent_ms
+                m.first_receive_timestamp = (
+                    wall_ms if first == now else wall_ms - int(round((now - first) * 1000))
+                )
+                m.sender_id = sender
+                m.message_group_id = m.message_deduplication_id = m.sequence_number = None
+                m.dead_letter_queue_source_arn = m.aws_trace_header = m._md5 = None
+                append(m)
+                continue
             append(
                 Message(
                     r.message_id, r.body, entry.receipt or "", r.attributes, entry.receive_count,
