@@ -193,7 +193,7 @@ class EventLoop:
         """
         n = next(self._ids)
         if n < 0x1000000000:  # the first 2**36 ids share a precomputed head
-            return self._id_head + "%012x" % n  # (%-formatting: ~2x format()'s speed)
+            return f"{self._id_head}{n:012x}"  # (an f-string: ~2x format()'s speed)
         p = self._id_prefix
         return f"{p[:8]}-{p[8:12]}-4{n >> 48 & 0xFFF:03x}-a{n >> 36 & 0xFFF:03x}-{n & 0xFFFFFFFFF:012x}"
 

@@ -692,7 +692,7 @@ class Ledger:
                 entry.state = GONE
                 self.n_inflight -= 1
                 discard(entry.deadline, entry.timeout, entry)
-                handles.pop(entry.receipt, None)
+                handles.pop(entry.receipt, None)  # type: ignore[arg-type]  # (set in flight)
                 if fresh and fresh[0] is entry:
                     fresh.popleft()
                 else:

@@ -9,11 +9,12 @@ lazily on every call (see :mod:`decoupling._core.ledger`).
 from __future__ import annotations
 
 import re
-from time import monotonic as _monotonic
 from collections.abc import Mapping, Sequence
+from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._core.ledger import INFLIGHT, Entry, Ledger
+from ..clock import MonotonicClock
 from ..errors import (
     InvalidParameterValue,
     OverLimit,
@@ -23,7 +24,6 @@ from ..errors import (
     QueueDoesNotExist,
     ReceiptHandleIsInvalid,
 )
-from ..clock import MonotonicClock
 from ..loop import EventLoop
 from ..message import AttributeInput, Message, message_size, normalize_attributes, validate_body
 from ._attributes import _QueueAttributes
