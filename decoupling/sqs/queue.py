@@ -28,7 +28,7 @@ from ..loop import EventLoop
 from ..message import AttributeInput, Message, message_size, normalize_attributes, validate_body
 from ._attributes import _QueueAttributes
 from ._batches import _QueueBatches
-from ._state import QueueObserver
+from ._state import QueueObserver, _plain_record
 from ._state import _Record as _Record  # re-exported: FIFO, SNS and the store build records
 from .config import INTEGER_ATTRIBUTES, RedriveAllowPolicy, RedrivePolicy
 from .results import BatchResult, SendResult
@@ -184,6 +184,7 @@ class Queue(_QueueAttributes, _QueueBatches):
                 float(self._values["MessageRetentionPeriod"]),
                 f"{loop.new_id().replace('-', '')}/",  # the whole id: unique per queue
                 lock_groups=self.is_fifo,
+                make_record=_plain_record,
             )
             self._cond = loop._new_condition()
             # Message ids of the plain send: a block of 4,096 from the loop, handed out in turn.
@@ -248,6 +249,7 @@ class Queue(_QueueAttributes, _QueueBatches):
                     and 0 < len(body) <= values["MaximumMessageSize"]
                     and not values["DelaySeconds"]
                     and self.loop._tap is None
+                    and self._ledger.accepts_plain
                 ):
                     clock = self.loop.clock
                     if type(clock) is MonotonicClock:
@@ -262,9 +264,13 @@ class Queue(_QueueAttributes, _QueueBatches):
                         low = 0
                     self._id_low = low + 1
                     message_id = self._id_block + _HEX3[low]
-                    self._ledger.push_visible(_Record(message_id, body, None, sent_ms), now)
+                    self._ledger.push_visible(now, message_id, body, sent_ms)
                     if self._waiting:
-                        self._cond.notify(1)
+                        cond = self._cond
+                        # Only a waiter not woken yet needs waking (a woken one takes a message
+                        # when it runs): a burst of sends calls notify once per waiter.
+                        if cond._tasks or cond._waiters:  # type: ignore[attr-defined]
+                            cond.notify(1)
                     result = _new(SendResult)  # SendResult._lazy's fields, set in one place
                     result.message_id = message_id
                     result.sequence_number = result._md5 = result._md5_attributes = None
@@ -371,7 +377,10 @@ class Queue(_QueueAttributes, _QueueBatches):
         if self._waiting:
             if delay <= 0:
                 # One message needs one waiter: waking them all would stampede for the lock.
-                self._cond.notify(1)
+                # Only a waiter not woken yet needs it: a burst of sends notifies once each.
+                cond = self._cond
+                if cond._tasks or cond._waiters:  # type: ignore[attr-defined]
+                    cond.notify(1)
             else:
                 # Every waiter re-plans its wake-up to the delay's end: waking one only would
                 # leave the others asleep until their own deadlines on a real clock, past the
