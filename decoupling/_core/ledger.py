@@ -113,7 +113,7 @@ class Ledger:
         receipt_prefix: str,
         *,
         lock_groups: bool = False,
-        make_record: Callable[[str, str, int], Any] | None = None,
+        make_record: Callable[[str, str, float], Any] | None = None,
     ) -> None:
         self._retention = retention
         self.receipt_prefix = receipt_prefix
@@ -141,16 +141,16 @@ class Ledger:
         self._visible: deque[Entry] = deque()
         self._laned = self.lock_groups
         # The backlog: messages sent by push_visible and never received, as plain tuples
-        # (sent_at, message_id, body, sent_ms) that the cyclic garbage collector does not
+        # (sent_at, message_id, body) that the cyclic garbage collector does not
         # track, in send order, in sealed chunks of _CHUNK (tuples of tuples: also untracked
         # once their items are). Order: _head[_pos:], then _chunks, then _tail. Every backlog
         # message comes after every entry in _visible; an entry is made (with its seq) when a
         # message is first received, or for all at once before any other message joins the
         # visible ones (_materialize), so seq order stays send order.
-        self._head: tuple[tuple[float, str, str, int], ...] = ()
+        self._head: tuple[tuple[float, str, str], ...] = ()
         self._pos = 0
-        self._chunks: deque[tuple[tuple[float, str, str, int], ...]] = deque()
-        self._tail: list[tuple[float, str, str, int]] = []
+        self._chunks: deque[tuple[tuple[float, str, str], ...]] = deque()
+        self._tail: list[tuple[float, str, str]] = []
         self.n_backlog = 0
         #: push_visible may be used: a record factory was given and the queue has no lanes.
         self.accepts_plain = self.make_record is not None and not self._laned
@@ -261,21 +261,22 @@ class Ledger:
             self._make_visible(entry, back=False)
         return entry
 
-    def push_visible(self, now: float, message_id: str, body: str, sent_ms: int) -> None:
-        """Add a message sent now and visible now, as ``make_record(message_id, body,
-        sent_ms)`` would store it; the record and entry are made when it is first received.
-        Only while :attr:`accepts_plain`. O(1)."""
+    def push_visible(self, now: float, message_id: str, body: str) -> None:
+        """Add a message sent now and visible now, stored as ``make_record(message_id, body,
+        now)`` returns; the record and entry are made when it is first received. Only while
+        :attr:`accepts_plain`. O(1)."""
         tail = self._tail
-        tail.append((now, message_id, body, sent_ms))
-        self.n_backlog += 1
+        tail.append((now, message_id, body))
         self.n_visible += 1
-        if now + self._retention < self._due:
+        self.n_backlog += 1
+        if self.n_backlog == 1 and now + self._retention < self._due:
+            # (With an older backlog message held, _due is at or before its expiry already.)
             self._due = now + self._retention
         if len(tail) >= _CHUNK:
             self._chunks.append(tuple(tail))
             tail.clear()
 
-    def _backlog_items(self) -> list[tuple[float, str, str, int]]:
+    def _backlog_items(self) -> list[tuple[float, str, str]]:
         """The backlog, in order (a copy). O(b)."""
         items = list(self._head[self._pos:])
         for chunk in self._chunks:
@@ -292,8 +293,8 @@ class Ledger:
         seq = self._seq
         visible = self._visible
         retain = self._retain
-        for sent_at, message_id, body, sent_ms in items:
-            entry = Entry(next(seq), make_record(message_id, body, sent_ms), sent_at, None)
+        for sent_at, message_id, body in items:
+            entry = Entry(next(seq), make_record(message_id, body, sent_at), sent_at, None)
             retain(entry)
             visible.append(entry)
 
@@ -311,12 +312,12 @@ class Ledger:
         make_record = self.make_record
         assert make_record is not None
         out = []
-        for i, (sent_at, message_id, body, sent_ms) in enumerate(self._backlog_items()):
-            out.append(Entry(_SNAPSHOT_SEQ + i, make_record(message_id, body, sent_ms),
+        for i, (sent_at, message_id, body) in enumerate(self._backlog_items()):
+            out.append(Entry(_SNAPSHOT_SEQ + i, make_record(message_id, body, sent_at),
                              sent_at, None))
         return out
 
-    def _backlog_front(self) -> tuple[float, str, str, int] | None:
+    def _backlog_front(self) -> tuple[float, str, str] | None:
         if self._pos < len(self._head):
             return self._head[self._pos]
         if self._chunks:
@@ -676,13 +677,13 @@ class Ledger:
                 else:
                     break
                 pos = 0
-            sent_at, message_id, body, sent_ms = head[pos]
+            sent_at, message_id, body = head[pos]
             pos += 1
             taken += 1
             # Entry.__init__ and _hand_out in one: every field set once.
             entry = _new(Entry)
             entry.seq = next(seq)
-            entry.record = make_record(message_id, body, sent_ms)
+            entry.record = make_record(message_id, body, sent_at)
             entry.sent_at = entry.available_at = sent_at
             entry.lane = None
             entry.state = INFLIGHT
@@ -811,23 +812,24 @@ class Ledger:
             for entry in entries:
                 unlink(entry)
         else:
-            # _unlink inlined for a message in flight (the common delete: received, then
+            # _unlink inlined for messages in flight (the common delete: received, then
             # deleted in the order received).
-            discard = self._deadlines.discard
             handles = self.handles
             fresh = self._fresh
+            inflight = []
             for entry in entries:
                 if entry.state != INFLIGHT:
                     unlink(entry)
                     continue
+                inflight.append(entry)
                 entry.state = GONE
-                self.n_inflight -= 1
-                discard(entry.deadline, entry.timeout, entry)
                 handles.pop(entry.receipt, None)  # type: ignore[arg-type]  # (set in flight)
                 if fresh and fresh[0] is entry:
                     fresh.popleft()
                 else:
                     self._forget(entry)
+            self.n_inflight -= len(inflight)
+            self._deadlines.discard_timed(inflight)
         left = self._compact_countdown - len(entries)
         if left <= 1:
             self._compact_countdown = 1
@@ -1139,8 +1141,8 @@ class Ledger:
             assert front is not None and self.make_record is not None
             if best is None or front[0] < best.sent_at:
                 # A detached entry of the backlog's first message (its seq sorts last).
-                sent_at, message_id, body, sent_ms = front
-                return Entry(_SNAPSHOT_SEQ, self.make_record(message_id, body, sent_ms),
+                sent_at, message_id, body = front
+                return Entry(_SNAPSHOT_SEQ, self.make_record(message_id, body, sent_at),
                              sent_at, None)
         return best
 

@@ -90,10 +90,27 @@ class _QueueBatches(_QueueState):
             bodies.append(body)
         if total > MAX_BATCH_BYTES:
             return None  # the general path raises BatchRequestTooLong
-        wall_ms = self.loop.clock.wall_ms()
-        new_id = self.loop.new_id
         delay = float(self._values["DelaySeconds"])
         observed = bool(self._observers)
+        ledger = self._ledger
+        if delay <= 0 and not observed and ledger.accepts_plain:
+            # To the ledger's backlog, as a plain send (Queue.send) stores one message.
+            push = ledger.push_visible
+            new_id = self.loop.new_id
+            successful: list[dict[str, Any]] = []
+            for (entry_id, _), body in zip(normalized, bodies, strict=True):
+                message_id = new_id()
+                push(now, message_id, body)
+                successful.append({
+                    "Id": entry_id,
+                    "MessageId": message_id,
+                    "MD5OfMessageBody": md5(body.encode(), usedforsecurity=False).hexdigest(),
+                })
+            if self._waiting:
+                self._cond.notify(len(successful))  # one waiter per message
+            return BatchResult(successful, [])
+        wall_ms = self.loop.clock.wall_ms()
+        new_id = self.loop.new_id
         records = [_Record(new_id(), body, None, wall_ms) for body in bodies]
         if delay <= 0:
             held = self._ledger.enqueue_visible(records, now)
@@ -107,7 +124,7 @@ class _QueueBatches(_QueueState):
             enqueue = self._ledger.enqueue
             for record in records:
                 enqueue(record, now, delay=delay)
-        successful: list[dict[str, Any]] = [
+        successful = [
             {
                 "Id": entry_id,
                 "MessageId": record.message_id,

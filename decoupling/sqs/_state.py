@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._core.ledger import Entry, Ledger
+from ..clock import ManualClock, MonotonicClock
 from ..loop import EventLoop
 from ..message import AttributeInput, MessageAttributeValue
 from .config import RedriveAllowPolicy, RedrivePolicy
@@ -62,16 +63,39 @@ class _Record:
         self.trace_header = trace_header
 
 
-def _plain_record(message_id: str, body: str, sent_ms: int) -> _Record:
-    """The record of a message with only a body (the ledger's ``make_record``): what
-    ``_Record(message_id, body, None, sent_ms)`` makes, in one call."""
-    record = _new(_Record)
-    record.message_id = message_id
-    record.body = body
-    record.sent_ms = sent_ms
-    record.attributes = record.group_id = record.dedup_id = record.sequence_number = None
-    record.dlq_source_arn = record.trace_header = None
-    return record
+def _plain_records(clock: object) -> Callable[[str, str, float], _Record] | None:
+    """The ledger's ``make_record`` for a loop on ``clock``: the record of a message with only
+    a body, sent at ``sent_at`` (loop seconds), with the ``SentTimestamp`` the clock's
+    ``wall_ms()`` read then — what ``_Record(message_id, body, None, clock.wall_ms())`` made at
+    the send, in one call. ``None`` for a clock whose wall time does not follow from its
+    ``now()`` alone (then every message is stored as a record at its send)."""
+    if type(clock) is MonotonicClock:
+        offset = clock._offset
+
+        def monotonic_record(message_id: str, body: str, sent_at: float) -> _Record:
+            record = _new(_Record)
+            record.message_id = message_id
+            record.body = body
+            record.sent_ms = int((sent_at + offset) * 1000)  # as MonotonicClock.wall_ms()
+            record.attributes = record.group_id = record.dedup_id = None
+            record.sequence_number = record.dlq_source_arn = record.trace_header = None
+            return record
+
+        return monotonic_record
+    if type(clock) is ManualClock:
+        epoch_offset = clock._epoch_offset
+
+        def manual_record(message_id: str, body: str, sent_at: float) -> _Record:
+            record = _new(_Record)
+            record.message_id = message_id
+            record.body = body
+            record.sent_ms = int(round((sent_at + epoch_offset) * 1000))  # as ManualClock's
+            record.attributes = record.group_id = record.dedup_id = None
+            record.sequence_number = record.dlq_source_arn = record.trace_header = None
+            return record
+
+        return manual_record
+    return None
 
 
 _new = object.__new__

@@ -28,7 +28,7 @@ from ..loop import EventLoop
 from ..message import AttributeInput, Message, message_size, normalize_attributes, validate_body
 from ._attributes import _QueueAttributes
 from ._batches import _QueueBatches
-from ._state import QueueObserver, _plain_record
+from ._state import QueueObserver, _plain_records
 from ._state import _Record as _Record  # re-exported: FIFO, SNS and the store build records
 from .config import INTEGER_ATTRIBUTES, RedriveAllowPolicy, RedrivePolicy
 from .results import BatchResult, SendResult
@@ -184,7 +184,7 @@ class Queue(_QueueAttributes, _QueueBatches):
                 float(self._values["MessageRetentionPeriod"]),
                 f"{loop.new_id().replace('-', '')}/",  # the whole id: unique per queue
                 lock_groups=self.is_fifo,
-                make_record=_plain_record,
+                make_record=_plain_records(loop.clock),
             )
             self._cond = loop._new_condition()
             # Message ids of the plain send: a block of 4,096 from the loop, handed out in turn.
@@ -199,6 +199,26 @@ class Queue(_QueueAttributes, _QueueBatches):
             self._observers: tuple[QueueObserver, ...] = ()
             loop._register("sqs", name, self)
             self._initialized = True
+            self._monotonic = type(loop.clock) is MonotonicClock
+            self._replan()
+
+    def _replan(self) -> None:
+        """Recompute what the plain send checks in one comparison (lock held; after any change
+        of the delay, the size limit, the observers or deletion): ``_plain_max`` is the
+        size limit of a body it may take, 0 when it may take none."""
+        values = self._values
+        plain = (
+            not self.is_fifo
+            and not self._deleted
+            and not self._observers
+            and not values["DelaySeconds"]
+        )
+        self._plain_max: int = values["MaximumMessageSize"] if plain else 0
+
+    def _apply(self, parsed: Mapping[str, Any]) -> None:
+        super()._apply(parsed)
+        if self._initialized:
+            self._replan()
 
     # -- sending --------------------------------------------------------------------------------
 
@@ -241,30 +261,21 @@ class Queue(_QueueAttributes, _QueueBatches):
             # delay, observer or tap: every check of the general path below holds for it by
             # construction, and it goes straight to the ledger's visible messages.
             with self._lock:
-                values = self._values
+                ledger = self._ledger
                 if (
-                    not self._observers
-                    and not self._deleted
-                    and not self.is_fifo
-                    and 0 < len(body) <= values["MaximumMessageSize"]
-                    and not values["DelaySeconds"]
+                    0 < len(body) <= self._plain_max  # (0 unless plain: see _replan)
                     and self.loop._tap is None
-                    and self._ledger.accepts_plain
+                    and ledger.accepts_plain
                 ):
-                    clock = self.loop.clock
-                    if type(clock) is MonotonicClock:
-                        now = _monotonic()  # what clock.now() and clock.wall_ms() read
-                        sent_ms = int((now + clock._offset) * 1000)
-                    else:
-                        now = clock.now()
-                        sent_ms = clock.wall_ms()
+                    # (SentTimestamp follows from the send time: the ledger's make_record.)
+                    now = _monotonic() if self._monotonic else self.loop.clock.now()
                     low = self._id_low
                     if low > 4095:
                         self._id_block = self.loop._id_block()
                         low = 0
                     self._id_low = low + 1
                     message_id = self._id_block + _HEX3[low]
-                    self._ledger.push_visible(now, message_id, body, sent_ms)
+                    ledger.push_visible(now, message_id, body)
                     if self._waiting:
                         cond = self._cond
                         # Only a waiter not woken yet needs waking (a woken one takes a message
@@ -791,6 +802,7 @@ class Queue(_QueueAttributes, _QueueBatches):
         with self._lock:
             self._check_alive()
             self._deleted = True
+            self._replan()
             self._ledger.purge()
             self.loop._unregister("sqs", self.name)
             self._cond.notify_all()  # its waiters wake and raise QueueDoesNotExist
@@ -822,6 +834,7 @@ class Queue(_QueueAttributes, _QueueBatches):
         with self._lock:
             if observer not in self._observers:
                 self._observers = (*self._observers, observer)
+                self._replan()
 
     def remove_observer(self, observer: QueueObserver) -> None:
         """Stop calling ``observer`` (no error if it was not added)."""
@@ -830,6 +843,7 @@ class Queue(_QueueAttributes, _QueueBatches):
                 kept = list(self._observers)
                 kept.remove(observer)
                 self._observers = tuple(kept)
+                self._replan()
 
     def _emit(self, event: str, entry: Entry | None) -> None:
         for observer in self._observers:
