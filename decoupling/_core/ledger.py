@@ -664,10 +664,9 @@ class Ledger:
         seq, tick = self._seq, self._tick
         prefix = self.receipt_prefix
         handles = self.handles
-        fresh = self._fresh
-        append = received.append
-        taken = 0
-        while taken < wanted:
+        got: list[Entry] = []
+        append = got.append
+        for _ in range(wanted):
             if pos >= len(head):
                 if self._chunks:
                     head = self._chunks.popleft()
@@ -679,7 +678,6 @@ class Ledger:
                 pos = 0
             sent_at, message_id, body = head[pos]
             pos += 1
-            taken += 1
             # Entry.__init__ and _hand_out in one: every field set once.
             entry = _new(Entry)
             entry.seq = next(seq)
@@ -693,16 +691,21 @@ class Ledger:
             entry.timeout = timeout
             receipt = entry.receipt = f"{prefix}{next(tick):x}"
             handles[receipt] = entry
-            if not fresh or fresh[-1].sent_at <= sent_at:
-                fresh.append(entry)
-            else:
-                heapq.heappush(self._retained, (sent_at, entry.seq, entry))
             append(entry)
         if pos >= len(head):
             head, pos = (), 0
         self._head, self._pos = head, pos
-        self.n_backlog -= taken
-        self.n_visible -= taken
+        if got:
+            # The backlog is in send order: retention order needs one check for the batch.
+            fresh = self._fresh
+            if not fresh or fresh[-1].sent_at <= got[0].sent_at:
+                fresh.extend(got)
+            else:
+                for entry in got:
+                    self._retain(entry)
+            received += got
+            self.n_backlog -= len(got)
+            self.n_visible -= len(got)
 
     def _hand_out(self, entry: Entry, now: float, deadline: float, timeout: float) -> int:
         """Put a visible entry in flight until ``deadline``: a new receipt handle (the old one
