@@ -492,7 +492,8 @@ class Ledger:
         reached ``max_receive_count`` (0 = no limit); they are removed, for the caller to move
         to a dead-letter queue. O(m log n) for m messages handed out.
         """
-        self.settle(now)
+        if now >= self._due:  # (settle's own first test, without the call)
+            self.settle(now)
         received: list[Entry] = []
         dead: list[Entry] = []
         if not self._laned:

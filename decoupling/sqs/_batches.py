@@ -242,7 +242,9 @@ class _QueueBatches(_QueueState):
         with self._lock:
             self._check_alive()
             ledger = self._ledger
-            ledger.settle(self.loop.clock.now())
+            now = self.loop.clock.now()
+            if now >= ledger._due:  # (settle's own first test, without the call)
+                ledger.settle(now)
             if (
                 type(entries) is list
                 and 0 < len(entries) <= MAX_BATCH

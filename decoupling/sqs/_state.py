@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from math import floor as _floor
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._core.ledger import Entry, Ledger
@@ -76,7 +77,9 @@ def _plain_records(clock: object) -> Callable[[str, str, float], _Record] | None
             record = _new(_Record)
             record.message_id = message_id
             record.body = body
-            record.sent_ms = int((sent_at + offset) * 1000)  # as MonotonicClock.wall_ms()
+            # As MonotonicClock.wall_ms(): int() of a positive float (floor is the same, and
+            # a cheaper call than int's).
+            record.sent_ms = _floor((sent_at + offset) * 1000)
             record.attributes = record.group_id = record.dedup_id = None
             record.sequence_number = record.dlq_source_arn = record.trace_header = None
             return record
@@ -89,7 +92,7 @@ def _plain_records(clock: object) -> Callable[[str, str, float], _Record] | None
             record = _new(_Record)
             record.message_id = message_id
             record.body = body
-            record.sent_ms = int(round((sent_at + epoch_offset) * 1000))  # as ManualClock's
+            record.sent_ms = round((sent_at + epoch_offset) * 1000)  # an int, as ManualClock's
             record.attributes = record.group_id = record.dedup_id = None
             record.sequence_number = record.dlq_source_arn = record.trace_header = None
             return record

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from math import floor as _floor
 from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -432,9 +433,18 @@ class Queue(_QueueAttributes, _QueueBatches):
         """
         with self._lock:
             self._check_alive()
-            max_messages, wait, timeout = self._check_receive_args(
-                max_messages, wait_seconds, visibility_timeout
-            )
+            if (
+                type(max_messages) is int
+                and 1 <= max_messages <= 10
+                and wait_seconds is None
+                and visibility_timeout is None
+            ):  # the common call: _check_receive_args's answer without the call
+                wait = self._values["ReceiveMessageWaitTimeSeconds"]
+                timeout = self._values["VisibilityTimeout"]
+            else:
+                max_messages, wait, timeout = self._check_receive_args(
+                    max_messages, wait_seconds, visibility_timeout
+                )
             tap = self.loop._tap
             if tap is not None:  # chaos: a short poll may see only some of the messages
                 max_messages = tap.sqs_receive_limit(self, max_messages, wait)
@@ -522,7 +532,8 @@ class Queue(_QueueAttributes, _QueueBatches):
         self, now: float, max_messages: int, timeout: int, attempt_id: str | None
     ) -> list[Message]:
         ledger = self._ledger
-        ledger.settle(now)
+        if now >= ledger._due:  # (settle's own first test, without the call)
+            ledger.settle(now)
         room = self.max_in_flight - ledger.n_inflight
         if room <= 0 and ledger.n_visible:
             raise OverLimit(
@@ -544,7 +555,10 @@ class Queue(_QueueAttributes, _QueueBatches):
     def _messages(self, received: list[Entry], now: float) -> list[Message]:
         if not received:
             return []
-        wall_ms = self.loop.clock.wall_ms()
+        if self._monotonic:  # MonotonicClock.wall_ms() at ``now``, without two calls
+            wall_ms = _floor((now + self.loop.clock._offset) * 1000)  # type: ignore[attr-defined]
+        else:
+            wall_ms = self.loop.clock.wall_ms()
         sender = self.loop.account_id
         out: list[Message] = []
         append = out.append
@@ -671,7 +685,17 @@ class Queue(_QueueAttributes, _QueueBatches):
         """
         with self._lock:
             self._check_alive()
-            self._ledger.settle(self.loop.clock.now())
+            ledger = self._ledger
+            now = self.loop.clock.now()
+            if now >= ledger._due:  # (settle's own first test, without the call)
+                ledger.settle(now)
+            if not self._observers and self.loop._tap is None and not self.is_fifo:
+                # The common delete: a current handle, nobody watching. Stale and invalid
+                # handles take the general path below.
+                entry = ledger.handles.get(receipt_handle) if type(receipt_handle) is str else None
+                if entry is not None:
+                    ledger.remove_many([entry])
+                    return
             self._delete_settled(receipt_handle)
 
     def _delete_settled(self, receipt_handle: object) -> None:
