@@ -15,6 +15,11 @@ due. No operation scans.
 
 Structures (n = messages held):
 
+* never-received messages of a plain standard queue (sent with only a body, no lane): the
+  *backlog*, tuples ``(sent_at, message_id, body)`` in send order, in chunks of 1,024 — atoms
+  only, so the cyclic garbage collector untracks them and a full collection does not walk a
+  growing backlog; the entry and the record (``make_record``) are made when a message is first
+  received, or for the whole backlog at once before any other message joins the visible ones;
 * visible messages: one ``deque`` (standard queues), or one ``deque`` per *lane* — a FIFO message
   group or a fair-queue tenant — plus a ``SortedList`` (fair queues) or a heap (FIFO) of
   ``(head sequence, lane)`` over the lanes that can be served, so the oldest servable lane is
