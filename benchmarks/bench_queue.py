@@ -26,7 +26,7 @@ import sys
 from collections import deque
 from collections.abc import Callable
 
-from _harness import at_reference, emit, fmt, interleaved, rate, table, yardstick
+from _harness import at_reference, emit, fmt, interleaved, paired_ratio, rate, table, yardstick
 
 import decoupling as dc
 
@@ -205,6 +205,10 @@ def main() -> dict[str, float]:
             ("batch10_msgs_per_s_manual", "batch_manual"),
             ("batch10_msgs_per_s_real", "batch_real"),
         )},
+        # Issue #23: ratios to queue.Queue put+get in the same rounds (medians of per-round
+        # ratios): single >= 0.25x, batch-10 per message >= 0.33x.
+        "single_ratio_to_queue_queue": round(paired_ratio(samples, "single_manual", "yardstick"), 3),
+        "batch10_ratio_to_queue_queue": round(paired_ratio(samples, "batch_manual", "yardstick"), 3),
         "skeleton_batch10_msgs_per_s": round(skeleton),
         "stdlib_queue_cycles_per_s": round(stdlib),
         "observability_off_cycles_per_s": round(manual),

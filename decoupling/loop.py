@@ -193,6 +193,7 @@ class EventLoop:
         self._resources: dict[tuple[str, str], Any] = {}
         self._deleted_at: dict[tuple[str, str], float] = {}
         self._ids = itertools.count(1)
+        self._id_blocks = itertools.count(0)
         self._id_prefix = os.urandom(6).hex()
         self._id_head = f"{self._id_prefix[:8]}-{self._id_prefix[8:12]}-4000-a000-"
         self._driver: threading.Thread | None = None
@@ -289,9 +290,19 @@ class EventLoop:
         """
         n = next(self._ids)
         if n < 0x1000000000:  # the first 2**36 ids share a precomputed head
-            return self._id_head + format(n, "012x")
+            return f"{self._id_head}{n:012x}"  # (an f-string: ~2x format()'s speed)
         p = self._id_prefix
         return f"{p[:8]}-{p[8:12]}-4{n >> 48 & 0xFFF:03x}-a{n >> 36 & 0xFFF:03x}-{n & 0xFFFFFFFFF:012x}"
+
+    def _id_block(self) -> str:
+        """The first 33 characters of 4,096 fresh identifiers shaped as :meth:`new_id`'s, for a
+        caller that hands them out itself (``block + _HEX3[i]`` for i in 0-4095; a queue's
+        send under its lock, where a counter and one concatenation beat formatting an int).
+        Unique within this loop, and never equal to an id :meth:`new_id` returns (their UUID
+        variant digit is ``b``, new_id's ``a``)."""
+        k = next(self._id_blocks)
+        p = self._id_prefix
+        return f"{p[:8]}-{p[8:12]}-4{k >> 48 & 0xFFF:03x}-b{k >> 36 & 0xFFF:03x}-{k & 0xFFFFFFFFF:09x}"
 
     def queue_name_from(self, name_url_or_arn: str) -> str:
         """The queue name in a queue name, URL or ARN of this account.
