@@ -117,23 +117,30 @@ class Tap:
         ctx = self.sns_context
         if ctx is not None and event == "sent" and entry is not None:
             ctx.sent.append((queue, entry))
-        chaos = self.chaos_for(queue)
-        if chaos is not None:
-            chaos._queue_event(event, queue, entry)
-        if self.metrics is not None:
-            self.metrics._queue_event(event, queue, entry)
-        if self.journal is not None:
-            self.journal._queue_event(event, queue, entry, ctx)
+        if self.chaos is not None or self.chaos_by_resource:
+            chaos = self.chaos_for(queue)
+            if chaos is not None:
+                chaos._queue_event(event, queue, entry)
+        metrics = self.metrics
+        if metrics is not None:
+            metrics._queue_event(event, queue, entry)
+        journal = self.journal
+        if journal is not None:
+            journal._queue_event(event, queue, entry, ctx)
 
     # -- SQS: requests --------------------------------------------------------------------------
 
     def sqs_send(self, queue: Queue, body: str, attributes: Any) -> None:
         """A successful SendMessage (billing: its bytes in 64 KiB chunks)."""
-        if self.requests is not None:
-            from ..message import normalize_attributes
+        requests = self.requests
+        if requests is not None:
+            if attributes is None and body.isascii():
+                size = len(body)
+            else:
+                from ..message import normalize_attributes
 
-            self.requests._sqs(queue, "SendMessage",
-                               message_size(body, normalize_attributes(attributes)))
+                size = message_size(body, normalize_attributes(attributes))
+            requests._sqs(queue, "SendMessage", size)
 
     def sqs_send_batch(self, queue: Queue, total_bytes: int) -> None:
         """A SendMessageBatch that was accepted (even if some entries failed)."""
@@ -142,6 +149,8 @@ class Tap:
 
     def sqs_receive_limit(self, queue: Queue, max_messages: int, wait: int) -> int:
         """How many messages this receive may take: fewer under chaos short-poll sampling."""
+        if self.chaos is None and not self.chaos_by_resource:
+            return max_messages
         chaos = self.chaos_for(queue)
         if chaos is None or wait != 0 or queue.is_fifo:
             return max_messages
@@ -149,20 +158,27 @@ class Tap:
 
     def sqs_received(self, queue: Queue, messages: list[Message]) -> None:
         """A ReceiveMessage that returned ``messages`` (possibly none: an empty receive)."""
-        if self.metrics is not None:
-            self.metrics._received(queue, messages)
-        if self.requests is not None:
+        metrics = self.metrics
+        if metrics is not None:
+            metrics._received(queue, messages)
+        requests = self.requests
+        if requests is not None:
             size = 0
             for m in messages:
-                size += message_size(m.body, m.message_attributes)
-            self.requests._sqs(queue, "ReceiveMessage", size)
+                body = m.body
+                attributes = m.message_attributes
+                size += (len(body) if not attributes and body.isascii()
+                         else message_size(body, attributes))
+            requests._sqs(queue, "ReceiveMessage", size)
 
     def sqs_deleted(self, queue: Queue) -> None:
         """A successful DeleteMessage (counted even when the handle was stale: AWS does)."""
-        if self.metrics is not None:
-            self.metrics._deleted(queue)
-        if self.requests is not None:
-            self.requests._sqs(queue, "DeleteMessage", 0)
+        metrics = self.metrics
+        if metrics is not None:
+            metrics._deleted(queue)
+        requests = self.requests
+        if requests is not None:
+            requests._sqs(queue, "DeleteMessage", 0)
 
     def sqs_batch(self, queue: Queue, action: str, single: str, singles: int) -> None:
         """A batch call that ran ``singles`` successful single calls of action ``single``

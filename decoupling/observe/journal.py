@@ -59,6 +59,9 @@ if TYPE_CHECKING:
 __all__ = ["Journal", "JournalEvent"]
 
 _OUTCOMES = {"ok": "Success", "error": "Error", "timeout": "Timeout"}
+#: The detail keys of events whose detail is kept as a tuple of values.
+_DETAIL: dict[str, tuple[str, ...]] = {"received": ("receive_count", "receipt_handle", "visible_at")}
+_Raw = tuple[float, str, str, str, "tuple[Any, ...] | dict[str, Any] | None"]
 #: The most events a journal keeps: the largest 32-bit count, as AWS's Integer parameters.
 MAX_ENTRIES = 2**31 - 1
 
@@ -94,6 +97,9 @@ class Journal:
         max_entries: events kept (1 to 2**31 - 1; default 100,000); the oldest are dropped
             first.
 
+    Events are kept as small tuples and become :class:`JournalEvent` objects only when read,
+    so recording costs a tuple, two appends and (once full) dropping the oldest.
+
     Raises:
         InvalidParameterValue: a bad ``max_entries``, or a second journal on the same loop.
     """
@@ -107,8 +113,11 @@ class Journal:
         self.max_entries = max_entries
         #: Events dropped to stay within ``max_entries``.
         self.dropped = 0
-        self._events: deque[JournalEvent] = deque()
-        self._by_id: dict[str, deque[JournalEvent]] = {}
+        self._now = loop.clock.now
+        # (time, kind, message_id, resource, detail): detail is None, a tuple of the values
+        # of _DETAIL[kind], or a dict.
+        self._ring: deque[_Raw] = deque()
+        self._by_id: dict[str, list[_Raw]] = {}
         self._moved_from: dict[int, str] = {}  # id(record) -> its MessageId before a move task
         with loop._lock:
             tap = Tap.attach(loop)
@@ -123,16 +132,17 @@ class Journal:
     def history(self, message_id: str) -> list[JournalEvent]:
         """Every kept event of one message, oldest first (``[]`` if none). O(events of it)."""
         with self.loop._lock:
-            return list(self._by_id.get(message_id, ()))
+            return [_event(raw) for raw in self._by_id.get(message_id, ())]
 
     def kinds(self, message_id: str) -> list[str]:
         """The ``kind`` of each event of :meth:`history` — handy in assertions."""
-        return [event.kind for event in self.history(message_id)]
+        with self.loop._lock:
+            return [raw[1] for raw in self._by_id.get(message_id, ())]
 
     def events(self) -> list[JournalEvent]:
         """Every kept event, oldest first."""
         with self.loop._lock:
-            return list(self._events)
+            return [_event(raw) for raw in self._ring]
 
     def message_ids(self) -> list[str]:
         """The ids with kept events, in order of their first kept event."""
@@ -144,7 +154,7 @@ class Journal:
         return "\n".join(str(event) for event in self.history(message_id))
 
     def __len__(self) -> int:
-        return len(self._events)
+        return len(self._ring)
 
     @property
     def enabled(self) -> bool:
@@ -154,7 +164,7 @@ class Journal:
     def clear(self) -> None:
         """Forget every kept event."""
         with self.loop._lock:
-            self._events.clear()
+            self._ring.clear()
             self._by_id.clear()
             self._moved_from.clear()
 
@@ -169,26 +179,29 @@ class Journal:
             tap.release()
 
     def __repr__(self) -> str:
-        return f"Journal(events={len(self._events)}, max_entries={self.max_entries})"
+        return f"Journal(events={len(self._ring)}, max_entries={self.max_entries})"
 
     # -- recording (loop lock held) ---------------------------------------------------------------
 
-    def _add(self, kind: str, message_id: str, resource: str, **detail: Any) -> None:
-        event = JournalEvent(self.loop.clock.now(), kind, message_id, resource, detail)
-        events = self._events
-        if len(events) >= self.max_entries:
-            old = events.popleft()
+    def _record(self, raw: _Raw) -> None:
+        ring = self._ring
+        if len(ring) >= self.max_entries:
+            old = ring.popleft()
             self.dropped += 1
-            mine = self._by_id.get(old.message_id)
-            if mine is not None:
-                mine.popleft()
-                if not mine:
-                    del self._by_id[old.message_id]
-        events.append(event)
-        mine = self._by_id.get(message_id)
+            mine = self._by_id[old[2]]
+            if len(mine) == 1:
+                del self._by_id[old[2]]
+            else:
+                del mine[0]
+        ring.append(raw)
+        mine = self._by_id.get(raw[2])
         if mine is None:
-            mine = self._by_id[message_id] = deque()
-        mine.append(event)
+            self._by_id[raw[2]] = [raw]
+        else:
+            mine.append(raw)
+
+    def _add(self, kind: str, message_id: str, resource: str, **detail: Any) -> None:
+        self._record((self._now(), kind, message_id, resource, detail or None))
 
     def _queue_event(self, event: str, queue: Queue, entry: Entry | None,
                      ctx: SnsContext | None) -> None:
@@ -202,14 +215,14 @@ class Journal:
                 self._add("sent", message_id, name, sns_message_id=ctx.pub.message_id,
                           topic=ctx.sub.topic.name, subscription=ctx.sub.arn)
             else:
-                self._add("sent", message_id, name)
+                self._record((self._now(), "sent", message_id, name, None))
         elif event == "received":
-            self._add("received", message_id, name, receive_count=entry.receive_count,
-                      receipt_handle=entry.receipt, visible_at=entry.deadline)
+            self._record((self._now(), "received", message_id, name,
+                          (entry.receive_count, entry.receipt, entry.deadline)))
+        elif event == "deleted":
+            self._record((self._now(), "deleted", message_id, name, None))
         elif event == "visibility_changed":
             self._add("visibility_changed", message_id, name, visible_at=entry.deadline)
-        elif event == "deleted":
-            self._add("deleted", message_id, name)
         elif event == "dead_lettered":
             dlq = queue._dead_letter_queue()
             self._add("dead_lettered", message_id, name,
@@ -226,21 +239,24 @@ class Journal:
             previous = self._moved_from.pop(id(record), None)
             self._add("moved_in", message_id, name, previous_message_id=previous)
             if previous is not None:
-                mine = self._by_id.get(previous)
-                if mine and mine[-1].kind == "moved_out":
-                    # Link the old id forward too (its last event is the move out).
-                    old = mine.pop()
-                    linked = attrs.evolve(old, detail={**old.detail, "new_message_id": message_id})
-                    mine.append(linked)
-                    self._replace(old, linked)
+                self._link_forward(previous, message_id)
         elif event == "duplicate_arrived":
             self._add("duplicate_arrived", message_id, name)
 
-    def _replace(self, old: JournalEvent, new: JournalEvent) -> None:
-        events = self._events
-        for i in range(len(events) - 1, -1, -1):
-            if events[i] is old:
-                events[i] = new
+    def _link_forward(self, previous: str, message_id: str) -> None:
+        """Give the old id's last event, if it is the move out, the new id too."""
+        mine = self._by_id.get(previous)
+        if not mine or mine[-1][1] != "moved_out":
+            return
+        old = mine[-1]
+        detail = dict(old[4] or {})
+        detail["new_message_id"] = message_id
+        linked = (old[0], old[1], old[2], old[3], detail)
+        mine[-1] = linked
+        ring = self._ring
+        for i in range(len(ring) - 1, -1, -1):  # recorded moments ago: a short scan
+            if ring[i] is old:
+                ring[i] = linked
                 return
 
     def _published(self, topic: Topic, pub: Published) -> None:
@@ -280,6 +296,15 @@ class Journal:
         for message_id in _message_ids(inv.event):
             self._add("invocation_finished", message_id, inv.function.name,
                       request_id=inv.request_id, outcome=_OUTCOMES.get(status, status))
+
+
+def _event(raw: _Raw) -> JournalEvent:
+    time, kind, message_id, resource, detail = raw
+    if detail is None:
+        return JournalEvent(time, kind, message_id, resource, {})
+    if isinstance(detail, tuple):
+        return JournalEvent(time, kind, message_id, resource, dict(zip(_DETAIL[kind], detail)))
+    return JournalEvent(time, kind, message_id, resource, dict(detail))
 
 
 def _message_ids(event: Any) -> list[str]:

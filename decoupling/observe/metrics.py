@@ -199,6 +199,37 @@ class _Stat:
         return Statistics(self.n, self.total, self.low, self.high)
 
 
+class _QueueLive:
+    """One queue's SQS counts in the current period (see ``Metrics._flush_live``)."""
+
+    __slots__ = ("sent", "size_n", "size_total", "size_low", "size_high", "received_n",
+                 "received", "received_low", "received_high", "empty", "deleted")
+
+    def __init__(self) -> None:
+        self.sent = self.size_n = self.received_n = self.received = self.empty = 0
+        self.deleted = self.received_low = self.received_high = 0
+        self.size_total = self.size_low = self.size_high = 0.0
+
+    def stats(self) -> list[tuple[str, float, float, float, float]]:
+        """(metric, sample count, sum, minimum, maximum) of each metric with samples."""
+        out = []
+        if self.sent:
+            out.append(("NumberOfMessagesSent", float(self.sent), float(self.sent), 1.0, 1.0))
+        if self.size_n:
+            out.append(("SentMessageSize", float(self.size_n), self.size_total, self.size_low,
+                        self.size_high))
+        if self.received_n:
+            out.append(("NumberOfMessagesReceived", float(self.received_n),
+                        float(self.received), float(self.received_low),
+                        float(self.received_high)))
+        if self.empty:
+            out.append(("NumberOfEmptyReceives", float(self.empty), float(self.empty), 1.0, 1.0))
+        if self.deleted:
+            out.append(("NumberOfMessagesDeleted", float(self.deleted), float(self.deleted),
+                        1.0, 1.0))
+        return out
+
+
 _Key = tuple[str, str, str]  # (namespace, resource name, metric)
 
 _HOUR = 3_600.0
@@ -356,6 +387,13 @@ class Metrics:
         self._listener: _Sampler | None = None
         # Boundary index k (time k * period) of the last gauge sample taken.
         self._sampled_k = 0
+        # The SQS counts of the current period, per queue name: plain counters bumped per
+        # request and merged into the columns once a period (or before a read), so a request
+        # costs a few integer additions, not a point update per metric.
+        self._now = loop.clock.now
+        self._live: dict[str, _QueueLive] = {}
+        self._live_index = 0
+        self._live_until = -math.inf
         with loop._lock:
             tap = Tap.attach(loop)
             if tap.metrics is not None:
@@ -373,6 +411,8 @@ class Metrics:
                 for i, (resolution, keep) in enumerate(schedule)
             ]
             self._sampled_k = self._k_at_or_before(now)
+            self._live_index = int(now // self.period)
+            self._live_until = (self._live_index + 1) * self.period
             self._start_sampler()
 
     # -- public: reading ------------------------------------------------------------------------
@@ -403,6 +443,7 @@ class Metrics:
             raise InvalidParameterValue(
                 f"{metric} is a gauge: read it with gauge() or series().")
         with self.loop._lock:
+            self._flush_live()
             if start is None and end is None:
                 stat = self._totals.get(key)
                 return stat.freeze() if stat is not None else Statistics()
@@ -466,6 +507,7 @@ class Metrics:
             raise InvalidParameterValue(
                 f"period must be a multiple of {self.period:g} seconds, got {period!r}.")
         with self.loop._lock:
+            self._flush_live()
             now = self.loop.clock.now()
             # The tiers fine enough for this period: a prefix of the schedule.
             usable = 0
@@ -505,6 +547,7 @@ class Metrics:
     def names(self, namespace: str | None = None) -> list[tuple[str, str, str]]:
         """``(namespace, resource name, metric)`` of every metric with data, sorted."""
         with self.loop._lock:
+            self._flush_live()
             keys = set(self._totals) | set(self._series)
             return sorted(k for k in keys if namespace is None or k[0] == namespace)
 
@@ -512,6 +555,7 @@ class Metrics:
         """A table of every resource's count totals and current gauges."""
         lines = [f"{'namespace':<11} {'resource':<24} {'metric':<38} {'value':>14}"]
         with self.loop._lock:
+            self._flush_live()
             for namespace, name, metric in self.names():
                 spec = METRICS[metric]
                 if spec.kind == "gauge":
@@ -527,6 +571,7 @@ class Metrics:
             tap = self._tap
             if tap is None:
                 return
+            self._flush_live()
             self._stop_sampler()
             tap.metrics = None
             self._tap = None
@@ -603,26 +648,78 @@ class Metrics:
 
     def _points(self) -> int:
         """Points held over every metric and tier (for tests and benchmarks)."""
+        self._flush_live()
         return sum(column.points() for columns in self._series.values() for column in columns)
 
+    def _live_for(self, name: str) -> _QueueLive:
+        """The current period's counters of queue ``name`` (lock held), after moving to a new
+        period if the clock passed the current one's end."""
+        if self._now() >= self._live_until:
+            self._flush_live(roll=True)
+        live = self._live.get(name)
+        if live is None:
+            live = self._live[name] = _QueueLive()
+        return live
+
+    def _flush_live(self, roll: bool = False) -> None:
+        """Merge the live counters into the points and totals (lock held); with ``roll``, start
+        the period the clock is in now. O(queues with requests this period)."""
+        index = self._live_index
+        for name, live in self._live.items():
+            for metric, n, total, low, high in live.stats():
+                key = (SQS, name, metric)
+                self._column(key).merge(index, n, total, low, high)
+                acc = self._totals.get(key)
+                if acc is None:
+                    acc = self._totals[key] = _Stat()
+                acc.n += int(n)
+                acc.total += total
+                if low < acc.low:
+                    acc.low = low
+                if high > acc.high:
+                    acc.high = high
+        self._live.clear()
+        if roll:
+            index = self._live_index = int(self._now() // self.period)
+            self._live_until = (index + 1) * self.period
+
     def _queue_event(self, event: str, queue: Queue, entry: Entry | None) -> None:
-        if entry is None:
-            return
-        if event == "sent":
+        if event == "sent" and entry is not None:
             record = entry.record
-            name = queue.name
-            self._add(SQS, name, "NumberOfMessagesSent", 1.0)
-            self._add(SQS, name, "SentMessageSize",
-                      float(message_size(record.body, record.attributes)))
+            body = record.body
+            attributes = record.attributes
+            size = float(len(body) if attributes is None and body.isascii()
+                         else message_size(body, attributes))
+            live = self._live_for(queue.name)
+            live.sent += 1
+            if live.size_n:
+                if size < live.size_low:
+                    live.size_low = size
+                elif size > live.size_high:
+                    live.size_high = size
+            else:
+                live.size_low = live.size_high = size
+            live.size_n += 1
+            live.size_total += size
 
     def _received(self, queue: Queue, messages: list[Message]) -> None:
-        if messages:  # every message a receive returned (a FIFO attempt-id retry's too)
-            self._add(SQS, queue.name, "NumberOfMessagesReceived", float(len(messages)))
+        live = self._live_for(queue.name)
+        count = len(messages)
+        if count:  # every message a receive returned (a FIFO attempt-id retry's too)
+            if live.received_n:
+                if count < live.received_low:
+                    live.received_low = count
+                elif count > live.received_high:
+                    live.received_high = count
+            else:
+                live.received_low = live.received_high = count
+            live.received_n += 1
+            live.received += count
         else:
-            self._add(SQS, queue.name, "NumberOfEmptyReceives", 1.0)
+            live.empty += 1
 
     def _deleted(self, queue: Queue) -> None:
-        self._add(SQS, queue.name, "NumberOfMessagesDeleted", 1.0)
+        self._live_for(queue.name).deleted += 1
 
     def _published(self, topic: Topic, pub: Published) -> None:
         self._add(SNS, topic.name, "NumberOfMessagesPublished", 1.0)
@@ -723,6 +820,7 @@ class Metrics:
         """Sample every gauge for the period that ends at boundary ``k``, as of loop time
         ``now`` (lock held)."""
         index = k - 1
+        self._flush_live()
         self._roll_up(now)
         for queue in self.loop._resources_of("sqs"):
             if queue._deleted:
