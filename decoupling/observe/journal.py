@@ -39,13 +39,14 @@ hot paths pay one ``if``.
 from __future__ import annotations
 
 from collections import deque
+from itertools import islice
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ..errors import InvalidParameterValue
-from ._tap import SnsContext, Tap
+from ._tap import SnsContext, Tap, time_reader
 
 if TYPE_CHECKING:
     from .._core.ledger import Entry
@@ -97,8 +98,10 @@ class Journal:
         max_entries: events kept (1 to 2**31 - 1; default 100,000); the oldest are dropped
             first.
 
-    Events are kept as small tuples and become :class:`JournalEvent` objects only when read,
-    so recording costs a tuple, two appends and (once full) dropping the oldest.
+    Events are kept as small tuples in a ring of ``max_entries`` (the oldest falls out as a
+    new one comes in) and become :class:`JournalEvent` objects only when read; the index by
+    message id is brought up to date by the next read (O(events recorded since)). Recording an
+    event costs one tuple, one append and one dictionary store.
 
     Raises:
         InvalidParameterValue: a bad ``max_entries``, or a second journal on the same loop.
@@ -111,13 +114,21 @@ class Journal:
                 f"max_entries must be an integer from 1 to {MAX_ENTRIES:,}, got {max_entries!r}.")
         self.loop = loop
         self.max_entries = max_entries
-        #: Events dropped to stay within ``max_entries``.
-        self.dropped = 0
-        self._now = loop.clock.now
+        self._now = time_reader(loop.clock)
         # (time, kind, message_id, resource, detail): detail is None, a tuple of the values
-        # of _DETAIL[kind], or a dict.
-        self._ring: deque[_Raw] = deque()
-        self._by_id: dict[str, list[_Raw]] = {}
+        # of _DETAIL[kind], or a dict. Event number n (from 0) is at ring[n - first], where
+        # first = _appended - len(ring).
+        self._ring: deque[_Raw] = deque(maxlen=max_entries)
+        self._appended = 0
+        self._cleared = 0  # events forgotten by clear()
+        # Every message id with an event, in order of its first one (pruned of ids without
+        # kept events once it outgrows the ring): the order of message_ids().
+        self._seen: dict[str, None] = {}
+        self._seen_cap = max_entries + min(max_entries, 1_024)
+        # message id -> numbers of its events up to _indexed (some may have left the ring).
+        self._index: dict[str, list[int]] = {}
+        self._indexed = 0
+        self._index_size = 0
         self._moved_from: dict[int, str] = {}  # id(record) -> its MessageId before a move task
         with loop._lock:
             tap = Tap.attach(loop)
@@ -129,15 +140,25 @@ class Journal:
 
     # -- reading --------------------------------------------------------------------------------
 
+    @property
+    def dropped(self) -> int:
+        """Events dropped to stay within ``max_entries``."""
+        return self._appended - self._cleared - len(self._ring)
+
     def history(self, message_id: str) -> list[JournalEvent]:
-        """Every kept event of one message, oldest first (``[]`` if none). O(events of it)."""
+        """Every kept event of one message, oldest first (``[]`` if none). O(events of it),
+        plus indexing the events recorded since the last read."""
         with self.loop._lock:
-            return [_event(raw) for raw in self._by_id.get(message_id, ())]
+            ring = self._ring
+            first = self._appended - len(ring)
+            return [_event(ring[n - first]) for n in self._numbers(message_id)]
 
     def kinds(self, message_id: str) -> list[str]:
         """The ``kind`` of each event of :meth:`history` — handy in assertions."""
         with self.loop._lock:
-            return [raw[1] for raw in self._by_id.get(message_id, ())]
+            ring = self._ring
+            first = self._appended - len(ring)
+            return [ring[n - first][1] for n in self._numbers(message_id)]
 
     def events(self) -> list[JournalEvent]:
         """Every kept event, oldest first."""
@@ -145,9 +166,11 @@ class Journal:
             return [_event(raw) for raw in self._ring]
 
     def message_ids(self) -> list[str]:
-        """The ids with kept events, in order of their first kept event."""
+        """The ids with kept events, in order of their first event (an id whose events were
+        all dropped may move to the end when it has a new one)."""
         with self.loop._lock:
-            return list(self._by_id)
+            kept = set(raw[2] for raw in self._ring)
+            return [message_id for message_id in self._seen if message_id in kept]
 
     def format(self, message_id: str) -> str:
         """The history of one message as text, one event a line."""
@@ -164,8 +187,12 @@ class Journal:
     def clear(self) -> None:
         """Forget every kept event."""
         with self.loop._lock:
+            self._cleared += len(self._ring)
             self._ring.clear()
-            self._by_id.clear()
+            self._seen.clear()
+            self._index.clear()
+            self._index_size = 0
+            self._indexed = self._appended
             self._moved_from.clear()
 
     def close(self) -> None:
@@ -181,24 +208,70 @@ class Journal:
     def __repr__(self) -> str:
         return f"Journal(events={len(self._ring)}, max_entries={self.max_entries})"
 
+    def _numbers(self, message_id: str) -> list[int]:
+        """The numbers of the kept events of one id, oldest first (lock held)."""
+        numbers = self._catch_up().get(message_id)
+        if not numbers:
+            return []
+        first = self._appended - len(self._ring)
+        if numbers[0] < first:  # some left the ring: forget them
+            keep = [n for n in numbers if n >= first]
+            self._index_size -= len(numbers) - len(keep)
+            if keep:
+                self._index[message_id] = keep
+            else:
+                del self._index[message_id]
+            return keep
+        return numbers
+
+    def _catch_up(self) -> dict[str, list[int]]:
+        """The index by message id, up to date (lock held). Pruned of events that left the
+        ring when it has grown to twice the ring's size."""
+        ring = self._ring
+        appended = self._appended
+        first = appended - len(ring)
+        index = self._index
+        if self._index_size > 2 * len(ring) + 1_024:
+            size = 0
+            for message_id, numbers in list(index.items()):
+                if numbers[0] < first:
+                    numbers = [n for n in numbers if n >= first]
+                    if not numbers:
+                        del index[message_id]
+                        continue
+                    index[message_id] = numbers
+                size += len(numbers)
+            self._index_size = size
+        start = max(self._indexed, first)
+        if start < appended:
+            fresh = list(islice(reversed(ring), appended - start))
+            fresh.reverse()
+            number = start
+            for raw in fresh:
+                numbers = index.get(raw[2])
+                if numbers is None:
+                    index[raw[2]] = [number]
+                else:
+                    numbers.append(number)
+                number += 1
+            self._index_size += appended - start
+            self._indexed = appended
+        return index
+
+    def _prune_seen(self) -> None:
+        """Forget the ids without kept events (lock held; when ``_seen`` outgrows the ring)."""
+        kept = set(raw[2] for raw in self._ring)
+        self._seen = {message_id: None for message_id in self._seen if message_id in kept}
+
     # -- recording (loop lock held) ---------------------------------------------------------------
 
     def _record(self, raw: _Raw) -> None:
-        ring = self._ring
-        if len(ring) >= self.max_entries:
-            old = ring.popleft()
-            self.dropped += 1
-            mine = self._by_id[old[2]]
-            if len(mine) == 1:
-                del self._by_id[old[2]]
-            else:
-                del mine[0]
-        ring.append(raw)
-        mine = self._by_id.get(raw[2])
-        if mine is None:
-            self._by_id[raw[2]] = [raw]
-        else:
-            mine.append(raw)
+        self._ring.append(raw)
+        self._appended += 1
+        seen = self._seen
+        seen[raw[2]] = None
+        if len(seen) > self._seen_cap:
+            self._prune_seen()
 
     def _add(self, kind: str, message_id: str, resource: str, **detail: Any) -> None:
         self._record((self._now(), kind, message_id, resource, detail or None))
@@ -245,19 +318,17 @@ class Journal:
 
     def _link_forward(self, previous: str, message_id: str) -> None:
         """Give the old id's last event, if it is the move out, the new id too."""
-        mine = self._by_id.get(previous)
-        if not mine or mine[-1][1] != "moved_out":
+        numbers = self._numbers(previous)
+        if not numbers:
             return
-        old = mine[-1]
+        ring = self._ring
+        position = numbers[-1] - (self._appended - len(ring))
+        old = ring[position]
+        if old[1] != "moved_out":
+            return
         detail = dict(old[4] or {})
         detail["new_message_id"] = message_id
-        linked = (old[0], old[1], old[2], old[3], detail)
-        mine[-1] = linked
-        ring = self._ring
-        for i in range(len(ring) - 1, -1, -1):  # recorded moments ago: a short scan
-            if ring[i] is old:
-                ring[i] = linked
-                return
+        ring[position] = (old[0], old[1], old[2], old[3], detail)
 
     def _published(self, topic: Topic, pub: Published) -> None:
         self._add("published", pub.message_id, topic.name)

@@ -66,10 +66,11 @@ from ..clock import ManualClock
 from ..errors import InvalidParameterValue
 from ..message import message_size
 from ..sns.message import message_size as sns_message_size
-from ._tap import Tap
+from ._tap import Tap, time_reader
 
 if TYPE_CHECKING:
     from .._core.ledger import Entry
+    from ..sqs._state import _Record
     from ..functions.runtime import Function, _Invocation
     from ..loop import EventLoop, TimerHandle
     from ..message import Message
@@ -390,7 +391,7 @@ class Metrics:
         # The SQS counts of the current period, per queue name: plain counters bumped per
         # request and merged into the columns once a period (or before a read), so a request
         # costs a few integer additions, not a point update per metric.
-        self._now = loop.clock.now
+        self._now = time_reader(loop.clock)
         self._live: dict[str, _QueueLive] = {}
         self._live_index = 0
         self._live_until = -math.inf
@@ -661,6 +662,10 @@ class Metrics:
             live = self._live[name] = _QueueLive()
         return live
 
+    def _new_live(self, name: str) -> _QueueLive:
+        live = self._live[name] = _QueueLive()
+        return live
+
     def _flush_live(self, roll: bool = False) -> None:
         """Merge the live counters into the points and totals (lock held); with ``roll``, start
         the period the clock is in now. O(queues with requests this period)."""
@@ -685,22 +690,28 @@ class Metrics:
 
     def _queue_event(self, event: str, queue: Queue, entry: Entry | None) -> None:
         if event == "sent" and entry is not None:
-            record = entry.record
-            body = record.body
-            attributes = record.attributes
-            size = float(len(body) if attributes is None and body.isascii()
-                         else message_size(body, attributes))
-            live = self._live_for(queue.name)
-            live.sent += 1
-            if live.size_n:
-                if size < live.size_low:
-                    live.size_low = size
-                elif size > live.size_high:
-                    live.size_high = size
-            else:
-                live.size_low = live.size_high = size
-            live.size_n += 1
-            live.size_total += size
+            self._sent(queue.name, entry.record)
+
+    def _sent(self, name: str, record: _Record) -> None:
+        body = record.body
+        attributes = record.attributes
+        size = float(len(body) if attributes is None and body.isascii()
+                     else message_size(body, attributes))
+        if self._now() >= self._live_until:
+            self._flush_live(roll=True)
+        live = self._live.get(name)
+        if live is None:
+            live = self._live[name] = _QueueLive()
+        live.sent += 1
+        if live.size_n:
+            if size < live.size_low:
+                live.size_low = size
+            elif size > live.size_high:
+                live.size_high = size
+        else:
+            live.size_low = live.size_high = size
+        live.size_n += 1
+        live.size_total += size
 
     def _received(self, queue: Queue, messages: list[Message]) -> None:
         live = self._live_for(queue.name)
