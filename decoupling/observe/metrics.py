@@ -66,6 +66,7 @@ from ..clock import ManualClock
 from ..errors import InvalidParameterValue
 from ..message import message_size
 from ..sns.message import message_size as sns_message_size
+from ._spill import Row, Spill
 from ._tap import Tap, time_reader
 
 if TYPE_CHECKING:
@@ -240,15 +241,20 @@ RETENTION: Final = ((60.0, 15 * _DAY), (300.0, 63 * _DAY), (3_600.0, 455 * _DAY)
 #: How long points of a period under 60 seconds (high resolution) are available.
 HIGH_RESOLUTION_RETENTION: Final = 3 * _HOUR
 _INF = math.inf
+#: Loop seconds of points :class:`Metrics` holds in memory by default (1 day); older ones are
+#: kept on disk.
+DEFAULT_MEMORY_WINDOW: Final = _DAY
 
 
 class _Tier:
     """One resolution of the schedule: its points are ``index * resolution`` seconds; it holds
     indices from ``start`` on (older ones were rolled into the next tier, or dropped)."""
 
-    __slots__ = ("resolution", "keep", "ratio", "start", "origin", "chunk")
+    __slots__ = ("resolution", "keep", "ratio", "start", "origin", "chunk", "spilled",
+                 "spill_chunk")
 
-    def __init__(self, resolution: float, keep: float, ratio: int, started_at: float) -> None:
+    def __init__(self, resolution: float, keep: float, ratio: int, started_at: float,
+                 now: float, window: float | None) -> None:
         self.resolution = resolution
         self.keep = keep
         self.ratio = ratio  # next tier's resolution / this one's (0 for the last tier)
@@ -257,6 +263,11 @@ class _Tier:
         # Roll up in chunks of about an eighth of the retention: each point is moved (by a
         # memmove of the arrays) a bounded number of times, never one at a time.
         self.chunk = max(1, int(keep / resolution) // 8)
+        # Points before index ``spilled`` are on disk; spilled in chunks of an eighth of the
+        # memory window (0: this tier never spills, its points expire within the window).
+        self.spilled = int(now // resolution)
+        self.spill_chunk = (max(1, int(window / resolution) // 8)
+                            if window is not None and keep > window else 0)
 
 
 class _Column:
@@ -370,7 +381,8 @@ class Metrics:
     """
 
     def __init__(self, loop: EventLoop, period: float = 60.0, *,
-                 retention: float | None = None) -> None:
+                 retention: float | None = None,
+                 memory_window: float | None = DEFAULT_MEMORY_WINDOW) -> None:
         if isinstance(period, bool) or not isinstance(period, (int, float)) or not (
                 MIN_PERIOD <= period <= MAX_PERIOD):
             raise InvalidParameterValue(
@@ -378,9 +390,16 @@ class Metrics:
         if retention is not None and not _positive(retention):
             raise InvalidParameterValue(
                 f"retention must be a positive number of seconds, got {retention!r}.")
+        if memory_window is not None and not (_positive(memory_window)
+                                              and memory_window >= period):
+            raise InvalidParameterValue(
+                "memory_window must be a number of seconds of at least the period "
+                f"({period!r}), or None, got {memory_window!r}.")
         self.loop = loop
         self.period = float(period)
         self.retention = RETENTION[-1][1] if retention is None else float(retention)
+        #: Seconds of loop time whose points are held in memory (``None``: all of them).
+        self.memory_window = None if memory_window is None else float(memory_window)
         # Every metric's points, one column per tier (finest first); see _roll_up.
         self._series: dict[_Key, list[_Column]] = {}
         self._totals: dict[_Key, _Stat] = {}
@@ -403,12 +422,15 @@ class Metrics:
             tap.metrics = self
             self._tap: Tap | None = tap
             now = loop.clock.now()
-            self._started_at = now
+            self._spill = Spill(self, loop)
+            # With a durable store, counting goes on from the oldest point an earlier run left.
+            earliest = self._spill.earliest()
+            self._started_at = now if earliest is None else min(now, earliest)
             schedule = _schedule(self.period, self.retention)
             self._tiers = [
                 _Tier(resolution, keep,
                       round(schedule[i + 1][0] / resolution) if i + 1 < len(schedule) else 0,
-                      now)
+                      self._started_at, now, self.memory_window)
                 for i, (resolution, keep) in enumerate(schedule)
             ]
             self._sampled_k = self._k_at_or_before(now)
@@ -455,6 +477,9 @@ class Metrics:
                 for pos in range(column.points()):
                     if column.n[pos] and low <= (column.base + pos) * tier.resolution < high:
                         acc.merge(column.stat(pos))
+            for _, at, n, total, least, most in self._spill.points(key):
+                if low <= at < high:
+                    acc.merge(_stat_of(n, total, least, most))
             return acc.freeze()
 
     def gauge(self, resource: Any, metric: str) -> float | None:
@@ -524,6 +549,16 @@ class Metrics:
                 first = math.ceil(oldest.start * oldest.resolution / width - 1e-9)
             last = int(now // width)  # periods first .. last - 1 are complete
             stats: dict[int, _Stat] = {}
+            resolutions = {tier.resolution for tier in self._tiers[:usable]}
+            for res, at, n, total, least, most in self._spill.points(key):
+                if res not in resolutions:
+                    continue
+                index = int(at // width)
+                if first <= index < last:
+                    found = stats.get(index)
+                    if found is None:
+                        found = stats[index] = _Stat()
+                    found.merge(_stat_of(n, total, least, most))
             for tier, column in zip(self._tiers[:usable], self._series.get(key, ()),
                                     strict=False):
                 for pos in range(column.points()):
@@ -549,7 +584,7 @@ class Metrics:
         """``(namespace, resource name, metric)`` of every metric with data, sorted."""
         with self.loop._lock:
             self._flush_live()
-            keys = set(self._totals) | set(self._series)
+            keys = set(self._totals) | set(self._series) | set(self._spill.keys())
             return sorted(k for k in keys if namespace is None or k[0] == namespace)
 
     def format(self) -> str:
@@ -577,6 +612,9 @@ class Metrics:
             tap.metrics = None
             self._tap = None
             tap.release()
+            if self._spill.store is not None and self._spill.store._conn is not None:
+                self._spill_all()  # kept with the store: a loop that reopens it reads them
+            self._spill.close()
 
     def __repr__(self) -> str:
         return f"Metrics(period={self.period}, enabled={self.enabled})"
@@ -599,7 +637,8 @@ class Metrics:
     def _column(self, key: _Key) -> _Column:
         columns = self._series.get(key)
         if columns is None:
-            columns = self._series[key] = [_Column(t.start) for t in self._tiers]
+            columns = self._series[key] = [_Column(max(t.start, t.spilled))
+                                            for t in self._tiers]
         return columns[0]
 
     def _add(self, namespace: str, name: str, metric: str, value: float) -> None:
@@ -619,38 +658,105 @@ class Metrics:
 
     def _roll_up(self, now: float) -> None:
         """Move every metric's points that outlived their tier into the next one (or drop them
-        from the last), a chunk at a time (lock held). O(points moved)."""
+        from the last), a chunk at a time, and write the points older than the memory window
+        to disk (lock held). O(points moved); one transaction for whatever reached disk."""
         tiers = self._tiers
+        offset = self._spill.offset
+        rows: list[Row] = []
+        cuts: list[tuple[float, float, float]] = []
         rolled = False
         for t, tier in enumerate(tiers):
             cutoff = int((now - tier.keep) // tier.resolution)
             if tier.ratio:
                 cutoff -= cutoff % tier.ratio  # whole buckets of the next tier only
-            if cutoff - tier.start < tier.chunk:
-                continue
-            for columns in self._series.values():
-                column = columns[t]
-                if tier.ratio:
-                    coarser = columns[t + 1]
-                    for pos in range(min(max(cutoff - column.base, 0), column.points())):
-                        n = column.n[pos]
-                        if n:
-                            coarser.merge((column.base + pos) // tier.ratio, n,
-                                          column.total[pos], column.low[pos], column.high[pos])
-                column.cut(cutoff)
-            tier.start = cutoff
-            rolled = True
+            if cutoff - tier.start >= tier.chunk:
+                coarse = tiers[t + 1].resolution if tier.ratio else 0.0
+                for key, columns in self._series.items():
+                    column = columns[t]
+                    if tier.ratio:
+                        coarser = columns[t + 1]
+                        for pos in range(min(max(cutoff - column.base, 0), column.points())):
+                            n = column.n[pos]
+                            if not n:
+                                continue
+                            index = (column.base + pos) // tier.ratio
+                            if index >= coarser.base:
+                                coarser.merge(index, n, column.total[pos], column.low[pos],
+                                              column.high[pos])
+                            else:  # that coarser point is on disk already
+                                rows.append((key, coarse, index * coarse + offset, n,
+                                             column.total[pos], column.low[pos],
+                                             column.high[pos]))
+                    column.cut(cutoff)
+                cuts.append((tier.resolution, cutoff * tier.resolution, coarse))
+                tier.start = cutoff
+                rolled = True
+            if tier.spill_chunk:
+                window = self.memory_window
+                assert window is not None
+                spill_to = int((now - window) // tier.resolution)
+                if spill_to - tier.spilled >= tier.spill_chunk:
+                    res = tier.resolution
+                    for key, columns in self._series.items():
+                        column = columns[t]
+                        for pos in range(min(max(spill_to - column.base, 0), column.points())):
+                            n = column.n[pos]
+                            if n:
+                                rows.append((key, res, (column.base + pos) * res + offset, n,
+                                             column.total[pos], column.low[pos],
+                                             column.high[pos]))
+                        column.cut(spill_to)
+                    tier.spilled = spill_to
+                    rolled = True
+        if rows or cuts:
+            self._spill.write(rows, cuts)
         if not rolled:
             return
         dead = [key for key, columns in self._series.items()
                 if not any(column.points() for column in columns)]
-        for key in dead:  # a deleted resource's metric, every point expired
+        for key in dead:  # a deleted resource's metric, every point expired or on disk
             del self._series[key]
 
-    def _points(self) -> int:
-        """Points held over every metric and tier (for tests and benchmarks)."""
+    def _spill_all(self) -> None:
+        """Write every point held in memory to disk and forget it there (lock held)."""
+        offset = self._spill.offset
+        rows: list[Row] = []
+        for key, columns in self._series.items():
+            for tier, column in zip(self._tiers, columns, strict=True):
+                res = tier.resolution
+                for pos in range(column.points()):
+                    n = column.n[pos]
+                    if n:
+                        rows.append((key, res, (column.base + pos) * res + offset, n,
+                                     column.total[pos], column.low[pos], column.high[pos]))
+        self._spill.write(rows, ())
+        self._series.clear()
+
+    def _points_in_memory(self) -> int:
+        """Positions held in memory over every metric and tier (empty periods between points
+        included: the arrays are dense)."""
         self._flush_live()
         return sum(column.points() for columns in self._series.values() for column in columns)
+
+    def _points_on_disk(self) -> int:
+        """Points written to disk and still kept there (periods with samples only)."""
+        return self._spill.rows()
+
+    def _points(self) -> int:
+        """Points held over every metric and tier, in memory and on disk, counted as dense
+        arrays would hold them (from each metric's first point to its last at each resolution,
+        empty periods included; for tests and benchmarks)."""
+        held = self._points_in_memory()
+        bases = {(key, tier.resolution): column.base  # where the memory part starts
+                 for key, columns in self._series.items()
+                 for tier, column in zip(self._tiers, columns, strict=True) if column.points()}
+        for key, res, first, last, _ in self._spill.extents():
+            base = bases.get((key, res))
+            end = round(last / res) + 1
+            if base is not None:
+                end = max(end, base)
+            held += end - round(first / res)
+        return held
 
     def _live_for(self, name: str) -> _QueueLive:
         """The current period's counters of queue ``name`` (lock held), after moving to a new
@@ -841,6 +947,15 @@ class Metrics:
                 self._sample(index, SQS, queue.name, metric, values[metric])
         for fn in self.loop._resources_of("lambda"):
             self._sample(index, LAMBDA, fn.name, "ConcurrentExecutions", float(fn.concurrent))
+
+
+def _stat_of(n: float, total: float, low: float, high: float) -> _Stat:
+    stat = _Stat()
+    stat.n = int(n)
+    stat.total = total
+    stat.low = low
+    stat.high = high
+    return stat
 
 
 def _positive(value: object) -> bool:
