@@ -23,16 +23,20 @@ import os
 import sqlite3
 import tempfile
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..loop import EventLoop
 
-__all__ = ["Spill", "Row"]
+__all__ = ["Spill", "Row", "Run"]
 
 #: (key, resolution seconds, wall-clock start, sample count, sum, minimum, maximum)
 Row = tuple[tuple[str, str, str], float, float, float, float, float, float]
+#: A run of points of one metric: (key, resolution seconds, index of the first, then its
+#: sample counts, sums, minimums and maximums; a count of 0 is an empty period, not written).
+Run = tuple[tuple[str, str, str], float, int, Sequence[float], Sequence[float],
+            Sequence[float], Sequence[float]]
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS metric_keys (id INTEGER PRIMARY KEY, namespace TEXT NOT NULL,"
@@ -151,17 +155,31 @@ class Spill:
 
     # -- writing (lock held) --------------------------------------------------------------------
 
-    def write(self, rows: Iterable[Row], cuts: Iterable[tuple[float, float, float]]) -> None:
-        """In one transaction: merge ``rows`` in (points with the same metric, resolution and
-        start add up), then apply ``cuts``: ``(resolution, before, coarser)`` rolls every point
-        of that resolution starting before loop second ``before`` into points of resolution
-        ``coarser`` (0: drops them), in order."""
+    def write(self, runs: Iterable[Run], rows: Iterable[Row],
+              cuts: Iterable[tuple[float, float, float]]) -> None:
+        """In one transaction: merge ``runs`` and ``rows`` in (points with the same metric,
+        resolution and start add up), then apply ``cuts``: ``(resolution, before, coarser)``
+        rolls every point of that resolution starting before loop second ``before`` into points
+        of resolution ``coarser`` (0: drops them), in order."""
+        runs = list(runs)
         rows = list(rows)
         cuts = list(cuts)
-        if not rows and (not cuts or self._reader() is None):
+        if not runs and not rows and (not cuts or self._reader() is None):
             return
         conn = self._begin()
         try:
+            offset = self.offset
+            params: list[tuple[int, float, float, float, float, float, float]] = []
+            for key, res, base, ns, totals, lows, highs in runs:
+                key_id = self._key_id(conn, key)
+                params.extend([
+                    (key_id, res, (base + i) * res + offset, n, total, low, high)
+                    for i, (n, total, low, high) in enumerate(zip(ns, totals, lows, highs))
+                    if n
+                ])
+            if params:
+                conn.executemany(_UPSERT, params)
+                self.rows_written += len(params)
             self._upsert(conn, rows)
             for res, before, coarser in cuts:
                 self._cut(conn, res, before, coarser)
@@ -184,24 +202,22 @@ class Spill:
     def _cut(self, conn: sqlite3.Connection, res: float, before: float, coarser: float) -> None:
         limit = before + self.offset
         if coarser:
-            offset = self.offset
-            merged: dict[tuple[int, float], list[float]] = {}
-            for key, at, n, total, low, high in conn.execute(
-                    "SELECT key, at, n, total, low, high FROM metric_points "
-                    "WHERE res = ? AND at < ?", (res, limit)):
-                start = _bucket(at - offset, coarser) + offset
-                point = merged.get((key, start))
-                if point is None:
-                    merged[(key, start)] = [n, total, low, high]
-                else:
-                    point[0] += n
-                    point[1] += total
-                    point[2] = min(point[2], low)
-                    point[3] = max(point[3], high)
-            conn.executemany(_UPSERT, [
-                (key, coarser, start, *point) for (key, start), point in merged.items()
-            ])
-        conn.execute("DELETE FROM metric_points WHERE res = ? AND at < ?", (res, limit))
+            # Each point goes to the coarser period holding its start: floor((at - offset) /
+            # coarser), as an integer cast of a value shifted positive (SQLite may lack floor).
+            conn.execute(
+                "INSERT INTO metric_points (key, res, at, n, total, low, high) "
+                "SELECT key, :coarser, (CAST((at - :offset) / :coarser + 1e-9 + 1000000000 "
+                "AS INTEGER) - 1000000000) * :coarser + :offset AS start, sum(n), sum(total), "
+                "min(low), max(high) FROM metric_points WHERE key IN (SELECT id FROM metric_keys) "
+                "AND res = :res AND at < :limit "
+                "GROUP BY key, start "
+                "ON CONFLICT (key, res, at) DO UPDATE SET n = n + excluded.n, "
+                "total = total + excluded.total, low = min(low, excluded.low), "
+                "high = max(high, excluded.high)",
+                {"coarser": coarser, "offset": self.offset, "res": res, "limit": limit})
+        # (key IN ...: a range of the primary key per metric, not a scan of the table)
+        conn.execute("DELETE FROM metric_points WHERE key IN (SELECT id FROM metric_keys) "
+                     "AND res = ? AND at < ?", (res, limit))
 
     # -- reading (lock held) ----------------------------------------------------------------------
 

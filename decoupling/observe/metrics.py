@@ -66,7 +66,7 @@ from ..clock import ManualClock
 from ..errors import InvalidParameterValue
 from ..message import message_size
 from ..sns.message import message_size as sns_message_size
-from ._spill import Row, Spill
+from ._spill import Row, Run, Spill
 from ._tap import Tap, time_reader
 
 if TYPE_CHECKING:
@@ -663,6 +663,7 @@ class Metrics:
         tiers = self._tiers
         offset = self._spill.offset
         rows: list[Row] = []
+        runs: list[Run] = []
         cuts: list[tuple[float, float, float]] = []
         rolled = False
         for t, tier in enumerate(tiers):
@@ -699,17 +700,16 @@ class Metrics:
                     res = tier.resolution
                     for key, columns in self._series.items():
                         column = columns[t]
-                        for pos in range(min(max(spill_to - column.base, 0), column.points())):
-                            n = column.n[pos]
-                            if n:
-                                rows.append((key, res, (column.base + pos) * res + offset, n,
-                                             column.total[pos], column.low[pos],
-                                             column.high[pos]))
+                        count = min(max(spill_to - column.base, 0), column.points())
+                        if count:
+                            runs.append((key, res, column.base, column.n[:count],
+                                         column.total[:count], column.low[:count],
+                                         column.high[:count]))
                         column.cut(spill_to)
                     tier.spilled = spill_to
                     rolled = True
-        if rows or cuts:
-            self._spill.write(rows, cuts)
+        if runs or rows or cuts:
+            self._spill.write(runs, rows, cuts)
         if not rolled:
             return
         dead = [key for key, columns in self._series.items()
@@ -719,17 +719,15 @@ class Metrics:
 
     def _spill_all(self) -> None:
         """Write every point held in memory to disk and forget it there (lock held)."""
-        offset = self._spill.offset
-        rows: list[Row] = []
+        runs: list[Run] = []
         for key, columns in self._series.items():
             for tier, column in zip(self._tiers, columns, strict=True):
-                res = tier.resolution
-                for pos in range(column.points()):
-                    n = column.n[pos]
-                    if n:
-                        rows.append((key, res, (column.base + pos) * res + offset, n,
-                                     column.total[pos], column.low[pos], column.high[pos]))
-        self._spill.write(rows, ())
+                count = column.points()
+                if count:
+                    runs.append((key, tier.resolution, column.base, column.n[:count],
+                                 column.total[:count], column.low[:count],
+                                 column.high[:count]))
+        self._spill.write(runs, (), ())
         self._series.clear()
 
     def _points_in_memory(self) -> int:
