@@ -174,7 +174,7 @@ class Spill:
                 key_id = self._key_id(conn, key)
                 params.extend([
                     (key_id, res, (base + i) * res + offset, n, total, low, high)
-                    for i, (n, total, low, high) in enumerate(zip(ns, totals, lows, highs))
+                    for i, (n, total, low, high) in enumerate(zip(ns, totals, lows, highs, strict=True))
                     if n
                 ])
             if params:

@@ -39,8 +39,8 @@ hot paths pay one ``if``.
 from __future__ import annotations
 
 from collections import deque
-from itertools import islice
 from collections.abc import Mapping
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -248,11 +248,11 @@ class Journal:
             fresh.reverse()
             number = start
             for raw in fresh:
-                numbers = index.get(raw[2])
-                if numbers is None:
+                found = index.get(raw[2])
+                if found is None:
                     index[raw[2]] = [number]
                 else:
-                    numbers.append(number)
+                    found.append(number)
                 number += 1
             self._index_size += appended - start
             self._indexed = appended
@@ -374,7 +374,7 @@ def _event(raw: _Raw) -> JournalEvent:
     if detail is None:
         return JournalEvent(time, kind, message_id, resource, {})
     if isinstance(detail, tuple):
-        return JournalEvent(time, kind, message_id, resource, dict(zip(_DETAIL[kind], detail)))
+        return JournalEvent(time, kind, message_id, resource, dict(zip(_DETAIL[kind], detail, strict=True)))
     return JournalEvent(time, kind, message_id, resource, dict(detail))
 
 

@@ -71,12 +71,12 @@ from ._tap import Tap, time_reader
 
 if TYPE_CHECKING:
     from .._core.ledger import Entry
-    from ..sqs._state import _Record
     from ..functions.runtime import Function, _Invocation
     from ..loop import EventLoop, TimerHandle
     from ..message import Message
     from ..sns.message import Published
     from ..sns.topic import Topic
+    from ..sqs._state import _Record
     from ..sqs.queue import Queue
 
 __all__ = ["Metrics", "Statistics", "Datapoint", "METRICS", "MetricSpec", "RETENTION"]
