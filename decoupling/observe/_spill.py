@@ -9,7 +9,8 @@ The file is the loop's durable store when it has one (``EventLoop(store=...)``):
 live beside the store's, writes join the store's transaction of the call that made them (the
 loop's lock commits them), and a loop that opens the store again reads them back. Otherwise a
 private temporary file is made on the first spill (``decoupling-metrics-*.sqlite3`` in the
-temporary directory) and removed when the ``Metrics`` is closed or garbage collected.
+temporary directory; its rollback journal, ``-journal``, exists only during a write) and
+removed when the ``Metrics`` is closed or garbage collected.
 
 Everything here runs with the loop's lock held, on the loop's clock: points are written in
 bulk, one transaction per roll-up (never per event).
@@ -115,7 +116,9 @@ class Spill:
         fd, path = tempfile.mkstemp(prefix="decoupling-metrics-", suffix=".sqlite3")
         os.close(fd)
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode = MEMORY")  # no side file; the data is disposable
+        # The rollback journal stays a file (SQLite's default, deleted at each commit): in
+        # memory, a roll-up touching tens of MB of pages would leave the process that much
+        # bigger. No fsync: the data is disposable.
         conn.execute("PRAGMA synchronous = OFF")
         for statement in _SCHEMA:
             conn.execute(statement)
@@ -169,17 +172,17 @@ class Spill:
         conn = self._begin()
         try:
             offset = self.offset
-            params: list[tuple[int, float, float, float, float, float, float]] = []
             for key, res, base, ns, totals, lows, highs in runs:
                 key_id = self._key_id(conn, key)
-                params.extend([
+                # A generator: SQLite takes the rows one by one, no list of them is built (a
+                # spill of every metric at once would be tens of MB of short-lived tuples).
+                cursor = conn.executemany(_UPSERT, (
                     (key_id, res, (base + i) * res + offset, n, total, low, high)
-                    for i, (n, total, low, high) in enumerate(zip(ns, totals, lows, highs, strict=True))
+                    for i, (n, total, low, high) in enumerate(
+                        zip(ns, totals, lows, highs, strict=True))
                     if n
-                ])
-            if params:
-                conn.executemany(_UPSERT, params)
-                self.rows_written += len(params)
+                ))
+                self.rows_written += max(cursor.rowcount, 0)
             self._upsert(conn, rows)
             for res, before, coarser in cuts:
                 self._cut(conn, res, before, coarser)

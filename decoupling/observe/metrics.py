@@ -48,10 +48,27 @@ Kept as CloudWatch keeps them, so a process that runs for months holds a bounded
 "Amazon CloudWatch retains metric data as follows"): points of a period under 60 s for 3
 hours, 1-minute points for 15 days, 5-minute points for 63 days, 1-hour points for 455 days.
 Older points are rolled up (summed, min and max kept) into the next resolution that is a
-multiple of the period, then dropped after 455 days (or ``retention``). Each point costs 32
-bytes; :meth:`Metrics.series` reads any resolution still held.
+multiple of the period, then dropped after 455 days (or ``retention``); :meth:`Metrics.series`
+reads any resolution still held.
 
-With no ``Metrics`` attached, queues, topics and functions pay one ``if`` per request.
+Memory stays flat however long the loop runs: only the points of the last ``memory_window``
+seconds of loop time (default 1 day) are held in memory (32 bytes a period, empty periods
+included); older ones are written to SQLite in bulk when the sampler rolls up (one transaction
+per roll-up, on the loop's clock, never per event: about 23 bytes a point with samples on disk)
+and rolled up there on the same schedule, so the file is bounded by the 455-day schedule
+(about 50,000 points a metric at 1-minute resolution). The file is the loop's durable store when
+it has one (tables ``metric_points`` and ``metric_keys``; a loop that reopens the store reads
+them back and counting goes on from them), otherwise a private temporary file
+(``decoupling-metrics-*.sqlite3`` in :func:`tempfile.gettempdir`) made on the first spill and
+removed when the ``Metrics`` is closed or garbage collected. Reading (:meth:`Metrics.series`,
+:meth:`Metrics.statistics`, :meth:`Metrics.total` over a range) merges disk and memory.
+``memory_window=None`` holds every point in memory instead (then memory grows with the
+schedule: about 1.4 MB a metric at 455 days).
+
+SQS requests are counted into per-queue counters of the current period (a few integer
+additions per request, merged into the points once a period or before a read), not as a point
+update per metric. With no ``Metrics`` attached, queues, topics and functions pay one ``if``
+per request.
 """
 
 from __future__ import annotations
@@ -368,8 +385,12 @@ class Metrics:
             standard resolution for these metrics).
         retention: the longest, in seconds, any point is kept (> 0; default ``None``:
             CloudWatch's 455 days). Within it points are rolled up on CloudWatch's schedule
-            (see :mod:`decoupling.observe.metrics`); a shorter retention bounds memory to
-            about ``32 * retention / period`` bytes per metric.
+            (see :mod:`decoupling.observe.metrics`).
+        memory_window: seconds of loop time whose points are held in memory (at least
+            ``period``; default 86,400: one day); older points are kept in SQLite (the loop's
+            durable store, or a private temporary file removed at :meth:`close`). Memory is
+            about ``32 * memory_window / period`` bytes per metric. ``None``: every point in
+            memory, no file.
 
     Counting starts now and stops at :meth:`close`. Reading methods take a resource (the
     :class:`~decoupling.Queue`, :class:`~decoupling.Topic` or Lambda
@@ -377,7 +398,8 @@ class Metrics:
 
     Raises:
         InvalidParameterValue: a period outside 1 to 2**31 - 1 seconds, a retention that is
-            not a positive number, or a second ``Metrics`` on the same loop.
+            not a positive number, a memory window that is not a number of seconds of at least
+            the period, or a second ``Metrics`` on the same loop.
     """
 
     def __init__(self, loop: EventLoop, period: float = 60.0, *,
@@ -602,7 +624,12 @@ class Metrics:
         return "\n".join(lines)
 
     def close(self) -> None:
-        """Stop counting (what was counted stays readable). Idempotent."""
+        """Stop counting (what was counted stays readable). Idempotent.
+
+        With a durable store, every point still in memory is written to it (a loop that opens
+        the store again reads them). Without one, the private file is removed now: the points
+        it held stay readable until this object is garbage collected where the system lets an
+        open file be removed (Linux, macOS), else they are gone."""
         with self.loop._lock:
             tap = self._tap
             if tap is None:
