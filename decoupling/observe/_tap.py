@@ -159,20 +159,12 @@ class Tap:
                 message_id = entry.record.message_id
                 journal._ring.append((journal._now(), "received", message_id, queue.name,
                                       (entry.receive_count, entry.receipt, entry.deadline)))
-                journal._appended += 1
-                seen = journal._seen
-                seen[message_id] = None
-                if len(seen) > journal._seen_cap:
-                    journal._prune_seen()
+                journal._appended += 1  # (its id is in _seen since its send, if recorded)
         elif event == "deleted":
             if journal is not None:
-                message_id = entry.record.message_id
-                journal._ring.append((journal._now(), "deleted", message_id, queue.name, None))
+                journal._ring.append((journal._now(), "deleted", entry.record.message_id,
+                                      queue.name, None))
                 journal._appended += 1
-                seen = journal._seen
-                seen[message_id] = None
-                if len(seen) > journal._seen_cap:
-                    journal._prune_seen()
         else:
             self._on_queue_any(event, queue, entry)
 

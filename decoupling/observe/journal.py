@@ -121,8 +121,9 @@ class Journal:
         self._ring: deque[_Raw] = deque(maxlen=max_entries)
         self._appended = 0
         self._cleared = 0  # events forgotten by clear()
-        # Every message id with an event, in order of its first one (pruned of ids without
-        # kept events once it outgrows the ring): the order of message_ids().
+        # Message ids in order of their first event (pruned of ids without kept events once it
+        # outgrows the ring): the order of message_ids(). A receive or delete recorded by the
+        # tap's fast path does not add its id (its send did).
         self._seen: dict[str, None] = {}
         self._seen_cap = max_entries + min(max_entries, 1_024)
         # message id -> numbers of its events up to _indexed (some may have left the ring).
@@ -167,10 +168,15 @@ class Journal:
 
     def message_ids(self) -> list[str]:
         """The ids with kept events, in order of their first event (an id whose events were
-        all dropped may move to the end when it has a new one)."""
+        all dropped may move to the end when it has a new one; the ids of messages sent
+        before the journal was attached come last, in order of their first kept event)."""
         with self.loop._lock:
-            kept = set(raw[2] for raw in self._ring)
-            return [message_id for message_id in self._seen if message_id in kept]
+            kept = dict.fromkeys(raw[2] for raw in self._ring)
+            ordered = [message_id for message_id in self._seen if message_id in kept]
+            if len(ordered) < len(kept):
+                known = set(ordered)
+                ordered.extend(message_id for message_id in kept if message_id not in known)
+            return ordered
 
     def format(self, message_id: str) -> str:
         """The history of one message as text, one event a line."""
