@@ -204,6 +204,11 @@ def main() -> None:
           f"{'n/a' if growth is None else f'{growth:+.1%}'}; metric points in memory "
           f"{int(observed[1]['in_memory'] or 0) if len(observed) > 1 else 0:,} at day 2, "
           f"{int(last['in_memory'] or 0):,} at day {last['day']})")
+    mid = observed[14] if len(observed) >= 15 else None
+    if mid is not None and mid["rss_mb"] is not None and rss_last is not None:
+        print(f"from day 15 (1-minute points on disk at their 15-day steady state): RSS "
+              f"{mb(mid['rss_mb'])} -> {mb(rss_last)} "
+              f"({(rss_last - mid['rss_mb']) / mid['rss_mb']:+.1%})")
     print(f"disk: {float(last['disk_mb'] or 0):.1f} MB for {int(last['on_disk'] or 0):,} points "
           f"at day {last['day']} ({per_row:.0f} B a point); bounded by the 455-day schedule to "
           f"{ROWS_PER_METRIC:,} points for each of the {int(last['metrics'] or 0)} metrics: "

@@ -387,7 +387,7 @@ class Metrics:
             CloudWatch's 455 days). Within it points are rolled up on CloudWatch's schedule
             (see :mod:`decoupling.observe.metrics`).
         memory_window: seconds of loop time whose points are held in memory (at least
-            ``period``; default 86,400: one day); older points are kept in SQLite (the loop's
+            ``period``; default 86,400: one day, or the period if longer); older points are kept in SQLite (the loop's
             durable store, or a private temporary file removed at :meth:`close`). Memory is
             about ``32 * memory_window / period`` bytes per metric. ``None``: every point in
             memory, no file.
@@ -412,6 +412,8 @@ class Metrics:
         if retention is not None and not _positive(retention):
             raise InvalidParameterValue(
                 f"retention must be a positive number of seconds, got {retention!r}.")
+        if memory_window is DEFAULT_MEMORY_WINDOW:  # not given: a day, or a longer period
+            memory_window = max(DEFAULT_MEMORY_WINDOW, float(period))
         if memory_window is not None and not (_positive(memory_window)
                                               and memory_window >= period):
             raise InvalidParameterValue(
