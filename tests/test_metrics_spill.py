@@ -141,6 +141,7 @@ def test_a_durable_store_keeps_spilled_points_across_a_reopen(tmp_path: Path) ->
     assert after[len(before)].value == 0.0 and after[len(before) + 1].value == 1.0
     assert metrics2.statistics(queue2, "SentMessageSize", start=0, end=6 * 3_600) == sizes
     assert metrics2.total(queue2, "NumberOfMessagesSent") == 1.0  # counted by this Metrics
+    assert ("AWS/SQS", "kept", "NumberOfEmptyReceives") in metrics2.names()  # only on disk
     metrics2.close()
     store2 = loop2.store
     assert store2 is not None

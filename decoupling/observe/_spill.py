@@ -244,8 +244,9 @@ class Spill:
         conn = self._reader()
         if conn is None:
             return []
-        return [self._names[k] for (k,) in conn.execute(
-            "SELECT DISTINCT key FROM metric_points") if k in self._names]
+        return [self._names[k] for (k,) in conn.execute(  # one primary-key probe a metric
+            "SELECT id FROM metric_keys WHERE EXISTS "
+            "(SELECT 1 FROM metric_points WHERE key = metric_keys.id)") if k in self._names]
 
     def extents(self) -> list[tuple[tuple[str, str, str], float, float, float, int]]:
         """Per metric and resolution: (key, resolution, first start, last start, rows)."""
@@ -259,13 +260,20 @@ class Spill:
                     "SELECT key, res, min(at), max(at), count(*) FROM metric_points "
                     "GROUP BY key, res") if k in self._names]
 
-    def earliest(self) -> float | None:
-        """The loop second of the oldest point on disk, or ``None``."""
+    def earliest(self, resolutions: Iterable[float]) -> float | None:
+        """The loop second of the oldest point on disk at any of ``resolutions``, or ``None``
+        (one primary-key probe per metric and resolution, not a scan)."""
         conn = self._reader()
         if conn is None:
             return None
-        found = conn.execute("SELECT min(at) FROM metric_points").fetchone()
-        return None if found is None or found[0] is None else float(found[0]) - self.offset
+        best: float | None = None
+        for res in resolutions:
+            found = conn.execute(
+                "SELECT min((SELECT min(at) FROM metric_points WHERE key = metric_keys.id "
+                "AND res = ?)) FROM metric_keys", (res,)).fetchone()
+            if found is not None and found[0] is not None and (best is None or found[0] < best):
+                best = float(found[0])
+        return None if best is None else best - self.offset
 
     def rows(self) -> int:
         """Points on disk."""

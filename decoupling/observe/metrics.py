@@ -447,10 +447,10 @@ class Metrics:
             self._tap: Tap | None = tap
             now = loop.clock.now()
             self._spill = Spill(self, loop)
-            # With a durable store, counting goes on from the oldest point an earlier run left.
-            earliest = self._spill.earliest()
-            self._started_at = now if earliest is None else min(now, earliest)
             schedule = _schedule(self.period, self.retention)
+            # With a durable store, counting goes on from the oldest point an earlier run left.
+            earliest = self._spill.earliest(resolution for resolution, _ in schedule)
+            self._started_at = now if earliest is None else min(now, earliest)
             self._tiers = [
                 _Tier(resolution, keep,
                       round(schedule[i + 1][0] / resolution) if i + 1 < len(schedule) else 0,
