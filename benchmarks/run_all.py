@@ -92,7 +92,10 @@ TARGETS: list[tuple[str, str, str, Check]] = [
     at_least("boto", "ratio_to_canned_single", 0.75, ">= 0.75x canned floor"),
     at_least("boto", "ratio_to_canned_batch10", 0.75, ">= 0.75x canned floor"),
     # Issue #19: a process that runs for months holds a bounded amount.
-    below("longrun", "observed_1d_metric_points_growth", 1, "0 metric points after day 1 (retention=1d)"),
+    ("longrun", "memory_flat", "RSS day 30 within 5 % of day 2 (metrics, journal, outbox)",
+     lambda f: bool(f["memory_flat"])),
+    # Issue #23: Metrics + Journal + RequestMeter on, beside off in the same rounds.
+    at_least("observe", "on_vs_off", 0.7, ">= 0.7x observability off"),
     below("longrun", "sys_path_growth", 1, "sys.path flat (daily redeploys)"),
     ("longrun", "outbox_last", "<= 1,000 outbox entries", lambda f: f["outbox_last"] <= 1_000),
     # Durable mode at FULL beside persist-queue's SQLiteAckQueue (same durability), same rounds.
