@@ -95,3 +95,29 @@ REASONS: dict[str, str] = {
         "`State`); moto answers `Disabled` at once."
     ),
 }
+
+_CONFIG = (
+    "moto internals: asks AWS Config, which moto answers from its own SNS backend; topics live "
+    "in the served loop, which moto's Config does not read (the bridge serves no Config)."
+)
+_SNS_TOKEN = (
+    "moto internals: expects moto's own `NextToken` format (`str(DEFAULT_PAGE_SIZE)` from "
+    "`moto.sns.models`); SNS tokens are opaque "
+    "(https://docs.aws.amazon.com/sns/latest/api/API_ListSubscriptions.html, `NextToken`)."
+)
+REASONS.update(
+    {
+        # -- SNS --------------------------------------------------------------------------------
+        "tests/test_sns/test_publishing.py::test_publish_sms": (
+            "moto internals: reads the sent SMS from `sns_backends[...].sms_messages`."
+        ),
+        "tests/test_sns/test_publishing.py::test_publish_to_http": (
+            "moto internals: intercepts the HTTP delivery with moto's `responses_mock` and reads "
+            "`sns_backends[...].topics[...].sent_notifications`."
+        ),
+        "tests/test_sns/test_subscriptions.py::test_subscription_paging": _SNS_TOKEN,
+        "tests/test_sns/test_topics.py::test_topic_paging": _SNS_TOKEN,
+        "tests/test_sns/test_topics.py::test_list_config_service_resources": _CONFIG,
+        "tests/test_sns/test_topics.py::test_get_config_resource": _CONFIG,
+    }
+)

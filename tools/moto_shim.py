@@ -16,8 +16,9 @@ anything. Every other client (IAM roles for Lambda, STS, S3 where the bridge doe
 CloudWatch Logs, ...) is still answered by moto, so nothing ever leaves the process.
 
 Environment:
-    ``MOTO_SHIM_TIMEOUT``: seconds one test may run before it is failed (default 60; ``0`` turns
-    the limit off). Uses ``SIGALRM``, so it needs a POSIX main thread.
+    ``MOTO_SHIM_TIMEOUT``: seconds one test may run before it is failed (default 60; ``0``
+    turns the limit off; ``tools/moto_suite.py`` sets it from its ``--timeout``). Uses
+    ``SIGALRM``, so it needs a POSIX main thread.
 """
 
 from __future__ import annotations

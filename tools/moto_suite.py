@@ -141,7 +141,7 @@ def tests_key(root: pathlib.Path) -> str:
     return f"{moto.__version__}-{digest.hexdigest()[:12]}"
 
 
-def _environment(decoupling: pathlib.Path, shim: bool) -> dict[str, str]:
+def _environment(decoupling: pathlib.Path, shim: bool, timeout: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_TEST_"))}
     paths = [str(decoupling)] + ([str(TOOLS)] if shim else [])
     if os.environ.get("PYTHONPATH"):
@@ -152,6 +152,7 @@ def _environment(decoupling: pathlib.Path, shim: bool) -> dict[str, str]:
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
         AWS_DEFAULT_REGION="us-east-1",
+        MOTO_SHIM_TIMEOUT=str(timeout),
     )
     return env
 
@@ -163,6 +164,7 @@ def run_pytest(
     shim: bool,
     junit: pathlib.Path,
     keyword: str | None,
+    timeout: int = 30,
 ) -> dict[str, tuple[str, str]]:
     """Run ``files``; return ``{nodeid: (outcome, first line of the error)}``."""
     command = [
@@ -188,7 +190,7 @@ def run_pytest(
     subprocess.run(
         command,
         cwd=root,
-        env=_environment(decoupling, shim),
+        env=_environment(decoupling, shim, timeout),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         check=False,
@@ -376,6 +378,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--refresh-moto", action="store_true", help="ignore the cached run")
     parser.add_argument("-k", dest="keyword", help="pytest -k expression (both runs)")
     parser.add_argument(
+        "--timeout",
+        type=int,
+        default=30,
+        help="seconds one test may take through the bridge before it fails (default 30)",
+    )
+    parser.add_argument(
         "--doc", type=pathlib.Path, help="write the differences table (docs/moto_differences.md)"
     )
     args = parser.parse_args(argv)
@@ -410,7 +418,13 @@ def main(argv: list[str] | None = None) -> int:
                     cached[service] = {n: [o, m] for n, (o, m) in theirs.items()}
                     cache.write_text(json.dumps(cached, indent=1, sort_keys=True))
             ours = run_pytest(
-                root, FILES[service], args.decoupling.resolve(), True, junit, args.keyword
+                root,
+                FILES[service],
+                args.decoupling.resolve(),
+                True,
+                junit,
+                args.keyword,
+                args.timeout,
             )
         suffix = ".partial" if args.keyword else ""  # never clobber the full results
         for line in report(service, ours, theirs, args.out, source, tree, suffix):
