@@ -121,3 +121,21 @@ REASONS.update(
         "tests/test_sns/test_topics.py::test_get_config_resource": _CONFIG,
     }
 )
+REASONS.update(
+    {
+        # -- Lambda -----------------------------------------------------------------------------
+        "tests/test_awslambda/test_lambda.py::test_lambda_regions*": _REGIONS,
+        "tests/test_awslambda/test_lambda_layers.py::test_publish_layer_with_unknown_s3_file": (
+            "moto internals: turns off moto's S3 check with its `VALIDATE_LAMBDA_S3` setting; "
+            "AWS refuses layer content from an S3 object that does not exist."
+        ),
+        "tests/test_awslambda/test_lambda_invoke.py::test_lambda_request_unauthorized_user": (
+            "moto internals: relies on moto's IAM enforcement "
+            "(`moto.core.set_initial_no_auth_action_count`); the bridge does not check IAM."
+        ),
+        "tests/test_awslambda/test_lambda.py::test_put_function_concurrency_*": (
+            "moto internals: sets moto's `MOTO_LAMBDA_CONCURRENCY_QUOTA` setting for the "
+            "account's concurrency quota."
+        ),
+    }
+)
