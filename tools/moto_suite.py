@@ -11,7 +11,10 @@ Usage::
 moto's tests are read and run from there, never copied into this project. The ``moto``
 package that runs them is the installed one (``pip install moto``); moto's own test
 dependencies (``freezegun``) must be installed too. Docker is never used: both runs set
-``TESTS_SKIP_REQUIRES_DOCKER=true``, and moto's Lambda uses no Docker in our run anyway.
+``TESTS_SKIP_REQUIRES_DOCKER=true``, so tests moto marks ``requires_docker`` are skipped in
+both. With ``--docker-tests`` our run runs them too: through the bridge a function runs in
+process and needs no Docker (moto's own run still skips them, as it cannot run them without
+Docker).
 
 Our run loads ``tools/moto_shim.py`` (``-p moto_shim``), which swaps ``moto.mock_aws`` for a
 fresh :class:`decoupling.EventLoop` served to boto3 for each test (see that file). ``--decoupling``
@@ -141,7 +144,9 @@ def tests_key(root: pathlib.Path) -> str:
     return f"{moto.__version__}-{digest.hexdigest()[:12]}"
 
 
-def _environment(decoupling: pathlib.Path, shim: bool, timeout: int) -> dict[str, str]:
+def _environment(
+    decoupling: pathlib.Path, shim: bool, timeout: int, docker_tests: bool = False
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_TEST_"))}
     paths = [str(decoupling)] + ([str(TOOLS)] if shim else [])
     if os.environ.get("PYTHONPATH"):
@@ -154,6 +159,8 @@ def _environment(decoupling: pathlib.Path, shim: bool, timeout: int) -> dict[str
         AWS_DEFAULT_REGION="us-east-1",
         MOTO_SHIM_TIMEOUT=str(timeout),
     )
+    if shim and docker_tests:
+        del env["TESTS_SKIP_REQUIRES_DOCKER"]
     return env
 
 
@@ -165,6 +172,7 @@ def run_pytest(
     junit: pathlib.Path,
     keyword: str | None,
     timeout: int = 30,
+    docker_tests: bool = False,
 ) -> dict[str, tuple[str, str]]:
     """Run ``files``; return ``{nodeid: (outcome, first line of the error)}``."""
     command = [
@@ -190,7 +198,7 @@ def run_pytest(
     subprocess.run(
         command,
         cwd=root,
-        env=_environment(decoupling, shim, timeout),
+        env=_environment(decoupling, shim, timeout, docker_tests),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         check=False,
@@ -384,6 +392,12 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds one test may take through the bridge before it fails (default 30)",
     )
     parser.add_argument(
+        "--docker-tests",
+        action="store_true",
+        help="run tests moto marks requires_docker through the bridge too (moto's own run "
+        "skips them)",
+    )
+    parser.add_argument(
         "--doc", type=pathlib.Path, help="write the differences table (docs/moto_differences.md)"
     )
     args = parser.parse_args(argv)
@@ -402,6 +416,8 @@ def main(argv: list[str] | None = None) -> int:
     if cache.exists() and not args.refresh_moto and not args.keyword:
         cached = json.loads(cache.read_text())
     tree = _describe(args.decoupling.resolve())
+    if args.docker_tests:
+        tree += " (with --docker-tests: requires_docker tests run through the bridge)"
     print(f"moto tests: {source}; moto {key}")
     print(f"decoupling: {tree}")
     print(f"  {'file':<56} {'ours':>9} {'moto':>9}")
@@ -425,6 +441,7 @@ def main(argv: list[str] | None = None) -> int:
                 junit,
                 args.keyword,
                 args.timeout,
+                args.docker_tests,
             )
         suffix = ".partial" if args.keyword else ""  # never clobber the full results
         for line in report(service, ours, theirs, args.out, source, tree, suffix):
