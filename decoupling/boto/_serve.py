@@ -225,12 +225,34 @@ def _serving_create_client(self: BotocoreSession, *args: Any, **kwargs: Any) -> 
     config = arguments.get("config")
     if arguments.get("region_name") is None and getattr(config, "region_name", None) is None:
         arguments["region_name"] = loop.region
-    if arguments.get("aws_access_key_id") is None and arguments.get("aws_secret_access_key") is None:
+    access_key = arguments.get("aws_access_key_id")
+    if access_key is None and arguments.get("aws_secret_access_key") is None:
         arguments["aws_access_key_id"] = DUMMY_ACCESS_KEY
         arguments["aws_secret_access_key"] = DUMMY_SECRET_KEY
         arguments["aws_session_token"] = None
     client = original(*bound.args, **bound.kwargs)
-    return attach(client, loop)
+    return attach(client, _route(loop, self, client, access_key))
+
+
+def _route(loop: EventLoop, session: BotocoreSession, client: BaseClient,
+           access_key: object) -> EventLoop:
+    """The loop of the client's region and account: ``loop`` or a sibling of it.
+
+    The region is the client's (``region_name``, its ``Config``, else the loop's). The account
+    is the served loop's, unless the client's access key id (explicit, or set on its session)
+    is 12 digits: then that is the account id — our own convention, in the spirit of moto,
+    which maps access keys to accounts (``moto.iam.models.get_account_id_from``).
+    """
+    if access_key is None:
+        credentials = getattr(session, "_credentials", None)
+        access_key = getattr(credentials, "access_key", None)
+    account = loop.account_id
+    if isinstance(access_key, str) and len(access_key) == 12 and access_key.isdigit():
+        account = access_key
+    region = client.meta.region_name or loop.region
+    if region == loop.region and account == loop.account_id:
+        return loop
+    return loop.home._sibling(region, account)
 
 
 class Serving(contextlib.ContextDecorator):
@@ -282,7 +304,10 @@ def serve(loop: EventLoop) -> Serving:
     ``botocore.session.Session.create_client`` are attached to the loop as they are created
     (see :func:`attach`); clients of other services are left alone. A client created without a
     region gets the loop's region, and one created without explicit keys gets dummy credentials,
-    so no AWS configuration is read. A served client stays attached after the block ends (it
+    so no AWS configuration is read. A client of another region is attached to the loop's
+    sibling in that region (:meth:`~decoupling.EventLoop.in_region`: its own resources, ARNs
+    and URLs, the same clock), and a client whose access key id is 12 digits to the sibling of
+    that account (:meth:`~decoupling.EventLoop.in_account`). A served client stays attached after the block ends (it
     never silently switches to real AWS); clients created before the block are not touched.
 
     The switch is process-wide (it patches ``botocore.session.Session.create_client`` while

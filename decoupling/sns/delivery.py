@@ -301,17 +301,28 @@ def _call_application(sub: Subscription, n: Notification) -> None:
 # --- sqs ----------------------------------------------------------------------------------------
 
 
+def _queue_loop(loop: EventLoop, region: str, account: str) -> EventLoop:
+    """The loop holding queues of (region, account): ``loop`` or a sibling of it. SNS delivers
+    to queues of other regions and accounts (SNS Developer Guide, "Cross-Region delivery",
+    https://docs.aws.amazon.com/sns/latest/dg/sns-cross-region-delivery.html, and "Sending
+    Amazon SNS messages to an Amazon SQS queue in a different account")."""
+    if region == loop.region and account == loop.account_id:
+        return loop
+    try:
+        return loop.home._sibling(region, account)
+    except ValueError:
+        raise InvalidParameter("Invalid parameter: SQS endpoint ARN") from None
+
+
 def _resolve_queue(loop: EventLoop, endpoint: Any) -> tuple[str, Any]:
     if isinstance(endpoint, Queue):
-        if endpoint.loop is not loop:
+        if endpoint.loop is not loop and getattr(endpoint.loop, "home", None) is not loop.home:
             raise InvalidParameter("Invalid parameter: SQS endpoint belongs to another loop")
         return endpoint.arn, endpoint
     parts = endpoint.split(":") if isinstance(endpoint, str) else []
     if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sqs" or not parts[5]:
         raise InvalidParameter("Invalid parameter: SQS endpoint ARN")
-    if parts[3] != loop.region or parts[4] != loop.account_id:
-        raise InvalidParameter("Invalid parameter: SQS endpoint ARN (another account or region)")
-    return endpoint, loop._lookup("sqs", parts[5])
+    return endpoint, _queue_loop(loop, parts[3], parts[4])._lookup("sqs", parts[5])
 
 
 class SqsSink:
@@ -343,7 +354,8 @@ class SqsSink:
     def _queue(self) -> Queue | None:
         q = self.queue
         if q is None:
-            found = self.loop._lookup("sqs", self.name)
+            parts = self.sub.endpoint.split(":")
+            found = _queue_loop(self.loop, parts[3], parts[4])._lookup("sqs", self.name)
             if isinstance(found, Queue) and found.arn == self.sub.endpoint:
                 self._use(found)
                 q = found

@@ -45,6 +45,7 @@ from .message import (
 if TYPE_CHECKING:
     from ..loop import EventLoop
     from .filter_policy import FilterPolicy
+    from .signing import Signing
     from .subscription import Subscription
 
 __all__ = ["PublishResult"]
@@ -80,7 +81,7 @@ class _Publishing:
     _max_size: int
     _content_dedup: bool
     _scope: str
-    _signing_cert_url: str
+    _signing: Signing
     _archive: Archive | None
     _routes: tuple[tuple[FilterPolicy | None, str, tuple[Subscription, ...]], ...]
     _dedup: dict[tuple[str | None, str], tuple[float, PublishResult]]
@@ -200,7 +201,7 @@ class _Publishing:
         # SQS message ids of this publish's queue deliveries (Subscription._sqs_id_head).
         suffix = f"{self._published + 1:012x}"
         pub = Published(
-            self.arn, self._signing_cert_url, self.is_fifo, self._sns_id_head + suffix, text,
+            self.arn, self._signing, self.is_fifo, self._sns_id_head + suffix, text,
             structure, subj, attributes, clock.wall_ms(), now, group, dedup, sequence, suffix,
             plain,
         )

@@ -12,7 +12,6 @@ Guide and API reference (``CreateTopic``, ``Publish``, ``PublishBatch``, ``Subsc
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -32,6 +31,7 @@ from .filter_policy import FilterPolicy
 from .message import iso_timestamp
 from .policy import DeliveryPolicy, effective_topic_json, parse_archive_policy, parse_bool
 from .publish import PublishResult, _Publishing
+from .signing import Signing, signer_of
 from .subscribe import DEFAULT_MAX_SIZE, SMALL_TOPIC_SUBSCRIPTIONS, _Subscribing
 from .subscription import Subscription
 
@@ -161,11 +161,8 @@ class Topic(_Publishing, _Subscribing):
         self._in_pool = 0
         self._deleted = False
         self.outbox: list[OutboxEntry] = []
-        region = loop.region
-        digest = hashlib.md5(region.encode(), usedforsecurity=False).hexdigest()
-        self._signing_cert_url = (
-            f"https://sns.{region}.amazonaws.com/SimpleNotificationService-{digest}.pem"
-        )
+        # SignatureVersion "1" until set (AWS's default); the key is made on first signature.
+        self._signing = Signing(signer_of(loop))
         with self._lock:
             self._apply(self._validate(requested))
             self._cond = loop._new_condition()
@@ -278,6 +275,12 @@ class Topic(_Publishing, _Subscribing):
                         sub._rate = sub.effective_delivery_policy().max_receives_per_second
             else:
                 self._opaque[name] = value
+                if name == "SignatureVersion":
+                    self._signing = Signing(self._signing.signer, value)
+
+    @property
+    def _signing_cert_url(self) -> str:
+        return self._signing.cert_url
 
     def set_attributes(self, attributes: Mapping[str, Any]) -> None:
         """Change attributes by AWS name (``SetTopicAttributes``); all are checked first, and on
