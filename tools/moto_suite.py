@@ -16,7 +16,9 @@ both. With ``--docker-tests`` our run runs them too: through the bridge a functi
 process and needs no Docker (moto's own run still skips them, as it cannot run them without
 Docker).
 
-Our run loads ``tools/moto_shim.py`` (``-p moto_shim``), which swaps ``moto.mock_aws`` for a
+Both runs load ``tools/loopback_only.py``: name lookups and connections reach loopback only, so
+an endpoint such as ``http://example.com/`` in a test is never contacted. Our run loads
+``tools/moto_shim.py`` (``-p moto_shim``), which swaps ``moto.mock_aws`` for a
 fresh :class:`decoupling.EventLoop` served to boto3 for each test (see that file). ``--decoupling``
 picks the ``decoupling`` source tree to test (default: the tree this script is in), so the
 same script measures main or another branch's worktree.
@@ -88,6 +90,9 @@ FILES: dict[str, list[str]] = {
     ],
 }
 
+#: Changes when the way moto's own run is done changes (cached runs are then redone).
+RUN_VERSION = 2  # 2: loopback_only loaded
+
 #: Where each service's missing operations are being built (for the differences table).
 ISSUES = {
     "sns": " (issue #20, branch `snsops`)",
@@ -145,7 +150,7 @@ def tests_key(root: pathlib.Path) -> str:
     """Cache key of moto's own run: installed moto version + the tests' content."""
     import moto
 
-    digest = hashlib.sha256(moto.__version__.encode())
+    digest = hashlib.sha256(f"{moto.__version__} {RUN_VERSION}".encode())
     for path in sorted((root / "tests").rglob("*.py")):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
@@ -156,7 +161,7 @@ def _environment(
     decoupling: pathlib.Path, shim: bool, timeout: int, docker_tests: bool = False
 ) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_TEST_"))}
-    paths = [str(decoupling)] + ([str(TOOLS)] if shim else [])
+    paths = [str(decoupling), str(TOOLS)]
     if os.environ.get("PYTHONPATH"):
         paths.append(os.environ["PYTHONPATH"])
     env.update(
@@ -198,6 +203,7 @@ def run_pytest(
         "-W",
         "ignore",
     ]
+    command += ["-p", "loopback_only"]  # nothing leaves the machine, in either run
     if shim:
         command += ["-p", "moto_shim"]
     if keyword:
