@@ -31,7 +31,15 @@ if TYPE_CHECKING:
     from .observe.journal import Journal, JournalEvent
     from .observe.metrics import Metrics, Statistics
     from .observe.request_meter import Bill, Prices, RequestMeter, SnsPrices, SqsPrices
-    from .s3.bucket import Bucket, DeleteResult, GetResult, ListResult, ObjectInfo, VersionList
+    from .s3.bucket import (
+        Bucket,
+        DeleteResult,
+        GetResult,
+        ListResult,
+        ObjectInfo,
+        ObjectStream,
+        VersionList,
+    )
     from .s3.multipart import PartInfo
     from .s3.notifications import NotificationConfiguration
     from .sns.delivery import ClientDeliveryError, OutboxEntry, ProtocolSpec, register_protocol
@@ -85,6 +93,7 @@ _HOMES: dict[str, str] = {
     "GetResult": "s3.bucket",
     "ListResult": "s3.bucket",
     "ObjectInfo": "s3.bucket",
+    "ObjectStream": "s3.bucket",
     "VersionList": "s3.bucket",
     "PartInfo": "s3.multipart",
     "NotificationConfiguration": "s3.notifications",
@@ -115,6 +124,7 @@ __all__ = [
     "NotificationConfiguration",
     "PartInfo",
     "ObjectInfo",
+    "ObjectStream",
     "ListResult",
     "GetResult",
     "DeleteResult",

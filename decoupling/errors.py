@@ -57,8 +57,10 @@ __all__ = [
     "ValidationException",
     # S3
     "NoSuchBucket",
+    "BucketAlreadyExists",
     "BucketAlreadyOwnedByYou",
     "BucketNotEmpty",
+    "AccessDenied",
     "InvalidBucketName",
     "NoSuchKey",
     "NoSuchVersion",
@@ -74,6 +76,13 @@ __all__ = [
     "InvalidPart",
     "InvalidPartOrder",
     "EntityTooSmall",
+    "InvalidTag",
+    "BadRequest",
+    "BadDigest",
+    "InvalidDigest",
+    "NotModified",
+    "NoSuchTagSet",
+    "IllegalLocationConstraintException",
     "error_for_code",
 ]
 
@@ -348,6 +357,20 @@ class NoSuchBucket(DecouplingError):
     status = 404
 
 
+class BucketAlreadyExists(DecouplingError):
+    """Another account owns a bucket of that name (bucket names are global)."""
+
+    code = "BucketAlreadyExists"
+    status = 409
+
+
+class AccessDenied(DecouplingError):
+    """The resource belongs to another account (S3)."""
+
+    code = "AccessDenied"
+    status = 403
+
+
 class BucketAlreadyOwnedByYou(DecouplingError):
     """A bucket of that name exists in this account already."""
 
@@ -456,6 +479,52 @@ class EntityTooSmall(DecouplingError):
     """A part other than the last is smaller than 5 MiB."""
 
     code = "EntityTooSmall"
+
+
+class InvalidTag(DecouplingError):
+    """A tag breaks S3's rules: a key over 128 or a value over 256 characters, a repeated
+    key, or a key starting with ``aws:``."""
+
+    code = "InvalidTag"
+
+
+class NotModified(DecouplingError):
+    """A conditional read's ``If-None-Match`` / ``If-Modified-Since`` held: HTTP 304, no
+    body."""
+
+    code = "NotModified"
+    status = 304
+
+
+class BadDigest(DecouplingError):
+    """The body's MD5 is not the ``Content-MD5`` the request gave."""
+
+    code = "BadDigest"
+
+
+class InvalidDigest(DecouplingError):
+    """The ``Content-MD5`` given is not the base64 of 16 bytes."""
+
+    code = "InvalidDigest"
+
+
+class BadRequest(DecouplingError):
+    """S3's generic refusal of a request as made (e.g. more than 10 tags on an object)."""
+
+    code = "BadRequest"
+
+
+class NoSuchTagSet(DecouplingError):
+    """The bucket has no tags (GetBucketTagging)."""
+
+    code = "NoSuchTagSet"
+    status = 404
+
+
+class IllegalLocationConstraintException(DecouplingError):
+    """CreateBucket's location constraint does not match the region the request went to."""
+
+    code = "IllegalLocationConstraintException"
 
 
 def _all_error_classes() -> dict[str, type[DecouplingError]]:
