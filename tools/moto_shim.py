@@ -11,9 +11,10 @@ all go through ``start``/``stop``: ``@mock_aws``, ``@mock_aws(config=...)``, ``w
 class decorators and ``mock_aws().start()`` / ``.stop()``.
 
 Clients of the services ``decoupling.boto`` serves (``decoupling.boto.SERVICES``: sqs, sns,
-lambda, and whatever else a branch adds) are answered by the loop before botocore sends
-anything. Every other client (IAM roles for Lambda, STS, S3 where the bridge does not serve it,
-CloudWatch Logs, ...) is still answered by moto, so nothing ever leaves the process.
+lambda, s3, and whatever else a branch adds) are answered by the loop before botocore sends
+anything. Every other client (IAM roles for Lambda, STS, CloudWatch Logs, ...) is created by
+botocore's own ``create_client`` (``serve`` alone would refuse it) and answered by moto's mock,
+so nothing ever leaves the process.
 
 Environment:
     ``MOTO_SHIM_TIMEOUT``: seconds one test may run before it is failed (default 60; ``0``
@@ -31,10 +32,14 @@ from typing import Any
 import moto
 import moto.core.decorator
 import pytest
+from botocore.session import Session as BotocoreSession
 from moto.core.models import MockAWS
 
 import decoupling as dc
-from decoupling.boto import serve
+from decoupling.boto import SERVICES, serve
+
+#: botocore's own ``create_client``, as it is before any ``serve`` block patches it.
+_BOTOCORE_CREATE_CLIENT = BotocoreSession.create_client
 
 #: moto's conventions (``moto.core.DEFAULT_ACCOUNT_ID``; most tests use us-east-1).
 ACCOUNT_ID = "123456789012"
@@ -61,6 +66,7 @@ class ServedMockAWS(MockAWS):  # type: ignore[misc]
             assert _State.loop is not None
             _State.serving = serve(_State.loop)
             _State.serving.__enter__()
+            _let_moto_answer_the_rest()
 
     def stop(self, remove_data: bool = True) -> None:
         outermost = type(self)._nested_count == 1
@@ -71,6 +77,22 @@ class ServedMockAWS(MockAWS):  # type: ignore[misc]
                 _State.serving = None
             if remove_data:
                 _drop_loop()
+
+
+def _let_moto_answer_the_rest() -> None:
+    """Inside ``serve``, clients of services the bridge does not serve are refused
+    (``UnservedService``, so that they never reach AWS); here moto's mock is active and answers
+    them, so they are created by botocore's own ``create_client``. ``serve``'s exit puts
+    botocore's own method back."""
+    serving_create_client = BotocoreSession.create_client
+
+    def create_client(self: BotocoreSession, *args: Any, **kwargs: Any) -> Any:
+        service = args[0] if args else kwargs.get("service_name")
+        if service in SERVICES:
+            return serving_create_client(self, *args, **kwargs)
+        return _BOTOCORE_CREATE_CLIENT(self, *args, **kwargs)
+
+    BotocoreSession.create_client = create_client  # type: ignore[method-assign]
 
 
 def _new_loop() -> None:
@@ -105,8 +127,6 @@ def pytest_report_header() -> str:
 
 
 def _served() -> list[str]:
-    from decoupling.boto import SERVICES
-
     return list(SERVICES)
 
 
