@@ -182,6 +182,15 @@ def coerce_attribute(
 def _one_attribute(name: str, raw: AttributeInput) -> MessageAttributeValue:
     attr = coerce_attribute(name, raw)
     if not isinstance(attr.data_type, str) or not _DATA_TYPE.fullmatch(attr.data_type):
+        if isinstance(attr.data_type, str) and attr.data_type.partition(".")[0] not in (
+            "String", "Number", "Binary"
+        ):
+            # SQS's wording for an unknown type (moto's
+            # test_message_with_attributes_invalid_datatype; LocalStack answers the same).
+            raise InvalidParameterValue(
+                f"The message attribute '{name}' has an invalid message attribute type, the "
+                "set of supported type prefixes is Binary, Number, and String."
+            )
         raise InvalidParameterValue(
             f"Message attribute '{name}' has an invalid DataType {attr.data_type!r}: "
             "use String, Number or Binary, optionally with a '.label' suffix."

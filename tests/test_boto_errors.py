@@ -164,7 +164,7 @@ CASES: list[Case] = [
         "EmptyBatchRequest",
         lambda e: e.call("send_message_batch", QueueUrl=e.url, Entries=[]),
         "EmptyBatchRequest", "AWS.SimpleQueueService.EmptyBatchRequest", "EmptyBatchRequest",
-        400, "There should be at least one entry in the request.",
+        400, "There should be at least one SendMessageBatchRequestEntry in the request.",
     ),
     (
         "TooManyEntriesInBatchRequest",

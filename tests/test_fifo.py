@@ -403,7 +403,7 @@ def test_send_batch_in_order_with_sequence_numbers(q: dc.FifoQueue) -> None:
 
 
 def test_send_batch_entry_without_group_fails_the_whole_batch(q: dc.FifoQueue) -> None:
-    with pytest.raises(errors.InvalidParameterValue) as info:
+    with pytest.raises(errors.MissingParameter) as info:
         q.send_batch(
             [
                 {"Id": "a", "MessageBody": "1", "MessageGroupId": "g",

@@ -238,8 +238,15 @@ def test_valid_data_types(data_type: str) -> None:
 
 @pytest.mark.parametrize("data_type", INVALID_TYPES)
 def test_invalid_data_types(data_type: str) -> None:
-    with pytest.raises(errors.InvalidParameterValue, match="invalid DataType"):
+    with pytest.raises(errors.InvalidParameterValue) as info:
         normalize_attributes({"n": {"DataType": data_type, "StringValue": "1"}})
+    if data_type.partition(".")[0] in ("String", "Number", "Binary"):
+        assert "has an invalid DataType" in info.value.message
+    else:
+        assert info.value.message == (
+            "The message attribute 'n' has an invalid message attribute type, the set of "
+            "supported type prefixes is Binary, Number, and String."
+        )
 
 
 @pytest.mark.parametrize(

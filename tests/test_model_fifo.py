@@ -177,9 +177,13 @@ class FifoMachine(RuleBasedStateMachine):
             if dedup is not None:
                 entry["MessageDeduplicationId"] = dedup
             batch.append(entry)
+        # These fail the whole request: a missing group first (MissingParameter, as for
+        # SendMessage), then a missing deduplication id (InvalidParameterValue).
         codes: set[str] = set()
-        for group, dedup, _ in entries:  # these fail the whole request
-            codes |= self.model.send_errors(Q, group, dedup, None) and {"InvalidParameterValue"}
+        if any(group is None for group, _, _ in entries):
+            codes = {"MissingParameter"}
+        elif any(self.model.send_errors(Q, group, dedup, None) for group, dedup, _ in entries):
+            codes = {"InvalidParameterValue"}
         now = self.now
         result = self.raises(codes, self.queues[Q].send_batch, batch)
         if result is None:

@@ -42,7 +42,9 @@ def test_valid_names(loop: dc.EventLoop, name: str) -> None:
 def test_invalid_names(loop: dc.EventLoop, name: object) -> None:
     with pytest.raises(errors.InvalidParameterValue) as info:
         dc.Queue(loop, name)  # type: ignore[arg-type]
-    assert "1 to 80 characters" in info.value.message
+    assert info.value.message == (
+        "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length"
+    )
     assert loop._resources_of("sqs") == []
 
 

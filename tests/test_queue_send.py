@@ -297,7 +297,7 @@ def test_batch_total_is_held_to_one_mebibyte_not_the_queue_maximum(loop: dc.Even
 @pytest.mark.parametrize(
     ("entries", "error", "message"),
     [
-        ([], errors.EmptyBatchRequest, "There should be at least one entry in the request."),
+        ([], errors.EmptyBatchRequest, "There should be at least one SendMessageBatchRequestEntry in the request."),
         ([{"Id": f"m{i}", "MessageBody": "x"} for i in range(11)],
          errors.TooManyEntriesInBatchRequest,
          "Maximum number of entries per request are 10. You have sent 11."),

@@ -277,14 +277,16 @@ class AwsQueue(Queue):
     # -- batches --------------------------------------------------------------------------------
 
     @staticmethod
-    def _entries(entries: Sequence[Mapping[str, Any] | str],
-                 body_key: str) -> list[tuple[str, Mapping[str, Any]]]:
+    def _entries(entries: Sequence[Mapping[str, Any] | str], body_key: str,
+                 entry_type: str = "SendMessageBatchRequestEntry",
+                 ) -> list[tuple[str, Mapping[str, Any]]]:
         """``(Id, entry)`` pairs, checked as in process, but any number of them (they are
-        split into requests of 10)."""
+        split into requests of 10). ``entry_type`` names the entries in the empty-batch error,
+        as SQS does."""
         if isinstance(entries, (str, bytes)) or not isinstance(entries, Sequence):
             raise InvalidParameterValue("Batch entries must be a list.")
         if not entries:
-            raise EmptyBatchRequest("There should be at least one entry in the request.")
+            raise EmptyBatchRequest(f"There should be at least one {entry_type} in the request.")
         out: list[tuple[str, Mapping[str, Any]]] = []
         seen: set[str] = set()
         for index, entry in enumerate(entries):
@@ -366,7 +368,7 @@ class AwsQueue(Queue):
 
     def delete_batch(self, entries: Sequence[Mapping[str, Any] | str]) -> BatchResult:
         """Delete messages (DeleteMessageBatch), any number, in requests of 10."""
-        normalized = self._entries(entries, "ReceiptHandle")
+        normalized = self._entries(entries, "ReceiptHandle", "DeleteMessageBatchRequestEntry")
         ready: list[tuple[str, dict[str, Any], int]] = []
         failed: dict[str, dict[str, Any]] = {}
         for entry_id, entry in normalized:
@@ -382,7 +384,8 @@ class AwsQueue(Queue):
     def change_visibility_batch(self, entries: Sequence[Mapping[str, Any]]) -> BatchResult:
         """Change visibility of messages (ChangeMessageVisibilityBatch), any number, in
         requests of 10."""
-        normalized = self._entries(entries, "ReceiptHandle")
+        normalized = self._entries(
+            entries, "ReceiptHandle", "ChangeMessageVisibilityBatchRequestEntry")
         ready: list[tuple[str, dict[str, Any], int]] = []
         failed: dict[str, dict[str, Any]] = {}
         for entry_id, entry in normalized:
@@ -714,10 +717,10 @@ class AwsFifoQueue(AwsQueue, FifoQueue):
     def send_batch(self, entries: Sequence[Mapping[str, Any] | str]) -> BatchResult:
         """Send messages in order (SendMessageBatch on a FIFO queue), in requests of 10. As on
         SQS (and in process), an entry without ``MessageGroupId`` fails the whole call
-        (``InvalidParameterValue``) before any request."""
+        (``MissingParameter``) before any request."""
         for _, entry in self._entries(entries, "MessageBody"):
             if entry.get("MessageGroupId") is None:
-                raise InvalidParameterValue(
+                raise MissingParameter(
                     "The request must contain the parameter MessageGroupId.")
         return super().send_batch(entries)
 

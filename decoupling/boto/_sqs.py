@@ -13,10 +13,17 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ..errors import InvalidParameterValue, QueueDoesNotExist, ResourceNotFoundException
+from ..errors import (
+    InvalidParameterValue,
+    MissingParameter,
+    OverLimit,
+    QueueDoesNotExist,
+    ResourceNotFoundException,
+)
 from ..loop import EventLoop
 from ..message import Message, MessageAttributeValue, md5_of_attributes
 from ..sqs.move_tasks import cancel_message_move_task as _cancel_move_task
@@ -25,6 +32,8 @@ from ..sqs.queue import Queue
 __all__ = ["OPERATIONS"]
 
 _NO_QUEUE = "The specified queue does not exist."
+#: The path of a queue URL: ``<12-digit account>/<name>``.
+_ACCOUNT_AND_NAME = re.compile(r"[0-9]{12}/[^/]+")
 _MAX_LIST = 1000
 
 
@@ -32,6 +41,13 @@ _MAX_LIST = 1000
 
 
 def _queue(loop: EventLoop, url: str) -> Queue:
+    if url.startswith(("https://", "http://")) and not _ACCOUNT_AND_NAME.fullmatch(
+        url.partition("//")[2].partition("/")[2]
+    ):
+        # A URL without the /<account>/<name> path names no queue at all: SQS answers
+        # NonExistentQueue (400), not InvalidAddress (checked against AWS by moto's
+        # test_get_queue_url_error_not_exists with "http://whatever-incorrect-queue-address").
+        raise QueueDoesNotExist(_NO_QUEUE)
     queue = loop._lookup("sqs", loop.queue_name_from(url))
     if queue is None:
         raise QueueDoesNotExist(_NO_QUEUE)
@@ -227,23 +243,64 @@ def _policy(queue: Queue) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Id": f"{queue.arn}/SQSDefaultPolicy", "Statement": []}
 
 
+#: The actions AddPermission may grant to another account; the rest are the queue owner's
+#: (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-permissions-reference.html).
+_SHAREABLE = frozenset(
+    {
+        "*",
+        "ChangeMessageVisibility",
+        "DeleteMessage",
+        "GetQueueAttributes",
+        "GetQueueUrl",
+        "ListDeadLetterSourceQueues",
+        "PurgeQueue",
+        "ReceiveMessage",
+        "SendMessage",
+    }
+)
+#: "An Amazon SQS policy can have a maximum of seven actions per statement." (AddPermission).
+_MAX_ACTIONS = 7
+
+
+def _one_or_list(values: list[str]) -> str | list[str]:
+    """A policy value as SQS writes it: a single value as a string, several as a list."""
+    return values[0] if len(values) == 1 else values
+
+
 def add_permission(loop: EventLoop, p: dict[str, Any]) -> dict[str, Any]:
-    """AddPermission: a ``Sid``-labelled statement in the queue's ``Policy`` (not enforced)."""
+    """AddPermission: a ``Sid``-labelled statement in the queue's ``Policy`` (not enforced).
+
+    Checks in SQS's order, with its texts (as moto's ``test_add_permission_errors`` records
+    them): no actions, no accounts, more than seven actions (``OverLimit``, 403), an action
+    only the owner may call, a label already used.
+    """
     queue = _queue(loop, p["QueueUrl"])
-    label = p["Label"]
+    label, accounts, actions = p["Label"], p["AWSAccountIds"], p["Actions"]
+    if not actions:
+        raise MissingParameter("The request must contain the parameter Actions.")
+    if not accounts:
+        raise InvalidParameterValue(
+            "Value [] for parameter PrincipalId is invalid. Reason: Unable to verify."
+        )
+    if len(actions) > _MAX_ACTIONS:
+        raise OverLimit(f"{len(actions)} Actions were found, maximum allowed is {_MAX_ACTIONS}.")
+    for action in actions:
+        if action not in _SHAREABLE:
+            raise InvalidParameterValue(
+                f"Value SQS:{action} for parameter ActionName is invalid. Reason: Only the "
+                "queue owner is allowed to invoke this action."
+            )
     policy = _policy(queue)
     if any(s.get("Sid") == label for s in policy["Statement"]):
         raise InvalidParameterValue(
             f"Value {label} for parameter Label is invalid. Reason: Already exists."
         )
-    if not p["AWSAccountIds"] or not p["Actions"]:
-        raise InvalidParameterValue("AWSAccountIds and Actions must each have at least one item.")
     policy["Statement"].append(
         {
             "Sid": label,
             "Effect": "Allow",
-            "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in p["AWSAccountIds"]]},
-            "Action": [f"SQS:{a}" for a in p["Actions"]],
+            "Principal": {"AWS": _one_or_list([f"arn:aws:iam::{a}:root" for a in accounts])},
+            "Action": _one_or_list([f"SQS:{a}" for a in actions]),
             "Resource": queue.arn,
         }
     )
@@ -259,7 +316,8 @@ def remove_permission(loop: EventLoop, p: dict[str, Any]) -> dict[str, Any]:
     kept = [s for s in policy["Statement"] if s.get("Sid") != label]
     if len(kept) == len(policy["Statement"]):
         raise InvalidParameterValue(
-            f"Value {label} for parameter Label is invalid. Reason: can't find label."
+            f"Value {label} for parameter Label is invalid. Reason: can't find label on "
+            "existing policy."
         )
     policy["Statement"] = kept
     queue.set_attributes({"Policy": json.dumps(policy, separators=(",", ":")) if kept else ""})
@@ -319,14 +377,20 @@ def send_message_batch(loop: EventLoop, p: dict[str, Any]) -> dict[str, Any]:
 
 def _selector(names: Iterable[str]) -> Callable[[str], bool] | None:
     """A predicate for MessageAttributeNames (``All``, ``.*``, ``prefix.*``, exact names), or
-    ``None`` when nothing is selected."""
+    ``None`` when nothing is selected.
+
+    ``bar.*`` selects every name starting with ``bar`` (``.*`` read as the pattern it is, so
+    that ``.*`` alone means all names, as the ReceiveMessage reference says:
+    https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html;
+    moto's ``test_message_attributes_with_wildcards`` selects ``Custom1`` with ``Custom.*``).
+    """
     exact: set[str] = set()
     prefixes: list[str] = []
     for name in names:
         if name in ("All", ".*"):
             return lambda _: True
         if name.endswith(".*"):
-            prefixes.append(name[:-1])
+            prefixes.append(name[:-2])
         else:
             exact.add(name)
     if not exact and not prefixes:

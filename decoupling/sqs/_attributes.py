@@ -7,7 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from ..errors import InvalidAttributeName, InvalidAttributeValue, InvalidParameterValue
+from ..errors import (
+    InvalidAttributeName,
+    InvalidAttributeValue,
+    InvalidParameterValue,
+    MissingParameter,
+)
 from ..loop import EventLoop
 from ..message import dumps_json
 from ._state import _QueueState
@@ -77,9 +82,11 @@ class _QueueAttributes(_QueueState):
 
     def _check_name(self, name: object) -> None:
         if not isinstance(name, str) or not QUEUE_NAME.fullmatch(name):
+            # SQS's own text, which does not repeat the name (checked against AWS by moto's
+            # test_create_fifo_queue_invalid_name).
             raise InvalidParameterValue(
-                f"Queue name {name!r} is invalid: use 1 to 80 characters of A-Za-z0-9, '-' and "
-                "'_' (FIFO queue names end in '.fifo')."
+                "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in "
+                "length"
             )
 
     def _init_extra(self) -> None:
@@ -290,26 +297,44 @@ class _QueueAttributes(_QueueState):
     # -- tags -----------------------------------------------------------------------------------
 
     def tag(self, tags: Mapping[str, str]) -> None:
-        """Add or replace tags (TagQueue): at most 50, keys 1-128 and values 0-256 characters."""
+        """Add or replace tags (TagQueue): at most 50 on the queue, keys 1-128 and values 0-256
+        characters.
+
+        Raises:
+            MissingParameter: no tags (SQS: "The request must contain the parameter Tags.").
+            InvalidParameterValue: a bad key or value, or more than 50 tags in all ("Too many
+                tags added for queue <name>.";
+                https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-queues.html).
+            QueueDoesNotExist: the queue was deleted.
+        Nothing changes when it raises.
+        """
         with self._lock:
             self._check_alive()
             if not isinstance(tags, Mapping) or not all(
                 isinstance(k, str) and isinstance(v, str) for k, v in tags.items()
             ):
                 raise InvalidParameterValue("Tags must be a mapping of strings to strings.")
+            if not tags:
+                raise MissingParameter("The request must contain the parameter Tags.")
             for key, value in tags.items():
                 if not 1 <= len(key) <= 128 or len(value) > 256:
                     raise InvalidParameterValue(
                         f"Tag {key!r}: keys must be 1-128 and values 0-256 characters."
                     )
             if len(set(self._tags) | set(tags)) > 50:
-                raise InvalidParameterValue("A queue can have at most 50 tags.")
+                raise InvalidParameterValue(f"Too many tags added for queue {self.name}.")
             self._tags.update(tags)
             if self._initialized and self._observers:
                 self._emit("attributes_changed", None)
 
     def untag(self, keys: Iterable[str]) -> None:
-        """Remove tags by key (UntagQueue); unknown keys are ignored."""
+        """Remove tags by key (UntagQueue); unknown keys are ignored.
+
+        Raises:
+            InvalidParameterValue: not a list of strings, or an empty list (SQS: "Tag keys
+                must be between 1 and 128 characters in length.").
+            QueueDoesNotExist: the queue was deleted.
+        """
         with self._lock:
             self._check_alive()
             wanted = [keys] if isinstance(keys, str) else keys
@@ -317,6 +342,10 @@ class _QueueAttributes(_QueueState):
                 isinstance(key, str) for key in wanted
             ):
                 raise InvalidParameterValue(f"TagKeys must be a list of strings, got {keys!r}.")
+            if not wanted or not all(1 <= len(key) <= 128 for key in wanted):
+                raise InvalidParameterValue(
+                    "Tag keys must be between 1 and 128 characters in length."
+                )
             for key in wanted:
                 self._tags.pop(key, None)
             if self._observers:

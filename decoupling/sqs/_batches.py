@@ -197,15 +197,22 @@ class _QueueBatches(_QueueState):
 
     @staticmethod
     def _batch_entries(
-        entries: Sequence[Mapping[str, Any] | str], body_key: str = "MessageBody"
+        entries: Sequence[Mapping[str, Any] | str],
+        body_key: str = "MessageBody",
+        entry_type: str = "SendMessageBatchRequestEntry",
     ) -> list[tuple[str, Mapping[str, Any]]]:
-        """Check a batch's shape (count, ids) and return ``(Id, entry)`` pairs."""
+        """Check a batch's shape (count, ids) and return ``(Id, entry)`` pairs.
+
+        ``entry_type``: the request's entry shape, named in the empty-batch message as SQS
+        names it ("There should be at least one DeleteMessageBatchRequestEntry in the
+        request."; checked against AWS by moto's ``test_delete_message_batch_with_zero_entries``).
+        """
         if type(entries) is not list and (
             isinstance(entries, (str, bytes)) or not isinstance(entries, Sequence)
         ):
             raise InvalidParameterValue("Batch entries must be a list.")
         if not entries:
-            raise EmptyBatchRequest("There should be at least one entry in the request.")
+            raise EmptyBatchRequest(f"There should be at least one {entry_type} in the request.")
         if len(entries) > MAX_BATCH:
             raise TooManyEntriesInBatchRequest(
                 f"Maximum number of entries per request are {MAX_BATCH}. You have sent "
@@ -272,7 +279,9 @@ class _QueueBatches(_QueueState):
                         for held in dict.fromkeys(found):  # a handle given twice: one event
                             self._emit("deleted", held)
                     return BatchResult([{"Id": i} for i in _INDEX_IDS[:len(found)]], [])
-            normalized = self._batch_entries(entries, "ReceiptHandle")
+            normalized = self._batch_entries(
+                entries, "ReceiptHandle", "DeleteMessageBatchRequestEntry"
+            )
             successful: list[dict[str, Any]] = []
             failed: list[dict[str, Any]] = []
             tap = self.loop._tap
@@ -315,7 +324,9 @@ class _QueueBatches(_QueueState):
         """
         with self._lock:
             self._check_alive()
-            normalized = self._batch_entries(entries, "ReceiptHandle")
+            normalized = self._batch_entries(
+                entries, "ReceiptHandle", "ChangeMessageVisibilityBatchRequestEntry"
+            )
             successful: list[dict[str, Any]] = []
             failed: list[dict[str, Any]] = []
             for entry_id, entry in normalized:

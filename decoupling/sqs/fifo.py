@@ -465,9 +465,9 @@ class FifoQueue(Queue):
     def send_batch(self, entries: Sequence[Mapping[str, Any] | str]) -> BatchResult:
         """Send up to 10 messages in order (SendMessageBatch on a FIFO queue).
 
-        As on AWS, an entry without ``MessageGroupId``, or without ``MessageDeduplicationId``
-        while content-based deduplication is off, fails the whole request
-        (``InvalidParameterValue``); other bad entries fail alone. Duplicates within the batch
+        As on AWS, an entry without ``MessageGroupId`` (``MissingParameter``), or without
+        ``MessageDeduplicationId`` while content-based deduplication is off
+        (``InvalidParameterValue``), fails the whole request; other bad entries fail alone. Duplicates within the batch
         or the 5-minute window are listed as successful with the original's ``MessageId`` and
         ``SequenceNumber``.
         """
@@ -476,7 +476,9 @@ class FifoQueue(Queue):
             normalized = self._batch_entries(entries)
             for _, entry in normalized:
                 if entry.get("MessageGroupId") is None:
-                    raise InvalidParameterValue(
+                    # MissingParameter, as for SendMessage (moto's
+                    # test_send_messages_to_fifo_without_message_group_id).
+                    raise MissingParameter(
                         "The request must contain the parameter MessageGroupId."
                     )
             if not self._content_based:

@@ -208,7 +208,7 @@ def test_fifo_keeps_group_order_and_drops_duplicates(backend: Any) -> None:
     assert _receive(queue, wait_seconds=0) == []  # the group is locked while in flight
     with pytest.raises(errors.MissingParameter):
         queue.send("no group")
-    with pytest.raises(errors.InvalidParameterValue):  # the whole batch, nothing sent
+    with pytest.raises(errors.MissingParameter):  # the whole batch, nothing sent
         queue.send_batch([{"Id": "a", "MessageBody": "x", "MessageGroupId": "g"},
                           {"Id": "b", "MessageBody": "y"}])
     assert len(queue) == 2  # the two received above, still in flight

@@ -1,0 +1,141 @@
+"""Why a moto test fails through ``decoupling.boto.serve``: the reasons the differences table
+(``docs/moto_differences.md``, written by ``tools/moto_suite.py --doc``) gives.
+
+Keys are test ids or ``fnmatch`` patterns of them (first match wins); a failing test with no
+entry is listed as "not examined yet" with its first error line. Each reason starts with its
+kind: ``AWS`` (AWS documents or was observed to do otherwise: the source is named),
+``moto internals`` (the test reads moto's backends or settings), ``Docker``, ``not built``
+(a feature the bridge does not have yet: the issue or branch that builds it).
+"""
+
+from __future__ import annotations
+
+SQS_API = "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference"
+LAMBDA_API = "https://docs.aws.amazon.com/lambda/latest/api"
+
+_TYPO = (
+    'AWS: the test\'s attribute name has a trailing space (`"VisibilityTimeout "`); SQS refuses '
+    "an attribute name it does not know with `InvalidAttributeName` (CreateQueue's errors, "
+    f"{SQS_API}/API_CreateQueue.html); moto ignores it."
+)
+_REGIONS = (
+    "not built: one `EventLoop` is one region, so a `us-west-1` client gets `us-east-1` URLs "
+    '(issue #20, "every region"; branch `signing`).'
+)
+_INTERNALS_SQS = (
+    "moto internals: reads `moto.sqs.models` through `sqs_backends[...]` to check moto's stored "
+    "types."
+)
+_OLD_HANDLE = (
+    "AWS: a message received again has a new receipt handle and the old one no longer acts on "
+    'it — DeleteMessage: "You must provide the most recently received receipt handle ... '
+    f'(otherwise, the request succeeds, but the message will not be deleted)" '
+    f"({SQS_API}/API_DeleteMessage.html); ChangeMessageVisibility with it fails "
+    f"(`MessageNotInflight`/`ReceiptHandleIsInvalid`, {SQS_API}/API_ChangeMessageVisibility.html). "
+    "moto accepts the old handle."
+)
+_HANDLE_TEXT = (
+    'AWS: SQS\'s text names the handle: `The input receipt handle "<handle>" is not a valid '
+    "receipt handle.` (the text our SQS core was built to; not re-checked against AWS in this "
+    "session); moto answers `The input receipt handle is invalid.`"
+)
+
+REASONS: dict[str, str] = {
+    # -- SQS ------------------------------------------------------------------------------------
+    "tests/test_sqs/test_sqs.py::test_change_message_visibility": _TYPO,
+    "tests/test_sqs/test_sqs.py::test_delete_batch_operation": _TYPO,
+    "tests/test_sqs/test_sqs.py::test_delete_message_after_visibility_timeout": _TYPO,
+    "tests/test_sqs/test_sqs.py::test_message_becomes_inflight_when_received": _TYPO,
+    "tests/test_sqs/test_sqs.py::test_queue_length": _TYPO,
+    "tests/test_sqs/test_sqs.py::test_receive_message_with_explicit_visibility_timeout": _TYPO,
+    "tests/test_sqs/test_sqs.py::test_create_queues_in_multiple_region": _REGIONS,
+    "tests/test_sqs/test_sqs.py::test_get_queue_with_prefix": _REGIONS,
+    "tests/test_sqs/test_sqs.py::test_set_attributes_integer_fields_conversion*": _INTERNALS_SQS,
+    "tests/test_sqs/test_sqs.py::test_delete_message_using_old_receipt_handle": _OLD_HANDLE,
+    "tests/test_sqs/test_sqs.py::test_change_message_visibility_on_old_message": _OLD_HANDLE,
+    "tests/test_sqs/test_sqs.py::test_batch_change_message_visibility_on_old_message": _OLD_HANDLE,
+    "tests/test_sqs/test_sqs.py::test_change_message_visibility_on_unknown_receipt_handle": (
+        _HANDLE_TEXT
+    ),
+    "tests/test_sqs/test_sqs.py::test_delete_message_errors": _HANDLE_TEXT,
+    "tests/test_sqs/test_sqs.py::test_message_retention_period": (
+        "AWS: `MessageRetentionPeriod` is 60 to 1,209,600 seconds "
+        f"({SQS_API}/API_CreateQueue.html); the test sets 1 and moto accepts it."
+    ),
+    "tests/test_sqs/test_sqs.py::test_create_queue_with_different_attributes_fail": (
+        'AWS: the test creates a standard queue with `FifoQueue` = `"tru"`; SQS takes '
+        '`FifoQueue` only for FIFO queues (CreateQueue: "FifoQueue – Designates a queue as '
+        f'FIFO", {SQS_API}/API_CreateQueue.html) and answers `InvalidAttributeName` "Unknown '
+        'Attribute FifoQueue." otherwise; moto accepts any value.'
+    ),
+    "tests/test_sqs/test_sqs.py::test_get_queue_attributes": (
+        "AWS: SQS returns a `RedrivePolicy` as it stores it, compact JSON without spaces "
+        '(`{"deadLetterTargetArn":"...","maxReceiveCount":2}`); the test expects the '
+        "request's `json.dumps` text back, spaces included, as moto echoes it."
+    ),
+    "tests/test_sqs/test_sqs.py::test_message_with_invalid_attributes": (
+        "AWS: SQS accepts non-ASCII letters in message attribute names (LocalStack's "
+        "AWS-validated snapshot of `test_send_message_with_invalid_string_attributes` sends "
+        "`attr.1øßä`); moto refuses `öther_encodings`."
+    ),
+    "tests/test_sqs/test_sqs.py::test_message_delay_is_more_than_15_minutes": (
+        "AWS: the entries carry `MessageDeduplicationId` on a standard queue; the parameter "
+        '"applies only to FIFO (first-in-first-out) queues" '
+        f"({SQS_API}/API_SendMessageBatchRequestEntry.html) and we refuse the entry "
+        "(`InvalidParameterValue`), so `id_1` fails too; moto ignores the parameter."
+    ),
+    "tests/test_sqs/test_sqs.py::test_fifo_queue_send_duplicate_messages_after_deduplication_time_limit": (
+        "moto internals: shortens the deduplication interval with moto's "
+        "`MOCK_DEDUPLICATION_TIME_IN_SECONDS` setting; SQS's interval is 5 minutes "
+        f"({SQS_API}/API_SendMessage.html, `MessageDeduplicationId`)."
+    ),
+    "tests/test_sqs/test_sqs_integration.py::test_disabled_event_source_mapping_does_not_invoke_lambda": (
+        "AWS: `CreateEventSourceMapping` answers `State` `Creating`; the mapping becomes "
+        f"`Enabled` or `Disabled` afterwards ({LAMBDA_API}/API_CreateEventSourceMapping.html, "
+        "`State`); moto answers `Disabled` at once."
+    ),
+}
+
+_CONFIG = (
+    "moto internals: asks AWS Config, which moto answers from its own SNS backend; topics live "
+    "in the served loop, which moto's Config does not read (the bridge serves no Config)."
+)
+_SNS_TOKEN = (
+    "moto internals: expects moto's own `NextToken` format (`str(DEFAULT_PAGE_SIZE)` from "
+    "`moto.sns.models`); SNS tokens are opaque "
+    "(https://docs.aws.amazon.com/sns/latest/api/API_ListSubscriptions.html, `NextToken`)."
+)
+REASONS.update(
+    {
+        # -- SNS --------------------------------------------------------------------------------
+        "tests/test_sns/test_publishing.py::test_publish_sms": (
+            "moto internals: reads the sent SMS from `sns_backends[...].sms_messages`."
+        ),
+        "tests/test_sns/test_publishing.py::test_publish_to_http": (
+            "moto internals: intercepts the HTTP delivery with moto's `responses_mock` and reads "
+            "`sns_backends[...].topics[...].sent_notifications`."
+        ),
+        "tests/test_sns/test_subscriptions.py::test_subscription_paging": _SNS_TOKEN,
+        "tests/test_sns/test_topics.py::test_topic_paging": _SNS_TOKEN,
+        "tests/test_sns/test_topics.py::test_list_config_service_resources": _CONFIG,
+        "tests/test_sns/test_topics.py::test_get_config_resource": _CONFIG,
+    }
+)
+REASONS.update(
+    {
+        # -- Lambda -----------------------------------------------------------------------------
+        "tests/test_awslambda/test_lambda.py::test_lambda_regions*": _REGIONS,
+        "tests/test_awslambda/test_lambda_layers.py::test_publish_layer_with_unknown_s3_file": (
+            "moto internals: turns off moto's S3 check with its `VALIDATE_LAMBDA_S3` setting; "
+            "AWS refuses layer content from an S3 object that does not exist."
+        ),
+        "tests/test_awslambda/test_lambda_invoke.py::test_lambda_request_unauthorized_user": (
+            "moto internals: relies on moto's IAM enforcement "
+            "(`moto.core.set_initial_no_auth_action_count`); the bridge does not check IAM."
+        ),
+        "tests/test_awslambda/test_lambda.py::test_put_function_concurrency_*": (
+            "moto internals: sets moto's `MOTO_LAMBDA_CONCURRENCY_QUOTA` setting for the "
+            "account's concurrency quota."
+        ),
+    }
+)
