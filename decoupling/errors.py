@@ -55,6 +55,8 @@ __all__ = [
     "RequestTooLargeException",
     "InvalidRequestContentException",
     "ValidationException",
+    "PreconditionFailedException",
+    "AccessDeniedException",
     # S3
     "NoSuchBucket",
     "BucketAlreadyOwnedByYou",
@@ -336,6 +338,21 @@ class ValidationException(DecouplingError):
     """A schedule expression or other request field failed validation (EventBridge)."""
 
     code = "ValidationException"
+
+
+class PreconditionFailedException(DecouplingError):
+    """A ``RevisionId`` given with a Lambda request does not match the resource's (412)."""
+
+    code = "PreconditionFailedException"
+    status = 412
+
+
+class AccessDeniedException(DecouplingError):
+    """The caller may not do this (Lambda): another account's role, or a resource policy
+    that does not allow the invoker."""
+
+    code = "AccessDeniedException"
+    status = 403
 
 
 # --- S3 ----------------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ the record of the Lambda Developer Guide's "Using Lambda with Amazon SNS": ``{"R
 by :meth:`~decoupling.sns.message.Notification.lambda_event`). Retries of the function's errors
 are then Lambda's asynchronous retries (:mod:`decoupling.functions.async_invoke`); SNS retries only a
 delivery that could not be queued, along the AWS-managed policy. A missing function is a client
-error (no retry; the subscription's dead-letter queue, if any).
+error (no retry; the subscription's dead-letter queue, if any). With the runtime's
+``enforce_resource_policies`` on, so is a function whose resource policy does not allow
+``sns.amazonaws.com`` from the topic (see :mod:`decoupling.functions.policy`).
 """
 
 from __future__ import annotations
@@ -47,6 +49,14 @@ def _resolve(loop: EventLoop, endpoint: Any) -> tuple[str, Any]:
 
 def _deliver(subscription: Subscription, notification: Notification) -> None:
     fn: Function = subscription.target
+    runtime = fn.runtime
+    if runtime.enforce_resource_policies and not runtime.allows(
+            fn, "sns.amazonaws.com", source_arn=subscription.topic.arn,
+            source_account=subscription.topic.loop.account_id):
+        # Lambda refuses the invoke (AccessDeniedException): a client error for SNS
+        raise ClientDeliveryError(
+            f"AccessDeniedException: the resource policy of {fn.arn} does not allow "
+            f"sns.amazonaws.com to invoke it from {subscription.topic.arn}")
     try:
         fn.runtime.invoke(fn.name, notification.lambda_event(), "Event")
     except DecouplingError as exc:
