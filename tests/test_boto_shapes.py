@@ -11,10 +11,10 @@ timestamps, lists and maps recursively). The cases are chosen so optional member
 from __future__ import annotations
 
 import base64
-import io
-import zipfile
 import datetime
+import io
 import json
+import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
 

@@ -42,10 +42,10 @@ from __future__ import annotations
 import atexit
 import base64
 import copy
-import re
 import hashlib
 import io
 import itertools
+import re
 import shutil
 import sys
 import tempfile

@@ -16,6 +16,7 @@ from .invocation import Handler
 
 if TYPE_CHECKING:
     from .runtime import FunctionRuntime
+    from .versions import Alias, FunctionVersion
 
 __all__ = ["Function", "ExecutionEnvironment"]
 
@@ -119,8 +120,8 @@ class Function:
         self._waiters: dict[int, Callable[[], None]] = {}
         self._deleted = False
         self._generation = 0  # bumped by a configuration update
-        self.versions: dict[str, Any] = {}
-        self.aliases: dict[str, Any] = {}
+        self.versions: dict[str, FunctionVersion] = {}
+        self.aliases: dict[str, Alias] = {}
         self.layer_paths: list[str] = []
         self._version_seq = 0  # the last version number given
         self._changes = 0  # bumped by changes to code or configuration

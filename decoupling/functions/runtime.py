@@ -63,9 +63,9 @@ from .context import install_environ_proxy, install_log_capture
 from .function import ExecutionEnvironment as ExecutionEnvironment
 from .function import Function as Function
 from .invocation import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, Engine, Handler, InvocationResult
-from .usage import LambdaPrices, Meter
 from .layers import LayerVersion, _Layers
 from .policy import _Policies
+from .usage import LambdaPrices, Meter
 from .versions import _Versions
 
 if TYPE_CHECKING:

@@ -84,7 +84,7 @@ class FunctionVersion(Function):
         self._own_deleted = False
         self._source_change = base._changes
 
-    @property  # type: ignore[override]
+    @property
     def _deleted(self) -> bool:
         return self._own_deleted or self.base._deleted
 
