@@ -187,3 +187,23 @@ def test_model_validation_codes(lam: Any, extra: dict[str, Any], code: str,
         _create(lam, **extra)
     assert info.value.response["Error"] == {"Code": code, "Message": message}
     assert lam.list_functions()["Functions"] == []
+
+
+def test_a_url_made_through_the_bridge_answers_http(lam: Any, loop: dc.EventLoop) -> None:
+    import urllib.request
+
+    from decoupling.boto import runtime_for
+
+    _create(lam)
+    made = lam.create_function_url_config(FunctionName="f", AuthType="NONE")
+    assert made["FunctionArn"] == "arn:aws:lambda:us-east-1:000000000000:function:f"
+    try:
+        with urllib.request.urlopen(made["FunctionUrl"], timeout=10) as response:
+            assert json.loads(response.read()) == {"code": 1}
+        assert lam.get_function_url_config(FunctionName="f")["FunctionUrl"] == made["FunctionUrl"]
+        lam.delete_function_url_config(FunctionName="f")
+        with pytest.raises(ClientError) as info:
+            lam.get_function_url_config(FunctionName="f")
+        assert info.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    finally:
+        runtime_for(loop).close()

@@ -362,6 +362,11 @@ class LambdaWorld:
             Principal="sns.amazonaws.com", SourceArn=self.loop.arn("sns", "orders"),
             SourceAccount=self.loop.account_id)
 
+    def url(self) -> dict[str, Any]:
+        return self.lam.create_function_url_config(  # type: ignore[no-any-return]
+            FunctionName="echo", AuthType="NONE",
+            Cors={"AllowOrigins": ["*"], "AllowMethods": ["GET"], "MaxAge": 60})
+
     def layer(self) -> dict[str, Any]:
         archive = io.BytesIO()
         with zipfile.ZipFile(archive, "w") as zf:
@@ -458,6 +463,15 @@ def _lambda_cases() -> dict[str, Callable[[LambdaWorld], dict[str, Any]]]:
         "ListTags": lambda w: w.lam.list_tags(Resource=w.created["FunctionArn"]),
         "ListFunctionEventInvokeConfigs": lambda w: w.lam.list_function_event_invoke_configs(
             FunctionName="echo"),
+        "CreateFunctionUrlConfig": lambda w: w.url(),
+        "GetFunctionUrlConfig": lambda w: (w.url(), w.lam.get_function_url_config(
+            FunctionName="echo"))[1],
+        "UpdateFunctionUrlConfig": lambda w: (w.url(), w.lam.update_function_url_config(
+            FunctionName="echo", AuthType="AWS_IAM"))[1],
+        "DeleteFunctionUrlConfig": lambda w: (w.url(), w.lam.delete_function_url_config(
+            FunctionName="echo"))[1],
+        "ListFunctionUrlConfigs": lambda w: (w.url(), w.lam.list_function_url_configs(
+            FunctionName="echo"))[1],
     }
 
 
@@ -482,13 +496,18 @@ LAMBDA_STATUS = {
     "RemoveLayerVersionPermission": 204,
     "TagResource": 204,
     "UntagResource": 204,
+    "CreateFunctionUrlConfig": 201,
+    "DeleteFunctionUrlConfig": 204,
 }
 
 
 @pytest.fixture
 def lambda_world(loop: dc.EventLoop) -> Iterator[LambdaWorld]:
+    from decoupling.boto import runtime_for
+
     with serve(loop):
         yield LambdaWorld(loop)
+    runtime_for(loop).close()  # stops the function URLs' HTTP server
 
 
 def test_every_served_lambda_operation_has_a_case() -> None:

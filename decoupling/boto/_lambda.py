@@ -914,9 +914,9 @@ OPERATIONS: dict[str, Callable[[EventLoop, dict[str, Any]], Any]] = {
 
 
 def _merge_operations() -> None:
-    from . import _lambda_layers, _lambda_policy, _lambda_tags, _lambda_versions
+    from . import _lambda_layers, _lambda_policy, _lambda_tags, _lambda_urls, _lambda_versions
 
-    for module in (_lambda_versions, _lambda_policy, _lambda_layers, _lambda_tags):
+    for module in (_lambda_versions, _lambda_policy, _lambda_layers, _lambda_tags, _lambda_urls):
         OPERATIONS.update(module.OPERATIONS)
 
 

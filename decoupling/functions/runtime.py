@@ -65,6 +65,7 @@ from .function import Function as Function
 from .invocation import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, Engine, Handler, InvocationResult
 from .layers import LayerVersion, _Layers
 from .policy import _Policies
+from .urls import FunctionUrl, _Urls, _UrlServer
 from .usage import LambdaPrices, Meter
 from .versions import _Versions
 
@@ -80,7 +81,7 @@ _validate_function = validate_function  # its old name here: decoupling.boto imp
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class FunctionRuntime(_Versions, _Layers, _Policies, _InvocationLifecycle):
+class FunctionRuntime(_Versions, _Layers, _Policies, _Urls, _InvocationLifecycle):
     """Lambda functions on one :class:`~decoupling.EventLoop`.
 
     Args:
@@ -105,7 +106,10 @@ class FunctionRuntime(_Versions, _Layers, _Policies, _InvocationLifecycle):
             loop (an SNS topic) invokes them (default ``False``; see
             :mod:`decoupling.functions.policy`).
 
-    Versions, aliases and invoking by qualifier: see :mod:`decoupling.functions.versions`.
+    Versions, aliases and invoking by qualifier: see :mod:`decoupling.functions.versions`;
+    layers: :mod:`decoupling.functions.layers`; resource policies:
+    :mod:`decoupling.functions.policy`; function URLs (served over HTTP on 127.0.0.1):
+    :mod:`decoupling.functions.urls`.
 
     Every public method is thread-safe.
     """
@@ -144,6 +148,9 @@ class FunctionRuntime(_Versions, _Layers, _Policies, _InvocationLifecycle):
         self._layers: dict[str, dict[int, LayerVersion]] = {}
         self._policies: dict[tuple[str, str | None], dict[str, dict[str, Any]]] = {}
         self._policy_revisions: dict[tuple[str, str | None], str] = {}
+        self._urls: dict[tuple[str, str | None], FunctionUrl] = {}
+        self._url_ids: dict[str, FunctionUrl] = {}
+        self._url_server: _UrlServer | None = None
         #: Whether services' invocations are checked against resource policies.
         self.enforce_resource_policies = bool(enforce_resource_policies)
         self._layer_seq: dict[str, int] = {}
@@ -301,6 +308,7 @@ class FunctionRuntime(_Versions, _Layers, _Policies, _InvocationLifecycle):
             fn._idle.clear()
             del self._functions[name]
             self._forget_policies(name)
+            self._forget_urls(name)
             self.loop._unregister("lambda", name)
 
     def put_function_concurrency(self, name: str, reserved_concurrency: int) -> None:
@@ -566,11 +574,13 @@ class FunctionRuntime(_Versions, _Layers, _Policies, _InvocationLifecycle):
             }
 
     def close(self) -> None:
-        """Stop event source mappings and schedules, and shut the worker pool down."""
+        """Stop event source mappings and schedules, the function URLs' HTTP server, and shut
+        the worker pool down."""
         for mapping in list(self.event_source_mappings.values()):
             mapping.delete()
         for rule in list(self.schedules):
             rule.delete()
+        self._stop_url_server()
         self._engine.shutdown()
 
     def __repr__(self) -> str:
