@@ -57,6 +57,7 @@ __all__ = [
     "ValidationException",
     "PreconditionFailedException",
     "AccessDeniedException",
+    "ProvisionedConcurrencyConfigNotFoundException",
     # S3
     "NoSuchBucket",
     "BucketAlreadyOwnedByYou",
@@ -353,6 +354,13 @@ class AccessDeniedException(DecouplingError):
 
     code = "AccessDeniedException"
     status = 403
+
+
+class ProvisionedConcurrencyConfigNotFoundException(DecouplingError):
+    """The function version or alias has no provisioned concurrency configuration."""
+
+    code = "ProvisionedConcurrencyConfigNotFoundException"
+    status = 404
 
 
 # --- S3 ----------------------------------------------------------------------------------------

@@ -423,6 +423,14 @@ LAMBDA_CASES: list[LambdaCase] = [
                          Role="arn:aws:iam::111111111111:role/other"),
         403, "Cross-account pass role is not allowed.", {},
     ),
+    (
+        "ProvisionedConcurrencyConfigNotFoundException",
+        lambda e: (
+            e.call("publish_version", FunctionName="f"),
+            e.call("get_provisioned_concurrency_config", FunctionName="f", Qualifier="1"),
+        ),
+        404, "No Provisioned Concurrency Config found for this function", {"Type": "User"},
+    ),
 ]
 
 

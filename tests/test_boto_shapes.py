@@ -362,6 +362,11 @@ class LambdaWorld:
             Principal="sns.amazonaws.com", SourceArn=self.loop.arn("sns", "orders"),
             SourceAccount=self.loop.account_id)
 
+    def provision(self) -> dict[str, Any]:
+        self.lam.publish_version(FunctionName="echo")
+        return self.lam.put_provisioned_concurrency_config(  # type: ignore[no-any-return]
+            FunctionName="echo", Qualifier="1", ProvisionedConcurrentExecutions=2)
+
     def url(self) -> dict[str, Any]:
         return self.lam.create_function_url_config(  # type: ignore[no-any-return]
             FunctionName="echo", AuthType="NONE",
@@ -463,6 +468,13 @@ def _lambda_cases() -> dict[str, Callable[[LambdaWorld], dict[str, Any]]]:
         "ListTags": lambda w: w.lam.list_tags(Resource=w.created["FunctionArn"]),
         "ListFunctionEventInvokeConfigs": lambda w: w.lam.list_function_event_invoke_configs(
             FunctionName="echo"),
+        "PutProvisionedConcurrencyConfig": lambda w: w.provision(),
+        "GetProvisionedConcurrencyConfig": lambda w: (w.provision(),
+            w.lam.get_provisioned_concurrency_config(FunctionName="echo", Qualifier="1"))[1],
+        "DeleteProvisionedConcurrencyConfig": lambda w: (w.provision(),
+            w.lam.delete_provisioned_concurrency_config(FunctionName="echo", Qualifier="1"))[1],
+        "ListProvisionedConcurrencyConfigs": lambda w: (w.provision(),
+            w.lam.list_provisioned_concurrency_configs(FunctionName="echo"))[1],
         "CreateFunctionUrlConfig": lambda w: w.url(),
         "GetFunctionUrlConfig": lambda w: (w.url(), w.lam.get_function_url_config(
             FunctionName="echo"))[1],
@@ -497,6 +509,8 @@ LAMBDA_STATUS = {
     "TagResource": 204,
     "UntagResource": 204,
     "CreateFunctionUrlConfig": 201,
+    "PutProvisionedConcurrencyConfig": 202,
+    "DeleteProvisionedConcurrencyConfig": 204,
     "DeleteFunctionUrlConfig": 204,
 }
 

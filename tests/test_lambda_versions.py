@@ -231,3 +231,24 @@ def test_policy_of_another_topic_does_not_allow(loop: dc.EventLoop) -> None:
                          source_arn="arn:aws:sns:us-east-1:000000000000:orders")
     assert not rt.allows(fn, "s3.amazonaws.com",
                          source_arn="arn:aws:sns:us-east-1:000000000000:other-1")
+
+
+def test_provisioned_concurrency_initialises_environments_ahead(rt: dc.FunctionRuntime,
+                                                                loop: dc.EventLoop) -> None:
+    inits: list[str] = []
+    rt.register("f", lambda e, c: __import__("os").environ["AWS_LAMBDA_INITIALIZATION_TYPE"],
+                init=lambda: inits.append("init"), cold_start_duration=2.0)
+    rt.publish_version("f")
+    with pytest.raises(errors.InvalidParameterValueException, match="unpublished"):
+        rt.put_provisioned_concurrency("f", "$LATEST", 2)
+    config = rt.put_provisioned_concurrency("f", "1", 2)
+    assert (config.requested, config.available, config.status) == (2, 2, "READY")
+    assert inits == ["init", "init"]
+    start = loop.clock.now()
+    first = rt.invoke("f", qualifier="1")
+    assert (first.payload, first.cold_start) == ("provisioned-concurrency", False)
+    assert loop.clock.now() == start  # no cold start duration spent
+    assert rt.metrics["functions"]["f"]["cold_starts"] == 0
+    rt.delete_provisioned_concurrency("f", "1")
+    with pytest.raises(errors.ProvisionedConcurrencyConfigNotFoundException):
+        rt.get_provisioned_concurrency("f", "1")

@@ -914,9 +914,17 @@ OPERATIONS: dict[str, Callable[[EventLoop, dict[str, Any]], Any]] = {
 
 
 def _merge_operations() -> None:
-    from . import _lambda_layers, _lambda_policy, _lambda_tags, _lambda_urls, _lambda_versions
+    from . import (
+        _lambda_layers,
+        _lambda_policy,
+        _lambda_provisioned,
+        _lambda_tags,
+        _lambda_urls,
+        _lambda_versions,
+    )
 
-    for module in (_lambda_versions, _lambda_policy, _lambda_layers, _lambda_tags, _lambda_urls):
+    for module in (_lambda_versions, _lambda_policy, _lambda_layers, _lambda_tags, _lambda_urls,
+                   _lambda_provisioned):
         OPERATIONS.update(module.OPERATIONS)
 
 

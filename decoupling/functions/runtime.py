@@ -65,6 +65,7 @@ from .function import Function as Function
 from .invocation import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, Engine, Handler, InvocationResult
 from .layers import LayerVersion, _Layers
 from .policy import _Policies
+from .provisioned import ProvisionedConcurrencyConfig, _Provisioned
 from .urls import FunctionUrl, _Urls, _UrlServer
 from .usage import LambdaPrices, Meter
 from .versions import _Versions
@@ -81,7 +82,7 @@ _validate_function = validate_function  # its old name here: decoupling.boto imp
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class FunctionRuntime(_Versions, _Layers, _Policies, _Urls, _InvocationLifecycle):
+class FunctionRuntime(_Versions, _Layers, _Policies, _Urls, _Provisioned, _InvocationLifecycle):
     """Lambda functions on one :class:`~decoupling.EventLoop`.
 
     Args:
@@ -107,7 +108,8 @@ class FunctionRuntime(_Versions, _Layers, _Policies, _Urls, _InvocationLifecycle
             :mod:`decoupling.functions.policy`).
 
     Versions, aliases and invoking by qualifier: see :mod:`decoupling.functions.versions`;
-    layers: :mod:`decoupling.functions.layers`; resource policies:
+    layers: :mod:`decoupling.functions.layers`; provisioned concurrency:
+    :mod:`decoupling.functions.provisioned`; resource policies:
     :mod:`decoupling.functions.policy`; function URLs (served over HTTP on 127.0.0.1):
     :mod:`decoupling.functions.urls`.
 
@@ -151,6 +153,7 @@ class FunctionRuntime(_Versions, _Layers, _Policies, _Urls, _InvocationLifecycle
         self._urls: dict[tuple[str, str | None], FunctionUrl] = {}
         self._url_ids: dict[str, FunctionUrl] = {}
         self._url_server: _UrlServer | None = None
+        self._provisioned: dict[tuple[str, str], ProvisionedConcurrencyConfig] = {}
         #: Whether services' invocations are checked against resource policies.
         self.enforce_resource_policies = bool(enforce_resource_policies)
         self._layer_seq: dict[str, int] = {}
@@ -309,6 +312,7 @@ class FunctionRuntime(_Versions, _Layers, _Policies, _Urls, _InvocationLifecycle
             del self._functions[name]
             self._forget_policies(name)
             self._forget_urls(name)
+            self._forget_provisioned(name)
             self.loop._unregister("lambda", name)
 
     def put_function_concurrency(self, name: str, reserved_concurrency: int) -> None:
