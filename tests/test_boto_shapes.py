@@ -475,6 +475,7 @@ def _lambda_cases() -> dict[str, Callable[[LambdaWorld], dict[str, Any]]]:
             w.lam.delete_provisioned_concurrency_config(FunctionName="echo", Qualifier="1"))[1],
         "ListProvisionedConcurrencyConfigs": lambda w: (w.provision(),
             w.lam.list_provisioned_concurrency_configs(FunctionName="echo"))[1],
+        "GetAccountSettings": lambda w: w.lam.get_account_settings(),
         "CreateFunctionUrlConfig": lambda w: w.url(),
         "GetFunctionUrlConfig": lambda w: (w.url(), w.lam.get_function_url_config(
             FunctionName="echo"))[1],

@@ -585,7 +585,9 @@ def create_function(loop: EventLoop, p: dict[str, Any]) -> dict[str, Any]:
     if p.get("Publish"):
         from ._lambda_versions import publish
 
-        return _configuration(loop, publish(loop, fn, None), state="Pending")
+        out = _configuration(loop, publish(loop, fn, None), state="Pending")
+        out["FunctionArn"] = fn.arn  # as CreateFunction answers: the function's own ARN
+        return out
     return _configuration(loop, fn, state="Pending")
 
 
@@ -615,12 +617,39 @@ def get_function_configuration(loop: EventLoop, p: dict[str, Any]) -> dict[str, 
 
 
 def list_functions(loop: EventLoop, p: dict[str, Any]) -> dict[str, Any]:
-    functions = runtime_for(loop).functions
-    page, next_marker = lambda_page(functions, p, lambda fn: fn.name, 50)
-    out: dict[str, Any] = {"Functions": [_configuration(loop, fn) for fn in page]}
+    """ListFunctions: ``$LATEST`` of each function, or with ``FunctionVersion="ALL"`` every
+    version too (``$LATEST`` then with its qualified ARN, as ListVersionsByFunction)."""
+    runtime = runtime_for(loop)
+    every = p.get("FunctionVersion") == "ALL"
+    functions: list[Function] = []
+    for fn in runtime.functions:
+        functions.extend(runtime.list_versions(fn.name) if every else [fn])
+    page, next_marker = lambda_page(functions, p, lambda fn: f"{fn.name}:{fn.version}", 50)
+    out: dict[str, Any] = {"Functions": [_configuration(loop, fn, qualified=every)
+                                         for fn in page]}
     if next_marker is not None:
         out["NextMarker"] = next_marker
     return out
+
+
+def get_account_settings(loop: EventLoop, p: dict[str, Any]) -> dict[str, Any]:
+    """GetAccountSettings: the runtime's concurrency limits and the functions' code sizes
+    (quotas of "Lambda quotas": 75 GB of code, 250 MB unzipped, 50 MB zipped)."""
+    runtime = runtime_for(loop)
+    functions = runtime.functions
+    code = sum(_meta_of(loop, v).code_size for fn in functions
+               for v in runtime.list_versions(fn.name))
+    return {
+        "AccountLimit": {
+            "TotalCodeSize": 80_530_636_800,
+            "CodeSizeUnzipped": MAX_UNZIPPED_SIZE,
+            "CodeSizeZipped": 52_428_800,
+            "ConcurrentExecutions": runtime.concurrency_limit,
+            "UnreservedConcurrentExecutions":
+                runtime.concurrency_limit - runtime._reserved_total,
+        },
+        "AccountUsage": {"TotalCodeSize": code, "FunctionCount": len(functions)},
+    }
 
 
 def delete_function(loop: EventLoop, p: dict[str, Any]) -> Reply:
@@ -910,6 +939,7 @@ OPERATIONS: dict[str, Callable[[EventLoop, dict[str, Any]], Any]] = {
     "GetFunctionConcurrency": get_function_concurrency,
     "DeleteFunctionConcurrency": delete_function_concurrency,
     "UpdateFunctionCode": update_function_code,
+    "GetAccountSettings": get_account_settings,
 }
 
 
