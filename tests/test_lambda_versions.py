@@ -252,3 +252,18 @@ def test_provisioned_concurrency_initialises_environments_ahead(rt: dc.FunctionR
     rt.delete_provisioned_concurrency("f", "1")
     with pytest.raises(errors.ProvisionedConcurrencyConfigNotFoundException):
         rt.get_provisioned_concurrency("f", "1")
+
+
+def test_sns_to_a_qualified_function_arn_runs_that_alias(rt: dc.FunctionRuntime,
+                                                         loop: dc.EventLoop) -> None:
+    seen: list[str] = []
+    rt.register("f", lambda e, c: seen.append(c.function_version))
+    rt.publish_version("f")
+    rt.update_function_code("f", lambda e, c: seen.append("new " + c.function_version))
+    rt.create_alias("f", "live", "1")
+    topic = dc.Topic(loop, "orders")
+    topic.subscribe("arn:aws:lambda:us-east-1:000000000000:function:f:live", "lambda")
+    topic.subscribe("arn:aws:lambda:us-east-1:000000000000:function:f", "lambda")
+    topic.publish("hello")
+    loop.run_until_idle()
+    assert sorted(seen) == ["1", "new $LATEST"]
