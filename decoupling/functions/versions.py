@@ -59,7 +59,9 @@ class FunctionVersion(Function):
     base: Function
 
     def __init__(self, base: Function, version: str, description: str | None) -> None:
-        # Not Function.__init__: the configuration is copied, the shared counters delegate.
+        # Not Function.__init__: the configuration is copied, the shared counters delegate
+        # (class properties, which take precedence over the copied instance attributes).
+        self.__dict__.update(base.__dict__)
         self.base = base
         self.runtime = base.runtime
         self.name = base.name
@@ -80,6 +82,8 @@ class FunctionVersion(Function):
         self.layer_paths = list(base.layer_paths)
         self._idle = {}
         self.environments = []
+        self.versions = {}
+        self.aliases = {}
         self._generation = 0
         self._own_deleted = False
         self._source_change = base._changes
