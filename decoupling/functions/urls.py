@@ -37,7 +37,6 @@ import re
 import threading
 import urllib.parse
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Final
 
 from ..errors import (
@@ -220,8 +219,10 @@ class _UrlServer:
     """The runtime's HTTP server: one thread serving every function URL on 127.0.0.1."""
 
     def __init__(self, runtime: _Urls) -> None:
+        from http.server import ThreadingHTTPServer  # imported on first URL only
+
         self.runtime = runtime
-        handler = type("_Handler", (_Handler,), {"urls": runtime})
+        handler = type("_Handler", (_handler_class(),), {"urls": runtime})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
@@ -235,127 +236,133 @@ class _UrlServer:
         self.thread.join(timeout=5)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    urls: _Urls
-    protocol_version = "HTTP/1.1"
+def _handler_class() -> type[Any]:
+    """The request handler class (``http.server`` is imported here, on first use)."""
+    from http.server import BaseHTTPRequestHandler
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
-        pass  # no stderr noise per request
+    class _Handler(BaseHTTPRequestHandler):
+        urls: _Urls
+        protocol_version = "HTTP/1.1"
 
-    def do_GET(self) -> None:
-        self._serve()
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+            pass  # no stderr noise per request
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET
+        def do_GET(self) -> None:
+            self._serve()
 
-    def _reply(self, status: int, body: bytes, headers: dict[str, str] | None = None,
-               cookies: list[str] | None = None) -> None:
-        self.send_response(status)
-        sent = {k.lower() for k in (headers or {})}
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        for cookie in cookies or ():
-            self.send_header("Set-Cookie", cookie)
-        if "content-type" not in sent and body:
-            self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("x-amzn-RequestId", self.urls.loop.new_id())
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET
 
-    def _find(self) -> tuple[FunctionUrl | None, str]:
-        parsed = urllib.parse.urlsplit(self.path)
-        host = (self.headers.get("Host") or "").split(":")[0]
-        with self.urls._lock:
-            if host.endswith(".on.aws"):
-                return self.urls._url_ids.get(host.split(".")[0]), parsed.path or "/"
-            segments = parsed.path.split("/", 2)
-            url = self.urls._url_ids.get(segments[1]) if len(segments) > 1 else None
-            return url, "/" + (segments[2] if len(segments) > 2 else "")
+        def _reply(self, status: int, body: bytes, headers: dict[str, str] | None = None,
+                   cookies: list[str] | None = None) -> None:
+            self.send_response(status)
+            sent = {k.lower() for k in (headers or {})}
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            for cookie in cookies or ():
+                self.send_header("Set-Cookie", cookie)
+            if "content-type" not in sent and body:
+                self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("x-amzn-RequestId", self.urls.loop.new_id())
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
 
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        url, path = self._find()
-        if url is None:
-            self._reply(403, b'{"Message":"Forbidden"}')
-            return
-        cors = _cors_headers(url, self.headers.get("Origin"))
-        if self.command == "OPTIONS" and url.cors is not None:
-            self._reply(200, b"", cors)
-            return
-        if url.auth_type == "AWS_IAM" and not _SIGV4.match(self.headers.get("Authorization", "")):
-            self._reply(403, b'{"Message":"Forbidden"}')
-            return
-        event = self._event(url, path, body)
-        try:
-            result = self.urls.invoke(url.function_name, event, qualifier=url.qualifier)
-        except DecouplingError as error:
-            status = 429 if error.code == "TooManyRequestsException" else 502
-            self._reply(status, json.dumps({"Message": error.message}).encode(), cors)
-            return
-        if result.function_error:
-            self._reply(502, b"Internal Server Error", {"Content-Type": "text/plain", **cors})
-            return
-        self._respond(result.payload, cors)
+        def _find(self) -> tuple[FunctionUrl | None, str]:
+            parsed = urllib.parse.urlsplit(self.path)
+            host = (self.headers.get("Host") or "").split(":")[0]
+            with self.urls._lock:
+                if host.endswith(".on.aws"):
+                    return self.urls._url_ids.get(host.split(".")[0]), parsed.path or "/"
+                segments = parsed.path.split("/", 2)
+                url = self.urls._url_ids.get(segments[1]) if len(segments) > 1 else None
+                return url, "/" + (segments[2] if len(segments) > 2 else "")
 
-    def _event(self, url: FunctionUrl, path: str, body: bytes) -> dict[str, Any]:
-        loop = self.urls.loop
-        query = urllib.parse.urlsplit(self.path).query
-        headers: dict[str, str] = {}
-        for key, value in self.headers.items():
-            key = key.lower()
-            headers[key] = f"{headers[key]},{value}" if key in headers else value
-        cookies = [c.strip() for c in headers.pop("cookie", "").split(";") if c.strip()]
-        params: dict[str, str] = {}
-        for key, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
-            params[key] = f"{params[key]},{value}" if key in params else value
-        content_type = headers.get("content-type", "")
-        text = not body or content_type.startswith(_TEXT_TYPES)
-        wall = loop.clock.wall()
-        event: dict[str, Any] = {
-            "version": "2.0",
-            "routeKey": "$default",
-            "rawPath": path,
-            "rawQueryString": query,
-            "headers": headers,
-            "requestContext": {
-                "accountId": "anonymous" if url.auth_type == "NONE" else loop.account_id,
-                "apiId": url.url_id,
-                "domainName": url.domain,
-                "domainPrefix": url.url_id,
-                "http": {"method": self.command, "path": path, "protocol": self.request_version,
-                         "sourceIp": self.client_address[0],
-                         "userAgent": headers.get("user-agent", "")},
-                "requestId": loop.new_id(),
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            url, path = self._find()
+            if url is None:
+                self._reply(403, b'{"Message":"Forbidden"}')
+                return
+            cors = _cors_headers(url, self.headers.get("Origin"))
+            if self.command == "OPTIONS" and url.cors is not None:
+                self._reply(200, b"", cors)
+                return
+            if url.auth_type == "AWS_IAM" and not _SIGV4.match(self.headers.get("Authorization", "")):
+                self._reply(403, b'{"Message":"Forbidden"}')
+                return
+            event = self._event(url, path, body)
+            try:
+                result = self.urls.invoke(url.function_name, event, qualifier=url.qualifier)
+            except DecouplingError as error:
+                status = 429 if error.code == "TooManyRequestsException" else 502
+                self._reply(status, json.dumps({"Message": error.message}).encode(), cors)
+                return
+            if result.function_error:
+                self._reply(502, b"Internal Server Error", {"Content-Type": "text/plain", **cors})
+                return
+            self._respond(result.payload, cors)
+
+        def _event(self, url: FunctionUrl, path: str, body: bytes) -> dict[str, Any]:
+            loop = self.urls.loop
+            query = urllib.parse.urlsplit(self.path).query
+            headers: dict[str, str] = {}
+            for key, value in self.headers.items():
+                key = key.lower()
+                headers[key] = f"{headers[key]},{value}" if key in headers else value
+            cookies = [c.strip() for c in headers.pop("cookie", "").split(";") if c.strip()]
+            params: dict[str, str] = {}
+            for key, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
+                params[key] = f"{params[key]},{value}" if key in params else value
+            content_type = headers.get("content-type", "")
+            text = not body or content_type.startswith(_TEXT_TYPES)
+            wall = loop.clock.wall()
+            event: dict[str, Any] = {
+                "version": "2.0",
                 "routeKey": "$default",
-                "stage": "$default",
-                "time": datetime.fromtimestamp(wall, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
-                "timeEpoch": int(wall * 1000),
-            },
-            "isBase64Encoded": not text,
-        }
-        if cookies:
-            event["cookies"] = cookies
-        if params:
-            event["queryStringParameters"] = params
-        if body:
-            event["body"] = body.decode("utf-8", "replace") if text else \
-                base64.b64encode(body).decode()
-        return event
+                "rawPath": path,
+                "rawQueryString": query,
+                "headers": headers,
+                "requestContext": {
+                    "accountId": "anonymous" if url.auth_type == "NONE" else loop.account_id,
+                    "apiId": url.url_id,
+                    "domainName": url.domain,
+                    "domainPrefix": url.url_id,
+                    "http": {"method": self.command, "path": path, "protocol": self.request_version,
+                             "sourceIp": self.client_address[0],
+                             "userAgent": headers.get("user-agent", "")},
+                    "requestId": loop.new_id(),
+                    "routeKey": "$default",
+                    "stage": "$default",
+                    "time": datetime.fromtimestamp(wall, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                    "timeEpoch": int(wall * 1000),
+                },
+                "isBase64Encoded": not text,
+            }
+            if cookies:
+                event["cookies"] = cookies
+            if params:
+                event["queryStringParameters"] = params
+            if body:
+                event["body"] = body.decode("utf-8", "replace") if text else \
+                    base64.b64encode(body).decode()
+            return event
 
-    def _respond(self, value: Any, cors: dict[str, str]) -> None:
-        if isinstance(value, dict) and "statusCode" in value:
-            raw = value.get("body", "")
-            if not isinstance(raw, str):
-                raw = json.dumps(raw)
-            data = base64.b64decode(raw) if value.get("isBase64Encoded") else raw.encode()
-            headers = {str(k): str(v) for k, v in (value.get("headers") or {}).items()}
-            self._reply(int(value["statusCode"]), data, {**headers, **cors},
-                        [str(c) for c in value.get("cookies") or ()])
-            return
-        self._reply(200, json.dumps(value).encode(),
-                    {"Content-Type": "application/json", **cors})
+        def _respond(self, value: Any, cors: dict[str, str]) -> None:
+            if isinstance(value, dict) and "statusCode" in value:
+                raw = value.get("body", "")
+                if not isinstance(raw, str):
+                    raw = json.dumps(raw)
+                data = base64.b64decode(raw) if value.get("isBase64Encoded") else raw.encode()
+                headers = {str(k): str(v) for k, v in (value.get("headers") or {}).items()}
+                self._reply(int(value["statusCode"]), data, {**headers, **cors},
+                            [str(c) for c in value.get("cookies") or ()])
+                return
+            self._reply(200, json.dumps(value).encode(),
+                        {"Content-Type": "application/json", **cors})
+
+    return _Handler
 
 
 def _cors_headers(url: FunctionUrl, origin: str | None) -> dict[str, str]:
