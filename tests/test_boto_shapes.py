@@ -476,6 +476,15 @@ def _lambda_cases() -> dict[str, Callable[[LambdaWorld], dict[str, Any]]]:
         "ListProvisionedConcurrencyConfigs": lambda w: (w.provision(),
             w.lam.list_provisioned_concurrency_configs(FunctionName="echo"))[1],
         "GetAccountSettings": lambda w: w.lam.get_account_settings(),
+        "GetFunctionRecursionConfig": lambda w: w.lam.get_function_recursion_config(
+            FunctionName="echo"),
+        "PutFunctionRecursionConfig": lambda w: w.lam.put_function_recursion_config(
+            FunctionName="echo", RecursiveLoop="Allow"),
+        "GetRuntimeManagementConfig": lambda w: w.lam.get_runtime_management_config(
+            FunctionName="echo"),
+        "PutRuntimeManagementConfig": lambda w: w.lam.put_runtime_management_config(
+            FunctionName="echo", UpdateRuntimeOn="FunctionUpdate"),
+        "InvokeAsync": lambda w: w.lam.invoke_async(FunctionName="echo", InvokeArgs=b"{}"),
         "CreateFunctionUrlConfig": lambda w: w.url(),
         "GetFunctionUrlConfig": lambda w: (w.url(), w.lam.get_function_url_config(
             FunctionName="echo"))[1],
@@ -510,6 +519,7 @@ LAMBDA_STATUS = {
     "TagResource": 204,
     "UntagResource": 204,
     "CreateFunctionUrlConfig": 201,
+    "InvokeAsync": 202,
     "PutProvisionedConcurrencyConfig": 202,
     "DeleteProvisionedConcurrencyConfig": 204,
     "DeleteFunctionUrlConfig": 204,

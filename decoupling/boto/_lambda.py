@@ -161,6 +161,9 @@ class _Meta:
         self.vpc: dict[str, Any] | None = None
         self.logging: dict[str, Any] | None = None
         self.image_config: dict[str, Any] | None = None
+        self.recursive_loop = "Terminate"
+        self.update_runtime_on = "Auto"
+        self.runtime_version_arn: str | None = None
 
     def set_code(self, code: bytes) -> None:
         self.code_sha256 = base64.b64encode(hashlib.sha256(code).digest()).decode()
@@ -948,13 +951,14 @@ def _merge_operations() -> None:
         _lambda_layers,
         _lambda_policy,
         _lambda_provisioned,
+        _lambda_settings,
         _lambda_tags,
         _lambda_urls,
         _lambda_versions,
     )
 
     for module in (_lambda_versions, _lambda_policy, _lambda_layers, _lambda_tags, _lambda_urls,
-                   _lambda_provisioned):
+                   _lambda_provisioned, _lambda_settings):
         OPERATIONS.update(module.OPERATIONS)
 
 
