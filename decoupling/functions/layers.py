@@ -104,6 +104,15 @@ def _unpack(content: bytes, directory: str) -> None:
         ) from error
 
 
+def _check_layer(name: object, version: object) -> None:
+    if not isinstance(name, str) or not LAYER_NAME.fullmatch(name):
+        raise InvalidParameterValueException(
+            f"Layer name {name!r} is invalid: use 1-140 of A-Za-z0-9-_.")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise InvalidParameterValueException(
+            f"VersionNumber must be a positive integer, got {version!r}.")
+
+
 class _Layers:
     """Mixin of :class:`~decoupling.FunctionRuntime`: the account's layers.
 
@@ -133,6 +142,16 @@ class _Layers:
         if not isinstance(description, str) or len(description) > 256:
             raise InvalidParameterValueException(
                 "Description must be a string of at most 256 characters.")
+        for label, values in (("compatible_runtimes", compatible_runtimes),
+                              ("compatible_architectures", compatible_architectures)):
+            if values is not None and (not isinstance(values, list) or len(values) > 15 or not all(
+                    isinstance(v, str) for v in values)):
+                raise InvalidParameterValueException(
+                    f"{label} must be a list of at most 15 strings, got {values!r}.")
+        if license_info is not None and (not isinstance(license_info, str)
+                                         or len(license_info) > 512):
+            raise InvalidParameterValueException(
+                "LicenseInfo must be a string of at most 512 characters.")
         with self._lock:
             number = self._layer_seq.get(name, 0) + 1
             layer = LayerVersion(self.loop, name, number, bytes(content), description,
@@ -144,6 +163,7 @@ class _Layers:
 
     def get_layer_version(self, name: str, version: int) -> LayerVersion:
         """A layer version (GetLayerVersion). Raises ResourceNotFoundException."""
+        _check_layer(name, version)
         with self._lock:
             layer = self._layers.get(name, {}).get(version)
             if layer is None:
@@ -152,6 +172,7 @@ class _Layers:
 
     def list_layer_versions(self, name: str) -> list[LayerVersion]:
         """A layer's versions, newest first (ListLayerVersions); ``[]`` for an unknown name."""
+        _check_layer(name, 1)
         with self._lock:
             versions = self._layers.get(name, {})
             return [versions[v] for v in sorted(versions, reverse=True)]
@@ -165,5 +186,6 @@ class _Layers:
     def delete_layer_version(self, name: str, version: int) -> None:
         """Delete a layer version (DeleteLayerVersion); nothing happens if there is none, as
         on Lambda. Functions that use it keep its content."""
+        _check_layer(name, version)
         with self._lock:
             self._layers.get(name, {}).pop(version, None)

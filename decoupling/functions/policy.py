@@ -78,6 +78,9 @@ class _Policies:
         def function_version(self, name: str, qualifier: str | None) -> Function: ...
 
     def _policy_resource(self, name: str, qualifier: str | None) -> tuple[tuple[str, str | None], str]:
+        from .versions import check_qualifier
+
+        check_qualifier(qualifier)
         fn = self.get_function(name)
         if qualifier in (None, "$LATEST"):
             return (fn.name, None), fn.arn
@@ -105,6 +108,13 @@ class _Policies:
                 f"Action {action!r} is invalid: use lambda:<Action>, lambda:* or *.")
         if not isinstance(principal, str) or not principal:
             raise InvalidParameterValueException("Principal is required.")
+        for label, value in (("SourceArn", source_arn), ("SourceAccount", source_account),
+                             ("PrincipalOrgID", principal_org_id),
+                             ("FunctionUrlAuthType", function_url_auth_type),
+                             ("EventSourceToken", event_source_token)):
+            if value is not None and (not isinstance(value, str) or not value):
+                raise InvalidParameterValueException(
+                    f"{label} must be a non-empty string, got {value!r}.")
         with self._lock:
             key, resource = self._policy_resource(name, qualifier)
             statements = self._policies.setdefault(key, {})
@@ -141,6 +151,9 @@ class _Policies:
     def remove_permission(self, name: str, statement_id: str, *,
                           qualifier: str | None = None) -> None:
         """Remove a statement (RemovePermission). Raises ResourceNotFoundException."""
+        if not isinstance(statement_id, str):
+            raise InvalidParameterValueException(
+                f"StatementId must be a string, got {statement_id!r}.")
         with self._lock:
             key, _ = self._policy_resource(name, qualifier)
             statements = self._policies.get(key)
@@ -181,6 +194,17 @@ class _Policies:
                action: str = "lambda:InvokeFunction") -> bool:
         """Whether ``fn``'s policy (of ``qualifier``) lets ``principal`` (a service such as
         ``"sns.amazonaws.com"`` or an account id) do ``action`` for ``source_arn``."""
+        from .function import Function
+
+        if not isinstance(fn, Function):
+            raise InvalidParameterValueException(f"allows needs a Function, got {fn!r}.")
+        for label, value in (("principal", principal), ("action", action)):
+            if not isinstance(value, str):
+                raise InvalidParameterValueException(f"{label} must be a string, got {value!r}.")
+        for label, value in (("source_arn", source_arn), ("source_account", source_account),
+                             ("qualifier", qualifier)):
+            if value is not None and not isinstance(value, str):
+                raise InvalidParameterValueException(f"{label} must be a string, got {value!r}.")
         with self._lock:
             key = (fn.name, None if qualifier in (None, "$LATEST") else qualifier)
             for statement in self._policies.get(key, {}).values():

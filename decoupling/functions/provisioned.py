@@ -91,7 +91,9 @@ class _Provisioned:
                 "Provisioned Concurrency Configs cannot be applied to unpublished function "
                 "versions.")
         from .invocation import InitError
+        from .versions import check_qualifier
 
+        check_qualifier(qualifier)
         with self._lock:
             base = self.get_function(name)
             target = self.function_version(name, qualifier)
@@ -122,6 +124,9 @@ class _Provisioned:
                                     qualifier: str) -> ProvisionedConcurrencyConfig:
         """A version's provisioned concurrency. Raises
         ProvisionedConcurrencyConfigNotFoundException when there is none."""
+        from .versions import check_qualifier
+
+        check_qualifier(qualifier)
         with self._lock:
             fn = self.get_function(name)
             config = self._provisioned.get((fn.name, qualifier))

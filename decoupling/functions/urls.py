@@ -112,6 +112,15 @@ def _check(auth_type: object, cors: object, invoke_mode: object) -> None:
     if cors is not None and (not isinstance(cors, dict) or set(cors) - set(_CORS_KEYS)):
         raise InvalidParameterValueException(
             f"Cors takes {', '.join(_CORS_KEYS)}, got {cors!r}.")
+    for key, value in (cors or {}).items():
+        if key == "AllowCredentials":
+            good = isinstance(value, bool)
+        elif key == "MaxAge":
+            good = not isinstance(value, bool) and isinstance(value, int) and 0 <= value <= 86400
+        else:
+            good = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        if not good:
+            raise InvalidParameterValueException(f"Cors {key} is invalid: {value!r}.")
 
 
 class _Urls:
@@ -134,6 +143,9 @@ class _Urls:
                    log_type: str = "None", qualifier: str | None = None) -> InvocationResult: ...
 
     def _url_key(self, name: str, qualifier: str | None) -> tuple[Function, str | None]:
+        from .versions import check_qualifier
+
+        check_qualifier(qualifier)
         fn = self.get_function(name)
         if qualifier in (None, "$LATEST"):
             return fn, None
@@ -183,9 +195,9 @@ class _Urls:
         with self._lock:
             url = self.get_function_url(name, qualifier=qualifier)
             new_auth = url.auth_type if auth_type is None else auth_type
-            new_cors = url.cors if cors is None else dict(cors)
             new_mode = url.invoke_mode if invoke_mode is None else invoke_mode
-            _check(new_auth, new_cors, new_mode)
+            _check(new_auth, cors, new_mode)
+            new_cors = url.cors if cors is None else dict(cors)
             url.auth_type, url.cors, url.invoke_mode = new_auth, new_cors, new_mode
             url.last_modified = _aws_time(self.loop.clock.wall())
             return url

@@ -144,6 +144,13 @@ class Alias:
         return f"Alias({self.name!r} -> {self.function_version!r}, routing={self.routing!r})"
 
 
+def check_qualifier(value: object, label: str = "Qualifier") -> None:
+    """A qualifier (version number, ``$LATEST`` or alias name) is a short string."""
+    if value is not None and (not isinstance(value, str) or not 1 <= len(value) <= 128):
+        raise InvalidParameterValueException(
+            f"{label} must be a version number, $LATEST or an alias name, got {value!r}.")
+
+
 def _check_description(description: object) -> str:
     if not isinstance(description, str) or len(description) > 256:
         raise InvalidParameterValueException(
@@ -202,6 +209,7 @@ class _Versions:
         Raises:
             ResourceNotFoundException: no such version or alias.
         """
+        check_qualifier(qualifier)
         with self._lock:
             fn = self.get_function(name)
             if qualifier is None or qualifier == LATEST:
@@ -218,6 +226,7 @@ class _Versions:
 
     def _invocation_target(self, name: str, qualifier: str | None) -> Function:
         """What an invocation with ``qualifier`` runs: an alias's routing draws a version."""
+        check_qualifier(qualifier)
         with self._lock:
             fn = self.get_function(name)
             alias = fn.aliases.get(qualifier) if qualifier is not None else None
@@ -238,6 +247,7 @@ class _Versions:
             InvalidParameterValueException: ``$LATEST`` or an alias name (delete the function,
                 or the alias, instead).
         """
+        check_qualifier(version, "version")
         with self._lock:
             fn = self.get_function(name)
             if version == LATEST or version in fn.aliases:
@@ -321,6 +331,7 @@ class _Versions:
 
     def get_alias(self, name: str, alias: str) -> Alias:
         """An alias (GetAlias). Raises ResourceNotFoundException."""
+        check_qualifier(alias, "alias")
         with self._lock:
             fn = self.get_function(name)
             found = fn.aliases.get(alias)
@@ -331,6 +342,7 @@ class _Versions:
 
     def list_aliases(self, name: str, function_version: str | None = None) -> list[Alias]:
         """A function's aliases by name, optionally only those pointing to one version."""
+        check_qualifier(function_version, "function_version")
         with self._lock:
             fn = self.get_function(name)
             return [fn.aliases[a] for a in sorted(fn.aliases)
@@ -342,6 +354,7 @@ class _Versions:
         """Change an alias (UpdateAlias); what is not given is kept (``routing={}`` clears)."""
         if description is not None:
             _check_description(description)
+        check_qualifier(function_version, "function_version")
         with self._lock:
             found = self.get_alias(name, alias)
             fn = self.get_function(name)
@@ -370,6 +383,10 @@ class _Versions:
         (their environments are then retired). Published versions keep their code."""
         from ._checks import validate_function
 
+        if layer_paths is not None and (not isinstance(layer_paths, list) or not all(
+                isinstance(path, str) for path in layer_paths)):
+            raise InvalidParameterValueException(
+                f"layer_paths must be a list of directories, got {layer_paths!r}.")
         with self._lock:
             fn = self.get_function(name)
             validate_function(fn.name, handler, fn.timeout, fn.memory_mb, fn.environment,
