@@ -201,10 +201,11 @@ class _Policies:
         for label, value in (("principal", principal), ("action", action)):
             if not isinstance(value, str):
                 raise InvalidParameterValueException(f"{label} must be a string, got {value!r}.")
-        for label, value in (("source_arn", source_arn), ("source_account", source_account),
-                             ("qualifier", qualifier)):
-            if value is not None and not isinstance(value, str):
-                raise InvalidParameterValueException(f"{label} must be a string, got {value!r}.")
+        for label, optional in (("source_arn", source_arn), ("source_account", source_account),
+                                ("qualifier", qualifier)):
+            if optional is not None and not isinstance(optional, str):
+                raise InvalidParameterValueException(
+                    f"{label} must be a string, got {optional!r}.")
         with self._lock:
             key = (fn.name, None if qualifier in (None, "$LATEST") else qualifier)
             for statement in self._policies.get(key, {}).values():
