@@ -195,8 +195,11 @@ def test_policy_statements_are_aws_json(rt: dc.FunctionRuntime) -> None:
         rt.add_permission("f", "sns", "lambda:InvokeFunction", "s3.amazonaws.com")
     rt.remove_permission("f", "sns")
     rt.remove_permission("f", "acct")
-    with pytest.raises(errors.ResourceNotFoundException, match="No policy is associated"):
+    with pytest.raises(errors.ResourceNotFoundException,
+                       match="The resource you requested does not exist"):
         rt.get_policy("f")
+    with pytest.raises(errors.ResourceNotFoundException, match="No policy is associated"):
+        rt.remove_permission("f", "sns")
 
 
 def test_enforced_policy_refuses_sns_until_add_permission(loop: dc.EventLoop) -> None:

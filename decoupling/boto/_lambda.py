@@ -21,7 +21,8 @@ Code for ``CreateFunction``:
   from the loop's own S3 bucket (:class:`~decoupling.Bucket`, or a bucket made through the
   bridge's S3 client), then as ``ZipFile``. A missing bucket or key is Lambda's
   ``InvalidParameterValueException`` "Error occurred while GetObject. S3 Error Code:
-  NoSuchKey. ...";
+  NoSuchKey. S3 Error Message: The specified key does not exist." (``NoSuchBucket``: "The
+  specified bucket does not exist");
 * ``PackageType="Image"`` with ``Code={"ImageUri": uri}``: the handler registered for the URI
   with :func:`register_image` (``register_image(loop, uri, handler)``: a callable or handler
   string). An image never registered still creates the function, as its configuration is
@@ -365,7 +366,8 @@ def _release_code(prefix: str | None) -> None:
 
 def _s3_object(loop: EventLoop, code: dict[str, Any]) -> bytes:
     """The bytes of ``Code``'s ``S3Bucket``/``S3Key``/``S3ObjectVersion``, from the loop's
-    bucket; Lambda's InvalidParameterValueException when the object cannot be read."""
+    bucket; Lambda's InvalidParameterValueException when the object cannot be read, in
+    Lambda's words (which carry S3's error code and message, not the bucket or key)."""
     bucket_name, key = code.get("S3Bucket"), code.get("S3Key")
     if not bucket_name or not key:
         raise InvalidParameterValueException(
@@ -374,7 +376,7 @@ def _s3_object(loop: EventLoop, code: dict[str, Any]) -> bytes:
     if bucket is None:
         raise InvalidParameterValueException(
             "Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message: "
-            f"The specified bucket does not exist (bucket {bucket_name})")
+            "The specified bucket does not exist")
     try:
         got = bucket.get(key, version_id=code.get("S3ObjectVersion"))
     except DecouplingError as error:
@@ -383,7 +385,7 @@ def _s3_object(loop: EventLoop, code: dict[str, Any]) -> bytes:
                        error.code, error.message)
         raise InvalidParameterValueException(
             f"Error occurred while GetObject. S3 Error Code: {error.code}. S3 Error Message: "
-            f"{message} (bucket {bucket_name}, key {key})") from None
+            f"{message}") from None
     return bytes(got.body)
 
 

@@ -48,6 +48,8 @@ STATEMENT_ID: Final = re.compile(r"[a-zA-Z0-9-_]{1,100}")
 ACTION: Final = re.compile(r"(lambda:[*]|lambda:[a-zA-Z]+|[*])")
 _INVOKE_ACTIONS: Final = ("lambda:InvokeFunction", "lambda:*", "*")
 _NO_POLICY = "No policy is associated with the given resource."
+#: GetPolicy's answer for a function without statements.
+_NO_RESOURCE = "The resource you requested does not exist."
 
 
 def _principal(value: str) -> Any:
@@ -167,13 +169,13 @@ class _Policies:
             self._policy_revisions[key] = self.loop.new_id()
 
     def get_policy(self, name: str, *, qualifier: str | None = None) -> dict[str, Any]:
-        """The policy document (GetPolicy). Raises ResourceNotFoundException when there is
-        no statement."""
+        """The policy document (GetPolicy). Raises ResourceNotFoundException ("The resource
+        you requested does not exist.") when there is no statement."""
         with self._lock:
             key, _ = self._policy_resource(name, qualifier)
             statements = self._policies.get(key)
             if not statements:
-                raise ResourceNotFoundException(_NO_POLICY)
+                raise ResourceNotFoundException(_NO_RESOURCE)
             return {"Version": "2012-10-17", "Id": "default",
                     "Statement": [dict(s) for s in statements.values()]}
 
