@@ -4,28 +4,26 @@ The app, on one ManualClock: 50 queues, each sent a message every 5 minutes and 
 consumer (receive + delete); a topic published to every 5 minutes that fans out to 5 of the
 queues, an email address (the outbox) and a Lambda function; a second function fed by an
 event source mapping on one of the queues; a function deleted and registered again every
-day, and a zip function created, invoked and deleted every day through boto3 (if installed). Observed with ``Metrics(period=60)``, a ``Journal`` (100,000 events) and the outbox.
+day, and a zip function created, invoked and deleted every day through boto3 (if installed).
+Observed with ``Metrics(period=60)`` (CloudWatch's schedule: 1-minute points 15 days, 5-minute
+63 days, 1-hour 455 days), a ``Journal`` (100,000 events) and the outbox.
 
 Each variant runs in its own process (resident memory does not shrink once freed):
 
 * ``baseline`` — the same app without metrics, journal or email subscription;
-* ``observed`` — with them, metrics kept on CloudWatch's schedule (1-minute points 15 days,
-  5-minute 63 days, 1-hour 455 days): metric memory grows until day 15 by design, then by a
-  fifth of that rate, and is bounded (about 1.4 MB a metric at 455 days);
-* ``observed-1d`` — the same with ``Metrics(retention=86400)``: flat after the first day.
+* ``observed`` — with them, the metrics as by default: the last day of points in memory
+  (``memory_window``), older ones in a temporary SQLite file, rolled up there;
+* ``observed-in-memory`` (only with ``--variant``) — ``Metrics(memory_window=None)``: every
+  point in memory, as before issue #19's second round (474 MB at day 30, 9.4 million points).
 
-Figures at day 1, 2, 5, 15 and 30: resident set size (MB, from /proc; ``n/a`` elsewhere),
-metric points held, journal events, outbox entries, ``sys.path`` entries and execution
-environments. The journal reaches its 100,000-event bound during day 2 and the outbox its
-1,000 entries during day 4: from there the observed-1d variant is flat (Python's traced memory,
-checked with tracemalloc: 69.9 MB at day 2, 71.5 MB at day 5; resident memory also keeps what
-the allocator does not give back).
+Printed per virtual day: resident set size (MB, from /proc; ``n/a`` elsewhere), metric points
+in memory and on disk, the metrics file's size, journal events, outbox entries, ``sys.path``
+entries and execution environments; then whether memory is flat after day 1 (day-N resident
+size within 5 % of day 2's) and the disk the 455-day schedule bounds the file to (rows a metric
+can hold at 1-minute resolution, times the metrics seen, times the bytes a row takes at day N).
 
-A run (this machine, 2 shared cores): baseline 56.9 -> 61.8 MB from day 1 to 30 (the Lambda
-meter's 100,000 invocation records filling); observed-1d 129.2 MB at day 2 -> 137.9 at day 30
-(523,327 metric points throughout); observed 474 MB at day 30 with 9.4 million points.
-
-Run: ``python benchmarks/bench_longrun.py`` (about 2 minutes of CPU; ``--quick`` runs 6 days).
+Run: ``python benchmarks/bench_longrun.py`` (30 days, about 2 minutes of CPU per variant);
+``--days N`` for another length, ``--quick`` for 6 days.
 """
 
 from __future__ import annotations
@@ -70,13 +68,21 @@ def rss_mb() -> float | None:
     return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
-def run(variant: str, days: int, checkpoints: list[int]) -> list[dict[str, float | None]]:
+#: Rows one metric can hold on CloudWatch's schedule at 1-minute resolution (15 days of 1-minute
+#: points, then 48 of 5-minute, then 392 of 1-hour), each tier plus one roll-up chunk (1/8).
+ROWS_PER_METRIC = (15 * 1440 + 48 * 288 + 392 * 24) * 9 // 8
+
+
+def run(variant: str, days: int) -> list[dict[str, float | None]]:
     clock = dc.ManualClock()
     loop = dc.EventLoop(clock)
     observed = variant != "baseline"
     metrics = journal = None
     if observed:
-        metrics = dc.Metrics(loop, period=60, retention=DAY if variant == "observed-1d" else None)
+        if variant == "observed-in-memory":
+            metrics = dc.Metrics(loop, period=60, memory_window=None)
+        else:
+            metrics = dc.Metrics(loop, period=60)  # the default memory window: 1 day
         journal = dc.Journal(loop)
     queues = [dc.Queue(loop, f"q{i:02d}") for i in range(QUEUES)]
     runtime = dc.FunctionRuntime(loop, isolation="inline")
@@ -129,17 +135,19 @@ def run(variant: str, days: int, checkpoints: list[int]) -> list[dict[str, float
                                 Handler="report.handler", Code={"ZipFile": REPORT_ZIP})
             lam.invoke(FunctionName="report", Payload=b"{}")
             lam.delete_function(FunctionName="report")
-        if day in checkpoints:
-            rows.append({
-                "day": day,
-                "rss_mb": rss_mb(),
-                "metric_points": metrics._points() if metrics is not None else 0,
-                "journal_events": len(journal._events) if journal is not None else 0,
-                "outbox": len(topic.outbox),
-                "sys_path": len(sys.path),
-                "environments": sum(len(f.environments) for f in runtime.functions),
-                "handled": handled[0],
-            })
+        rows.append({
+            "day": day,
+            "rss_mb": rss_mb(),
+            "in_memory": metrics._points_in_memory() if metrics is not None else 0,
+            "on_disk": metrics._points_on_disk() if metrics is not None else 0,
+            "disk_mb": metrics._spill.disk_bytes() / 1e6 if metrics is not None else 0.0,
+            "metrics": len(metrics.names()) if metrics is not None else 0,
+            "journal_events": len(journal) if journal is not None else 0,
+            "outbox": len(topic.outbox),
+            "sys_path": len(sys.path),
+            "environments": sum(len(f.environments) for f in runtime.functions),
+            "handled": handled[0],
+        })
     if serving is not None:
         serving.__exit__(None, None, None)
     runtime.close()
@@ -149,50 +157,77 @@ def run(variant: str, days: int, checkpoints: list[int]) -> list[dict[str, float
 def main() -> None:
     quick = "--quick" in sys.argv
     days = 6 if quick else 30
-    checkpoints = [1, 2, 4, 6] if quick else [1, 2, 5, 15, 30]
+    if "--days" in sys.argv:
+        days = int(sys.argv[sys.argv.index("--days") + 1])
     if "--variant" in sys.argv:
         variant = sys.argv[sys.argv.index("--variant") + 1]
-        print(json.dumps(run(variant, days, checkpoints)))
+        print(json.dumps(run(variant, days)))
         return
     results: dict[str, list[dict[str, float | None]]] = {}
-    for variant in ("baseline", "observed", "observed-1d"):
-        args = [sys.executable, __file__, "--variant", variant] + (["--quick"] if quick else [])
-        out = subprocess.run(args, capture_output=True, text=True, check=True)
-        results[variant] = json.loads(out.stdout.strip().splitlines()[-1])
+    running = {  # side by side: one process each (2 cores: about as long as the observed one)
+        variant: subprocess.Popen(
+            [sys.executable, __file__, "--variant", variant, "--days", str(days)],
+            stdout=subprocess.PIPE, text=True)
+        for variant in ("baseline", "observed")
+    }
+    for variant, process in running.items():
+        out, _ = process.communicate()
+        if process.returncode:
+            raise SystemExit(f"{variant} failed (exit {process.returncode})")
+        results[variant] = json.loads(out.strip().splitlines()[-1])
 
     def mb(value: float | None) -> str:
         return "n/a" if value is None else f"{value:.1f} MB"
 
-    for variant, rows in results.items():
-        base = results["baseline"]
-        table(f"{variant}: {days} virtual days, {QUEUES} queues, a topic, two functions", [
-            ("day", "RSS (baseline)", "metric points / journal / outbox / sys.path / envs")
-        ] + [
-            (str(row["day"]), f"{mb(row['rss_mb'])} ({mb(b['rss_mb'])})",
-             f"{row['metric_points']:,} / {row['journal_events']:,} / {row['outbox']} / "
-             f"{row['sys_path']} / {row['environments']}")
-            for row, b in zip(rows, base, strict=True)
-        ])
-
-    def growth(variant: str) -> float | None:
-        rows = results[variant]
-        first, last = rows[0]["rss_mb"], rows[-1]["rss_mb"]
-        return None if first is None or last is None else round(last - first, 1)
-
-    observed = results["observed"]
-    flat = results["observed-1d"]
+    base, observed = results["baseline"], results["observed"]
+    table(f"{days} virtual days, {QUEUES} queues, a topic, two functions; observed: Metrics "
+          "(period 60, CloudWatch's schedule, 1 day in memory), Journal, outbox", [
+              ("day", "RSS observed (baseline)",
+               "metric points in memory / on disk (file) / journal / outbox / sys.path / envs")
+          ] + [
+              (str(row["day"]), f"{mb(row['rss_mb'])} ({mb(b['rss_mb'])})",
+               f"{row['in_memory']:,} / {row['on_disk']:,} ({row['disk_mb']:.1f} MB) / "
+               f"{row['journal_events']:,} / {row['outbox']} / {row['sys_path']} / "
+               f"{row['environments']}")
+              for row, b in zip(observed, base, strict=True)
+          ])
+    last = observed[-1]
+    second = observed[1] if len(observed) > 1 else observed[0]
+    rss2, rss_last = second["rss_mb"], last["rss_mb"]
+    growth = None if rss2 is None or rss_last is None else (rss_last - rss2) / rss2
+    peak_in_memory = max(float(row["in_memory"] or 0) for row in observed[1:] or observed)
+    flat = growth is not None and growth <= 0.05
+    per_row = (float(last["disk_mb"] or 0) * 1e6 / float(last["on_disk"] or 1))
+    bound_mb = float(last["metrics"] or 0) * ROWS_PER_METRIC * per_row / 1e6
+    print(f"\nmemory flat after day 1: {'yes' if flat else 'NO'} (RSS day {last['day']} "
+          f"{mb(rss_last)} vs day 2 {mb(rss2)}: "
+          f"{'n/a' if growth is None else f'{growth:+.1%}'}; metric points in memory "
+          f"{int(observed[1]['in_memory'] or 0) if len(observed) > 1 else 0:,} at day 2, "
+          f"{int(last['in_memory'] or 0):,} at day {last['day']})")
+    mid = observed[14] if len(observed) >= 15 else None
+    if mid is not None and mid["rss_mb"] is not None and rss_last is not None:
+        print(f"from day 15 (1-minute points on disk at their 15-day steady state): RSS "
+              f"{mb(mid['rss_mb'])} -> {mb(rss_last)} "
+              f"({(rss_last - mid['rss_mb']) / mid['rss_mb']:+.1%})")
+    print(f"disk: {float(last['disk_mb'] or 0):.1f} MB for {int(last['on_disk'] or 0):,} points "
+          f"at day {last['day']} ({per_row:.0f} B a point); bounded by the 455-day schedule to "
+          f"{ROWS_PER_METRIC:,} points for each of the {int(last['metrics'] or 0)} metrics: "
+          f"{bound_mb:,.0f} MB")
     emit(
         "longrun",
         days=days,
-        baseline_rss_growth_mb=growth("baseline") or 0.0,
-        observed_rss_growth_mb=growth("observed") or 0.0,
-        observed_1d_rss_growth_mb=growth("observed-1d") or 0.0,
-        observed_metric_points_last=float(observed[-1]["metric_points"] or 0),
-        observed_1d_metric_points_growth=float(
-            (flat[-1]["metric_points"] or 0) - (flat[0]["metric_points"] or 0)),
-        journal_events_last=float(observed[-1]["journal_events"] or 0),
-        outbox_last=float(observed[-1]["outbox"] or 0),
-        sys_path_growth=float((observed[-1]["sys_path"] or 0) - (observed[0]["sys_path"] or 0)),
+        baseline_rss_growth_mb=round(float((base[-1]["rss_mb"] or 0) - (base[0]["rss_mb"] or 0)), 1),
+        observed_rss_day2_mb=round(float(rss2 or 0), 1),
+        observed_rss_last_mb=round(float(rss_last or 0), 1),
+        observed_rss_growth_after_day1=round(growth or 0.0, 4),
+        memory_flat=flat,
+        metric_points_in_memory_peak=peak_in_memory,
+        metric_points_on_disk_last=float(last["on_disk"] or 0),
+        metric_disk_mb_last=round(float(last["disk_mb"] or 0), 1),
+        metric_disk_bound_mb=round(bound_mb),
+        journal_events_last=float(last["journal_events"] or 0),
+        outbox_last=float(last["outbox"] or 0),
+        sys_path_growth=float((last["sys_path"] or 0) - (observed[0]["sys_path"] or 0)),
     )
 
 

@@ -26,7 +26,7 @@ import sys
 from collections import deque
 from collections.abc import Callable
 
-from _harness import at_reference, emit, fmt, interleaved, rate, table, yardstick
+from _harness import at_reference, emit, fmt, interleaved, paired_ratio, rate, table, yardstick
 
 import decoupling as dc
 
@@ -123,13 +123,13 @@ def skeleton_batch_messages(n_batches: int) -> Callable[[], int]:
     return run
 
 
-def observed_cycles(n: int) -> float:
-    """Single cycles with Metrics, Journal and RequestMeter attached (observability on)."""
+def observed_loop() -> dc.EventLoop:
+    """A loop with Metrics, Journal and RequestMeter attached (observability on)."""
     loop = dc.EventLoop(clock=dc.ManualClock())
     dc.Metrics(loop)
     dc.Journal(loop, max_entries=10_000)
     dc.RequestMeter(loop)
-    return rate(single_cycles(loop, n))
+    return loop
 
 
 def moto_cycles(n: int) -> float | None:
@@ -164,13 +164,15 @@ def main() -> dict[str, float]:
         "batch_manual": batch_messages(dc.EventLoop(clock=dc.ManualClock()), n // 10),
         "batch_real": batch_messages(dc.EventLoop(), n // 10),
         "skeleton": skeleton_batch_messages(n // 10),
+        "observed": single_cycles(observed_loop(), n),
         "yardstick": yardstick(n),
     })
     manual, real, batch_manual, batch_real, skeleton, stdlib = (
         statistics.median(samples[k]) for k in
         ("single_manual", "single_real", "batch_manual", "batch_real", "skeleton", "yardstick")
     )
-    observed = observed_cycles(n)
+    observed = statistics.median(samples["observed"])
+    observed_ratio = paired_ratio(samples, "observed", "single_manual")  # same rounds
     moto = moto_cycles(100 if quick else 300)
     rows = [
         ("case", "rate", "baseline / target"),
@@ -185,7 +187,8 @@ def main() -> dict[str, float]:
         ("pure-Python floor of batch of 10 (skeleton)", fmt(skeleton, " msg/s"),
          f"ours is {batch_manual / skeleton:.2f}x of it"),
         ("observability on (metrics+journal+meter)", fmt(observed),
-         f"off: {fmt(manual)} (on is {observed / manual:.2f}x of off)"),
+         f"off: {fmt(manual)} (on is {observed_ratio:.2f}x of off, paired per round; "
+         "target >= 0.7x)"),
         ("queue.Queue put+get", fmt(stdlib), f"ours is {manual / stdlib:.2f}x of it"),
     ]
     if moto is None:
@@ -205,10 +208,15 @@ def main() -> dict[str, float]:
             ("batch10_msgs_per_s_manual", "batch_manual"),
             ("batch10_msgs_per_s_real", "batch_real"),
         )},
+        # Issue #23: ratios to queue.Queue put+get in the same rounds (medians of per-round
+        # ratios): single >= 0.25x, batch-10 per message >= 0.33x.
+        "single_ratio_to_queue_queue": round(paired_ratio(samples, "single_manual", "yardstick"), 3),
+        "batch10_ratio_to_queue_queue": round(paired_ratio(samples, "batch_manual", "yardstick"), 3),
         "skeleton_batch10_msgs_per_s": round(skeleton),
         "stdlib_queue_cycles_per_s": round(stdlib),
         "observability_off_cycles_per_s": round(manual),
         "observability_on_cycles_per_s": round(observed),
+        "observability_on_vs_off": round(observed_ratio, 3),
     }
     if moto is not None:
         figures["moto_cycles_per_s"] = round(moto, 1)

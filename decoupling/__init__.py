@@ -32,18 +32,29 @@ if TYPE_CHECKING:
     from .observe.journal import Journal, JournalEvent
     from .observe.metrics import Metrics, Statistics
     from .observe.request_meter import Bill, Prices, RequestMeter, SnsPrices, SqsPrices
-    from .s3.bucket import Bucket, DeleteResult, GetResult, ListResult, ObjectInfo, VersionList
+    from .s3.bucket import (
+        Bucket,
+        DeleteResult,
+        GetResult,
+        ListResult,
+        ObjectInfo,
+        ObjectStream,
+        VersionList,
+    )
     from .s3.multipart import PartInfo
     from .s3.notifications import NotificationConfiguration
     from .sns.delivery import ClientDeliveryError, OutboxEntry, ProtocolSpec, register_protocol
     from .sns.mail import EmailTransport, SmtpEmail
     from .sns.message import Notification
+    from .sns.platform import PlatformApplication, PlatformEndpoint, PushMessage, PushTransport
     from .sns.policy import RetryPolicy
     from .sns.sms import SmsMessage, SmsTransport
+    from .sns.sms_account import SmsAccount
     from .sns.subscription import Subscription
     from .sns.topic import PublishResult, Topic
     from .sqs.config import RedriveAllowPolicy, RedrivePolicy
     from .sqs.fifo import FifoQueue
+    from .sqs.large_payloads import PayloadOffload
     from .sqs.queue import BatchResult, Queue, SendResult
     from .store.sqlite_store import SqliteStore
 
@@ -88,6 +99,7 @@ _HOMES: dict[str, str] = {
     "GetResult": "s3.bucket",
     "ListResult": "s3.bucket",
     "ObjectInfo": "s3.bucket",
+    "ObjectStream": "s3.bucket",
     "VersionList": "s3.bucket",
     "PartInfo": "s3.multipart",
     "NotificationConfiguration": "s3.notifications",
@@ -98,8 +110,13 @@ _HOMES: dict[str, str] = {
     "Notification": "sns.message",
     "EmailTransport": "sns.mail",
     "SmtpEmail": "sns.mail",
+    "PlatformApplication": "sns.platform",
+    "PlatformEndpoint": "sns.platform",
+    "PushMessage": "sns.platform",
+    "PushTransport": "sns.platform",
     "SmsMessage": "sns.sms",
     "SmsTransport": "sns.sms",
+    "SmsAccount": "sns.sms_account",
     "RetryPolicy": "sns.policy",
     "Subscription": "sns.subscription",
     "PublishResult": "sns.topic",
@@ -107,6 +124,7 @@ _HOMES: dict[str, str] = {
     "RedriveAllowPolicy": "sqs.config",
     "RedrivePolicy": "sqs.config",
     "FifoQueue": "sqs.fifo",
+    "PayloadOffload": "sqs.large_payloads",
     "BatchResult": "sqs.queue",
     "Queue": "sqs.queue",
     "SendResult": "sqs.queue",
@@ -118,6 +136,7 @@ __all__ = [
     "NotificationConfiguration",
     "PartInfo",
     "ObjectInfo",
+    "ObjectStream",
     "ListResult",
     "GetResult",
     "DeleteResult",
@@ -153,9 +172,14 @@ __all__ = [
     "MonotonicClock",
     "Notification",
     "OutboxEntry",
+    "PayloadOffload",
     "Prices",
+    "PlatformApplication",
+    "PlatformEndpoint",
     "ProtocolSpec",
     "PublishResult",
+    "PushMessage",
+    "PushTransport",
     "Queue",
     "RateSchedule",
     "RedriveAllowPolicy",
@@ -164,6 +188,7 @@ __all__ = [
     "RetryPolicy",
     "ScheduleRule",
     "SendResult",
+    "SmsAccount",
     "SmsMessage",
     "SmsTransport",
     "SmtpEmail",

@@ -48,6 +48,14 @@ __all__ = [
     "SubscriptionLimitExceeded",
     "AuthorizationError",
     "ParameterValueInvalid",
+    "EndpointDisabled",
+    "PlatformApplicationDisabled",
+    "ResourceNotFound",
+    "OptedOut",
+    "UserError",
+    "VerificationException",
+    "ValidationError",
+    "TagLimitExceeded",
     # Lambda
     "InvalidParameterValueException",
     "ResourceConflictException",
@@ -60,8 +68,10 @@ __all__ = [
     "ProvisionedConcurrencyConfigNotFoundException",
     # S3
     "NoSuchBucket",
+    "BucketAlreadyExists",
     "BucketAlreadyOwnedByYou",
     "BucketNotEmpty",
+    "AccessDenied",
     "InvalidBucketName",
     "NoSuchKey",
     "NoSuchVersion",
@@ -77,6 +87,13 @@ __all__ = [
     "InvalidPart",
     "InvalidPartOrder",
     "EntityTooSmall",
+    "InvalidTag",
+    "BadRequest",
+    "BadDigest",
+    "InvalidDigest",
+    "NotModified",
+    "NoSuchTagSet",
+    "IllegalLocationConstraintException",
     "error_for_code",
 ]
 
@@ -299,7 +316,59 @@ class ParameterValueInvalid(DecouplingError):
     code = "ParameterValueInvalid"
 
 
+class EndpointDisabled(DecouplingError):
+    """A publish to a mobile push endpoint whose ``Enabled`` attribute is ``false``."""
+
+    code = "EndpointDisabled"
+
+
+class PlatformApplicationDisabled(DecouplingError):
+    """A publish through a platform application whose ``Enabled`` attribute is ``false``."""
+
+    code = "PlatformApplicationDisabled"
+
+
+class ResourceNotFound(DecouplingError):
+    """SNS: the resource a tag or SMS-sandbox call names does not exist (``TagResource``,
+    ``ListTagsForResource``, ``VerifySMSSandboxPhoneNumber``, ...)."""
+
+    code = "ResourceNotFound"
+    status = 404
+
+
+class OptedOut(DecouplingError):
+    """The phone number has opted out of receiving SMS from this account."""
+
+    code = "OptedOut"
+
+
+class UserError(DecouplingError):
+    """SNS: a request the account's state does not allow (e.g. a sandbox phone number that
+    cannot be deleted yet)."""
+
+    code = "UserError"
+
+
+class VerificationException(DecouplingError):
+    """The one-time password given to ``VerifySMSSandboxPhoneNumber`` is wrong."""
+
+    code = "VerificationException"
+
+
 # --- Lambda ------------------------------------------------------------------------------------
+
+
+class ValidationError(DecouplingError):
+    """SNS: a required member is missing (``"1 validation error detected: Value null at
+    'attributes' failed to satisfy constraint: Member must not be null"``)."""
+
+    code = "ValidationError"
+
+
+class TagLimitExceeded(DecouplingError):
+    """SNS: a topic would have more than 50 tags."""
+
+    code = "TagLimitExceeded"
 
 
 class InvalidParameterValueException(DecouplingError):
@@ -371,6 +440,20 @@ class NoSuchBucket(DecouplingError):
 
     code = "NoSuchBucket"
     status = 404
+
+
+class BucketAlreadyExists(DecouplingError):
+    """Another account owns a bucket of that name (bucket names are global)."""
+
+    code = "BucketAlreadyExists"
+    status = 409
+
+
+class AccessDenied(DecouplingError):
+    """The resource belongs to another account (S3)."""
+
+    code = "AccessDenied"
+    status = 403
 
 
 class BucketAlreadyOwnedByYou(DecouplingError):
@@ -481,6 +564,52 @@ class EntityTooSmall(DecouplingError):
     """A part other than the last is smaller than 5 MiB."""
 
     code = "EntityTooSmall"
+
+
+class InvalidTag(DecouplingError):
+    """A tag breaks S3's rules: a key over 128 or a value over 256 characters, a repeated
+    key, or a key starting with ``aws:``."""
+
+    code = "InvalidTag"
+
+
+class NotModified(DecouplingError):
+    """A conditional read's ``If-None-Match`` / ``If-Modified-Since`` held: HTTP 304, no
+    body."""
+
+    code = "NotModified"
+    status = 304
+
+
+class BadDigest(DecouplingError):
+    """The body's MD5 is not the ``Content-MD5`` the request gave."""
+
+    code = "BadDigest"
+
+
+class InvalidDigest(DecouplingError):
+    """The ``Content-MD5`` given is not the base64 of 16 bytes."""
+
+    code = "InvalidDigest"
+
+
+class BadRequest(DecouplingError):
+    """S3's generic refusal of a request as made (e.g. more than 10 tags on an object)."""
+
+    code = "BadRequest"
+
+
+class NoSuchTagSet(DecouplingError):
+    """The bucket has no tags (GetBucketTagging)."""
+
+    code = "NoSuchTagSet"
+    status = 404
+
+
+class IllegalLocationConstraintException(DecouplingError):
+    """CreateBucket's location constraint does not match the region the request went to."""
+
+    code = "IllegalLocationConstraintException"
 
 
 def _all_error_classes() -> dict[str, type[DecouplingError]]:

@@ -197,12 +197,13 @@ def test_attach_and_detach_one_existing_client(loop: dc.EventLoop) -> None:
     assert served_loop(client) is None
 
 
-def test_other_services_are_left_alone(loop: dc.EventLoop) -> None:
-    with serve(loop):
-        s3 = boto3.client("s3", region_name="us-east-1")
-    assert served_loop(s3) is None
+def test_other_services_are_refused(loop: dc.EventLoop) -> None:
+    with serve(loop), pytest.raises(ValueError, match="does not serve 'dynamodb'"):
+        boto3.client("dynamodb", region_name="us-east-1")
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    assert served_loop(dynamodb) is None
     with pytest.raises(ValueError, match="serves"):
-        attach(s3, loop)
+        attach(dynamodb, loop)
 
 
 def test_served_clients_need_no_configuration(

@@ -25,6 +25,7 @@ import decoupling as dc  # noqa: E402
 from decoupling import errors  # noqa: E402
 from decoupling.boto import inline_code, serve  # noqa: E402
 from decoupling.boto._errors import _lambda_wire, _sns_wire, _sqs_wire  # noqa: E402
+from decoupling.sns.sms_account import SmsAccount  # noqa: E402
 
 NO_QUEUE = "The specified queue does not exist."
 
@@ -587,7 +588,76 @@ SNS_CASES: list[SnsCase] = [
         "BatchRequestTooLongException", 400,
         "The length of all the messages put together is more than the limit.",
     ),
+    (
+        "AuthorizationError",
+        lambda e: (setattr(SmsAccount.of(e.loop), "in_sandbox", True),
+                   e.call("publish", PhoneNumber="+15555550100", Message="m")),
+        "AuthorizationErrorException", 403,
+        "The account is in the SMS sandbox and +15555550100 is not a verified destination "
+        "phone number",
+    ),
+    (
+        "EndpointDisabled",
+        lambda e: e.call("publish", TargetArn=_an_endpoint(e, "false"), Message="m"),
+        "EndpointDisabledException", 400, "Endpoint is disabled",
+    ),
+    (
+        "PlatformApplicationDisabled",
+        lambda e: e.call("publish", TargetArn=_an_endpoint(e, "true", app_enabled="false"),
+                         Message="m"),
+        "PlatformApplicationDisabledException", 400, "Platform application is disabled",
+    ),
+    (
+        "ResourceNotFound",
+        lambda e: e.call("list_tags_for_resource", ResourceArn=f"{SNS_TOPIC_ARN}:missing"),
+        "ResourceNotFoundException", 404, "Resource does not exist",
+    ),
+    (
+        "OptedOut",
+        lambda e: (SmsAccount.of(e.loop).opt_out("+15555550100"),
+                   e.call("create_sms_sandbox_phone_number", PhoneNumber="+15555550100")),
+        "OptedOutException", 400, "The phone number +15555550100 has opted out",
+    ),
+    (
+        "UserError",
+        lambda e: [e.call("create_sms_sandbox_phone_number", PhoneNumber=f"+1555555010{i}")
+                   for i in range(11)],
+        "UserErrorException", 400,
+        "The SMS sandbox holds at most 10 destination phone numbers",
+    ),
+    (
+        "VerificationException",
+        lambda e: (e.call("create_sms_sandbox_phone_number", PhoneNumber="+15555550100"),
+                   e.call("verify_sms_sandbox_phone_number", PhoneNumber="+15555550100",
+                          OneTimePassword="wrong")),
+        "VerificationException", 400, "Invalid one-time password",
+    ),
+    (
+        "ValidationError",
+        lambda e: e.call("set_endpoint_attributes", EndpointArn=_an_endpoint(e, "true"),
+                         Attributes={}),
+        "ClientError", 400,
+        "1 validation error detected: Value null at 'attributes' failed to satisfy constraint: "
+        "Member must not be null",
+    ),
+    (
+        "TagLimitExceeded",
+        lambda e: e.call("tag_resource", ResourceArn=e.topic,
+                         Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(51)]),
+        "TagLimitExceededException", 400,
+        "Could not complete request: tag quota of per resource exceeded",
+    ),
 ]
+
+
+def _an_endpoint(e: SnsEnv, enabled: str, app_enabled: str = "true") -> str:
+    app = e.sns.create_platform_application(
+        Name="app", Platform="GCM", Attributes={"PlatformCredential": "k", "Enabled": app_enabled}
+    )["PlatformApplicationArn"]
+    arn: str = e.sns.create_platform_endpoint(
+        PlatformApplicationArn=app, Token="t", Attributes={"Enabled": enabled}
+    )["EndpointArn"]
+    return arn
 
 
 @pytest.fixture
@@ -623,5 +693,4 @@ def test_every_sns_error_code_has_a_case() -> None:
         )
     ]
     sns_codes = {getattr(errors, name).code for name in names}
-    # AuthorizationError: the topics never raise it (no IAM here).
-    assert sns_codes - {c[0] for c in SNS_CASES} == {"AuthorizationError"}
+    assert sns_codes - {c[0] for c in SNS_CASES} == set()

@@ -26,6 +26,7 @@ from botocore.response import StreamingBody  # noqa: E402
 
 import decoupling as dc  # noqa: E402
 from decoupling.boto import SERVICES, serve  # noqa: E402
+from decoupling.sns.sms_account import SmsAccount  # noqa: E402
 
 _SCALARS: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -606,6 +607,15 @@ class SnsWorld:
             TopicArn=self.topic, Protocol="email", Endpoint="ops@example.com"
         )
         self.token = dc.Topic(loop, "events").outbox[0].token
+        self.app = self.sns.create_platform_application(
+            Name="phone-app", Platform="GCM", Attributes={"PlatformCredential": "key"}
+        )["PlatformApplicationArn"]
+        self.endpoint = self.sns.create_platform_endpoint(
+            PlatformApplicationArn=self.app, Token="device-1", CustomUserData="user-1"
+        )["EndpointArn"]
+        self.sns.create_sms_sandbox_phone_number(PhoneNumber="+15555550100")
+        self.otp = SmsAccount.of(loop).outbox[-1].text.rsplit(" ", 1)[-1]
+        SmsAccount.of(loop).opt_out("+15555550199")
 
 
 def _sns_cases() -> dict[str, Callable[[SnsWorld], dict[str, Any]]]:
@@ -651,6 +661,62 @@ def _sns_cases() -> dict[str, Callable[[SnsWorld], dict[str, Any]]]:
         ),
         "UntagResource": lambda w: w.sns.untag_resource(ResourceArn=w.topic, TagKeys=["team"]),
         "ListTagsForResource": lambda w: w.sns.list_tags_for_resource(ResourceArn=w.topic),
+        "AddPermission": lambda w: w.sns.add_permission(
+            TopicArn=w.topic, Label="partner", AWSAccountId=["111122223333"],
+            ActionName=["Publish"],
+        ),
+        "RemovePermission": lambda w: w.sns.remove_permission(TopicArn=w.topic, Label="partner"),
+        "PutDataProtectionPolicy": lambda w: w.sns.put_data_protection_policy(
+            ResourceArn=w.topic, DataProtectionPolicy='{"Name": "p", "Statement": []}'
+        ),
+        "GetDataProtectionPolicy": lambda w: w.sns.get_data_protection_policy(
+            ResourceArn=w.topic
+        ),
+        "CreatePlatformApplication": lambda w: w.sns.create_platform_application(
+            Name="other-app", Platform="APNS",
+            Attributes={"PlatformCredential": "key", "PlatformPrincipal": "cert"},
+        ),
+        "GetPlatformApplicationAttributes": lambda w: w.sns.get_platform_application_attributes(
+            PlatformApplicationArn=w.app
+        ),
+        "SetPlatformApplicationAttributes": lambda w: w.sns.set_platform_application_attributes(
+            PlatformApplicationArn=w.app, Attributes={"SuccessFeedbackSampleRate": "50"}
+        ),
+        "DeletePlatformApplication": lambda w: w.sns.delete_platform_application(
+            PlatformApplicationArn=w.app
+        ),
+        "ListPlatformApplications": lambda w: w.sns.list_platform_applications(),
+        "CreatePlatformEndpoint": lambda w: w.sns.create_platform_endpoint(
+            PlatformApplicationArn=w.app, Token="device-2"
+        ),
+        "GetEndpointAttributes": lambda w: w.sns.get_endpoint_attributes(EndpointArn=w.endpoint),
+        "SetEndpointAttributes": lambda w: w.sns.set_endpoint_attributes(
+            EndpointArn=w.endpoint, Attributes={"Enabled": "false"}
+        ),
+        "DeleteEndpoint": lambda w: w.sns.delete_endpoint(EndpointArn=w.endpoint),
+        "ListEndpointsByPlatformApplication":
+            lambda w: w.sns.list_endpoints_by_platform_application(PlatformApplicationArn=w.app),
+        "SetSMSAttributes": lambda w: w.sns.set_sms_attributes(
+            attributes={"DefaultSMSType": "Transactional"}
+        ),
+        "GetSMSAttributes": lambda w: w.sns.get_sms_attributes(),
+        "CheckIfPhoneNumberIsOptedOut": lambda w: w.sns.check_if_phone_number_is_opted_out(
+            phoneNumber="+15555550199"
+        ),
+        "ListPhoneNumbersOptedOut": lambda w: w.sns.list_phone_numbers_opted_out(),
+        "OptInPhoneNumber": lambda w: w.sns.opt_in_phone_number(phoneNumber="+15555550199"),
+        "CreateSMSSandboxPhoneNumber": lambda w: w.sns.create_sms_sandbox_phone_number(
+            PhoneNumber="+15555550101", LanguageCode="en-GB"
+        ),
+        "VerifySMSSandboxPhoneNumber": lambda w: w.sns.verify_sms_sandbox_phone_number(
+            PhoneNumber="+15555550100", OneTimePassword=w.otp
+        ),
+        "DeleteSMSSandboxPhoneNumber": lambda w: w.sns.delete_sms_sandbox_phone_number(
+            PhoneNumber="+15555550100"
+        ),
+        "ListSMSSandboxPhoneNumbers": lambda w: w.sns.list_sms_sandbox_phone_numbers(),
+        "GetSMSSandboxAccountStatus": lambda w: w.sns.get_sms_sandbox_account_status(),
+        "ListOriginationNumbers": lambda w: w.sns.list_origination_numbers(),
     }
 
 

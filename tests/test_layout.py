@@ -21,11 +21,11 @@ ALLOWED = {
     "sqs": {"_core"},
     "sns": {"_core", "sqs"},
     "functions": {"_core", "sqs", "sns"},
-    "store": {"_core", "sqs"},
+    "store": {"_core", "sqs", "s3"},
     # s3 reaches queues, topics and functions through the loop's registry, importing none.
     "s3": {"_core"},
     "observe": {"_core", "sqs", "sns", "functions"},
-    "boto": {"_core", "sqs", "sns", "functions", "store", "observe"},
+    "boto": {"_core", "sqs", "sns", "functions", "s3", "store", "observe"},
     # The AWS backend: the public classes reach it only through the account object they are
     # given (duck typing), never by import.
     "aws": {"_core", "sqs", "sns", "functions", "observe", "boto"},

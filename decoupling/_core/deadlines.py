@@ -18,7 +18,7 @@ import heapq
 import itertools
 from collections import deque
 from collections.abc import Iterable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 __all__ = ["DeadlineQueue"]
 
@@ -116,6 +116,32 @@ class DeadlineQueue(Generic[T]):
                 heapq.heappush(self._heads, (times[0], duration))
             return True
         return False
+
+    def discard_timed(self, items: list[Any]) -> None:
+        """:meth:`discard` each of ``items``, which carry their own ``deadline`` and
+        ``timeout`` (= duration) attributes (the ledger's entries): a batch delete of the
+        messages one receive handed out, in that order, pops each from its run's front.
+        O(k)."""
+        runs = self._runs
+        run = None
+        duration = None
+        for item in items:
+            deadline = item.deadline
+            if item.timeout != duration or run is None:
+                duration = item.timeout
+                run = runs.get(duration)
+                if run is None:
+                    continue
+            times, run_items = run.times, run.items
+            if len(run_items) > 1 and run_items[0] is item and times[0] == deadline:
+                run_items.popleft()
+                times.popleft()
+                self._size -= 1
+                if times[0] != deadline:  # with the same deadline the run's head item holds
+                    heapq.heappush(self._heads, (times[0], duration))
+            else:
+                self.discard(deadline, duration, item)
+                run = None  # (discard may drop the run)
 
     def earliest(self) -> float:
         """The earliest deadline held, or ``inf`` (may be early after discards, never late).

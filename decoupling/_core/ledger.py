@@ -15,6 +15,11 @@ due. No operation scans.
 
 Structures (n = messages held):
 
+* never-received messages of a plain standard queue (sent with only a body, no lane): the
+  *backlog*, tuples ``(sent_at, message_id, body)`` in send order, in chunks of 1,024 — atoms
+  only, so the cyclic garbage collector untracks them and a full collection does not walk a
+  growing backlog; the entry and the record (``make_record``) are made when a message is first
+  received, or for the whole backlog at once before any other message joins the visible ones;
 * visible messages: one ``deque`` (standard queues), or one ``deque`` per *lane* — a FIFO message
   group or a fair-queue tenant — plus a ``SortedList`` (fair queues) or a heap (FIFO) of
   ``(head sequence, lane)`` over the lanes that can be served, so the oldest servable lane is
@@ -37,7 +42,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import deque
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
 from sortedcontainers import SortedList
@@ -107,10 +112,18 @@ class Ledger:
             before moving to the next.
     """
 
-    def __init__(self, retention: float, receipt_prefix: str, *, lock_groups: bool = False) -> None:
+    def __init__(
+        self,
+        retention: float,
+        receipt_prefix: str,
+        *,
+        lock_groups: bool = False,
+        make_record: Callable[[str, str, float], Any] | None = None,
+    ) -> None:
         self._retention = retention
         self.receipt_prefix = receipt_prefix
         self.lock_groups = lock_groups
+        self.make_record = make_record
         self._seq = itertools.count(1)
         self._tick = itertools.count(1)
         self._reset()
@@ -132,6 +145,20 @@ class Ledger:
         self._compact_countdown = 1024
         self._visible: deque[Entry] = deque()
         self._laned = self.lock_groups
+        # The backlog: messages sent by push_visible and never received, as plain tuples
+        # (sent_at, message_id, body) that the cyclic garbage collector does not
+        # track, in send order, in sealed chunks of _CHUNK (tuples of tuples: also untracked
+        # once their items are). Order: _head[_pos:], then _chunks, then _tail. Every backlog
+        # message comes after every entry in _visible; an entry is made (with its seq) when a
+        # message is first received, or for all at once before any other message joins the
+        # visible ones (_materialize), so seq order stays send order.
+        self._head: tuple[tuple[float, str, str], ...] = ()
+        self._pos = 0
+        self._chunks: deque[tuple[tuple[float, str, str], ...]] = deque()
+        self._tail: list[tuple[float, str, str]] = []
+        self.n_backlog = 0
+        #: push_visible may be used: a record factory was given and the queue has no lanes.
+        self.accepts_plain = self.make_record is not None and not self._laned
         self._lanes: dict[Hashable | None, deque[Entry]] = {}
         self._ready: SortedList = SortedList()  # (head seq, lane key) of servable lanes
         self._ready_seq: dict[Hashable | None, int] = {}
@@ -190,6 +217,8 @@ class Ledger:
         ``sent_at`` (default ``now``) is when retention starts counting; a standard DLQ passes
         the original send time. ``receive_count`` carries a count over (durable restore).
         """
+        if self.n_backlog:
+            self._materialize()
         entry = Entry(next(self._seq), record, now if sent_at is None else sent_at, lane)
         entry.receive_count = receive_count
         fresh = self._fresh
@@ -237,9 +266,74 @@ class Ledger:
             self._make_visible(entry, back=False)
         return entry
 
+    def push_visible(self, now: float, message_id: str, body: str) -> None:
+        """Add a message sent now and visible now, stored as ``make_record(message_id, body,
+        now)`` returns; the record and entry are made when it is first received. Only while
+        :attr:`accepts_plain`. O(1)."""
+        tail = self._tail
+        tail.append((now, message_id, body))
+        self.n_visible += 1
+        self.n_backlog += 1
+        if self.n_backlog == 1 and now + self._retention < self._due:
+            # (With an older backlog message held, _due is at or before its expiry already.)
+            self._due = now + self._retention
+        if len(tail) >= _CHUNK:
+            self._chunks.append(tuple(tail))
+            tail.clear()
+
+    def _backlog_items(self) -> list[tuple[float, str, str]]:
+        """The backlog, in order (a copy). O(b)."""
+        items = list(self._head[self._pos:])
+        for chunk in self._chunks:
+            items += chunk
+        items += self._tail
+        return items
+
+    def _materialize(self) -> None:
+        """Turn the whole backlog into entries at the back of the visible ones. O(b)."""
+        items = self._backlog_items()
+        self._clear_backlog()
+        make_record = self.make_record
+        assert make_record is not None
+        seq = self._seq
+        visible = self._visible
+        retain = self._retain
+        for sent_at, message_id, body in items:
+            entry = Entry(next(seq), make_record(message_id, body, sent_at), sent_at, None)
+            retain(entry)
+            visible.append(entry)
+
+    def _clear_backlog(self) -> None:
+        self._head = ()
+        self._pos = 0
+        self._chunks = deque()
+        self._tail = []
+        self.n_backlog = 0
+
+    def _snapshots(self) -> list[Entry]:
+        """Detached entries of the backlog's messages, in order (for readers of
+        :meth:`entries`, :meth:`oldest_entry` and :meth:`purge`; the backlog is unchanged).
+        Their seqs sort after every real entry's. O(b)."""
+        make_record = self.make_record
+        assert make_record is not None
+        out = []
+        for i, (sent_at, message_id, body) in enumerate(self._backlog_items()):
+            out.append(Entry(_SNAPSHOT_SEQ + i, make_record(message_id, body, sent_at),
+                             sent_at, None))
+        return out
+
+    def _backlog_front(self) -> tuple[float, str, str] | None:
+        if self._pos < len(self._head):
+            return self._head[self._pos]
+        if self._chunks:
+            return self._chunks[0][0]
+        return self._tail[0] if self._tail else None
+
     def enqueue_visible(self, records: list[Any], now: float) -> list[Entry]:
         """:meth:`enqueue` each of ``records``, visible now and sent now, in order (a batch sent
         to a plain standard queue with no delay); returns their entries. O(k)."""
+        if self.n_backlog:
+            self._materialize()
         if self._laned:
             return [self.enqueue(record, now) for record in records]
         seq = self._seq
@@ -258,7 +352,10 @@ class Ledger:
 
     def _become_laned(self) -> None:
         # The first message with a lane key turns a standard queue into a fair queue.
+        if self.n_backlog:
+            self._materialize()
         self._laned = True
+        self.accepts_plain = False
         if self._visible:
             self._lanes[None] = self._visible
             self._set_ready(None)
@@ -276,6 +373,8 @@ class Ledger:
             if back:
                 self._visible.appendleft(entry)
             else:
+                if self.n_backlog:
+                    self._materialize()
                 self._visible.append(entry)
             return
         key = entry.lane
@@ -398,26 +497,46 @@ class Ledger:
         reached ``max_receive_count`` (0 = no limit); they are removed, for the caller to move
         to a dead-letter queue. O(m log n) for m messages handed out.
         """
-        self.settle(now)
+        if now >= self._due:  # (settle's own first test, without the call)
+            self.settle(now)
         received: list[Entry] = []
         dead: list[Entry] = []
         if not self._laned:
             # Every message of one receive shares its deadline, so they join the deadline run
             # together, after the loop.
             visible = self._visible
-            hand_out = self._hand_out
             deadline = now + visibility_timeout
+            handles = self.handles
+            tick = self._tick
+            prefix = self.receipt_prefix
+            append = received.append
             while visible and len(received) < max_messages:
                 entry = visible.popleft()
                 if entry.state != VISIBLE:
                     continue
                 self.n_visible -= 1
-                if max_receive_count and entry.receive_count >= max_receive_count:
+                count = entry.receive_count
+                if max_receive_count and count >= max_receive_count:
                     self._drop(entry)
                     dead.append(entry)
                     continue
-                hand_out(entry, now, deadline, visibility_timeout)
-                received.append(entry)
+                # _hand_out, inlined
+                old = entry.receipt
+                if old is not None:
+                    handles.pop(old, None)
+                receipt = entry.receipt = f"{prefix}{next(tick):x}"
+                entry.state = INFLIGHT
+                entry.receive_count = count + 1
+                if not count:  # (not first_received_at < 0: a restored time may be < 0)
+                    entry.first_received_at = now
+                entry.received_at = now
+                entry.deadline = deadline
+                entry.timeout = visibility_timeout
+                handles[receipt] = entry
+                append(entry)
+            if self.n_backlog and len(received) < max_messages:
+                self._receive_backlog(now, max_messages - len(received), deadline,
+                                      visibility_timeout, received)
             if received:
                 self.n_inflight += len(received)
                 self._deadlines.push_many(deadline, visibility_timeout, received)
@@ -539,6 +658,61 @@ class Ledger:
             self._compact()
         return received, dead
 
+    def _receive_backlog(
+        self, now: float, wanted: int, deadline: float, timeout: float, received: list[Entry]
+    ) -> None:
+        """Hand out up to ``wanted`` backlog messages (first receives: none is due for a
+        dead-letter queue), making their records and entries. The caller counts them in
+        flight and indexes their deadline. O(k)."""
+        make_record = self.make_record
+        assert make_record is not None
+        head, pos = self._head, self._pos
+        seq, tick = self._seq, self._tick
+        prefix = self.receipt_prefix
+        handles = self.handles
+        got: list[Entry] = []
+        append = got.append
+        for _ in range(wanted):
+            if pos >= len(head):
+                if self._chunks:
+                    head = self._chunks.popleft()
+                elif self._tail:
+                    head = tuple(self._tail)
+                    self._tail.clear()
+                else:
+                    break
+                pos = 0
+            sent_at, message_id, body = head[pos]
+            pos += 1
+            # Entry.__init__ and _hand_out in one: every field set once.
+            entry = _new(Entry)
+            entry.seq = next(seq)
+            entry.record = make_record(message_id, body, sent_at)
+            entry.sent_at = entry.available_at = sent_at
+            entry.lane = None
+            entry.state = INFLIGHT
+            entry.receive_count = 1
+            entry.first_received_at = entry.received_at = now
+            entry.deadline = deadline
+            entry.timeout = timeout
+            receipt = entry.receipt = f"{prefix}{next(tick):x}"
+            handles[receipt] = entry
+            append(entry)
+        if pos >= len(head):
+            head, pos = (), 0
+        self._head, self._pos = head, pos
+        if got:
+            # The backlog is in send order: retention order needs one check for the batch.
+            fresh = self._fresh
+            if not fresh or fresh[-1].sent_at <= got[0].sent_at:
+                fresh.extend(got)
+            else:
+                for entry in got:
+                    self._retain(entry)
+            received += got
+            self.n_backlog -= len(got)
+            self.n_visible -= len(got)
+
     def _hand_out(self, entry: Entry, now: float, deadline: float, timeout: float) -> int:
         """Put a visible entry in flight until ``deadline``: a new receipt handle (the old one
         stops naming it), one more receive, the times. Returns the handle's tick. The caller
@@ -643,8 +817,28 @@ class Ledger:
     def remove_many(self, entries: list[Entry]) -> None:
         """:meth:`remove` each of ``entries`` (a batch delete). O(k) amortized."""
         unlink = self._unlink
-        for entry in entries:
-            unlink(entry)
+        if self._laned:
+            for entry in entries:
+                unlink(entry)
+        else:
+            # _unlink inlined for messages in flight (the common delete: received, then
+            # deleted in the order received).
+            handles = self.handles
+            fresh = self._fresh
+            inflight = []
+            for entry in entries:
+                if entry.state != INFLIGHT:
+                    unlink(entry)
+                    continue
+                inflight.append(entry)
+                entry.state = GONE
+                handles.pop(entry.receipt, None)  # type: ignore[arg-type]  # (set in flight)
+                if fresh and fresh[0] is entry:
+                    fresh.popleft()
+                else:
+                    self._forget(entry)
+            self.n_inflight -= len(inflight)
+            self._deadlines.discard_timed(inflight)
         left = self._compact_countdown - len(entries)
         if left <= 1:
             self._compact_countdown = 1
@@ -671,6 +865,9 @@ class Ledger:
             self.n_delayed -= 1
         if entry.receipt is not None:
             self.handles.pop(entry.receipt, None)
+        self._forget(entry)
+
+    def _forget(self, entry: Entry) -> None:
         # Drop its retention item now when it sits at either end of the heap (the common
         # cases); otherwise it goes stale and is skipped or compacted later.
         fresh = self._fresh
@@ -756,6 +953,8 @@ class Ledger:
         counters that number new messages and handles are the caller's to move past it.
         Restoring in ``seq`` order rebuilds the original order. O(log n).
         """
+        if self.n_backlog:
+            self._materialize()
         entry = Entry(seq, record, sent_at, lane)
         entry.receive_count = receive_count
         entry.first_received_at = first_received_at
@@ -832,12 +1031,46 @@ class Ledger:
                 entry = pop(retained)[2]
                 if entry.state != GONE:
                     self._unlink(entry)
+        if self.n_backlog:
+            self._expire_backlog(now)
         due = self.next_change()
         self._due = _INF if due is None else due
+
+    def _expire_backlog(self, now: float) -> None:
+        """Drop backlog messages past retention (the oldest first). O(k) for k dropped, plus
+        O(log c) per chunk passed."""
+        retention = self._retention
+        dropped = 0
+        while self.n_backlog:
+            head = self._head
+            if self._pos >= len(head):
+                if self._chunks:
+                    chunk = self._chunks[0]
+                    if chunk[-1][0] + retention <= now:  # the whole chunk expired
+                        self._chunks.popleft()
+                        self.n_backlog -= len(chunk)
+                        dropped += len(chunk)
+                        continue
+                    self._head = self._chunks.popleft()
+                else:
+                    self._head = tuple(self._tail)
+                    self._tail.clear()
+                self._pos = 0
+                continue
+            if head[self._pos][0] + retention > now:
+                break
+            self._pos += 1
+            self.n_backlog -= 1
+            dropped += 1
+        self.n_visible -= dropped
 
     def next_change(self) -> float | None:
         """The earliest time at which settling would change something, or ``None``. O(1)."""
         times = []
+        if self.n_backlog:
+            front = self._backlog_front()
+            assert front is not None
+            times.append(front[0] + self._retention)
         if self._delayed:
             times.append(self._delayed[0][0])
         if len(self._deadlines):
@@ -863,7 +1096,7 @@ class Ledger:
                 (e.deadline, -1.0, e) for e in self.handles.values() if e.state == INFLIGHT
             )
         size = len(self._retained) + len(self._fresh)
-        stale = size - len(self)
+        stale = size - (len(self) - self.n_backlog)
         if stale > 1024 and stale * 2 > size:
             self._fresh = deque(e for e in self._fresh if e.state != GONE)
             self._retained = [t for t in self._retained if t[2].state != GONE]
@@ -877,6 +1110,10 @@ class Ledger:
         held += [t[2] for t in self._retained if t[2].state != GONE]
         for entry in held:
             entry.state = GONE
+        if self.n_backlog:
+            for entry in self._snapshots():
+                entry.state = GONE
+                held.append(entry)
         self._reset()
         return held
 
@@ -884,6 +1121,8 @@ class Ledger:
         """Every held message, oldest sent first. O(n log n)."""
         live = [(e.sent_at, e.seq, e) for e in self._fresh if e.state != GONE]
         live += [t for t in self._retained if t[2].state != GONE]
+        if self.n_backlog:
+            live += [(e.sent_at, e.seq, e) for e in self._snapshots()]
         return iter([t[2] for t in sorted(live)])
 
     def oldest_sent_at(self) -> float | None:
@@ -898,12 +1137,23 @@ class Ledger:
             fresh.popleft()
         while retained and retained[0][2].state == GONE:
             heapq.heappop(retained)
+        best: Entry | None
         if not retained:
-            return fresh[0] if fresh else None
-        if not fresh:
-            return retained[0][2]
-        head = fresh[0]
-        return head if (head.sent_at, head.seq) <= retained[0][:2] else retained[0][2]
+            best = fresh[0] if fresh else None
+        elif not fresh:
+            best = retained[0][2]
+        else:
+            head = fresh[0]
+            best = head if (head.sent_at, head.seq) <= retained[0][:2] else retained[0][2]
+        if self.n_backlog:
+            front = self._backlog_front()
+            assert front is not None and self.make_record is not None
+            if best is None or front[0] < best.sent_at:
+                # A detached entry of the backlog's first message (its seq sorts last).
+                sent_at, message_id, body = front
+                return Entry(_SNAPSHOT_SEQ, self.make_record(message_id, body, sent_at),
+                             sent_at, None)
+        return best
 
     def _retain(self, entry: Entry) -> None:
         """Index ``entry`` for retention: O(1) in send order, O(log n) otherwise."""
@@ -912,6 +1162,13 @@ class Ledger:
             fresh.append(entry)
         else:
             heapq.heappush(self._retained, (entry.sent_at, entry.seq, entry))
+
+
+#: Messages per sealed backlog chunk.
+_CHUNK = 1024
+#: The seq of a detached backlog entry (see Ledger._snapshots): after every real seq.
+_SNAPSHOT_SEQ = 1 << 62
+_new = object.__new__
 
 
 class _NoLane:

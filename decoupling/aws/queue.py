@@ -43,6 +43,7 @@ from ..sqs._batches import _BATCH_ID, MAX_BATCH, MAX_BATCH_BYTES
 from ..sqs._state import QueueObserver
 from ..sqs.config import RedriveAllowPolicy, RedrivePolicy, check_attribute_names
 from ..sqs.fifo import FIFO_QUEUE_NAME, FifoQueue
+from ..sqs.large_payloads import PayloadOffload
 from ..sqs.queue import Queue
 from ..sqs.results import BatchResult, SendResult
 from ._errors import _class_for
@@ -149,6 +150,20 @@ class AwsQueue(Queue):
         if self._arn is None:
             self._arn = self.get_attributes(["QueueArn"])["QueueArn"]
         return self._arn
+
+    @property
+    def large_payloads(self) -> None:
+        """Always ``None``: the claim-check (``PayloadOffload``) runs in process only; on AWS,
+        AWS's ``amazon-sqs-extended-client`` does it."""
+        return None
+
+    @large_payloads.setter
+    def large_payloads(self, offload: PayloadOffload | None) -> None:
+        if offload is not None:
+            raise InvalidParameterValue(
+                "large_payloads is for in-process queues; on AWS use AWS's "
+                "amazon-sqs-extended-client with the queue's URL."
+            )
 
     # -- sending --------------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from ..sns.message import (
 from ..sns.policy import DeliveryPolicy, RetryPolicy
 from ..sns.subscription import Subscription
 from ..sns.topic import TOPIC_NAME, PublishResult, Topic, _requested
+from ..sqs.large_payloads import PayloadOffload
 from ..sqs.queue import Queue
 from ..sqs.results import BatchResult
 from .queue import AwsQueue
@@ -71,6 +72,20 @@ class AwsTopic(Topic):
                  payload_bytes: int = 0) -> Any:
         return self.account._call(self.account.sns, "sns", action, method, self.name,
                                   self.is_fifo, payload_bytes, params)
+
+    @property
+    def large_payloads(self) -> None:
+        """Always ``None``: the claim-check (``PayloadOffload``) runs in process only; on AWS,
+        AWS's ``amazon-sns-extended-client`` does it."""
+        return None
+
+    @large_payloads.setter
+    def large_payloads(self, offload: PayloadOffload | None) -> None:
+        if offload is not None:
+            raise InvalidParameter(
+                "Invalid parameter: large_payloads is for in-process topics; on AWS use AWS's "
+                "amazon-sns-extended-client"
+            )
 
     # -- publishing -----------------------------------------------------------------------------
 
@@ -319,6 +334,36 @@ class AwsTopic(Topic):
         out = self._request("GetTopicAttributes", "get_topic_attributes", {"TopicArn": self.arn})
         values: dict[str, str] = out.get("Attributes", {})
         return values
+
+    # -- permissions and the data protection policy ------------------------------------------
+
+    def add_permission(
+        self, label: str, account_ids: Sequence[str], actions: Sequence[str]
+    ) -> None:
+        """Allow other accounts actions on the topic (AddPermission)."""
+        self._request("AddPermission", "add_permission", {
+            "TopicArn": self.arn, "Label": label, "AWSAccountId": list(account_ids),
+            "ActionName": list(actions),
+        })
+
+    def remove_permission(self, label: str) -> None:
+        """Remove the policy statement ``label`` (RemovePermission)."""
+        self._request("RemovePermission", "remove_permission",
+                      {"TopicArn": self.arn, "Label": label})
+
+    def get_data_protection_policy(self) -> str:
+        """The data protection policy JSON, ``""`` when none (GetDataProtectionPolicy)."""
+        out = self._request("GetDataProtectionPolicy", "get_data_protection_policy",
+                            {"ResourceArn": self.arn})
+        policy: str = out.get("DataProtectionPolicy", "")
+        return policy
+
+    def put_data_protection_policy(self, policy: str | Mapping[str, Any]) -> None:
+        """Set the data protection policy (PutDataProtectionPolicy)."""
+        self._request("PutDataProtectionPolicy", "put_data_protection_policy", {
+            "ResourceArn": self.arn,
+            "DataProtectionPolicy": policy if isinstance(policy, str) else _text(policy),
+        })
 
     @property
     def maximum_message_size(self) -> int:

@@ -1,4 +1,4 @@
-"""``decoupling.boto``: real boto3 clients for ``sqs``, ``sns`` and ``lambda``, served in-process
+"""``decoupling.boto``: real boto3 clients for ``sqs``, ``sns``, ``lambda`` and ``s3``, served in-process
 by an :class:`~decoupling.EventLoop` (the ``decoupling[boto3]`` extra).
 
 No HTTP and no AWS account: botocore still validates every parameter against its service model
@@ -18,7 +18,8 @@ clock, so a 20-second long poll on a :class:`~decoupling.ManualClock` returns at
         sqs.receive_message(QueueUrl=url, WaitTimeSeconds=20)
 
 * :func:`serve` — context manager and decorator: every served client created inside it talks
-  to the loop.
+  to the loop; a client of any other service is refused (:class:`UnservedService`) before it
+  can connect anywhere.
 * :func:`attach` / :func:`detach` — bind one existing client to a loop, or unbind it.
 * :func:`served_loop` — the loop a client is bound to.
 * :func:`inline_code` — ``Code=inline_code(handler)`` creates a Lambda function from a Python
@@ -30,7 +31,7 @@ clock, so a 20-second long poll on a :class:`~decoupling.ManualClock` returns at
 from __future__ import annotations
 
 from ._lambda import inline_code, register_image, runtime_for, use_runtime
-from ._serve import SERVICES, Serving, attach, detach, serve, served_loop
+from ._serve import SERVICES, Serving, UnservedService, attach, detach, serve, served_loop
 
 __all__ = [
     "serve",
@@ -39,6 +40,7 @@ __all__ = [
     "served_loop",
     "Serving",
     "SERVICES",
+    "UnservedService",
     "inline_code",
     "register_image",
     "use_runtime",

@@ -16,12 +16,18 @@ The three wire forms:
   with a ``com.amazon.coral.service#<Code>Exception`` type and raise a plain ``ClientError``.
 * SNS (query, XML): ``<ErrorResponse><Error><Type>Sender</Type><Code>NotFound</Code>
   <Message>...</Message></Error><RequestId>...</RequestId></ErrorResponse>``.
+* S3 (REST XML): ``<Error><Code>NoSuchKey</Code><Message>...</Message><RequestId>...
+  </RequestId><HostId>...</HostId></Error>`` with ``x-amz-request-id`` and ``x-amz-id-2``
+  headers; a HEAD request's error (and a 304) has no body, so botocore reports the HTTP status as the code
+  (``"404"``), as it does against S3.
 * Lambda (REST JSON): header ``x-amzn-ErrorType: <Code>``, body ``{"Type": "User",
   "message": ...}`` (the message key spelled as the error shape spells it).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from typing import Any
 from xml.sax.saxutils import escape
@@ -94,7 +100,34 @@ def _lambda_wire(
     return headers, json.dumps(payload).encode()
 
 
-_WIRES = {"sqs": _sqs_wire, "sns": _sns_wire, "lambda": _lambda_wire}
+def s3_host_id(request_id: str) -> str:
+    """S3's ``x-amz-id-2`` (``HostId``) for a request id: base64 text, as S3 sends."""
+    return base64.b64encode(hashlib.sha256(request_id.encode()).digest()).decode()
+
+
+def _s3_wire(
+    model: OperationModel, error: DecouplingError, request_id: str
+) -> tuple[dict[str, str], bytes]:
+    request_id = request_id.replace("-", "")[-16:].upper()
+    host_id = s3_host_id(request_id)
+    headers = {
+        "x-amz-request-id": request_id,
+        "x-amz-id-2": host_id,
+        "content-type": "application/xml",
+        "server": "AmazonS3",
+    }
+    if model.http.get("method") == "HEAD" or error.status == 304:
+        # A HEAD answer has no body: botocore reports the HTTP status as the code ("404").
+        return headers, b""
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{escape(error.code)}</Code><Message>{escape(error.message)}</Message>"
+        f"<RequestId>{request_id}</RequestId><HostId>{host_id}</HostId></Error>"
+    ).encode()
+    return headers, body
+
+
+_WIRES = {"sqs": _sqs_wire, "sns": _sns_wire, "lambda": _lambda_wire, "s3": _s3_wire}
 
 
 def render(

@@ -33,10 +33,13 @@ from botocore.session import Session as BotocoreSession
 
 from ..errors import DecouplingError
 from ..loop import EventLoop
+from ..sqs.large_payloads import _raw as _raw_payloads
 from . import _errors
 from ._reply import Reply
 
-__all__ = ["serve", "attach", "detach", "Serving", "Reply", "served_loop", "SERVICES"]
+__all__ = [
+    "serve", "attach", "detach", "Serving", "Reply", "served_loop", "SERVICES", "UnservedService",
+]
 
 #: Where the captured parameters wait in botocore's request context.
 _PARAMS = "decoupling.params"
@@ -57,6 +60,7 @@ def _services() -> dict[str, tuple[Mapping[str, Operation], str]]:
         ("sqs", ("_sqs",), "application/x-amz-json-1.0"),
         ("sns", ("_sns",), "text/xml"),
         ("lambda", ("_lambda", "_esm"), "application/json"),
+        ("s3", ("_s3",), "application/xml"),
     ):
         operations: dict[str, Operation] = {}
         for module in modules:
@@ -72,6 +76,22 @@ def _services() -> dict[str, tuple[Mapping[str, Operation], str]]:
 
 
 SERVICES = _services()
+
+
+class UnservedService(ValueError):
+    """A client of a service the bridge does not serve was created inside :func:`serve`, or
+    given to :func:`attach`. Raised before any connection is made: inside ``serve`` an
+    unserved client would otherwise talk to the real AWS endpoint (with whatever credentials
+    the environment holds). ``service`` is the botocore service name."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        super().__init__(
+            f"decoupling.boto does not serve {service!r} clients (it serves "
+            f"{', '.join(sorted(SERVICES))}); inside serve() such a client would reach the real "
+            f"AWS endpoint, so it is refused. Create it outside the serve() block to talk to "
+            f"AWS on purpose."
+        )
 
 
 class _Response(AWSResponse):  # type: ignore[misc]
@@ -118,10 +138,13 @@ class _Bridge:
                 f"decoupling.boto does not serve {self.service}.{model.name}; served operations: "
                 f"{', '.join(sorted(self.operations))}."
             )
+        token = _raw_payloads.set(True)  # served calls see queues and topics as AWS does
         try:
             result = operation(self.loop, params)
         except DecouplingError as error:
             return _errors.render(self.service, model, error, self.loop.new_id(), self._date())
+        finally:
+            _raw_payloads.reset(token)
         if type(result) is dict:
             return self._success(result, model.http.get("responseCode", 200), None)
         assert isinstance(result, Reply)
@@ -140,6 +163,8 @@ class _Bridge:
         self, body: dict[str, Any], status: int, extra: Mapping[str, str] | None
     ) -> tuple[AWSResponse, dict[str, Any]]:
         request_id = self.loop.new_id()
+        if self.service == "s3":  # S3 names its request ids its own way
+            return self._success_s3(body, status, extra, request_id)
         headers = {
             "x-amzn-requestid": request_id,
             "date": self._date(),
@@ -157,6 +182,29 @@ class _Bridge:
         }
         return http, body
 
+    def _success_s3(
+        self, body: dict[str, Any], status: int, extra: Mapping[str, str] | None, request_id: str
+    ) -> tuple[AWSResponse, dict[str, Any]]:
+        request_id = request_id.replace("-", "")[-16:].upper()
+        host_id = _errors.s3_host_id(request_id)
+        headers = {
+            "x-amz-id-2": host_id,
+            "x-amz-request-id": request_id,
+            "date": self._date(),
+            "server": "AmazonS3",
+        }
+        if extra:
+            headers.update(extra)
+        http = _Response(self.url, status, headers)
+        body["ResponseMetadata"] = {
+            "RequestId": request_id,
+            "HostId": host_id,
+            "HTTPStatusCode": status,
+            "HTTPHeaders": headers,
+            "RetryAttempts": 0,
+        }
+        return http, body
+
 
 # -- attaching to one client ----------------------------------------------------------------
 
@@ -164,18 +212,17 @@ class _Bridge:
 def attach(client: BaseClient, loop: EventLoop) -> BaseClient:
     """Make one existing boto3/botocore client talk to ``loop``; return the client.
 
-    Works for ``sqs``, ``sns`` and ``lambda`` clients (whichever this version serves; see
+    Works for ``sqs``, ``sns``, ``lambda`` and ``s3`` clients (whichever this version serves; see
     :data:`SERVICES`). Attaching again rebinds the client to the new loop. Every call still goes
     through botocore's parameter validation; no request is signed or sent.
 
     Raises:
-        ValueError: a client of a service the bridge does not serve.
+        UnservedService: (a ``ValueError``) a client of a service the bridge does not serve;
+            the client is left as it was.
     """
     service = client.meta.service_model.service_name
     if service not in SERVICES:
-        raise ValueError(
-            f"decoupling.boto serves {', '.join(sorted(SERVICES))} clients, not {service!r}."
-        )
+        raise UnservedService(service)
     detach(client)
     bridge = _Bridge(loop, service, client.meta.endpoint_url)
     events = client.meta.events
@@ -219,18 +266,42 @@ def _serving_create_client(self: BotocoreSession, *args: Any, **kwargs: Any) -> 
     loop = _active[-1] if _active else None
     bound = _signature.bind(self, *args, **kwargs)
     service = bound.arguments.get("service_name")
-    if loop is None or service not in SERVICES:
+    if loop is None:
         return original(*bound.args, **bound.kwargs)
+    if service not in SERVICES:
+        raise UnservedService(str(service))
     arguments = bound.arguments
     config = arguments.get("config")
     if arguments.get("region_name") is None and getattr(config, "region_name", None) is None:
         arguments["region_name"] = loop.region
-    if arguments.get("aws_access_key_id") is None and arguments.get("aws_secret_access_key") is None:
+    access_key = arguments.get("aws_access_key_id")
+    if access_key is None and arguments.get("aws_secret_access_key") is None:
         arguments["aws_access_key_id"] = DUMMY_ACCESS_KEY
         arguments["aws_secret_access_key"] = DUMMY_SECRET_KEY
         arguments["aws_session_token"] = None
     client = original(*bound.args, **bound.kwargs)
-    return attach(client, loop)
+    return attach(client, _route(loop, self, client, access_key))
+
+
+def _route(loop: EventLoop, session: BotocoreSession, client: BaseClient,
+           access_key: object) -> EventLoop:
+    """The loop of the client's region and account: ``loop`` or a sibling of it.
+
+    The region is the client's (``region_name``, its ``Config``, else the loop's). The account
+    is the served loop's, unless the client's access key id (explicit, or set on its session)
+    is 12 digits: then that is the account id — our own convention, in the spirit of moto,
+    which maps access keys to accounts (``moto.iam.models.get_account_id_from``).
+    """
+    if access_key is None:
+        credentials = getattr(session, "_credentials", None)
+        access_key = getattr(credentials, "access_key", None)
+    account = loop.account_id
+    if isinstance(access_key, str) and len(access_key) == 12 and access_key.isdigit():
+        account = access_key
+    region = client.meta.region_name or loop.region
+    if region == loop.region and account == loop.account_id:
+        return loop
+    return loop.home._sibling(region, account)
 
 
 class Serving(contextlib.ContextDecorator):
@@ -267,7 +338,7 @@ class Serving(contextlib.ContextDecorator):
 
 
 def serve(loop: EventLoop) -> Serving:
-    """Serve every ``sqs``/``sns``/``lambda`` client created inside the block from ``loop``.
+    """Serve every ``sqs``/``sns``/``lambda``/``s3`` client created inside the block from ``loop``.
 
     Use it as a context manager or a decorator::
 
@@ -280,13 +351,18 @@ def serve(loop: EventLoop) -> Serving:
 
     Clients made through ``boto3.client``, ``boto3.resource``, any ``boto3.Session`` or
     ``botocore.session.Session.create_client`` are attached to the loop as they are created
-    (see :func:`attach`); clients of other services are left alone. A client created without a
+    (see :func:`attach`). Creating a client of any other service inside the block raises
+    :class:`UnservedService` at once, before botocore builds it (so before any connection):
+    it would otherwise reach the real AWS endpoint. A client created without a
     region gets the loop's region, and one created without explicit keys gets dummy credentials,
-    so no AWS configuration is read. A served client stays attached after the block ends (it
+    so no AWS configuration is read. A client of another region is attached to the loop's
+    sibling in that region (:meth:`~decoupling.EventLoop.in_region`: its own resources, ARNs
+    and URLs, the same clock), and a client whose access key id is 12 digits to the sibling of
+    that account (:meth:`~decoupling.EventLoop.in_account`). A served client stays attached after the block ends (it
     never silently switches to real AWS); clients created before the block are not touched.
 
     The switch is process-wide (it patches ``botocore.session.Session.create_client`` while
     any ``serve`` block is active), so clients created by other threads meanwhile are served
-    too.
+    too (and clients of other services refused).
     """
     return Serving(loop)

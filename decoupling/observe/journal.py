@@ -40,12 +40,13 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ..errors import InvalidParameterValue
-from ._tap import SnsContext, Tap
+from ._tap import SnsContext, Tap, time_reader
 
 if TYPE_CHECKING:
     from .._core.ledger import Entry
@@ -59,6 +60,9 @@ if TYPE_CHECKING:
 __all__ = ["Journal", "JournalEvent"]
 
 _OUTCOMES = {"ok": "Success", "error": "Error", "timeout": "Timeout"}
+#: The detail keys of events whose detail is kept as a tuple of values.
+_DETAIL: dict[str, tuple[str, ...]] = {"received": ("receive_count", "receipt_handle", "visible_at")}
+_Raw = tuple[float, str, str, str, "tuple[Any, ...] | dict[str, Any] | None"]
 #: The most events a journal keeps: the largest 32-bit count, as AWS's Integer parameters.
 MAX_ENTRIES = 2**31 - 1
 
@@ -94,6 +98,11 @@ class Journal:
         max_entries: events kept (1 to 2**31 - 1; default 100,000); the oldest are dropped
             first.
 
+    Events are kept as small tuples in a ring of ``max_entries`` (the oldest falls out as a
+    new one comes in) and become :class:`JournalEvent` objects only when read; the index by
+    message id is brought up to date by the next read (O(events recorded since)). Recording an
+    event costs one tuple, one append and one dictionary store.
+
     Raises:
         InvalidParameterValue: a bad ``max_entries``, or a second journal on the same loop.
     """
@@ -105,10 +114,22 @@ class Journal:
                 f"max_entries must be an integer from 1 to {MAX_ENTRIES:,}, got {max_entries!r}.")
         self.loop = loop
         self.max_entries = max_entries
-        #: Events dropped to stay within ``max_entries``.
-        self.dropped = 0
-        self._events: deque[JournalEvent] = deque()
-        self._by_id: dict[str, deque[JournalEvent]] = {}
+        self._now = time_reader(loop.clock)
+        # (time, kind, message_id, resource, detail): detail is None, a tuple of the values
+        # of _DETAIL[kind], or a dict. Event number n (from 0) is at ring[n - first], where
+        # first = _appended - len(ring).
+        self._ring: deque[_Raw] = deque(maxlen=max_entries)
+        self._appended = 0
+        self._cleared = 0  # events forgotten by clear()
+        # Message ids in order of their first event (pruned of ids without kept events once it
+        # outgrows the ring): the order of message_ids(). A receive or delete recorded by the
+        # tap's fast path does not add its id (its send did).
+        self._seen: dict[str, None] = {}
+        self._seen_cap = max_entries + min(max_entries, 1_024)
+        # message id -> numbers of its events up to _indexed (some may have left the ring).
+        self._index: dict[str, list[int]] = {}
+        self._indexed = 0
+        self._index_size = 0
         self._moved_from: dict[int, str] = {}  # id(record) -> its MessageId before a move task
         with loop._lock:
             tap = Tap.attach(loop)
@@ -120,31 +141,49 @@ class Journal:
 
     # -- reading --------------------------------------------------------------------------------
 
+    @property
+    def dropped(self) -> int:
+        """Events dropped to stay within ``max_entries``."""
+        return self._appended - self._cleared - len(self._ring)
+
     def history(self, message_id: str) -> list[JournalEvent]:
-        """Every kept event of one message, oldest first (``[]`` if none). O(events of it)."""
+        """Every kept event of one message, oldest first (``[]`` if none). O(events of it),
+        plus indexing the events recorded since the last read."""
         with self.loop._lock:
-            return list(self._by_id.get(message_id, ()))
+            ring = self._ring
+            first = self._appended - len(ring)
+            return [_event(ring[n - first]) for n in self._numbers(message_id)]
 
     def kinds(self, message_id: str) -> list[str]:
         """The ``kind`` of each event of :meth:`history` — handy in assertions."""
-        return [event.kind for event in self.history(message_id)]
+        with self.loop._lock:
+            ring = self._ring
+            first = self._appended - len(ring)
+            return [ring[n - first][1] for n in self._numbers(message_id)]
 
     def events(self) -> list[JournalEvent]:
         """Every kept event, oldest first."""
         with self.loop._lock:
-            return list(self._events)
+            return [_event(raw) for raw in self._ring]
 
     def message_ids(self) -> list[str]:
-        """The ids with kept events, in order of their first kept event."""
+        """The ids with kept events, in order of their first event (an id whose events were
+        all dropped may move to the end when it has a new one; the ids of messages sent
+        before the journal was attached come last, in order of their first kept event)."""
         with self.loop._lock:
-            return list(self._by_id)
+            kept = dict.fromkeys(raw[2] for raw in self._ring)
+            ordered = [message_id for message_id in self._seen if message_id in kept]
+            if len(ordered) < len(kept):
+                known = set(ordered)
+                ordered.extend(message_id for message_id in kept if message_id not in known)
+            return ordered
 
     def format(self, message_id: str) -> str:
         """The history of one message as text, one event a line."""
         return "\n".join(str(event) for event in self.history(message_id))
 
     def __len__(self) -> int:
-        return len(self._events)
+        return len(self._ring)
 
     @property
     def enabled(self) -> bool:
@@ -154,8 +193,12 @@ class Journal:
     def clear(self) -> None:
         """Forget every kept event."""
         with self.loop._lock:
-            self._events.clear()
-            self._by_id.clear()
+            self._cleared += len(self._ring)
+            self._ring.clear()
+            self._seen.clear()
+            self._index.clear()
+            self._index_size = 0
+            self._indexed = self._appended
             self._moved_from.clear()
 
     def close(self) -> None:
@@ -169,26 +212,75 @@ class Journal:
             tap.release()
 
     def __repr__(self) -> str:
-        return f"Journal(events={len(self._events)}, max_entries={self.max_entries})"
+        return f"Journal(events={len(self._ring)}, max_entries={self.max_entries})"
+
+    def _numbers(self, message_id: str) -> list[int]:
+        """The numbers of the kept events of one id, oldest first (lock held)."""
+        numbers = self._catch_up().get(message_id)
+        if not numbers:
+            return []
+        first = self._appended - len(self._ring)
+        if numbers[0] < first:  # some left the ring: forget them
+            keep = [n for n in numbers if n >= first]
+            self._index_size -= len(numbers) - len(keep)
+            if keep:
+                self._index[message_id] = keep
+            else:
+                del self._index[message_id]
+            return keep
+        return numbers
+
+    def _catch_up(self) -> dict[str, list[int]]:
+        """The index by message id, up to date (lock held). Pruned of events that left the
+        ring when it has grown to twice the ring's size."""
+        ring = self._ring
+        appended = self._appended
+        first = appended - len(ring)
+        index = self._index
+        if self._index_size > 2 * len(ring) + 1_024:
+            size = 0
+            for message_id, numbers in list(index.items()):
+                if numbers[0] < first:
+                    numbers = [n for n in numbers if n >= first]
+                    if not numbers:
+                        del index[message_id]
+                        continue
+                    index[message_id] = numbers
+                size += len(numbers)
+            self._index_size = size
+        start = max(self._indexed, first)
+        if start < appended:
+            fresh = list(islice(reversed(ring), appended - start))
+            fresh.reverse()
+            number = start
+            for raw in fresh:
+                found = index.get(raw[2])
+                if found is None:
+                    index[raw[2]] = [number]
+                else:
+                    found.append(number)
+                number += 1
+            self._index_size += appended - start
+            self._indexed = appended
+        return index
+
+    def _prune_seen(self) -> None:
+        """Forget the ids without kept events (lock held; when ``_seen`` outgrows the ring)."""
+        kept = set(raw[2] for raw in self._ring)
+        self._seen = {message_id: None for message_id in self._seen if message_id in kept}
 
     # -- recording (loop lock held) ---------------------------------------------------------------
 
+    def _record(self, raw: _Raw) -> None:
+        self._ring.append(raw)
+        self._appended += 1
+        seen = self._seen
+        seen[raw[2]] = None
+        if len(seen) > self._seen_cap:
+            self._prune_seen()
+
     def _add(self, kind: str, message_id: str, resource: str, **detail: Any) -> None:
-        event = JournalEvent(self.loop.clock.now(), kind, message_id, resource, detail)
-        events = self._events
-        if len(events) >= self.max_entries:
-            old = events.popleft()
-            self.dropped += 1
-            mine = self._by_id.get(old.message_id)
-            if mine is not None:
-                mine.popleft()
-                if not mine:
-                    del self._by_id[old.message_id]
-        events.append(event)
-        mine = self._by_id.get(message_id)
-        if mine is None:
-            mine = self._by_id[message_id] = deque()
-        mine.append(event)
+        self._record((self._now(), kind, message_id, resource, detail or None))
 
     def _queue_event(self, event: str, queue: Queue, entry: Entry | None,
                      ctx: SnsContext | None) -> None:
@@ -202,14 +294,14 @@ class Journal:
                 self._add("sent", message_id, name, sns_message_id=ctx.pub.message_id,
                           topic=ctx.sub.topic.name, subscription=ctx.sub.arn)
             else:
-                self._add("sent", message_id, name)
+                self._record((self._now(), "sent", message_id, name, None))
         elif event == "received":
-            self._add("received", message_id, name, receive_count=entry.receive_count,
-                      receipt_handle=entry.receipt, visible_at=entry.deadline)
+            self._record((self._now(), "received", message_id, name,
+                          (entry.receive_count, entry.receipt, entry.deadline)))
+        elif event == "deleted":
+            self._record((self._now(), "deleted", message_id, name, None))
         elif event == "visibility_changed":
             self._add("visibility_changed", message_id, name, visible_at=entry.deadline)
-        elif event == "deleted":
-            self._add("deleted", message_id, name)
         elif event == "dead_lettered":
             dlq = queue._dead_letter_queue()
             self._add("dead_lettered", message_id, name,
@@ -226,22 +318,23 @@ class Journal:
             previous = self._moved_from.pop(id(record), None)
             self._add("moved_in", message_id, name, previous_message_id=previous)
             if previous is not None:
-                mine = self._by_id.get(previous)
-                if mine and mine[-1].kind == "moved_out":
-                    # Link the old id forward too (its last event is the move out).
-                    old = mine.pop()
-                    linked = attrs.evolve(old, detail={**old.detail, "new_message_id": message_id})
-                    mine.append(linked)
-                    self._replace(old, linked)
+                self._link_forward(previous, message_id)
         elif event == "duplicate_arrived":
             self._add("duplicate_arrived", message_id, name)
 
-    def _replace(self, old: JournalEvent, new: JournalEvent) -> None:
-        events = self._events
-        for i in range(len(events) - 1, -1, -1):
-            if events[i] is old:
-                events[i] = new
-                return
+    def _link_forward(self, previous: str, message_id: str) -> None:
+        """Give the old id's last event, if it is the move out, the new id too."""
+        numbers = self._numbers(previous)
+        if not numbers:
+            return
+        ring = self._ring
+        position = numbers[-1] - (self._appended - len(ring))
+        old = ring[position]
+        if old[1] != "moved_out":
+            return
+        detail = dict(old[4] or {})
+        detail["new_message_id"] = message_id
+        ring[position] = (old[0], old[1], old[2], old[3], detail)
 
     def _published(self, topic: Topic, pub: Published) -> None:
         self._add("published", pub.message_id, topic.name)
@@ -280,6 +373,15 @@ class Journal:
         for message_id in _message_ids(inv.event):
             self._add("invocation_finished", message_id, inv.function.name,
                       request_id=inv.request_id, outcome=_OUTCOMES.get(status, status))
+
+
+def _event(raw: _Raw) -> JournalEvent:
+    time, kind, message_id, resource, detail = raw
+    if detail is None:
+        return JournalEvent(time, kind, message_id, resource, {})
+    if isinstance(detail, tuple):
+        return JournalEvent(time, kind, message_id, resource, dict(zip(_DETAIL[kind], detail, strict=True)))
+    return JournalEvent(time, kind, message_id, resource, dict(detail))
 
 
 def _message_ids(event: Any) -> list[str]:

@@ -48,10 +48,27 @@ Kept as CloudWatch keeps them, so a process that runs for months holds a bounded
 "Amazon CloudWatch retains metric data as follows"): points of a period under 60 s for 3
 hours, 1-minute points for 15 days, 5-minute points for 63 days, 1-hour points for 455 days.
 Older points are rolled up (summed, min and max kept) into the next resolution that is a
-multiple of the period, then dropped after 455 days (or ``retention``). Each point costs 32
-bytes; :meth:`Metrics.series` reads any resolution still held.
+multiple of the period, then dropped after 455 days (or ``retention``); :meth:`Metrics.series`
+reads any resolution still held.
 
-With no ``Metrics`` attached, queues, topics and functions pay one ``if`` per request.
+Memory stays flat however long the loop runs: only the points of the last ``memory_window``
+seconds of loop time (default 1 day) are held in memory (32 bytes a period, empty periods
+included); older ones are written to SQLite in bulk when the sampler rolls up (one transaction
+per roll-up, on the loop's clock, never per event: about 23 bytes a point with samples on disk)
+and rolled up there on the same schedule, so the file is bounded by the 455-day schedule
+(about 50,000 points a metric at 1-minute resolution). The file is the loop's durable store when
+it has one (tables ``metric_points`` and ``metric_keys``; a loop that reopens the store reads
+them back and counting goes on from them), otherwise a private temporary file
+(``decoupling-metrics-*.sqlite3`` in :func:`tempfile.gettempdir`) made on the first spill and
+removed when the ``Metrics`` is closed or garbage collected. Reading (:meth:`Metrics.series`,
+:meth:`Metrics.statistics`, :meth:`Metrics.total` over a range) merges disk and memory.
+``memory_window=None`` holds every point in memory instead (then memory grows with the
+schedule: about 1.4 MB a metric at 455 days).
+
+SQS requests are counted into per-queue counters of the current period (a few integer
+additions per request, merged into the points once a period or before a read), not as a point
+update per metric. With no ``Metrics`` attached, queues, topics and functions pay one ``if``
+per request.
 """
 
 from __future__ import annotations
@@ -66,7 +83,8 @@ from ..clock import ManualClock
 from ..errors import InvalidParameterValue
 from ..message import message_size
 from ..sns.message import message_size as sns_message_size
-from ._tap import Tap
+from ._spill import Row, Run, Spill
+from ._tap import Tap, time_reader
 
 if TYPE_CHECKING:
     from .._core.ledger import Entry
@@ -75,6 +93,7 @@ if TYPE_CHECKING:
     from ..message import Message
     from ..sns.message import Published
     from ..sns.topic import Topic
+    from ..sqs._state import _Record
     from ..sqs.queue import Queue
 
 __all__ = ["Metrics", "Statistics", "Datapoint", "METRICS", "MetricSpec", "RETENTION"]
@@ -199,6 +218,37 @@ class _Stat:
         return Statistics(self.n, self.total, self.low, self.high)
 
 
+class _QueueLive:
+    """One queue's SQS counts in the current period (see ``Metrics._flush_live``)."""
+
+    __slots__ = ("sent", "size_n", "size_total", "size_low", "size_high", "received_n",
+                 "received", "received_low", "received_high", "empty", "deleted")
+
+    def __init__(self) -> None:
+        self.sent = self.size_n = self.received_n = self.received = self.empty = 0
+        self.deleted = self.received_low = self.received_high = 0
+        self.size_total = self.size_low = self.size_high = 0.0
+
+    def stats(self) -> list[tuple[str, float, float, float, float]]:
+        """(metric, sample count, sum, minimum, maximum) of each metric with samples."""
+        out = []
+        if self.sent:
+            out.append(("NumberOfMessagesSent", float(self.sent), float(self.sent), 1.0, 1.0))
+        if self.size_n:
+            out.append(("SentMessageSize", float(self.size_n), self.size_total, self.size_low,
+                        self.size_high))
+        if self.received_n:
+            out.append(("NumberOfMessagesReceived", float(self.received_n),
+                        float(self.received), float(self.received_low),
+                        float(self.received_high)))
+        if self.empty:
+            out.append(("NumberOfEmptyReceives", float(self.empty), float(self.empty), 1.0, 1.0))
+        if self.deleted:
+            out.append(("NumberOfMessagesDeleted", float(self.deleted), float(self.deleted),
+                        1.0, 1.0))
+        return out
+
+
 _Key = tuple[str, str, str]  # (namespace, resource name, metric)
 
 _HOUR = 3_600.0
@@ -208,15 +258,20 @@ RETENTION: Final = ((60.0, 15 * _DAY), (300.0, 63 * _DAY), (3_600.0, 455 * _DAY)
 #: How long points of a period under 60 seconds (high resolution) are available.
 HIGH_RESOLUTION_RETENTION: Final = 3 * _HOUR
 _INF = math.inf
+#: Loop seconds of points :class:`Metrics` holds in memory by default (1 day); older ones are
+#: kept on disk.
+DEFAULT_MEMORY_WINDOW: Final = _DAY
 
 
 class _Tier:
     """One resolution of the schedule: its points are ``index * resolution`` seconds; it holds
     indices from ``start`` on (older ones were rolled into the next tier, or dropped)."""
 
-    __slots__ = ("resolution", "keep", "ratio", "start", "origin", "chunk")
+    __slots__ = ("resolution", "keep", "ratio", "start", "origin", "chunk", "spilled",
+                 "spill_chunk")
 
-    def __init__(self, resolution: float, keep: float, ratio: int, started_at: float) -> None:
+    def __init__(self, resolution: float, keep: float, ratio: int, started_at: float,
+                 now: float, window: float | None) -> None:
         self.resolution = resolution
         self.keep = keep
         self.ratio = ratio  # next tier's resolution / this one's (0 for the last tier)
@@ -225,6 +280,11 @@ class _Tier:
         # Roll up in chunks of about an eighth of the retention: each point is moved (by a
         # memmove of the arrays) a bounded number of times, never one at a time.
         self.chunk = max(1, int(keep / resolution) // 8)
+        # Points before index ``spilled`` are on disk; spilled in chunks of an eighth of the
+        # memory window (0: this tier never spills, its points expire within the window).
+        self.spilled = int(now // resolution)
+        self.spill_chunk = (max(1, int(window / resolution) // 8)
+                            if window is not None and keep > window else 0)
 
 
 class _Column:
@@ -325,8 +385,12 @@ class Metrics:
             standard resolution for these metrics).
         retention: the longest, in seconds, any point is kept (> 0; default ``None``:
             CloudWatch's 455 days). Within it points are rolled up on CloudWatch's schedule
-            (see :mod:`decoupling.observe.metrics`); a shorter retention bounds memory to
-            about ``32 * retention / period`` bytes per metric.
+            (see :mod:`decoupling.observe.metrics`).
+        memory_window: seconds of loop time whose points are held in memory (at least
+            ``period``; default 86,400: one day, or the period if longer); older points are kept in SQLite (the loop's
+            durable store, or a private temporary file removed at :meth:`close`). Memory is
+            about ``32 * memory_window / period`` bytes per metric. ``None``: every point in
+            memory, no file.
 
     Counting starts now and stops at :meth:`close`. Reading methods take a resource (the
     :class:`~decoupling.Queue`, :class:`~decoupling.Topic` or Lambda
@@ -334,11 +398,13 @@ class Metrics:
 
     Raises:
         InvalidParameterValue: a period outside 1 to 2**31 - 1 seconds, a retention that is
-            not a positive number, or a second ``Metrics`` on the same loop.
+            not a positive number, a memory window that is not a number of seconds of at least
+            the period, or a second ``Metrics`` on the same loop.
     """
 
     def __init__(self, loop: EventLoop, period: float = 60.0, *,
-                 retention: float | None = None) -> None:
+                 retention: float | None = None,
+                 memory_window: float | None = DEFAULT_MEMORY_WINDOW) -> None:
         if isinstance(period, bool) or not isinstance(period, (int, float)) or not (
                 MIN_PERIOD <= period <= MAX_PERIOD):
             raise InvalidParameterValue(
@@ -346,9 +412,18 @@ class Metrics:
         if retention is not None and not _positive(retention):
             raise InvalidParameterValue(
                 f"retention must be a positive number of seconds, got {retention!r}.")
+        if memory_window is DEFAULT_MEMORY_WINDOW:  # not given: a day, or a longer period
+            memory_window = max(DEFAULT_MEMORY_WINDOW, float(period))
+        if memory_window is not None and not (_positive(memory_window)
+                                              and memory_window >= period):
+            raise InvalidParameterValue(
+                "memory_window must be a number of seconds of at least the period "
+                f"({period!r}), or None, got {memory_window!r}.")
         self.loop = loop
         self.period = float(period)
         self.retention = RETENTION[-1][1] if retention is None else float(retention)
+        #: Seconds of loop time whose points are held in memory (``None``: all of them).
+        self.memory_window = None if memory_window is None else float(memory_window)
         # Every metric's points, one column per tier (finest first); see _roll_up.
         self._series: dict[_Key, list[_Column]] = {}
         self._totals: dict[_Key, _Stat] = {}
@@ -356,6 +431,13 @@ class Metrics:
         self._listener: _Sampler | None = None
         # Boundary index k (time k * period) of the last gauge sample taken.
         self._sampled_k = 0
+        # The SQS counts of the current period, per queue name: plain counters bumped per
+        # request and merged into the columns once a period (or before a read), so a request
+        # costs a few integer additions, not a point update per metric.
+        self._now = time_reader(loop.clock)
+        self._live: dict[str, _QueueLive] = {}
+        self._live_index = 0
+        self._live_until = -math.inf
         with loop._lock:
             tap = Tap.attach(loop)
             if tap.metrics is not None:
@@ -364,15 +446,20 @@ class Metrics:
             tap.metrics = self
             self._tap: Tap | None = tap
             now = loop.clock.now()
-            self._started_at = now
+            self._spill = Spill(self, loop)
             schedule = _schedule(self.period, self.retention)
+            # With a durable store, counting goes on from the oldest point an earlier run left.
+            earliest = self._spill.earliest(resolution for resolution, _ in schedule)
+            self._started_at = now if earliest is None else min(now, earliest)
             self._tiers = [
                 _Tier(resolution, keep,
                       round(schedule[i + 1][0] / resolution) if i + 1 < len(schedule) else 0,
-                      now)
+                      self._started_at, now, self.memory_window)
                 for i, (resolution, keep) in enumerate(schedule)
             ]
             self._sampled_k = self._k_at_or_before(now)
+            self._live_index = int(now // self.period)
+            self._live_until = (self._live_index + 1) * self.period
             self._start_sampler()
 
     # -- public: reading ------------------------------------------------------------------------
@@ -403,6 +490,7 @@ class Metrics:
             raise InvalidParameterValue(
                 f"{metric} is a gauge: read it with gauge() or series().")
         with self.loop._lock:
+            self._flush_live()
             if start is None and end is None:
                 stat = self._totals.get(key)
                 return stat.freeze() if stat is not None else Statistics()
@@ -413,6 +501,9 @@ class Metrics:
                 for pos in range(column.points()):
                     if column.n[pos] and low <= (column.base + pos) * tier.resolution < high:
                         acc.merge(column.stat(pos))
+            for _, at, n, total, least, most in self._spill.points(key):
+                if low <= at < high:
+                    acc.merge(_stat_of(n, total, least, most))
             return acc.freeze()
 
     def gauge(self, resource: Any, metric: str) -> float | None:
@@ -466,6 +557,7 @@ class Metrics:
             raise InvalidParameterValue(
                 f"period must be a multiple of {self.period:g} seconds, got {period!r}.")
         with self.loop._lock:
+            self._flush_live()
             now = self.loop.clock.now()
             # The tiers fine enough for this period: a prefix of the schedule.
             usable = 0
@@ -481,6 +573,16 @@ class Metrics:
                 first = math.ceil(oldest.start * oldest.resolution / width - 1e-9)
             last = int(now // width)  # periods first .. last - 1 are complete
             stats: dict[int, _Stat] = {}
+            resolutions = {tier.resolution for tier in self._tiers[:usable]}
+            for res, at, n, total, least, most in self._spill.points(key):
+                if res not in resolutions:
+                    continue
+                index = int(at // width)
+                if first <= index < last:
+                    found = stats.get(index)
+                    if found is None:
+                        found = stats[index] = _Stat()
+                    found.merge(_stat_of(n, total, least, most))
             for tier, column in zip(self._tiers[:usable], self._series.get(key, ()),
                                     strict=False):
                 for pos in range(column.points()):
@@ -505,13 +607,15 @@ class Metrics:
     def names(self, namespace: str | None = None) -> list[tuple[str, str, str]]:
         """``(namespace, resource name, metric)`` of every metric with data, sorted."""
         with self.loop._lock:
-            keys = set(self._totals) | set(self._series)
+            self._flush_live()
+            keys = set(self._totals) | set(self._series) | set(self._spill.keys())
             return sorted(k for k in keys if namespace is None or k[0] == namespace)
 
     def format(self) -> str:
         """A table of every resource's count totals and current gauges."""
         lines = [f"{'namespace':<11} {'resource':<24} {'metric':<38} {'value':>14}"]
         with self.loop._lock:
+            self._flush_live()
             for namespace, name, metric in self.names():
                 spec = METRICS[metric]
                 if spec.kind == "gauge":
@@ -522,15 +626,24 @@ class Metrics:
         return "\n".join(lines)
 
     def close(self) -> None:
-        """Stop counting (what was counted stays readable). Idempotent."""
+        """Stop counting (what was counted stays readable). Idempotent.
+
+        With a durable store, every point still in memory is written to it (a loop that opens
+        the store again reads them). Without one, the private file is removed now: the points
+        it held stay readable until this object is garbage collected where the system lets an
+        open file be removed (Linux, macOS), else they are gone."""
         with self.loop._lock:
             tap = self._tap
             if tap is None:
                 return
+            self._flush_live()
             self._stop_sampler()
             tap.metrics = None
             self._tap = None
             tap.release()
+            if self._spill.store is not None and self._spill.store._conn is not None:
+                self._spill_all()  # kept with the store: a loop that reopens it reads them
+            self._spill.close()
 
     def __repr__(self) -> str:
         return f"Metrics(period={self.period}, enabled={self.enabled})"
@@ -553,7 +666,8 @@ class Metrics:
     def _column(self, key: _Key) -> _Column:
         columns = self._series.get(key)
         if columns is None:
-            columns = self._series[key] = [_Column(t.start) for t in self._tiers]
+            columns = self._series[key] = [_Column(max(t.start, t.spilled))
+                                            for t in self._tiers]
         return columns[0]
 
     def _add(self, namespace: str, name: str, metric: str, value: float) -> None:
@@ -573,56 +687,183 @@ class Metrics:
 
     def _roll_up(self, now: float) -> None:
         """Move every metric's points that outlived their tier into the next one (or drop them
-        from the last), a chunk at a time (lock held). O(points moved)."""
+        from the last), a chunk at a time, and write the points older than the memory window
+        to disk (lock held). O(points moved); one transaction for whatever reached disk."""
         tiers = self._tiers
+        offset = self._spill.offset
+        rows: list[Row] = []
+        runs: list[Run] = []
+        cuts: list[tuple[float, float, float]] = []
         rolled = False
         for t, tier in enumerate(tiers):
             cutoff = int((now - tier.keep) // tier.resolution)
             if tier.ratio:
                 cutoff -= cutoff % tier.ratio  # whole buckets of the next tier only
-            if cutoff - tier.start < tier.chunk:
-                continue
-            for columns in self._series.values():
-                column = columns[t]
-                if tier.ratio:
-                    coarser = columns[t + 1]
-                    for pos in range(min(max(cutoff - column.base, 0), column.points())):
-                        n = column.n[pos]
-                        if n:
-                            coarser.merge((column.base + pos) // tier.ratio, n,
-                                          column.total[pos], column.low[pos], column.high[pos])
-                column.cut(cutoff)
-            tier.start = cutoff
-            rolled = True
+            if cutoff - tier.start >= tier.chunk:
+                coarse = tiers[t + 1].resolution if tier.ratio else 0.0
+                for key, columns in self._series.items():
+                    column = columns[t]
+                    if tier.ratio:
+                        coarser = columns[t + 1]
+                        for pos in range(min(max(cutoff - column.base, 0), column.points())):
+                            n = column.n[pos]
+                            if not n:
+                                continue
+                            index = (column.base + pos) // tier.ratio
+                            if index >= coarser.base:
+                                coarser.merge(index, n, column.total[pos], column.low[pos],
+                                              column.high[pos])
+                            else:  # that coarser point is on disk already
+                                rows.append((key, coarse, index * coarse + offset, n,
+                                             column.total[pos], column.low[pos],
+                                             column.high[pos]))
+                    column.cut(cutoff)
+                cuts.append((tier.resolution, cutoff * tier.resolution, coarse))
+                tier.start = cutoff
+                rolled = True
+            if tier.spill_chunk:
+                window = self.memory_window
+                assert window is not None
+                spill_to = int((now - window) // tier.resolution)
+                if spill_to - tier.spilled >= tier.spill_chunk:
+                    res = tier.resolution
+                    for key, columns in self._series.items():
+                        column = columns[t]
+                        count = min(max(spill_to - column.base, 0), column.points())
+                        if count:
+                            runs.append((key, res, column.base, column.n[:count],
+                                         column.total[:count], column.low[:count],
+                                         column.high[:count]))
+                        column.cut(spill_to)
+                    tier.spilled = spill_to
+                    rolled = True
+        if runs or rows or cuts:
+            self._spill.write(runs, rows, cuts)
         if not rolled:
             return
         dead = [key for key, columns in self._series.items()
                 if not any(column.points() for column in columns)]
-        for key in dead:  # a deleted resource's metric, every point expired
+        for key in dead:  # a deleted resource's metric, every point expired or on disk
             del self._series[key]
 
-    def _points(self) -> int:
-        """Points held over every metric and tier (for tests and benchmarks)."""
+    def _spill_all(self) -> None:
+        """Write every point held in memory to disk and forget it there (lock held)."""
+        runs: list[Run] = []
+        for key, columns in self._series.items():
+            for tier, column in zip(self._tiers, columns, strict=True):
+                count = column.points()
+                if count:
+                    runs.append((key, tier.resolution, column.base, column.n[:count],
+                                 column.total[:count], column.low[:count],
+                                 column.high[:count]))
+        self._spill.write(runs, (), ())
+        self._series.clear()
+
+    def _points_in_memory(self) -> int:
+        """Positions held in memory over every metric and tier (empty periods between points
+        included: the arrays are dense)."""
+        self._flush_live()
         return sum(column.points() for columns in self._series.values() for column in columns)
 
+    def _points_on_disk(self) -> int:
+        """Points written to disk and still kept there (periods with samples only)."""
+        return self._spill.rows()
+
+    def _points(self) -> int:
+        """Points held over every metric and tier, in memory and on disk, counted as dense
+        arrays would hold them (from each metric's first point to its last at each resolution,
+        empty periods included; for tests and benchmarks)."""
+        held = self._points_in_memory()
+        bases = {(key, tier.resolution): column.base  # where the memory part starts
+                 for key, columns in self._series.items()
+                 for tier, column in zip(self._tiers, columns, strict=True) if column.points()}
+        for key, res, first, last, _ in self._spill.extents():
+            base = bases.get((key, res))
+            end = round(last / res) + 1
+            if base is not None:
+                end = max(end, base)
+            held += end - round(first / res)
+        return held
+
+    def _live_for(self, name: str) -> _QueueLive:
+        """The current period's counters of queue ``name`` (lock held), after moving to a new
+        period if the clock passed the current one's end."""
+        if self._now() >= self._live_until:
+            self._flush_live(roll=True)
+        live = self._live.get(name)
+        if live is None:
+            live = self._live[name] = _QueueLive()
+        return live
+
+    def _new_live(self, name: str) -> _QueueLive:
+        live = self._live[name] = _QueueLive()
+        return live
+
+    def _flush_live(self, roll: bool = False) -> None:
+        """Merge the live counters into the points and totals (lock held); with ``roll``, start
+        the period the clock is in now. O(queues with requests this period)."""
+        index = self._live_index
+        for name, live in self._live.items():
+            for metric, n, total, low, high in live.stats():
+                key = (SQS, name, metric)
+                self._column(key).merge(index, n, total, low, high)
+                acc = self._totals.get(key)
+                if acc is None:
+                    acc = self._totals[key] = _Stat()
+                acc.n += int(n)
+                acc.total += total
+                if low < acc.low:
+                    acc.low = low
+                if high > acc.high:
+                    acc.high = high
+        self._live.clear()
+        if roll:
+            index = self._live_index = int(self._now() // self.period)
+            self._live_until = (index + 1) * self.period
+
     def _queue_event(self, event: str, queue: Queue, entry: Entry | None) -> None:
-        if entry is None:
-            return
-        if event == "sent":
-            record = entry.record
-            name = queue.name
-            self._add(SQS, name, "NumberOfMessagesSent", 1.0)
-            self._add(SQS, name, "SentMessageSize",
-                      float(message_size(record.body, record.attributes)))
+        if event == "sent" and entry is not None:
+            self._sent(queue.name, entry.record)
+
+    def _sent(self, name: str, record: _Record) -> None:
+        body = record.body
+        attributes = record.attributes
+        size = float(len(body) if attributes is None and body.isascii()
+                     else message_size(body, attributes))
+        if self._now() >= self._live_until:
+            self._flush_live(roll=True)
+        live = self._live.get(name)
+        if live is None:
+            live = self._live[name] = _QueueLive()
+        live.sent += 1
+        if live.size_n:
+            if size < live.size_low:
+                live.size_low = size
+            elif size > live.size_high:
+                live.size_high = size
+        else:
+            live.size_low = live.size_high = size
+        live.size_n += 1
+        live.size_total += size
 
     def _received(self, queue: Queue, messages: list[Message]) -> None:
-        if messages:  # every message a receive returned (a FIFO attempt-id retry's too)
-            self._add(SQS, queue.name, "NumberOfMessagesReceived", float(len(messages)))
+        live = self._live_for(queue.name)
+        count = len(messages)
+        if count:  # every message a receive returned (a FIFO attempt-id retry's too)
+            if live.received_n:
+                if count < live.received_low:
+                    live.received_low = count
+                elif count > live.received_high:
+                    live.received_high = count
+            else:
+                live.received_low = live.received_high = count
+            live.received_n += 1
+            live.received += count
         else:
-            self._add(SQS, queue.name, "NumberOfEmptyReceives", 1.0)
+            live.empty += 1
 
     def _deleted(self, queue: Queue) -> None:
-        self._add(SQS, queue.name, "NumberOfMessagesDeleted", 1.0)
+        self._live_for(queue.name).deleted += 1
 
     def _published(self, topic: Topic, pub: Published) -> None:
         self._add(SNS, topic.name, "NumberOfMessagesPublished", 1.0)
@@ -723,6 +964,7 @@ class Metrics:
         """Sample every gauge for the period that ends at boundary ``k``, as of loop time
         ``now`` (lock held)."""
         index = k - 1
+        self._flush_live()
         self._roll_up(now)
         for queue in self.loop._resources_of("sqs"):
             if queue._deleted:
@@ -732,6 +974,15 @@ class Metrics:
                 self._sample(index, SQS, queue.name, metric, values[metric])
         for fn in self.loop._resources_of("lambda"):
             self._sample(index, LAMBDA, fn.name, "ConcurrentExecutions", float(fn.concurrent))
+
+
+def _stat_of(n: float, total: float, low: float, high: float) -> _Stat:
+    stat = _Stat()
+    stat.n = int(n)
+    stat.total = total
+    stat.low = low
+    stat.high = high
+    return stat
 
 
 def _positive(value: object) -> bool:

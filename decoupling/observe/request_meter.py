@@ -184,6 +184,8 @@ class RequestMeter:
         self.prices = prices or Prices()
         # (resource, action) -> [calls, billed requests]
         self._sqs_rows: dict[tuple[str, str], list[int]] = {}
+        # The same rows by queue name, then action (the per-request lookup).
+        self._sqs_by_name: dict[str, dict[str, list[int]]] = {}
         self._sqs_fifo: set[str] = set()
         self._sns_rows: dict[tuple[str, str], list[int]] = {}
         self._sns_fifo: set[str] = set()
@@ -291,6 +293,7 @@ class RequestMeter:
         with self.loop._lock:
             for table in (self._sqs_rows, self._sns_rows, self._delivery_rows):
                 table.clear()
+            self._sqs_by_name.clear()
             self._sns_bytes.clear()
             self._delivery_bytes.clear()
 
@@ -310,14 +313,23 @@ class RequestMeter:
     # -- counting (loop lock held) --------------------------------------------------------------
 
     def _sqs(self, queue: Queue, action: str, payload_bytes: int) -> None:
+        rows = self._sqs_by_name.get(queue.name)
+        row = None if rows is None else rows.get(action)
+        if row is None:
+            row = self._sqs_row(queue, action)
+        row[0] += 1
+        row[1] += 1 if payload_bytes <= CHUNK else -(-payload_bytes // CHUNK)
+
+    def _sqs_row(self, queue: Queue, action: str) -> list[int]:
+        """The row of (queue, action), made if new; found by name and action from then on."""
         key = (queue.name, action)
         row = self._sqs_rows.get(key)
         if row is None:
             row = self._sqs_rows[key] = [0, 0]
             if queue.is_fifo:
                 self._sqs_fifo.add(queue.name)
-        row[0] += 1
-        row[1] += chunks(payload_bytes)
+        self._sqs_by_name.setdefault(queue.name, {})[action] = row
+        return row
 
     def _sqs_batch(self, queue: Queue, action: str, single: str, singles: int) -> None:
         if singles:
@@ -327,6 +339,7 @@ class RequestMeter:
                 row[1] -= singles
                 if not row[0]:
                     del self._sqs_rows[(queue.name, single)]
+                    del self._sqs_by_name[queue.name][single]
         self._sqs(queue, action, 0)
 
     def _sns_publish(self, topic: Topic, action: str, payload_bytes: int) -> None:

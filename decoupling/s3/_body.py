@@ -8,7 +8,10 @@ completed multipart object is its parts' segments, and a copy shares its source'
 from __future__ import annotations
 
 import hashlib
+import io
+import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from typing import IO, BinaryIO, Union
 
@@ -16,7 +19,35 @@ from typing import IO, BinaryIO, Union
 SPOOL_BYTES = 8 * 1024 * 1024
 _CHUNK = 1024 * 1024
 
-_Segment = Union[bytes, "IO[bytes]"]
+
+
+class _Blob:
+    """A body segment kept in a file of the durable store (``path``): opened for each read,
+    so a bucket of many objects holds no file descriptors."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path)
+
+    def pread(self, size: int, offset: int) -> bytes:
+        try:
+            with open(self.path, "rb") as file:
+                return _pread(file, size, offset)
+        except FileNotFoundError:
+            from ..errors import ServiceUnavailable
+
+            raise ServiceUnavailable(
+                f"The object's body file {self.path} is gone (the version was deleted while "
+                "it was read, or the file was removed)."
+            ) from None
+
+
+_Segment = Union[bytes, "IO[bytes]", _Blob]
 
 
 class _Body:
@@ -31,6 +62,11 @@ class _Body:
         self.sizes = sizes
         self.size = sum(sizes)
         self._md5 = md5
+
+    @property
+    def known_md5(self) -> bytes | None:
+        """The MD5 if already known (never computed here)."""
+        return self._md5
 
     @property
     def md5(self) -> bytes:
@@ -76,6 +112,7 @@ class _Body:
         if spill is None:
             raw = b"".join(held)
             return cls((raw,), (size,), digest.digest())
+        spill.flush()  # readers use os.pread on the descriptor, past Python's buffer
         return cls((spill,), (size,), digest.digest())
 
     @classmethod
@@ -97,12 +134,8 @@ class _Body:
                 for at in range(lo, hi, _CHUNK):
                     yield segment[at : min(at + _CHUNK, hi)]
             else:
-                segment.seek(lo)
-                left = hi - lo
-                while left > 0:
-                    chunk = segment.read(min(_CHUNK, left))
-                    left -= len(chunk)
-                    yield chunk
+                for at in range(lo, hi, _CHUNK):
+                    yield _read_segment(segment, min(_CHUNK, hi - at), at)
 
     def read(self, start: int = 0, end: int | None = None) -> bytes:
         """The bytes ``[start, end)`` (default: all) as one ``bytes``."""
@@ -111,3 +144,99 @@ class _Body:
             data = self.segments[0]
             return data if (start, stop) == (0, len(data)) else data[start:stop]
         return b"".join(self.chunks(start, stop))
+
+    def reader(self, start: int, end: int) -> _Reader:
+        """A reader of the bytes ``[start, end)``, reading as it is read."""
+        return _Reader(self, start, end)
+
+
+def _read_segment(segment: IO[bytes] | _Blob, size: int, offset: int) -> bytes:
+    if isinstance(segment, _Blob):
+        return segment.pread(size, offset)
+    return _pread(segment, size, offset)
+
+
+def _pread(segment: IO[bytes], size: int, offset: int) -> bytes:
+    """``size`` bytes of a file segment at ``offset``, without moving a shared file position
+    (several readers, on several threads, read one body at once)."""
+    pread = getattr(os, "pread", None)
+    if pread is not None:
+        try:
+            fd = segment.fileno()
+        except (AttributeError, OSError, io.UnsupportedOperation):
+            fd = -1
+        if fd >= 0:
+            data: bytes = pread(fd, size, offset)
+            if len(data) == size or not data:
+                return data
+            pieces = [data]
+            got = len(data)
+            while got < size:  # a short read (rare on regular files): read on
+                more: bytes = pread(fd, size - got, offset + got)
+                if not more:
+                    break
+                pieces.append(more)
+                got += len(more)
+            return b"".join(pieces)
+    with _SEEK_LOCK:  # no pread (Windows) or no descriptor: seek and read under one lock
+        segment.seek(offset)
+        return segment.read(size)
+
+
+_SEEK_LOCK = threading.Lock()
+
+
+class _Reader:
+    """Reads ``[start, end)`` of a body on demand: at most 1 MiB is fetched a call when no
+    size is asked, so a large body is never held twice."""
+
+    __slots__ = ("_body", "_at", "_end", "_start", "closed")
+
+    def __init__(self, body: _Body, start: int, end: int) -> None:
+        self._body = body
+        self._start = start
+        self._at = start
+        self._end = end
+        self.closed = False
+
+    @property
+    def size(self) -> int:
+        return self._end - self._start
+
+    def tell(self) -> int:
+        return self._at - self._start
+
+    def close(self) -> None:
+        self.closed = True
+
+    def read(self, amt: int | None = -1) -> bytes:
+        if self.closed:
+            return b""
+        left = self._end - self._at
+        want = left if amt is None or amt < 0 else min(amt, left)
+        if want <= 0:
+            return b""
+        data = self._slice(self._at, self._at + want)
+        self._at += len(data)
+        return data
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        data = self.read(len(buffer))
+        n = len(data)
+        memoryview(buffer)[:n] = data
+        return n
+
+    def _slice(self, start: int, end: int) -> bytes:
+        body = self._body
+        pieces: list[bytes] = []
+        offset = 0
+        for segment, size in zip(body.segments, body.sizes, strict=True):
+            lo, hi = max(start - offset, 0), min(end - offset, size)
+            offset += size
+            if lo >= hi:
+                continue
+            if isinstance(segment, bytes):
+                pieces.append(segment if (lo, hi) == (0, size) else segment[lo:hi])
+            else:
+                pieces.append(_read_segment(segment, hi - lo, lo))
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)

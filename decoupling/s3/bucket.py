@@ -12,30 +12,37 @@ import binascii
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import IO, Any, BinaryIO
+from typing import IO, Any, BinaryIO, cast
 
 import attrs
 from sortedcontainers import SortedDict, SortedList
 
 from ..errors import (
+    AccessDenied,
+    BadDigest,
+    BadRequest,
+    BucketAlreadyExists,
     BucketAlreadyOwnedByYou,
     BucketNotEmpty,
     InvalidArgument,
     InvalidBucketName,
+    InvalidDigest,
     InvalidRange,
     InvalidRequest,
+    InvalidTag,
     KeyTooLongError,
     MetadataTooLarge,
     MethodNotAllowed,
     NoSuchBucket,
     NoSuchKey,
+    NoSuchTagSet,
     NoSuchUpload,
     NoSuchVersion,
     PreconditionFailed,
 )
 from ..loop import EventLoop
 from . import notifications as _notify
-from ._body import _Body
+from ._body import _Body, _Reader
 from .multipart import PartInfo, _Upload, assemble, check_part_number, etag_of
 from .notifications import NotificationConfiguration
 
@@ -47,6 +54,12 @@ _BAD_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 _MAX_KEY_BYTES = 1024
 _MAX_METADATA_BYTES = 2048
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+#: Tag limits (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html and
+#: https://docs.aws.amazon.com/AmazonS3/latest/userguide/CostAllocTagging.html).
+MAX_OBJECT_TAGS = 10
+MAX_BUCKET_TAGS = 50
+_MAX_TAG_KEY = 128
+_MAX_TAG_VALUE = 256
 
 
 def check_bucket_name(name: str) -> None:
@@ -73,6 +86,21 @@ def _check_key(key: str) -> None:
         raise KeyTooLongError("Your key is too long")
 
 
+def _check_md5(content_md5: str | None) -> bytes | None:
+    """The 16 bytes of a ``Content-MD5`` (base64), or None. Raises InvalidDigest."""
+    if content_md5 is None:
+        return None
+    if not isinstance(content_md5, str):
+        raise InvalidDigest(f"The Content-MD5 you specified was invalid. ({content_md5!r})")
+    try:
+        raw = base64.b64decode(content_md5.encode(), validate=True)
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        raw = b""
+    if len(raw) != 16:
+        raise InvalidDigest(f"The Content-MD5 you specified was invalid. ({content_md5!r})")
+    return raw
+
+
 def _check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
     found = {str(k).lower(): str(v) for k, v in (metadata or {}).items()}
     if sum(len(k.encode()) + len(v.encode()) for k, v in found.items()) > _MAX_METADATA_BYTES:
@@ -80,6 +108,83 @@ def _check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
             "Your metadata headers exceed the maximum allowed metadata size (2 KB)."
         )
     return found
+
+
+def check_tags(tags: Mapping[str, str] | Iterable[Any] | None, limit: int) -> dict[str, str]:
+    """The tags as a dict, checked against S3's rules: at most ``limit`` tags (10 on an
+    object, 50 on a bucket), keys 1-128 and values 0-256 characters, no repeated key, no key
+    starting with ``aws:``. ``tags`` is a mapping or S3's ``TagSet`` list of ``{"Key": k,
+    "Value": v}`` dicts.
+
+    Raises:
+        BadRequest: more than 10 tags on an object. InvalidTag: any other breach (and more
+        than 50 tags on a bucket).
+    """
+    if tags is None:
+        return {}
+    if isinstance(tags, Mapping):
+        pairs = list(tags.items())
+    elif isinstance(tags, (str, bytes)) or not isinstance(tags, Iterable):
+        raise InvalidTag(
+            f"Tags are a mapping or a list of {{'Key': ..., 'Value': ...}}, got {tags!r}"
+        )
+    else:
+        pairs = []
+        for tag in tags:
+            if not isinstance(tag, Mapping) or "Key" not in tag:
+                raise InvalidTag(f"A tag is a {{'Key': ..., 'Value': ...}} mapping, got {tag!r}")
+            pairs.append((tag["Key"], tag.get("Value", "")))
+    found: dict[str, str] = {}
+    for key, value in pairs:
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise InvalidTag(f"Tag keys and values are strings, got {key!r}: {value!r}")
+        if not key or len(key) > _MAX_TAG_KEY:
+            raise InvalidTag(f"The TagKey you have provided is invalid ({len(key)} characters; "
+                             f"1-{_MAX_TAG_KEY} allowed)")
+        if len(value) > _MAX_TAG_VALUE:
+            raise InvalidTag(f"The TagValue you have provided is too long, max {_MAX_TAG_VALUE}")
+        if key.startswith("aws:"):
+            raise InvalidTag("Your TagKey cannot be prefixed with aws:")
+        if key in found:
+            raise InvalidTag("Cannot provide multiple Tags with the same key")
+        found[key] = value
+    if len(found) > limit:
+        if limit == MAX_OBJECT_TAGS:
+            raise BadRequest(f"Object tags cannot be greater than {limit}")
+        raise InvalidTag(f"Bucket tag count cannot be greater than {limit}")
+    return found
+
+
+def find_bucket(loop: EventLoop, name: str) -> Bucket | None:
+    """The bucket called ``name`` anywhere in ``loop``'s family (its home loop and the
+    siblings made so far: every region and account), or ``None``. Bucket names are global in
+    S3 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html). O(number
+    of siblings)."""
+    found = loop._lookup("s3", name)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    home = loop.home
+    for member in [home, *home._siblings()]:
+        if member is not loop:
+            found = member._lookup("s3", name)
+            if found is not None:
+                return found  # type: ignore[no-any-return]
+    return None
+
+
+def account_bucket(loop: EventLoop, name: str) -> Bucket:
+    """The bucket ``name`` of ``loop``'s account, in any region (a request sent to another
+    region's endpoint reaches it, as botocore's redirects make it do against S3).
+
+    Raises:
+        NoSuchBucket: no bucket has that name. AccessDenied: another account's bucket.
+    """
+    bucket = find_bucket(loop, name)
+    if bucket is None:
+        raise NoSuchBucket(f"The specified bucket does not exist ({name})")
+    if bucket.loop.account_id != loop.account_id:
+        raise AccessDenied(f"Access Denied (the bucket {name} belongs to another account)")
+    return bucket
 
 
 @attrs.frozen
@@ -170,6 +275,68 @@ class VersionList:
 class _Version:
     info: ObjectInfo
     body: _Body | None  # None for a delete marker
+    tags: dict[str, str] = attrs.field(factory=dict)
+
+
+class ObjectStream:
+    """An object's bytes to read in pieces (:meth:`Bucket.open`): a binary file-like object.
+
+    Attributes:
+        info: the whole object's :class:`ObjectInfo`.
+        content_range: ``"bytes a-b/size"`` for a range request, else ``None``.
+        size: how many bytes the stream holds (the range's length, or the object's size).
+        tags: the version's tag count.
+
+    ``read(n)`` returns at most ``n`` bytes (all that is left with no argument); the bytes are
+    read from the shared body as asked, so reading a large object in pieces never holds it
+    whole. Safe to read from another thread than the one that opened it; the stream does not
+    change if the object is overwritten or deleted meanwhile (it reads the version it opened).
+    """
+
+    def __init__(
+        self, info: ObjectInfo, reader: _Reader, content_range: str | None, tag_count: int
+    ) -> None:
+        self.info = info
+        self.content_range = content_range
+        self.size = reader.size
+        self.tag_count = tag_count
+        self._reader = reader
+
+    def read(self, amt: int | None = -1) -> bytes:
+        """Up to ``amt`` bytes (default: every byte left); ``b""`` at the end."""
+        return self._reader.read(amt)
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:
+        """Fill ``buffer`` from the stream; returns the number of bytes read (0 at the end)."""
+        return self._reader.readinto(buffer)
+
+    def tell(self) -> int:
+        """How many bytes were read so far."""
+        return self._reader.tell()
+
+    def readable(self) -> bool:
+        """``True``: the stream is readable."""
+        return True
+
+    def close(self) -> None:
+        """Stop reading; later reads return ``b""``."""
+        self._reader.close()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._reader.closed
+
+    def __enter__(self) -> ObjectStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _verify(data: _Body, expected: bytes | None) -> None:
+    if expected is not None and data.md5 != expected:
+        raise BadDigest("The Content-MD5 you specified did not match what we received.")
 
 
 def _after_all_with(prefix: str) -> str:
@@ -185,10 +352,15 @@ class Bucket:
         name: the bucket name (S3's rules: 3-63 lowercase letters, digits, dots, hyphens).
 
     Raises:
-        InvalidBucketName, BucketAlreadyOwnedByYou (a live bucket of that name exists).
+        InvalidBucketName, BucketAlreadyOwnedByYou (a live bucket of that name exists in this
+        account, in any region), BucketAlreadyExists (another account of the loop's family
+        has one: bucket names are global).
 
     Every method is thread-safe (the loop's lock) and raises NoSuchBucket once the bucket is
-    deleted. Buckets live in memory; a loop's durable store does not hold them.
+    deleted. With a durable store (``EventLoop(store=...)``) the bucket, its object versions,
+    tags and notification configurations are kept in it, and bodies as files beside it (each
+    written and fsynced before the row that refers to it commits); a multi-process store
+    refuses buckets (InvalidArgument). Without one, buckets live in memory.
     """
 
     def __init__(self, loop: EventLoop, name: str) -> None:
@@ -210,8 +382,18 @@ class Bucket:
         self._notifications: list[NotificationConfiguration] = []
         self._sequence = 0
         self._deleted = False
+        self._tags: dict[str, str] | None = None
+        #: When the bucket was created, epoch milliseconds of the loop's clock.
+        self.created_ms = int(loop.clock.wall_ms())
         with self._lock:
-            if loop._lookup("s3", name) is not None:
+            existing = find_bucket(loop, name)
+            if existing is not None and existing.loop.account_id != loop.account_id:
+                raise BucketAlreadyExists(
+                    "The requested bucket name is not available. The bucket namespace is "
+                    "shared by all users of the system. Please select a different name and try "
+                    f"again. ({name})"
+                )
+            if existing is not None:
                 raise BucketAlreadyOwnedByYou(
                     "Your previous request to create the named bucket succeeded and you "
                     f"already own it. ({name})"
@@ -238,6 +420,8 @@ class Bucket:
             if self._keys:
                 raise BucketNotEmpty(f"The bucket you tried to delete is not empty. ({self.name})")
             self._deleted = True
+            self._drop(body for upload in self._uploads.values()
+                       for body, _ in upload.parts.values())
             self._uploads.clear()
             self.loop._unregister("s3", self.name)
 
@@ -260,8 +444,109 @@ class Bucket:
             if status == "Suspended" and self._versioning == "Disabled":
                 return
             self._versioning = status
+            self._journal(None)
+
+    # -- bucket tags ----------------------------------------------------------------------------
+
+    def put_tagging(self, tags: Mapping[str, str] | Iterable[Any]) -> None:
+        """Replace the bucket's tags (PutBucketTagging): a mapping or S3's ``TagSet`` list, at
+        most 50 tags, keys 1-128 and values 0-256 characters.
+
+        Raises:
+            InvalidTag, NoSuchBucket. Nothing changes on error.
+        """
+        found = check_tags(tags, MAX_BUCKET_TAGS)
+        with self._lock:
+            self._alive()
+            self._tags = found
+            self._journal(None)
+
+    def get_tagging(self) -> dict[str, str]:
+        """The bucket's tags (GetBucketTagging).
+
+        Raises:
+            NoSuchTagSet: the bucket has no tags. NoSuchBucket.
+        """
+        with self._lock:
+            self._alive()
+            if not self._tags:
+                raise NoSuchTagSet(f"The TagSet does not exist ({self.name})")
+            return dict(self._tags)
+
+    def delete_tagging(self) -> None:
+        """Remove every tag of the bucket (DeleteBucketTagging); no tags is not an error."""
+        with self._lock:
+            self._alive()
+            self._tags = None
+            self._journal(None)
+
+    # -- object tags ----------------------------------------------------------------------------
+
+    def put_object_tagging(
+        self, key: str, tags: Mapping[str, str] | Iterable[Any], *, version_id: str | None = None
+    ) -> str | None:
+        """Replace an object version's tags (PutObjectTagging): at most 10, keys 1-128 and
+        values 0-256 characters, no repeated key, none starting with ``aws:``. Returns the
+        version id tagged. Tags belong to one version; an overwrite starts without them.
+
+        Raises:
+            BadRequest (more than 10), InvalidTag, NoSuchKey, NoSuchVersion,
+            MethodNotAllowed (a delete marker), NoSuchBucket. Nothing changes on error.
+        """
+        found = check_tags(tags, MAX_OBJECT_TAGS)
+        with self._lock:
+            self._alive()
+            version = self._find(key, version_id)
+            version.tags = found
+            self._journal(key)
+            return version.info.version_id
+
+    def get_object_tagging(
+        self, key: str, *, version_id: str | None = None
+    ) -> dict[str, str]:
+        """An object version's tags (GetObjectTagging); ``{}`` when it has none.
+
+        Raises:
+            NoSuchKey, NoSuchVersion, MethodNotAllowed, NoSuchBucket.
+        """
+        with self._lock:
+            self._alive()
+            return dict(self._find(key, version_id).tags)
+
+    def delete_object_tagging(self, key: str, *, version_id: str | None = None) -> str | None:
+        """Remove an object version's tags (DeleteObjectTagging); returns its version id.
+
+        Raises:
+            NoSuchKey, NoSuchVersion, MethodNotAllowed, NoSuchBucket.
+        """
+        with self._lock:
+            self._alive()
+            version = self._find(key, version_id)
+            version.tags = {}
+            self._journal(key)
+            return version.info.version_id
 
     # -- objects --------------------------------------------------------------------------------
+
+    # -- the durable store (duck-typed: ``loop._store`` is a SqliteStore or None) ---------------
+
+    def _keep(self, data: _Body) -> _Body:
+        """With a durable store: the body written to the store's files (outside the lock)."""
+        store = self.loop._store
+        return data if store is None else store._s3_body(data)
+
+    def _drop(self, bodies: Iterable[_Body]) -> None:
+        """Bodies no longer held here: the store removes their files once nothing refers to
+        them (after the call's commit)."""
+        store = self.loop._store
+        if store is not None:
+            store._s3_drop(bodies)
+
+    def _journal(self, key: str | None) -> None:
+        """Record the bucket (and ``key``'s versions, when given) in the durable store."""
+        store = self.loop._store
+        if store is not None:
+            store._s3_write(self, key)
 
     def _now_ms(self) -> int:
         return int(self.loop.clock.wall_ms())
@@ -281,9 +566,13 @@ class Bucket:
         versions: list[_Version] = self._keys.setdefault(key, [])
         if versions:
             last = versions[-1]
-            versions[-1] = _Version(attrs.evolve(last.info, is_latest=False), last.body)
+            versions[-1] = _Version(
+                attrs.evolve(last.info, is_latest=False), last.body, last.tags
+            )
         vid = version.info.version_id
         if vid is None or vid == "null":  # at most one null version a key
+            self._drop(v.body for v in versions
+                       if v.info.version_id in (None, "null") and v.body is not None)
             versions[:] = [v for v in versions if v.info.version_id not in (None, "null")]
         versions.append(version)
         if version.body is not None:
@@ -301,6 +590,8 @@ class Bucket:
         content_type: str = "binary/octet-stream",
         if_match: str | None = None,
         if_none_match: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        content_md5: str | None = None,
     ) -> ObjectInfo:
         """Store an object (PutObject). O(log n) plus reading the body once.
 
@@ -312,25 +603,38 @@ class Bucket:
             content_type: the ``Content-Type`` (default ``binary/octet-stream``).
             if_match: write only if the current object's ETag is this.
             if_none_match: ``"*"``: write only if no object has this key.
+            tags: the object's tags (at most 10; see :meth:`put_object_tagging`).
+            content_md5: the base64 MD5 the body must have (``Content-MD5``); a body that
+                differs is refused (BadDigest) and nothing is stored.
 
         Returns the new version's :class:`ObjectInfo`. Emits ``s3:ObjectCreated:Put``.
 
         Raises:
             KeyTooLongError, InvalidArgument, MetadataTooLarge, PreconditionFailed,
-            NoSuchBucket.
+            InvalidTag, BadRequest, InvalidDigest, BadDigest, NoSuchBucket.
         """
         _check_key(key)
         meta = _check_metadata(metadata)
+        tagset = check_tags(tags, MAX_OBJECT_TAGS)
+        expected = _check_md5(content_md5)
         if if_none_match not in (None, "*"):
             raise InvalidArgument("If-None-Match only accepts '*' on writes")
         with self._lock:
             self._alive()
             self._check_write_conditions(key, if_match, if_none_match)
         data = _Body.of(body)  # read outside the lock: a slow stream holds no one up
+        _verify(data, expected)
+        data = self._keep(data)
         with self._lock:
-            self._alive()
-            self._check_write_conditions(key, if_match, if_none_match)
-            return self._write(key, data, etag_of(data), meta, content_type, "s3:ObjectCreated:Put")
+            try:
+                self._alive()
+                self._check_write_conditions(key, if_match, if_none_match)
+            except BaseException:
+                self._drop([data])
+                raise
+            return self._write(
+                key, data, etag_of(data), meta, content_type, "s3:ObjectCreated:Put", tagset
+            )
 
     def _check_write_conditions(
         self, key: str, if_match: str | None, if_none_match: str | None
@@ -352,14 +656,15 @@ class Bucket:
 
     def _write(
         self, key: str, data: _Body, etag: str, meta: dict[str, str], content_type: str,
-        event: str,
+        event: str, tags: dict[str, str] | None = None,
     ) -> ObjectInfo:
         info = ObjectInfo(
             key=key, size=data.size, etag=etag, last_modified_ms=self._now_ms(), metadata=meta,
             content_type=content_type, version_id=self._new_version_id(),
         )
-        self._store(_Version(info, data))
+        self._store(_Version(info, data, tags or {}))
         self._emit(event, key, size=info.size, etag=etag, version_id=info.version_id)
+        self._journal(key)
         return info
 
     def _find(self, key: str, version_id: str | None) -> _Version:
@@ -440,6 +745,36 @@ class Bucket:
                 out.write(chunk)
             return version.info
 
+    def open(
+        self,
+        key: str,
+        *,
+        range: str | None = None,
+        version_id: str | None = None,
+        if_match: str | None = None,
+    ) -> ObjectStream:
+        """An object's bytes as a stream to read in pieces (GetObject's streaming body):
+        nothing is read until the stream is. Arguments, checks and errors as :meth:`get`.
+        O(log n)."""
+        with self._lock:
+            self._alive()
+            version = self._find(key, version_id)
+            info = version.info
+            assert version.body is not None
+            if if_match is not None and if_match.strip('"') != info.etag.strip('"'):
+                raise PreconditionFailed(
+                    "At least one of the pre-conditions you specified did not hold (If-Match)"
+                )
+            span = self._range(range, info.size) if range is not None else None
+            if span is None:
+                return ObjectStream(info, version.body.reader(0, info.size), None,
+                                    len(version.tags))
+            start, end = span
+            return ObjectStream(
+                info, version.body.reader(start, end + 1), f"bytes {start}-{end}/{info.size}",
+                len(version.tags),
+            )
+
     @staticmethod
     def _range(spec: str, size: int) -> tuple[int, int] | None:
         """``(first, last)`` byte positions (inclusive), or ``None`` for the whole object."""
@@ -452,9 +787,9 @@ class Bucket:
                 raise InvalidRange(f"The requested range is not satisfiable ({spec}, {size} bytes)")
             return max(size - n, 0), size - 1
         start = int(m[1])
-        end = int(m[2]) if m[2] else size - 1
-        if end < start:
+        if m[2] and int(m[2]) < start:  # last before first: not a range, the whole object
             return None
+        end = int(m[2]) if m[2] else size - 1
         if start >= size:
             raise InvalidRange(f"The requested range is not satisfiable ({spec}, {size} bytes)")
         return start, min(end, size - 1)
@@ -484,7 +819,9 @@ class Bucket:
                     return DeleteResult()
                 self._keys.pop(key)
                 self._live.discard(key)
+                self._drop(v.body for v in versions if v.body is not None)
                 self._emit("s3:ObjectRemoved:Delete", key)
+                self._journal(key)
                 return DeleteResult()
             vid = self._new_version_id()
             marker = ObjectInfo(
@@ -493,6 +830,7 @@ class Bucket:
             )
             self._store(_Version(marker, None))
             self._emit("s3:ObjectRemoved:DeleteMarkerCreated", key, version_id=vid)
+            self._journal(key)
             return DeleteResult(version_id=vid, delete_marker=True)
 
     def _remove_version(self, key: str, versions: list[_Version], i: int) -> DeleteResult:
@@ -502,13 +840,16 @@ class Bucket:
             self._live.discard(key)
         elif i == len(versions):  # the newest went: the one before is current again
             last = versions[-1]
-            versions[-1] = _Version(attrs.evolve(last.info, is_latest=True), last.body)
+            versions[-1] = _Version(attrs.evolve(last.info, is_latest=True), last.body, last.tags)
             if last.body is not None:
                 self._live.add(key)
             else:
                 self._live.discard(key)
         vid = removed.info.version_id or "null"
+        if removed.body is not None:
+            self._drop([removed.body])
         self._emit("s3:ObjectRemoved:Delete", key, version_id=vid)
+        self._journal(key)
         return DeleteResult(version_id=vid, delete_marker=removed.body is None)
 
     def copy(
@@ -520,6 +861,7 @@ class Bucket:
         source_version_id: str | None = None,
         metadata: Mapping[str, str] | None = None,
         content_type: str | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> ObjectInfo:
         """Copy an object (CopyObject) without copying its bytes (bodies are shared).
 
@@ -527,6 +869,7 @@ class Bucket:
             dest_bucket: another bucket of the same loop (default: this one).
             metadata: replace the metadata (``MetadataDirective=REPLACE``); default: copy it.
             content_type: replace the content type (with the metadata).
+            tags: replace the tags (``TaggingDirective=REPLACE``); default: copy them.
 
         The copy's ETag is the MD5 of its bytes. Emits ``s3:ObjectCreated:Copy`` on the
         destination bucket.
@@ -538,6 +881,7 @@ class Bucket:
         target = self if dest_bucket is None else dest_bucket
         _check_key(dest_key)
         meta = None if metadata is None else _check_metadata(metadata)
+        tagset = None if tags is None else check_tags(tags, MAX_OBJECT_TAGS)
         with self._lock:
             self._alive()
             target._alive()
@@ -556,6 +900,7 @@ class Bucket:
                 dest_key, source.body, etag_of(source.body),
                 dict(info.metadata) if meta is None else meta,
                 content_type or info.content_type, "s3:ObjectCreated:Copy",
+                dict(source.tags) if tagset is None else tagset,
             )
 
     # -- listing --------------------------------------------------------------------------------
@@ -717,14 +1062,19 @@ class Bucket:
         *,
         metadata: Mapping[str, str] | None = None,
         content_type: str = "binary/octet-stream",
+        tags: Mapping[str, str] | None = None,
     ) -> str:
-        """Start a multipart upload (CreateMultipartUpload); returns its upload id."""
+        """Start a multipart upload (CreateMultipartUpload); returns its upload id. The
+        metadata, content type and tags (at most 10) are the completed object's."""
         _check_key(key)
         meta = _check_metadata(metadata)
+        tagset = check_tags(tags, MAX_OBJECT_TAGS)
         with self._lock:
             self._alive()
             upload_id = self.loop.new_id().replace("-", "")
-            self._uploads[upload_id] = _Upload(upload_id, key, meta, content_type, self._now_ms())
+            self._uploads[upload_id] = _Upload(
+                upload_id, key, meta, content_type, self._now_ms(), tags=tagset
+            )
             return upload_id
 
     def _upload(self, key: str, upload_id: str) -> _Upload:
@@ -736,26 +1086,99 @@ class Bucket:
             )
         return upload
 
-    def upload_part(self, key: str, upload_id: str, part_number: int, body: Body) -> str:
+    def upload_part(
+        self, key: str, upload_id: str, part_number: int, body: Body, *,
+        content_md5: str | None = None,
+    ) -> str:
         """Upload one part (UploadPart), 1-10,000; a part number uploaded again is replaced.
-        Returns the part's quoted MD5 ETag.
+        Returns the part's quoted MD5 ETag. ``content_md5``: as :meth:`put`.
 
         Raises:
-            NoSuchUpload, InvalidArgument (part number), NoSuchBucket.
+            NoSuchUpload, InvalidArgument (part number), InvalidDigest, BadDigest,
+            NoSuchBucket.
+        """
+        check_part_number(part_number)
+        expected = _check_md5(content_md5)
+        with self._lock:
+            self._alive()
+            self._upload(key, upload_id)
+        data = _Body.of(body)
+        _verify(data, expected)
+        data = self._keep(data)
+        with self._lock:
+            try:
+                self._alive()
+                upload = self._upload(key, upload_id)
+            except BaseException:
+                self._drop([data])
+                raise
+            etag = etag_of(data)
+            replaced = upload.parts.get(part_number)
+            if replaced is not None:
+                self._drop([replaced[0]])
+            upload.parts[part_number] = (
+                data, PartInfo(part_number, etag, data.size, self._now_ms())
+            )
+            return etag
+
+    def upload_part_copy(
+        self,
+        key: str,
+        upload_id: str,
+        part_number: int,
+        source: Bucket,
+        source_key: str,
+        *,
+        range: str | None = None,
+        source_version_id: str | None = None,
+    ) -> PartInfo:
+        """Upload one part from (a byte range of) an existing object (UploadPartCopy); a part
+        number uploaded again is replaced. The bytes are read from the source version as it is
+        when the call starts, in 1 MiB chunks.
+
+        Args:
+            source: the bucket holding the object (this one or another of the same loop
+                family).
+            range: ``"bytes=first-last"`` within the source object (default: all of it).
+
+        Raises:
+            NoSuchUpload, NoSuchKey, NoSuchVersion, InvalidArgument (part number, or a range
+            that is not ``bytes=first-last`` inside the object), NoSuchBucket.
         """
         check_part_number(part_number)
         with self._lock:
             self._alive()
             self._upload(key, upload_id)
-        data = _Body.of(body)
+        info = source.head(source_key, version_id=source_version_id)
+        span: tuple[int, int] | None = None
+        if range is not None:
+            m = _RANGE.fullmatch(range.strip())
+            if m is None or not m[1] or not m[2] or not (
+                int(m[1]) <= int(m[2]) < info.size
+            ):
+                raise InvalidArgument(
+                    f"Range specified is not valid for source object of size: {info.size} "
+                    f"({range})"
+                )
+            span = int(m[1]), int(m[2])
+        stream = source.open(
+            source_key, version_id=info.version_id if source_version_id else None,
+            range=f"bytes={span[0]}-{span[1]}" if span else None, if_match=info.etag,
+        )
+        data = self._keep(_Body.of(cast(BinaryIO, stream)))  # (it has read())
         with self._lock:
-            self._alive()
-            upload = self._upload(key, upload_id)
-            etag = etag_of(data)
-            upload.parts[part_number] = (
-                data, PartInfo(part_number, etag, data.size, self._now_ms())
-            )
-            return etag
+            try:
+                self._alive()
+                upload = self._upload(key, upload_id)
+            except BaseException:
+                self._drop([data])
+                raise
+            replaced = upload.parts.get(part_number)
+            if replaced is not None:
+                self._drop([replaced[0]])
+            part = PartInfo(part_number, etag_of(data), data.size, self._now_ms())
+            upload.parts[part_number] = (data, part)
+            return part
 
     def list_parts(self, key: str, upload_id: str) -> list[PartInfo]:
         """The parts uploaded so far, by part number (ListParts)."""
@@ -791,9 +1214,12 @@ class Bucket:
             upload = self._upload(key, upload_id)
             data, etag = assemble(upload, parts)
             del self._uploads[upload_id]
+            used = {id(segment) for segment in data.segments}
+            self._drop(body for body, _ in upload.parts.values()
+                       if not any(id(segment) in used for segment in body.segments))
             return self._write(
                 key, data, etag, upload.metadata, upload.content_type,
-                "s3:ObjectCreated:CompleteMultipartUpload",
+                "s3:ObjectCreated:CompleteMultipartUpload", upload.tags,
             )
 
     def abort_multipart_upload(self, key: str, upload_id: str) -> None:
@@ -804,8 +1230,9 @@ class Bucket:
         """
         with self._lock:
             self._alive()
-            self._upload(key, upload_id)
+            upload = self._upload(key, upload_id)
             del self._uploads[upload_id]
+            self._drop(body for body, _ in upload.parts.values())
 
     # -- notifications --------------------------------------------------------------------------
 
@@ -878,6 +1305,7 @@ class Bucket:
     ) -> None:
         _notify.check_overlaps(configs)
         self._notifications = configs
+        self._journal(None)
         for arn in dict.fromkeys(c.destination_arn for c in new if c.kind != "lambda"):
             request_id = self.loop.new_id().replace("-", "")[-16:].upper()
             _notify.deliver(self.loop, arn, _notify.test_event(self.name, request_id, self._now_ms()))
@@ -902,4 +1330,7 @@ class Bucket:
                 _notify.deliver(self.loop, config.destination_arn, {"Records": [record]})
 
 
-__all__ = ["Bucket", "DeleteResult", "GetResult", "ListResult", "ObjectInfo", "VersionList"]
+__all__ = [
+    "Bucket", "DeleteResult", "GetResult", "ListResult", "ObjectInfo", "ObjectStream",
+    "VersionList", "account_bucket", "check_tags", "find_bucket",
+]

@@ -39,6 +39,7 @@ class _Upload:
     content_type: str
     initiated_ms: int
     parts: dict[int, tuple[_Body, PartInfo]] = attrs.field(factory=dict)
+    tags: dict[str, str] = attrs.field(factory=dict)
 
 
 def check_part_number(part_number: int) -> None:

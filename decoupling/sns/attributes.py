@@ -1,9 +1,9 @@
 """SNS message attributes: validation, sizes, and the JSON shapes SNS writes them in.
 
 Rules (SNS Developer Guide, "Amazon SNS message attributes"; error texts as SNS returns them,
-code ``ParameterValueInvalid``): at most 10 attributes; names of up to 256 bytes of
-``A-Za-z0-9_-.``, no leading, trailing or consecutive periods, not starting with ``AWS.`` or
-``Amazon.``; ``DataType`` ``String``, ``String.Array`` (a JSON array of strings, numbers,
+code ``ParameterValueInvalid``): any number of attributes (the 10 limit is SQS's); names of up
+to 256 bytes of ``A-Za-z0-9_-.``, no leading, trailing or consecutive periods, not starting with
+``AWS.`` or ``Amazon.`` (except SNS's reserved ``AWS.SNS.`` and ``AWS.MM.`` names); ``DataType`` ``String``, ``String.Array`` (a JSON array of strings, numbers,
 booleans or nulls), ``Number`` (within 10^-128 to 10^+126) or ``Binary``, optionally with a
 custom ``.label``; values non-empty.
 """
@@ -30,7 +30,15 @@ __all__ = [
     "plain_value",
 ]
 
+#: Publish attributes that take the plain fast path at most (``message.plain_attributes``).
+#: Not a limit: SNS ``Publish`` takes any number of message attributes (within the message
+#: size); the 10-attribute limit is SQS's, and applies where a raw-delivery SQS subscription
+#: hands them to a queue (``decoupling.sns.delivery.SqsSink``).
 MAX_ATTRIBUTES = 10
+#: Attribute names SNS itself defines for SMS and mobile push (``AWS.SNS.SMS.SenderID``,
+#: ``AWS.MM.SMS.OriginationNumber``, ``AWS.SNS.MOBILE.APNS.PUSH_TYPE``, ...: "Amazon SNS message
+#: attributes", reserved message attributes): publishers may send these.
+RESERVED_PREFIXES = ("AWS.SNS.", "AWS.MM.")
 _ATTR_NAME_CHARS = re.compile(r"[A-Za-z0-9_\-.]*")
 _DATA_TYPE = re.compile(r"(String|Number|Binary)(\.[\x20-\x7e]{1,256})?")
 
@@ -80,7 +88,7 @@ def _check_name(name: object) -> None:
         )
     if ".." in name:
         raise ParameterValueInvalid("Message attribute name can not have successive '.' character.")
-    if name.lower().startswith(("aws.", "amazon.")):
+    if name.lower().startswith(("aws.", "amazon.")) and not name.startswith(RESERVED_PREFIXES):
         raise ParameterValueInvalid(
             f"The message attribute name '{name}' must not start with 'AWS.' or 'Amazon.'."
         )
@@ -205,11 +213,6 @@ def normalize_sns_attributes(
         raise ParameterValueInvalid("Message attributes must be a mapping of name to value.")
     if not attributes:
         return None
-    if len(attributes) > MAX_ATTRIBUTES:
-        raise ParameterValueInvalid(
-            f"Number of message attributes [{len(attributes)}] exceeds the allowed maximum "
-            f"[{MAX_ATTRIBUTES}]."
-        )
     return {_attribute_name(n): _one_attribute(n, v) for n, v in attributes.items()}
 
 

@@ -18,7 +18,8 @@ the loop (so virtual time runs the backoff); a :class:`ClientDeliveryError` is n
 SNS does not retry client-side errors. When retries are exhausted the message goes to the
 subscription's ``RedrivePolicy`` dead-letter queue — the same body (envelope, or raw body with
 its attributes as SQS message attributes) that would have been delivered, as AWS does — or is
-dropped ("Amazon SNS dead-letter queues").
+dropped ("Amazon SNS dead-letter queues"). A raw message with more message attributes than SQS
+takes (10) fails at its SQS subscription and reaches the dead-letter queue without them.
 
 The worker pool is bounded (:data:`WORKERS` threads per loop, started lazily): never one thread
 per message; each subscription runs at most :data:`LANE_WORKERS` deliveries at once, so a slow
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -38,6 +40,7 @@ import attrs
 
 from ..clock import ManualClock
 from ..errors import DecouplingError, InvalidParameter
+from ..message import MAX_ATTRIBUTES as SQS_MAX_ATTRIBUTES
 from ..message import MessageAttributeValue
 from ..message import message_size as sqs_message_size
 from ..sqs.queue import Queue, _Record
@@ -57,6 +60,7 @@ __all__ = [
     "WORKERS",
     "LANE_WORKERS",
     "OUTBOX_LIMIT",
+    "DirectDelivery",
 ]
 
 _log = logging.getLogger("decoupling.sns")
@@ -258,6 +262,11 @@ def _deliver_to_person(sub: Subscription, n: Notification) -> None:
     one (no lock held), else to the topic's outbox (inline, lock held)."""
     loop = sub.topic.loop
     if sub.protocol == "sms":
+        account = loop._lookup("_sns", "sms-account")
+        if account is not None and account._opted_out:
+            number = _SMS_SEPARATORS.sub("", sub.endpoint)
+            if ("+" + number.lstrip("+")) in account._opted_out:
+                raise ClientDeliveryError(f"the phone number {sub.endpoint} has opted out")
         if loop.sms is not None:
             from . import sms
 
@@ -278,15 +287,34 @@ def _resolve_email(loop: EventLoop, endpoint: Any) -> tuple[str, Any]:
     return endpoint, endpoint
 
 
+#: An SMS subscription endpoint: digits with an optional leading ``+``, single ``/``, ``-`` or
+#: ``.`` separators between digit groups allowed (SNS accepts ``+12/34-567.890`` and refuses
+#: ``+15--551234567``, ``+15551234567.``, ``/+15551234567``: LocalStack's AWS-validated
+#: ``test_subscribe_sms_obscure_phone_number`` and ``test_subscribe_invalid_sms`` snapshots).
+_SMS_ENDPOINT = re.compile(r"\+?[0-9]+(?:[-./][0-9]+)*")
+_SMS_SEPARATORS = re.compile(r"[-./]")
+
+
 def _resolve_sms(loop: EventLoop, endpoint: Any) -> tuple[str, Any]:
     text = endpoint if isinstance(endpoint, str) else ""
-    digits = text[1:] if text.startswith("+") else text
-    if not (digits.isdigit() and 7 <= len(digits) <= 15):
+    digits = sum(c.isdigit() for c in text)
+    if not (_SMS_ENDPOINT.fullmatch(text) and 7 <= digits <= 15):
         raise InvalidParameter(f"Invalid SMS endpoint: {endpoint}")
     return text, text
 
 
 def _resolve_callable(loop: EventLoop, endpoint: Any) -> tuple[str, Any]:
+    if isinstance(endpoint, str) and endpoint.startswith("arn:"):
+        # A mobile push endpoint (decoupling.sns.platform), as SNS's ``application`` protocol.
+        device = loop._lookup("sns-endpoint", endpoint)
+        if device is None:
+            raise InvalidParameter(
+                "Invalid parameter: Endpoint Reason: Endpoint does not exist for endpoint "
+                f"arn{endpoint}"
+            )
+        return endpoint, device
+    if hasattr(endpoint, "_push_notification") and hasattr(endpoint, "application"):
+        return endpoint.arn, endpoint
     if not callable(endpoint):
         raise InvalidParameter("Invalid parameter: Endpoint of protocol application must be callable")
     name = getattr(endpoint, "__qualname__", None) or type(endpoint).__qualname__
@@ -295,23 +323,38 @@ def _resolve_callable(loop: EventLoop, endpoint: Any) -> tuple[str, Any]:
 
 
 def _call_application(sub: Subscription, n: Notification) -> None:
-    sub.target(n)
+    push = getattr(sub.target, "_push_notification", None)
+    if push is not None:  # a mobile push endpoint
+        push(sub, n)
+    else:
+        sub.target(n)
 
 
 # --- sqs ----------------------------------------------------------------------------------------
 
 
+def _queue_loop(loop: EventLoop, region: str, account: str) -> EventLoop:
+    """The loop holding queues of (region, account): ``loop`` or a sibling of it. SNS delivers
+    to queues of other regions and accounts (SNS Developer Guide, "Cross-Region delivery",
+    https://docs.aws.amazon.com/sns/latest/dg/sns-cross-region-delivery.html, and "Sending
+    Amazon SNS messages to an Amazon SQS queue in a different account")."""
+    if region == loop.region and account == loop.account_id:
+        return loop
+    try:
+        return loop.home._sibling(region, account)
+    except ValueError:
+        raise InvalidParameter("Invalid parameter: SQS endpoint ARN") from None
+
+
 def _resolve_queue(loop: EventLoop, endpoint: Any) -> tuple[str, Any]:
     if isinstance(endpoint, Queue):
-        if endpoint.loop is not loop:
+        if endpoint.loop is not loop and getattr(endpoint.loop, "home", None) is not loop.home:
             raise InvalidParameter("Invalid parameter: SQS endpoint belongs to another loop")
         return endpoint.arn, endpoint
     parts = endpoint.split(":") if isinstance(endpoint, str) else []
     if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sqs" or not parts[5]:
         raise InvalidParameter("Invalid parameter: SQS endpoint ARN")
-    if parts[3] != loop.region or parts[4] != loop.account_id:
-        raise InvalidParameter("Invalid parameter: SQS endpoint ARN (another account or region)")
-    return endpoint, loop._lookup("sqs", parts[5])
+    return endpoint, _queue_loop(loop, parts[3], parts[4])._lookup("sqs", parts[5])
 
 
 class SqsSink:
@@ -343,7 +386,8 @@ class SqsSink:
     def _queue(self) -> Queue | None:
         q = self.queue
         if q is None:
-            found = self.loop._lookup("sqs", self.name)
+            parts = self.sub.endpoint.split(":")
+            found = _queue_loop(self.loop, parts[3], parts[4])._lookup("sqs", self.name)
             if isinstance(found, Queue) and found.arn == self.sub.endpoint:
                 self._use(found)
                 q = found
@@ -359,6 +403,14 @@ class SqsSink:
         attributes: dict[str, MessageAttributeValue] | None
         if sub._raw:
             body, attributes = pub.message_for("sqs"), pub.attributes
+            if attributes is not None and (len(attributes) > SQS_MAX_ATTRIBUTES or any(
+                    name.startswith("AWS.") for name in attributes)):
+                # SNS publishes take any number of attributes, and SNS's reserved AWS.SNS.*
+                # names; SQS takes 10 at most, and no AWS.* names.
+                dead_letter(sub, pub, body, attributes,
+                            "the message attributes are more than SQS's 10, or use a name "
+                            "reserved by AWS")
+                return
         else:
             shape = pub.sqs_shape
             if shape is None or replayed:
@@ -429,6 +481,10 @@ def dead_letter(
     if dlq is None:
         _log.warning("SNS message %s to %s dropped: %s", pub.message_id, sub.arn, reason)
         return
+    if attributes is not None and (len(attributes) > SQS_MAX_ATTRIBUTES or any(
+            name.startswith("AWS.") for name in attributes)):
+        # The queue could not take them either: the message goes without its attributes.
+        attributes = None
     try:
         if dlq.is_fifo:
             dedup = pub.dedup_id or hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
@@ -605,6 +661,53 @@ class DeliveryJob:
                 topic._job_done()
                 return
             self.n.attempt += 1
+            self.schedule(delay)
+
+
+class DirectDelivery:
+    """A message sent without a topic (``Publish`` to a phone number or a push endpoint), with
+    SNS's retries for customer-managed endpoints, on the loop's timers.
+
+    ``attempt(n)`` makes attempt ``n`` (1, 2, ...; no lock held): return on success, raise
+    :class:`ClientDeliveryError` for a permanent failure (not retried), anything else to retry
+    along ``retry``. A message that is not delivered is dropped and logged (no subscription, so
+    no dead-letter queue). On a :class:`~decoupling.ManualClock` attempts run from timers, in
+    the thread that advances time; on a real clock on the loop's worker pool.
+    """
+
+    __slots__ = ("loop", "lane", "attempt", "what", "retry", "n")
+
+    def __init__(self, loop: EventLoop, lane: object, attempt: Callable[[int], None], what: str,
+                 retry: RetryPolicy = CUSTOMER_RETRY) -> None:
+        self.loop = loop
+        self.lane = lane
+        self.attempt = attempt
+        self.what = what
+        self.retry = retry
+        self.n = 1
+
+    def schedule(self, delay: float = 0.0) -> None:
+        """Make the next attempt after ``delay`` seconds of loop time."""
+        loop = self.loop
+        if isinstance(loop.clock, ManualClock):
+            loop.call_later(delay, self.run)
+        elif delay <= 0:
+            WorkerPool.of(loop).submit(self.run, lane=self.lane)
+        else:
+            loop.call_later(delay, lambda: WorkerPool.of(loop).submit(self.run, lane=self.lane))
+
+    def run(self) -> None:
+        """One attempt (no lock held)."""
+        try:
+            self.attempt(self.n)
+        except ClientDeliveryError as error:
+            _log.warning("%s failed for good: %s", self.what, error)
+        except Exception as error:
+            delay = self.retry.delay(self.n)
+            if delay is None:
+                _log.warning("%s dropped after %d attempts: %s", self.what, self.n, error)
+                return
+            self.n += 1
             self.schedule(delay)
 
 

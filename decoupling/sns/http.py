@@ -415,7 +415,7 @@ def send_confirmation(sub: Subscription, kind: str, token: str, text: str) -> No
     message_id = topic.loop.new_id()
     body = confirmation_body(
         kind, message_id, token, topic.arn, text, topic._subscribe_url(token),
-        iso_timestamp(topic.loop.clock.wall_ms()), topic._signing_cert_url,
+        iso_timestamp(topic.loop.clock.wall_ms()), topic._signing,
     )
     headers = _headers(sub, kind, message_id, "text/plain; charset=UTF-8")
     url = sub.endpoint

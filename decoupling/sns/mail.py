@@ -234,7 +234,7 @@ def send_confirmation(sub: Subscription, token: str, text: str) -> None:
     if sub.protocol == "email-json":
         body = confirmation_body(
             "SubscriptionConfirmation", loop.new_id(), token, topic.arn, text,
-            topic._subscribe_url(token), iso_timestamp(wall_ms), topic._signing_cert_url,
+            topic._subscribe_url(token), iso_timestamp(wall_ms), topic._signing,
         )
     else:
         body = confirmation_text(topic.arn, confirm_link(loop.region, topic.arn, token,

@@ -20,14 +20,14 @@ pretty-printed JSON object (``"Key" : value`` pairs, two-space indent) in the or
 ``MessageId``, (``SequenceNumber`` on FIFO topics), ``TopicArn``, ``Subject`` (only if given),
 ``Message``, ``Timestamp``, then on standard topics ``SignatureVersion``, ``Signature`` and
 ``SigningCertURL``, then ``UnsubscribeURL`` and ``MessageAttributes`` (only if any). FIFO
-topics' envelopes carry no signature fields (as AWS records them). ``Signature`` is a
-deterministic base64 fake of AWS's length: the payload is not really signed.
+topics' envelopes carry no signature fields (as AWS records them). ``Signature`` is a real
+RSA signature with the loop's key, over the fields and in the order SNS signs, and
+``SigningCertURL`` serves the certificate (see :mod:`decoupling.sns.signing`, which also says
+what happens without the optional ``cryptography`` package).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import re
 import time
@@ -46,6 +46,7 @@ from .attributes import (
     normalize_sns_attributes,
     plain_value,
 )
+from .signing import Signing
 
 __all__ = [
     "Notification",
@@ -193,12 +194,6 @@ def plain_attributes_size(items: PlainAttributes) -> int:
 # --- the published record --------------------------------------------------------------------
 
 
-def fake_signature(canonical: str) -> str:
-    """A deterministic base64 string as long as an RSA-2048 signature (344 characters)."""
-    digest = hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).digest()
-    return base64.b64encode(digest * 8).decode()
-
-
 class Published:
     """One accepted publish: everything needed to write it for any subscription, any time.
 
@@ -209,7 +204,7 @@ class Published:
 
     __slots__ = (
         "topic_arn",
-        "signing_cert_url",
+        "signing",
         "fifo",
         "message_id",
         "message",
@@ -232,7 +227,7 @@ class Published:
     def __init__(
         self,
         topic_arn: str,
-        signing_cert_url: str,
+        signing: Signing,
         fifo: bool,
         message_id: str,
         message: str,
@@ -248,7 +243,8 @@ class Published:
         plain: PlainAttributes | None = None,
     ) -> None:
         self.topic_arn = topic_arn
-        self.signing_cert_url = signing_cert_url
+        #: The topic's signer and ``SignatureVersion`` at publish time.
+        self.signing = signing
         self.fifo = fifo
         self.message_id = message_id
         self.message = message
@@ -311,12 +307,15 @@ class Published:
             }
         return found
 
-    def signature(self, text: str) -> str:
-        """The fake ``Signature`` over AWS's canonical string for a notification."""
+    def signature(self, text: str, protocol: str) -> str:
+        """``Signature`` over SNS's canonical string for a notification of ``text`` to a
+        ``protocol`` subscription (``Message``, ``MessageId``, ``Subject`` if any,
+        ``Timestamp``, ``TopicArn``, ``Type``; see :mod:`decoupling.sns.signing`)."""
         subject = f"Subject\n{self.subject}\n" if self.subject is not None else ""
-        return fake_signature(
+        return self.signing.sign(
             f"Message\n{text}\nMessageId\n{self.message_id}\n{subject}Timestamp\n"
-            f"{self.timestamp}\nTopicArn\n{self.topic_arn}\nType\nNotification\n"
+            f"{self.timestamp}\nTopicArn\n{self.topic_arn}\nType\nNotification\n",
+            protocol,
         )
 
     def shape(self, key: str, replayed: bool) -> tuple[str, str]:
@@ -355,9 +354,9 @@ class Published:
                 f',\n  "TopicArn" : {_encode_str(self.topic_arn)}{subject}'
                 f',\n  "Message" : {_encode_str(text)}'
                 f',\n  "Timestamp" : {_encode_str(self.timestamp)}'
-                ',\n  "SignatureVersion" : "1"'
-                f',\n  "Signature" : {_encode_str(self.signature(text))}'
-                f',\n  "SigningCertURL" : {_encode_str(self.signing_cert_url)}'
+                f',\n  "SignatureVersion" : {_encode_str(self.signing.version)}'
+                f',\n  "Signature" : {_encode_str(self.signature(text, key))}'
+                f',\n  "SigningCertURL" : {_encode_str(self.signing.cert_url_for(key))}'
                 ',\n  "UnsubscribeURL" : '
             )
         tail = "\n}"
@@ -471,9 +470,9 @@ class Notification:
             "Subject": pub.subject,
             "Message": text,
             "Timestamp": pub.timestamp,
-            "SignatureVersion": "1",
-            "Signature": pub.signature(text),
-            "SigningCertUrl": pub.signing_cert_url,
+            "SignatureVersion": pub.signing.version,
+            "Signature": pub.signature(text, self._key),
+            "SigningCertUrl": pub.signing.cert_url_for(self._key),
             "UnsubscribeUrl": self.unsubscribe_url,
             "MessageAttributes": attributes_dict(pub.attributes),
         }
@@ -503,9 +502,11 @@ def confirmation_body(
     text: str,
     subscribe_url: str,
     timestamp: str,
-    signing_cert_url: str,
+    signing: Signing,
 ) -> str:
-    """A ``SubscriptionConfirmation`` / ``UnsubscribeConfirmation`` message, as SNS writes it."""
+    """A ``SubscriptionConfirmation`` / ``UnsubscribeConfirmation`` message, as SNS writes it,
+    signed over ``Message``, ``MessageId``, ``SubscribeURL``, ``Timestamp``, ``Token``,
+    ``TopicArn``, ``Type``."""
     canonical = (
         f"Message\n{text}\nMessageId\n{message_id}\nSubscribeURL\n{subscribe_url}\n"
         f"Timestamp\n{timestamp}\nToken\n{token}\nTopicArn\n{topic_arn}\nType\n{kind}\n"
@@ -518,8 +519,8 @@ def confirmation_body(
         ("Message", text),
         ("SubscribeURL", subscribe_url),
         ("Timestamp", timestamp),
-        ("SignatureVersion", "1"),
-        ("Signature", fake_signature(canonical)),
-        ("SigningCertURL", signing_cert_url),
+        ("SignatureVersion", signing.version),
+        ("Signature", signing.sign(canonical)),
+        ("SigningCertURL", signing.cert_url),
     ]
     return "{\n" + ",\n".join(f"  {_dumps(k)} : {_dumps(v)}" for k, v in fields) + "\n}"

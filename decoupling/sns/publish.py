@@ -13,7 +13,7 @@ import re
 import threading
 from collections import deque
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
@@ -27,6 +27,7 @@ from ..errors import (
     TooManyEntriesInBatchRequest,
 )
 from ..message import error_entry
+from ..sqs.large_payloads import PayloadOffload
 from ..sqs.queue import BatchResult
 from .archive import Archive
 from .filter_policy import PreparedAttributes
@@ -45,6 +46,7 @@ from .message import (
 if TYPE_CHECKING:
     from ..loop import EventLoop
     from .filter_policy import FilterPolicy
+    from .signing import Signing
     from .subscription import Subscription
 
 __all__ = ["PublishResult"]
@@ -80,7 +82,7 @@ class _Publishing:
     _max_size: int
     _content_dedup: bool
     _scope: str
-    _signing_cert_url: str
+    _signing: Signing
     _archive: Archive | None
     _routes: tuple[tuple[FilterPolicy | None, str, tuple[Subscription, ...]], ...]
     _dedup: dict[tuple[str | None, str], tuple[float, PublishResult]]
@@ -88,9 +90,32 @@ class _Publishing:
     _sequence: int
     _published: int
     _sns_id_head: str
+    #: The claim-check (``large_payloads``); ``None``: messages travel whole.
+    _offload: PayloadOffload | None = None
 
     def _check_alive(self) -> None:
         raise NotImplementedError
+
+    @property
+    def large_payloads(self) -> PayloadOffload | None:
+        """The :class:`~decoupling.PayloadOffload` large messages are published through, or
+        ``None`` (default). Settable; ``None`` turns it off.
+
+        Raises:
+            InvalidParameter: not a ``PayloadOffload``, or its bucket is of another loop.
+        """
+        return self._offload
+
+    @large_payloads.setter
+    def large_payloads(self, offload: PayloadOffload | None) -> None:
+        if offload is not None:
+            if not isinstance(offload, PayloadOffload):
+                raise InvalidParameter(
+                    "Invalid parameter: large_payloads must be a PayloadOffload, got "
+                    f"{type(offload).__name__}"
+                )
+            offload._check_loop(self)
+        self._offload = offload
 
     def publish(
         self,
@@ -108,9 +133,14 @@ class _Publishing:
             message: the text (or, with ``message_structure="json"``, a JSON object with a
                 ``default`` key and optional per-protocol keys).
             subject: 1-100 characters; emails use it, envelopes carry it.
-            message_attributes: up to 10, name to value (``str``, number, ``bytes``, list for
-                ``String.Array``, or :class:`~decoupling.MessageAttributeValue`).
-            message_structure: ``"json"`` or ``None``.
+            message_attributes: name to value (``str``, number, ``bytes``, list for
+                ``String.Array``, or :class:`~decoupling.MessageAttributeValue`); any number
+                (the message plus attributes within ``MaximumMessageSize``). A raw-delivery SQS
+                subscription cannot take more than SQS's 10: such a message is a client-side
+                delivery failure there (to its dead-letter queue, if any), while enveloped
+                subscriptions receive it.
+            message_structure: ``"json"`` or ``None``. With ``"json"`` the message attributes
+                are used by filter policies but not delivered, as SNS does.
             message_group_id: required on FIFO topics; on standard topics forwarded only to
                 standard SQS subscriptions (fair queues).
             message_deduplication_id: FIFO topics only; a duplicate within 5 minutes (per topic,
@@ -120,9 +150,18 @@ class _Publishing:
         Cost: O(s) for s subscriptions plus one filter evaluation per distinct filter policy;
         the envelope JSON is built once per distinct message shape.
 
+        With :attr:`large_payloads`, a message over its threshold is stored once in its bucket
+        and published as the extended clients' pointer (``message_structure`` is then refused,
+        as the SNS extended client refuses it).
+
         Raises:
             InvalidParameter, ParameterValueInvalid, NotFound (deleted topic).
         """
+        if self._offload is not None:
+            message, message_attributes = self._offload._before_publish(
+                self, message, subject, message_attributes, message_structure,
+                message_group_id, message_deduplication_id, normalize_sns_attributes,
+            )
         with self._lock:
             self._check_alive()
             pub, duplicate = self._prepare(
@@ -200,10 +239,16 @@ class _Publishing:
         # SQS message ids of this publish's queue deliveries (Subscription._sqs_id_head).
         suffix = f"{self._published + 1:012x}"
         pub = Published(
-            self.arn, self._signing_cert_url, self.is_fifo, self._sns_id_head + suffix, text,
+            self.arn, self._signing, self.is_fifo, self._sns_id_head + suffix, text,
             structure, subj, attributes, clock.wall_ms(), now, group, dedup, sequence, suffix,
             plain,
         )
+        if structure is not None and (plain is not None or attributes is not None):
+            # MessageStructure="json": the attributes still count (size, filter policies) but
+            # are not delivered, as SNS does (no MessageAttributes in envelopes, none on raw
+            # deliveries).
+            pub._filter_attributes = pub.filter_attributes()
+            pub._attributes = pub._plain = None
         return pub, None
 
     def _duplicate(self, group: str, dedup: str, now: float) -> PublishResult | None:
@@ -287,6 +332,15 @@ class _Publishing:
             without ``MessageGroupId``, or without a deduplication id when content-based
             deduplication is off): the whole call is refused.
         """
+        if self._offload is not None:
+            return cast(
+                BatchResult,
+                self._offload._publish_batch(self, entries, normalize_sns_attributes),
+            )
+        return self._publish_batch_now(entries)
+
+    def _publish_batch_now(self, entries: Sequence[Mapping[str, Any] | str]) -> BatchResult:
+        """:meth:`publish_batch` without the claim-check."""
         with self._lock:
             self._check_alive()
             normalized = _batch_entries(entries)

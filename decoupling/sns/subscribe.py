@@ -35,8 +35,9 @@ __all__: list[str] = []
 DEFAULT_MAX_SIZE = 262_144
 #: Subscriptions a FIFO topic, or a topic allowing messages over 256 KiB, may have.
 SMALL_TOPIC_SUBSCRIPTIONS = 100
-#: Seconds (loop time) a confirmation token stays valid.
-TOKEN_VALIDITY = 3 * 86_400.0
+#: Seconds (loop time) a confirmation token stays valid: two days ("Confirmation tokens are
+#: valid for two days", ``Subscribe`` in the current SNS API reference).
+TOKEN_VALIDITY = 2 * 86_400.0
 
 
 class _Subscribing:
@@ -77,7 +78,8 @@ class _Subscribing:
         Args:
             endpoint: a :class:`~decoupling.Queue` or SQS queue ARN (``sqs``), an
                 ``http(s)://`` URL, an email address, a phone number (``sms``), a Python
-                callable taking a :class:`~decoupling.Notification` (``application``), or what a
+                callable taking a :class:`~decoupling.Notification` or a mobile push
+                :class:`~decoupling.PlatformEndpoint` or its ARN (``application``), or what a
                 registered protocol resolves.
             protocol: the protocol (``sqs``, ``http``, ``https``, ``email``, ``email-json``, ``sms``, ``application``, ``lambda``); inferred for queues, queue ARNs, URLs and callables.
             filter_policy, filter_policy_scope, raw_message_delivery, redrive_policy,
@@ -200,7 +202,7 @@ class _Subscribing:
 
     def confirm_subscription(self, token: str) -> Subscription:
         """Confirm a pending subscription with the ``Token`` sent to its endpoint
-        (``ConfirmSubscription``). Tokens are valid for 3 days of loop time.
+        (``ConfirmSubscription``). Tokens are valid for 2 days of loop time.
 
         Raises:
             InvalidParameter: an unknown token ("Invalid parameter: Token") or an expired one
@@ -336,7 +338,10 @@ def _infer_protocol(endpoint: Any) -> str:
             return "https"
         if endpoint.startswith("http://"):
             return "http"
-    elif callable(endpoint):
+        if endpoint.startswith("arn:") and endpoint.split(":")[5:6] != [] and \
+                endpoint.split(":")[5].startswith("endpoint/"):
+            return "application"  # a mobile push endpoint
+    elif callable(endpoint) or hasattr(endpoint, "_push_notification"):
         return "application"
     raise InvalidParameter(
         f"Invalid parameter: Protocol is required for endpoint {endpoint!r} (e.g. 'email', 'sms')"

@@ -12,26 +12,28 @@ Guide and API reference (``CreateTopic``, ``Publish``, ``PublishBatch``, ``Subsc
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..clock import ManualClock
 from ..errors import InvalidParameter, NotFound
 from ..loop import EventLoop
 from ..message import dumps_json
+from ..sqs.large_payloads import PayloadOffload
 from . import http as sns_http  # noqa: F401  (registers the http and https protocols)
+from . import permissions
 from .archive import Archive
 from .delivery import OutboxEntry
 from .filter_policy import FilterPolicy
 from .message import iso_timestamp
 from .policy import DeliveryPolicy, effective_topic_json, parse_archive_policy, parse_bool
 from .publish import PublishResult, _Publishing
+from .signing import Signing, signer_of
 from .subscribe import DEFAULT_MAX_SIZE, SMALL_TOPIC_SUBSCRIPTIONS, _Subscribing
 from .subscription import Subscription
 
@@ -65,6 +67,12 @@ class Topic(_Publishing, _Subscribing):
         display_name: ``DisplayName`` (email "From" name).
         delivery_policy: the topic ``DeliveryPolicy`` (HTTP/S retry defaults), AWS JSON shape.
         attributes: further attributes by AWS name, as ``CreateTopic`` takes them.
+        large_payloads: a :class:`~decoupling.PayloadOffload`: a message over its threshold is
+            stored once in its bucket and every subscription gets the pointer, as AWS's
+            ``amazon-sns-extended-client`` publishes it (default ``None``). Not an SNS
+            attribute: given to an existing topic, it is set on it; also settable later as
+            :attr:`large_payloads`. SQS subscriptions need raw message delivery for a queue
+            with ``large_payloads`` (or AWS's SQS extended client) to resolve the pointer.
 
     Creating a topic whose name exists returns the existing object when the attributes asked
     for are the same, and raises ``InvalidParameter`` when they differ (as ``CreateTopic``).
@@ -80,6 +88,11 @@ class Topic(_Publishing, _Subscribing):
 
     def __new__(cls, loop: EventLoop, name: str, **kwargs: Any) -> Topic:
         if type(loop) is not EventLoop and hasattr(loop, "_implementation"):
+            if kwargs.get("large_payloads") is not None:
+                raise InvalidParameter(
+                    "Invalid parameter: large_payloads is for in-process topics; on AWS use "
+                    "AWS's amazon-sns-extended-client"
+                )
             made: Topic = object.__new__(loop._implementation(cls))  # another backend (AWS)
             return made
         if not isinstance(loop, EventLoop):
@@ -112,8 +125,11 @@ class Topic(_Publishing, _Subscribing):
         display_name: str | None = None,
         delivery_policy: str | Mapping[str, Any] | None = None,
         attributes: Mapping[str, Any] | None = None,
+        large_payloads: PayloadOffload | None = None,
     ) -> None:
         if self._initialized:
+            if large_payloads is not None:
+                self.large_payloads = large_payloads
             return
         requested = _requested(
             fifo_topic=fifo_topic, content_based_deduplication=content_based_deduplication,
@@ -126,10 +142,9 @@ class Topic(_Publishing, _Subscribing):
         fifo_value = requested.pop("FifoTopic", None)
         fifo = name.endswith(".fifo") if fifo_value is None else parse_bool("FifoTopic", fifo_value)
         if fifo != name.endswith(".fifo"):
-            raise InvalidParameter(
-                "Invalid parameter: Fifo Topic names must end with .fifo and Standard Topic "
-                "cannot end with .fifo"
-            )
+            # AWS's wording for both cases (LocalStack's AWS-validated
+            # test_create_topic_name_constraints snapshot).
+            raise InvalidParameter("Invalid parameter: Topic Name")
         self.loop = loop
         self.name = name
         self.arn = loop.arn("sns", name)
@@ -139,6 +154,7 @@ class Topic(_Publishing, _Subscribing):
         self._content_dedup = False
         self._scope = "Topic"
         self._max_size = DEFAULT_MAX_SIZE
+        self._max_size_set = False
         self._delivery: DeliveryPolicy | None = None
         self._archive: Archive | None = None
         self._archive_days: int | None = None
@@ -161,11 +177,8 @@ class Topic(_Publishing, _Subscribing):
         self._in_pool = 0
         self._deleted = False
         self.outbox: list[OutboxEntry] = []
-        region = loop.region
-        digest = hashlib.md5(region.encode(), usedforsecurity=False).hexdigest()
-        self._signing_cert_url = (
-            f"https://sns.{region}.amazonaws.com/SimpleNotificationService-{digest}.pem"
-        )
+        # SignatureVersion "1" until set (AWS's default); the key is made on first signature.
+        self._signing = Signing(signer_of(loop))
         with self._lock:
             self._apply(self._validate(requested))
             self._cond = loop._new_condition()
@@ -175,6 +188,8 @@ class Topic(_Publishing, _Subscribing):
                 maximum_message_size=maximum_message_size, display_name=display_name,
                 delivery_policy=delivery_policy, attributes=attributes,
             )
+            if large_payloads is not None:
+                self.large_payloads = large_payloads
             loop._register("sns", name, self)
             self._initialized = True
 
@@ -269,6 +284,7 @@ class Topic(_Publishing, _Subscribing):
                     self._archive.retention_ms = value * 86_400_000
             elif name == "MaximumMessageSize":
                 self._max_size = value
+                self._max_size_set = True
             elif name == "DisplayName":
                 self._display_name = value
             elif name == "DeliveryPolicy":
@@ -278,6 +294,12 @@ class Topic(_Publishing, _Subscribing):
                         sub._rate = sub.effective_delivery_policy().max_receives_per_second
             else:
                 self._opaque[name] = value
+                if name == "SignatureVersion":
+                    self._signing = Signing(self._signing.signer, value)
+
+    @property
+    def _signing_cert_url(self) -> str:
+        return self._signing.cert_url
 
     def set_attributes(self, attributes: Mapping[str, Any]) -> None:
         """Change attributes by AWS name (``SetTopicAttributes``); all are checked first, and on
@@ -312,11 +334,15 @@ class Topic(_Publishing, _Subscribing):
                 "SubscriptionsPending": str(pending),
                 "SubscriptionsDeleted": str(self._deleted_subs),
                 "EffectiveDeliveryPolicy": effective_topic_json(self._delivery),
-                "MaximumMessageSize": str(self._max_size),
             }
+            if self._max_size_set:
+                # Only when set: GetTopicAttributes of a topic created without it has none.
+                out["MaximumMessageSize"] = str(self._max_size)
             if self._delivery is not None:
                 out["DeliveryPolicy"] = self._delivery.to_topic_json()
-            out.update({k: v for k, v in self._opaque.items() if k != "Policy"})
+            # The data protection policy is read with GetDataProtectionPolicy only.
+            out.update({k: v for k, v in self._opaque.items()
+                        if k not in ("Policy", "DataProtectionPolicy")})
             if self.is_fifo:
                 out["FifoTopic"] = "true"
                 out["ContentBasedDeduplication"] = "true" if self._content_dedup else "false"
@@ -346,6 +372,62 @@ class Topic(_Publishing, _Subscribing):
                 "Condition": {"StringEquals": {"AWS:SourceOwner": self.loop.account_id}},
             }],
         }, separators=(",", ":"))
+
+    # -- permissions and the data protection policy ------------------------------------------
+
+    def add_permission(
+        self, label: str, account_ids: Sequence[str], actions: Sequence[str]
+    ) -> None:
+        """Allow other accounts actions on the topic (``AddPermission``): a statement with
+        ``Sid`` = ``label`` is added to the topic's ``Policy``.
+
+        Args:
+            label: the statement id, unique within the policy.
+            account_ids: 12-digit AWS account ids (principals ``arn:aws:iam::<id>:root``).
+            actions: action names without the ``SNS:`` prefix (``Publish``, ``Subscribe``,
+                ``GetTopicAttributes``, ...).
+
+        Raises:
+            InvalidParameter: the label exists ("Statement already exists"), an action is not
+            a topic action, or an empty list. NotFound: deleted.
+        """
+        with self._lock:
+            self._check_alive()
+            self._opaque["Policy"] = permissions.add(
+                self._opaque.get("Policy") or self._default_policy(), self.arn,
+                self.arn.split(":")[1], label, account_ids, actions,
+            )
+
+    def remove_permission(self, label: str) -> None:
+        """Remove the policy statement ``label`` (``RemovePermission``). A label the policy
+        does not have is not an error, as SNS answers.
+
+        Raises:
+            NotFound: deleted.
+        """
+        with self._lock:
+            self._check_alive()
+            self._opaque["Policy"] = permissions.remove(
+                self._opaque.get("Policy") or self._default_policy(), label
+            )
+
+    def get_data_protection_policy(self) -> str:
+        """The topic's data protection policy JSON (``GetDataProtectionPolicy``; ``""`` when
+        none). Kept as given: messages are not inspected."""
+        with self._lock:
+            self._check_alive()
+            return self._opaque.get("DataProtectionPolicy", "")
+
+    def put_data_protection_policy(self, policy: str | Mapping[str, Any]) -> None:
+        """Set the data protection policy (``PutDataProtectionPolicy``): a JSON object, as
+        text or a mapping.
+
+        Raises:
+            InvalidParameter: not a JSON object. NotFound: deleted.
+        """
+        with self._lock:
+            self._check_alive()
+            self._opaque["DataProtectionPolicy"] = permissions.data_protection_policy(policy)
 
     @property
     def maximum_message_size(self) -> int:
@@ -417,6 +499,7 @@ def _requested(
     display_name: str | None = None,
     delivery_policy: Any = None,
     attributes: Mapping[str, Any] | None = None,
+    large_payloads: Any = None,
 ) -> dict[str, Any]:
     """The requested attributes by AWS name (for creating, and comparing on re-create)."""
     out: dict[str, Any] = {}

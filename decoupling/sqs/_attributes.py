@@ -46,9 +46,16 @@ class _QueueAttributes(_QueueState):
         redrive_allow_policy: Any = None,
         tags: Any = None,
         attributes: Mapping[str, Any] | None = None,
+        large_payloads: Any = None,
         **fifo: Any,
     ) -> dict[str, Any]:
-        """The requested attributes by AWS name, for creating and comparing."""
+        """The requested attributes by AWS name, for creating and comparing
+        (``large_payloads`` is not one: a client-side setting, in process only)."""
+        if large_payloads is not None and not isinstance(loop, EventLoop):
+            raise InvalidParameterValue(
+                "large_payloads is for in-process queues; on AWS use AWS's "
+                "amazon-sqs-extended-client with the queue's URL."
+            )
         out: dict[str, Any] = {}
         for key, value in (
             ("VisibilityTimeout", visibility_timeout),

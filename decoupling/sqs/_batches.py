@@ -29,6 +29,8 @@ MAX_BATCH = 10
 #: The most a batch's entries may hold together, bytes (the service maximum, whatever the
 #: queue's MaximumMessageSize).
 MAX_BATCH_BYTES = 1_048_576
+#: The ``Id`` of a plain-string batch entry: its index.
+_INDEX_IDS = tuple(str(i) for i in range(MAX_BATCH))
 
 
 class _QueueBatches(_QueueState):
@@ -48,6 +50,9 @@ class _QueueBatches(_QueueState):
             EmptyBatchRequest, TooManyEntriesInBatchRequest, InvalidBatchEntryId,
             BatchEntryIdsNotDistinct, BatchRequestTooLong: the whole call is refused.
         """
+        offload = cast("Queue", self)._offload
+        if offload is not None:  # large payloads go to a bucket first (PayloadOffload)
+            return offload._send_batch(cast("Queue", self), entries)
         with self._lock:
             self._check_alive()
             normalized = self._batch_entries(entries)
@@ -88,10 +93,27 @@ class _QueueBatches(_QueueState):
             bodies.append(body)
         if total > MAX_BATCH_BYTES:
             return None  # the general path raises BatchRequestTooLong
-        wall_ms = self.loop.clock.wall_ms()
-        new_id = self.loop.new_id
         delay = float(self._values["DelaySeconds"])
         observed = bool(self._observers)
+        ledger = self._ledger
+        if delay <= 0 and not observed and ledger.accepts_plain:
+            # To the ledger's backlog, as a plain send (Queue.send) stores one message.
+            push = ledger.push_visible
+            new_id = self.loop.new_id
+            successful: list[dict[str, Any]] = []
+            for (entry_id, _), body in zip(normalized, bodies, strict=True):
+                message_id = new_id()
+                push(now, message_id, body)
+                successful.append({
+                    "Id": entry_id,
+                    "MessageId": message_id,
+                    "MD5OfMessageBody": md5(body.encode(), usedforsecurity=False).hexdigest(),
+                })
+            if self._waiting:
+                self._cond.notify(len(successful))  # one waiter per message
+            return BatchResult(successful, [])
+        wall_ms = self.loop.clock.wall_ms()
+        new_id = self.loop.new_id
         records = [_Record(new_id(), body, None, wall_ms) for body in bodies]
         if delay <= 0:
             held = self._ledger.enqueue_visible(records, now)
@@ -105,7 +127,7 @@ class _QueueBatches(_QueueState):
             enqueue = self._ledger.enqueue
             for record in records:
                 enqueue(record, now, delay=delay)
-        successful: list[dict[str, Any]] = [
+        successful = [
             {
                 "Id": entry_id,
                 "MessageId": record.message_id,
@@ -222,8 +244,35 @@ class _QueueBatches(_QueueState):
         """
         with self._lock:
             self._check_alive()
+            ledger = self._ledger
+            now = self.loop.clock.now()
+            if now >= ledger._due:  # (settle's own first test, without the call)
+                ledger.settle(now)
+            if (
+                type(entries) is list
+                and 0 < len(entries) <= MAX_BATCH
+                and not self.is_fifo
+                and self.loop._tap is None
+                and cast("Queue", self)._offload is None  # (its deletes remove payloads)
+            ):
+                # The common batch: current handles as plain strings (each Id its index, so
+                # every id is valid and distinct), removed together. Anything else — a stale
+                # or invalid handle, a dict entry — takes the general path below, which
+                # answers each entry; nothing has changed until then.
+                handles = ledger.handles
+                found = []
+                for handle in entries:
+                    held = handles.get(handle) if type(handle) is str else None
+                    if held is None:
+                        break
+                    found.append(held)
+                else:
+                    ledger.remove_many(found)
+                    if self._observers:
+                        for held in dict.fromkeys(found):  # a handle given twice: one event
+                            self._emit("deleted", held)
+                    return BatchResult([{"Id": i} for i in _INDEX_IDS[:len(found)]], [])
             normalized = self._batch_entries(entries, "ReceiptHandle")
-            self._ledger.settle(self.loop.clock.now())
             successful: list[dict[str, Any]] = []
             failed: list[dict[str, Any]] = []
             tap = self.loop._tap
@@ -232,7 +281,8 @@ class _QueueBatches(_QueueState):
             # the batch's removals rather than between them (FIFO hooks and taps take the full
             # path).
             ledger = self._ledger
-            fast = not self.is_fifo and tap is None
+            # (A claim-check's deletes take the full path too: its hook deletes the payload.)
+            fast = not self.is_fifo and tap is None and cast("Queue", self)._offload is None
             handles = ledger.handles
             found = []
             for entry_id, entry in normalized:

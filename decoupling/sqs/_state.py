@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from math import floor as _floor
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._core.ledger import Entry, Ledger
+from ..clock import ManualClock, MonotonicClock
 from ..loop import EventLoop
 from ..message import AttributeInput, MessageAttributeValue
 from .config import RedriveAllowPolicy, RedrivePolicy
@@ -60,6 +62,46 @@ class _Record:
         self.sequence_number = sequence_number
         self.dlq_source_arn = dlq_source_arn
         self.trace_header = trace_header
+
+
+def _plain_records(clock: object) -> Callable[[str, str, float], _Record] | None:
+    """The ledger's ``make_record`` for a loop on ``clock``: the record of a message with only
+    a body, sent at ``sent_at`` (loop seconds), with the ``SentTimestamp`` the clock's
+    ``wall_ms()`` read then — what ``_Record(message_id, body, None, clock.wall_ms())`` made at
+    the send, in one call. ``None`` for a clock whose wall time does not follow from its
+    ``now()`` alone (then every message is stored as a record at its send)."""
+    if type(clock) is MonotonicClock:
+        offset = clock._offset
+
+        def monotonic_record(message_id: str, body: str, sent_at: float) -> _Record:
+            record = _new(_Record)
+            record.message_id = message_id
+            record.body = body
+            # As MonotonicClock.wall_ms(): int() of a positive float (floor is the same, and
+            # a cheaper call than int's).
+            record.sent_ms = _floor((sent_at + offset) * 1000)
+            record.attributes = record.group_id = record.dedup_id = None
+            record.sequence_number = record.dlq_source_arn = record.trace_header = None
+            return record
+
+        return monotonic_record
+    if type(clock) is ManualClock:
+        epoch_offset = clock._epoch_offset
+
+        def manual_record(message_id: str, body: str, sent_at: float) -> _Record:
+            record = _new(_Record)
+            record.message_id = message_id
+            record.body = body
+            record.sent_ms = round((sent_at + epoch_offset) * 1000)  # an int, as ManualClock's
+            record.attributes = record.group_id = record.dedup_id = None
+            record.sequence_number = record.dlq_source_arn = record.trace_header = None
+            return record
+
+        return manual_record
+    return None
+
+
+_new = object.__new__
 
 
 class _QueueState:

@@ -52,7 +52,9 @@ from ..errors import (
 )
 from ..loop import EventLoop
 from ..message import AttributeInput, Message
+from . import large_payloads as _large
 from .config import RedriveAllowPolicy, RedrivePolicy
+from .large_payloads import PayloadOffload
 from .queue import MAX_VISIBILITY, BatchResult, Queue, SendResult, _Record
 
 __all__ = ["FifoQueue", "DEDUPLICATION_INTERVAL"]
@@ -130,9 +132,12 @@ class FifoQueue(Queue):
         redrive_allow_policy: RedriveAllowPolicy | str | Mapping[str, Any] | None = None,
         tags: Mapping[str, str] | None = None,
         attributes: Mapping[str, Any] | None = None,
+        large_payloads: PayloadOffload | None = None,
     ) -> None:
-        if self._initialized:
-            return  # __new__ returned an existing, identical queue
+        if self._initialized:  # __new__ returned an existing, identical queue
+            if large_payloads is not None:
+                self.large_payloads = large_payloads
+            return
         super().__init__(
             loop,
             name,
@@ -148,6 +153,7 @@ class FifoQueue(Queue):
                 content_based_deduplication, deduplication_scope, fifo_throughput_limit,
                 attributes,
             ),
+            large_payloads=large_payloads,
         )
 
     # -- construction ---------------------------------------------------------------------------
@@ -307,6 +313,11 @@ class FifoQueue(Queue):
         Raises:
             MissingParameter, InvalidMessageContents, InvalidParameterValue, QueueDoesNotExist.
         """
+        if self._offload is not None:
+            return self._offload._send(
+                self, body, message_attributes, delay_seconds, message_group_id,
+                message_deduplication_id, aws_trace_header,
+            )
         if (
             message_attributes is not None
             or delay_seconds is not None
@@ -505,6 +516,8 @@ class FifoQueue(Queue):
                 )
                 messages = self._receive_now(self.loop.clock.now(), max_messages, timeout, None)
                 if messages or not wait:
+                    if self._offload is not None and messages:
+                        return self._offload._resolve(self, messages)
                     return messages
         return super().receive(
             max_messages, wait_seconds=wait_seconds, visibility_timeout=visibility_timeout,
@@ -605,6 +618,8 @@ class FifoQueue(Queue):
         timeout ended: the message is visible again, was received again, moved to the
         dead-letter queue or purged), and ``ReceiptHandleIsInvalid`` for one it never issued.
         """
+        if self._offload is not None:  # an extended client's handle: the queue's own inside
+            receipt_handle = _large.plain_handle(receipt_handle)
         if isinstance(receipt_handle, str):  # the common case first: a handle in flight
             entry = self._ledger.handles.get(receipt_handle)
             if entry is not None and entry.state == INFLIGHT:
@@ -625,6 +640,8 @@ class FifoQueue(Queue):
         # settled to now: its deadline is still ahead, so its handle stays valid until then.
         # Its receive time stands in for now (add only needs a time not past now, to forget
         # handles that expired before it).
+        if self._offload is not None:
+            self._offload._deleted(entry.record)
         receipt = entry.receipt
         if receipt is not None:
             self._deleted_handles.add(receipt, entry.deadline, entry.received_at)

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from math import floor as _floor
+from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._core.ledger import INFLIGHT, Entry, Ledger
+from ..clock import MonotonicClock
 from ..errors import (
     InvalidParameterValue,
     OverLimit,
@@ -24,14 +27,16 @@ from ..errors import (
 )
 from ..loop import EventLoop
 from ..message import AttributeInput, Message, message_size, normalize_attributes, validate_body
+from . import large_payloads as _large
 from ._attributes import _QueueAttributes
 from ._batches import _QueueBatches
-from ._state import QueueObserver
+from ._state import QueueObserver, _plain_records
 from ._state import _Record as _Record  # re-exported: FIFO, SNS and the store build records
 from .config import INTEGER_ATTRIBUTES, RedriveAllowPolicy, RedrivePolicy
 from .results import BatchResult, SendResult
 
 if TYPE_CHECKING:
+    from .large_payloads import PayloadOffload
     from .move_tasks import MessageMoveTask
 
 __all__ = ["Queue", "SendResult", "BatchResult"]
@@ -41,6 +46,9 @@ GROUP_ID = re.compile(r"[\x21-\x7e]{1,128}")
 #: Messages a standard queue may have in flight before receive fails ``OverLimit``.
 IN_FLIGHT_LIMIT = 120_000
 MAX_VISIBILITY = 43_200
+#: The last three hex digits of a plain send's message id (see EventLoop._id_block).
+_HEX3 = tuple(f"{i:03x}" for i in range(4096))
+_new = object.__new__
 PURGE_COOLDOWN = 60.0
 DELETED_NAME_COOLDOWN = 60.0
 
@@ -66,6 +74,10 @@ class Queue(_QueueAttributes, _QueueBatches):
         tags: initial tags.
         attributes: further attributes by their AWS names (``{"VisibilityTimeout": "60"}``),
             as CreateQueue takes them; they override the keyword arguments.
+        large_payloads: a :class:`~decoupling.PayloadOffload`: bodies over its threshold go to
+            its bucket and the message carries a pointer, as AWS's extended clients do
+            (default ``None``). Not an SQS attribute: given to an existing queue, it is set on
+            it. Also settable later as :attr:`large_payloads`.
 
     Creating a queue whose name exists with the same attributes returns the existing queue
     object; with different attributes it raises ``QueueAlreadyExists`` (as CreateQueue does).
@@ -78,6 +90,8 @@ class Queue(_QueueAttributes, _QueueBatches):
 
     is_fifo: ClassVar[bool] = False
     _initialized = False
+    #: The claim-check (``large_payloads``); ``None``: bodies travel in the message.
+    _offload: PayloadOffload | None = None
 
     def __new__(cls, loop: EventLoop, name: str, *args: Any, **kwargs: Any) -> Queue:
         if type(loop) is not EventLoop and hasattr(loop, "_implementation"):
@@ -129,9 +143,12 @@ class Queue(_QueueAttributes, _QueueBatches):
         redrive_allow_policy: RedriveAllowPolicy | str | Mapping[str, Any] | None = None,
         tags: Mapping[str, str] | None = None,
         attributes: Mapping[str, Any] | None = None,
+        large_payloads: PayloadOffload | None = None,
     ) -> None:
-        if self._initialized:
-            return  # __new__ returned an existing, identical queue
+        if self._initialized:  # __new__ returned an existing, identical queue
+            if large_payloads is not None:
+                self.large_payloads = large_payloads
+            return
         requested = self._requested(
             loop,
             name,
@@ -179,8 +196,12 @@ class Queue(_QueueAttributes, _QueueBatches):
                 float(self._values["MessageRetentionPeriod"]),
                 f"{loop.new_id().replace('-', '')}/",  # the whole id: unique per queue
                 lock_groups=self.is_fifo,
+                make_record=_plain_records(loop.clock),
             )
             self._cond = loop._new_condition()
+            # Message ids of the plain send: a block of 4,096 from the loop, handed out in turn.
+            self._id_block = ""
+            self._id_low = 4096
             self._waiting = 0
             self._last_purge = -PURGE_COOLDOWN - 1.0
             self.max_in_flight = IN_FLIGHT_LIMIT
@@ -188,8 +209,30 @@ class Queue(_QueueAttributes, _QueueBatches):
             # A tuple, replaced on add and remove: an event iterates it without a copy, and an
             # observer that removes itself mid-event changes only later events.
             self._observers: tuple[QueueObserver, ...] = ()
+            if large_payloads is not None:
+                self.large_payloads = large_payloads
             loop._register("sqs", name, self)
             self._initialized = True
+            self._monotonic = type(loop.clock) is MonotonicClock
+            self._replan()
+
+    def _replan(self) -> None:
+        """Recompute what the plain send checks in one comparison (lock held; after any change
+        of the delay, the size limit, the observers or deletion): ``_plain_max`` is the
+        size limit of a body it may take, 0 when it may take none."""
+        values = self._values
+        plain = (
+            not self.is_fifo
+            and not self._deleted
+            and not self._observers
+            and not values["DelaySeconds"]
+        )
+        self._plain_max: int = values["MaximumMessageSize"] if plain else 0
+
+    def _apply(self, parsed: Mapping[str, Any]) -> None:
+        super()._apply(parsed)
+        if self._initialized:
+            self._replan()
 
     # -- sending --------------------------------------------------------------------------------
 
@@ -215,9 +258,58 @@ class Queue(_QueueAttributes, _QueueBatches):
             message_deduplication_id: FIFO queues only.
             aws_trace_header: the ``AWSTraceHeader`` system attribute.
 
+        With :attr:`large_payloads`, a body over its threshold is stored in its bucket first
+        and the message carries the pointer (see :class:`~decoupling.PayloadOffload`).
+
         Raises:
             InvalidMessageContents, InvalidParameterValue, QueueDoesNotExist.
         """
+        if self._offload is not None:
+            return self._offload._send(
+                self, body, message_attributes, delay_seconds, message_group_id,
+                message_deduplication_id, aws_trace_header,
+            )
+        if (
+            message_attributes is None
+            and delay_seconds is None
+            and message_group_id is None
+            and message_deduplication_id is None
+            and aws_trace_header is None
+            and type(body) is str
+            and body.isascii()
+            and body.isprintable()
+        ):
+            # The common message (a printable ASCII body, nothing else) to a queue with no
+            # delay, observer or tap: every check of the general path below holds for it by
+            # construction, and it goes straight to the ledger's visible messages.
+            with self._lock:
+                ledger = self._ledger
+                if (
+                    0 < len(body) <= self._plain_max  # (0 unless plain: see _replan)
+                    and self.loop._tap is None
+                    and ledger.accepts_plain
+                ):
+                    # (SentTimestamp follows from the send time: the ledger's make_record.)
+                    now = _monotonic() if self._monotonic else self.loop.clock.now()
+                    low = self._id_low
+                    if low > 4095:
+                        self._id_block = self.loop._id_block()
+                        low = 0
+                    self._id_low = low + 1
+                    message_id = self._id_block + _HEX3[low]
+                    ledger.push_visible(now, message_id, body)
+                    if self._waiting:
+                        cond = self._cond
+                        # Only a waiter not woken yet needs waking (a woken one takes a message
+                        # when it runs): a burst of sends calls notify once per waiter.
+                        if cond._tasks or cond._waiters:  # type: ignore[attr-defined]
+                            cond.notify(1)
+                    result = _new(SendResult)  # SendResult._lazy's fields, set in one place
+                    result.message_id = message_id
+                    result.sequence_number = result._md5 = result._md5_attributes = None
+                    result._attributes = None
+                    result._body = body
+                    return result
         with self._lock:
             self._check_alive()
             now = self.loop.clock.now()
@@ -318,7 +410,10 @@ class Queue(_QueueAttributes, _QueueBatches):
         if self._waiting:
             if delay <= 0:
                 # One message needs one waiter: waking them all would stampede for the lock.
-                self._cond.notify(1)
+                # Only a waiter not woken yet needs it: a burst of sends notifies once each.
+                cond = self._cond
+                if cond._tasks or cond._waiters:  # type: ignore[attr-defined]
+                    cond.notify(1)
             else:
                 # Every waiter re-plans its wake-up to the delay's end: waking one only would
                 # leave the others asleep until their own deadlines on a real clock, past the
@@ -350,6 +445,10 @@ class Queue(_QueueAttributes, _QueueBatches):
         :meth:`EventLoop.stop` ends a waiting poll at once with ``[]``; after it (until
         :meth:`EventLoop.start`) a receive answers as a short poll.
 
+        With :attr:`large_payloads`, a pointer message comes back with its payload as the body
+        (see :class:`~decoupling.PayloadOffload`); a pointer to a missing object raises
+        ``NoSuchKey`` and the message stays in the queue.
+
         Every receive increments each message's receive count and issues a new receipt handle.
         A message whose receive count has reached the redrive policy's ``maxReceiveCount``
         moves to the dead-letter queue instead of being returned. O(m log n) for m messages.
@@ -359,9 +458,18 @@ class Queue(_QueueAttributes, _QueueBatches):
         """
         with self._lock:
             self._check_alive()
-            max_messages, wait, timeout = self._check_receive_args(
-                max_messages, wait_seconds, visibility_timeout
-            )
+            if (
+                type(max_messages) is int
+                and 1 <= max_messages <= 10
+                and wait_seconds is None
+                and visibility_timeout is None
+            ):  # the common call: _check_receive_args's answer without the call
+                wait = self._values["ReceiveMessageWaitTimeSeconds"]
+                timeout = self._values["VisibilityTimeout"]
+            else:
+                max_messages, wait, timeout = self._check_receive_args(
+                    max_messages, wait_seconds, visibility_timeout
+                )
             tap = self.loop._tap
             if tap is not None:  # chaos: a short poll may see only some of the messages
                 max_messages = tap.sqs_receive_limit(self, max_messages, wait)
@@ -387,7 +495,9 @@ class Queue(_QueueAttributes, _QueueBatches):
                 now = clock.now()
             if tap is not None:
                 tap.sqs_received(self, messages)
-            return messages
+        if self._offload is not None and messages:
+            return self._offload._resolve(self, messages)
+        return messages
 
     def _wake_time(self, deadline: float) -> float:
         """When a poll with ``deadline`` must look again: then, or when a delayed or
@@ -398,6 +508,18 @@ class Queue(_QueueAttributes, _QueueBatches):
     def _check_receive_args(
         self, max_messages: object, wait_seconds: object, visibility_timeout: object
     ) -> tuple[int, int, int]:
+        if (
+            type(max_messages) is int
+            and 1 <= max_messages <= 10
+            and visibility_timeout is None
+            and (wait_seconds is None or type(wait_seconds) is int and 0 <= wait_seconds <= 20)
+        ):
+            values = self._values
+            return (
+                max_messages,
+                values["ReceiveMessageWaitTimeSeconds"] if wait_seconds is None else wait_seconds,
+                values["VisibilityTimeout"],
+            )
         if isinstance(max_messages, bool) or not isinstance(max_messages, int) or not (
             1 <= max_messages <= 10
         ):
@@ -437,7 +559,8 @@ class Queue(_QueueAttributes, _QueueBatches):
         self, now: float, max_messages: int, timeout: int, attempt_id: str | None
     ) -> list[Message]:
         ledger = self._ledger
-        ledger.settle(now)
+        if now >= ledger._due:  # (settle's own first test, without the call)
+            ledger.settle(now)
         room = self.max_in_flight - ledger.n_inflight
         if room <= 0 and ledger.n_visible:
             raise OverLimit(
@@ -457,22 +580,38 @@ class Queue(_QueueAttributes, _QueueBatches):
         return self._messages(received, now)
 
     def _messages(self, received: list[Entry], now: float) -> list[Message]:
-        wall_ms = self.loop.clock.wall_ms()
+        if not received:
+            return []
+        if self._monotonic:  # MonotonicClock.wall_ms() at ``now``, without two calls
+            wall_ms = _floor((now + self.loop.clock._offset) * 1000)  # type: ignore[attr-defined]
+        else:
+            wall_ms = self.loop.clock.wall_ms()
         sender = self.loop.account_id
         out: list[Message] = []
         append = out.append
         for entry in received:
             r = entry.record
             first = entry.first_received_at
-            append(
-                Message(
-                    r.message_id, r.body, entry.receipt or "", r.attributes, entry.receive_count,
-                    r.sent_ms,
-                    wall_ms if first == now else wall_ms - int(round((now - first) * 1000)),
-                    sender, r.group_id, r.dedup_id, r.sequence_number, r.dlq_source_arn,
-                    r.trace_header,
-                )
+            # Message(...)'s fields set here, as its __init__ sets them (one call less).
+            m = _new(Message)
+            m.message_id = r.message_id
+            m.body = r.body
+            m.receipt_handle = entry.receipt or ""
+            attributes = r.attributes
+            m.message_attributes = attributes if attributes else {}
+            m.receive_count = entry.receive_count
+            m.sent_timestamp = r.sent_ms
+            m.first_receive_timestamp = (
+                wall_ms if first == now else wall_ms - int(round((now - first) * 1000))
             )
+            m.sender_id = sender
+            m.message_group_id = r.group_id
+            m.message_deduplication_id = r.dedup_id
+            m.sequence_number = r.sequence_number
+            m.dead_letter_queue_source_arn = r.dlq_source_arn
+            m.aws_trace_header = r.trace_header
+            m._md5 = None
+            append(m)
         return out
 
     # -- dead letters ---------------------------------------------------------------------------
@@ -556,6 +695,10 @@ class Queue(_QueueAttributes, _QueueBatches):
         entry = self._ledger.handles.get(receipt_handle)
         if entry is not None:
             return entry
+        if self._offload is not None:  # an extended client's handle: the queue's own inside
+            plain = _large.plain_handle(receipt_handle)
+            if plain is not receipt_handle:
+                return self._entry_for(plain)
         prefix = self._ledger.receipt_prefix
         tail = receipt_handle[len(prefix):]
         if not receipt_handle.startswith(prefix) or not tail or not _is_hex(tail):
@@ -573,7 +716,22 @@ class Queue(_QueueAttributes, _QueueBatches):
         """
         with self._lock:
             self._check_alive()
-            self._ledger.settle(self.loop.clock.now())
+            ledger = self._ledger
+            now = self.loop.clock.now()
+            if now >= ledger._due:  # (settle's own first test, without the call)
+                ledger.settle(now)
+            if (
+                not self._observers
+                and self.loop._tap is None
+                and not self.is_fifo
+                and self._offload is None  # (a claim-check's delete removes the payload)
+            ):
+                # The common delete: a current handle, nobody watching. Stale and invalid
+                # handles take the general path below.
+                entry = ledger.handles.get(receipt_handle) if type(receipt_handle) is str else None
+                if entry is not None:
+                    ledger.remove_many([entry])
+                    return
             self._delete_settled(receipt_handle)
 
     def _delete_settled(self, receipt_handle: object) -> None:
@@ -593,7 +751,30 @@ class Queue(_QueueAttributes, _QueueBatches):
         """Hook: FIFO refuses handles whose visibility timeout has expired."""
 
     def _after_delete(self, entry: Entry) -> None:
-        """Hook: FIFO may unblock a group."""
+        """Hook: FIFO may unblock a group; a claim-check deletes the payload."""
+        if self._offload is not None:
+            self._offload._deleted(entry.record)
+
+    @property
+    def large_payloads(self) -> PayloadOffload | None:
+        """The :class:`~decoupling.PayloadOffload` this queue sends and receives large bodies
+        through, or ``None`` (default). Settable; ``None`` turns it off (pointers then arrive
+        as they are).
+
+        Raises:
+            InvalidParameterValue: not a ``PayloadOffload``, or its bucket is of another loop.
+        """
+        return self._offload
+
+    @large_payloads.setter
+    def large_payloads(self, offload: PayloadOffload | None) -> None:
+        if offload is not None:
+            if not isinstance(offload, _large.PayloadOffload):
+                raise InvalidParameterValue(
+                    f"large_payloads must be a PayloadOffload, got {type(offload).__name__}"
+                )
+            offload._check_loop(self)
+        self._offload = offload
 
     def change_visibility(self, receipt_handle: str, visibility_timeout: int) -> None:
         """Set how long a received message stays invisible, counted from now
@@ -696,6 +877,7 @@ class Queue(_QueueAttributes, _QueueBatches):
         with self._lock:
             self._check_alive()
             self._deleted = True
+            self._replan()
             self._ledger.purge()
             self.loop._unregister("sqs", self.name)
             self._cond.notify_all()  # its waiters wake and raise QueueDoesNotExist
@@ -727,6 +909,7 @@ class Queue(_QueueAttributes, _QueueBatches):
         with self._lock:
             if observer not in self._observers:
                 self._observers = (*self._observers, observer)
+                self._replan()
 
     def remove_observer(self, observer: QueueObserver) -> None:
         """Stop calling ``observer`` (no error if it was not added)."""
@@ -735,6 +918,7 @@ class Queue(_QueueAttributes, _QueueBatches):
                 kept = list(self._observers)
                 kept.remove(observer)
                 self._observers = tuple(kept)
+                self._replan()
 
     def _emit(self, event: str, entry: Entry | None) -> None:
         for observer in self._observers:
@@ -851,6 +1035,8 @@ class Queue(_QueueAttributes, _QueueBatches):
             if messages or now >= deadline or loop._stopped:
                 if tap is not None:
                     tap.sqs_received(self, messages)
+                if self._offload is not None and messages:
+                    return self._offload._resolve(self, messages)
                 return messages
             waiter = loop._async_waiter(self._cond, self._wake_time(deadline))
             self._waiting += 1
@@ -877,6 +1063,8 @@ class Queue(_QueueAttributes, _QueueBatches):
                 if messages or now >= deadline or loop._stopped:
                     if tap is not None:
                         tap.sqs_received(self, messages)
+                    if self._offload is not None and messages:
+                        return self._offload._resolve(self, messages)
                     return messages
                 waiter = loop._async_waiter(self._cond, self._wake_time(deadline))
                 self._waiting += 1

@@ -17,6 +17,13 @@ queue as it was:
 * the FIFO deduplication window (5 minutes), sequence numbers (they keep increasing), and the
   handles of messages deleted while in flight.
 
+Buckets (:class:`~decoupling.Bucket`) are kept too: bucket settings, tags and notification
+configurations, every object version with its metadata and tags, in the call's transaction;
+bodies are files beside the database, written and fsynced before the row that refers to them
+commits (see :mod:`decoupling.store._buckets` for the crash-safety steps, orphans reported in
+:attr:`SqliteStore.orphaned_bodies`, and what is not kept: multipart uploads in progress). A
+multi-process store refuses buckets.
+
 Not kept: ``ReceiveRequestAttemptId`` replays (a retried receive after a restart gets new
 messages), the 60-second name cooldown after ``delete_queue``, ``max_in_flight`` changes, and
 topics, subscriptions and functions (they hold no messages; re-create them at start-up). A FIFO
@@ -114,7 +121,7 @@ from typing import TYPE_CHECKING, Any
 from .._core.ledger import Entry
 from ..errors import DecouplingError, InvalidParameterValue, ServiceUnavailable
 from ..sqs.config import RedrivePolicy
-from . import _file, _write
+from . import _buckets, _file, _write
 from . import _load as rows
 from ._retry import Busy, Contention
 
@@ -236,7 +243,7 @@ class _JournalLock(_thread.RLock):  # type: ignore[misc]
         if self._depth == 1:
             store = self._store
             try:
-                if store._touched or store._in_tx:
+                if store._touched or store._in_tx or store._s3_doomed:
                     store._end()
             finally:
                 self._depth = 0
@@ -341,8 +348,15 @@ class SqliteStore:
         #: Message rows found damaged (their body does not match its MD5, or a column cannot
         #: be read) since this store opened, each moved to the ``quarantine`` table and never
         #: delivered: ``{"queue": name, "message_id": id or None, "key": row key, "reason":
-        #: text}``, in the order found.
+        #: text}``, in the order found. Object versions whose body file is missing or cut
+        #: short are listed too, as ``{"bucket": name, "key": key, "version_id": id or None,
+        #: "reason": text}``: left out of the bucket (their rows stay), never served half.
         self.damaged: list[dict[str, Any]] = []
+        #: Body files of buckets removed when the store opened because no object refers to
+        #: them (written by a call that did not complete: a crash between the file and its
+        #: row): ``{"file": path, "bytes": size}``. See :mod:`decoupling.store._buckets`.
+        self.orphaned_bodies: list[dict[str, Any]] = []
+        self._s3_doomed: set[str] = set()
         self._damaged_rows: list[tuple[_QueueState, int, Any, str]] = []
         self._contention = Contention(self.busy_timeout)
         self._loop: Any = None
@@ -494,6 +508,9 @@ class SqliteStore:
         loop = self._loop
         now = loop.clock.now()
         pending: list[tuple[Queue, str | None]] = []
+        for statement in _buckets.TABLES.split(";"):
+            if statement.strip():
+                conn.execute(statement)  # (stores made before buckets were kept get them)
         for row in conn.execute("SELECT * FROM queues ORDER BY id").fetchall():
             pending.append(rows.load_queue(self, row))
         for queue, redrive in pending:
@@ -505,6 +522,8 @@ class SqliteStore:
                 conn.execute("SELECT meta FROM queues WHERE id = ?", (state.qid,)).fetchone()[0],
                 resume=True,
             )
+        if not self.multiprocess:
+            _buckets.load_buckets(self, conn)
         if self.multiprocess:
             self._seen = conn.execute("SELECT coalesce(max(id), 0) FROM changes").fetchone()[0]
 
@@ -529,6 +548,9 @@ class SqliteStore:
         multi-process mode, a change record, committed with the call even if nothing else
         changed). If the row cannot be written the queue is taken out of the loop's registry
         again: no queue exists that the store does not hold."""
+        if kind == "s3" and not self._replaying:
+            self._s3_created(resource)
+            return
         if kind != "sqs" or self._replaying:
             return
         queue: Queue = resource
@@ -557,6 +579,13 @@ class SqliteStore:
 
     def _unregistered(self, kind: str, name: str) -> None:
         """(EventLoop) a resource was deleted: a deleted queue's rows go."""
+        if kind == "s3" and not self._replaying:
+            try:
+                self._tx()
+                _buckets.drop_bucket(self, self._live(), name)
+            except sqlite3.Error as error:
+                self._fail(error)
+            return
         if kind != "sqs" or self._replaying:
             return
         conn = self._live()
@@ -577,6 +606,55 @@ class SqliteStore:
             self._fail(error)  # the next call reloads the queue from the store
         if self.multiprocess:
             self._changes.append((qid, "x", None, name))
+
+    # -- buckets (see _buckets) -----------------------------------------------------------------
+
+    def _s3_created(self, bucket: Any) -> None:
+        """A new bucket gets its row; if it cannot be written, the bucket is taken out of the
+        loop's registry again. A multi-process store does not keep buckets: refused."""
+        registry = self._loop._resources
+        if self.multiprocess:
+            del registry[("s3", bucket.name)]
+            from ..errors import InvalidArgument
+
+            raise InvalidArgument(
+                f"The store {self.path} is opened with multiprocess=True, which does not keep "
+                "buckets; use a single-process store (or a loop without a store) for buckets."
+            )
+        try:
+            self._tx()
+            _buckets.write_bucket(self, self._live(), bucket, None)
+        except sqlite3.Error as error:
+            if registry.get(("s3", bucket.name)) is bucket:
+                del registry[("s3", bucket.name)]
+            self._fail(error)
+
+    def _s3_body(self, body: Any) -> Any:
+        """(Bucket, outside the lock) ``body`` written to a new body file, fsynced."""
+        if self._conn is None:
+            raise ServiceUnavailable(f"The store {self.path} is closed.")
+        try:
+            return _buckets.write_body(self, body)
+        except OSError as error:
+            raise ServiceUnavailable(
+                f"The store {self.path} could not write an object's body ({error}); nothing "
+                "changed."
+            ) from None
+
+    def _s3_drop(self, bodies: Any) -> None:
+        """(Bucket) bodies no longer held: their files go after the commit if unreferenced."""
+        _buckets.doom(self, bodies)
+
+    def _s3_write(self, bucket: Any, key: str | None) -> None:
+        """(Bucket) rewrite the bucket's row and ``key``'s version rows in this call's
+        transaction."""
+        if self._replaying:
+            return
+        try:
+            self._tx()
+            _buckets.write_bucket(self, self._live(), bucket, key)
+        except sqlite3.Error as error:
+            self._fail(error)
 
     def _forget(self, state: _QueueState) -> None:
         self._states.pop(state.qid, None)
@@ -693,6 +771,11 @@ class SqliteStore:
             except sqlite3.Error as error:
                 self._fail(error)
             self._in_tx = False
+        if self._s3_doomed and self._conn is not None:
+            try:
+                _buckets.collect(self, self._conn)
+            except sqlite3.Error:
+                pass  # the files stay: orphans, removed at the next open
 
     def _fail(self, error: sqlite3.Error) -> None:
         """A write failed: undo the transaction, rebuild from the store at the next call (the
@@ -720,6 +803,8 @@ class SqliteStore:
             from ._sync import reload_all
 
             reload_all(self)
+            if not self.multiprocess:
+                _buckets.load_buckets(self, self._live(), opening=False)
         except sqlite3.Error as error:
             self._replaying = False
             self._fail(error)
@@ -737,6 +822,7 @@ class SqliteStore:
         self._changes = []
         self._damaged_rows = []
         self._strict = False
+        self._s3_doomed = set()  # rolled back: the rows that referred to them are back
 
     # -- upkeep ----------------------------------------------------------------------------------
 

@@ -301,8 +301,10 @@ class SnsModel:
                 if qkey in window and now < window[qkey]:
                     continue  # the queue's own deduplication drops it
                 window[qkey] = now + DEDUP_WINDOW
+            # MessageStructure="json": the attributes filter but are not delivered.
+            delivered = {} if pub.structure else dict(pub.attributes)
             self.held[queue].append(Expected(
-                message_id, text, pub.subject, dict(pub.attributes), sub.raw, sub.arn, wall_ms,
+                message_id, text, pub.subject, delivered, sub.raw, sub.arn, wall_ms,
                 pub.group, sequence_number,
             ))
             reached.append(queue)

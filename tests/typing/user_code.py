@@ -33,7 +33,13 @@ def in_process() -> list[str]:
         return None
 
     runtime.add_event_source(orders, "ship", batch_size=10, report_batch_item_failures=True)
-    return bodies
+    offload = dc.PayloadOffload(dc.Bucket(loop, "large-payloads"), threshold=262_144)
+    documents = dc.Queue(loop, "documents", large_payloads=offload)
+    documents.send("x" * 300_000)
+    scans = dc.Topic(loop, "scans", large_payloads=offload)
+    scans.large_payloads = None
+    orphans: list[str] = offload.orphans(documents)
+    return bodies + orphans
 
 
 def on_aws() -> None:
