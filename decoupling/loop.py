@@ -588,6 +588,7 @@ class _Sibling(EventLoop):
         self._resources = {}
         self._deleted_at = {}
         self._ids = home._ids
+        self._id_blocks = home._id_blocks  # (a family shares its id space)
         self._id_prefix = home._id_prefix
         self._id_head = home._id_head
         self._driver = None
