@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .functions.schedule_expressions import CronSchedule, RateSchedule, parse_schedule
     from .functions.schedules import ScheduleRule
     from .functions.usage import CostReport, InvocationRecord, LambdaPrices
+    from .functions.versions import Alias, FunctionVersion
     from .loop import EventLoop, TimerHandle
     from .message import Message, MessageAttributeValue
     from .observe.chaos import Chaos
@@ -77,6 +78,8 @@ _HOMES: dict[str, str] = {
     "CostReport": "functions.usage",
     "InvocationRecord": "functions.usage",
     "LambdaPrices": "functions.usage",
+    "Alias": "functions.versions",
+    "FunctionVersion": "functions.versions",
     "EventLoop": "loop",
     "TimerHandle": "loop",
     "Message": "message",
@@ -154,6 +157,8 @@ __all__ = [
     "FifoQueue",
     "Function",
     "FunctionRuntime",
+    "FunctionVersion",
+    "Alias",
     "InvocationRecord",
     "InvocationResult",
     "Journal",

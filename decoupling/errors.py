@@ -63,6 +63,9 @@ __all__ = [
     "RequestTooLargeException",
     "InvalidRequestContentException",
     "ValidationException",
+    "PreconditionFailedException",
+    "AccessDeniedException",
+    "ProvisionedConcurrencyConfigNotFoundException",
     # S3
     "NoSuchBucket",
     "BucketAlreadyExists",
@@ -405,6 +408,28 @@ class ValidationException(DecouplingError):
     """A schedule expression or other request field failed validation (EventBridge)."""
 
     code = "ValidationException"
+
+
+class PreconditionFailedException(DecouplingError):
+    """A ``RevisionId`` given with a Lambda request does not match the resource's (412)."""
+
+    code = "PreconditionFailedException"
+    status = 412
+
+
+class AccessDeniedException(DecouplingError):
+    """The caller may not do this (Lambda): another account's role, or a resource policy
+    that does not allow the invoker."""
+
+    code = "AccessDeniedException"
+    status = 403
+
+
+class ProvisionedConcurrencyConfigNotFoundException(DecouplingError):
+    """The function version or alias has no provisioned concurrency configuration."""
+
+    code = "ProvisionedConcurrencyConfigNotFoundException"
+    status = 404
 
 
 # --- S3 ----------------------------------------------------------------------------------------

@@ -408,8 +408,29 @@ LAMBDA_CASES: list[LambdaCase] = [
     ),
     (
         "ValidationException",
-        lambda e: e.call("update_function_configuration", FunctionName="f", Timeout=901),
-        400, lambda e: native(lambda: e.runtime.register("g", handler, timeout=901)), {},
+        lambda e: e.call("update_function_configuration", FunctionName="f", Timeout=1801),
+        400, lambda e: native(lambda: e.runtime.register("g", handler, timeout=1801)), {},
+    ),
+    (
+        "PreconditionFailedException",
+        lambda e: e.call("update_function_configuration", FunctionName="f", Timeout=5,
+                         RevisionId="not-the-revision"),
+        412, "The Revision Id provided does not match the latest Revision Id. Call the "
+             "GetFunction/GetAlias API to retrieve the latest Revision Id", {"Type": "User"},
+    ),
+    (
+        "AccessDeniedException",
+        lambda e: e.call("update_function_configuration", FunctionName="f",
+                         Role="arn:aws:iam::111111111111:role/other"),
+        403, "Cross-account pass role is not allowed.", {},
+    ),
+    (
+        "ProvisionedConcurrencyConfigNotFoundException",
+        lambda e: (
+            e.call("publish_version", FunctionName="f"),
+            e.call("get_provisioned_concurrency_config", FunctionName="f", Qualifier="1"),
+        ),
+        404, "No Provisioned Concurrency Config found for this function", {"Type": "User"},
     ),
 ]
 

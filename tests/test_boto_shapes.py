@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import base64
 import datetime
+import io
 import json
+import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -347,6 +349,38 @@ class LambdaWorld:
         )
         self.lam.create_event_source_mapping(EventSourceArn=self.queue_arn, FunctionName="echo")
 
+    def alias(self) -> dict[str, Any]:
+        self.lam.publish_version(FunctionName="echo")
+        self.lam.update_function_configuration(FunctionName="echo", Timeout=9)
+        self.lam.publish_version(FunctionName="echo")
+        return self.lam.create_alias(  # type: ignore[no-any-return]
+            FunctionName="echo", Name="live", FunctionVersion="1", Description="main",
+            RoutingConfig={"AdditionalVersionWeights": {"2": 0.25}})
+
+    def permit(self) -> dict[str, Any]:
+        return self.lam.add_permission(  # type: ignore[no-any-return]
+            FunctionName="echo", StatementId="sns", Action="lambda:InvokeFunction",
+            Principal="sns.amazonaws.com", SourceArn=self.loop.arn("sns", "orders"),
+            SourceAccount=self.loop.account_id)
+
+    def provision(self) -> dict[str, Any]:
+        self.lam.publish_version(FunctionName="echo")
+        return self.lam.put_provisioned_concurrency_config(  # type: ignore[no-any-return]
+            FunctionName="echo", Qualifier="1", ProvisionedConcurrentExecutions=2)
+
+    def url(self) -> dict[str, Any]:
+        return self.lam.create_function_url_config(  # type: ignore[no-any-return]
+            FunctionName="echo", AuthType="NONE",
+            Cors={"AllowOrigins": ["*"], "AllowMethods": ["GET"], "MaxAge": 60})
+
+    def layer(self) -> dict[str, Any]:
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as zf:
+            zf.writestr("python/shared.py", "VALUE = 1\n")
+        return self.lam.publish_layer_version(  # type: ignore[no-any-return]
+            LayerName="lib", Content={"ZipFile": archive.getvalue()},
+            CompatibleRuntimes=["python3.12"], LicenseInfo="MIT")
+
 
 def _lambda_cases() -> dict[str, Callable[[LambdaWorld], dict[str, Any]]]:
     return {
@@ -393,6 +427,74 @@ def _lambda_cases() -> dict[str, Callable[[LambdaWorld], dict[str, Any]]]:
         "DeleteEventSourceMapping": lambda w: w.lam.delete_event_source_mapping(
             UUID=w.mapping["UUID"]
         ),
+        "UpdateFunctionCode": lambda w: w.lam.update_function_code(
+            FunctionName="echo", ZipFile=__import__("decoupling.boto").boto.inline_code(echo)["ZipFile"], Publish=True
+        ),
+        "PublishVersion": lambda w: w.lam.publish_version(FunctionName="echo", Description="v"),
+        "ListVersionsByFunction": lambda w: w.lam.list_versions_by_function(FunctionName="echo"),
+        "CreateAlias": lambda w: w.alias(),
+        "GetAlias": lambda w: (w.alias(), w.lam.get_alias(FunctionName="echo", Name="live"))[1],
+        "UpdateAlias": lambda w: (w.alias(), w.lam.update_alias(
+            FunctionName="echo", Name="live", Description="d"))[1],
+        "DeleteAlias": lambda w: (w.alias(), w.lam.delete_alias(
+            FunctionName="echo", Name="live"))[1],
+        "ListAliases": lambda w: (w.alias(), w.lam.list_aliases(FunctionName="echo"))[1],
+        "AddPermission": lambda w: w.permit(),
+        "GetPolicy": lambda w: (w.permit(), w.lam.get_policy(FunctionName="echo"))[1],
+        "RemovePermission": lambda w: (w.permit(), w.lam.remove_permission(
+            FunctionName="echo", StatementId="sns"))[1],
+        "PublishLayerVersion": lambda w: w.layer(),
+        "GetLayerVersion": lambda w: (w.layer(), w.lam.get_layer_version(
+            LayerName="lib", VersionNumber=1))[1],
+        "GetLayerVersionByArn": lambda w: w.lam.get_layer_version_by_arn(
+            Arn=w.layer()["LayerVersionArn"]),
+        "ListLayers": lambda w: (w.layer(), w.lam.list_layers())[1],
+        "ListLayerVersions": lambda w: (w.layer(), w.lam.list_layer_versions(LayerName="lib"))[1],
+        "DeleteLayerVersion": lambda w: (w.layer(), w.lam.delete_layer_version(
+            LayerName="lib", VersionNumber=1))[1],
+        "AddLayerVersionPermission": lambda w: (w.layer(), w.lam.add_layer_version_permission(
+            LayerName="lib", VersionNumber=1, StatementId="x", Action="lambda:GetLayerVersion",
+            Principal="111111111111"))[1],
+        "GetLayerVersionPolicy": lambda w: (w.layer(), w.lam.add_layer_version_permission(
+            LayerName="lib", VersionNumber=1, StatementId="x", Action="lambda:GetLayerVersion",
+            Principal="*"), w.lam.get_layer_version_policy(LayerName="lib", VersionNumber=1))[2],
+        "RemoveLayerVersionPermission": lambda w: (w.layer(), w.lam.add_layer_version_permission(
+            LayerName="lib", VersionNumber=1, StatementId="x", Action="lambda:GetLayerVersion",
+            Principal="*"), w.lam.remove_layer_version_permission(
+            LayerName="lib", VersionNumber=1, StatementId="x"))[2],
+        "TagResource": lambda w: w.lam.tag_resource(
+            Resource=w.created["FunctionArn"], Tags={"env": "test"}),
+        "UntagResource": lambda w: w.lam.untag_resource(
+            Resource=w.created["FunctionArn"], TagKeys=["team"]),
+        "ListTags": lambda w: w.lam.list_tags(Resource=w.created["FunctionArn"]),
+        "ListFunctionEventInvokeConfigs": lambda w: w.lam.list_function_event_invoke_configs(
+            FunctionName="echo"),
+        "PutProvisionedConcurrencyConfig": lambda w: w.provision(),
+        "GetProvisionedConcurrencyConfig": lambda w: (w.provision(),
+            w.lam.get_provisioned_concurrency_config(FunctionName="echo", Qualifier="1"))[1],
+        "DeleteProvisionedConcurrencyConfig": lambda w: (w.provision(),
+            w.lam.delete_provisioned_concurrency_config(FunctionName="echo", Qualifier="1"))[1],
+        "ListProvisionedConcurrencyConfigs": lambda w: (w.provision(),
+            w.lam.list_provisioned_concurrency_configs(FunctionName="echo"))[1],
+        "GetAccountSettings": lambda w: w.lam.get_account_settings(),
+        "GetFunctionRecursionConfig": lambda w: w.lam.get_function_recursion_config(
+            FunctionName="echo"),
+        "PutFunctionRecursionConfig": lambda w: w.lam.put_function_recursion_config(
+            FunctionName="echo", RecursiveLoop="Allow"),
+        "GetRuntimeManagementConfig": lambda w: w.lam.get_runtime_management_config(
+            FunctionName="echo"),
+        "PutRuntimeManagementConfig": lambda w: w.lam.put_runtime_management_config(
+            FunctionName="echo", UpdateRuntimeOn="FunctionUpdate"),
+        "InvokeAsync": lambda w: w.lam.invoke_async(FunctionName="echo", InvokeArgs=b"{}"),
+        "CreateFunctionUrlConfig": lambda w: w.url(),
+        "GetFunctionUrlConfig": lambda w: (w.url(), w.lam.get_function_url_config(
+            FunctionName="echo"))[1],
+        "UpdateFunctionUrlConfig": lambda w: (w.url(), w.lam.update_function_url_config(
+            FunctionName="echo", AuthType="AWS_IAM"))[1],
+        "DeleteFunctionUrlConfig": lambda w: (w.url(), w.lam.delete_function_url_config(
+            FunctionName="echo"))[1],
+        "ListFunctionUrlConfigs": lambda w: (w.url(), w.lam.list_function_url_configs(
+            FunctionName="echo"))[1],
     }
 
 
@@ -405,13 +507,33 @@ LAMBDA_STATUS = {
     "DeleteFunction": 204,
     "DeleteFunctionEventInvokeConfig": 204,
     "DeleteFunctionConcurrency": 204,
+    "UpdateFunctionCode": 200,
+    "PublishVersion": 201,
+    "CreateAlias": 201,
+    "DeleteAlias": 204,
+    "AddPermission": 201,
+    "RemovePermission": 204,
+    "PublishLayerVersion": 201,
+    "DeleteLayerVersion": 204,
+    "AddLayerVersionPermission": 201,
+    "RemoveLayerVersionPermission": 204,
+    "TagResource": 204,
+    "UntagResource": 204,
+    "CreateFunctionUrlConfig": 201,
+    "InvokeAsync": 202,
+    "PutProvisionedConcurrencyConfig": 202,
+    "DeleteProvisionedConcurrencyConfig": 204,
+    "DeleteFunctionUrlConfig": 204,
 }
 
 
 @pytest.fixture
 def lambda_world(loop: dc.EventLoop) -> Iterator[LambdaWorld]:
+    from decoupling.boto import runtime_for
+
     with serve(loop):
         yield LambdaWorld(loop)
+    runtime_for(loop).close()  # stops the function URLs' HTTP server
 
 
 def test_every_served_lambda_operation_has_a_case() -> None:

@@ -194,9 +194,9 @@ def test_payload_limits_and_types(rt: dc.FunctionRuntime) -> None:
     ("kwargs", "error"),
     [
         ({"timeout": 0}, errors.ValidationException),
-        ({"timeout": 901}, errors.ValidationException),
+        ({"timeout": 1801}, errors.ValidationException),
         ({"memory_mb": 127}, errors.ValidationException),
-        ({"memory_mb": 10241}, errors.ValidationException),
+        ({"memory_mb": 32769}, errors.ValidationException),
         ({"architecture": "sparc"}, errors.ValidationException),
         ({"environment": {"AWS_REGION": "x"}}, errors.InvalidParameterValueException),
         ({"environment": {"1BAD": "x"}}, errors.InvalidParameterValueException),
@@ -212,7 +212,7 @@ def test_register_validation_changes_nothing(rt: dc.FunctionRuntime, kwargs: dic
     with pytest.raises(error):
         rt.register("f", lambda e, c: None, **kwargs)
     assert rt.functions == []
-    rt.register("f", lambda e, c: None, timeout=900, memory_mb=10240, reserved_concurrency=900)
+    rt.register("f", lambda e, c: None, timeout=1800, memory_mb=32768, reserved_concurrency=900)
     with pytest.raises(errors.ResourceConflictException):
         rt.register("f", lambda e, c: None)
     with pytest.raises(errors.ValidationException):

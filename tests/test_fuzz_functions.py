@@ -233,6 +233,8 @@ def _closed(runtime: dc.FunctionRuntime) -> None:
     "hang_guard": durations,
     "keep_records": st.one_of(concurrencies, st.none()),
     "environment_idle_timeout": st.one_of(durations, st.none()),
+    "seed": st.one_of(concurrencies, anything),
+    "enforce_resource_policies": anything,
 }))
 def _runtime(world: World, kwargs: Any) -> Callable[[], object]:
     return lambda: _closed(dc.FunctionRuntime(world.loop, **kwargs))
@@ -430,3 +432,150 @@ def test_good_settings_still_pass() -> None:
     dc.FunctionRuntime(world.loop, hang_guard=2, keep_records=0, environment_idle_timeout=60,
                        prices=dc.LambdaPrices()).close()
     world.close()
+
+
+# -- versions, aliases, layers, policies, URLs, provisioned concurrency ---------------------------
+
+qualifiers = st.one_of(st.none(), anything, unhashables, bad_text, st.sampled_from(
+    ["$LATEST", "1", "2", "live", "", "x" * 129, "0"]))
+weights = st.one_of(anything, st.dictionaries(
+    st.sampled_from(["1", "2", "$LATEST", "9"]),
+    st.one_of(numbers, anything, st.sampled_from([0.0, 0.5, 1.0, 1.5, -0.1, float("nan")])),
+    max_size=2))
+layer_names = st.one_of(anything, unhashables, bad_text, st.sampled_from(
+    ["lib", "", "x" * 141, "a b", "arn:aws:lambda:us-east-1:000000000000:layer:lib"]))
+contents = st.one_of(anything, st.sampled_from([b"", b"PK\x03\x04broken", b"not a zip"]))
+strings = st.one_of(st.none(), anything, unhashables, bad_text, st.sampled_from(["", "sns", "x"]))
+cors = st.one_of(st.none(), anything, st.sampled_from(
+    [{}, {"AllowOrigins": ["*"]}, {"AllowOrigins": "*"}, {"MaxAge": -1}, {"MaxAge": True},
+     {"AllowCredentials": 1}, {"Unknown": 1}]))
+
+
+def _named(method: str, *extra: st.SearchStrategy[Any]) -> None:
+    @fuzz(method, st.tuples(names, *extra))
+    def make(world: World, args: Any) -> Callable[[], object]:
+        return lambda: getattr(world.rt, method)(*args)
+
+
+for _method in ("list_versions", "list_aliases", "list_function_urls",
+                "list_provisioned_concurrency"):
+    _named(_method)
+_named("function_version", qualifiers)
+_named("delete_version", qualifiers)
+_named("get_alias", qualifiers)
+_named("delete_alias", qualifiers)
+_named("remove_permission", strings)
+_named("put_provisioned_concurrency", qualifiers, concurrencies)
+_named("get_provisioned_concurrency", qualifiers)
+_named("delete_provisioned_concurrency", qualifiers)
+
+
+@fuzz("publish_version", st.tuples(names, strings))
+def _publish_version(world: World, args: Any) -> Callable[[], object]:
+    name, description = args
+    return lambda: world.rt.publish_version(name, description=description)
+
+
+@fuzz("create_alias", st.tuples(names, qualifiers, qualifiers, strings, weights))
+def _create_alias(world: World, args: Any) -> Callable[[], object]:
+    name, alias, version, description, routing = args
+    return lambda: world.rt.create_alias(name, alias, version,
+                                         description=description or "", routing=routing)
+
+
+@fuzz("update_alias", st.tuples(names, qualifiers, qualifiers, strings, weights))
+def _update_alias(world: World, args: Any) -> Callable[[], object]:
+    name, alias, version, description, routing = args
+    return lambda: world.rt.update_alias(name, alias, function_version=version,
+                                         description=description, routing=routing)
+
+
+@fuzz("update_function_code", st.tuples(names, handlers, st.one_of(st.none(), anything)))
+def _update_function_code(world: World, args: Any) -> Callable[[], object]:
+    name, handler, paths = args
+    return lambda: world.rt.update_function_code(name, resolve(world, handler),
+                                                 layer_paths=paths)
+
+
+@fuzz("publish_layer_version", st.tuples(layer_names, contents, strings, anything, anything,
+                                         strings))
+def _publish_layer(world: World, args: Any) -> Callable[[], object]:
+    name, content, description, runtimes, architectures, license_info = args
+    return lambda: world.rt.publish_layer_version(
+        name, content, description=description if description is not None else "",
+        compatible_runtimes=runtimes, compatible_architectures=architectures,
+        license_info=license_info)
+
+
+@fuzz("get_layer_version", st.tuples(layer_names, concurrencies))
+def _get_layer(world: World, args: Any) -> Callable[[], object]:
+    return lambda: world.rt.get_layer_version(*args)
+
+
+@fuzz("delete_layer_version", st.tuples(layer_names, concurrencies))
+def _delete_layer(world: World, args: Any) -> Callable[[], object]:
+    return lambda: world.rt.delete_layer_version(*args)
+
+
+@fuzz("list_layer_versions", layer_names)
+def _list_layer_versions(world: World, name: Any) -> Callable[[], object]:
+    return lambda: world.rt.list_layer_versions(name)
+
+
+@fuzz("list_layers", st.none())
+def _list_layers(world: World, args: Any) -> Callable[[], object]:
+    return lambda: world.rt.list_layers()
+
+
+@fuzz("add_permission", st.tuples(names, strings, strings, strings, strings, strings,
+                                  qualifiers))
+def _add_permission(world: World, args: Any) -> Callable[[], object]:
+    name, sid, action, principal, source_arn, account, qualifier = args
+    return lambda: world.rt.add_permission(name, sid, action, principal, source_arn=source_arn,
+                                           source_account=account, qualifier=qualifier)
+
+
+@fuzz("get_policy", st.tuples(names, qualifiers))
+def _get_policy(world: World, args: Any) -> Callable[[], object]:
+    name, qualifier = args
+    return lambda: world.rt.get_policy(name, qualifier=qualifier)
+
+
+@fuzz("policy_revision", st.tuples(names, qualifiers))
+def _policy_revision(world: World, args: Any) -> Callable[[], object]:
+    return lambda: world.rt.policy_revision(*args)
+
+
+@fuzz("allows", st.tuples(st.one_of(anything, st.just("<echo-fn>")), strings, strings, strings,
+                          qualifiers))
+def _allows(world: World, args: Any) -> Callable[[], object]:
+    fn, principal, source_arn, account, qualifier = args
+    target = world.echo if fn == "<echo-fn>" else fn
+    return lambda: world.rt.allows(target, principal, source_arn=source_arn,
+                                   source_account=account, qualifier=qualifier)
+
+
+@fuzz("create_function_url", st.tuples(names, qualifiers, anything, cors, anything))
+def _create_url(world: World, args: Any) -> Callable[[], object]:
+    name, qualifier, auth_type, cors_value, mode = args
+    return lambda: world.rt.create_function_url(name, qualifier=qualifier, auth_type=auth_type,
+                                                cors=cors_value, invoke_mode=mode)
+
+
+@fuzz("get_function_url", st.tuples(names, qualifiers))
+def _get_url(world: World, args: Any) -> Callable[[], object]:
+    name, qualifier = args
+    return lambda: world.rt.get_function_url(name, qualifier=qualifier)
+
+
+@fuzz("update_function_url", st.tuples(names, qualifiers, anything, cors, anything))
+def _update_url(world: World, args: Any) -> Callable[[], object]:
+    name, qualifier, auth_type, cors_value, mode = args
+    return lambda: world.rt.update_function_url(name, qualifier=qualifier, auth_type=auth_type,
+                                                cors=cors_value, invoke_mode=mode)
+
+
+@fuzz("delete_function_url", st.tuples(names, qualifiers))
+def _delete_url(world: World, args: Any) -> Callable[[], object]:
+    name, qualifier = args
+    return lambda: world.rt.delete_function_url(name, qualifier=qualifier)

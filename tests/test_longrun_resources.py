@@ -114,7 +114,7 @@ def test_a_refused_create_function_leaves_no_code_behind(lam) -> None:  # type: 
     before = code_dirs()
     with pytest.raises(ClientError):
         lam.create_function(FunctionName="bad", Runtime="python3.12", Role=ROLE,
-                            Handler="main.handler", Timeout=901,
+                            Handler="main.handler", Timeout=1801,
                             Code={"ZipFile": zipped({"main.py": HANDLER.format("x")})})
     assert code_dirs() == before
 

@@ -23,13 +23,14 @@ clock, so a 20-second long poll on a :class:`~decoupling.ManualClock` returns at
 * :func:`attach` / :func:`detach` — bind one existing client to a loop, or unbind it.
 * :func:`served_loop` — the loop a client is bound to.
 * :func:`inline_code` — ``Code=inline_code(handler)`` creates a Lambda function from a Python
-  callable; :func:`use_runtime` / :func:`runtime_for` — the
+  callable; :func:`register_image` — the handler of ``PackageType="Image"`` functions of
+  an image URI; :func:`use_runtime` / :func:`runtime_for` — the
   :class:`~decoupling.FunctionRuntime` that serves a loop's Lambda calls.
 """
 
 from __future__ import annotations
 
-from ._lambda import inline_code, runtime_for, use_runtime
+from ._lambda import inline_code, register_image, runtime_for, use_runtime
 from ._serve import SERVICES, Serving, UnservedService, attach, detach, serve, served_loop
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "SERVICES",
     "UnservedService",
     "inline_code",
+    "register_image",
     "use_runtime",
     "runtime_for",
 ]

@@ -41,6 +41,11 @@ ENV_LIMIT_BYTES: Final = 4096
 #: The longest function timeout, seconds (Lambda's limit); a simulated duration or cold start
 #: is at most this long.
 MAX_TIMEOUT: Final = 900
+#: A function's timeout, seconds: 1-1,800 (Lambda API reference, CreateFunction ``Timeout``,
+#: since 2026; 900 before).
+MAX_FUNCTION_TIMEOUT: Final = 1800
+#: A function's memory, MB: 128-32,768 (botocore's ``MemorySize`` shape).
+MAX_MEMORY_MB: Final = 32_768
 _MAX_FLOAT_INT = int(sys.float_info.max)
 
 
@@ -131,14 +136,15 @@ def validate_function(name: object, handler: object, timeout: object, memory_mb:
                 f"Handler {handler!r} is invalid: 1-128 characters without whitespace.")
     elif not callable(handler):
         raise InvalidParameterValueException("handler must be a callable or a handler string.")
-    if isinstance(timeout, bool) or not isinstance(timeout, int) or not 1 <= timeout <= 900:
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or not 1 <= timeout <= MAX_FUNCTION_TIMEOUT:
         raise ValidationException(
             f"1 validation error detected: Value {timeout!r} at 'timeout' failed to satisfy "
-            "constraint: Member must have value between 1 and 900 (seconds)")
-    if isinstance(memory_mb, bool) or not isinstance(memory_mb, int) or not 128 <= memory_mb <= 10240:
+            f"constraint: Member must have value between 1 and {MAX_FUNCTION_TIMEOUT} (seconds)")
+    if (isinstance(memory_mb, bool) or not isinstance(memory_mb, int)
+            or not 128 <= memory_mb <= MAX_MEMORY_MB):
         raise ValidationException(
             f"1 validation error detected: Value {memory_mb!r} at 'memorySize' failed to satisfy "
-            "constraint: Member must have value between 128 and 10240 (MB)")
+            f"constraint: Member must have value between 128 and {MAX_MEMORY_MB} (MB)")
     if architecture not in ARCHITECTURES:
         raise ValidationException(
             f"1 validation error detected: Value {architecture!r} at 'architectures' failed to "

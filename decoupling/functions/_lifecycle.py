@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -119,11 +120,11 @@ class _InvocationLifecycle:
                 error = {"errorMessage": "Response payload size exceeded maximum allowed payload "
                          f"size ({MAX_SYNC_PAYLOAD} bytes).",
                          "errorType": "Function.ResponseSizeTooLarge"}
-                return InvocationResult(200, error, "Unhandled", tail, "$LATEST", inv.request_id,
+                return InvocationResult(200, error, "Unhandled", tail, inv.function.version, inv.request_id,
                                         outcome.duration, billed, inv.cold)
-            return InvocationResult(200, json.loads(data), None, tail, "$LATEST", inv.request_id,
+            return InvocationResult(200, json.loads(data), None, tail, inv.function.version, inv.request_id,
                                     outcome.duration, billed, inv.cold)
-        return InvocationResult(200, outcome.error, "Unhandled", tail, "$LATEST", inv.request_id,
+        return InvocationResult(200, outcome.error, "Unhandled", tail, inv.function.version, inv.request_id,
                                 outcome.duration, billed, inv.cold)
 
     def _take_env(self, fn: Function, tenant_id: str | None) -> tuple[ExecutionEnvironment, bool]:
@@ -148,6 +149,9 @@ class _InvocationLifecycle:
             from .invocation import InitError
 
             env.init_count += 1
+            for path in fn.layer_paths:  # a layer's python/, as /opt/python is on Lambda
+                if path not in sys.path:
+                    sys.path.append(path)
             handler = load_handler(fn.handler) if isinstance(fn.handler, str) else fn.handler
             if fn.init is not None:
                 try:
@@ -180,9 +184,11 @@ class _InvocationLifecycle:
         virtual = clock.is_virtual
         init_duration = fn.cold_start_duration if cold and virtual else 0.0
         timing = _Timing(clock, now + init_duration, fn.timeout)
+        inv_arn = fn.arn if fn.version == "$LATEST" else fn.qualified_arn
         context = LambdaContext(
-            function_name=fn.name, invoked_function_arn=fn.arn, memory_limit_in_mb=fn.memory_mb,
+            function_name=fn.name, invoked_function_arn=inv_arn, memory_limit_in_mb=fn.memory_mb,
             aws_request_id=request_id, log_stream_name=env.log_stream_name, timing=timing,
+            function_version=fn.version,
             tenant_id=tenant_id,
         )
         inv = _Invocation(request_id, fn, env, tenant_id, event, invocation_type, now, cold, on_done)

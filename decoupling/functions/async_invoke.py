@@ -74,9 +74,11 @@ class _Config:
 
 
 class _Event:
-    __slots__ = ("request_id", "payload", "tenant_id", "enqueued_at", "attempts")
+    __slots__ = ("request_id", "payload", "tenant_id", "enqueued_at", "attempts", "target")
 
-    def __init__(self, request_id: str, payload: Any, tenant_id: str | None, now: float) -> None:
+    def __init__(self, request_id: str, payload: Any, tenant_id: str | None, now: float,
+                 target: Function) -> None:
+        self.target = target  # the function or the published version to run
         self.request_id = request_id
         self.payload = payload
         self.tenant_id = tenant_id
@@ -149,11 +151,12 @@ class AsyncInvoker:
         request_id = self.loop.new_id()
         with self.runtime._lock:
             self._queues[fn.name].append(_Event(request_id, payload, tenant_id,
-                                                self.loop.clock.now()))
+                                                self.loop.clock.now(), fn))
             self._schedule_pump(fn)
         return request_id
 
     def _schedule_pump(self, fn: Function) -> None:
+        fn = getattr(fn, "base", fn)  # a version's events wait in its function's queue
         if fn.name not in self._pending_pump:
             self._pending_pump.add(fn.name)
             self.loop.call_later(0, functools.partial(self._pump, fn))
@@ -175,7 +178,9 @@ class AsyncInvoker:
                     expired.append(event)
                     continue
                 event.attempts += 1
-                runtime._begin(fn, event.payload, "Event", event.tenant_id,
+                if event.target._deleted:  # a version deleted while its event waited
+                    continue
+                runtime._begin(event.target, event.payload, "Event", event.tenant_id,
                                functools.partial(self._done, event), serialize=True,
                                request_id=event.request_id)
             if queue:
@@ -252,7 +257,8 @@ class AsyncInvoker:
         }
         if inv is not None and inv.outcome is not None:
             outcome = inv.outcome
-            response: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+            response: dict[str, Any] = {"statusCode": 200,
+                                        "executedVersion": inv.function.version}
             if outcome.status == "ok":
                 record["responseContext"] = response
                 record["responsePayload"] = outcome.value

@@ -16,6 +16,7 @@ from .invocation import Handler
 
 if TYPE_CHECKING:
     from .runtime import FunctionRuntime
+    from .versions import Alias, FunctionVersion
 
 __all__ = ["Function", "ExecutionEnvironment"]
 
@@ -27,7 +28,7 @@ class ExecutionEnvironment:
         id: a unique id (also the tail of :attr:`log_stream_name`).
         function_name: the function it belongs to.
         tenant_id: its tenant (``PER_TENANT`` functions), else ``None``.
-        log_stream_name: ``YYYY/MM/DD/[$LATEST]<id>``.
+        log_stream_name: ``YYYY/MM/DD/[<version>]<id>`` (``$LATEST`` or the version number).
         variables: the environment's own variable layer (what ``os.environ`` adds inside it).
         init_count: how many times its INIT phase ran (1, or more after failed inits).
         invocations: invocations it has served.
@@ -44,11 +45,11 @@ class ExecutionEnvironment:
         self.function_name = function.name
         self.tenant_id = tenant_id
         day = datetime.fromtimestamp(wall, UTC).strftime("%Y/%m/%d")
-        self.log_stream_name = f"{day}/[$LATEST]{env_id}"
+        self.log_stream_name = f"{day}/[{function.version}]{env_id}"
         self.variables: dict[str, str] = {
             "AWS_LAMBDA_FUNCTION_NAME": function.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_VERSION": function.version,
             "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
             "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream_name,
             "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
@@ -73,7 +74,14 @@ class Function:
 
     Counters: ``invocations``, ``errors``, ``timeouts``, ``throttles``, ``cold_starts``,
     ``concurrent`` (running now) and ``peak_concurrent`` (most ever at once).
+
+    ``version`` is ``"$LATEST"``; ``versions`` (number -> :class:`~decoupling.FunctionVersion`)
+    and ``aliases`` (name -> :class:`~decoupling.Alias`) are what was published and named (see
+    :mod:`decoupling.functions.versions`); ``layer_paths`` are the directories its layers add to
+    the import path.
     """
+
+    version: str = "$LATEST"
 
     def __init__(self, runtime: FunctionRuntime, name: str, handler: Handler | str, *,
                  timeout: int, memory_mb: int, environment: dict[str, str],
@@ -112,11 +120,16 @@ class Function:
         self._waiters: dict[int, Callable[[], None]] = {}
         self._deleted = False
         self._generation = 0  # bumped by a configuration update
+        self.versions: dict[str, FunctionVersion] = {}
+        self.aliases: dict[str, Alias] = {}
+        self.layer_paths: list[str] = []
+        self._version_seq = 0  # the last version number given
+        self._changes = 0  # bumped by changes to code or configuration
 
     @property
     def qualified_arn(self) -> str:
-        """The ARN with the ``$LATEST`` qualifier (as in destination records)."""
-        return f"{self.arn}:$LATEST"
+        """The ARN with the version qualifier (``:$LATEST`` here, as in destination records)."""
+        return f"{self.arn}:{self.version}"
 
     def __repr__(self) -> str:
         return f"Function({self.name!r}, timeout={self.timeout}, memory_mb={self.memory_mb})"

@@ -3,8 +3,8 @@
 A runtime registers Python callables (or handler strings such as ``"app.orders.handler"``) as
 functions and invokes them as Lambda does (https://docs.aws.amazon.com/lambda/latest/dg/):
 
-* **Configuration** (CreateFunction): name 1-64 of ``A-Za-z0-9-_``; timeout 1-900 s (3); memory
-  128-10,240 MB (128); environment variables at most 4 KB, names ``[a-zA-Z][a-zA-Z0-9_]+``, not
+* **Configuration** (CreateFunction): name 1-64 of ``A-Za-z0-9-_``; timeout 1-1,800 s (3); memory
+  128-32,768 MB (128); environment variables at most 4 KB, names ``[a-zA-Z][a-zA-Z0-9_]+``, not
   Lambda's reserved names; architecture ``x86_64`` or ``arm64``; reserved concurrency; tenant
   isolation ``PER_TENANT`` (set at creation only).
 * **Invocation** (Invoke): ``RequestResponse`` (200 and the result, or the error payload with
@@ -30,6 +30,7 @@ Environment variables and the context object: see :mod:`decoupling.functions.con
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -62,7 +63,12 @@ from .context import install_environ_proxy, install_log_capture
 from .function import ExecutionEnvironment as ExecutionEnvironment
 from .function import Function as Function
 from .invocation import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, Engine, Handler, InvocationResult
+from .layers import LayerVersion, _Layers
+from .policy import _Policies
+from .provisioned import ProvisionedConcurrencyConfig, _Provisioned
+from .urls import FunctionUrl, _Urls, _UrlServer
 from .usage import LambdaPrices, Meter
+from .versions import _Versions
 
 if TYPE_CHECKING:
     from .async_invoke import AsyncInvoker, Destination
@@ -76,7 +82,7 @@ _validate_function = validate_function  # its old name here: decoupling.boto imp
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class FunctionRuntime(_InvocationLifecycle):
+class FunctionRuntime(_Versions, _Layers, _Policies, _Urls, _Provisioned, _InvocationLifecycle):
     """Lambda functions on one :class:`~decoupling.EventLoop`.
 
     Args:
@@ -96,6 +102,16 @@ class FunctionRuntime(_InvocationLifecycle):
             all (default 100,000; totals cover all).
         environment_idle_timeout: seconds an idle execution environment is kept before it is
             reclaimed (checked lazily when one is needed; default ``None``: kept forever).
+        seed: seeds the draws of aliases' weighted routing (default 0), so a run repeats.
+        enforce_resource_policies: check functions' resource policies when a service of the
+            loop (an SNS topic) invokes them (default ``False``; see
+            :mod:`decoupling.functions.policy`).
+
+    Versions, aliases and invoking by qualifier: see :mod:`decoupling.functions.versions`;
+    layers: :mod:`decoupling.functions.layers`; provisioned concurrency:
+    :mod:`decoupling.functions.provisioned`; resource policies:
+    :mod:`decoupling.functions.policy`; function URLs (served over HTTP on 127.0.0.1):
+    :mod:`decoupling.functions.urls`.
 
     Every public method is thread-safe.
     """
@@ -118,6 +134,8 @@ class FunctionRuntime(_InvocationLifecycle):
         hang_guard: float | None = None,
         keep_records: int | None = 100_000,
         environment_idle_timeout: float | None = None,
+        seed: int = 0,
+        enforce_resource_policies: bool = False,
     ) -> None:
         if not isinstance(loop, EventLoop):
             raise InvalidParameterValueException(
@@ -125,7 +143,20 @@ class FunctionRuntime(_InvocationLifecycle):
                 f"belongs to), got {type(loop).__name__}.")
         validate_runtime(concurrency_limit, prices, unreserved_minimum, max_workers, isolation,
                          hang_guard, keep_records, environment_idle_timeout)
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise InvalidParameterValueException(f"seed must be an integer, got {seed!r}.")
         self.loop = loop
+        self._routing_rng = random.Random(f"{seed}:routing")
+        self._layers: dict[str, dict[int, LayerVersion]] = {}
+        self._policies: dict[tuple[str, str | None], dict[str, dict[str, Any]]] = {}
+        self._policy_revisions: dict[tuple[str, str | None], str] = {}
+        self._urls: dict[tuple[str, str | None], FunctionUrl] = {}
+        self._url_ids: dict[str, FunctionUrl] = {}
+        self._url_server: _UrlServer | None = None
+        self._provisioned: dict[tuple[str, str], ProvisionedConcurrencyConfig] = {}
+        #: Whether services' invocations are checked against resource policies.
+        self.enforce_resource_policies = bool(enforce_resource_policies)
+        self._layer_seq: dict[str, int] = {}
         self.concurrency_limit = concurrency_limit
         self.unreserved_minimum = min(unreserved_minimum, concurrency_limit)
         self.hang_guard = hang_guard
@@ -169,6 +200,7 @@ class FunctionRuntime(_InvocationLifecycle):
         on_success: Destination | None = None,
         on_failure: Destination | None = None,
         dead_letter: Destination | None = None,
+        layers: list[LayerVersion] | None = None,
     ) -> Function:
         """Create a function (CreateFunction). O(1).
 
@@ -176,8 +208,8 @@ class FunctionRuntime(_InvocationLifecycle):
             name: 1-64 characters of ``A-Za-z0-9-_``.
             handler: ``handler(event, context)`` (plain or ``async def``), or a handler string
                 ``"package.module.function"`` imported per execution environment.
-            timeout: seconds, 1-900 (default 3).
-            memory_mb: 128-10,240 (default 128).
+            timeout: seconds, 1-1,800 (default 3; Lambda's limit since 2026).
+            memory_mb: 128-32,768 (default 128).
             environment: variables (names ``[a-zA-Z][a-zA-Z0-9_]+``, not reserved; at most 4 KB
                 as JSON).
             reserved_concurrency: 0 or more (``None``: use the unreserved pool).
@@ -190,6 +222,8 @@ class FunctionRuntime(_InvocationLifecycle):
             init: called once per new execution environment before its first invocation.
             maximum_retry_attempts, maximum_event_age, on_success, on_failure, dead_letter:
                 asynchronous invocation settings; see :meth:`configure_async`.
+            layers: layer versions (:meth:`publish_layer_version`, at most 5) whose
+                ``python/`` directories go on the handler's import path.
 
         Raises:
             ResourceConflictException: the name exists.
@@ -202,6 +236,10 @@ class FunctionRuntime(_InvocationLifecycle):
         duration_fn = duration_model(simulated_duration)
         if init is not None and not callable(init):
             raise InvalidParameterValueException(f"init must be a callable, got {init!r}.")
+        if layers is not None and (len(layers) > 5
+                                   or not all(isinstance(x, LayerVersion) for x in layers)):
+            raise InvalidParameterValueException(
+                "layers must be at most 5 LayerVersion objects (publish_layer_version).")
         with self._lock:
             if name in self._functions:
                 raise ResourceConflictException(f"Function already exist: {name}")
@@ -211,6 +249,7 @@ class FunctionRuntime(_InvocationLifecycle):
                 self._check_reserved(fn, reserved_concurrency)
             self._async.check_config(fn, maximum_retry_attempts, maximum_event_age,
                                      on_success, on_failure, dead_letter)
+            fn.layer_paths = [layer.python_path for layer in layers or ()]
             self._functions[name] = fn
             self.loop._register("lambda", name, fn)
             if reserved_concurrency is not None:
@@ -263,11 +302,17 @@ class FunctionRuntime(_InvocationLifecycle):
             if fn.reserved_concurrency is not None:
                 self._reserved_total -= fn.reserved_concurrency
             fn._deleted = True
+            for version in fn.versions.values():
+                version.environments.clear()
+                version._idle.clear()
             # Its execution environments (and the handler modules they loaded) go with it;
             # one still running an invocation finishes and is not put back.
             fn.environments.clear()
             fn._idle.clear()
             del self._functions[name]
+            self._forget_policies(name)
+            self._forget_urls(name)
+            self._forget_provisioned(name)
             self.loop._unregister("lambda", name)
 
     def put_function_concurrency(self, name: str, reserved_concurrency: int) -> None:
@@ -371,6 +416,7 @@ class FunctionRuntime(_InvocationLifecycle):
         *,
         tenant_id: str | None = None,
         log_type: str = "None",
+        qualifier: str | None = None,
     ) -> InvocationResult:
         """Invoke a function (Invoke).
 
@@ -382,6 +428,8 @@ class FunctionRuntime(_InvocationLifecycle):
                 202) or ``"DryRun"`` (validate only; 204).
             tenant_id: required for ``PER_TENANT`` functions, refused otherwise.
             log_type: ``"Tail"`` to get the last 4 KB of the log in ``log_result``.
+            qualifier: ``"$LATEST"`` (default), a version number or an alias (whose routing
+                picks the version; ``executed_version`` says which ran).
 
         A synchronous invoke returns when the invocation ends — on a ManualClock, once virtual
         time reaches its end (auto-jump moves it). O(payload size).
@@ -392,7 +440,8 @@ class FunctionRuntime(_InvocationLifecycle):
             (over 6 MB, or 1 MB for ``Event``), TooManyRequestsException (no concurrency left,
             ``RequestResponse`` only).
         """
-        started = self._start_invoke(function_name, payload, invocation_type, tenant_id, log_type)
+        started = self._start_invoke(function_name, payload, invocation_type, tenant_id, log_type,
+                                     qualifier)
         if isinstance(started, InvocationResult):
             return started
         return self._await_result(started, log_type)
@@ -405,6 +454,7 @@ class FunctionRuntime(_InvocationLifecycle):
         *,
         tenant_id: str | None = None,
         log_type: str = "None",
+        qualifier: str | None = None,
     ) -> InvocationResult:
         """:meth:`invoke` for asyncio: same arguments, result and errors, and no thread to
         wait in: a ``RequestResponse`` invocation's end wakes the awaiting task.
@@ -417,7 +467,8 @@ class FunctionRuntime(_InvocationLifecycle):
         cancelled ``invoke_async`` does not stop the invocation: it runs to its end, as a
         Lambda invocation does when its caller goes away.
         """
-        started = self._start_invoke(function_name, payload, invocation_type, tenant_id, log_type)
+        started = self._start_invoke(function_name, payload, invocation_type, tenant_id, log_type,
+                                     qualifier)
         if isinstance(started, InvocationResult):
             return started
         return await self._await_result_async(started, log_type)
@@ -429,6 +480,7 @@ class FunctionRuntime(_InvocationLifecycle):
         invocation_type: str,
         tenant_id: str | None,
         log_type: str,
+        qualifier: str | None = None,
     ) -> InvocationResult | _Invocation:
         """Check an Invoke and start it: the result of ``Event`` and ``DryRun``, or the
         started ``RequestResponse`` invocation."""
@@ -437,7 +489,7 @@ class FunctionRuntime(_InvocationLifecycle):
                 f"InvocationType must be one of {', '.join(INVOCATION_TYPES)}, got {invocation_type!r}.")
         if log_type not in ("None", "Tail"):
             raise InvalidParameterValueException(f"LogType must be 'None' or 'Tail', got {log_type!r}.")
-        fn = self.get_function(function_name)
+        fn = self._invocation_target(function_name, qualifier)
         self._check_tenant(fn, tenant_id)
         data = encode_payload(payload)
         limit = MAX_ASYNC_PAYLOAD if invocation_type == "Event" else MAX_SYNC_PAYLOAD
@@ -526,11 +578,13 @@ class FunctionRuntime(_InvocationLifecycle):
             }
 
     def close(self) -> None:
-        """Stop event source mappings and schedules, and shut the worker pool down."""
+        """Stop event source mappings and schedules, the function URLs' HTTP server, and shut
+        the worker pool down."""
         for mapping in list(self.event_source_mappings.values()):
             mapping.delete()
         for rule in list(self.schedules):
             rule.delete()
+        self._stop_url_server()
         self._engine.shutdown()
 
     def __repr__(self) -> str:
