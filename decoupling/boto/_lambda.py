@@ -70,6 +70,7 @@ from ..errors import (
     ResourceNotFoundException,
     ValidationException,
 )
+from ..functions.layers import MAX_UNZIPPED_SIZE, _extract_package
 from ..functions.runtime import Function, FunctionRuntime, _validate_function
 from ..functions.versions import retire_environments
 from ..loop import EventLoop
@@ -325,26 +326,6 @@ def _code_dir() -> str:
     return _code_root
 
 
-#: Lambda's quota on a deployment package's unzipped size (bytes): "Unzipped size must be
-#: smaller than 262144000 bytes" (InvalidParameterValueException).
-MAX_UNZIPPED_SIZE = 262_144_000
-
-
-def _unpack(archive: zipfile.ZipFile, directory: str) -> None:
-    """Extract ``archive`` into ``directory`` after checking its unzipped size. The sizes are
-    the archive's declared ones: ``zipfile`` never writes more than an entry declares."""
-    unzipped = sum(info.file_size for info in archive.infolist())
-    if unzipped >= MAX_UNZIPPED_SIZE:
-        raise InvalidParameterValueException(
-            f"Unzipped size must be smaller than {MAX_UNZIPPED_SIZE} bytes")
-    try:
-        archive.extractall(directory)
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError,
-            ValueError) as error:
-        shutil.rmtree(directory, ignore_errors=True)
-        raise InvalidParameterValueException(
-            "Could not unzip uploaded file. Please check your file, then try to upload again."
-        ) from error
 
 
 def _release_code(prefix: str | None) -> None:
@@ -465,7 +446,7 @@ def unpack_package(data: bytes) -> str:
         ) from None
     package = f"_decoupling_code_{next(_code_ids)}"
     directory = f"{_code_dir()}/{package}"
-    _unpack(archive, directory)
+    _extract_package(archive, directory)
     module = types.ModuleType(package)
     module.__path__ = [directory]
     sys.modules[package] = module
