@@ -139,3 +139,100 @@ REASONS.update(
         ),
     }
 )
+
+#: LocalStack's AWS-validated snapshots of SNS (recorded against AWS; read for facts):
+#: tests/aws/services/sns/test_sns.snapshot.json in localstack/localstack.
+_LS_SNS = "LocalStack's AWS-validated SNS snapshot (tests/aws/services/sns/test_sns.snapshot.json)"
+_SNS_AWS = f"AWS ({_LS_SNS}): "
+_HTTP_PENDING = (
+    "AWS: an HTTP/S subscription stays `PendingConfirmation` until the endpoint confirms it "
+    "(https://docs.aws.amazon.com/sns/latest/dg/SendMessageToHttp.confirm.html); moto confirms "
+    "HTTP subscriptions at once, so the test expects a subscription ARN from Subscribe."
+)
+_SNS_INTERNALS = "moto internals: reads moto's SNS backend (`sns_backends[...]`) or its preset data."
+_PAGING = (
+    "AWS: `NextToken` is opaque (SNS API reference, ListTopics/ListSubscriptions: \"Token "
+    "returned by the previous ... request\"); the test parses moto's integer token."
+)
+REASONS.update(
+    {
+        # Apps created with Attributes={}: AWS refuses them (PlatformCredential is required).
+        "tests/test_sns/test_application.py::test_create_platform_endpoint": _SNS_AWS
+        + "CreatePlatformApplication without PlatformCredential is a ValidationError; the "
+        "test creates its application with `Attributes={}`.",
+        "tests/test_sns/test_application.py::test_delete_endpoint": _SNS_AWS
+        + "the test's application has no PlatformCredential (ValidationError on AWS).",
+        "tests/test_sns/test_application.py::test_delete_platform_application": _SNS_AWS
+        + "the test's application has no PlatformCredential (ValidationError on AWS).",
+        "tests/test_sns/test_application.py::test_get_endpoint_attributes": _SNS_AWS
+        + "the test's application has no PlatformCredential (ValidationError on AWS).",
+        "tests/test_sns/test_application.py::test_publish_to_platform_endpoint": _SNS_AWS
+        + "the test's application has no PlatformCredential (ValidationError on AWS).",
+        "tests/test_sns/test_application.py::test_set_endpoint_attributes": _SNS_AWS
+        + "the test's application has no PlatformCredential (ValidationError on AWS).",
+        "tests/test_sns/test_application.py::test_list_platform_applications": (
+            "unverified: we refuse an application with no PlatformCredential "
+            "(InvalidParameter); no AWS source found either way."
+        ),
+        "tests/test_sns/test_application.py::test_*_platform_application_attributes": _SNS_AWS
+        + "GetPlatformApplicationAttributes never returns the credentials; moto echoes them.",
+        "tests/test_sns/test_application.py::test_*sms_attributes*": _SNS_AWS
+        + "SetSMSAttributes refuses an unknown attribute name (the test sets `test`).",
+        "tests/test_sns/test_publish_batch.py::test_publish_with_upper_cased_message_attributes": (
+            "AWS: a PublishBatch entry Id may hold only alphanumerics, hyphens and underscores "
+            "(https://docs.aws.amazon.com/sns/latest/api/API_PublishBatchRequestEntry.html); "
+            "the test's Id has a space."
+        ),
+        "tests/test_sns/test_publishing.py::test_filtering_*float_accuracy*": (
+            "unverified: filter-policy numbers beyond SNS's documented precision (five digits "
+            "after the point, https://docs.aws.amazon.com/sns/latest/dg/"
+            "numeric-value-matching.html) are refused here; moto accepts them."
+        ),
+        "tests/test_sns/test_publishing.py::test_filtering_string_array_with_*no_array*": (
+            "unverified: a `String.Array` attribute whose value is not a JSON array is refused "
+            "at Publish here (ParameterValueInvalid); moto accepts it."
+        ),
+        "tests/test_sns/test_publishing.py::test_publish_bad_sms": _SNS_AWS
+        + "the E.164 refusal's wording.",
+        "tests/test_sns/test_publishing.py::test_publish_fifo_needs_group_id": _SNS_AWS
+        + "the missing MessageGroupId wording.",
+        "tests/test_sns/test_publishing.py::test_publish_to_sqs_bad": _SNS_AWS
+        + "an invalid message attribute is `ParameterValueInvalid`.",
+        "tests/test_sns/test_publishing.py::test_publish_with_message_structure_errors": _SNS_AWS
+        + "the MessageStructure=json parse error's wording.",
+        "tests/test_sns/test_publishing.py::test_publish_large_subject": (
+            "unverified: our text is `Invalid parameter: Subject`; moto's is its own."
+        ),
+        "tests/test_sns/test_publishing.py::test_publish_sms": _SNS_INTERNALS,
+        "tests/test_sns/test_publishing.py::test_publish_to_http": _SNS_INTERNALS,
+        "tests/test_sns/test_subscriptions.py::test_confirm_subscription": (
+            "moto internals: confirms with moto's fixed token; a token SNS did not issue is "
+            "refused (InvalidParameter)."
+        ),
+        "tests/test_sns/test_subscriptions.py::test_check_opted_out": _SNS_INTERNALS,
+        "tests/test_sns/test_subscriptions.py::test_list_opted_out": _SNS_INTERNALS,
+        "tests/test_sns/test_subscriptions.py::test_opt_in": _SNS_INTERNALS,
+        "tests/test_sns/test_subscriptions.py::test_creating_subscription": _HTTP_PENDING,
+        "tests/test_sns/test_subscriptions.py::test_creating_subscription_with_attributes": (
+            _HTTP_PENDING
+        ),
+        "tests/test_sns/test_subscriptions.py::test_set_subscription_attributes": _HTTP_PENDING,
+        "tests/test_sns/test_subscriptions.py::test_subscribe_attributes": _HTTP_PENDING,
+        "tests/test_sns/test_subscriptions.py::test_unsubscribe_from_deleted_topic": _HTTP_PENDING,
+        "tests/test_sns/test_subscriptions.py::test_subscribe_invalid_filter_policy": (
+            "unverified: we answer InvalidParameter for the test's policy; moto answers "
+            "InternalError."
+        ),
+        "tests/test_sns/test_subscriptions.py::test_subscription_paging": _PAGING,
+        "tests/test_sns/test_topics.py::test_topic_paging": _PAGING,
+        "tests/test_sns/test_topics.py::test_add_permission_errors": _SNS_AWS
+        + "a repeated AddPermission label's wording.",
+        "tests/test_sns/test_topics.py::test_create_fifo_topic": _SNS_AWS
+        + "a FIFO name mismatch is `Invalid parameter: Topic Name`.",
+        "tests/test_sns/test_topics.py::test_topic_attributes": _SNS_AWS
+        + "GetTopicAttributes returns attributes such as DeliveryPolicy only once set.",
+        "tests/test_sns/test_topics.py::test_*config*resource*": (
+            "moto internals: reads topics through moto's AWS Config backend."
+        ),
+    }
+)
