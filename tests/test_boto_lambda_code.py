@@ -208,3 +208,36 @@ def test_a_url_made_through_the_bridge_answers_http(lam: Any, loop: dc.EventLoop
         assert info.value.response["Error"]["Code"] == "ResourceNotFoundException"
     finally:
         runtime_for(loop).close()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"MaximumRetryAttempts": 3},
+         "1 validation error detected: Value '3' at 'maximumRetryAttempts' failed to satisfy "
+         "constraint: Member must have value less than or equal to 2"),
+        ({"MaximumEventAgeInSeconds": 21_601},
+         "1 validation error detected: Value '21601' at 'maximumEventAgeInSeconds' failed to "
+         "satisfy constraint: Member must have value less than or equal to 21600"),
+        ({"DestinationConfig": {"OnSuccess": {"Destination": "invalid"}}},
+         "1 validation error detected: Value 'invalid' at 'destinationConfig.onSuccess."
+         "destination' failed to satisfy constraint: Member must satisfy regular expression "
+         "pattern: "),
+        ({"DestinationConfig": {"OnFailure": {"Destination": "invalid"}}},
+         "1 validation error detected: Value 'invalid' at 'destinationConfig.onFailure."
+         "destination' failed to satisfy constraint: Member must satisfy regular expression "
+         "pattern: "),
+    ],
+)
+def test_event_invoke_config_out_of_model_is_a_validation_exception(
+    lam: Any, arguments: dict[str, Any], message: str
+) -> None:
+    _create(lam)
+    with pytest.raises(ClientError) as caught:
+        lam.put_function_event_invoke_config(FunctionName="f", **arguments)
+    error = caught.value.response["Error"]
+    assert error["Code"] == "ValidationException"
+    assert error["Message"].startswith(message)
+    with pytest.raises(ClientError) as missing:  # nothing was configured
+        lam.get_function_event_invoke_config(FunctionName="f")
+    assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"

@@ -834,6 +834,24 @@ def _event_invoke_config(loop: EventLoop, fn: Function) -> dict[str, Any]:
     }
 
 
+#: The model's ``DestinationArn`` pattern (botocore's lambda service-2.json), which the service
+#: checks (botocore does not): a refusal is a ``ValidationException`` in the service's words.
+_DESTINATION_ARN = (
+    r"$|kafka://([^.]([a-zA-Z0-9\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:"
+    r"([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*)"
+)
+
+
+def _check_destination_arn(kind: str, value: object) -> None:
+    if value is None or (isinstance(value, str) and re.fullmatch(_DESTINATION_ARN, value)):
+        return
+    member = "onSuccess" if kind == "OnSuccess" else "onFailure"
+    raise ValidationException(
+        f"1 validation error detected: Value '{value}' at 'destinationConfig.{member}."
+        f"destination' failed to satisfy constraint: Member must satisfy regular expression "
+        f"pattern: {_DESTINATION_ARN}")
+
+
 def _set_event_invoke_config(loop: EventLoop, p: dict[str, Any], *, merge: bool) -> dict[str, Any]:
     fn = _function(loop, p["FunctionName"], p.get("Qualifier"))
     meta = _meta_of(loop, fn)
@@ -848,6 +866,8 @@ def _set_event_invoke_config(loop: EventLoop, p: dict[str, Any], *, merge: bool)
             "MaximumEventAgeInSeconds", old["MaximumEventAgeInSeconds"]),
     }
     for kind in ("OnSuccess", "OnFailure"):
+        if kind in destinations:
+            _check_destination_arn(kind, destinations[kind].get("Destination"))
         config[kind] = (destinations[kind].get("Destination") or None) if kind in destinations \
             else old[kind]
     runtime = fn.runtime

@@ -105,14 +105,8 @@ class AsyncInvoker:
     def check_config(self, fn: Function, max_retries: object, max_age: object,
                      on_success: Destination, on_failure: Destination,
                      dead_letter: Destination) -> None:
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or not 0 <= max_retries <= 2:
-            raise ValidationException(
-                f"1 validation error detected: Value {max_retries!r} at 'maximumRetryAttempts' "
-                "failed to satisfy constraint: Member must have value between 0 and 2")
-        if isinstance(max_age, bool) or not isinstance(max_age, int) or not 60 <= max_age <= 21_600:
-            raise ValidationException(
-                f"1 validation error detected: Value {max_age!r} at 'maximumEventAgeInSeconds' "
-                "failed to satisfy constraint: Member must have value between 60 and 21600")
+        _check_range("maximumRetryAttempts", max_retries, 0, 2)
+        _check_range("maximumEventAgeInSeconds", max_age, 60, 21_600)
         for label, dest in (("OnSuccess", on_success), ("OnFailure", on_failure),
                             ("DeadLetterConfig", dead_letter)):
             _check_destination(label, dest, allow_function=label != "DeadLetterConfig")
@@ -308,6 +302,25 @@ class AsyncInvoker:
                 dest(body)
         except Exception:
             _log.exception("delivery to destination %r failed", dest)
+
+
+def _check_range(member: str, value: object, low: int, high: int) -> None:
+    """An integer member within ``[low, high]``, refused in the service's own validation words
+    ("1 validation error detected: Value '3' at 'maximumRetryAttempts' failed to satisfy
+    constraint: Member must have value less than or equal to 2")."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationException(
+            f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy "
+            f"constraint: Member must be an integer between {low} and {high}")
+    if value > high:
+        bound = f"less than or equal to {high}"
+    elif value < low:
+        bound = f"greater than or equal to {low}"
+    else:
+        return
+    raise ValidationException(
+        f"1 validation error detected: Value '{value}' at '{member}' failed to satisfy "
+        f"constraint: Member must have value {bound}")
 
 
 def _check_destination(label: str, dest: Destination, *, allow_function: bool) -> None:
