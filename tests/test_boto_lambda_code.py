@@ -241,3 +241,36 @@ def test_event_invoke_config_out_of_model_is_a_validation_exception(
     with pytest.raises(ClientError) as missing:  # nothing was configured
         lam.get_function_event_invoke_config(FunctionName="f")
     assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_a_latest_qualifier_gives_the_qualified_arn(lam: Any) -> None:
+    _create(lam)
+    arn = "arn:aws:lambda:us-east-1:000000000000:function:f"
+    assert lam.get_function_configuration(FunctionName="f")["FunctionArn"] == arn
+    assert lam.get_function(FunctionName="f")["Configuration"]["FunctionArn"] == arn
+    latest = lam.get_function_configuration(FunctionName="f", Qualifier="$LATEST")
+    assert latest["FunctionArn"] == f"{arn}:$LATEST"
+    assert latest["Version"] == "$LATEST"
+    got = lam.get_function(FunctionName=f"{arn}:$LATEST")["Configuration"]
+    assert got["FunctionArn"] == f"{arn}:$LATEST"
+
+
+def test_an_event_source_mapping_carries_tags(lam: Any, loop: dc.EventLoop) -> None:
+    queue = dc.Queue(loop, "jobs")
+    _create(lam)
+    made = lam.create_event_source_mapping(EventSourceArn=queue.arn, FunctionName="f",
+                                           Tags={"team": "a"})
+    arn = made["EventSourceMappingArn"]
+    assert arn == f"arn:aws:lambda:us-east-1:000000000000:event-source-mapping:{made['UUID']}"
+    assert lam.list_tags(Resource=arn)["Tags"] == {"team": "a"}
+    lam.tag_resource(Resource=arn, Tags={"foo": "bar", "team": "b"})
+    assert lam.list_tags(Resource=arn)["Tags"] == {"team": "b", "foo": "bar"}
+    lam.untag_resource(Resource=arn, TagKeys=["team"])
+    assert lam.list_tags(Resource=arn)["Tags"] == {"foo": "bar"}
+    assert lam.list_tags(Resource="arn:aws:lambda:us-east-1:000000000000:function:f")[
+        "Tags"] == {}
+    lam.delete_event_source_mapping(UUID=made["UUID"])
+    with pytest.raises(ClientError) as err:
+        lam.list_tags(Resource=arn)
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert err.value.response["Error"]["Message"] == "The resource you requested does not exist."

@@ -589,7 +589,8 @@ def get_function(loop: EventLoop, p: dict[str, Any]) -> dict[str, Any]:
         code = {"RepositoryType": "ECR", "ImageUri": meta.image_uri,
                 "ResolvedImageUri": f"{(meta.image_uri or '').split(':')[0]}@sha256:"
                                     f"{hashlib.sha256((meta.image_uri or '').encode()).hexdigest()}"}
-    out: dict[str, Any] = {"Configuration": _configuration(loop, fn), "Code": code}
+    out: dict[str, Any] = {"Configuration": _configuration(
+        loop, fn, qualified=_qualifier(loop, p) is not None), "Code": code}
     tags = _meta_of(loop, getattr(fn, "base", fn)).tags
     if tags:
         out["Tags"] = dict(tags)
@@ -599,7 +600,10 @@ def get_function(loop: EventLoop, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_function_configuration(loop: EventLoop, p: dict[str, Any]) -> dict[str, Any]:
-    return _configuration(loop, _function(loop, p["FunctionName"], p.get("Qualifier")))
+    """An explicit qualifier (``$LATEST`` too) gives the qualified ``FunctionArn``, as AWS
+    answers ``arn:...:function:NAME:$LATEST`` for ``Qualifier="$LATEST"``."""
+    fn = _function(loop, p["FunctionName"], p.get("Qualifier"))
+    return _configuration(loop, fn, qualified=_qualifier(loop, p) is not None)
 
 
 def list_functions(loop: EventLoop, p: dict[str, Any]) -> dict[str, Any]:
