@@ -3,6 +3,7 @@ aliases, layers, policies, tags and the model's validation."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zipfile
@@ -274,3 +275,19 @@ def test_an_event_source_mapping_carries_tags(lam: Any, loop: dc.EventLoop) -> N
         lam.list_tags(Resource=arn)
     assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
     assert err.value.response["Error"]["Message"] == "The resource you requested does not exist."
+
+
+def test_an_image_function_reports_its_digest_and_no_code_size(lam: Any) -> None:
+    repo = "000000000000.dkr.ecr.us-east-1.amazonaws.com/orders"
+    digest = "ab" * 32
+    made = lam.create_function(FunctionName="img", Role=ROLE, PackageType="Image",
+                               Code={"ImageUri": f"{repo}@sha256:{digest}"})
+    assert (made["CodeSize"], made["CodeSha256"]) == (0, digest)
+    assert lam.get_function(FunctionName="img")["Code"] == {
+        "RepositoryType": "ECR", "ImageUri": f"{repo}@sha256:{digest}",
+        "ResolvedImageUri": f"{repo}@sha256:{digest}"}
+    lam.update_function_code(FunctionName="img", ImageUri=f"{repo}:v2")
+    tagged = hashlib.sha256(f"{repo}:v2".encode()).hexdigest()
+    got = lam.get_function(FunctionName="img")
+    assert (got["Configuration"]["CodeSize"], got["Configuration"]["CodeSha256"]) == (0, tagged)
+    assert got["Code"]["ResolvedImageUri"] == f"{repo}@sha256:{tagged}"
