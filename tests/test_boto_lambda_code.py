@@ -291,3 +291,29 @@ def test_an_image_function_reports_its_digest_and_no_code_size(lam: Any) -> None
     got = lam.get_function(FunctionName="img")
     assert (got["Configuration"]["CodeSize"], got["Configuration"]["CodeSha256"]) == (0, tagged)
     assert got["Code"]["ResolvedImageUri"] == f"{repo}@sha256:{tagged}"
+
+
+def test_arns_name_the_partition_of_the_region(loop: dc.EventLoop) -> None:
+    with serve(loop):
+        cn = boto3.client("lambda", region_name="cn-northwest-1")
+        iso = boto3.client("lambda", region_name="us-isob-east-1")
+        sqs = boto3.client("sqs", region_name="cn-northwest-1")
+    made = _create(cn)
+    assert made["FunctionArn"] == "arn:aws-cn:lambda:cn-northwest-1:000000000000:function:f"
+    assert _create(iso)["FunctionArn"] == (
+        "arn:aws-iso-b:lambda:us-isob-east-1:000000000000:function:f")
+    assert _payload(cn.invoke(FunctionName=made["FunctionArn"])) == {"code": 1}
+    dlq = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    assert dlq_arn == "arn:aws-cn:sqs:cn-northwest-1:000000000000:dlq"
+    policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2})
+    jobs = sqs.create_queue(QueueName="jobs", Attributes={"RedrivePolicy": policy})["QueueUrl"]
+    got = sqs.get_queue_attributes(QueueUrl=jobs, AttributeNames=["RedrivePolicy"])
+    assert json.loads(got["Attributes"]["RedrivePolicy"])["deadLetterTargetArn"] == dlq_arn
+    china = dc.EventLoop(clock=dc.ManualClock(), region="cn-north-1")
+    queue = dc.Queue(china, "q")
+    assert queue.arn == "arn:aws-cn:sqs:cn-north-1:000000000000:q"
+    assert dc.Topic(china, "t").subscribe(queue.arn).protocol == "sqs"
+    assert dc.EventLoop(clock=dc.ManualClock(), region="us-gov-west-1").partition == "aws-us-gov"
+    assert loop.partition == "aws"

@@ -124,7 +124,6 @@ REASONS.update(
 REASONS.update(
     {
         # -- Lambda -----------------------------------------------------------------------------
-        "tests/test_awslambda/test_lambda.py::test_lambda_regions*": _REGIONS,
         "tests/test_awslambda/test_lambda_layers.py::test_publish_layer_with_unknown_s3_file": (
             "moto internals: turns off moto's S3 check with its `VALIDATE_LAMBDA_S3` setting; "
             "AWS refuses layer content from an S3 object that does not exist."

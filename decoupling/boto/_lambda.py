@@ -142,7 +142,7 @@ class _Meta:
         self.loop = loop
         self.function_name = fn.name
         self.runtime = runtime
-        self.role = role or f"arn:aws:iam::{loop.account_id}:role/decoupling"
+        self.role = role or f"arn:{loop.partition}:iam::{loop.account_id}:role/decoupling"
         self.handler = handler or fn.handler_name
         self.code_sha256 = base64.b64encode(hashlib.sha256(code).digest()).decode()
         self.code_size = len(code)
