@@ -94,6 +94,7 @@ __all__ = [
     "NotModified",
     "NoSuchTagSet",
     "IllegalLocationConstraintException",
+    "ObjectLockConfigurationNotFoundError",
     "error_for_code",
 ]
 
@@ -610,6 +611,13 @@ class IllegalLocationConstraintException(DecouplingError):
     """CreateBucket's location constraint does not match the region the request went to."""
 
     code = "IllegalLocationConstraintException"
+
+
+class ObjectLockConfigurationNotFoundError(DecouplingError):
+    """The bucket has no Object Lock configuration (GetObjectLockConfiguration)."""
+
+    code = "ObjectLockConfigurationNotFoundError"
+    status = 404
 
 
 def _all_error_classes() -> dict[str, type[DecouplingError]]:

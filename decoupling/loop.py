@@ -91,6 +91,11 @@ def _check_region(region: object) -> None:
         raise ValueError(f"region must be letters, digits and '-', got {region!r}")
 
 
+#: Region prefixes outside the ``aws`` partition, and their partitions.
+_PARTITIONS = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-isob-", "aws-iso-b"),
+               ("us-iso-", "aws-iso"), ("eu-isoe-", "aws-iso-e"), ("us-isof-", "aws-iso-f"))
+
+
 class EventLoop:
     """One account's clock, timers and resources.
 
@@ -274,9 +279,21 @@ class EventLoop:
 
     # -- identifiers ----------------------------------------------------------------------------
 
+    @property
+    def partition(self) -> str:
+        """The AWS partition of the loop's region, as ARNs name it: ``aws``, or ``aws-cn``
+        (``cn-*``), ``aws-us-gov``, ``aws-iso``, ``aws-iso-b``, ``aws-iso-e``, ``aws-iso-f``
+        (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html)."""
+        for prefix, partition in _PARTITIONS:
+            if self.region.startswith(prefix):
+                return partition
+        return "aws"
+
     def arn(self, service: str, name: str) -> str:
-        """The ARN of a resource of this account: ``arn:aws:<service>:<region>:<account>:<name>``."""
-        return f"arn:aws:{service}:{self.region}:{self.account_id}:{name}"
+        """The ARN of a resource of this account:
+        ``arn:<partition>:<service>:<region>:<account>:<name>`` (partition ``aws`` outside China,
+        GovCloud and the ISO regions)."""
+        return f"arn:{self.partition}:{service}:{self.region}:{self.account_id}:{name}"
 
     def queue_url(self, name: str) -> str:
         """The URL of a queue: ``https://sqs.<region>.amazonaws.com/<account>/<name>``."""

@@ -3,6 +3,7 @@ aliases, layers, policies, tags and the model's validation."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import zipfile
@@ -241,3 +242,78 @@ def test_event_invoke_config_out_of_model_is_a_validation_exception(
     with pytest.raises(ClientError) as missing:  # nothing was configured
         lam.get_function_event_invoke_config(FunctionName="f")
     assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_a_latest_qualifier_gives_the_qualified_arn(lam: Any) -> None:
+    _create(lam)
+    arn = "arn:aws:lambda:us-east-1:000000000000:function:f"
+    assert lam.get_function_configuration(FunctionName="f")["FunctionArn"] == arn
+    assert lam.get_function(FunctionName="f")["Configuration"]["FunctionArn"] == arn
+    latest = lam.get_function_configuration(FunctionName="f", Qualifier="$LATEST")
+    assert latest["FunctionArn"] == f"{arn}:$LATEST"
+    assert latest["Version"] == "$LATEST"
+    got = lam.get_function(FunctionName=f"{arn}:$LATEST")["Configuration"]
+    assert got["FunctionArn"] == f"{arn}:$LATEST"
+
+
+def test_an_event_source_mapping_carries_tags(lam: Any, loop: dc.EventLoop) -> None:
+    queue = dc.Queue(loop, "jobs")
+    _create(lam)
+    made = lam.create_event_source_mapping(EventSourceArn=queue.arn, FunctionName="f",
+                                           Tags={"team": "a"})
+    arn = made["EventSourceMappingArn"]
+    assert arn == f"arn:aws:lambda:us-east-1:000000000000:event-source-mapping:{made['UUID']}"
+    assert lam.list_tags(Resource=arn)["Tags"] == {"team": "a"}
+    lam.tag_resource(Resource=arn, Tags={"foo": "bar", "team": "b"})
+    assert lam.list_tags(Resource=arn)["Tags"] == {"team": "b", "foo": "bar"}
+    lam.untag_resource(Resource=arn, TagKeys=["team"])
+    assert lam.list_tags(Resource=arn)["Tags"] == {"foo": "bar"}
+    assert lam.list_tags(Resource="arn:aws:lambda:us-east-1:000000000000:function:f")[
+        "Tags"] == {}
+    lam.delete_event_source_mapping(UUID=made["UUID"])
+    with pytest.raises(ClientError) as err:
+        lam.list_tags(Resource=arn)
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert err.value.response["Error"]["Message"] == "The resource you requested does not exist."
+
+
+def test_an_image_function_reports_its_digest_and_no_code_size(lam: Any) -> None:
+    repo = "000000000000.dkr.ecr.us-east-1.amazonaws.com/orders"
+    digest = "ab" * 32
+    made = lam.create_function(FunctionName="img", Role=ROLE, PackageType="Image",
+                               Code={"ImageUri": f"{repo}@sha256:{digest}"})
+    assert (made["CodeSize"], made["CodeSha256"]) == (0, digest)
+    assert lam.get_function(FunctionName="img")["Code"] == {
+        "RepositoryType": "ECR", "ImageUri": f"{repo}@sha256:{digest}",
+        "ResolvedImageUri": f"{repo}@sha256:{digest}"}
+    lam.update_function_code(FunctionName="img", ImageUri=f"{repo}:v2")
+    tagged = hashlib.sha256(f"{repo}:v2".encode()).hexdigest()
+    got = lam.get_function(FunctionName="img")
+    assert (got["Configuration"]["CodeSize"], got["Configuration"]["CodeSha256"]) == (0, tagged)
+    assert got["Code"]["ResolvedImageUri"] == f"{repo}@sha256:{tagged}"
+
+
+def test_arns_name_the_partition_of_the_region(loop: dc.EventLoop) -> None:
+    with serve(loop):
+        cn = boto3.client("lambda", region_name="cn-northwest-1")
+        iso = boto3.client("lambda", region_name="us-isob-east-1")
+        sqs = boto3.client("sqs", region_name="cn-northwest-1")
+    made = _create(cn)
+    assert made["FunctionArn"] == "arn:aws-cn:lambda:cn-northwest-1:000000000000:function:f"
+    assert _create(iso)["FunctionArn"] == (
+        "arn:aws-iso-b:lambda:us-isob-east-1:000000000000:function:f")
+    assert _payload(cn.invoke(FunctionName=made["FunctionArn"])) == {"code": 1}
+    dlq = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])[
+        "Attributes"]["QueueArn"]
+    assert dlq_arn == "arn:aws-cn:sqs:cn-northwest-1:000000000000:dlq"
+    policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2})
+    jobs = sqs.create_queue(QueueName="jobs", Attributes={"RedrivePolicy": policy})["QueueUrl"]
+    got = sqs.get_queue_attributes(QueueUrl=jobs, AttributeNames=["RedrivePolicy"])
+    assert json.loads(got["Attributes"]["RedrivePolicy"])["deadLetterTargetArn"] == dlq_arn
+    china = dc.EventLoop(clock=dc.ManualClock(), region="cn-north-1")
+    queue = dc.Queue(china, "q")
+    assert queue.arn == "arn:aws-cn:sqs:cn-north-1:000000000000:q"
+    assert dc.Topic(china, "t").subscribe(queue.arn).protocol == "sqs"
+    assert dc.EventLoop(clock=dc.ManualClock(), region="us-gov-west-1").partition == "aws-us-gov"
+    assert loop.partition == "aws"

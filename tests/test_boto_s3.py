@@ -538,3 +538,14 @@ def test_managed_copy_of_a_large_object_uses_upload_part_copy(s3: Any) -> None:
                             CopySource="photos/src", CopySourceRange=f"bytes=0-{len(data)}")
     assert _code(bad) == ("InvalidArgument", 400)
     assert "source object of size: 6291456" in str(bad.value)
+
+
+def test_a_bucket_has_no_object_lock_configuration(s3: Any) -> None:
+    with pytest.raises(ClientError) as none:
+        s3.get_object_lock_configuration(Bucket="photos")
+    assert _code(none) == ("ObjectLockConfigurationNotFoundError", 404)
+    assert none.value.response["Error"]["Message"] == (
+        "Object Lock configuration does not exist for this bucket")
+    with pytest.raises(ClientError) as missing:
+        s3.get_object_lock_configuration(Bucket="nobucket")
+    assert _code(missing) == ("NoSuchBucket", 404)

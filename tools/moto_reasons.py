@@ -124,7 +124,6 @@ REASONS.update(
 REASONS.update(
     {
         # -- Lambda -----------------------------------------------------------------------------
-        "tests/test_awslambda/test_lambda.py::test_lambda_regions*": _REGIONS,
         "tests/test_awslambda/test_lambda_layers.py::test_publish_layer_with_unknown_s3_file": (
             "moto internals: turns off moto's S3 check with its `VALIDATE_LAMBDA_S3` setting; "
             "AWS refuses layer content from an S3 object that does not exist."
@@ -263,5 +262,76 @@ REASONS.update(
             "AWS: TagResource answers HTTP 204 (the Lambda model's `http.responseCode`); the "
             "test expects 200."
         ),
+    }
+)
+
+_PENDING = (
+    "AWS: a new function is `Pending` until Lambda has prepared it: CreateFunction answers "
+    '`State: "Pending"` with `StateReasonCode: "Creating"` ("Lambda function states", '
+    "https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html); moto answers `Active`."
+)
+_NO_LAYERS = (
+    "AWS: a function without layers has no `Layers` key in its configuration (the model's "
+    "`Layers` is optional and Lambda leaves it out when empty); moto answers `Layers: []`. The "
+    "test also expects `State: Active` from CreateFunction and moto's exact key set (no "
+    "`RevisionId`, `LoggingConfig`, ...)."
+)
+_NO_ECR = (
+    "not built: the bridge has no ECR registry (`register_image` stands in for one), so an image "
+    "tag is not resolved to the pushed digest, a missing image is not refused, and an image "
+    "function's `CodeSize` is 0; the test pushes an image to moto's ECR backend."
+)
+_ESM_CREATING = (
+    "AWS: CreateEventSourceMapping answers `State: \"Creating\"` (AWS CLI reference, "
+    "create-event-source-mapping example output: https://docs.aws.amazon.com/cli/latest/"
+    "reference/lambda/create-event-source-mapping.html); `Enabled` is reported once the mapping "
+    "polls. moto answers `Enabled` at once."
+)
+REASONS.update(
+    {
+        "tests/test_awslambda/test_lambda.py::test_create_function_from_aws_bucket": _PENDING,
+        "tests/test_awslambda/test_lambda.py::test_create_function_from_zipfile": _NO_LAYERS,
+        "tests/test_awslambda/test_lambda.py::test_get_function_created_with_zipfile": _NO_LAYERS,
+        "tests/test_awslambda/test_lambda.py::test_list_create_list_get_delete_list": _NO_LAYERS,
+        "tests/test_awslambda/test_lambda.py::test_create_function_from_mocked_ecr_*": _NO_ECR,
+        "tests/test_awslambda/test_lambda.py::test_list_versions_by_function_for_nonexistent_"
+        "function": (
+            "AWS: ListVersionsByFunction of a function that does not exist fails with "
+            "`ResourceNotFoundException` (its errors, "
+            f"{LAMBDA_API}/API_ListVersionsByFunction.html); moto answers an empty list."
+        ),
+        "tests/test_awslambda/test_lambda.py::test_create_function_with_unknown_arn": (
+            "not built: the bridge has no IAM, so it cannot tell that a role of the account does "
+            "not exist (AWS: `InvalidParameterValueException`, \"The role defined for the "
+            "function cannot be assumed by Lambda.\")."
+        ),
+        "tests/test_awslambda/test_lambda.py::test_get_function_code_signing_config*": (
+            "AWS: the test's `CodeSigningConfigArn=\"csc:arn\"` fails the model's pattern "
+            "(`arn:...:code-signing-config:csc-[a-z0-9]{17}`), so CreateFunction refuses it; "
+            "code signing configs are also not built in the bridge."
+        ),
+        "tests/test_awslambda/test_lambda_alias.py::test_create_alias_with_routing_config": (
+            "AWS: an alias of `$LATEST` cannot route to more versions: `InvalidParameterValue"
+            "Exception`, \"$LATEST is not supported for an alias pointing to more than 1 "
+            "version\" (weighted aliases need published versions, "
+            "https://docs.aws.amazon.com/lambda/latest/dg/configuring-alias-routing.html); the "
+            "test routes `$LATEST` to version 2, which does not exist either."
+        ),
+        "tests/test_awslambda/test_lambda_alias.py::test_update_alias_routingconfig": (
+            "AWS: an alias of `$LATEST` cannot route to more versions (see "
+            "test_create_alias_with_routing_config)."
+        ),
+        "tests/test_awslambda/test_lambda_eventsourcemapping.py::"
+        "test_create_event_source_mapping": (
+            "AWS: the test gives an SQS source stream-only settings (`StartingPosition`, "
+            "`ParallelizationFactor`, `DestinationConfig`, `MaximumRecordAgeInSeconds`, "
+            "`BisectBatchOnFunctionError`, `MaximumRetryAttempts`, `TumblingWindowInSeconds`), "
+            "which Lambda refuses for SQS (CreateEventSourceMapping lists each as for streams, "
+            f"{LAMBDA_API}/API_CreateEventSourceMapping.html); moto accepts them."
+        ),
+        "tests/test_awslambda/test_lambda_eventsourcemapping.py::"
+        "test_delete_event_source_mapping": _ESM_CREATING,
+        "tests/test_awslambda/test_lambda_eventsourcemapping.py::"
+        "test_update_event_source_mapping": _ESM_CREATING,
     }
 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from botocore.utils import parse_timestamp
 
@@ -31,6 +32,11 @@ _NOT_FOR_SQS = (
     "SelfManagedEventSource", "AmazonManagedKafkaEventSourceConfig",
     "SelfManagedKafkaEventSourceConfig", "DocumentDBEventSourceConfig",
 )
+
+
+#: The tags of each mapping (CreateEventSourceMapping's ``Tags``, TagResource on the mapping's
+#: ARN: https://docs.aws.amazon.com/lambda/latest/dg/tags-esm.html); gone with the mapping.
+TAGS: WeakKeyDictionary[EventSourceMapping, dict[str, str]] = WeakKeyDictionary()
 
 
 def _mapping(loop: EventLoop, uuid: str) -> EventSourceMapping:
@@ -99,6 +105,8 @@ def create_event_source_mapping(loop: EventLoop, p: dict[str, Any]) -> Reply:
             "does not exist.")
     fn = _function(loop, p["FunctionName"])
     mapping = fn.runtime.add_event_source(queue, fn.name, **_settings(p))
+    if p.get("Tags"):
+        TAGS[mapping] = dict(p["Tags"])
     return Reply(_describe(loop, mapping, "Creating"), 202)
 
 

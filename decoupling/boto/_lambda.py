@@ -142,7 +142,7 @@ class _Meta:
         self.loop = loop
         self.function_name = fn.name
         self.runtime = runtime
-        self.role = role or f"arn:aws:iam::{loop.account_id}:role/decoupling"
+        self.role = role or f"arn:{loop.partition}:iam::{loop.account_id}:role/decoupling"
         self.handler = handler or fn.handler_name
         self.code_sha256 = base64.b64encode(hashlib.sha256(code).digest()).decode()
         self.code_size = len(code)
@@ -171,6 +171,14 @@ class _Meta:
         self.code_sha256 = base64.b64encode(hashlib.sha256(code).digest()).decode()
         self.code_size = len(code)
 
+    def set_image(self, uri: str) -> None:
+        """An image function's code: ``CodeSize`` 0 and ``CodeSha256`` the image digest (hex,
+        as Lambda reports a container image; the digest in a ``@sha256:`` URI, otherwise the
+        SHA-256 of the URI: the bridge has no registry to resolve a tag)."""
+        self.image_uri = uri
+        self.code_sha256 = _image_digest(uri)
+        self.code_size = 0
+
     def touch(self) -> None:
         """A new ``RevisionId`` and ``LastModified`` after a change."""
         self.revision = self.loop.new_id()
@@ -183,6 +191,22 @@ class _Meta:
         copied.layers = [dict(layer) for layer in self.layers]
         copied.revision = self.loop.new_id()
         return copied
+
+
+def _image_digest(uri: str) -> str:
+    """The hex digest of an image URI: its own (``repo@sha256:HEX``) or the URI's SHA-256."""
+    if "@sha256:" in uri:
+        return uri.split("@sha256:", 1)[1]
+    return hashlib.sha256(uri.encode()).hexdigest()
+
+
+def _resolved_image_uri(uri: str) -> str:
+    """``ResolvedImageUri``: the repository URI (no tag or digest) ``@sha256:`` the digest."""
+    repository = uri.split("@", 1)[0]
+    head, _, last = repository.rpartition("/")
+    if ":" in last:
+        repository = f"{head}/{last.split(':', 1)[0]}" if head else last.split(":", 1)[0]
+    return f"{repository}@sha256:{_image_digest(uri)}"
 
 
 def _meta_of(loop: EventLoop, fn: Function) -> _Meta:
@@ -565,7 +589,8 @@ def create_function(loop: EventLoop, p: dict[str, Any]) -> dict[str, Any]:
                              dead_letter_arn=dead_letter_arn)
     meta.handler_prefix = prefix if not callable(handler) else None
     meta.package_type = package_type
-    meta.image_uri = code_spec.get("ImageUri") if package_type == "Image" else None
+    if package_type == "Image":
+        meta.set_image(code_spec["ImageUri"])
     meta.layers = layers
     _apply_settings(meta, p)
     if p.get("Publish"):
@@ -587,9 +612,9 @@ def get_function(loop: EventLoop, p: dict[str, Any]) -> dict[str, Any]:
     }
     if meta.package_type == "Image":
         code = {"RepositoryType": "ECR", "ImageUri": meta.image_uri,
-                "ResolvedImageUri": f"{(meta.image_uri or '').split(':')[0]}@sha256:"
-                                    f"{hashlib.sha256((meta.image_uri or '').encode()).hexdigest()}"}
-    out: dict[str, Any] = {"Configuration": _configuration(loop, fn), "Code": code}
+                "ResolvedImageUri": _resolved_image_uri(meta.image_uri or "")}
+    out: dict[str, Any] = {"Configuration": _configuration(
+        loop, fn, qualified=_qualifier(loop, p) is not None), "Code": code}
     tags = _meta_of(loop, getattr(fn, "base", fn)).tags
     if tags:
         out["Tags"] = dict(tags)
@@ -599,7 +624,10 @@ def get_function(loop: EventLoop, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_function_configuration(loop: EventLoop, p: dict[str, Any]) -> dict[str, Any]:
-    return _configuration(loop, _function(loop, p["FunctionName"], p.get("Qualifier")))
+    """An explicit qualifier (``$LATEST`` too) gives the qualified ``FunctionArn``, as AWS
+    answers ``arn:...:function:NAME:$LATEST`` for ``Qualifier="$LATEST"``."""
+    fn = _function(loop, p["FunctionName"], p.get("Qualifier"))
+    return _configuration(loop, fn, qualified=_qualifier(loop, p) is not None)
 
 
 def list_functions(loop: EventLoop, p: dict[str, Any]) -> dict[str, Any]:
@@ -760,7 +788,7 @@ def update_function_code(loop: EventLoop, p: dict[str, Any]) -> dict[str, Any]:
         meta.set_code(code)
         meta.handler_prefix = prefix if not callable(handler) else None
         if meta.package_type == "Image":
-            meta.image_uri = code_spec["ImageUri"]
+            meta.set_image(code_spec["ImageUri"])
         meta.touch()
     if old_prefix and not any(
             (_meta.get(v) or meta).handler_prefix == old_prefix for v in fn.versions.values()):

@@ -34,6 +34,7 @@ from ..errors import (
     MalformedXML,
     NoSuchBucket,
     NotModified,
+    ObjectLockConfigurationNotFoundError,
     PreconditionFailed,
 )
 from ..loop import EventLoop
@@ -254,6 +255,15 @@ def put_bucket_tagging(loop: EventLoop, p: dict[str, Any]) -> Any:
 def get_bucket_tagging(loop: EventLoop, p: dict[str, Any]) -> Any:
     tags = _bucket(loop, p["Bucket"]).get_tagging()
     return {"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}
+
+
+def get_object_lock_configuration(loop: EventLoop, p: dict[str, Any]) -> Any:
+    """Buckets of the bridge have no Object Lock (it is not built): S3's 404 for a bucket
+    without it (GetObjectLockConfiguration's errors,
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObjectLockConfiguration.html)."""
+    _bucket(loop, p["Bucket"])  # NoSuchBucket first
+    raise ObjectLockConfigurationNotFoundError(
+        "Object Lock configuration does not exist for this bucket")
 
 
 def delete_bucket_tagging(loop: EventLoop, p: dict[str, Any]) -> Any:
@@ -731,6 +741,7 @@ OPERATIONS: dict[str, Callable[[EventLoop, dict[str, Any]], Any]] = {
     "PutBucketTagging": put_bucket_tagging,
     "GetBucketTagging": get_bucket_tagging,
     "DeleteBucketTagging": delete_bucket_tagging,
+    "GetObjectLockConfiguration": get_object_lock_configuration,
     "PutBucketNotificationConfiguration": put_bucket_notification_configuration,
     "GetBucketNotificationConfiguration": get_bucket_notification_configuration,
     "PutObject": put_object,

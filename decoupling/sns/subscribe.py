@@ -10,6 +10,7 @@ and Firehose ("Publishing large messages with Amazon SNS").
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import threading
 from collections.abc import Mapping
@@ -332,7 +333,7 @@ def _infer_protocol(endpoint: Any) -> str:
     if isinstance(endpoint, Queue):
         return "sqs"
     if isinstance(endpoint, str):
-        if endpoint.startswith("arn:aws:sqs:"):
+        if re.match(r"arn:aws[a-z-]*:sqs:", endpoint):
             return "sqs"
         if endpoint.startswith("https://"):
             return "https"

@@ -139,7 +139,7 @@ class RedrivePolicy:
         if isinstance(count, str) and re.fullmatch(r"[0-9]{1,12}", count.strip()):
             count = int(count)  # ASCII digits only: "²".isdigit() is true, int("²") fails
         target = data["deadLetterTargetArn"]
-        if not isinstance(target, str) or not target.startswith("arn:aws:sqs:"):
+        if not isinstance(target, str) or not re.match(r"arn:aws[a-z-]*:sqs:", target):
             raise InvalidAttributeValue(
                 f"Value for parameter RedrivePolicy is invalid. Reason: Invalid "
                 f"deadLetterTargetArn {target!r}."
