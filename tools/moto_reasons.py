@@ -35,9 +35,12 @@ _OLD_HANDLE = (
     "moto accepts the old handle."
 )
 _HANDLE_TEXT = (
-    'AWS: SQS\'s text names the handle: `The input receipt handle "<handle>" is not a valid '
-    "receipt handle.` (the text our SQS core was built to; not re-checked against AWS in this "
-    "session); moto answers `The input receipt handle is invalid.`"
+    "AWS: a receipt handle SQS did not issue is `ReceiptHandleIsInvalid` with the text naming "
+    'it — `The input receipt handle "garbage" is not a valid receipt handle.` (LocalStack\'s '
+    "AWS-validated `test_delete_message_with_illegal_receipt_handle`, tests/aws/services/sqs/"
+    "test_sqs.py; ChangeMessageVisibility's code likewise in its AWS-validated "
+    "`test_invalid_receipt_handle_should_return_error_message`); moto answers "
+    "`The input receipt handle is invalid.`"
 )
 
 REASONS: dict[str, str] = {
@@ -169,10 +172,6 @@ REASONS.update(
         + "the test's application has no PlatformCredential (ValidationError on AWS).",
         "tests/test_sns/test_application.py::test_set_endpoint_attributes": _SNS_AWS
         + "the test's application has no PlatformCredential (ValidationError on AWS).",
-        "tests/test_sns/test_application.py::test_list_platform_applications": (
-            "unverified: we refuse an application with no PlatformCredential "
-            "(InvalidParameter); no AWS source found either way."
-        ),
         "tests/test_sns/test_application.py::test_*_platform_application_attributes": _SNS_AWS
         + "GetPlatformApplicationAttributes never returns the credentials; moto echoes them.",
         "tests/test_sns/test_application.py::test_*sms_attributes*": _SNS_AWS
@@ -182,15 +181,6 @@ REASONS.update(
             "(https://docs.aws.amazon.com/sns/latest/api/API_PublishBatchRequestEntry.html); "
             "the test's Id has a space."
         ),
-        "tests/test_sns/test_publishing.py::test_filtering_*float_accuracy*": (
-            "unverified: filter-policy numbers beyond SNS's documented precision (five digits "
-            "after the point, https://docs.aws.amazon.com/sns/latest/dg/"
-            "numeric-value-matching.html) are refused here; moto accepts them."
-        ),
-        "tests/test_sns/test_publishing.py::test_filtering_string_array_with_*no_array*": (
-            "unverified: a `String.Array` attribute whose value is not a JSON array is refused "
-            "at Publish here (ParameterValueInvalid); moto accepts it."
-        ),
         "tests/test_sns/test_publishing.py::test_publish_bad_sms": _SNS_AWS
         + "the E.164 refusal's wording.",
         "tests/test_sns/test_publishing.py::test_publish_fifo_needs_group_id": _SNS_AWS
@@ -199,9 +189,11 @@ REASONS.update(
         + "an invalid message attribute is `ParameterValueInvalid`.",
         "tests/test_sns/test_publishing.py::test_publish_with_message_structure_errors": _SNS_AWS
         + "the MessageStructure=json parse error's wording.",
-        "tests/test_sns/test_publishing.py::test_publish_large_subject": (
-            "unverified: our text is `Invalid parameter: Subject`; moto's is its own."
-        ),
+        "tests/test_sns/test_publishing.py::test_publish_large_subject": _SNS_AWS
+        + "SNS refuses a bad `Subject` with `InvalidParameter` \"Invalid parameter: Subject\" "
+        "(recorded for an empty one, `test_publish_with_empty_subject`); we give the same text "
+        "for one over 100 characters, moto \"Subject must be less than 100 characters\" (no "
+        "AWS record of that text found). Same code either way.",
         "tests/test_sns/test_publishing.py::test_publish_sms": _SNS_INTERNALS,
         "tests/test_sns/test_publishing.py::test_publish_to_http": _SNS_INTERNALS,
         "tests/test_sns/test_subscriptions.py::test_confirm_subscription": (
@@ -219,8 +211,13 @@ REASONS.update(
         "tests/test_sns/test_subscriptions.py::test_subscribe_attributes": _HTTP_PENDING,
         "tests/test_sns/test_subscriptions.py::test_unsubscribe_from_deleted_topic": _HTTP_PENDING,
         "tests/test_sns/test_subscriptions.py::test_subscribe_invalid_filter_policy": (
-            "unverified: we answer InvalidParameter for the test's policy; moto answers "
-            "InternalError."
+            "AWS documents the bound the test's policy breaks (`1000000001`: numbers from -10^9 "
+            "to 10^9, https://docs.aws.amazon.com/sns/latest/dg/"
+            "subscription-filter-policy-constraints.html) but not the refusal's code; moto has "
+            "answered `InternalError` (HTTP 500) since 2019 (its commit d8a922811) with no AWS "
+            "record found. We answer `InvalidParameter` naming the bound: a 500 would make SDKs "
+            "retry a request that cannot succeed, and every other bad policy is "
+            "`InvalidParameter` (LocalStack's AWS-validated filter-policy snapshots)."
         ),
         "tests/test_sns/test_subscriptions.py::test_subscription_paging": _PAGING,
         "tests/test_sns/test_topics.py::test_topic_paging": _PAGING,

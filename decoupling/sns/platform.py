@@ -146,8 +146,9 @@ class PlatformApplication:
         platform: one of :data:`PLATFORMS` (``"GCM"`` for Firebase Cloud Messaging, ``"APNS"``,
             ...).
         attributes: by AWS name (required, as in ``CreatePlatformApplication``):
-            ``PlatformCredential`` (required), ``PlatformPrincipal`` (required except for
-            ``GCM``), ``EventEndpointCreated``, ..., ``SuccessFeedbackSampleRate``, ``Enabled``
+            ``PlatformCredential``, ``PlatformPrincipal`` (given together, except that
+            ``GCM`` takes a credential alone; an application may have neither),
+            ``EventEndpointCreated``, ..., ``SuccessFeedbackSampleRate``, ``Enabled``
             (``"true"``/``"false"``, default ``"true"``). Credentials are kept but never
             returned, and never checked (there is no push service to ask).
 
@@ -160,7 +161,8 @@ class PlatformApplication:
             push transport, oldest first (the newest 1,000 are kept).
 
     Raises:
-        InvalidParameter: a bad name, platform or attribute, or a missing credential.
+        InvalidParameter: a bad name, platform or attribute, or a credential without its
+            principal (or the reverse).
         ValidationError: ``attributes`` is ``None``.
     """
 
@@ -200,11 +202,10 @@ class PlatformApplication:
                 "Invalid parameter: Attributes Reason: PlatformPrincipal attribute provided "
                 "without PlatformCredential"
             )
-        if not credential:
-            raise InvalidParameter(
-                "Invalid parameter: Attributes Reason: PlatformCredential attribute is required"
-            )
-        if platform not in _CREDENTIAL_ONLY and not principal:
+        # Neither credential given: accepted (AWS's recorded refusals are for one without the
+        # other, LocalStack's AWS-validated test_create_platform_application_invalid_attributes;
+        # none shows an application without both refused), so a test can make one.
+        if credential and platform not in _CREDENTIAL_ONLY and not principal:
             raise InvalidParameter(
                 "Invalid parameter: Attributes Reason: PlatformCredential attribute provided "
                 "without PlatformPrincipal"
