@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import json
 import re
-from decimal import ROUND_DOWN, Decimal
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from decimal import ROUND_DOWN, Decimal
 from operator import eq, ge, gt, le, lt
 from typing import Any, Final, TypeGuard
 
@@ -111,8 +111,8 @@ def _key(value: int | float) -> int:
     number's shortest decimal text, not on its binary value (``1.000001`` is 1000001
     millionths although the float lies just below). Infinities and NaN (a message value such
     as ``1e999``) get keys no policy number has."""
-    if type(value) is int:
-        return value * _SCALE
+    if isinstance(value, int):
+        return int(value) * _SCALE  # bool never reaches here (callers test the type)
     if value.is_integer():
         return int(value) * _SCALE
     if value != value:
