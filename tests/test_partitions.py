@@ -45,6 +45,23 @@ def test_sns_subscription_principal_and_links(china: dc.EventLoop) -> None:
         "https://sns.cn-north-1.amazonaws.com.cn/?Action=ConfirmSubscription&")
 
 
+def test_email_links_use_the_partitions_domain() -> None:
+    sent: list[Any] = []
+
+    class Outbox:
+        def send(self, message: Any) -> None:
+            sent.append(message)
+
+    loop = dc.EventLoop(clock=dc.ManualClock(), region="cn-north-1", email=Outbox())
+    topic = dc.Topic(loop, "t")
+    topic.subscribe("user@example.com", "email")
+    assert topic.drain()
+    (confirmation,) = sent
+    body = confirmation.get_body().get_content()
+    assert "https://sns.cn-north-1.amazonaws.com.cn/confirmation.html?TopicArn=" in body
+    assert "amazonaws.com/" not in body
+
+
 def test_bucket_arn_and_event_records(china: dc.EventLoop) -> None:
     bucket = dc.Bucket(china, "uploads")
     assert bucket.arn == "arn:aws-cn:s3:::uploads"
