@@ -151,6 +151,12 @@ _HTTP_PENDING = (
     "(https://docs.aws.amazon.com/sns/latest/dg/SendMessageToHttp.confirm.html); moto confirms "
     "HTTP subscriptions at once, so the test expects a subscription ARN from Subscribe."
 )
+_EMPTY_APP = (
+    _SNS_AWS + "the test creates its application with `Attributes={}`, which boto3 sends as no "
+    "Attributes; AWS answers `ValidationError` \"1 validation error detected: Value null at "
+    "'attributes' failed to satisfy constraint: Member must not be null\" "
+    "(`test_create_platform_application_invalid_attributes[no-args]`)."
+)
 _SNS_INTERNALS = "moto internals: reads moto's SNS backend (`sns_backends[...]`) or its preset data."
 _PAGING = (
     "AWS: `NextToken` is opaque (SNS API reference, ListTopics/ListSubscriptions: \"Token "
@@ -158,37 +164,41 @@ _PAGING = (
 )
 REASONS.update(
     {
-        # Apps created with Attributes={}: AWS refuses them (PlatformCredential is required).
-        "tests/test_sns/test_application.py::test_create_platform_endpoint": _SNS_AWS
-        + "CreatePlatformApplication without PlatformCredential is a ValidationError; the "
-        "test creates its application with `Attributes={}`.",
-        "tests/test_sns/test_application.py::test_delete_endpoint": _SNS_AWS
-        + "the test's application has no PlatformCredential (ValidationError on AWS).",
-        "tests/test_sns/test_application.py::test_delete_platform_application": _SNS_AWS
-        + "the test's application has no PlatformCredential (ValidationError on AWS).",
-        "tests/test_sns/test_application.py::test_get_endpoint_attributes": _SNS_AWS
-        + "the test's application has no PlatformCredential (ValidationError on AWS).",
-        "tests/test_sns/test_application.py::test_publish_to_platform_endpoint": _SNS_AWS
-        + "the test's application has no PlatformCredential (ValidationError on AWS).",
-        "tests/test_sns/test_application.py::test_set_endpoint_attributes": _SNS_AWS
-        + "the test's application has no PlatformCredential (ValidationError on AWS).",
+        # Apps created with Attributes={}: boto3 sends no Attributes at all for an empty map,
+        # and AWS answers ValidationError.
+        "tests/test_sns/test_application.py::test_create_platform_endpoint": _EMPTY_APP,
+        "tests/test_sns/test_application.py::test_delete_endpoint": _EMPTY_APP,
+        "tests/test_sns/test_application.py::test_delete_platform_application": _EMPTY_APP,
+        "tests/test_sns/test_application.py::test_get_endpoint_attributes": _EMPTY_APP,
+        "tests/test_sns/test_application.py::test_publish_to_platform_endpoint": _EMPTY_APP,
+        "tests/test_sns/test_application.py::test_set_endpoint_attributes": _EMPTY_APP,
         "tests/test_sns/test_application.py::test_*_platform_application_attributes": _SNS_AWS
-        + "GetPlatformApplicationAttributes never returns the credentials; moto echoes them.",
+        + "GetPlatformApplicationAttributes never returns the credentials (`test_get_platform_"
+        "application_attributes` and `test_set_platform_application_attributes` record only "
+        "`Enabled` and `SuccessFeedbackSampleRate` for an application created with both); moto "
+        "echoes them.",
         "tests/test_sns/test_application.py::test_*sms_attributes*": _SNS_AWS
-        + "SetSMSAttributes refuses an unknown attribute name (the test sets `test`).",
+        + "SetSMSAttributes refuses an unknown attribute name, `InvalidParameter` \"<name> is "
+        "not a valid attribute\" (`test_set_invalid_sms_attributes[InvalidAttributeName]`); "
+        "the test sets `test`.",
         "tests/test_sns/test_publish_batch.py::test_publish_with_upper_cased_message_attributes": (
             "AWS: a PublishBatch entry Id may hold only alphanumerics, hyphens and underscores "
             "(https://docs.aws.amazon.com/sns/latest/api/API_PublishBatchRequestEntry.html); "
             "the test's Id has a space."
         ),
         "tests/test_sns/test_publishing.py::test_publish_bad_sms": _SNS_AWS
-        + "the E.164 refusal's wording.",
+        + "Publish to `NAA+15551234567` answers \"Invalid parameter: PhoneNumber Reason: "
+        "NAA+15551234567 is not valid to publish to\" (`test_publish_wrong_phone_format`); "
+        "moto's text speaks of E.164.",
         "tests/test_sns/test_publishing.py::test_publish_fifo_needs_group_id": _SNS_AWS
-        + "the missing MessageGroupId wording.",
+        + "\"Invalid parameter: The MessageGroupId parameter is required for FIFO topics\" "
+        "(`test_publish_batch_exceptions`); the test matches moto's wording.",
         "tests/test_sns/test_publishing.py::test_publish_to_sqs_bad": _SNS_AWS
-        + "an invalid message attribute is `ParameterValueInvalid`.",
+        + "an invalid message attribute is `ParameterValueInvalid` (`test_empty_or_wrong_"
+        "message_attributes`); the test expects `InvalidParameter`.",
         "tests/test_sns/test_publishing.py::test_publish_with_message_structure_errors": _SNS_AWS
-        + "the MessageStructure=json parse error's wording.",
+        + "\"Invalid parameter: Message Structure - JSON message body failed to parse\" "
+        "(`test_message_structure_json_exc`); moto answers \"Message is not valid JSON.\"",
         "tests/test_sns/test_publishing.py::test_publish_large_subject": _SNS_AWS
         + "SNS refuses a bad `Subject` with `InvalidParameter` \"Invalid parameter: Subject\" "
         "(recorded for an empty one, `test_publish_with_empty_subject`); we give the same text "
@@ -222,11 +232,14 @@ REASONS.update(
         "tests/test_sns/test_subscriptions.py::test_subscription_paging": _PAGING,
         "tests/test_sns/test_topics.py::test_topic_paging": _PAGING,
         "tests/test_sns/test_topics.py::test_add_permission_errors": _SNS_AWS
-        + "a repeated AddPermission label's wording.",
+        + "a repeated AddPermission label is \"Invalid parameter: Statement already exists\" "
+        "(`test_add_permission_errors`); moto answers \"Statement already exists\".",
         "tests/test_sns/test_topics.py::test_create_fifo_topic": _SNS_AWS
-        + "a FIFO name mismatch is `Invalid parameter: Topic Name`.",
+        + "a FIFO name mismatch is `Invalid parameter: Topic Name` "
+        "(`test_create_topic_name_constraints`).",
         "tests/test_sns/test_topics.py::test_topic_attributes": _SNS_AWS
-        + "GetTopicAttributes returns attributes such as DeliveryPolicy only once set.",
+        + "a new topic's GetTopicAttributes has no `DeliveryPolicy` key "
+        "(`test_create_topic_with_attributes`); the test expects `\"\"`.",
         "tests/test_sns/test_topics.py::test_*config*resource*": (
             "moto internals: reads topics through moto's AWS Config backend."
         ),
