@@ -73,8 +73,11 @@ REASONS: dict[str, str] = {
     ),
     "tests/test_sqs/test_sqs.py::test_get_queue_attributes": (
         "AWS: SQS returns a `RedrivePolicy` as it stores it, compact JSON without spaces "
-        '(`{"deadLetterTargetArn":"...","maxReceiveCount":2}`); the test expects the '
-        "request's `json.dumps` text back, spaces included, as moto echoes it."
+        '(`{"deadLetterTargetArn":"...","maxReceiveCount":1000}` in the AWS CLI reference\'s '
+        "get-queue-attributes example output, https://docs.aws.amazon.com/cli/latest/reference/"
+        "sqs/get-queue-attributes.html; aws/aws-cli awscli/examples/sqs/get-queue-attributes.rst); "
+        "the test expects the request's `json.dumps` text back, spaces included, as moto "
+        "echoes it."
     ),
     "tests/test_sqs/test_sqs.py::test_message_with_invalid_attributes": (
         "AWS: SQS accepts non-ASCII letters in message attribute names (LocalStack's "
