@@ -15,8 +15,11 @@ LAMBDA_API = "https://docs.aws.amazon.com/lambda/latest/api"
 
 _TYPO = (
     'AWS: the test\'s attribute name has a trailing space (`"VisibilityTimeout "`); SQS refuses '
-    "an attribute name it does not know with `InvalidAttributeName` (CreateQueue's errors, "
-    f"{SQS_API}/API_CreateQueue.html); moto ignores it."
+    "an attribute name it does not take with `InvalidAttributeName` \"Unknown Attribute "
+    "<name>.\" (CreateQueue's errors, "
+    f"{SQS_API}/API_CreateQueue.html; LocalStack's AWS-validated "
+    "`test_set_unsupported_attribute_standard` records it for `FifoQueue` on a standard "
+    "queue); moto ignores it."
 )
 _REGIONS = (
     "not built: one `EventLoop` is one region, so a `us-west-1` client gets `us-east-1` URLs "
@@ -69,7 +72,8 @@ REASONS: dict[str, str] = {
         'AWS: the test creates a standard queue with `FifoQueue` = `"tru"`; SQS takes '
         '`FifoQueue` only for FIFO queues (CreateQueue: "FifoQueue – Designates a queue as '
         f'FIFO", {SQS_API}/API_CreateQueue.html) and answers `InvalidAttributeName` "Unknown '
-        'Attribute FifoQueue." otherwise; moto accepts any value.'
+        'Attribute FifoQueue." otherwise (LocalStack\'s AWS-validated '
+        "`test_set_unsupported_attribute_standard`); moto accepts any value."
     ),
     "tests/test_sqs/test_sqs.py::test_get_queue_attributes": (
         "AWS: SQS returns a `RedrivePolicy` as it stores it, compact JSON without spaces "
