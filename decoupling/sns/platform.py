@@ -200,7 +200,7 @@ class PlatformApplication:
     the attributes given applied.
 
     Attributes:
-        arn: ``arn:aws:sns:<region>:<account>:app/<platform>/<name>``.
+        arn: ``arn:<partition>:sns:<region>:<account>:app/<platform>/<name>``.
         outbox: push messages "sent" through this application's endpoints on a loop without a
             push transport, oldest first (the newest 1,000 are kept).
 
@@ -465,7 +465,7 @@ class PlatformEndpoint:
 
     Attributes:
         application: its application.
-        arn: ``arn:aws:sns:<region>:<account>:endpoint/<platform>/<application>/<id>``.
+        arn: ``arn:<partition>:sns:<region>:<account>:endpoint/<platform>/<application>/<id>``.
         delivered: push messages the transport accepted (or the outbox took).
         undeliverable: push messages that failed for good.
     """
