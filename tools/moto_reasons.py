@@ -92,7 +92,8 @@ REASONS: dict[str, str] = {
         "AWS: the entries carry `MessageDeduplicationId` on a standard queue; the parameter "
         '"applies only to FIFO (first-in-first-out) queues" '
         f"({SQS_API}/API_SendMessageBatchRequestEntry.html) and we refuse the entry "
-        "(`InvalidParameterValue`), so `id_1` fails too; moto ignores the parameter."
+        "(`InvalidParameterValue`, as LocalStack does: \"The request includes a parameter that "
+        "is not valid for this queue type.\"), so `id_1` fails too; moto ignores the parameter."
     ),
     "tests/test_sqs/test_sqs.py::test_fifo_queue_send_duplicate_messages_after_deduplication_time_limit": (
         "moto internals: shortens the deduplication interval with moto's "

@@ -119,6 +119,9 @@ def _key(value: int | float) -> int:
         return _FAR + 1
     if value in (_INF, -_INF):
         return _FAR if value > 0 else -_FAR
+    near = round(value * _SCALE)
+    if near / _SCALE == value:  # at most six decimals (the usual case): no Decimal needed
+        return near
     return int(Decimal(repr(value)).scaleb(_DECIMALS).to_integral_value(ROUND_DOWN))
 
 
