@@ -5,8 +5,8 @@ code ``ParameterValueInvalid``): any number of attributes (the 10 limit is SQS's
 to 256 bytes of ``A-Za-z0-9_-.``, no leading, trailing or consecutive periods, not starting with
 ``AWS.`` or ``Amazon.`` (except SNS's reserved ``AWS.SNS.`` and ``AWS.MM.`` names); ``DataType``
 ``String``, ``String.Array`` (meant to be a JSON array of strings, numbers, booleans or nulls;
-any text is taken, as SNS takes it), ``Number`` (within 10^-128 to 10^+126) or ``Binary``, optionally with a
-custom ``.label``; values non-empty.
+any text is taken, as SNS takes it), ``Number`` (within 10^-128 to 10^+126) or ``Binary``,
+optionally with a custom ``.label``; values non-empty.
 """
 
 from __future__ import annotations

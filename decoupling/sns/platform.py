@@ -22,14 +22,15 @@ Application events: an application whose ``EventEndpointCreated``, ``EventEndpoi
 JSON event published there when an endpoint is created (not when ``CreatePlatformEndpoint``
 returns an existing one), deleted (also by deleting the application), has an attribute changed
 (``SetEndpointAttributes`` changing a value, or SNS disabling it after a permanent failure), or
-a direct publish to one of its endpoints fails for good ("Mobile app events" and
-``SetPlatformApplicationAttributes``, SNS API reference). The event's fields, sorted by name as SNS writes them:
-``EndpointArn``, ``EventType`` (``EndpointCreated``, ...), ``Resource`` (the application's
-ARN), ``Service`` (``"SNS"``), ``Time``; a ``DeliveryFailure`` adds ``DeliveryAttempts``,
-``FailureMessage``, ``FailureType`` (``EndpointDisabled`` "Endpoint is disabled", or
-``InvalidPlatformToken`` "Platform token associated with the endpoint is not valid" when the
-transport raised :class:`~decoupling.sns.delivery.ClientDeliveryError`) and ``MessageId``. An
-event whose topic does not exist (or refuses it) is dropped and logged.
+a direct publish to one of its endpoints fails for good (``SetPlatformApplicationAttributes``
+in the SNS API reference; the Developer Guide's "Mobile app events"). The event is a JSON
+object whose fields, sorted by name as in SNS's sample event messages (the API reference does
+not list them), are ``EndpointArn``, ``EventType`` (``EndpointCreated``, ...), ``Resource``
+(the application's ARN), ``Service`` (``"SNS"``), ``Time``; a ``DeliveryFailure`` adds
+``DeliveryAttempts``, ``FailureMessage``, ``FailureType`` (``EndpointDisabled`` "Endpoint is
+disabled", or ``InvalidPlatformToken`` "Platform token associated with the endpoint is not
+valid" when the transport raised :class:`~decoupling.sns.delivery.ClientDeliveryError`) and
+``MessageId``. An event whose topic does not exist (or refuses it) is dropped and logged.
 
 Rules: the SNS API reference (``CreatePlatformApplication``, ``CreatePlatformEndpoint``,
 ``Get/SetEndpointAttributes``, ``Publish``) and the Developer Guide's "Mobile push
