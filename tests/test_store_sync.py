@@ -52,7 +52,7 @@ def db(tmp_path: Path) -> Path:
     return tmp_path / "queues.db"
 
 
-def test_full_receives_commit_at_normal_everything_else_at_full(db: Path) -> None:
+def test_full_receives_and_deletes_commit_at_normal_everything_else_at_full(db: Path) -> None:
     loop = open_loop(db, "FULL")
     q = dc.Queue(loop, "orders", visibility_timeout=30)
     q.send_batch(["a", "b", "c"])
@@ -69,19 +69,20 @@ def test_full_receives_commit_at_normal_everything_else_at_full(db: Path) -> Non
     (third,) = q.receive()  # still NORMAL: no second PRAGMA
     assert trace.take() == ["UPDATE messages SET receive_count"]
     assert trace.level() == 1
-    q.delete(first.receipt_handle)
-    assert trace.take() == ["PRAGMA synchronous = FULL", "DELETE FROM messages WHERE"]
+    q.delete(first.receipt_handle)  # a delete: at NORMAL too
+    assert trace.take() == ["DELETE FROM messages WHERE"]
+    assert trace.level() == 1
+    q.send("d")  # a send: at FULL, its fsync makes the receives and the delete durable
+    assert trace.take() == ["PRAGMA synchronous = FULL", "INSERT OR REPLACE INTO"]
     assert trace.level() == 2
-    q.send("d")
-    assert trace.take() == ["INSERT OR REPLACE INTO"]
-    q.change_visibility(second.receipt_handle, 60)  # not a receive: FULL
+    q.change_visibility(second.receipt_handle, 60)  # not a receive or delete: FULL
     assert trace.take() == ["UPDATE messages SET receive_count"]
     assert trace.level() == 2
     assert q.receive(10)[0].body == "d"
     assert trace.take() == ["PRAGMA synchronous = NORMAL", "UPDATE messages SET receive_count"]
     q.delete_batch([second.receipt_handle, third.receipt_handle])
-    assert trace.take() == ["PRAGMA synchronous = FULL", "DELETE FROM messages WHERE"]
-    assert trace.level() == 2
+    assert trace.take() == ["DELETE FROM messages WHERE"]
+    assert trace.level() == 1
 
 
 def test_a_receive_that_dead_letters_or_purges_commits_at_full(db: Path) -> None:

@@ -155,9 +155,10 @@ def write_pending(store: SqliteStore) -> None:
     one kind: the common case in single-process mode) runs it as its own implicit transaction;
     anything more runs inside the call's ``BEGIN IMMEDIATE`` transaction.
 
-    At ``synchronous="FULL"`` (single process) a call that only received messages commits at
-    SQLite's ``synchronous=NORMAL``: no fsync of its own; the next fsynced commit (every other
-    change) makes it durable with everything before it. Everything else commits at ``FULL``."""
+    At ``synchronous="FULL"`` (single process) a call that only received messages, or only
+    deleted messages of a standard queue, commits at SQLite's ``synchronous=NORMAL``: no fsync
+    of its own; the next fsynced commit (every other change) makes it durable with everything
+    before it. Everything else commits at ``FULL``."""
     touched = store._touched
     if not touched:
         return

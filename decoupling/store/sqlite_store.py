@@ -48,22 +48,31 @@ change is there when the store is opened again; a crash never leaves half of a c
 * ``"EXTRA"``: every commit fsyncs the WAL (SQLite ``synchronous=FULL`` throughout): every call
   that returned survives a process crash *and* a power loss or OS crash. Three fsyncs per
   send -> receive -> delete cycle, whether single messages or batches.
-* ``"FULL"`` (default): the same for every call except ReceiveMessage. A call that only
-  received messages commits at SQLite's ``NORMAL`` level: it survives a process crash at once
-  (its WAL frames are written before it returns), and a power loss once any later call
-  commits (each other change is fsynced, and an fsync of the WAL makes every earlier frame
-  durable with it; so does a checkpoint or :meth:`SqliteStore.close`). What a power loss can
-  undo is thus only receives since the last fsync: those messages are as before those receives
-  — visible again, or in flight under their earlier handle and deadline — and are delivered
-  again, with the receive count they had (one extra attempt before a dead-letter queue per
-  lost receive). Nothing sent is lost and nothing deleted comes back: a delete needs the
-  handle of a receive that returned, so the delete's fsync covers that receive too. Receipt
-  ticks are reserved in blocks by fsynced commits, so handles are never issued twice. This is
-  at least what ``persist-queue``'s defaults (WAL, ``synchronous=FULL``, one commit per call)
-  keep: they fsync a ``get`` too, but on reopen put every un-acked item back to ready, so a
-  received message is redelivered after any crash. Two fsyncs per cycle. In multi-process mode
-  ``FULL`` fsyncs every commit, as ``EXTRA`` does (a call's transaction starts before it is
-  known to receive only, and SQLite fixes the level per transaction).
+* ``"FULL"`` (default): every call that returned survives a process crash, and every call
+  that sends or changes anything but receives and deletes survives a power loss or OS crash
+  once it returns: its commit fsyncs the WAL. A call that only received messages, or only
+  deleted messages of a standard queue (``DeleteMessage``, ``DeleteMessageBatch``), commits
+  at SQLite's ``NORMAL`` level: its WAL frames are written before it returns (so it survives
+  a process crash at once), and it survives a power loss once a later fsync covers it: the
+  next call that commits at ``FULL`` (an fsync of the WAL makes every earlier frame durable
+  with it), a checkpoint (SQLite's own, every ~1,000 WAL pages, fsyncs the WAL first; so do
+  :meth:`SqliteStore.checkpoint` and :meth:`SqliteStore.close`). What a power loss can undo
+  is thus only receives and deletes since the last fsync, never a send: those messages come
+  back as they were before -- visible again, or in flight under their earlier handle and
+  deadline, with the receive count they had (one extra attempt before a dead-letter queue per
+  lost receive) -- and are delivered again. A message already processed and deleted may so be
+  delivered a second time: a duplicate, which SQS's at-least-once delivery allows
+  (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/standard-queues-at-least-once-delivery.html),
+  never a loss. Everything else is fsynced at commit: sends (and dead-letter moves, message
+  moves, purges, queue and attribute changes, visibility changes), FIFO deletes (they record
+  the deleted handle), and any call writing more than one statement (a call that reserves a
+  block of receipt ticks among them: handles are never issued twice). This is at least what
+  ``persist-queue``'s defaults (WAL, ``synchronous=FULL``, one commit per call) keep where it
+  counts: they fsync a ``get`` and an ``ack`` too, but on reopen put every un-acked item back
+  to ready, so a received message is redelivered after any crash. One fsync per cycle, single
+  messages or batches. In multi-process mode ``FULL`` fsyncs every commit, as ``EXTRA`` does
+  (a call's transaction starts before it is known to receive or delete only, and SQLite fixes
+  the level per transaction).
 * ``"NORMAL"``: no fsync at commit, only at checkpoints: a call that returned survives a process
   crash (SIGKILL, an exception, ``os._exit``); a power loss may lose the last calls of any kind
   but leaves the database consistent.
@@ -188,15 +197,16 @@ class _QueueState:
             if event == "received":
                 store._dirty.append((self, entry))
                 return
+            if event == "deleted":  # relaxed too (a FIFO delete writes its handle: strict)
+                store._dirty.append((self, entry))
+                if self.fifo:
+                    store._handles.append((self, entry))
+                return
             store._strict = True
             if event == "sent":
                 store._new.append((self, entry))
                 if self.fifo:
                     store._dedup.append((self, entry))
-            elif event == "deleted":
-                store._dirty.append((self, entry))
-                if self.fifo:
-                    store._handles.append((self, entry))
             elif event in _ARRIVALS:
                 store._new.append((self, entry))
             elif event in _MESSAGE_EVENTS:
@@ -273,12 +283,13 @@ class SqliteStore:
     Args:
         path: the database file (created if missing; ``-wal`` and ``-shm`` files sit beside
             it).
-        synchronous: ``"FULL"`` (default: every call that returned survives a power loss,
-            except that a power loss can undo receives made since the last fsynced call: those
-            messages are delivered again; one fsync per changing call, none per receive),
-            ``"EXTRA"`` (receives are fsynced too), ``"NORMAL"`` (survives a process crash; no
-            fsync per call) or ``"OFF"`` (survives a process crash; a power loss may corrupt
-            the file). See :mod:`decoupling.store.sqlite_store` for exactly what each keeps and costs.
+        synchronous: ``"FULL"`` (default: every call that returned survives a process
+            crash, and every send a power loss; a power loss can undo receives and deletes
+            made since the last fsync, so those messages are delivered again -- duplicates,
+            never a loss; one fsync per sending or changing call, none per receive or delete),
+            ``"EXTRA"`` (every commit fsynced: every call that returned survives a power loss),
+            ``"NORMAL"`` (survives a process crash; no fsync per call) or ``"OFF"`` (survives
+            a process crash; a power loss may corrupt the file). See :mod:`decoupling.store.sqlite_store` for exactly what each keeps and costs.
         multiprocess: ``True`` in every process that opens this store when several do at once
             (each call then catches up with the others first); ``False`` (default) locks the
             file to this process.
