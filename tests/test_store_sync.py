@@ -261,3 +261,27 @@ def test_a_batch_received_together_is_one_range_update_restored_exactly(
     ]
     q.delete(got[2].receipt_handle)
     assert q.approximate_number_of_messages_not_visible == 5
+
+
+def test_a_failed_fsync_is_reported_and_the_change_stays_committed(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loop = open_loop(db, "FULL")
+    q = dc.Queue(loop, "orders")
+    q.send("a")
+
+    def failing(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(sqlite_store, "_fdatasync", failing)
+    with pytest.raises(dc.errors.ServiceUnavailable, match="could not fsync its write-ahead log"):
+        q.send("b")
+    (got,) = q.receive()  # a receive needs no fsync: it works meanwhile
+    assert got.body == "a"
+    monkeypatch.undo()
+    q.delete(got.receipt_handle)
+    assert loop.store is not None
+    loop.store.close()
+    loop = open_loop(db, "FULL", down_for=1)
+    q = loop._lookup("sqs", "orders")
+    assert [m.body for m in q.receive(10)] == ["b"]  # committed, though not known durable

@@ -781,7 +781,10 @@ class SqliteStore:
         fd = self._wal_fd
         try:
             if fd is None:
-                fd = self._wal_fd = os.open(self.path + "-wal", os.O_RDWR | _O_CLOEXEC)
+                try:
+                    fd = self._wal_fd = os.open(self.path + "-wal", os.O_RDWR | _O_CLOEXEC)
+                except FileNotFoundError:
+                    return  # no log written since the open: all is in the database, synced
             _fdatasync(fd)
         except OSError as error:
             raise ServiceUnavailable(
