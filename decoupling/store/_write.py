@@ -11,6 +11,7 @@ in one ``executemany``, so a batch of 10 costs three statements, not thirty.
 from __future__ import annotations
 
 import sqlite3
+from hashlib import md5 as _md5
 from typing import TYPE_CHECKING, Any
 
 from .._core.ledger import GONE, Entry
@@ -292,7 +293,9 @@ def _one(store: SqliteStore) -> bool:
                 or r.trace_header is not None or r.dedup_id is not None \
                 or r.sequence_number is not None:
             return False
-        params: Any = (state.base | entry.seq, r.message_id, r.body, md5_of_body(r.body),
+        body = r.body
+        params: Any = (state.base | entry.seq, r.message_id, body,
+                       _md5(body.encode(), usedforsecurity=False).hexdigest(),  # md5_of_body
                        r.sent_ms, entry.sent_at + offset, entry.available_at + offset)
         sql = _PLAIN_ONE
         store._new = []
