@@ -50,7 +50,11 @@ change is there when the store is opened again; a crash never leaves half of a c
   send -> receive -> delete cycle, whether single messages or batches.
 * ``"FULL"`` (default): every call that returned survives a process crash, and every call
   that sends or changes anything but receives and deletes survives a power loss or OS crash
-  once it returns: its commit fsyncs the WAL. A call that only received messages, or only
+  once it returns: its commit fsyncs the WAL (the connection runs at SQLite's ``NORMAL``
+  level and the store fdatasyncs the WAL itself right after such a commit, which is all
+  SQLite's ``FULL`` adds at a commit; see ``SqliteStore._sync_wal``; if that fsync fails the
+  call raises ``ServiceUnavailable``, its change committed but not known durable). A call that
+  only received messages, or only
   deleted messages of a standard queue (``DeleteMessage``, ``DeleteMessageBatch``), commits
   at SQLite's ``NORMAL`` level: its WAL frames are written before it returns (so it survives
   a process crash at once), and it survives a power loss once a later fsync covers it: the
@@ -80,7 +84,10 @@ change is there when the store is opened again; a crash never leaves half of a c
 
 An fsync costs 0.2-3.5 ms on this project's virtual disk (the more while the WAL file grows
 after an open, or the disk is busy; nothing on tmpfs); a commit without one costs a few
-microseconds, and the rows of one call go in one multi-row statement.
+microseconds, and the rows of one call go in one multi-row statement. Counted with ``strace``
+(``benchmarks/bench_durable.py``): a send -> receive -> delete cycle makes 1.0 fsyncs at
+``FULL`` (single messages or batches of 10) and 3.0 at ``EXTRA``; persist-queue's ack queue
+makes 3.0.
 
 Several processes (``multiprocess=True`` in every process that opens the store): SQLite's locks
 serialise the calls: each public call starts a write transaction (``BEGIN IMMEDIATE``), first
