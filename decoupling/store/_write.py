@@ -183,8 +183,10 @@ def write_pending(store: SqliteStore) -> None:
                 and r.dlq_source_arn is None and r.trace_header is None
                 and r.dedup_id is None and r.sequence_number is None
             ):
-                plain += (key, r.message_id, r.body, md5_of_body(r.body), r.sent_ms,
-                          entry.sent_at + offset, entry.available_at + offset)
+                body = r.body
+                plain += (key, r.message_id, body,
+                          _md5(body.encode(), usedforsecurity=False).hexdigest(),  # md5_of_body
+                          r.sent_ms, entry.sent_at + offset, entry.available_at + offset)
             else:
                 full += _row(key, entry, offset)
             if multiprocess:
