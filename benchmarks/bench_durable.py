@@ -42,8 +42,10 @@ disk's) speed drifts, and taking turns exposes them all to the same drift. Each 
 first until its WAL has wrapped once (see ``WARM_UP``). ``--dir PATH`` measures one directory
 only (timed in CPU seconds under ``/dev/shm``, else in wall-clock seconds).
 
-Run: ``python benchmarks/bench_durable.py`` (a few minutes on a busy machine; ``--quick`` for
-about a minute).
+``--quick``: rounds of 0.2 s and only ``FULL`` beside persist-queue and memory.
+
+Run: ``python benchmarks/bench_durable.py`` (about 3 minutes on a busy machine, most of it
+warming up and counting the slow disk configurations; ``--quick`` about a minute).
 """
 
 from __future__ import annotations
@@ -74,8 +76,11 @@ SETTINGS = ("EXTRA", "FULL", "NORMAL", "OFF")
 WARM_UP = 1_500
 
 
-#: Cycles each side runs under ``strace`` to count its fsyncs (see :func:`count_fsyncs`).
+#: Cycles each side runs under ``strace`` to count its fsyncs (see :func:`count_fsyncs`), after
+#: ``FSYNC_WARM_UP`` operations (the queue made, its counters reserved: how many fsyncs a cycle
+#: makes does not change as the WAL grows, only what each costs).
 FSYNC_CYCLES = 200
+FSYNC_WARM_UP = 100
 
 
 def measure(steps: dict[str, Callable[[], int]], seconds: float, repeats: int = 5,
@@ -169,7 +174,7 @@ def persist_queue(directory: Path) -> Callable[[], int] | None:
     return step
 
 
-def count_fsyncs(directory: Path) -> dict[str, float] | None:
+def count_fsyncs(directory: Path, settings: tuple[str, ...]) -> dict[str, float] | None:
     """fsync and fdatasync calls per cycle of persist-queue and of FULL and EXTRA (single and
     batch of 10), counted by ``strace -f -c``: each runs ``FSYNC_CYCLES`` cycles after its
     warm-up in a child process (this script with ``--fsync-child``), and once with none to
@@ -178,8 +183,10 @@ def count_fsyncs(directory: Path) -> dict[str, float] | None:
     if strace is None:
         return None
     out: dict[str, float] = {}
-    for who, mode in (("persist_queue", "single"), ("full", "single"), ("full", "batch"),
-                      ("extra", "single"), ("extra", "batch")):
+    sides = [("persist_queue", "single")]
+    sides += [(s.lower(), mode) for s in settings if s in ("FULL", "EXTRA")
+              for mode in ("single", "batch")]
+    for who, mode in sides:
         counts = []
         for cycles in (0, FSYNC_CYCLES):
             work = Path(tempfile.mkdtemp(prefix="bench-durable-fsync-", dir=directory))
@@ -213,7 +220,7 @@ def fsync_child(who: str, mode: str, cycles: int, directory: Path) -> None:
         loop = loop_for(directory, who.upper())
         step = single(loop) if mode == "single" else batches(loop)
     done = 0
-    while done < WARM_UP:
+    while done < FSYNC_WARM_UP:
         done += step()
     per = 10 if mode == "single" else 1  # a single step is 10 cycles; a batch step one
     for _ in range(cycles // per):
@@ -221,7 +228,8 @@ def fsync_child(who: str, mode: str, cycles: int, directory: Path) -> None:
     os._exit(0)  # no close: its checkpoint is not part of a cycle
 
 
-def run(directory: Path, label: str, seconds: float, cpu: bool) -> dict[str, float]:
+def run(directory: Path, label: str, seconds: float, cpu: bool, settings: tuple[str, ...]
+        ) -> dict[str, float]:
     work = Path(tempfile.mkdtemp(prefix="bench-durable-", dir=directory))
     loops = []
     try:
@@ -229,7 +237,7 @@ def run(directory: Path, label: str, seconds: float, cpu: bool) -> dict[str, flo
         pq_step = persist_queue(work)
         if pq_step is not None:
             steps["persist_queue_cycles"] = pq_step
-        for setting in (None, *SETTINGS):
+        for setting in (None, *settings):
             name = "memory" if setting is None else setting.lower()
             loop = loop_for(work, setting)
             loops.append(loop)
@@ -245,7 +253,7 @@ def run(directory: Path, label: str, seconds: float, cpu: bool) -> dict[str, flo
                         samples, name, "persist_queue_cycles"
                     )
         rows = []
-        for setting in ("memory", *(s.lower() for s in SETTINGS)):
+        for setting in ("memory", *(s.lower() for s in settings)):
             what = "in memory" if setting == "memory" else f"durable, synchronous={setting.upper()}"
             c, b = figures[f"{setting}_cycles"], figures[f"{setting}_batch"]
             if pq is None:
@@ -267,17 +275,18 @@ def run(directory: Path, label: str, seconds: float, cpu: bool) -> dict[str, flo
                   f"{'met' if single_x >= want_single else 'NOT met'}), batch 10 {batch_x:.1f}x "
                   f"(>= 15x: {'met' if batch_x >= 15 else 'NOT met'})")
         if label == "disk":
-            fsyncs = count_fsyncs(directory)
+            fsyncs = count_fsyncs(directory, settings)
             if fsyncs is None:
                 print("  fsyncs per cycle: not counted (no strace, or it cannot trace here)")
             else:
                 figures.update(fsyncs)
+                counted = "; ".join(
+                    f"{s} {fsyncs[f'{s.lower()}_single_fsyncs_per_cycle']:.2f} single, "
+                    f"{fsyncs[f'{s.lower()}_batch_fsyncs_per_cycle']:.2f} per batch of 10"
+                    for s in settings if s in ("FULL", "EXTRA")
+                )
                 print(f"  fsyncs per cycle (strace -c, {FSYNC_CYCLES} cycles): persist-queue "
-                      f"{fsyncs['persist_queue_fsyncs_per_cycle']:.2f}; FULL "
-                      f"{fsyncs['full_single_fsyncs_per_cycle']:.2f} single, "
-                      f"{fsyncs['full_batch_fsyncs_per_cycle']:.2f} per batch of 10; EXTRA "
-                      f"{fsyncs['extra_single_fsyncs_per_cycle']:.2f} single, "
-                      f"{fsyncs['extra_batch_fsyncs_per_cycle']:.2f} per batch of 10")
+                      f"{fsyncs['persist_queue_fsyncs_per_cycle']:.2f}; {counted}")
         return figures
     finally:
         for loop in loops:
@@ -294,6 +303,7 @@ def main() -> None:
         return
     quick = "--quick" in sys.argv
     seconds = 0.2 if quick else 0.5
+    settings = ("FULL",) if quick else SETTINGS  # --quick: the targets' configuration only
     places: list[tuple[Path, str, bool]] = []
     if "--dir" in sys.argv:
         where = Path(sys.argv[sys.argv.index("--dir") + 1])
@@ -307,7 +317,7 @@ def main() -> None:
     out: dict[str, float | str | bool] = {}
     for directory, label, cpu in places:
         key = "tmpfs" if label.startswith("tmpfs") else "disk" if label == "disk" else "dir"
-        for name, value in run(directory, label, seconds, cpu).items():
+        for name, value in run(directory, label, seconds, cpu, settings).items():
             digits = 3 if name.endswith(("_vs_persist_queue", "_per_cycle")) else 1
             out[f"{key}_{name}"] = round(value, digits)
     emit("durable", **out)
