@@ -55,7 +55,8 @@ from ..message import AttributeInput, Message
 from . import large_payloads as _large
 from .config import RedriveAllowPolicy, RedrivePolicy
 from .large_payloads import PayloadOffload
-from .queue import MAX_VISIBILITY, BatchResult, Queue, SendResult, _Record
+from ._state import _plain_records
+from .queue import _HEX3, MAX_VISIBILITY, BatchResult, Queue, SendResult, _Record
 
 __all__ = ["FifoQueue", "DEDUPLICATION_INTERVAL"]
 
@@ -71,6 +72,7 @@ SEQUENCE_STEP = 100_000
 _SCOPES = ("queue", "messageGroup")
 _LIMITS = ("perQueue", "perMessageGroupId")
 _EXPIRED = "The receipt handle has expired."
+_new = object.__new__
 
 
 class _Attempt:
@@ -183,6 +185,10 @@ class FifoQueue(Queue):
             )
 
     def _init_extra(self) -> None:
+        self._fifo_plain_max = 0  # set by _replan once the queue is made
+        self._fifo_delay = 0
+        self._group_scope = False
+        self._make_record = _plain_records(self.loop.clock)
         self._content_based = False
         self._scope = "queue"
         self._scope_in_effect = "queue"
@@ -195,6 +201,14 @@ class FifoQueue(Queue):
         self._attempts: ExpiringMap[str, _Attempt] = ExpiringMap()
         # Handles of messages deleted while in flight, until their visibility would have ended.
         self._deleted_handles: ExpiringKeys[str] = ExpiringKeys()
+
+    def _replan(self) -> None:
+        """Also what FIFO's plain send reads: ``_fifo_plain_max``, the size limit of a body
+        it may take (0 once the queue is deleted), the queue's delay and the scope."""
+        super()._replan()
+        self._fifo_plain_max = 0 if self._deleted else self._values["MaximumMessageSize"]
+        self._fifo_delay = self._values["DelaySeconds"]
+        self._group_scope = self._scope_in_effect == "messageGroup"
 
     # -- attributes -----------------------------------------------------------------------------
 
@@ -313,67 +327,96 @@ class FifoQueue(Queue):
         Raises:
             MissingParameter, InvalidMessageContents, InvalidParameterValue, QueueDoesNotExist.
         """
+        if (
+            message_attributes is None
+            and delay_seconds is None
+            and aws_trace_header is None
+            and type(body) is str
+            and type(message_group_id) is str
+            and type(message_deduplication_id) is str
+            and 0 < len(message_group_id) <= 128
+            and 0 < len(message_deduplication_id) <= 128
+        ):
+            # The common send: _are_tokens and _is_plain_body inline (the ids joined so that
+            # each str method runs once over both).
+            ids = message_group_id + message_deduplication_id
+            if (
+                ids.isascii() and ids.isprintable() and " " not in ids
+                and body.isascii() and body.isprintable()
+            ):
+                with self._lock:
+                    if (
+                        0 < len(body) <= self._fifo_plain_max  # (0 once deleted: _replan)
+                        and self._offload is None
+                        and not self._deleted  # (a store may drop a queue another deleted)
+                    ):
+                        return self._send_plain(body, message_group_id, message_deduplication_id)
         if self._offload is not None:
             return self._offload._send(
                 self, body, message_attributes, delay_seconds, message_group_id,
                 message_deduplication_id, aws_trace_header,
             )
-        if (
-            message_attributes is not None
-            or delay_seconds is not None
-            or aws_trace_header is not None
-            or not _are_tokens(message_deduplication_id, message_group_id)
-        ):
-            return super().send(
-                body, message_attributes=message_attributes, delay_seconds=delay_seconds,
-                message_group_id=message_group_id,
-                message_deduplication_id=message_deduplication_id,
-                aws_trace_header=aws_trace_header,
-            )
-        with self._lock:
-            if self._deleted or not _is_plain_body(body, self._values["MaximumMessageSize"]):
-                return super().send(  # errors, and the general message, in their usual order
-                    body, message_group_id=message_group_id,
-                    message_deduplication_id=message_deduplication_id,
-                )
-            # The common send, fused: _prepare and _commit (FIFO and Queue) in one, with one
-            # lookup of the deduplication window. Same ids, events and order as that path.
-            loop = self.loop
-            now = loop.clock.now()
-            message_id = loop.new_id()
-            sent_ms = loop.clock.wall_ms()
-            n = self._last_sequence + 1
-            sequence_number = _sequence_number(n)
-            key = (  # _window_key and _window_value, inline on the hot path
-                f"{message_group_id}\x00{message_deduplication_id}"
-                if self._scope_in_effect == "messageGroup" else message_deduplication_id
-            )
-            held = self._dedup.add(
-                key, f"{message_id} {sequence_number}", now + DEDUPLICATION_INTERVAL, now
-            )
-            if held is not None:
-                original_id, original_sequence = _window_original(held)
-                result = SendResult._lazy(original_id, body, None, original_sequence)
+        return super().send(
+            body, message_attributes=message_attributes, delay_seconds=delay_seconds,
+            message_group_id=message_group_id,
+            message_deduplication_id=message_deduplication_id,
+            aws_trace_header=aws_trace_header,
+        )
+
+    def _send_plain(self, body: str, group_id: str, dedup_id: str) -> SendResult:
+        """The common send, fused (lock held; body and ids checked, queue alive, no
+        claim-check): _prepare and _commit (FIFO and Queue) in one, with one lookup of the
+        deduplication window. Same ids, events and order as that path. O(log n)."""
+        loop = self.loop
+        now = loop.clock.now()
+        low = self._id_low  # a message id from the queue's block, as Queue.send's plain path
+        if low > 4095:
+            self._id_block = loop._id_block()
+            low = 0
+        self._id_low = low + 1
+        message_id = self._id_block + _HEX3[low]
+        n = self._last_sequence + 1
+        # _sequence_number(n), inline for the first 10**13
+        sequence_number = f"18{n:013d}00000" if n < 10**13 else _sequence_number(n)
+        held = self._dedup.add(
+            # _window_key and _window_value, inline
+            f"{group_id}\x00{dedup_id}" if self._group_scope else dedup_id,
+            f"{message_id} {sequence_number}",
+            now + DEDUPLICATION_INTERVAL,
+            now,
+        )
+        result = _new(SendResult)  # SendResult._lazy's fields, set here
+        result._md5 = result._md5_attributes = result._attributes = None
+        result._body = body
+        if held is not None:
+            result.message_id, _, original_sequence = held.rpartition(" ")
+            result.sequence_number = original_sequence or None
+        else:
+            self._last_sequence = n
+            make_record = self._make_record
+            if make_record is not None:  # SentTimestamp from the send time, no clock call
+                record = make_record(message_id, body, now)
+                record.group_id = group_id
+                record.dedup_id = dedup_id
+                record.sequence_number = sequence_number
             else:
-                self._last_sequence = n
-                delay = self._values["DelaySeconds"]
-                entry = self._ledger.enqueue(
-                    _Record(message_id, body, None, sent_ms, message_group_id,
-                            message_deduplication_id, sequence_number),
-                    now, delay=delay, lane=message_group_id,
-                )
-                if self._observers:
-                    self._emit("sent", entry)
-                if self._waiting:  # as Queue._commit: one waiter, or all to re-plan a delay
-                    if delay <= 0:
-                        self._cond.notify(1)
-                    else:
-                        self._cond.notify_all()
-                result = SendResult._lazy(message_id, body, None, sequence_number)
-            tap = loop._tap
-            if tap is not None:
-                tap.sqs_send(self, body, None)
-            return result
+                record = _Record(message_id, body, None, loop.clock.wall_ms(), group_id,
+                                 dedup_id, sequence_number)
+            delay = self._fifo_delay
+            entry = self._ledger.enqueue(record, now, delay=delay, lane=group_id)
+            if self._observers:
+                self._emit("sent", entry)
+            if self._waiting:  # as Queue._commit: one waiter, or all to re-plan a delay
+                if delay <= 0:
+                    self._cond.notify(1)
+                else:
+                    self._cond.notify_all()
+            result.message_id = message_id
+            result.sequence_number = sequence_number
+        tap = loop._tap
+        if tap is not None:
+            tap.sqs_send(self, body, None)
+        return result
 
     def _prepare(
         self,
