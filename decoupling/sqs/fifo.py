@@ -53,9 +53,9 @@ from ..errors import (
 from ..loop import EventLoop
 from ..message import AttributeInput, Message
 from . import large_payloads as _large
+from ._state import _plain_records
 from .config import RedriveAllowPolicy, RedrivePolicy
 from .large_payloads import PayloadOffload
-from ._state import _plain_records
 from .queue import _HEX3, MAX_VISIBILITY, BatchResult, Queue, SendResult, _Record
 
 __all__ = ["FifoQueue", "DEDUPLICATION_INTERVAL"]
