@@ -556,10 +556,27 @@ class FifoQueue(Queue):
             if receive_request_attempt_id is None and not self._deleted and self.loop._tap is None:
                 # The common receive: one look at the ledger, returned at once when it found
                 # messages or may not wait (else the general path waits as usual).
-                max_messages, wait, timeout = self._check_receive_args(
-                    max_messages, wait_seconds, visibility_timeout
-                )
-                messages = self._receive_now(self.loop.clock.now(), max_messages, timeout, None)
+                if (
+                    type(max_messages) is int
+                    and 1 <= max_messages <= 10
+                    and wait_seconds is None
+                    and visibility_timeout is None
+                ):  # the common call: _check_receive_args's answer without the call
+                    values = self._values
+                    wait = values["ReceiveMessageWaitTimeSeconds"]
+                    timeout = values["VisibilityTimeout"]
+                else:
+                    max_messages, wait, timeout = self._check_receive_args(
+                        max_messages, wait_seconds, visibility_timeout
+                    )
+                now = self.loop.clock.now()
+                ledger = self._ledger
+                if now >= ledger._due:  # (settle's own first test, without the call)
+                    ledger.settle(now)
+                if ledger.n_visible:  # (_receive_now less the attempt id, inline)
+                    messages = self._receive_ready(now, max_messages, timeout)
+                else:
+                    messages = []
                 if messages or not wait:
                     if self._offload is not None and messages:
                         return self._offload._resolve(self, messages)
@@ -586,28 +603,33 @@ class FifoQueue(Queue):
                 replayed = self._replay(attempt, now, timeout)
                 if replayed is not None:
                     return replayed
-        if ledger.n_inflight >= self.max_in_flight:
-            # FIFO: no OverLimit error at the in-flight limit; delivery just stalls
-            # (SQS Developer Guide, "Amazon SQS message quotas").
-            return []
-        # Queue._receive_now, less what cannot apply here (the settle above, OverLimit).
-        redrive = self._redrive
-        limit = 0
-        if redrive is not None and self._dead_letter_queue() is not None:
-            limit = redrive.max_receive_count
-        room = self.max_in_flight - ledger.n_inflight
-        received, dead = ledger.receive(now, min(max_messages, room), timeout, limit)
-        if dead:
-            self._move_dead(dead, now)
-        if self._observers:
-            for entry in received:
-                self._emit("received", entry)
-        messages = self._messages(received, now)
+        messages = self._receive_ready(now, max_messages, timeout)
         if attempt_id is not None and messages:
             handles = ledger.handles
             entries = [handles[m.receipt_handle] for m in messages]
             self._attempts.put(attempt_id, _Attempt(entries), now + DEDUPLICATION_INTERVAL, now)
         return messages
+
+    def _receive_ready(self, now: float, max_messages: int, timeout: int) -> list[Message]:
+        """Queue._receive_now on a settled ledger, less OverLimit (lock held). O(m + g log n)."""
+        ledger = self._ledger
+        room = self.max_in_flight - ledger.n_inflight
+        if room <= 0:
+            # FIFO: no OverLimit error at the in-flight limit; delivery just stalls
+            # (SQS Developer Guide, "Amazon SQS message quotas").
+            return []
+        redrive = self._redrive
+        limit = 0
+        if redrive is not None and self._dead_letter_queue() is not None:
+            limit = redrive.max_receive_count
+        received, dead = ledger.receive(now, max_messages if max_messages < room else room,
+                                        timeout, limit)
+        if dead:
+            self._move_dead(dead, now)
+        if self._observers:
+            for entry in received:
+                self._emit("received", entry)
+        return self._messages(received, now)
 
     def _replay(self, attempt: _Attempt, now: float, timeout: int) -> list[Message] | None:
         """The messages of an earlier attempt with their handles, their visibility timeout
@@ -639,16 +661,26 @@ class FifoQueue(Queue):
         ``ReceiptHandleIsInvalid``.
         """
         with self._lock:
-            self._check_alive()
+            if self._deleted:
+                self._check_alive()  # raises
             ledger = self._ledger
-            ledger.settle(self.loop.clock.now())
+            now = self.loop.clock.now()
+            if now >= ledger._due:  # (settle's own first test, without the call)
+                ledger.settle(now)
             entry = ledger.handles.get(receipt_handle) if type(receipt_handle) is str else None
             if entry is None or entry.state != INFLIGHT:
                 self._delete_settled(receipt_handle)  # errors and repeated deletes
                 return
-            # A valid handle (in flight on a settled ledger): _delete_settled less the lookup.
+            # A valid handle (in flight on a settled ledger): _delete_settled less the lookup,
+            # and _after_delete inline.
             ledger.remove(entry)
-            self._after_delete(entry)
+            if self._offload is not None:
+                self._offload._deleted(entry.record)
+            self._deleted_handles.add(
+                entry.receipt, entry.deadline, entry.received_at  # type: ignore[arg-type]
+            )  # (an in-flight message has a handle)
+            if self._waiting:
+                self._cond.notify(self._waiting)  # the group (or in-flight room) may be free now
             if self._observers:
                 self._emit("deleted", entry)
             tap = self.loop._tap
