@@ -403,7 +403,10 @@ class FifoQueue(Queue):
                 record = _Record(message_id, body, None, loop.clock.wall_ms(), group_id,
                                  dedup_id, sequence_number)
             delay = self._fifo_delay
-            entry = self._ledger.enqueue(record, now, delay=delay, lane=group_id)
+            if delay:
+                entry = self._ledger.enqueue(record, now, delay=delay, lane=group_id)
+            else:
+                entry = self._ledger.enqueue_group(record, now, group_id)
             if self._observers:
                 self._emit("sent", entry)
             if self._waiting:  # as Queue._commit: one waiter, or all to re-plan a delay
@@ -673,7 +676,7 @@ class FifoQueue(Queue):
                 return
             # A valid handle (in flight on a settled ledger): _delete_settled less the lookup,
             # and _after_delete inline.
-            ledger.remove(entry)
+            ledger.remove_group_solo(entry)
             if self._offload is not None:
                 self._offload._deleted(entry.record)
             self._deleted_handles.add(
