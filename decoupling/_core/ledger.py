@@ -607,7 +607,21 @@ class Ledger:
                         del ready_key[seq]
                         heapq.heappop(heap)
                         deadline = now + visibility_timeout
-                        self._hand_out(entry, now, deadline, visibility_timeout)
+                        # _hand_out, inlined
+                        handles = self.handles
+                        old = entry.receipt
+                        if old is not None:
+                            handles.pop(old, None)
+                        count = entry.receive_count
+                        if not count:  # (not first_received_at < 0: a restored time may be < 0)
+                            entry.first_received_at = now
+                        receipt = entry.receipt = f"{self.receipt_prefix}{next(self._tick):x}"
+                        entry.state = INFLIGHT
+                        entry.receive_count = count + 1
+                        entry.received_at = now
+                        entry.deadline = deadline
+                        entry.timeout = visibility_timeout
+                        handles[receipt] = entry
                         solo[key] = entry
                         self.n_visible -= 1
                         self.n_inflight += 1

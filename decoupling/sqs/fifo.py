@@ -576,7 +576,17 @@ class FifoQueue(Queue):
                 ledger = self._ledger
                 if now >= ledger._due:  # (settle's own first test, without the call)
                     ledger.settle(now)
-                if ledger.n_visible:  # (_receive_now less the attempt id, inline)
+                room = self.max_in_flight - ledger.n_inflight
+                if ledger.n_visible and room > 0 and self._redrive is None:
+                    # _receive_ready, inline for a queue without a redrive policy
+                    received, _ = ledger.receive(
+                        now, max_messages if max_messages < room else room, timeout
+                    )
+                    if self._observers:
+                        for entry in received:
+                            self._emit("received", entry)
+                    messages = self._messages(received, now)
+                elif ledger.n_visible:
                     messages = self._receive_ready(now, max_messages, timeout)
                 else:
                     messages = []
