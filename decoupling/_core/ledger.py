@@ -1071,6 +1071,30 @@ class Ledger:
             self._make_visible(entry, back=False)
         return entry
 
+    def redelay(self, now: float, delay: float) -> list[Entry]:
+        """Re-time every delayed message to become visible at ``sent_at + delay`` (a FIFO
+        queue's ``DelaySeconds`` change reaches the messages still waiting); those already due
+        then become visible. Returns the messages whose time changed, in seq order.
+        O(d log d) for d delayed messages."""
+        items: list[tuple[float, int, Entry]] = []
+        changed: list[Entry] = []
+        seen: set[int] = set()
+        for available_at, seq, entry in self._delayed:
+            if entry.state != DELAYED or available_at != entry.available_at or seq in seen:
+                continue  # stale (left the delay, or superseded)
+            seen.add(seq)
+            due = entry.sent_at + delay
+            if due != available_at:
+                entry.available_at = due
+                changed.append(entry)
+            items.append((due, seq, entry))
+        heapq.heapify(items)
+        self._delayed = items
+        self._due = -_INF  # the next settle recomputes (and makes the due ones visible)
+        self.settle(now)
+        changed.sort(key=_seq_of)
+        return changed
+
     # -- time -----------------------------------------------------------------------------------
 
     def settle(self, now: float) -> None:
@@ -1277,6 +1301,10 @@ class _Key:
 
     def __hash__(self) -> int:
         return hash(self.key)
+
+
+def _seq_of(entry: Entry) -> int:
+    return entry.seq
 
 
 def _insert_by_seq(lane: deque[Entry], entry: Entry) -> None:

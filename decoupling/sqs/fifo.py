@@ -20,7 +20,11 @@ and the API reference:
   With ``DeduplicationScope=messageGroup`` ids are per group.
 * **SequenceNumber**: a 20-digit, strictly increasing, non-consecutive number per queue.
 * **No per-message delay**: ``DelaySeconds`` other than 0 fails ``InvalidParameterValue``; the
-  queue's ``DelaySeconds`` applies (API_SendMessage.html).
+  queue's ``DelaySeconds`` applies (API_SendMessage.html). A change of the queue's
+  ``DelaySeconds`` is retroactive: messages still waiting for their delay become visible at
+  their send time plus the new delay (at once if that has passed); visible and in-flight
+  messages are not affected ("For FIFO queues, the per-queue delay setting is retroactive",
+  sqs-delay-queues.html; on a standard queue it is not).
 * **Receipt handles expire**: a delete or visibility change with a handle whose visibility
   timeout has ended fails ``InvalidParameterValue`` ("The receipt handle has expired.").
 * **ReceiveRequestAttemptId**: a retried receive with the same id within 5 minutes returns the
@@ -209,6 +213,30 @@ class FifoQueue(Queue):
         self._fifo_plain_max = 0 if self._deleted else self._values["MaximumMessageSize"]
         self._fifo_delay = self._values["DelaySeconds"]
         self._group_scope = self._scope_in_effect == "messageGroup"
+
+    def _apply(self, parsed: Mapping[str, Any]) -> None:
+        old_delay = self._values["DelaySeconds"]
+        super()._apply(parsed)
+        delay = self._values["DelaySeconds"]
+        if self._initialized and delay != old_delay:
+            self._redelay(float(delay))
+
+    def _redelay(self, delay: float) -> None:
+        """A new ``DelaySeconds`` reaches the messages still waiting for the queue's delay:
+        each becomes visible ``delay`` seconds after it was sent (at once if that time has
+        passed). Messages already visible or in flight are not affected. "For FIFO queues,
+        the per-queue delay setting is retroactive—changing the setting affects the delay of
+        messages already in the queue" (SQS Developer Guide, "Amazon SQS delay queues",
+        https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-delay-queues.html).
+        FIFO queues take no per-message delay, so every delayed message waits for the
+        queue's. Each re-timed message is a ``"delay_changed"`` event (the durable store
+        writes its new time). O(d log d) for d delayed messages."""
+        changed = self._ledger.redelay(self.loop.clock.now(), delay)
+        if self._observers:
+            for entry in changed:
+                self._emit("delay_changed", entry)
+        if changed and self._waiting:
+            self._cond.notify_all()  # a poll's wake-up time may have moved
 
     # -- attributes -----------------------------------------------------------------------------
 
