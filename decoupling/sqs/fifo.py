@@ -44,10 +44,12 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
+from math import floor as _floor
 from typing import Any, ClassVar, TypeGuard
 
 from .._core.dedup import ExpiringKeys, ExpiringMap
 from .._core.ledger import INFLIGHT, Entry
+from ..clock import ManualClock, MonotonicClock
 from ..errors import (
     InvalidAttributeName,
     InvalidAttributeValue,
@@ -57,7 +59,6 @@ from ..errors import (
 from ..loop import EventLoop
 from ..message import AttributeInput, Message
 from . import large_payloads as _large
-from ._state import _plain_records
 from .config import RedriveAllowPolicy, RedrivePolicy
 from .large_payloads import PayloadOffload
 from .queue import _HEX3, MAX_VISIBILITY, BatchResult, Queue, SendResult, _Record
@@ -192,7 +193,14 @@ class FifoQueue(Queue):
         self._fifo_plain_max = 0  # set by _replan once the queue is made
         self._fifo_delay = 0
         self._group_scope = False
-        self._make_record = _plain_records(self.loop.clock)
+        # What turns loop seconds into SentTimestamp milliseconds for the plain send: the
+        # clock's fixed offset (ManualClock, MonotonicClock), or None (ask the clock).
+        clock = self.loop.clock
+        self._wall_offset: float | None = (
+            clock._epoch_offset if type(clock) is ManualClock
+            else clock._offset if type(clock) is MonotonicClock
+            else None
+        )
         self._content_based = False
         self._scope = "queue"
         self._scope_in_effect = "queue"
@@ -421,15 +429,20 @@ class FifoQueue(Queue):
             result.sequence_number = original_sequence or None
         else:
             self._last_sequence = n
-            make_record = self._make_record
-            if make_record is not None:  # SentTimestamp from the send time, no clock call
-                record = make_record(message_id, body, now)
-                record.group_id = group_id
-                record.dedup_id = dedup_id
-                record.sequence_number = sequence_number
+            record = _new(_Record)  # _Record.__init__'s fields, set once
+            record.message_id = message_id
+            record.body = body
+            offset = self._wall_offset  # SentTimestamp from the send time, as wall_ms()
+            if offset is None:
+                record.sent_ms = loop.clock.wall_ms()
+            elif self._monotonic:
+                record.sent_ms = _floor((now + offset) * 1000)  # MonotonicClock.wall_ms()
             else:
-                record = _Record(message_id, body, None, loop.clock.wall_ms(), group_id,
-                                 dedup_id, sequence_number)
+                record.sent_ms = round((now + offset) * 1000)  # ManualClock.wall_ms()
+            record.group_id = group_id
+            record.dedup_id = dedup_id
+            record.sequence_number = sequence_number
+            record.attributes = record.dlq_source_arn = record.trace_header = None
             delay = self._fifo_delay
             if delay:
                 entry = self._ledger.enqueue(record, now, delay=delay, lane=group_id)
