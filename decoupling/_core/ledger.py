@@ -162,10 +162,15 @@ class Ledger:
         self._lanes: dict[Hashable | None, deque[Entry]] = {}
         self._ready: SortedList = SortedList()  # (head seq, lane key) of servable lanes
         self._ready_seq: dict[Hashable | None, int] = {}
-        # lock_groups: the same lanes as a heap of head seqs (plain ints: no tuple to build or
-        # compare) and _ready_key, head seq -> lane, the inverse of _ready_seq. A heap item
-        # not in _ready_key is stale and dropped when it reaches the top.
+        # lock_groups: the same lanes by head seq (plain ints: no tuple to build or compare)
+        # in two structures, a run and a heap, and _ready_key, head seq -> lane, the inverse
+        # of _ready_seq. A group usually becomes ready again with a head newer than every
+        # ready one (its next message, sent after theirs): such a seq is appended to the run,
+        # a deque kept in order (O(1) push and pop); any other goes to the heap (O(log L)).
+        # The oldest ready head is the smaller of the two fronts. An item not in _ready_key
+        # is stale and dropped when it reaches a front.
         self._ready_heap: list[int] = []
+        self._ready_run: deque[int] = deque()
         self._ready_key: dict[int, Hashable | None] = {}
         self._lane_inflight: dict[Hashable | None, int] = {}
         # lock_groups: a group with exactly one message in flight (the common case: receive
@@ -451,7 +456,7 @@ class Ledger:
         self._ready.add((seq, _Key(key)))
 
     def _set_group_ready(self, key: Hashable | None) -> None:
-        """(lock_groups) Index group ``key`` in ``_ready_heap`` by its head if no earlier
+        """(lock_groups) Index group ``key`` among the ready heads if no earlier
         message of it is in flight, else drop it (or drop an empty lane). O(log L)."""
         ready_seq = self._ready_seq
         old = ready_seq.pop(key, None)
@@ -468,11 +473,46 @@ class Ledger:
             return  # an earlier message of the group is in flight
         ready_seq[key] = seq
         self._ready_key[seq] = key
-        if seq != old:  # with the same head its heap item is still there and valid
-            heap = self._ready_heap
-            heapq.heappush(heap, seq)
-            if len(heap) > 2 * len(ready_seq) + 1024:
-                self._rebuild_ready_heap()
+        if seq != old:  # with the same head its item is still there and valid
+            self._push_ready(seq)
+
+    def _push_ready(self, seq: int) -> None:
+        """(lock_groups) Order ``seq`` among the ready heads: appended to the run when newer
+        than its tail (O(1)), else pushed on the heap (O(log L))."""
+        run = self._ready_run
+        if not run or run[-1] < seq:
+            run.append(seq)
+        else:
+            heapq.heappush(self._ready_heap, seq)
+        if len(run) + len(self._ready_heap) > 2 * len(self._ready_key) + 1024:
+            self._rebuild_ready_heap()
+
+    def _first_ready(self) -> int:
+        """(lock_groups) The oldest head seq of a ready group, or -1 (stale items at the
+        fronts dropped). O(1) amortized, O(log L) more per stale heap item."""
+        heap, run, ready_key = self._ready_heap, self._ready_run, self._ready_key
+        while True:
+            if run and (not heap or run[0] <= heap[0]):
+                seq = run[0]
+                if seq in ready_key:
+                    return seq
+                run.popleft()
+            elif heap:
+                seq = heap[0]
+                if seq in ready_key:
+                    return seq
+                heapq.heappop(heap)
+            else:
+                return -1
+
+    def _pop_ready(self, seq: int) -> None:
+        """(lock_groups) Drop ``seq``, which :meth:`_first_ready` just returned, from the
+        front it is on."""
+        run = self._ready_run
+        if run and run[0] == seq:
+            run.popleft()
+        else:
+            heapq.heappop(self._ready_heap)
 
     def _mark_ready(self, key: Hashable | None, seq: int) -> None:
         """(lock_groups) Index group ``key`` as ready with head ``seq``, which the caller has
@@ -481,19 +521,25 @@ class Ledger:
         old = ready_seq.get(key)
         if old != seq:
             ready_seq[key] = seq
-            self._ready_key[seq] = key
-            heapq.heappush(self._ready_heap, seq)
-            if old is not None:  # its old heap item goes stale
-                del self._ready_key[old]
-                if len(self._ready_heap) > 2 * len(ready_seq) + 1024:
+            ready_key = self._ready_key
+            ready_key[seq] = key
+            if old is not None:  # its old item goes stale
+                del ready_key[old]
+            run = self._ready_run  # _push_ready, inline for the common case
+            if not run or run[-1] < seq:
+                run.append(seq)
+                if len(run) > 2 * len(ready_key) + 1024:
                     self._rebuild_ready_heap()
+            else:
+                self._push_ready(seq)
 
     def _rebuild_ready_heap(self) -> None:
-        # Mostly stale items: rebuild from _ready_seq, O(L), at most once per L pushes. In
-        # place: receive holds the list while it calls _set_group_ready.
-        heap = self._ready_heap
-        heap[:] = list(self._ready_key)
-        heapq.heapify(heap)
+        # Mostly stale items: rebuild from _ready_key, O(L), at most once per L pushes: all
+        # in the run, sorted. In place: receive holds both while it calls _set_group_ready.
+        self._ready_heap.clear()
+        run = self._ready_run
+        run.clear()
+        run.extend(sorted(self._ready_key))
 
     def _noisy(self, key: Hashable | None) -> bool:
         # Fair queues (SQS Developer Guide, "Amazon SQS fair queues"): a tenant is noisy when it
@@ -504,7 +550,7 @@ class Ledger:
         return mine >= 30 and mine * 10 > self.n_inflight
 
     def _next_lane(self) -> Hashable | None | _NoLane:
-        # Fair queues (FIFO groups are chosen in receive, from _ready_heap).
+        # Fair queues (FIFO groups are chosen in receive, from _first_ready).
         ready = self._ready
         if not ready:
             return _NO_LANE
@@ -586,13 +632,15 @@ class Ledger:
             # FIFO: as many messages as allowed from the group with the oldest head, then the
             # next group. O(log L) per group, O(1) per message. As in the plain branch, every
             # message of one receive shares its deadline.
-            heap, ready_key, lanes = self._ready_heap, self._ready_key, self._lanes
+            heap, run = self._ready_heap, self._ready_run
+            ready_key, lanes = self._ready_key, self._lanes
             solo = self._solo
-            if max_messages == 1 and heap:
+            if max_messages == 1 and (run or heap):
                 # The common receive, one message: the oldest ready group's head when it is
                 # live, nothing of its group is in flight, and it is not due for the
                 # dead-letter queue. What the loop below does in that case, in one pass.
-                seq = heap[0]
+                from_run = bool(run) and (not heap or run[0] <= heap[0])
+                seq = run[0] if from_run else heap[0]
                 key = ready_key.get(seq, _NO_LANE)
                 if key is not _NO_LANE and key not in solo and key not in self._lane_flight:
                     lane = lanes[key]
@@ -605,7 +653,10 @@ class Ledger:
                             del lanes[key]
                         del self._ready_seq[key]
                         del ready_key[seq]
-                        heapq.heappop(heap)
+                        if from_run:
+                            run.popleft()
+                        else:
+                            heapq.heappop(heap)
                         deadline = now + visibility_timeout
                         # _hand_out, inlined
                         handles = self.handles
@@ -631,15 +682,12 @@ class Ledger:
                         return [entry], dead
             hand_out = self._hand_out
             deadline = now + visibility_timeout
+            first_ready = self._first_ready
             while len(received) < max_messages:
-                while heap:  # the ready group with the oldest head (stale items dropped)
-                    seq = heap[0]
-                    key = ready_key.get(seq, _NO_LANE)
-                    if key is not _NO_LANE:
-                        break
-                    heapq.heappop(heap)
-                else:
+                seq = first_ready()  # the ready group with the oldest head
+                if seq < 0:
                     break  # no group is ready
+                key = ready_key[seq]
                 lane = lanes[key]
                 # Only messages ahead of the group's first in-flight message may go out.
                 first = solo.get(key)
@@ -673,10 +721,10 @@ class Ledger:
                 if took:
                     # What the group still holds comes after a message now in flight: it waits
                     # until that message leaves flight, which re-indexes it (_leave_flight). Its
-                    # heap item is still the top. Stale heads are dropped at that re-index.
+                    # item is still at its front. Stale heads are dropped at that re-index.
                     del self._ready_seq[key]
                     del ready_key[seq]
-                    heapq.heappop(heap)
+                    self._pop_ready(seq)
                     if not lane:
                         del lanes[key]
                 else:
