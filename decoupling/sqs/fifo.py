@@ -115,6 +115,11 @@ class FifoQueue(Queue):
     content-based deduplication is on; ``delay_seconds`` may only be 0. The
     :class:`~decoupling.SendResult` carries ``sequence_number``.
 
+    Delay: a change of the queue's ``DelaySeconds`` (:meth:`set_attributes`) is retroactive,
+    as on SQS FIFO queues: each message still waiting for the delay becomes visible at its send
+    time plus the new delay (at once if that has passed; visible and in-flight messages are
+    not affected), and observers see a ``"delay_changed"`` event for each.
+
     Raises:
         InvalidParameterValue: a name without ``.fifo`` or otherwise bad.
         InvalidAttributeValue: a bad FIFO attribute, or ``perMessageGroupId`` with queue scope.
