@@ -213,3 +213,33 @@ def test_released_messages_survive_a_reopen_as_visible(tmp_path: Path) -> None:
     assert bodies(q2) == ["a"]
     assert loop.store is not None
     loop.store.close()
+
+
+def test_a_reopened_queue_sends_with_its_own_delay_size_limit_and_scope(tmp_path: Path) -> None:
+    # The store re-creates a queue with defaults, then sets its attributes directly: the plain
+    # send must read them, not values from the queue's creation.
+    db = tmp_path / "queues.db"
+    store = dc.SqliteStore(db, synchronous="OFF")
+    loop = dc.EventLoop(clock=dc.ManualClock(epoch=E), store=store)
+    q = dc.FifoQueue(loop, "jobs.fifo", delay_seconds=45, maximum_message_size=1024,
+                     deduplication_scope="queue")
+    q.set_attributes({"DeduplicationScope": "messageGroup"})  # reported; "queue" stays in force
+    store.close()
+
+    loop = dc.EventLoop(clock=dc.ManualClock(epoch=E), store=dc.SqliteStore(db))
+    q2 = loop._lookup("sqs", "jobs.fifo")
+    assert isinstance(q2, dc.FifoQueue)
+    first = q2.send("a", message_group_id="g", message_deduplication_id="d")
+    again = q2.send("a", message_group_id="h", message_deduplication_id="d")  # same id, queue scope
+    assert again.message_id == first.message_id
+    with pytest.raises(dc.errors.InvalidParameterValue):
+        q2.send("x" * 1025, message_group_id="g", message_deduplication_id="big")
+    assert q2.approximate_number_of_messages_delayed == 1
+    clock = loop.clock
+    assert isinstance(clock, dc.ManualClock)
+    clock.advance(44.999)
+    assert bodies(q2) == []
+    clock.advance(0.001)
+    assert bodies(q2) == ["a"]
+    assert loop.store is not None
+    loop.store.close()

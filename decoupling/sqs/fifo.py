@@ -195,9 +195,6 @@ class FifoQueue(Queue):
             )
 
     def _init_extra(self) -> None:
-        self._fifo_plain_max = 0  # set by _replan once the queue is made
-        self._fifo_delay = 0
-        self._group_scope = False
         # What turns loop seconds into SentTimestamp milliseconds for the plain send: the
         # clock's fixed offset (ManualClock, MonotonicClock), or None (ask the clock).
         clock = self.loop.clock
@@ -218,14 +215,6 @@ class FifoQueue(Queue):
         self._attempts: ExpiringMap[str, _Attempt] = ExpiringMap()
         # Handles of messages deleted while in flight, until their visibility would have ended.
         self._deleted_handles: ExpiringKeys[str] = ExpiringKeys()
-
-    def _replan(self) -> None:
-        """Also what FIFO's plain send reads: ``_fifo_plain_max``, the size limit of a body
-        it may take (0 once the queue is deleted), the queue's delay and the scope."""
-        super()._replan()
-        self._fifo_plain_max = 0 if self._deleted else self._values["MaximumMessageSize"]
-        self._fifo_delay = self._values["DelaySeconds"]
-        self._group_scope = self._scope_in_effect == "messageGroup"
 
     def _apply(self, parsed: Mapping[str, Any]) -> None:
         old_delay = self._values["DelaySeconds"]
@@ -387,9 +376,11 @@ class FifoQueue(Queue):
             ):
                 with self._lock:
                     if (
-                        0 < len(body) <= self._fifo_plain_max  # (0 once deleted: _replan)
+                        # (attributes read here each time: a durable store sets _values and
+                        # the scope directly when it reopens or syncs a queue)
+                        0 < len(body) <= self._values["MaximumMessageSize"]
                         and self._offload is None
-                        and not self._deleted  # (a store may drop a queue another deleted)
+                        and not self._deleted
                     ):
                         return self._send_plain(body, message_group_id, message_deduplication_id)
         if self._offload is not None:
@@ -421,7 +412,7 @@ class FifoQueue(Queue):
         sequence_number = f"18{n:013d}00000" if n < 10**13 else _sequence_number(n)
         held = self._dedup.add(
             # _window_key and _window_value, inline
-            f"{group_id}\x00{dedup_id}" if self._group_scope else dedup_id,
+            f"{group_id}\x00{dedup_id}" if self._scope_in_effect == "messageGroup" else dedup_id,
             f"{message_id} {sequence_number}",
             now + DEDUPLICATION_INTERVAL,
             now,
@@ -448,7 +439,7 @@ class FifoQueue(Queue):
             record.dedup_id = dedup_id
             record.sequence_number = sequence_number
             record.attributes = record.dlq_source_arn = record.trace_header = None
-            delay = self._fifo_delay
+            delay = self._values["DelaySeconds"]
             if delay:
                 entry = self._ledger.enqueue(record, now, delay=delay, lane=group_id)
             else:
