@@ -129,7 +129,14 @@ class ExpiringMap(Generic[K, V]):
         values[key] = value
         self._expires[key] = expires_at
         # A new key: no order item goes stale, so no look at the stale share either.
-        self._track(key, expires_at)
+        if expires_at >= self._last:  # _track's common case, inline
+            self._last = expires_at
+            self._times.append(expires_at)
+            self._keys.append(key)
+            if expires_at < self._due:  # (only when the run was empty)
+                self._due = expires_at
+        else:
+            self._track(key, expires_at)
         return None
 
     def _track(self, key: K, expires_at: float) -> None:

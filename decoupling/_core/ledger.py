@@ -162,10 +162,15 @@ class Ledger:
         self._lanes: dict[Hashable | None, deque[Entry]] = {}
         self._ready: SortedList = SortedList()  # (head seq, lane key) of servable lanes
         self._ready_seq: dict[Hashable | None, int] = {}
-        # lock_groups: the same lanes as a heap of head seqs (plain ints: no tuple to build or
-        # compare) and _ready_key, head seq -> lane, the inverse of _ready_seq. A heap item
-        # not in _ready_key is stale and dropped when it reaches the top.
+        # lock_groups: the same lanes by head seq (plain ints: no tuple to build or compare)
+        # in two structures, a run and a heap, and _ready_key, head seq -> lane, the inverse
+        # of _ready_seq. A group usually becomes ready again with a head newer than every
+        # ready one (its next message, sent after theirs): such a seq is appended to the run,
+        # a deque kept in order (O(1) push and pop); any other goes to the heap (O(log L)).
+        # The oldest ready head is the smaller of the two fronts. An item not in _ready_key
+        # is stale and dropped when it reaches a front.
         self._ready_heap: list[int] = []
+        self._ready_run: deque[int] = deque()
         self._ready_key: dict[int, Hashable | None] = {}
         self._lane_inflight: dict[Hashable | None, int] = {}
         # lock_groups: a group with exactly one message in flight (the common case: receive
@@ -264,6 +269,43 @@ class Ledger:
         else:
             entry.available_at = now
             self._make_visible(entry, back=False)
+        return entry
+
+    def enqueue_group(self, record: Any, now: float, lane: Hashable) -> Entry:
+        """(lock_groups) :meth:`enqueue` of a message of group ``lane``, sent now and visible
+        now (a FIFO send with no delay): the same result, without the general path's
+        branches and calls when the group has a live head or nothing held. O(log L) for L
+        ready groups."""
+        lanes = self._lanes
+        group = lanes.get(lane)
+        if group:
+            if group[0].state != VISIBLE:
+                return self.enqueue(record, now, lane=lane)
+        elif group is not None or lane in self._solo or lane in self._lane_inflight:
+            return self.enqueue(record, now, lane=lane)
+        entry = _new(Entry)  # Entry.__init__'s fields, set once
+        entry.seq = seq = next(self._seq)
+        entry.record = record
+        entry.sent_at = entry.available_at = now
+        entry.lane = lane
+        entry.state = VISIBLE
+        entry.receive_count = 0
+        entry.first_received_at = entry.received_at = -1.0
+        entry.deadline = entry.timeout = 0.0
+        entry.receipt = None
+        fresh = self._fresh
+        if not fresh or fresh[-1].sent_at <= now:
+            fresh.append(entry)
+        else:
+            heapq.heappush(self._retained, (now, seq, entry))
+        if now + self._retention < self._due:
+            self._due = now + self._retention
+        self.n_visible += 1
+        if group:
+            group.append(entry)  # behind a live head: the group's readiness cannot change
+        else:
+            lanes[lane] = deque((entry,))  # the group's head, and nothing of it in flight
+            self._mark_ready(lane, seq)
         return entry
 
     def push_visible(self, now: float, message_id: str, body: str) -> None:
@@ -414,7 +456,7 @@ class Ledger:
         self._ready.add((seq, _Key(key)))
 
     def _set_group_ready(self, key: Hashable | None) -> None:
-        """(lock_groups) Index group ``key`` in ``_ready_heap`` by its head if no earlier
+        """(lock_groups) Index group ``key`` among the ready heads if no earlier
         message of it is in flight, else drop it (or drop an empty lane). O(log L)."""
         ready_seq = self._ready_seq
         old = ready_seq.pop(key, None)
@@ -431,11 +473,46 @@ class Ledger:
             return  # an earlier message of the group is in flight
         ready_seq[key] = seq
         self._ready_key[seq] = key
-        if seq != old:  # with the same head its heap item is still there and valid
-            heap = self._ready_heap
-            heapq.heappush(heap, seq)
-            if len(heap) > 2 * len(ready_seq) + 1024:
-                self._rebuild_ready_heap()
+        if seq != old:  # with the same head its item is still there and valid
+            self._push_ready(seq)
+
+    def _push_ready(self, seq: int) -> None:
+        """(lock_groups) Order ``seq`` among the ready heads: appended to the run when newer
+        than its tail (O(1)), else pushed on the heap (O(log L))."""
+        run = self._ready_run
+        if not run or run[-1] < seq:
+            run.append(seq)
+        else:
+            heapq.heappush(self._ready_heap, seq)
+        if len(run) + len(self._ready_heap) > 2 * len(self._ready_key) + 1024:
+            self._rebuild_ready_heap()
+
+    def _first_ready(self) -> int:
+        """(lock_groups) The oldest head seq of a ready group, or -1 (stale items at the
+        fronts dropped). O(1) amortized, O(log L) more per stale heap item."""
+        heap, run, ready_key = self._ready_heap, self._ready_run, self._ready_key
+        while True:
+            if run and (not heap or run[0] <= heap[0]):
+                seq = run[0]
+                if seq in ready_key:
+                    return seq
+                run.popleft()
+            elif heap:
+                seq = heap[0]
+                if seq in ready_key:
+                    return seq
+                heapq.heappop(heap)
+            else:
+                return -1
+
+    def _pop_ready(self, seq: int) -> None:
+        """(lock_groups) Drop ``seq``, which :meth:`_first_ready` just returned, from the
+        front it is on."""
+        run = self._ready_run
+        if run and run[0] == seq:
+            run.popleft()
+        else:
+            heapq.heappop(self._ready_heap)
 
     def _mark_ready(self, key: Hashable | None, seq: int) -> None:
         """(lock_groups) Index group ``key`` as ready with head ``seq``, which the caller has
@@ -444,19 +521,25 @@ class Ledger:
         old = ready_seq.get(key)
         if old != seq:
             ready_seq[key] = seq
-            self._ready_key[seq] = key
-            heapq.heappush(self._ready_heap, seq)
-            if old is not None:  # its old heap item goes stale
-                del self._ready_key[old]
-                if len(self._ready_heap) > 2 * len(ready_seq) + 1024:
+            ready_key = self._ready_key
+            ready_key[seq] = key
+            if old is not None:  # its old item goes stale
+                del ready_key[old]
+            run = self._ready_run  # _push_ready, inline for the common case
+            if not run or run[-1] < seq:
+                run.append(seq)
+                if len(run) > 2 * len(ready_key) + 1024:
                     self._rebuild_ready_heap()
+            else:
+                self._push_ready(seq)
 
     def _rebuild_ready_heap(self) -> None:
-        # Mostly stale items: rebuild from _ready_seq, O(L), at most once per L pushes. In
-        # place: receive holds the list while it calls _set_group_ready.
-        heap = self._ready_heap
-        heap[:] = list(self._ready_key)
-        heapq.heapify(heap)
+        # Mostly stale items: rebuild from _ready_key, O(L), at most once per L pushes: all
+        # in the run, sorted. In place: receive holds both while it calls _set_group_ready.
+        self._ready_heap.clear()
+        run = self._ready_run
+        run.clear()
+        run.extend(sorted(self._ready_key))
 
     def _noisy(self, key: Hashable | None) -> bool:
         # Fair queues (SQS Developer Guide, "Amazon SQS fair queues"): a tenant is noisy when it
@@ -467,7 +550,7 @@ class Ledger:
         return mine >= 30 and mine * 10 > self.n_inflight
 
     def _next_lane(self) -> Hashable | None | _NoLane:
-        # Fair queues (FIFO groups are chosen in receive, from _ready_heap).
+        # Fair queues (FIFO groups are chosen in receive, from _first_ready).
         ready = self._ready
         if not ready:
             return _NO_LANE
@@ -549,13 +632,15 @@ class Ledger:
             # FIFO: as many messages as allowed from the group with the oldest head, then the
             # next group. O(log L) per group, O(1) per message. As in the plain branch, every
             # message of one receive shares its deadline.
-            heap, ready_key, lanes = self._ready_heap, self._ready_key, self._lanes
+            heap, run = self._ready_heap, self._ready_run
+            ready_key, lanes = self._ready_key, self._lanes
             solo = self._solo
-            if max_messages == 1 and heap:
+            if max_messages == 1 and (run or heap):
                 # The common receive, one message: the oldest ready group's head when it is
                 # live, nothing of its group is in flight, and it is not due for the
                 # dead-letter queue. What the loop below does in that case, in one pass.
-                seq = heap[0]
+                from_run = bool(run) and (not heap or run[0] <= heap[0])
+                seq = run[0] if from_run else heap[0]
                 key = ready_key.get(seq, _NO_LANE)
                 if key is not _NO_LANE and key not in solo and key not in self._lane_flight:
                     lane = lanes[key]
@@ -568,9 +653,26 @@ class Ledger:
                             del lanes[key]
                         del self._ready_seq[key]
                         del ready_key[seq]
-                        heapq.heappop(heap)
+                        if from_run:
+                            run.popleft()
+                        else:
+                            heapq.heappop(heap)
                         deadline = now + visibility_timeout
-                        self._hand_out(entry, now, deadline, visibility_timeout)
+                        # _hand_out, inlined
+                        handles = self.handles
+                        old = entry.receipt
+                        if old is not None:
+                            handles.pop(old, None)
+                        count = entry.receive_count
+                        if not count:  # (not first_received_at < 0: a restored time may be < 0)
+                            entry.first_received_at = now
+                        receipt = entry.receipt = f"{self.receipt_prefix}{next(self._tick):x}"
+                        entry.state = INFLIGHT
+                        entry.receive_count = count + 1
+                        entry.received_at = now
+                        entry.deadline = deadline
+                        entry.timeout = visibility_timeout
+                        handles[receipt] = entry
                         solo[key] = entry
                         self.n_visible -= 1
                         self.n_inflight += 1
@@ -580,15 +682,12 @@ class Ledger:
                         return [entry], dead
             hand_out = self._hand_out
             deadline = now + visibility_timeout
+            first_ready = self._first_ready
             while len(received) < max_messages:
-                while heap:  # the ready group with the oldest head (stale items dropped)
-                    seq = heap[0]
-                    key = ready_key.get(seq, _NO_LANE)
-                    if key is not _NO_LANE:
-                        break
-                    heapq.heappop(heap)
-                else:
+                seq = first_ready()  # the ready group with the oldest head
+                if seq < 0:
                     break  # no group is ready
+                key = ready_key[seq]
                 lane = lanes[key]
                 # Only messages ahead of the group's first in-flight message may go out.
                 first = solo.get(key)
@@ -622,10 +721,10 @@ class Ledger:
                 if took:
                     # What the group still holds comes after a message now in flight: it waits
                     # until that message leaves flight, which re-indexes it (_leave_flight). Its
-                    # heap item is still the top. Stale heads are dropped at that re-index.
+                    # item is still at its front. Stale heads are dropped at that re-index.
                     del self._ready_seq[key]
                     del ready_key[seq]
-                    heapq.heappop(heap)
+                    self._pop_ready(seq)
                     if not lane:
                         del lanes[key]
                 else:
@@ -814,6 +913,34 @@ class Ledger:
         else:
             self._compact_countdown -= 1
 
+    def remove_group_solo(self, entry: Entry) -> None:
+        """(lock_groups) :meth:`remove`, with one step for the common FIFO delete: a message
+        in flight, the only one of its group. O(log L) for L ready groups."""
+        key = entry.lane
+        solo = self._solo
+        if entry.state != INFLIGHT or solo.get(key) is not entry:
+            self.remove(entry)
+            return
+        entry.state = GONE
+        self._deadlines.discard(entry.deadline, entry.timeout, entry)
+        del solo[key]
+        self.n_inflight -= 1
+        lane = self._lanes.get(key)  # _leave_flight's step for a solo group
+        if lane and lane[0].state == VISIBLE:
+            self._mark_ready(key, lane[0].seq)
+        else:
+            self._set_group_ready(key)
+        self.handles.pop(entry.receipt, None)  # type: ignore[arg-type]  # (set in flight)
+        fresh = self._fresh
+        if fresh and fresh[0] is entry:
+            fresh.popleft()
+        else:
+            self._forget(entry)
+        if self._compact_countdown <= 1:
+            self._compact()
+        else:
+            self._compact_countdown -= 1
+
     def remove_many(self, entries: list[Entry]) -> None:
         """:meth:`remove` each of ``entries`` (a batch delete). O(k) amortized."""
         unlink = self._unlink
@@ -991,6 +1118,30 @@ class Ledger:
         else:
             self._make_visible(entry, back=False)
         return entry
+
+    def redelay(self, now: float, delay: float) -> list[Entry]:
+        """Re-time every delayed message to become visible at ``sent_at + delay`` (a FIFO
+        queue's ``DelaySeconds`` change reaches the messages still waiting); those already due
+        then become visible. Returns the messages whose time changed, in seq order.
+        O(d log d) for d delayed messages."""
+        items: list[tuple[float, int, Entry]] = []
+        changed: list[Entry] = []
+        seen: set[int] = set()
+        for available_at, seq, entry in self._delayed:
+            if entry.state != DELAYED or available_at != entry.available_at or seq in seen:
+                continue  # stale (left the delay, or superseded)
+            seen.add(seq)
+            due = entry.sent_at + delay
+            if due != available_at:
+                entry.available_at = due
+                changed.append(entry)
+            items.append((due, seq, entry))
+        heapq.heapify(items)
+        self._delayed = items
+        self._due = -_INF  # the next settle recomputes (and makes the due ones visible)
+        self.settle(now)
+        changed.sort(key=_seq_of)
+        return changed
 
     # -- time -----------------------------------------------------------------------------------
 
@@ -1198,6 +1349,10 @@ class _Key:
 
     def __hash__(self) -> int:
         return hash(self.key)
+
+
+def _seq_of(entry: Entry) -> int:
+    return entry.seq
 
 
 def _insert_by_seq(lane: deque[Entry], entry: Entry) -> None:

@@ -20,7 +20,11 @@ and the API reference:
   With ``DeduplicationScope=messageGroup`` ids are per group.
 * **SequenceNumber**: a 20-digit, strictly increasing, non-consecutive number per queue.
 * **No per-message delay**: ``DelaySeconds`` other than 0 fails ``InvalidParameterValue``; the
-  queue's ``DelaySeconds`` applies (API_SendMessage.html).
+  queue's ``DelaySeconds`` applies (API_SendMessage.html). A change of the queue's
+  ``DelaySeconds`` is retroactive: messages still waiting for their delay become visible at
+  their send time plus the new delay (at once if that has passed); visible and in-flight
+  messages are not affected ("For FIFO queues, the per-queue delay setting is retroactive",
+  sqs-delay-queues.html; on a standard queue it is not).
 * **Receipt handles expire**: a delete or visibility change with a handle whose visibility
   timeout has ended fails ``InvalidParameterValue`` ("The receipt handle has expired.").
 * **ReceiveRequestAttemptId**: a retried receive with the same id within 5 minutes returns the
@@ -40,10 +44,12 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
+from math import floor as _floor
 from typing import Any, ClassVar, TypeGuard
 
 from .._core.dedup import ExpiringKeys, ExpiringMap
 from .._core.ledger import INFLIGHT, Entry
+from ..clock import ManualClock, MonotonicClock
 from ..errors import (
     InvalidAttributeName,
     InvalidAttributeValue,
@@ -55,7 +61,7 @@ from ..message import AttributeInput, Message
 from . import large_payloads as _large
 from .config import RedriveAllowPolicy, RedrivePolicy
 from .large_payloads import PayloadOffload
-from .queue import MAX_VISIBILITY, BatchResult, Queue, SendResult, _Record
+from .queue import _HEX3, MAX_VISIBILITY, BatchResult, Queue, SendResult, _Record
 
 __all__ = ["FifoQueue", "DEDUPLICATION_INTERVAL"]
 
@@ -71,6 +77,7 @@ SEQUENCE_STEP = 100_000
 _SCOPES = ("queue", "messageGroup")
 _LIMITS = ("perQueue", "perMessageGroupId")
 _EXPIRED = "The receipt handle has expired."
+_new = object.__new__
 
 
 class _Attempt:
@@ -107,6 +114,11 @@ class FifoQueue(Queue):
     Sending: :meth:`send` needs ``message_group_id``; ``message_deduplication_id`` unless
     content-based deduplication is on; ``delay_seconds`` may only be 0. The
     :class:`~decoupling.SendResult` carries ``sequence_number``.
+
+    Delay: a change of the queue's ``DelaySeconds`` (:meth:`set_attributes`) is retroactive,
+    as on SQS FIFO queues: each message still waiting for the delay becomes visible at its send
+    time plus the new delay (at once if that has passed; visible and in-flight messages are
+    not affected), and observers see a ``"delay_changed"`` event for each.
 
     Raises:
         InvalidParameterValue: a name without ``.fifo`` or otherwise bad.
@@ -183,6 +195,14 @@ class FifoQueue(Queue):
             )
 
     def _init_extra(self) -> None:
+        # What turns loop seconds into SentTimestamp milliseconds for the plain send: the
+        # clock's fixed offset (ManualClock, MonotonicClock), or None (ask the clock).
+        clock = self.loop.clock
+        self._wall_offset: float | None = (
+            clock._epoch_offset if type(clock) is ManualClock
+            else clock._offset if type(clock) is MonotonicClock
+            else None
+        )
         self._content_based = False
         self._scope = "queue"
         self._scope_in_effect = "queue"
@@ -195,6 +215,30 @@ class FifoQueue(Queue):
         self._attempts: ExpiringMap[str, _Attempt] = ExpiringMap()
         # Handles of messages deleted while in flight, until their visibility would have ended.
         self._deleted_handles: ExpiringKeys[str] = ExpiringKeys()
+
+    def _apply(self, parsed: Mapping[str, Any]) -> None:
+        old_delay = self._values["DelaySeconds"]
+        super()._apply(parsed)
+        delay = self._values["DelaySeconds"]
+        if self._initialized and delay != old_delay:
+            self._redelay(float(delay))
+
+    def _redelay(self, delay: float) -> None:
+        """A new ``DelaySeconds`` reaches the messages still waiting for the queue's delay:
+        each becomes visible ``delay`` seconds after it was sent (at once if that time has
+        passed). Messages already visible or in flight are not affected. "For FIFO queues,
+        the per-queue delay setting is retroactive—changing the setting affects the delay of
+        messages already in the queue" (SQS Developer Guide, "Amazon SQS delay queues",
+        https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-delay-queues.html).
+        FIFO queues take no per-message delay, so every delayed message waits for the
+        queue's. Each re-timed message is a ``"delay_changed"`` event (the durable store
+        writes its new time). O(d log d) for d delayed messages."""
+        changed = self._ledger.redelay(self.loop.clock.now(), delay)
+        if self._observers:
+            for entry in changed:
+                self._emit("delay_changed", entry)
+        if changed and self._waiting:
+            self._cond.notify_all()  # a poll's wake-up time may have moved
 
     # -- attributes -----------------------------------------------------------------------------
 
@@ -313,67 +357,106 @@ class FifoQueue(Queue):
         Raises:
             MissingParameter, InvalidMessageContents, InvalidParameterValue, QueueDoesNotExist.
         """
+        if (
+            message_attributes is None
+            and delay_seconds is None
+            and aws_trace_header is None
+            and type(body) is str
+            and type(message_group_id) is str
+            and type(message_deduplication_id) is str
+            and 0 < len(message_group_id) <= 128
+            and 0 < len(message_deduplication_id) <= 128
+        ):
+            # The common send: _are_tokens and _is_plain_body inline (the ids joined so that
+            # each str method runs once over both).
+            ids = message_group_id + message_deduplication_id
+            if (
+                ids.isascii() and ids.isprintable() and " " not in ids
+                and body.isascii() and body.isprintable()
+            ):
+                with self._lock:
+                    if (
+                        # (attributes read here each time: a durable store sets _values and
+                        # the scope directly when it reopens or syncs a queue)
+                        0 < len(body) <= self._values["MaximumMessageSize"]
+                        and self._offload is None
+                        and not self._deleted
+                    ):
+                        return self._send_plain(body, message_group_id, message_deduplication_id)
         if self._offload is not None:
             return self._offload._send(
                 self, body, message_attributes, delay_seconds, message_group_id,
                 message_deduplication_id, aws_trace_header,
             )
-        if (
-            message_attributes is not None
-            or delay_seconds is not None
-            or aws_trace_header is not None
-            or not _are_tokens(message_deduplication_id, message_group_id)
-        ):
-            return super().send(
-                body, message_attributes=message_attributes, delay_seconds=delay_seconds,
-                message_group_id=message_group_id,
-                message_deduplication_id=message_deduplication_id,
-                aws_trace_header=aws_trace_header,
-            )
-        with self._lock:
-            if self._deleted or not _is_plain_body(body, self._values["MaximumMessageSize"]):
-                return super().send(  # errors, and the general message, in their usual order
-                    body, message_group_id=message_group_id,
-                    message_deduplication_id=message_deduplication_id,
-                )
-            # The common send, fused: _prepare and _commit (FIFO and Queue) in one, with one
-            # lookup of the deduplication window. Same ids, events and order as that path.
-            loop = self.loop
-            now = loop.clock.now()
-            message_id = loop.new_id()
-            sent_ms = loop.clock.wall_ms()
-            n = self._last_sequence + 1
-            sequence_number = _sequence_number(n)
-            key = (  # _window_key and _window_value, inline on the hot path
-                f"{message_group_id}\x00{message_deduplication_id}"
-                if self._scope_in_effect == "messageGroup" else message_deduplication_id
-            )
-            held = self._dedup.add(
-                key, f"{message_id} {sequence_number}", now + DEDUPLICATION_INTERVAL, now
-            )
-            if held is not None:
-                original_id, original_sequence = _window_original(held)
-                result = SendResult._lazy(original_id, body, None, original_sequence)
+        return super().send(
+            body, message_attributes=message_attributes, delay_seconds=delay_seconds,
+            message_group_id=message_group_id,
+            message_deduplication_id=message_deduplication_id,
+            aws_trace_header=aws_trace_header,
+        )
+
+    def _send_plain(self, body: str, group_id: str, dedup_id: str) -> SendResult:
+        """The common send, fused (lock held; body and ids checked, queue alive, no
+        claim-check): _prepare and _commit (FIFO and Queue) in one, with one lookup of the
+        deduplication window. Same ids, events and order as that path. O(log n)."""
+        loop = self.loop
+        now = loop.clock.now()
+        low = self._id_low  # a message id from the queue's block, as Queue.send's plain path
+        if low > 4095:
+            self._id_block = loop._id_block()
+            low = 0
+        self._id_low = low + 1
+        message_id = self._id_block + _HEX3[low]
+        n = self._last_sequence + 1
+        # _sequence_number(n), inline for the first 10**13
+        sequence_number = f"18{n:013d}00000" if n < 10**13 else _sequence_number(n)
+        held = self._dedup.add(
+            # _window_key and _window_value, inline
+            f"{group_id}\x00{dedup_id}" if self._scope_in_effect == "messageGroup" else dedup_id,
+            f"{message_id} {sequence_number}",
+            now + DEDUPLICATION_INTERVAL,
+            now,
+        )
+        result = _new(SendResult)  # SendResult._lazy's fields, set here
+        result._md5 = result._md5_attributes = result._attributes = None
+        result._body = body
+        if held is not None:
+            result.message_id, _, original_sequence = held.rpartition(" ")
+            result.sequence_number = original_sequence or None
+        else:
+            self._last_sequence = n
+            record = _new(_Record)  # _Record.__init__'s fields, set once
+            record.message_id = message_id
+            record.body = body
+            offset = self._wall_offset  # SentTimestamp from the send time, as wall_ms()
+            if offset is None:
+                record.sent_ms = loop.clock.wall_ms()
+            elif self._monotonic:
+                record.sent_ms = _floor((now + offset) * 1000)  # MonotonicClock.wall_ms()
             else:
-                self._last_sequence = n
-                delay = self._values["DelaySeconds"]
-                entry = self._ledger.enqueue(
-                    _Record(message_id, body, None, sent_ms, message_group_id,
-                            message_deduplication_id, sequence_number),
-                    now, delay=delay, lane=message_group_id,
-                )
-                if self._observers:
-                    self._emit("sent", entry)
-                if self._waiting:  # as Queue._commit: one waiter, or all to re-plan a delay
-                    if delay <= 0:
-                        self._cond.notify(1)
-                    else:
-                        self._cond.notify_all()
-                result = SendResult._lazy(message_id, body, None, sequence_number)
-            tap = loop._tap
-            if tap is not None:
-                tap.sqs_send(self, body, None)
-            return result
+                record.sent_ms = round((now + offset) * 1000)  # ManualClock.wall_ms()
+            record.group_id = group_id
+            record.dedup_id = dedup_id
+            record.sequence_number = sequence_number
+            record.attributes = record.dlq_source_arn = record.trace_header = None
+            delay = self._values["DelaySeconds"]
+            if delay:
+                entry = self._ledger.enqueue(record, now, delay=delay, lane=group_id)
+            else:
+                entry = self._ledger.enqueue_group(record, now, group_id)
+            if self._observers:
+                self._emit("sent", entry)
+            if self._waiting:  # as Queue._commit: one waiter, or all to re-plan a delay
+                if delay <= 0:
+                    self._cond.notify(1)
+                else:
+                    self._cond.notify_all()
+            result.message_id = message_id
+            result.sequence_number = sequence_number
+        tap = loop._tap
+        if tap is not None:
+            tap.sqs_send(self, body, None)
+        return result
 
     def _prepare(
         self,
@@ -513,10 +596,37 @@ class FifoQueue(Queue):
             if receive_request_attempt_id is None and not self._deleted and self.loop._tap is None:
                 # The common receive: one look at the ledger, returned at once when it found
                 # messages or may not wait (else the general path waits as usual).
-                max_messages, wait, timeout = self._check_receive_args(
-                    max_messages, wait_seconds, visibility_timeout
-                )
-                messages = self._receive_now(self.loop.clock.now(), max_messages, timeout, None)
+                if (
+                    type(max_messages) is int
+                    and 1 <= max_messages <= 10
+                    and wait_seconds is None
+                    and visibility_timeout is None
+                ):  # the common call: _check_receive_args's answer without the call
+                    values = self._values
+                    wait = values["ReceiveMessageWaitTimeSeconds"]
+                    timeout = values["VisibilityTimeout"]
+                else:
+                    max_messages, wait, timeout = self._check_receive_args(
+                        max_messages, wait_seconds, visibility_timeout
+                    )
+                now = self.loop.clock.now()
+                ledger = self._ledger
+                if now >= ledger._due:  # (settle's own first test, without the call)
+                    ledger.settle(now)
+                room = self.max_in_flight - ledger.n_inflight
+                if ledger.n_visible and room > 0 and self._redrive is None:
+                    # _receive_ready, inline for a queue without a redrive policy
+                    received, _ = ledger.receive(
+                        now, max_messages if max_messages < room else room, timeout
+                    )
+                    if self._observers:
+                        for entry in received:
+                            self._emit("received", entry)
+                    messages = self._messages(received, now)
+                elif ledger.n_visible:
+                    messages = self._receive_ready(now, max_messages, timeout)
+                else:
+                    messages = []
                 if messages or not wait:
                     if self._offload is not None and messages:
                         return self._offload._resolve(self, messages)
@@ -543,28 +653,33 @@ class FifoQueue(Queue):
                 replayed = self._replay(attempt, now, timeout)
                 if replayed is not None:
                     return replayed
-        if ledger.n_inflight >= self.max_in_flight:
-            # FIFO: no OverLimit error at the in-flight limit; delivery just stalls
-            # (SQS Developer Guide, "Amazon SQS message quotas").
-            return []
-        # Queue._receive_now, less what cannot apply here (the settle above, OverLimit).
-        redrive = self._redrive
-        limit = 0
-        if redrive is not None and self._dead_letter_queue() is not None:
-            limit = redrive.max_receive_count
-        room = self.max_in_flight - ledger.n_inflight
-        received, dead = ledger.receive(now, min(max_messages, room), timeout, limit)
-        if dead:
-            self._move_dead(dead, now)
-        if self._observers:
-            for entry in received:
-                self._emit("received", entry)
-        messages = self._messages(received, now)
+        messages = self._receive_ready(now, max_messages, timeout)
         if attempt_id is not None and messages:
             handles = ledger.handles
             entries = [handles[m.receipt_handle] for m in messages]
             self._attempts.put(attempt_id, _Attempt(entries), now + DEDUPLICATION_INTERVAL, now)
         return messages
+
+    def _receive_ready(self, now: float, max_messages: int, timeout: int) -> list[Message]:
+        """Queue._receive_now on a settled ledger, less OverLimit (lock held). O(m + g log n)."""
+        ledger = self._ledger
+        room = self.max_in_flight - ledger.n_inflight
+        if room <= 0:
+            # FIFO: no OverLimit error at the in-flight limit; delivery just stalls
+            # (SQS Developer Guide, "Amazon SQS message quotas").
+            return []
+        redrive = self._redrive
+        limit = 0
+        if redrive is not None and self._dead_letter_queue() is not None:
+            limit = redrive.max_receive_count
+        received, dead = ledger.receive(now, max_messages if max_messages < room else room,
+                                        timeout, limit)
+        if dead:
+            self._move_dead(dead, now)
+        if self._observers:
+            for entry in received:
+                self._emit("received", entry)
+        return self._messages(received, now)
 
     def _replay(self, attempt: _Attempt, now: float, timeout: int) -> list[Message] | None:
         """The messages of an earlier attempt with their handles, their visibility timeout
@@ -596,16 +711,26 @@ class FifoQueue(Queue):
         ``ReceiptHandleIsInvalid``.
         """
         with self._lock:
-            self._check_alive()
+            if self._deleted:
+                self._check_alive()  # raises
             ledger = self._ledger
-            ledger.settle(self.loop.clock.now())
+            now = self.loop.clock.now()
+            if now >= ledger._due:  # (settle's own first test, without the call)
+                ledger.settle(now)
             entry = ledger.handles.get(receipt_handle) if type(receipt_handle) is str else None
             if entry is None or entry.state != INFLIGHT:
                 self._delete_settled(receipt_handle)  # errors and repeated deletes
                 return
-            # A valid handle (in flight on a settled ledger): _delete_settled less the lookup.
-            ledger.remove(entry)
-            self._after_delete(entry)
+            # A valid handle (in flight on a settled ledger): _delete_settled less the lookup,
+            # and _after_delete inline.
+            ledger.remove_group_solo(entry)
+            if self._offload is not None:
+                self._offload._deleted(entry.record)
+            self._deleted_handles.add(
+                entry.receipt, entry.deadline, entry.received_at  # type: ignore[arg-type]
+            )  # (an in-flight message has a handle)
+            if self._waiting:
+                self._cond.notify(self._waiting)  # the group (or in-flight room) may be free now
             if self._observers:
                 self._emit("deleted", entry)
             tap = self.loop._tap

@@ -152,7 +152,7 @@ SYNCHRONOUS = ("EXTRA", "FULL", "NORMAL", "OFF")
 # (a Chaos duplicate is a message of the queue once it arrives: a restart must keep it)
 _ARRIVALS = frozenset({"sent", "dead_letter_arrived", "moved_in", "duplicate_arrived"})
 _MESSAGE_EVENTS = frozenset(
-    {"received", "visibility_changed", "deleted", "dead_lettered", "moved_out"}
+    {"received", "visibility_changed", "deleted", "dead_lettered", "moved_out", "delay_changed"}
 )
 
 
