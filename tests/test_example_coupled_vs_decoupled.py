@@ -25,7 +25,7 @@ def load_example() -> ModuleType:
 def test_coupled_vs_decoupled_tallies(capsys: pytest.CaptureFixture[str]) -> None:
     started = time.monotonic()
     figures = load_example().main()
-    assert time.monotonic() - started < 5.0
+    assert time.monotonic() - started < 15.0  # did not hang; generous for a loaded machine (virtual time)
     # 8 orders a second against 4 workers at 1 s each: in every second the first 4 orders find
     # a free worker (the ones that arrive as a worker frees up included) and the other 4 fail.
     assert figures == {

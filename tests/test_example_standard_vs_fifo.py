@@ -25,7 +25,7 @@ def load_example() -> ModuleType:
 def test_standard_vs_fifo(capsys: pytest.CaptureFixture[str]) -> None:
     started = time.monotonic()
     figures = load_example().main()
-    assert time.monotonic() - started < 5.0
+    assert time.monotonic() - started < 15.0  # did not hang; generous for a loaded machine (virtual time)
     received = ["tx-1", "tx-3", "tx-4", "tx-2", "tx-5", "tx-2 (again, t=28 s)"]
     assert figures == {
         "expected_balance": 10,

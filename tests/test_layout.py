@@ -8,6 +8,7 @@ module level or inside a function — and only ``if TYPE_CHECKING:`` imports are
 from __future__ import annotations
 
 import ast
+import functools
 import pathlib
 
 import decoupling
@@ -76,6 +77,7 @@ def _part(module: str) -> str:
     return module.split(".")[1] if module.count(".") else "decoupling"
 
 
+@functools.lru_cache(maxsize=1)  # parsed once for the tests that read it (callers only read)
 def _edges() -> dict[str, set[str]]:
     edges: dict[str, set[str]] = {}
     for path in PACKAGE.rglob("*.py"):

@@ -182,7 +182,7 @@ def test_autojump_zero_jumps_to_the_deadline_at_once() -> None:
     started = time.monotonic()
     assert q.receive(wait_seconds=20) == []
     assert clock.now() == 20.0
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 10.0  # not the 20 s in real time
 
 
 def test_autojump_stops_at_each_due_timer_on_the_way() -> None:

@@ -376,8 +376,8 @@ def test_the_async_methods_raise_what_the_blocking_ones_raise(loop: dc.EventLoop
 # -- loop.stop() --------------------------------------------------------------------------------
 
 
-@pytest.mark.realtime
-def test_stop_returns_a_blocked_poll_within_a_tenth_of_a_second() -> None:
+def _stop_a_blocked_poll() -> float:
+    """Seconds from ``loop.stop()`` until a thread blocked in a 20 s long poll has returned."""
     loop = dc.EventLoop()
     q = dc.Queue(loop, "q")
     result: list[object] = []
@@ -387,13 +387,24 @@ def test_stop_returns_a_blocked_poll_within_a_tenth_of_a_second() -> None:
         time.sleep(0.001)
     started = time.monotonic()
     loop.stop()
-    thread.join(1.0)
-    assert time.monotonic() - started < 0.1
+    thread.join(25)
+    took = time.monotonic() - started
     assert result == [[]]
+    return took
 
 
 @pytest.mark.realtime
-def test_stop_returns_a_waiting_task_at_once() -> None:
+def test_stop_returns_a_blocked_poll_within_a_tenth_of_a_second() -> None:
+    # Best of three: one run late by a scheduling hiccup on a loaded machine does not fail it;
+    # a stop that does not wake the poll fails all three (each takes the 20 s deadline).
+    took = [_stop_a_blocked_poll()]
+    while took[-1] >= 0.1 and len(took) < 3:
+        took.append(_stop_a_blocked_poll())
+    assert min(took) < 0.1, took
+
+
+def _stop_a_waiting_task() -> float:
+    """Seconds from ``loop.stop()`` until a task waiting in a 20 s long poll has returned."""
     loop = dc.EventLoop()
     q = dc.Queue(loop, "q")
 
@@ -405,7 +416,16 @@ def test_stop_returns_a_waiting_task_at_once() -> None:
         return got, time.monotonic() - started
 
     got, took = asyncio.run(main())
-    assert got == [] and took < 0.1
+    assert got == []
+    return took
+
+
+@pytest.mark.realtime
+def test_stop_returns_a_waiting_task_at_once() -> None:
+    took = [_stop_a_waiting_task()]  # best of three, as above
+    while took[-1] >= 0.1 and len(took) < 3:
+        took.append(_stop_a_waiting_task())
+    assert min(took) < 0.1, took
 
 
 def test_stop_ends_polls_on_virtual_time_and_later_polls_do_not_wait_until_start() -> None:

@@ -58,10 +58,10 @@ def test_producers_and_consumers_on_the_real_clock() -> None:
         for thread in consumers + producers:
             thread.start()
         for thread in producers:
-            thread.join(3)
+            thread.join(20)
         produced.set()
         for thread in consumers:
-            thread.join(3)
+            thread.join(20)
         elapsed = time.monotonic() - started
 
     assert failures == []
@@ -70,7 +70,7 @@ def test_producers_and_consumers_on_the_real_clock() -> None:
     assert set(received) == {f"{p}-{i}" for p in range(PRODUCERS) for i in range(PER_PRODUCER)}
     assert max(received.values()) == 1  # nothing came twice: every delete was in time
     assert len(q) == 0
-    assert elapsed < 3.0
+    assert elapsed < 20.0  # no message was stuck in flight (that takes its 30 s timeout)
 
 
 @pytest.mark.realtime

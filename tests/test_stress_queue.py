@@ -79,10 +79,21 @@ def handle_batch(src: dc.Queue, messages: list[dc.Message], began: float, log: L
         if rng.random() < CRASH:
             log.crashed += 1
             if rng.random() >= DROP:
-                src.change_visibility(m.receipt_handle, 0)  # give it back at once
+                give_back(src, m, began)
         else:
             keep.append(m)
     return keep
+
+
+def give_back(src: dc.Queue, m: dc.Message, began: float) -> None:
+    """``change_visibility(handle, 0)``. A thread paused past the 1 s visibility timeout (a
+    loaded machine does that) may find the message already back and received again: then SQS
+    refuses the old handle with ``InvalidParameterValue``, rightly. Any sooner, that is a bug."""
+    try:
+        src.change_visibility(m.receipt_handle, 0)
+    except dc.errors.InvalidParameterValue:
+        if time.monotonic() - began <= VISIBILITY:
+            raise
 
 
 def drain_dlq(dlq: dc.Queue) -> list[dc.Message]:
