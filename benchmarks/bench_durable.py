@@ -42,7 +42,8 @@ disk's) speed drifts, and taking turns exposes them all to the same drift. Each 
 first until its WAL has wrapped once (see ``WARM_UP``). ``--dir PATH`` measures one directory
 only (timed in CPU seconds under ``/dev/shm``, else in wall-clock seconds).
 
-``--quick``: rounds of 0.2 s and only ``FULL`` beside persist-queue and memory.
+``--quick``: rounds of 0.2 s, 3 of them, a 300-operation warm-up, no fsync count, and only
+``FULL`` beside persist-queue and memory.
 
 Run: ``python benchmarks/bench_durable.py`` (about 3 minutes on a busy machine, most of it
 warming up and counting the slow disk configurations; ``--quick`` about a minute).
@@ -73,7 +74,7 @@ SETTINGS = ("EXTRA", "FULL", "NORMAL", "OFF")
 #: the WAL file longer, and on ext4 an fsync after that also commits the file's new size
 #: (about 3.5 ms here instead of 0.2 ms): a phase each store goes through once after it is
 #: opened, which would otherwise be most of what a short run of a slow setting measures.
-WARM_UP = 1_500
+WARM_UP = 300 if "--quick" in sys.argv else 1_500  # --quick: a rough figure, not a wrapped WAL
 
 
 #: Cycles each side runs under ``strace`` to count its fsyncs (see :func:`count_fsyncs`), after
@@ -243,7 +244,8 @@ def run(directory: Path, label: str, seconds: float, cpu: bool, settings: tuple[
             loops.append(loop)
             steps[f"{name}_cycles"] = single(loop)
             steps[f"{name}_batch"] = batches(loop)
-        samples = measure(steps, seconds, clock=time.process_time if cpu else time.perf_counter)
+        samples = measure(steps, seconds, repeats=3 if "--quick" in sys.argv else 5,
+                          clock=time.process_time if cpu else time.perf_counter)
         figures = {name: statistics.median(rates) for name, rates in samples.items()}
         pq = figures.get("persist_queue_cycles")
         if pq is not None:  # per-round ratios to persist-queue, for every configuration
@@ -274,7 +276,7 @@ def run(directory: Path, label: str, seconds: float, cpu: bool, settings: tuple[
             print(f"  targets at FULL: single {single_x:.1f}x (>= {want_single}x: "
                   f"{'met' if single_x >= want_single else 'NOT met'}), batch 10 {batch_x:.1f}x "
                   f"(>= 15x: {'met' if batch_x >= 15 else 'NOT met'})")
-        if label == "disk":
+        if label == "disk" and "--quick" not in sys.argv:  # counting takes ~20 s
             fsyncs = count_fsyncs(directory, settings)
             if fsyncs is None:
                 print("  fsyncs per cycle: not counted (no strace, or it cannot trace here)")
