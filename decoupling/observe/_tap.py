@@ -70,7 +70,8 @@ class SnsContext:
     def __init__(self, sub: Subscription, pub: Published) -> None:
         self.sub = sub
         self.pub = pub
-        self.sent: list[tuple[Queue, Entry]] = []
+        #: (queue, message id, body, attributes) of each message the delivery sent.
+        self.sent: list[tuple[Queue, str, str, Any]] = []
         self.failed = False
 
 
@@ -87,6 +88,12 @@ class Tap:
         self.chaos_by_resource: dict[int, tuple[object, Chaos]] = {}
         self.sns_context: SnsContext | None = None
         self._observed: list[Queue] = []
+        #: The observer a queue may treat as nobody watching (``Queue._replan``): its plain
+        #: send and delete then skip the observer and call :meth:`plain_sent` and
+        #: :meth:`plain_deleted`. Registered while no chaos is attached; with chaos, the
+        #: queues get :meth:`_on_queue_any` instead and take their general paths.
+        self.quiet: Callable[[str, Queue, Entry | None], None] = self._on_queue
+        self._hook: Callable[[str, Queue, Entry | None], None] = self.quiet
 
     # -- life -----------------------------------------------------------------------------------
 
@@ -108,11 +115,24 @@ class Tap:
             if (self.metrics or self.journal or self.requests or self.chaos
                     or self.chaos_by_resource):
                 return
-            for queue in self._observed:
-                queue.remove_observer(self._on_queue)
+            observed = list(self._observed)
             self._observed.clear()
             if self.loop._tap is self:
                 self.loop._tap = None
+            for queue in observed:  # (after: a queue re-plans without the tap)
+                queue.remove_observer(self._hook)
+
+    def rewire(self) -> None:
+        """Register the observer that fits the instruments attached (after chaos is attached
+        or detached): chaos needs every queue on its general paths (lock held)."""
+        hook = self._on_queue_any if (self.chaos is not None or self.chaos_by_resource) \
+            else self.quiet
+        if hook is self._hook:
+            return
+        old, self._hook = self._hook, hook
+        for queue in self._observed:
+            queue.remove_observer(old)
+            queue.add_observer(hook)
 
     def registered(self, kind: str, resource: Any) -> None:
         """``EventLoop._register`` hook: a resource was created (observe new queues)."""
@@ -120,7 +140,7 @@ class Tap:
             self._observe(resource)
 
     def _observe(self, queue: Queue) -> None:
-        queue.add_observer(self._on_queue)
+        queue.add_observer(self._hook)
         if queue not in self._observed:
             self._observed.append(queue)
 
@@ -171,7 +191,8 @@ class Tap:
     def _on_queue_any(self, event: str, queue: Queue, entry: Entry | None) -> None:
         ctx = self.sns_context
         if ctx is not None and event == "sent" and entry is not None:
-            ctx.sent.append((queue, entry))
+            record = entry.record
+            ctx.sent.append((queue, record.message_id, record.body, record.attributes))
         if self.chaos is not None or self.chaos_by_resource:
             chaos = self.chaos_for(queue)
             if chaos is not None:
@@ -182,6 +203,87 @@ class Tap:
         journal = self.journal
         if journal is not None:
             journal._queue_event(event, queue, entry, ctx)
+
+    # -- SQS: the plain paths of a quiet queue (lock held) ---------------------------------------
+
+    def plain_sent(self, queue: Queue, message_id: str, body: str) -> None:
+        """A plain send (a printable ASCII body, nothing else; see ``Queue.send``) was stored
+        without an observer event: count it, bill it and journal it here, in one call."""
+        if self.sns_context is not None:  # a topic delivering through the public send
+            self.sns_context.sent.append((queue, message_id, body, None))
+            self._plain_sent_any(queue, message_id, body)
+            return
+        size = len(body)  # (ASCII, no attributes: its bytes)
+        name = queue.name
+        metrics = self.metrics
+        if metrics is not None:
+            if metrics._now() >= metrics._live_until:
+                metrics._flush_live(roll=True)
+            live = metrics._live.get(name)
+            if live is None:
+                live = metrics._new_live(name)
+            live.sent += 1
+            if live.size_n:
+                if size < live.size_low:
+                    live.size_low = size
+                elif size > live.size_high:
+                    live.size_high = size
+            else:
+                live.size_low = live.size_high = size
+            live.size_n += 1
+            live.size_total += size
+        requests = self.requests
+        if requests is not None:
+            rows = requests._sqs_by_name.get(name)
+            row = None if rows is None else rows.get("SendMessage")
+            if row is None:
+                row = requests._sqs_row(queue, "SendMessage")
+            row[0] += 1
+            row[1] += 1 if size <= CHUNK else -(-size // CHUNK)
+        journal = self.journal
+        if journal is not None:
+            journal._ring.append((journal._now(), "sent", message_id, name, None))
+            journal._appended += 1
+            seen = journal._seen
+            seen[message_id] = None
+            if len(seen) > journal._seen_cap:
+                journal._prune_seen()
+
+    def _plain_sent_any(self, queue: Queue, message_id: str, body: str) -> None:
+        """:meth:`plain_sent` inside a topic's delivery (the journal links the two)."""
+        if self.metrics is not None:
+            self.metrics._sent_plain(queue.name, body)
+        if self.requests is not None:
+            self.requests._sqs(queue, "SendMessage", len(body))
+        journal = self.journal
+        if journal is not None:
+            journal._sent(queue.name, message_id, self.sns_context)
+
+    def plain_deleted(self, queue: Queue, entry: Entry) -> None:
+        """A delete by a current receipt handle, without an observer event: count it, bill it
+        and journal it here, in one call."""
+        name = queue.name
+        metrics = self.metrics
+        if metrics is not None:
+            if metrics._now() >= metrics._live_until:
+                metrics._flush_live(roll=True)
+            live = metrics._live.get(name)
+            if live is None:
+                live = metrics._new_live(name)
+            live.deleted += 1
+        requests = self.requests
+        if requests is not None:
+            rows = requests._sqs_by_name.get(name)
+            row = None if rows is None else rows.get("DeleteMessage")
+            if row is None:
+                row = requests._sqs_row(queue, "DeleteMessage")
+            row[0] += 1
+            row[1] += 1
+        journal = self.journal
+        if journal is not None:
+            journal._ring.append((journal._now(), "deleted", entry.record.message_id, name,
+                                  None))
+            journal._appended += 1
 
     # -- SQS: requests --------------------------------------------------------------------------
 
@@ -283,7 +385,7 @@ class Tap:
         if self.requests is not None:
             self.requests._sqs(queue, action, 0)
         if action == "DeleteQueue" and queue in self._observed:
-            queue.remove_observer(self._on_queue)
+            queue.remove_observer(self._hook)
             self._observed.remove(queue)
 
     # -- SNS ------------------------------------------------------------------------------------
@@ -329,19 +431,18 @@ class Tap:
         if ctx.failed:
             return  # sns_undeliverable saw it
         target = sink.queue
-        entry = next((e for q, e in ctx.sent if q is target), None)
+        sent = next((s for s in ctx.sent if s[0] is target), None)
         if self.metrics is not None:
             self.metrics._delivered(sub.topic)
         requests = self.requests
-        if requests is not None and entry is not None and target is not None:
-            record = entry.record
-            size = message_size(record.body, record.attributes)
+        if requests is not None and sent is not None and target is not None:
+            size = message_size(sent[2], sent[3])
             requests._sns_delivery(sub, size)
             if sink.fast:
                 # The trusted fast path skipped Queue.send: count its SendMessage here.
                 requests._sqs(target, "SendMessage", size)
         if self.journal is not None:
-            self.journal._delivered(sub, pub, None if entry is None else entry.record.message_id)
+            self.journal._delivered(sub, pub, None if sent is None else sent[1])
 
     def sns_before_delivery(self, sub: Subscription, n: Notification) -> None:
         """Before a non-SQS delivery attempt: chaos may make it fail (it raises)."""

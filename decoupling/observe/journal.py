@@ -290,11 +290,7 @@ class Journal:
         message_id = record.message_id
         name = queue.name
         if event == "sent":
-            if ctx is not None:
-                self._add("sent", message_id, name, sns_message_id=ctx.pub.message_id,
-                          topic=ctx.sub.topic.name, subscription=ctx.sub.arn)
-            else:
-                self._record((self._now(), "sent", message_id, name, None))
+            self._sent(name, message_id, ctx)
         elif event == "received":
             self._record((self._now(), "received", message_id, name,
                           (entry.receive_count, entry.receipt, entry.deadline)))
@@ -321,6 +317,13 @@ class Journal:
                 self._link_forward(previous, message_id)
         elif event == "duplicate_arrived":
             self._add("duplicate_arrived", message_id, name)
+
+    def _sent(self, name: str, message_id: str, ctx: SnsContext | None) -> None:
+        if ctx is not None:
+            self._add("sent", message_id, name, sns_message_id=ctx.pub.message_id,
+                      topic=ctx.sub.topic.name, subscription=ctx.sub.arn)
+        else:
+            self._record((self._now(), "sent", message_id, name, None))
 
     def _link_forward(self, previous: str, message_id: str) -> None:
         """Give the old id's last event, if it is the move out, the new id too."""

@@ -828,8 +828,13 @@ class Metrics:
     def _sent(self, name: str, record: _Record) -> None:
         body = record.body
         attributes = record.attributes
-        size = float(len(body) if attributes is None and body.isascii()
-                     else message_size(body, attributes))
+        self._sent_size(name, float(len(body) if attributes is None and body.isascii()
+                                    else message_size(body, attributes)))
+
+    def _sent_plain(self, name: str, body: str) -> None:
+        self._sent_size(name, float(len(body)))  # (ASCII, no attributes: see Tap.plain_sent)
+
+    def _sent_size(self, name: str, size: float) -> None:
         if self._now() >= self._live_until:
             self._flush_live(roll=True)
         live = self._live.get(name)
