@@ -171,6 +171,24 @@ def test_bounded_oldest_events_go_first(loop: dc.EventLoop) -> None:
     assert journal.events() == [] and journal.history(second) == []
 
 
+def test_ids_held_only_while_they_have_kept_events(loop: dc.EventLoop) -> None:
+    # Issue #19: a journal that runs for months holds no id whose events all left the ring
+    # (before, ids stayed until a prune at max_entries + 1,024 of them: memory rose for days).
+    journal = dc.Journal(loop, max_entries=6)
+    q = dc.Queue(loop, "q")
+    ids = []
+    for n in range(50):
+        ids.append(q.send(f"m{n}").message_id)
+        (got,) = q.receive()
+        q.delete(got.receipt_handle)  # 3 events a message: the ring holds the last 2 messages
+    assert journal.message_ids() == ids[-2:]
+    assert list(journal._seen) == ids[-2:]
+    q.send("unreceived")  # one event of the 2nd-newest message falls out; its id stays
+    assert journal.message_ids() == ids[-2:] + [journal.events()[-1].message_id]
+    assert journal.kinds(ids[-2]) == ["received", "deleted"]
+    assert journal.dropped == 50 * 3 + 1 - 6
+
+
 def test_closed_journal_records_nothing(loop: dc.EventLoop) -> None:
     journal = dc.Journal(loop)
     q = dc.Queue(loop, "q")

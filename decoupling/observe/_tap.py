@@ -166,25 +166,35 @@ class Tap:
             metrics = self.metrics
             if metrics is not None:
                 metrics._sent(queue.name, entry.record)
-            if journal is not None:
+            if journal is not None:  # (Journal._record, inline, here and below)
                 message_id = entry.record.message_id
-                journal._ring.append((journal._now(), "sent", message_id, queue.name, None))
-                journal._appended += 1
+                ring = journal._ring
+                number = journal._appended
                 seen = journal._seen
-                seen[message_id] = None
-                if len(seen) > journal._seen_cap:
-                    journal._prune_seen()
+                if len(ring) == journal.max_entries:
+                    gone = ring[0][2]
+                    if seen.get(gone) == number - journal.max_entries:
+                        del seen[gone]
+                ring.append((journal._now(), "sent", message_id, queue.name, None))
+                seen[message_id] = number
+                journal._appended = number + 1
         elif event == "received":
             if journal is not None:
                 message_id = entry.record.message_id
-                journal._ring.append((journal._now(), "received", message_id, queue.name,
-                                      (entry.receive_count, entry.receipt, entry.deadline)))
-                journal._appended += 1  # (its id is in _seen since its send, if recorded)
+                ring = journal._ring
+                number = journal._appended
+                seen = journal._seen
+                if len(ring) == journal.max_entries:
+                    gone = ring[0][2]
+                    if seen.get(gone) == number - journal.max_entries:
+                        del seen[gone]
+                ring.append((journal._now(), "received", message_id, queue.name,
+                             (entry.receive_count, entry.receipt, entry.deadline)))
+                seen[message_id] = number
+                journal._appended = number + 1
         elif event == "deleted":
             if journal is not None:
-                journal._ring.append((journal._now(), "deleted", entry.record.message_id,
-                                      queue.name, None))
-                journal._appended += 1
+                self._journal_deleted(journal, entry.record.message_id, queue.name)
         else:
             self._on_queue_any(event, queue, entry)
 
@@ -242,12 +252,16 @@ class Tap:
             row[1] += 1 if size <= CHUNK else -(-size // CHUNK)
         journal = self.journal
         if journal is not None:
-            journal._ring.append((journal._now(), "sent", message_id, name, None))
-            journal._appended += 1
+            ring = journal._ring
+            number = journal._appended
             seen = journal._seen
-            seen[message_id] = None
-            if len(seen) > journal._seen_cap:
-                journal._prune_seen()
+            if len(ring) == journal.max_entries:
+                gone = ring[0][2]
+                if seen.get(gone) == number - journal.max_entries:
+                    del seen[gone]
+            ring.append((journal._now(), "sent", message_id, name, None))
+            seen[message_id] = number
+            journal._appended = number + 1
 
     def _plain_sent_any(self, queue: Queue, message_id: str, body: str) -> None:
         """:meth:`plain_sent` inside a topic's delivery (the journal links the two)."""
@@ -281,9 +295,20 @@ class Tap:
             row[1] += 1
         journal = self.journal
         if journal is not None:
-            journal._ring.append((journal._now(), "deleted", entry.record.message_id, name,
-                                  None))
-            journal._appended += 1
+            self._journal_deleted(journal, entry.record.message_id, name)
+
+    @staticmethod
+    def _journal_deleted(journal: Journal, message_id: str, name: str) -> None:
+        ring = journal._ring
+        number = journal._appended
+        seen = journal._seen
+        if len(ring) == journal.max_entries:
+            gone = ring[0][2]
+            if seen.get(gone) == number - journal.max_entries:
+                del seen[gone]
+        ring.append((journal._now(), "deleted", message_id, name, None))
+        seen[message_id] = number
+        journal._appended = number + 1
 
     # -- SQS: requests --------------------------------------------------------------------------
 
