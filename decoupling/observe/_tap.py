@@ -166,35 +166,25 @@ class Tap:
             metrics = self.metrics
             if metrics is not None:
                 metrics._sent(queue.name, entry.record)
-            if journal is not None:  # (Journal._record, inline, here and below)
+            if journal is not None:  # (Journal._record, inline)
                 message_id = entry.record.message_id
-                ring = journal._ring
-                number = journal._appended
+                journal._ring.append((journal._now(), "sent", message_id, queue.name, None))
+                journal._appended += 1
                 seen = journal._seen
-                if len(ring) == journal.max_entries:
-                    gone = ring[0][2]
-                    if seen.get(gone) == number - journal.max_entries:
-                        del seen[gone]
-                ring.append((journal._now(), "sent", message_id, queue.name, None))
-                seen[message_id] = number
-                journal._appended = number + 1
+                seen[message_id] = None
+                if len(seen) > journal._seen_cap:
+                    journal._prune_seen()
         elif event == "received":
             if journal is not None:
-                message_id = entry.record.message_id
-                ring = journal._ring
-                number = journal._appended
-                seen = journal._seen
-                if len(ring) == journal.max_entries:
-                    gone = ring[0][2]
-                    if seen.get(gone) == number - journal.max_entries:
-                        del seen[gone]
-                ring.append((journal._now(), "received", message_id, queue.name,
-                             (entry.receive_count, entry.receipt, entry.deadline)))
-                seen[message_id] = number
-                journal._appended = number + 1
+                journal._ring.append((journal._now(), "received", entry.record.message_id,
+                                      queue.name,
+                                      (entry.receive_count, entry.receipt, entry.deadline)))
+                journal._appended += 1  # (its id is in _seen since its send, if recorded)
         elif event == "deleted":
             if journal is not None:
-                self._journal_deleted(journal, entry.record.message_id, queue.name)
+                journal._ring.append((journal._now(), "deleted", entry.record.message_id,
+                                      queue.name, None))
+                journal._appended += 1
         else:
             self._on_queue_any(event, queue, entry)
 
@@ -252,16 +242,12 @@ class Tap:
             row[1] += 1 if size <= CHUNK else -(-size // CHUNK)
         journal = self.journal
         if journal is not None:
-            ring = journal._ring
-            number = journal._appended
+            journal._ring.append((journal._now(), "sent", message_id, name, None))
+            journal._appended += 1
             seen = journal._seen
-            if len(ring) == journal.max_entries:
-                gone = ring[0][2]
-                if seen.get(gone) == number - journal.max_entries:
-                    del seen[gone]
-            ring.append((journal._now(), "sent", message_id, name, None))
-            seen[message_id] = number
-            journal._appended = number + 1
+            seen[message_id] = None
+            if len(seen) > journal._seen_cap:
+                journal._prune_seen()
 
     def _plain_sent_any(self, queue: Queue, message_id: str, body: str) -> None:
         """:meth:`plain_sent` inside a topic's delivery (the journal links the two)."""
@@ -295,20 +281,9 @@ class Tap:
             row[1] += 1
         journal = self.journal
         if journal is not None:
-            self._journal_deleted(journal, entry.record.message_id, name)
-
-    @staticmethod
-    def _journal_deleted(journal: Journal, message_id: str, name: str) -> None:
-        ring = journal._ring
-        number = journal._appended
-        seen = journal._seen
-        if len(ring) == journal.max_entries:
-            gone = ring[0][2]
-            if seen.get(gone) == number - journal.max_entries:
-                del seen[gone]
-        ring.append((journal._now(), "deleted", message_id, name, None))
-        seen[message_id] = number
-        journal._appended = number + 1
+            journal._ring.append((journal._now(), "deleted", entry.record.message_id, name,
+                                  None))
+            journal._appended += 1
 
     # -- SQS: requests --------------------------------------------------------------------------
 

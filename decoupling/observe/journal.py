@@ -121,11 +121,15 @@ class Journal:
         self._ring: deque[_Raw] = deque(maxlen=max_entries)
         self._appended = 0
         self._cleared = 0  # events forgotten by clear()
-        # Message id -> the number of its latest kept event, in order of the ids' first kept
-        # events (the order of message_ids()); an id leaves when its latest event falls out of
-        # the ring, so it holds exactly the ids with kept events: bounded by the ring, and
-        # steady once the ring is full (no id outlives its events).
-        self._seen: dict[str, int] = {}
+        # Message ids in order of their first event: the order of message_ids(). A receive or
+        # delete recorded by the tap's fast path does not add its id (its send did). Pruned of
+        # the ids without kept events when it has grown by half (and some) since the last
+        # prune: O(1) amortized per id, and at most about half again the ids the ring holds,
+        # so a journal that runs for months levels off with its ring (issue #19: a cap of
+        # max_entries + 1,024 ids let it hold three times the ring's ids and rise for days).
+        self._seen: dict[str, None] = {}
+        self._seen_slack = min(max_entries, 1_024)
+        self._seen_cap = self._seen_slack
         # message id -> numbers of its events up to _indexed (some may have left the ring).
         self._index: dict[str, list[int]] = {}
         self._indexed = 0
@@ -168,9 +172,15 @@ class Journal:
 
     def message_ids(self) -> list[str]:
         """The ids with kept events, in order of their first event (an id whose events were
-        all dropped moves to the end when it has a new one). O(ids kept)."""
+        all dropped may move to the end when it has a new one; the ids of messages sent
+        before the journal was attached come last, in order of their first kept event)."""
         with self.loop._lock:
-            return list(self._seen)
+            kept = dict.fromkeys(raw[2] for raw in self._ring)
+            ordered = [message_id for message_id in self._seen if message_id in kept]
+            if len(ordered) < len(kept):
+                known = set(ordered)
+                ordered.extend(message_id for message_id in kept if message_id not in known)
+            return ordered
 
     def format(self, message_id: str) -> str:
         """The history of one message as text, one event a line."""
@@ -260,18 +270,20 @@ class Journal:
 
     # -- recording (loop lock held) ---------------------------------------------------------------
 
+    def _prune_seen(self) -> None:
+        """Forget the ids without kept events (lock held; when ``_seen`` passed its cap)."""
+        kept = set(raw[2] for raw in self._ring)
+        self._seen = seen = {message_id: None for message_id in self._seen if message_id in kept}
+        self._seen_cap = len(seen) * 3 // 2 + self._seen_slack
+
     def _record(self, raw: _Raw) -> None:
-        # (Tap._on_queue and Tap.plain_* do the same inline for sends, receives and deletes.)
-        ring = self._ring
-        number = self._appended
+        # (Tap._on_queue and Tap.plain_sent do the same inline for sends.)
+        self._ring.append(raw)
+        self._appended += 1
         seen = self._seen
-        if len(ring) == self.max_entries:  # the oldest event falls out
-            gone = ring[0][2]
-            if seen.get(gone) == number - self.max_entries:
-                del seen[gone]  # it was that id's last kept event
-        ring.append(raw)
-        seen[raw[2]] = number
-        self._appended = number + 1
+        seen[raw[2]] = None
+        if len(seen) > self._seen_cap:
+            self._prune_seen()
 
     def _add(self, kind: str, message_id: str, resource: str, **detail: Any) -> None:
         self._record((self._now(), kind, message_id, resource, detail or None))
