@@ -80,6 +80,7 @@ class Tap:
 
     def __init__(self, loop: EventLoop) -> None:
         self.loop = loop
+        self._now = time_reader(loop.clock)
         self.metrics: Metrics | None = None
         self.journal: Journal | None = None
         self.requests: RequestMeter | None = None
@@ -157,8 +158,8 @@ class Tap:
         # The common events (a send, receive or delete, no chaos, not inside an SNS delivery)
         # are handled here flat: they are most of what a busy queue does, and every call
         # saved is a measurable share of a cycle (issue #23: observed >= 0.7x of off).
-        if (entry is None or self.sns_context is not None or self.chaos is not None
-                or self.chaos_by_resource):
+        # (Registered only while no chaos is attached: see rewire.)
+        if entry is None or self.sns_context is not None:
             self._on_queue_any(event, queue, entry)
             return
         journal = self.journal
@@ -215,9 +216,10 @@ class Tap:
             return
         size = len(body)  # (ASCII, no attributes: its bytes)
         name = queue.name
+        now = self._now()
         metrics = self.metrics
         if metrics is not None:
-            if metrics._now() >= metrics._live_until:
+            if now >= metrics._live_until:
                 metrics._flush_live(roll=True)
             live = metrics._live.get(name)
             if live is None:
@@ -242,7 +244,7 @@ class Tap:
             row[1] += 1 if size <= CHUNK else -(-size // CHUNK)
         journal = self.journal
         if journal is not None:
-            journal._ring.append((journal._now(), "sent", message_id, name, None))
+            journal._ring.append((now, "sent", message_id, name, None))
             journal._appended += 1
             seen = journal._seen
             seen[message_id] = None
@@ -263,9 +265,10 @@ class Tap:
         """A delete by a current receipt handle, without an observer event: count it, bill it
         and journal it here, in one call."""
         name = queue.name
+        now = self._now()
         metrics = self.metrics
         if metrics is not None:
-            if metrics._now() >= metrics._live_until:
+            if now >= metrics._live_until:
                 metrics._flush_live(roll=True)
             live = metrics._live.get(name)
             if live is None:
@@ -281,8 +284,7 @@ class Tap:
             row[1] += 1
         journal = self.journal
         if journal is not None:
-            journal._ring.append((journal._now(), "deleted", entry.record.message_id, name,
-                                  None))
+            journal._ring.append((now, "deleted", entry.record.message_id, name, None))
             journal._appended += 1
 
     # -- SQS: requests --------------------------------------------------------------------------

@@ -127,7 +127,8 @@ class Journal:
         # prune: O(1) amortized per id, and at most about half again the ids the ring holds,
         # so a journal that runs for months levels off with its ring (issue #19: a cap of
         # max_entries + 1,024 ids let it hold three times the ring's ids and rise for days).
-        self._seen: dict[str, None] = {}
+        self._seen: dict[str, int | None] = {}
+        self._mark = 0  # the last prune's mark (see _prune_seen)
         self._seen_slack = min(max_entries, 1_024)
         self._seen_cap = self._seen_slack
         # message id -> numbers of its events up to _indexed (some may have left the ring).
@@ -271,9 +272,19 @@ class Journal:
     # -- recording (loop lock held) ---------------------------------------------------------------
 
     def _prune_seen(self) -> None:
-        """Forget the ids without kept events (lock held; when ``_seen`` passed its cap)."""
-        kept = set(raw[2] for raw in self._ring)
-        self._seen = seen = {message_id: None for message_id in self._seen if message_id in kept}
+        """Forget the ids without kept events (lock held; when ``_seen`` passed its cap).
+
+        Marks the ids the ring holds in place and deletes the others: no set of the ring's
+        ids and no new dictionary are built (those, megabytes each for a large journal, left
+        the heap larger after every prune: issue #19)."""
+        seen = self._seen
+        mark = self._mark = self._mark + 1
+        for raw in self._ring:
+            message_id = raw[2]
+            if message_id in seen:
+                seen[message_id] = mark
+        for message_id in [m for m, value in seen.items() if value != mark]:
+            del seen[message_id]
         self._seen_cap = len(seen) * 3 // 2 + self._seen_slack
 
     def _record(self, raw: _Raw) -> None:
