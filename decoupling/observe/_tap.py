@@ -176,7 +176,10 @@ class Tap:
                 if len(seen) > journal._seen_cap:
                     journal._prune_seen()
         elif event == "received":
-            if journal is not None:
+            # A standard queue's receives are journaled by sqs_received, one call a request
+            # (a quiet queue does not emit them at all); a FIFO queue's here (its retried
+            # attempts return messages again without receiving them again).
+            if journal is not None and queue.is_fifo:
                 journal._ring.append((journal._now(), "received", entry.record.message_id,
                                       queue.name,
                                       (entry.receive_count, entry.receipt, entry.deadline)))
@@ -322,14 +325,16 @@ class Tap:
 
     def sqs_received(self, queue: Queue, messages: list[Message]) -> None:
         """A ReceiveMessage that returned ``messages`` (possibly none: an empty receive)."""
+        name = queue.name
+        now = self._now()
+        count = len(messages)
         metrics = self.metrics
         if metrics is not None:
-            if metrics._now() >= metrics._live_until:
+            if now >= metrics._live_until:
                 metrics._flush_live(roll=True)
-            live = metrics._live.get(queue.name)
+            live = metrics._live.get(name)
             if live is None:
-                live = metrics._new_live(queue.name)
-            count = len(messages)
+                live = metrics._new_live(name)
             if count:  # every message a receive returned (a FIFO attempt-id retry's too)
                 if live.received_n:
                     if count < live.received_low:
@@ -350,12 +355,23 @@ class Tap:
                 attributes = m.message_attributes
                 size += (len(body) if not attributes and body.isascii()
                          else message_size(body, attributes))
-            rows = requests._sqs_by_name.get(queue.name)
+            rows = requests._sqs_by_name.get(name)
             row = None if rows is None else rows.get("ReceiveMessage")
             if row is None:
                 row = requests._sqs_row(queue, "ReceiveMessage")
             row[0] += 1
             row[1] += 1 if size <= CHUNK else -(-size // CHUNK)
+        journal = self.journal
+        if (journal is not None and count and not queue.is_fifo
+                and self._hook is self.quiet):  # (else the observer journaled them)
+            handles = queue._ledger.handles
+            append = journal._ring.append
+            for m in messages:
+                handle = m.receipt_handle
+                entry = handles.get(handle)
+                append((now, "received", m.message_id, name,
+                        (m.receive_count, handle, None if entry is None else entry.deadline)))
+            journal._appended += count  # (their ids are in _seen since their sends)
 
     def sqs_deleted(self, queue: Queue) -> None:
         """A successful DeleteMessage (counted even when the handle was stale: AWS does)."""

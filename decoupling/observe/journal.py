@@ -40,7 +40,8 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
-from itertools import islice
+from itertools import islice, repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -63,6 +64,7 @@ _OUTCOMES = {"ok": "Success", "error": "Error", "timeout": "Timeout"}
 #: The detail keys of events whose detail is kept as a tuple of values.
 _DETAIL: dict[str, tuple[str, ...]] = {"received": ("receive_count", "receipt_handle", "visible_at")}
 _Raw = tuple[float, str, str, str, "tuple[Any, ...] | dict[str, Any] | None"]
+_MESSAGE_ID = itemgetter(2)  # of a raw event
 #: The most events a journal keeps: the largest 32-bit count, as AWS's Integer parameters.
 MAX_ENTRIES = 2**31 - 1
 
@@ -174,7 +176,8 @@ class Journal:
     def message_ids(self) -> list[str]:
         """The ids with kept events, in order of their first event (an id whose events were
         all dropped may move to the end when it has a new one; the ids of messages sent
-        before the journal was attached come last, in order of their first kept event)."""
+        before the journal was attached are listed after the ids first seen before their
+        first kept event, in order of it)."""
         with self.loop._lock:
             kept = dict.fromkeys(raw[2] for raw in self._ring)
             ordered = [message_id for message_id in self._seen if message_id in kept]
@@ -279,10 +282,9 @@ class Journal:
         the heap larger after every prune: issue #19)."""
         seen = self._seen
         mark = self._mark = self._mark + 1
-        for raw in self._ring:
-            message_id = raw[2]
-            if message_id in seen:
-                seen[message_id] = mark
+        # (An id the ring holds but _seen does not, sent before the journal was attached,
+        # joins it here, after the ids already in it.)
+        seen.update(zip(map(_MESSAGE_ID, self._ring), repeat(mark)))
         for message_id in [m for m, value in seen.items() if value != mark]:
             del seen[message_id]
         self._seen_cap = len(seen) * 3 // 2 + self._seen_slack
