@@ -169,26 +169,44 @@ class Tap:
                 metrics._sent(queue.name, entry.record)
             if journal is not None:  # (Journal._record, inline)
                 message_id = entry.record.message_id
-                journal._ring.append((journal._now(), "sent", message_id, queue.name, None))
-                journal._appended += 1
+                ring = journal._ring
+                number = journal._appended
                 seen = journal._seen
-                seen[message_id] = None
-                if len(seen) > journal._seen_cap:
-                    journal._prune_seen()
+                if len(ring) == journal.max_entries:  # (Journal._record, inline)
+                    gone = ring[0][2]
+                    if seen.get(gone) == number - journal.max_entries:
+                        del seen[gone]
+                ring.append((journal._now(), "sent", message_id, queue.name, None))
+                seen[message_id] = number
+                journal._appended = number + 1
         elif event == "received":
             # A standard queue's receives are journaled by sqs_received, one call a request
             # (a quiet queue does not emit them at all); a FIFO queue's here (its retried
             # attempts return messages again without receiving them again).
             if journal is not None and queue.is_fifo:
-                journal._ring.append((journal._now(), "received", entry.record.message_id,
-                                      queue.name,
-                                      (entry.receive_count, entry.receipt, entry.deadline)))
-                journal._appended += 1  # (its id is in _seen since its send, if recorded)
+                ring = journal._ring
+                number = journal._appended
+                seen = journal._seen
+                if len(ring) == journal.max_entries:  # (Journal._record, inline)
+                    gone = ring[0][2]
+                    if seen.get(gone) == number - journal.max_entries:
+                        del seen[gone]
+                ring.append((journal._now(), "received", entry.record.message_id, queue.name,
+                             (entry.receive_count, entry.receipt, entry.deadline)))
+                journal._appended = number + 1
         elif event == "deleted":
             if journal is not None:
-                journal._ring.append((journal._now(), "deleted", entry.record.message_id,
-                                      queue.name, None))
-                journal._appended += 1
+                message_id = entry.record.message_id
+                ring = journal._ring
+                number = journal._appended
+                seen = journal._seen
+                if len(ring) == journal.max_entries:  # (Journal._record, inline)
+                    gone = ring[0][2]
+                    if seen.get(gone) == number - journal.max_entries:
+                        del seen[gone]
+                ring.append((journal._now(), "deleted", message_id, queue.name, None))
+                seen[message_id] = number
+                journal._appended = number + 1
         else:
             self._on_queue_any(event, queue, entry)
 
@@ -247,12 +265,16 @@ class Tap:
             row[1] += 1 if size <= CHUNK else -(-size // CHUNK)
         journal = self.journal
         if journal is not None:
-            journal._ring.append((now, "sent", message_id, name, None))
-            journal._appended += 1
+            ring = journal._ring
+            number = journal._appended
             seen = journal._seen
-            seen[message_id] = None
-            if len(seen) > journal._seen_cap:
-                journal._prune_seen()
+            if len(ring) == journal.max_entries:  # (Journal._record, inline)
+                gone = ring[0][2]
+                if seen.get(gone) == number - journal.max_entries:
+                    del seen[gone]
+            ring.append((now, "sent", message_id, name, None))
+            seen[message_id] = number
+            journal._appended = number + 1
 
     def _plain_sent_any(self, queue: Queue, message_id: str, body: str) -> None:
         """:meth:`plain_sent` inside a topic's delivery (the journal links the two)."""
@@ -287,8 +309,17 @@ class Tap:
             row[1] += 1
         journal = self.journal
         if journal is not None:
-            journal._ring.append((now, "deleted", entry.record.message_id, name, None))
-            journal._appended += 1
+            message_id = entry.record.message_id
+            ring = journal._ring
+            number = journal._appended
+            seen = journal._seen
+            if len(ring) == journal.max_entries:  # (Journal._record, inline)
+                gone = ring[0][2]
+                if seen.get(gone) == number - journal.max_entries:
+                    del seen[gone]
+            ring.append((now, "deleted", message_id, name, None))
+            seen[message_id] = number
+            journal._appended = number + 1
 
     # -- SQS: requests --------------------------------------------------------------------------
 
@@ -365,13 +396,21 @@ class Tap:
         if (journal is not None and count and not queue.is_fifo
                 and self._hook is self.quiet):  # (else the observer journaled them)
             handles = queue._ledger.handles
-            append = journal._ring.append
+            ring = journal._ring
+            number = journal._appended
+            seen = journal._seen
+            limit = journal.max_entries
             for m in messages:
+                if len(ring) == limit:  # (Journal._record, inline)
+                    gone = ring[0][2]
+                    if seen.get(gone) == number - limit:
+                        del seen[gone]
                 handle = m.receipt_handle
                 entry = handles.get(handle)
-                append((now, "received", m.message_id, name,
-                        (m.receive_count, handle, None if entry is None else entry.deadline)))
-            journal._appended += count  # (their ids are in _seen since their sends)
+                ring.append((now, "received", m.message_id, name,
+                             (m.receive_count, handle, None if entry is None else entry.deadline)))
+                number += 1
+            journal._appended = number
 
     def sqs_deleted(self, queue: Queue) -> None:
         """A successful DeleteMessage (counted even when the handle was stale: AWS does)."""

@@ -40,8 +40,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
-from itertools import islice, repeat
-from operator import itemgetter
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -64,7 +63,6 @@ _OUTCOMES = {"ok": "Success", "error": "Error", "timeout": "Timeout"}
 #: The detail keys of events whose detail is kept as a tuple of values.
 _DETAIL: dict[str, tuple[str, ...]] = {"received": ("receive_count", "receipt_handle", "visible_at")}
 _Raw = tuple[float, str, str, str, "tuple[Any, ...] | dict[str, Any] | None"]
-_MESSAGE_ID = itemgetter(2)  # of a raw event
 #: The most events a journal keeps: the largest 32-bit count, as AWS's Integer parameters.
 MAX_ENTRIES = 2**31 - 1
 
@@ -123,16 +121,14 @@ class Journal:
         self._ring: deque[_Raw] = deque(maxlen=max_entries)
         self._appended = 0
         self._cleared = 0  # events forgotten by clear()
-        # Message ids in order of their first event: the order of message_ids(). A receive or
-        # delete recorded by the tap's fast path does not add its id (its send did). Pruned of
-        # the ids without kept events when it has grown by half (and some) since the last
-        # prune: O(1) amortized per id, and at most about half again the ids the ring holds,
-        # so a journal that runs for months levels off with its ring (issue #19: a cap of
-        # max_entries + 1,024 ids let it hold three times the ring's ids and rise for days).
-        self._seen: dict[str, int | None] = {}
-        self._mark = 0  # the last prune's mark (see _prune_seen)
-        self._seen_slack = min(max_entries, 1_024)
-        self._seen_cap = self._seen_slack
+        # Message id -> the number of its latest tracked event, in order of the ids' first
+        # events (the order of message_ids()). Every event is tracked but a receive recorded by
+        # the tap's fast path (its send or delete is). An id leaves when the event its number
+        # names falls out of the ring, so _seen holds only ids the ring holds: it levels off
+        # with the ring, never rebuilt (issue #19: pruned at max_entries + 1,024 ids, it held
+        # three times the ring's ids and memory rose for days; pruned by rebuilding, each
+        # prune left the heap megabytes larger).
+        self._seen: dict[str, int] = {}
         # message id -> numbers of its events up to _indexed (some may have left the ring).
         self._index: dict[str, list[int]] = {}
         self._indexed = 0
@@ -175,9 +171,9 @@ class Journal:
 
     def message_ids(self) -> list[str]:
         """The ids with kept events, in order of their first event (an id whose events were
-        all dropped may move to the end when it has a new one; the ids of messages sent
-        before the journal was attached are listed after the ids first seen before their
-        first kept event, in order of it)."""
+        all dropped, or whose kept events are receives only, may move to the end, in order of
+        its first kept event; so may the ids of messages sent before the journal was
+        attached)."""
         with self.loop._lock:
             kept = dict.fromkeys(raw[2] for raw in self._ring)
             ordered = [message_id for message_id in self._seen if message_id in kept]
@@ -274,29 +270,18 @@ class Journal:
 
     # -- recording (loop lock held) ---------------------------------------------------------------
 
-    def _prune_seen(self) -> None:
-        """Forget the ids without kept events (lock held; when ``_seen`` passed its cap).
-
-        Marks the ids the ring holds in place and deletes the others: no set of the ring's
-        ids and no new dictionary are built (those, megabytes each for a large journal, left
-        the heap larger after every prune: issue #19)."""
-        seen = self._seen
-        mark = self._mark = self._mark + 1
-        # (An id the ring holds but _seen does not, sent before the journal was attached,
-        # joins it here, after the ids already in it.)
-        seen.update(zip(map(_MESSAGE_ID, self._ring), repeat(mark)))
-        for message_id in [m for m, value in seen.items() if value != mark]:
-            del seen[message_id]
-        self._seen_cap = len(seen) * 3 // 2 + self._seen_slack
-
     def _record(self, raw: _Raw) -> None:
-        # (Tap._on_queue and Tap.plain_sent do the same inline for sends.)
-        self._ring.append(raw)
-        self._appended += 1
+        # (Tap._on_queue, Tap.plain_* and Tap.sqs_received do the same inline.)
+        ring = self._ring
+        number = self._appended
         seen = self._seen
-        seen[raw[2]] = None
-        if len(seen) > self._seen_cap:
-            self._prune_seen()
+        if len(ring) == self.max_entries:  # the oldest event falls out
+            gone = ring[0][2]
+            if seen.get(gone) == number - self.max_entries:
+                del seen[gone]  # it was that id's latest tracked event
+        ring.append(raw)
+        seen[raw[2]] = number
+        self._appended = number + 1
 
     def _add(self, kind: str, message_id: str, resource: str, **detail: Any) -> None:
         self._record((self._now(), kind, message_id, resource, detail or None))
