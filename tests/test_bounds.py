@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 
 import decoupling as dc
-from decoupling.functions.usage import Meter
 from decoupling.errors import (
     InvalidParameterValue,
     InvalidParameterValueException,
     ValidationException,
 )
+from decoupling.functions.usage import Meter
 
 TOO_BIG = [2**31, 2**63, 2**64, 10**400]
 
