@@ -75,6 +75,20 @@ class SnsContext:
         self.failed = False
 
 
+class _Slot:
+    """What the plain paths of one queue update (by queue name): its metrics counters of the
+    current period and its request meter rows, found once instead of per request. Emptied
+    when they may change (Tap.forget)."""
+
+    __slots__ = ("live", "send", "receive", "delete")
+
+    def __init__(self) -> None:
+        self.live: Any = None
+        self.send: list[int] | None = None
+        self.receive: list[int] | None = None
+        self.delete: list[int] | None = None
+
+
 class Tap:
     """The hub between a loop's resources and its instruments (internal; one per loop)."""
 
@@ -89,6 +103,7 @@ class Tap:
         self.chaos_by_resource: dict[int, tuple[object, Chaos]] = {}
         self.sns_context: SnsContext | None = None
         self._observed: list[Queue] = []
+        self._slots: dict[str, _Slot] = {}
         #: The observer a queue may treat as nobody watching (``Queue._replan``): its plain
         #: send and delete then skip the observer and call :meth:`plain_sent` and
         #: :meth:`plain_deleted`. Registered while no chaos is attached; with chaos, the
@@ -122,6 +137,14 @@ class Tap:
                 self.loop._tap = None
             for queue in observed:  # (after: a queue re-plans without the tap)
                 queue.remove_observer(self._hook)
+
+    def forget(self, name: str | None = None) -> None:
+        """Empty the slots of queue ``name`` (``None``: of every queue): an instrument was
+        attached or closed, a period ended, or meter rows went."""
+        if name is None:
+            self._slots.clear()
+        else:
+            self._slots.pop(name, None)
 
     def rewire(self) -> None:
         """Register the observer that fits the instruments attached (after chaos is attached
@@ -238,13 +261,16 @@ class Tap:
         size = len(body)  # (ASCII, no attributes: its bytes)
         name = queue.name
         now = self._now()
+        slot = self._slots.get(name)
+        if slot is None:
+            slot = self._slots[name] = _Slot()
         metrics = self.metrics
         if metrics is not None:
             if now >= metrics._live_until:
-                metrics._flush_live(roll=True)
-            live = metrics._live.get(name)
+                metrics._flush_live(roll=True)  # (empties the slots' live)
+            live = slot.live
             if live is None:
-                live = metrics._new_live(name)
+                live = slot.live = metrics._live_of(name)
             live.sent += 1
             if live.size_n:
                 if size < live.size_low:
@@ -257,10 +283,9 @@ class Tap:
             live.size_total += size
         requests = self.requests
         if requests is not None:
-            rows = requests._sqs_by_name.get(name)
-            row = None if rows is None else rows.get("SendMessage")
+            row = slot.send
             if row is None:
-                row = requests._sqs_row(queue, "SendMessage")
+                row = slot.send = requests._sqs_row(queue, "SendMessage")
             row[0] += 1
             row[1] += 1 if size <= CHUNK else -(-size // CHUNK)
         journal = self.journal
@@ -291,20 +316,22 @@ class Tap:
         and journal it here, in one call."""
         name = queue.name
         now = self._now()
+        slot = self._slots.get(name)
+        if slot is None:
+            slot = self._slots[name] = _Slot()
         metrics = self.metrics
         if metrics is not None:
             if now >= metrics._live_until:
                 metrics._flush_live(roll=True)
-            live = metrics._live.get(name)
+            live = slot.live
             if live is None:
-                live = metrics._new_live(name)
+                live = slot.live = metrics._live_of(name)
             live.deleted += 1
         requests = self.requests
         if requests is not None:
-            rows = requests._sqs_by_name.get(name)
-            row = None if rows is None else rows.get("DeleteMessage")
+            row = slot.delete
             if row is None:
-                row = requests._sqs_row(queue, "DeleteMessage")
+                row = slot.delete = requests._sqs_row(queue, "DeleteMessage")
             row[0] += 1
             row[1] += 1
         journal = self.journal
@@ -359,13 +386,16 @@ class Tap:
         name = queue.name
         now = self._now()
         count = len(messages)
+        slot = self._slots.get(name)
+        if slot is None:
+            slot = self._slots[name] = _Slot()
         metrics = self.metrics
         if metrics is not None:
             if now >= metrics._live_until:
                 metrics._flush_live(roll=True)
-            live = metrics._live.get(name)
+            live = slot.live
             if live is None:
-                live = metrics._new_live(name)
+                live = slot.live = metrics._live_of(name)
             if count:  # every message a receive returned (a FIFO attempt-id retry's too)
                 if live.received_n:
                     if count < live.received_low:
@@ -386,10 +416,9 @@ class Tap:
                 attributes = m.message_attributes
                 size += (len(body) if not attributes and body.isascii()
                          else message_size(body, attributes))
-            rows = requests._sqs_by_name.get(name)
-            row = None if rows is None else rows.get("ReceiveMessage")
+            row = slot.receive
             if row is None:
-                row = requests._sqs_row(queue, "ReceiveMessage")
+                row = slot.receive = requests._sqs_row(queue, "ReceiveMessage")
             row[0] += 1
             row[1] += 1 if size <= CHUNK else -(-size // CHUNK)
         journal = self.journal
