@@ -258,16 +258,16 @@ class Tap:
 
     # -- SQS: the plain paths of a quiet queue (lock held) ---------------------------------------
 
-    def plain_sent(self, queue: Queue, message_id: str, body: str) -> None:
+    def plain_sent(self, queue: Queue, message_id: str, body: str, now: float) -> None:
         """A plain send (a printable ASCII body, nothing else; see ``Queue.send``) was stored
-        without an observer event: count it, bill it and journal it here, in one call."""
+        at loop time ``now`` without an observer event: count it, bill it and journal it here,
+        in one call."""
         if self.sns_context is not None:  # a topic delivering through the public send
             self.sns_context.sent.append((queue, message_id, body, None))
             self._plain_sent_any(queue, message_id, body)
             return
         size = len(body)  # (ASCII, no attributes: its bytes)
         name = queue.name
-        now = self._now()
         slot = self._slots.get(name)
         if slot is None:
             slot = self._slots[name] = _Slot()
@@ -318,11 +318,10 @@ class Tap:
         if journal is not None:
             journal._sent(queue.name, message_id, self.sns_context)
 
-    def plain_deleted(self, queue: Queue, entry: Entry) -> None:
-        """A delete by a current receipt handle, without an observer event: count it, bill it
-        and journal it here, in one call."""
+    def plain_deleted(self, queue: Queue, entry: Entry, now: float) -> None:
+        """A delete by a current receipt handle at loop time ``now``, without an observer
+        event: count it, bill it and journal it here, in one call."""
         name = queue.name
-        now = self._now()
         slot = self._slots.get(name)
         if slot is None:
             slot = self._slots[name] = _Slot()

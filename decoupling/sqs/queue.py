@@ -304,7 +304,7 @@ class Queue(_QueueAttributes, _QueueBatches):
                     ledger.push_visible(now, message_id, body)
                     tap = self.loop._tap
                     if tap is not None:
-                        tap.plain_sent(self, message_id, body)
+                        tap.plain_sent(self, message_id, body, now)
                     if self._waiting:
                         cond = self._cond
                         # Only a waiter not woken yet needs waking (a woken one takes a message
@@ -739,7 +739,7 @@ class Queue(_QueueAttributes, _QueueBatches):
                     ledger.remove_many([entry])
                     tap = self.loop._tap
                     if tap is not None:
-                        tap.plain_deleted(self, entry)
+                        tap.plain_deleted(self, entry, now)
                     return
             self._delete_settled(receipt_handle)
 
