@@ -17,8 +17,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 REPEATS = 5
 
 #: ``queue.Queue`` put+get per second on one thread on the reference machine of issue #9 (its
-#: stated reference point). Absolute targets hold on that machine; on another, or while this
-#: one runs slower, the yardstick below says by how much (see :func:`machine_factor`).
+#: stated reference point). Issue #9's absolute targets are kept as ratios to this yardstick run
+#: in the same rounds: a target of T/s there is a ratio of T / 1.1M here.
 REFERENCE_STDLIB_RATE = 1_100_000
 
 
@@ -86,21 +86,6 @@ def at_reference(samples: dict[str, list[float]], name: str) -> float:
     return paired_ratio(samples, name, "yardstick") * REFERENCE_STDLIB_RATE
 
 
-def _stdlib_rate() -> float:
-    return rate(yardstick())
-
-
-def machine_factor() -> float:
-    """This machine's speed relative to the reference machine, measured now: ``queue.Queue``
-    put+get per CPU second here divided by :data:`REFERENCE_STDLIB_RATE`. Python-level work
-    of the same kind (method calls, a lock, a deque) scales with it, so ``target * factor`` is
-    what an absolute target of issue #9 means on this machine at this moment. (~0.6 s)"""
-    return _stdlib_rate() / REFERENCE_STDLIB_RATE
-
-
-_START_FACTOR = machine_factor()  # measured as the script starts; emit() measures again
-
-
 def table(title: str, rows: list[tuple[str, str, str]]) -> None:
     """Print a three-column table: what, figure, and the baseline or target beside it."""
     print(f"\n{title}")
@@ -115,10 +100,7 @@ def fmt(value: float, unit: str = "/s") -> str:
 
 
 def emit(name: str, **figures: float | str | bool) -> None:
-    """Print the last line: one JSON object of this benchmark's figures, with the machine
-    factor (the mean of :func:`machine_factor` at the script's start and end, as the speed of
-    a shared machine drifts during a run)."""
-    factor = (_START_FACTOR + machine_factor()) / 2
-    print(f"machine factor: {factor:.2f} (queue.Queue put+get here / {REFERENCE_STDLIB_RATE:,} on "
-          "the reference machine)")
-    print(json.dumps({"benchmark": name, **figures, "machine_factor": round(factor, 3)}))
+    """Print the last line: one JSON object of this benchmark's figures (``run_all.py`` reads
+    it). Every target is a ratio to a peer measured in the same interleaved rounds, so no
+    machine factor is needed (issue #23 dropped the "at reference" scaling)."""
+    print(json.dumps({"benchmark": name, **figures}))

@@ -93,7 +93,13 @@ def _check_region(region: object) -> None:
 
 #: Region prefixes outside the ``aws`` partition, and their partitions.
 _PARTITIONS = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-isob-", "aws-iso-b"),
-               ("us-iso-", "aws-iso"), ("eu-isoe-", "aws-iso-e"), ("us-isof-", "aws-iso-f"))
+               ("us-iso-", "aws-iso"), ("eu-isoe-", "aws-iso-e"), ("us-isof-", "aws-iso-f"),
+               ("eusc-", "aws-eusc"))
+#: Endpoint domain of each partition that is not ``amazonaws.com`` (botocore's
+#: ``partitions.json``, ``dnsSuffix``).
+_DNS_SUFFIXES = {"aws-cn": "amazonaws.com.cn", "aws-iso": "c2s.ic.gov",
+                 "aws-iso-b": "sc2s.sgov.gov", "aws-iso-e": "cloud.adc-e.uk",
+                 "aws-iso-f": "csp.hci.ic.gov", "aws-eusc": "amazonaws.eu"}
 
 
 class EventLoop:
@@ -282,8 +288,8 @@ class EventLoop:
     @property
     def partition(self) -> str:
         """The AWS partition of the loop's region, as ARNs name it: ``aws``, or ``aws-cn``
-        (``cn-*``), ``aws-us-gov``, ``aws-iso``, ``aws-iso-b``, ``aws-iso-e``, ``aws-iso-f``
-        (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html)."""
+        (``cn-*``), ``aws-us-gov``, ``aws-iso``, ``aws-iso-b``, ``aws-iso-e``, ``aws-iso-f``,
+        ``aws-eusc`` (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html)."""
         for prefix, partition in _PARTITIONS:
             if self.region.startswith(prefix):
                 return partition
@@ -295,9 +301,15 @@ class EventLoop:
         GovCloud and the ISO regions)."""
         return f"arn:{self.partition}:{service}:{self.region}:{self.account_id}:{name}"
 
+    @property
+    def _dns_suffix(self) -> str:
+        """The partition's endpoint domain: ``amazonaws.com``, ``amazonaws.com.cn`` in China."""
+        return _DNS_SUFFIXES.get(self.partition, "amazonaws.com")
+
     def queue_url(self, name: str) -> str:
-        """The URL of a queue: ``https://sqs.<region>.amazonaws.com/<account>/<name>``."""
-        return f"https://sqs.{self.region}.amazonaws.com/{self.account_id}/{name}"
+        """The URL of a queue: ``https://sqs.<region>.amazonaws.com/<account>/<name>``
+        (``amazonaws.com.cn`` in the China regions; each partition's own domain)."""
+        return f"https://sqs.{self.region}.{self._dns_suffix}/{self.account_id}/{name}"
 
     def new_id(self) -> str:
         """A fresh identifier shaped like a UUID (8-4-4-4-12 hex), unique within this loop.

@@ -65,6 +65,17 @@ def test_bad_applications_are_refused_and_nothing_is_created(
     assert loop._resources_of("sns-app") == []
 
 
+def test_application_without_credentials_is_created(loop: dc.EventLoop) -> None:
+    # AWS refuses a principal without a credential and the reverse (LocalStack's AWS-validated
+    # snapshot); an application with neither is accepted, as moto accepts it.
+    app = dc.PlatformApplication(loop, "bare", "APNS", {"Enabled": "false"})
+    assert app.arn == "arn:aws:sns:us-east-1:000000000000:app/APNS/bare"
+    assert app.get_attributes() == {"Enabled": "false"}
+    assert dc.PlatformApplication(loop, "empty", "ADM", {}).get_attributes() == {
+        "Enabled": "true"}
+    assert sorted(a.name for a in loop._resources_of("sns-app")) == ["bare", "empty"]
+
+
 def test_create_endpoint_is_idempotent_on_token_and_attributes(loop: dc.EventLoop) -> None:
     app = gcm_app(loop)
     first = app.create_endpoint("token-1", attributes={"Enabled": "false"})

@@ -15,8 +15,11 @@ LAMBDA_API = "https://docs.aws.amazon.com/lambda/latest/api"
 
 _TYPO = (
     'AWS: the test\'s attribute name has a trailing space (`"VisibilityTimeout "`); SQS refuses '
-    "an attribute name it does not know with `InvalidAttributeName` (CreateQueue's errors, "
-    f"{SQS_API}/API_CreateQueue.html); moto ignores it."
+    "an attribute name it does not take with `InvalidAttributeName` \"Unknown Attribute "
+    "<name>.\" (CreateQueue's errors, "
+    f"{SQS_API}/API_CreateQueue.html; LocalStack's AWS-validated "
+    "`test_set_unsupported_attribute_standard` records it for `FifoQueue` on a standard "
+    "queue); moto ignores it."
 )
 _REGIONS = (
     "not built: one `EventLoop` is one region, so a `us-west-1` client gets `us-east-1` URLs "
@@ -35,9 +38,12 @@ _OLD_HANDLE = (
     "moto accepts the old handle."
 )
 _HANDLE_TEXT = (
-    'AWS: SQS\'s text names the handle: `The input receipt handle "<handle>" is not a valid '
-    "receipt handle.` (the text our SQS core was built to; not re-checked against AWS in this "
-    "session); moto answers `The input receipt handle is invalid.`"
+    "AWS: a receipt handle SQS did not issue is `ReceiptHandleIsInvalid` with the text naming "
+    'it — `The input receipt handle "garbage" is not a valid receipt handle.` (LocalStack\'s '
+    "AWS-validated `test_delete_message_with_illegal_receipt_handle`, tests/aws/services/sqs/"
+    "test_sqs.py; ChangeMessageVisibility's code likewise in its AWS-validated "
+    "`test_invalid_receipt_handle_should_return_error_message`); moto answers "
+    "`The input receipt handle is invalid.`"
 )
 
 REASONS: dict[str, str] = {
@@ -66,12 +72,16 @@ REASONS: dict[str, str] = {
         'AWS: the test creates a standard queue with `FifoQueue` = `"tru"`; SQS takes '
         '`FifoQueue` only for FIFO queues (CreateQueue: "FifoQueue – Designates a queue as '
         f'FIFO", {SQS_API}/API_CreateQueue.html) and answers `InvalidAttributeName` "Unknown '
-        'Attribute FifoQueue." otherwise; moto accepts any value.'
+        'Attribute FifoQueue." otherwise (LocalStack\'s AWS-validated '
+        "`test_set_unsupported_attribute_standard`); moto accepts any value."
     ),
     "tests/test_sqs/test_sqs.py::test_get_queue_attributes": (
         "AWS: SQS returns a `RedrivePolicy` as it stores it, compact JSON without spaces "
-        '(`{"deadLetterTargetArn":"...","maxReceiveCount":2}`); the test expects the '
-        "request's `json.dumps` text back, spaces included, as moto echoes it."
+        '(`{"deadLetterTargetArn":"...","maxReceiveCount":1000}` in the AWS CLI reference\'s '
+        "get-queue-attributes example output, https://docs.aws.amazon.com/cli/latest/reference/"
+        "sqs/get-queue-attributes.html; aws/aws-cli awscli/examples/sqs/get-queue-attributes.rst); "
+        "the test expects the request's `json.dumps` text back, spaces included, as moto "
+        "echoes it."
     ),
     "tests/test_sqs/test_sqs.py::test_message_with_invalid_attributes": (
         "AWS: SQS accepts non-ASCII letters in message attribute names (LocalStack's "
@@ -82,7 +92,8 @@ REASONS: dict[str, str] = {
         "AWS: the entries carry `MessageDeduplicationId` on a standard queue; the parameter "
         '"applies only to FIFO (first-in-first-out) queues" '
         f"({SQS_API}/API_SendMessageBatchRequestEntry.html) and we refuse the entry "
-        "(`InvalidParameterValue`), so `id_1` fails too; moto ignores the parameter."
+        "(`InvalidParameterValue`, as LocalStack does: \"The request includes a parameter that "
+        "is not valid for this queue type.\"), so `id_1` fails too; moto ignores the parameter."
     ),
     "tests/test_sqs/test_sqs.py::test_fifo_queue_send_duplicate_messages_after_deduplication_time_limit": (
         "moto internals: shortens the deduplication interval with moto's "
@@ -148,6 +159,12 @@ _HTTP_PENDING = (
     "(https://docs.aws.amazon.com/sns/latest/dg/SendMessageToHttp.confirm.html); moto confirms "
     "HTTP subscriptions at once, so the test expects a subscription ARN from Subscribe."
 )
+_EMPTY_APP = (
+    _SNS_AWS + "the test creates its application with `Attributes={}`, which boto3 sends as no "
+    "Attributes; AWS answers `ValidationError` \"1 validation error detected: Value null at "
+    "'attributes' failed to satisfy constraint: Member must not be null\" "
+    "(`test_create_platform_application_invalid_attributes[no-args]`)."
+)
 _SNS_INTERNALS = "moto internals: reads moto's SNS backend (`sns_backends[...]`) or its preset data."
 _PAGING = (
     "AWS: `NextToken` is opaque (SNS API reference, ListTopics/ListSubscriptions: \"Token "
@@ -155,53 +172,46 @@ _PAGING = (
 )
 REASONS.update(
     {
-        # Apps created with Attributes={}: AWS refuses them (PlatformCredential is required).
-        "tests/test_sns/test_application.py::test_create_platform_endpoint": _SNS_AWS
-        + "CreatePlatformApplication without PlatformCredential is a ValidationError; the "
-        "test creates its application with `Attributes={}`.",
-        "tests/test_sns/test_application.py::test_delete_endpoint": _SNS_AWS
-        + "the test's application has no PlatformCredential (ValidationError on AWS).",
-        "tests/test_sns/test_application.py::test_delete_platform_application": _SNS_AWS
-        + "the test's application has no PlatformCredential (ValidationError on AWS).",
-        "tests/test_sns/test_application.py::test_get_endpoint_attributes": _SNS_AWS
-        + "the test's application has no PlatformCredential (ValidationError on AWS).",
-        "tests/test_sns/test_application.py::test_publish_to_platform_endpoint": _SNS_AWS
-        + "the test's application has no PlatformCredential (ValidationError on AWS).",
-        "tests/test_sns/test_application.py::test_set_endpoint_attributes": _SNS_AWS
-        + "the test's application has no PlatformCredential (ValidationError on AWS).",
-        "tests/test_sns/test_application.py::test_list_platform_applications": (
-            "unverified: we refuse an application with no PlatformCredential "
-            "(InvalidParameter); no AWS source found either way."
-        ),
+        # Apps created with Attributes={}: boto3 sends no Attributes at all for an empty map,
+        # and AWS answers ValidationError.
+        "tests/test_sns/test_application.py::test_create_platform_endpoint": _EMPTY_APP,
+        "tests/test_sns/test_application.py::test_delete_endpoint": _EMPTY_APP,
+        "tests/test_sns/test_application.py::test_delete_platform_application": _EMPTY_APP,
+        "tests/test_sns/test_application.py::test_get_endpoint_attributes": _EMPTY_APP,
+        "tests/test_sns/test_application.py::test_publish_to_platform_endpoint": _EMPTY_APP,
+        "tests/test_sns/test_application.py::test_set_endpoint_attributes": _EMPTY_APP,
         "tests/test_sns/test_application.py::test_*_platform_application_attributes": _SNS_AWS
-        + "GetPlatformApplicationAttributes never returns the credentials; moto echoes them.",
+        + "GetPlatformApplicationAttributes never returns the credentials (`test_get_platform_"
+        "application_attributes` and `test_set_platform_application_attributes` record only "
+        "`Enabled` and `SuccessFeedbackSampleRate` for an application created with both); moto "
+        "echoes them.",
         "tests/test_sns/test_application.py::test_*sms_attributes*": _SNS_AWS
-        + "SetSMSAttributes refuses an unknown attribute name (the test sets `test`).",
+        + "SetSMSAttributes refuses an unknown attribute name, `InvalidParameter` \"<name> is "
+        "not a valid attribute\" (`test_set_invalid_sms_attributes[InvalidAttributeName]`); "
+        "the test sets `test`.",
         "tests/test_sns/test_publish_batch.py::test_publish_with_upper_cased_message_attributes": (
             "AWS: a PublishBatch entry Id may hold only alphanumerics, hyphens and underscores "
             "(https://docs.aws.amazon.com/sns/latest/api/API_PublishBatchRequestEntry.html); "
             "the test's Id has a space."
         ),
-        "tests/test_sns/test_publishing.py::test_filtering_*float_accuracy*": (
-            "unverified: filter-policy numbers beyond SNS's documented precision (five digits "
-            "after the point, https://docs.aws.amazon.com/sns/latest/dg/"
-            "numeric-value-matching.html) are refused here; moto accepts them."
-        ),
-        "tests/test_sns/test_publishing.py::test_filtering_string_array_with_*no_array*": (
-            "unverified: a `String.Array` attribute whose value is not a JSON array is refused "
-            "at Publish here (ParameterValueInvalid); moto accepts it."
-        ),
         "tests/test_sns/test_publishing.py::test_publish_bad_sms": _SNS_AWS
-        + "the E.164 refusal's wording.",
+        + "Publish to `NAA+15551234567` answers \"Invalid parameter: PhoneNumber Reason: "
+        "NAA+15551234567 is not valid to publish to\" (`test_publish_wrong_phone_format`); "
+        "moto's text speaks of E.164.",
         "tests/test_sns/test_publishing.py::test_publish_fifo_needs_group_id": _SNS_AWS
-        + "the missing MessageGroupId wording.",
+        + "\"Invalid parameter: The MessageGroupId parameter is required for FIFO topics\" "
+        "(`test_publish_batch_exceptions`); the test matches moto's wording.",
         "tests/test_sns/test_publishing.py::test_publish_to_sqs_bad": _SNS_AWS
-        + "an invalid message attribute is `ParameterValueInvalid`.",
+        + "an invalid message attribute is `ParameterValueInvalid` (`test_empty_or_wrong_"
+        "message_attributes`); the test expects `InvalidParameter`.",
         "tests/test_sns/test_publishing.py::test_publish_with_message_structure_errors": _SNS_AWS
-        + "the MessageStructure=json parse error's wording.",
-        "tests/test_sns/test_publishing.py::test_publish_large_subject": (
-            "unverified: our text is `Invalid parameter: Subject`; moto's is its own."
-        ),
+        + "\"Invalid parameter: Message Structure - JSON message body failed to parse\" "
+        "(`test_message_structure_json_exc`); moto answers \"Message is not valid JSON.\"",
+        "tests/test_sns/test_publishing.py::test_publish_large_subject": _SNS_AWS
+        + "SNS refuses a bad `Subject` with `InvalidParameter` \"Invalid parameter: Subject\" "
+        "(recorded for an empty one, `test_publish_with_empty_subject`); we give the same text "
+        "for one over 100 characters, moto \"Subject must be less than 100 characters\" (no "
+        "AWS record of that text found). Same code either way.",
         "tests/test_sns/test_publishing.py::test_publish_sms": _SNS_INTERNALS,
         "tests/test_sns/test_publishing.py::test_publish_to_http": _SNS_INTERNALS,
         "tests/test_sns/test_subscriptions.py::test_confirm_subscription": (
@@ -219,17 +229,25 @@ REASONS.update(
         "tests/test_sns/test_subscriptions.py::test_subscribe_attributes": _HTTP_PENDING,
         "tests/test_sns/test_subscriptions.py::test_unsubscribe_from_deleted_topic": _HTTP_PENDING,
         "tests/test_sns/test_subscriptions.py::test_subscribe_invalid_filter_policy": (
-            "unverified: we answer InvalidParameter for the test's policy; moto answers "
-            "InternalError."
+            "AWS documents the bound the test's policy breaks (`1000000001`: numbers from -10^9 "
+            "to 10^9, https://docs.aws.amazon.com/sns/latest/dg/"
+            "subscription-filter-policy-constraints.html) but not the refusal's code; moto has "
+            "answered `InternalError` (HTTP 500) since 2019 (its commit d8a922811) with no AWS "
+            "record found. We answer `InvalidParameter` naming the bound: a 500 would make SDKs "
+            "retry a request that cannot succeed, and every other bad policy is "
+            "`InvalidParameter` (LocalStack's AWS-validated filter-policy snapshots)."
         ),
         "tests/test_sns/test_subscriptions.py::test_subscription_paging": _PAGING,
         "tests/test_sns/test_topics.py::test_topic_paging": _PAGING,
         "tests/test_sns/test_topics.py::test_add_permission_errors": _SNS_AWS
-        + "a repeated AddPermission label's wording.",
+        + "a repeated AddPermission label is \"Invalid parameter: Statement already exists\" "
+        "(`test_add_permission_errors`); moto answers \"Statement already exists\".",
         "tests/test_sns/test_topics.py::test_create_fifo_topic": _SNS_AWS
-        + "a FIFO name mismatch is `Invalid parameter: Topic Name`.",
+        + "a FIFO name mismatch is `Invalid parameter: Topic Name` "
+        "(`test_create_topic_name_constraints`).",
         "tests/test_sns/test_topics.py::test_topic_attributes": _SNS_AWS
-        + "GetTopicAttributes returns attributes such as DeliveryPolicy only once set.",
+        + "a new topic's GetTopicAttributes has no `DeliveryPolicy` key "
+        "(`test_create_topic_with_attributes`); the test expects `\"\"`.",
         "tests/test_sns/test_topics.py::test_*config*resource*": (
             "moto internals: reads topics through moto's AWS Config backend."
         ),

@@ -193,7 +193,8 @@ def add_layer_version_permission(loop: EventLoop, p: dict[str, Any]) -> dict[str
         "Sid": sid,
         "Effect": "Allow",
         "Principal": "*" if principal == "*" else {
-            "AWS": f"arn:aws:iam::{principal}:root" if principal.isdigit() else principal},
+            "AWS": f"arn:{loop.partition}:iam::{principal}:root" if principal.isdigit()
+            else principal},
         "Action": "lambda:GetLayerVersion",
         "Resource": layer.arn,
     }

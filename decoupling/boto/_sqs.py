@@ -299,7 +299,8 @@ def add_permission(loop: EventLoop, p: dict[str, Any]) -> dict[str, Any]:
         {
             "Sid": label,
             "Effect": "Allow",
-            "Principal": {"AWS": _one_or_list([f"arn:aws:iam::{a}:root" for a in accounts])},
+            "Principal": {
+                "AWS": _one_or_list([f"arn:{loop.partition}:iam::{a}:root" for a in accounts])},
             "Action": _one_or_list([f"SQS:{a}" for a in actions]),
             "Resource": queue.arn,
         }

@@ -10,7 +10,8 @@ resource-based IAM policies in Lambda")::
          "Condition": {"ArnLike": {"AWS:SourceArn": "arn:aws:sns:...:orders"}}}]}
 
 A principal is a service (``"sns.amazonaws.com"`` -> ``{"Service": ...}``), an account id
-(-> ``{"AWS": "arn:aws:iam::<id>:root"}``), an ARN (``{"AWS": arn}``) or ``"*"``.
+(-> ``{"AWS": "arn:<partition>:iam::<id>:root"}``, in the loop's partition), an ARN
+(``{"AWS": arn}``) or ``"*"``.
 ``SourceArn`` becomes ``ArnLike AWS:SourceArn``, ``SourceAccount`` ``StringEquals
 AWS:SourceAccount``, ``PrincipalOrgID`` ``StringEquals aws:PrincipalOrgID`` and
 ``FunctionUrlAuthType`` ``StringEquals lambda:FunctionUrlAuthType``. Each qualifier (``None``
@@ -52,11 +53,11 @@ _NO_POLICY = "No policy is associated with the given resource."
 _NO_RESOURCE = "The resource you requested does not exist."
 
 
-def _principal(value: str) -> Any:
+def _principal(value: str, partition: str) -> Any:
     if value == "*":
         return "*"
     if value.isdigit() and len(value) == 12:
-        return {"AWS": f"arn:aws:iam::{value}:root"}
+        return {"AWS": f"arn:{partition}:iam::{value}:root"}
     if value.startswith("arn:"):
         return {"AWS": value}
     return {"Service": value}
@@ -127,7 +128,7 @@ class _Policies:
             statement: dict[str, Any] = {
                 "Sid": statement_id,
                 "Effect": "Allow",
-                "Principal": _principal(principal),
+                "Principal": _principal(principal, self.loop.partition),
                 "Action": action,
                 "Resource": resource,
             }
@@ -211,13 +212,14 @@ class _Policies:
         with self._lock:
             key = (fn.name, None if qualifier in (None, "$LATEST") else qualifier)
             for statement in self._policies.get(key, {}).values():
-                if _matches(statement, principal, action, source_arn, source_account):
+                if _matches(statement, principal, action, source_arn, source_account,
+                            self.loop.partition):
                     return True
             return False
 
 
 def _matches(statement: dict[str, Any], principal: str, action: str, source_arn: str | None,
-             source_account: str | None) -> bool:
+             source_account: str | None, partition: str) -> bool:
     if statement["Effect"] != "Allow":
         return False
     wanted = statement["Action"]
@@ -226,7 +228,7 @@ def _matches(statement: dict[str, Any], principal: str, action: str, source_arn:
     who = statement["Principal"]
     if who != "*":
         allowed = who.get("Service") or who.get("AWS")
-        if allowed not in (principal, f"arn:aws:iam::{principal}:root"):
+        if allowed not in (principal, f"arn:{partition}:iam::{principal}:root"):
             return False
     condition = statement.get("Condition", {})
     pattern = condition.get("ArnLike", {}).get("AWS:SourceArn")

@@ -373,7 +373,7 @@ class Bucket:
         check_bucket_name(name)
         self.loop = loop
         self.name = name
-        self.arn = f"arn:aws:s3:::{name}"
+        self.arn = f"arn:{loop.partition}:s3:::{name}"
         self._lock = loop._lock
         self._keys: SortedDict = SortedDict()  # key -> list[_Version], newest last
         self._live: SortedList = SortedList()  # keys whose newest version is an object

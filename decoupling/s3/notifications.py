@@ -266,7 +266,7 @@ def event_record(
             "bucket": {
                 "name": bucket,
                 "ownerIdentity": owner,
-                "arn": f"arn:aws:s3:::{bucket}",
+                "arn": f"arn:{loop.partition}:s3:::{bucket}",
             },
             "object": obj,
         },

@@ -3,9 +3,10 @@
 Rules (SNS Developer Guide, "Amazon SNS message attributes"; error texts as SNS returns them,
 code ``ParameterValueInvalid``): any number of attributes (the 10 limit is SQS's); names of up
 to 256 bytes of ``A-Za-z0-9_-.``, no leading, trailing or consecutive periods, not starting with
-``AWS.`` or ``Amazon.`` (except SNS's reserved ``AWS.SNS.`` and ``AWS.MM.`` names); ``DataType`` ``String``, ``String.Array`` (a JSON array of strings, numbers,
-booleans or nulls), ``Number`` (within 10^-128 to 10^+126) or ``Binary``, optionally with a
-custom ``.label``; values non-empty.
+``AWS.`` or ``Amazon.`` (except SNS's reserved ``AWS.SNS.`` and ``AWS.MM.`` names); ``DataType``
+``String``, ``String.Array`` (meant to be a JSON array of strings, numbers, booleans or nulls;
+any text is taken, as SNS takes it), ``Number`` (within 10^-128 to 10^+126) or ``Binary``,
+optionally with a custom ``.label``; values non-empty.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from json.encoder import encode_basestring as _encode_str
 from typing import Any
 
 from ..errors import DecouplingError, ParameterValueInvalid
-from ..message import MessageAttributeValue, coerce_attribute, dumps_json, loads_json, validate_body
+from ..message import MessageAttributeValue, coerce_attribute, dumps_json, validate_body
 
 __all__ = [
     "MAX_ATTRIBUTES",
@@ -188,13 +189,11 @@ def _full_attribute(name: str, raw: object) -> MessageAttributeValue:
         ) from None
     if base == "Number":
         _check_number(name, attr.string_value)
-    elif data_type == "String.Array":
-        try:
-            parsed = loads_json(attr.string_value)
-        except ValueError:
-            parsed = None
-        if not isinstance(parsed, list) or any(isinstance(e, (list, dict)) for e in parsed):
-            raise _array_error(name)
+    # A String.Array value is not checked to be a JSON array: nothing AWS documents or was
+    # recorded doing refuses one that is not (moto, whose tests say "this is the correct
+    # behavior from SNS", takes ``"100"`` and ``"one hundred"``). A filter policy reads a JSON
+    # scalar as one value and anything else that is not an array as no value
+    # (``filter_policy._item_values``).
     return attr
 
 

@@ -675,16 +675,20 @@ class DirectDelivery:
     the thread that advances time; on a real clock on the loop's worker pool.
     """
 
-    __slots__ = ("loop", "lane", "attempt", "what", "retry", "n")
+    __slots__ = ("loop", "lane", "attempt", "what", "retry", "n", "failed")
 
     def __init__(self, loop: EventLoop, lane: object, attempt: Callable[[int], None], what: str,
-                 retry: RetryPolicy = CUSTOMER_RETRY) -> None:
+                 retry: RetryPolicy = CUSTOMER_RETRY,
+                 failed: Callable[[int, ClientDeliveryError], None] | None = None) -> None:
         self.loop = loop
         self.lane = lane
         self.attempt = attempt
         self.what = what
         self.retry = retry
         self.n = 1
+        #: Called (no lock held) with the attempt number and the error when an attempt fails
+        #: for good (a :class:`ClientDeliveryError`).
+        self.failed = failed
 
     def schedule(self, delay: float = 0.0) -> None:
         """Make the next attempt after ``delay`` seconds of loop time."""
@@ -702,6 +706,8 @@ class DirectDelivery:
             self.attempt(self.n)
         except ClientDeliveryError as error:
             _log.warning("%s failed for good: %s", self.what, error)
+            if self.failed is not None:
+                self.failed(self.n, error)
         except Exception as error:
             delay = self.retry.delay(self.n)
             if delay is None:

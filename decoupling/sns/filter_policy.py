@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from decimal import ROUND_DOWN, Decimal
 from operator import eq, ge, gt, le, lt
 from typing import Any, Final, TypeGuard
 
@@ -47,9 +48,14 @@ MAX_KEYS: Final = 5
 MAX_COMBINATIONS: Final = 150
 #: Size of the policy JSON, in bytes of UTF-8 (256 KB).
 MAX_POLICY_BYTES: Final = 256 * 1024
-#: Numbers in a policy lie in [-10^9, 10^9] with at most 5 digits after the decimal point.
+#: Numbers in a policy lie in [-10^9, 10^9] (page "Filter policy constraints").
 _NUMBER_BOUND: Final = 1_000_000_000
-_MAX_DECIMALS: Final = 5
+#: Numbers compare to this many digits after the decimal point, the rest cut off. The page
+#: gives "five digits of accuracy after the decimal point", which bounds what a policy can
+#: tell apart, not what it may hold: a policy number with more digits is accepted (moto
+#: accepts it, and notes that SNS in fact tells six digits apart, which six also satisfies).
+_DECIMALS: Final = 6
+_SCALE: Final = 10**_DECIMALS
 
 _STRING_OPERATORS: Final = frozenset({"prefix", "suffix", "equals-ignore-case", "wildcard"})
 _OPERATORS: Final = _STRING_OPERATORS | {"anything-but", "numeric", "exists", "cidr"}
@@ -80,19 +86,46 @@ def _show(value: object) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _check_number(value: int | float) -> float:
-    """Return ``value`` as a float if it is a valid policy number, else raise.
-
-    Page "Filter policy constraints": from -10^9 to 10^9, five digits after the decimal point.
-    (NaN and infinities fail the range test; ``round`` keeps a float with at most 5 decimals.)
+def _check_number(value: int | float) -> int:
+    """Return the compared form (:func:`_key`) of a policy number, or raise if it is out of
+    range (page "Filter policy constraints": from -10^9 to 10^9; NaN and infinities fail too).
     """
-    if not -_NUMBER_BOUND <= value <= _NUMBER_BOUND or round(value, _MAX_DECIMALS) != value:
+    return _key(_in_range(value))
+
+
+def _in_range(value: int | float) -> float:
+    if not -_NUMBER_BOUND <= value <= _NUMBER_BOUND:
         raise _invalid(
             f"Numeric value {_show(value)} is not allowed: numbers must be between "
-            f"-{_NUMBER_BOUND} and {_NUMBER_BOUND} with at most {_MAX_DECIMALS} digits "
-            "after the decimal point"
+            f"-{_NUMBER_BOUND} and {_NUMBER_BOUND}"
         )
     return float(value)
+
+
+_FAR: Final = 2**80  # beyond any policy number's key
+
+
+def _key(value: int | float) -> int:
+    """A number as exact matching compares it: in millionths, the digits beyond cut off
+    (towards zero), so ``100.123456789`` and ``100.1234567`` are equal. The cut is made on the
+    number's shortest decimal text, not on its binary value (``1.000001`` is 1000001
+    millionths although the float lies just below). Infinities and NaN (a message value such
+    as ``1e999``) get keys no policy number has."""
+    if isinstance(value, int):
+        return int(value) * _SCALE  # bool never reaches here (callers test the type)
+    if value.is_integer():
+        return int(value) * _SCALE
+    if value != value:
+        return _FAR + 1
+    if value in (_INF, -_INF):
+        return _FAR if value > 0 else -_FAR
+    near = round(value * _SCALE)
+    if near / _SCALE == value:  # at most six decimals (the usual case): no Decimal needed
+        return near
+    return int(Decimal(repr(value)).scaleb(_DECIMALS).to_integral_value(ROUND_DOWN))
+
+
+_INF: Final = float("inf")
 
 
 # --- leaf conditions -------------------------------------------------------------------------
@@ -163,6 +196,14 @@ def _numeric_predicate(spec: object) -> _Pred:
         if len(spec) > 4:
             raise _invalid("Too many terms in numeric range expression")
         checks.append((second, top))
+    if first == "=":  # equality compares as exact matching does (_key)
+        key = _key(checks[0][1])
+
+        def numeric_equals(v: _Value) -> bool:
+            kind = type(v)
+            return (kind is int or kind is float) and _key(v) == key
+
+        return numeric_equals
     bounds = tuple((_COMPARE[op], bound) for op, bound in checks)
 
     if len(bounds) == 1:
@@ -186,7 +227,7 @@ def _numeric_operand(op: str, spec: list[Any], index: int) -> float:
     value = spec[index] if index < len(spec) else None
     if not _is_number(value):
         raise _invalid(f"Value of {'equals' if op == '=' else op} must be numeric")
-    return _check_number(value)
+    return _in_range(value)
 
 
 def _cidr_predicate(spec: object) -> _Pred:
@@ -229,7 +270,7 @@ def _anything_but_predicate(spec: object) -> _Pred:
     if not values:
         raise _invalid("Empty arrays are not allowed")
     strings: set[str] = set()
-    numbers: set[float] = set()
+    numbers: set[int] = set()  # keys (_key)
     for value in values:
         if isinstance(value, str):
             strings.add(value)
@@ -240,7 +281,7 @@ def _anything_but_predicate(spec: object) -> _Pred:
                 "Value of anything-but must be an array or single string/number value, "
                 f"got {_show(value)}"
             )
-    return lambda v: v in strings if type(v) is str else _is_number(v) and v in numbers
+    return lambda v: v in strings if type(v) is str else _is_number(v) and _key(v) in numbers
 
 
 # How an attribute-scope match runs a leaf without calling it (see _compile_attributes):
@@ -263,7 +304,7 @@ def _compile_leaf(rules: list[Any]) -> _Leaf:
     matching": true needs a non-null, non-empty value).
     """
     strings: set[str] = set()
-    numbers: set[float] = set()
+    numbers: set[int] = set()  # keys (_key)
     literals: list[bool | None] = []  # true, false, null: compared by identity
     predicates: list[_Pred] = []
     exclusions: list[_Pred] = []
@@ -348,9 +389,10 @@ def _compile_leaf(rules: list[Any]) -> _Leaf:
 
 
 def _exact_predicate(
-    strings: frozenset[str], numbers: frozenset[float], literals: list[bool | None]
+    strings: frozenset[str], numbers: frozenset[int], literals: list[bool | None]
 ) -> _Pred:
-    """Exact matching: strings case-sensitively, numbers by value, true/false/null by kind."""
+    """Exact matching: strings case-sensitively, numbers by :func:`_key`, true/false/null by
+    kind."""
     has_true, has_false, has_null = True in literals, False in literals, None in literals
 
     def exact(v: _Value) -> bool:
@@ -361,7 +403,7 @@ def _exact_predicate(
             return has_true if v else has_false
         if v is None:
             return has_null
-        return (kind is int or kind is float) and v in numbers
+        return (kind is int or kind is float) and _key(v) in numbers
 
     return exact
 
@@ -467,9 +509,10 @@ def _item_values(item: tuple[str, str]) -> tuple[bool, list[_Value]]:
             elements = loads_json(text)
         except ValueError:
             return True, []
-        if not isinstance(elements, list):
-            return True, []
-        return True, [e for e in elements if not isinstance(e, (list, dict))]
+        if isinstance(elements, list):
+            return True, [e for e in elements if not isinstance(e, (list, dict))]
+        # Not an array (SNS takes any text): a JSON scalar is one value, as moto reads it.
+        return True, [] if isinstance(elements, dict) else [elements]
     base = data_type.partition(".")[0]
     if base == "String":
         return True, [text]

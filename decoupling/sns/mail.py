@@ -42,6 +42,7 @@ from .message import DEFAULT_EMAIL_SUBJECT, Notification, confirmation_body, iso
 if TYPE_CHECKING:
     from email.message import EmailMessage
 
+    from ..loop import EventLoop
     from .subscription import Subscription
 
 __all__ = ["EmailTransport", "SmtpEmail", "SNS_SENDER", "CONFIRMATION_SUBJECT", "SMTP_TIMEOUT"]
@@ -154,15 +155,21 @@ def _quote(value: str) -> str:
     return quote(value, safe=":@")
 
 
-def confirm_link(region: str, topic_arn: str, token: str, endpoint: str) -> str:
-    """The link of a confirmation email (visiting it confirms the subscription on AWS)."""
-    return (f"https://sns.{region}.amazonaws.com/confirmation.html?TopicArn={_quote(topic_arn)}"
+def _host(loop: EventLoop) -> str:
+    return f"sns.{loop.region}.{loop._dns_suffix}"
+
+
+def confirm_link(host: str, topic_arn: str, token: str, endpoint: str) -> str:
+    """The link of a confirmation email (visiting it confirms the subscription on AWS);
+    ``host`` is SNS's (``sns.<region>.amazonaws.com``, ``.com.cn`` in China)."""
+    return (f"https://{host}/confirmation.html?TopicArn={_quote(topic_arn)}"
             f"&Token={token}&Endpoint={_quote(endpoint)}")
 
 
-def unsubscribe_link(region: str, subscription_arn: str, endpoint: str) -> str:
-    """The unsubscribe link in the footer of an ``email`` notification."""
-    return (f"https://sns.{region}.amazonaws.com/unsubscribe.html?SubscriptionArn="
+def unsubscribe_link(host: str, subscription_arn: str, endpoint: str) -> str:
+    """The unsubscribe link in the footer of an ``email`` notification (``host`` as
+    :func:`confirm_link` takes it)."""
+    return (f"https://{host}/unsubscribe.html?SubscriptionArn="
             f"{_quote(subscription_arn)}&Endpoint={_quote(endpoint)}")
 
 
@@ -215,7 +222,7 @@ def deliver(sub: Subscription, n: Notification) -> None:
     assert transport is not None
     if sub.protocol == "email":
         body = notification_text(n.message,
-                                 unsubscribe_link(loop.region, sub.arn, sub.endpoint))
+                                 unsubscribe_link(_host(loop), sub.arn, sub.endpoint))
     else:
         body = n.body
     wall_ms = loop.clock.wall_ms()
@@ -237,7 +244,7 @@ def send_confirmation(sub: Subscription, token: str, text: str) -> None:
             topic._subscribe_url(token), iso_timestamp(wall_ms), topic._signing,
         )
     else:
-        body = confirmation_text(topic.arn, confirm_link(loop.region, topic.arn, token,
+        body = confirmation_text(topic.arn, confirm_link(_host(loop), topic.arn, token,
                                                          sub.endpoint))
     message = _email(sub, _sender(transport), CONFIRMATION_SUBJECT, body, wall_ms)
     endpoint = sub.endpoint

@@ -17,6 +17,21 @@ service says the token is no longer valid): SNS then sets the endpoint's ``Enabl
 customer-managed endpoints (50 retries over about 6 hours), then the message goes to the
 subscription's dead-letter queue (a direct publish has none: it is dropped and logged).
 
+Application events: an application whose ``EventEndpointCreated``, ``EventEndpointDeleted``,
+``EventEndpointUpdated`` or ``EventDeliveryFailure`` attribute names a topic of the loop gets a
+JSON event published there when an endpoint is created (not when ``CreatePlatformEndpoint``
+returns an existing one), deleted (also by deleting the application), has an attribute changed
+(``SetEndpointAttributes`` changing a value, or SNS disabling it after a permanent failure), or
+a direct publish to one of its endpoints fails for good (``SetPlatformApplicationAttributes``
+in the SNS API reference; the Developer Guide's "Mobile app events"). The event is a JSON
+object whose fields, sorted by name as in SNS's sample event messages (the API reference does
+not list them), are ``EndpointArn``, ``EventType`` (``EndpointCreated``, ...), ``Resource``
+(the application's ARN), ``Service`` (``"SNS"``), ``Time``; a ``DeliveryFailure`` adds
+``DeliveryAttempts``, ``FailureMessage``, ``FailureType`` (``EndpointDisabled`` "Endpoint is
+disabled", or ``InvalidPlatformToken`` "Platform token associated with the endpoint is not
+valid" when the transport raised :class:`~decoupling.sns.delivery.ClientDeliveryError`) and
+``MessageId``. An event whose topic does not exist (or refuses it) is dropped and logged.
+
 Rules: the SNS API reference (``CreatePlatformApplication``, ``CreatePlatformEndpoint``,
 ``Get/SetEndpointAttributes``, ``Publish``) and the Developer Guide's "Mobile push
 notifications" chapter (endpoint disabling, platform-specific payloads with
@@ -27,6 +42,8 @@ API reference's example shows.
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -35,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ..errors import (
+    DecouplingError,
     EndpointDisabled,
     InvalidParameter,
     NotFound,
@@ -44,7 +62,13 @@ from ..errors import (
 from ..loop import EventLoop
 from ..message import MessageAttributeValue
 from .delivery import OUTBOX_LIMIT, ClientDeliveryError, DirectDelivery
-from .message import check_message, message_size, normalize_sns_attributes, parse_structure
+from .message import (
+    check_message,
+    iso_timestamp,
+    message_size,
+    normalize_sns_attributes,
+    parse_structure,
+)
 from .policy import CUSTOMER_RETRY
 from .subscribe import DEFAULT_MAX_SIZE
 
@@ -79,6 +103,27 @@ _NULL_ATTRIBUTES = (
     "Member must not be null"
 )
 _ENDPOINT_ATTRIBUTES = frozenset({"CustomUserData", "Enabled", "Token"})
+#: Event type -> the application attribute naming its topic.
+_EVENT_TOPICS = {
+    "EndpointCreated": "EventEndpointCreated",
+    "EndpointDeleted": "EventEndpointDeleted",
+    "EndpointUpdated": "EventEndpointUpdated",
+    "DeliveryFailure": "EventDeliveryFailure",
+}
+_log = logging.getLogger("decoupling.sns")
+
+
+class _PushFailed(ClientDeliveryError):
+    """A permanent push failure, with the ``FailureType`` a ``DeliveryFailure`` event names."""
+
+    def __init__(self, message: str, failure_type: str) -> None:
+        super().__init__(message)
+        self.failure_type = failure_type
+
+
+_ENDPOINT_DISABLED = ("Endpoint is disabled", "EndpointDisabled")
+_INVALID_TOKEN = ("Platform token associated with the endpoint is not valid",
+                  "InvalidPlatformToken")
 #: ``CustomUserData``: "The data must be in UTF-8 format and less than 2KB" (API reference).
 MAX_CUSTOM_USER_DATA = 2048
 
@@ -146,8 +191,9 @@ class PlatformApplication:
         platform: one of :data:`PLATFORMS` (``"GCM"`` for Firebase Cloud Messaging, ``"APNS"``,
             ...).
         attributes: by AWS name (required, as in ``CreatePlatformApplication``):
-            ``PlatformCredential`` (required), ``PlatformPrincipal`` (required except for
-            ``GCM``), ``EventEndpointCreated``, ..., ``SuccessFeedbackSampleRate``, ``Enabled``
+            ``PlatformCredential``, ``PlatformPrincipal`` (given together, except that
+            ``GCM`` takes a credential alone; an application may have neither),
+            ``EventEndpointCreated``, ..., ``SuccessFeedbackSampleRate``, ``Enabled``
             (``"true"``/``"false"``, default ``"true"``). Credentials are kept but never
             returned, and never checked (there is no push service to ask).
 
@@ -155,12 +201,13 @@ class PlatformApplication:
     the attributes given applied.
 
     Attributes:
-        arn: ``arn:aws:sns:<region>:<account>:app/<platform>/<name>``.
+        arn: ``arn:<partition>:sns:<region>:<account>:app/<platform>/<name>``.
         outbox: push messages "sent" through this application's endpoints on a loop without a
             push transport, oldest first (the newest 1,000 are kept).
 
     Raises:
-        InvalidParameter: a bad name, platform or attribute, or a missing credential.
+        InvalidParameter: a bad name, platform or attribute, or a credential without its
+            principal (or the reverse).
         ValidationError: ``attributes`` is ``None``.
     """
 
@@ -200,11 +247,10 @@ class PlatformApplication:
                 "Invalid parameter: Attributes Reason: PlatformPrincipal attribute provided "
                 "without PlatformCredential"
             )
-        if not credential:
-            raise InvalidParameter(
-                "Invalid parameter: Attributes Reason: PlatformCredential attribute is required"
-            )
-        if platform not in _CREDENTIAL_ONLY and not principal:
+        # Neither credential given: accepted (AWS's recorded refusals are for one without the
+        # other, LocalStack's AWS-validated test_create_platform_application_invalid_attributes;
+        # none shows an application without both refused), so a test can make one.
+        if credential and platform not in _CREDENTIAL_ONLY and not principal:
             raise InvalidParameter(
                 "Invalid parameter: Attributes Reason: PlatformCredential attribute provided "
                 "without PlatformPrincipal"
@@ -309,7 +355,9 @@ class PlatformApplication:
             self._endpoints[endpoint.arn] = endpoint
             self._tokens[token] = endpoint
             self.loop._register("sns-endpoint", endpoint.arn, endpoint)
-            return endpoint
+            event = _event(self, "EndpointCreated", endpoint.arn)
+        _publish_event(event)
+        return endpoint
 
     def endpoints(self) -> list[PlatformEndpoint]:
         """The application's endpoints, oldest first (``ListEndpointsByPlatformApplication``)."""
@@ -323,10 +371,11 @@ class PlatformApplication:
         with self.loop._lock:
             if self._deleted:
                 return
-            for endpoint in list(self._endpoints.values()):
-                endpoint.delete()
+            events = [endpoint._delete() for endpoint in list(self._endpoints.values())]
             self._deleted = True
             self.loop._unregister("sns-app", self.arn)
+        for event in events:
+            _publish_event(event)
 
     def _check_alive(self) -> None:
         if self._deleted:
@@ -334,6 +383,40 @@ class PlatformApplication:
 
     def __repr__(self) -> str:
         return f"PlatformApplication({self.platform}/{self.name})"
+
+
+_Event = tuple[EventLoop, str, str]  # loop, topic ARN, event JSON
+
+
+def _event(
+    app: PlatformApplication, event_type: str, endpoint_arn: str, **extra: object
+) -> _Event | None:
+    """The application event to publish, or ``None`` when the application names no topic for
+    it (lock held; publish it with :func:`_publish_event` once the lock is released)."""
+    topic_arn = app._attributes.get(_EVENT_TOPICS[event_type])
+    if not topic_arn:
+        return None
+    body = {
+        "EndpointArn": endpoint_arn, "EventType": event_type, "Resource": app.arn,
+        "Service": "SNS", "Time": iso_timestamp(app.loop.clock.wall_ms()), **extra,
+    }
+    return app.loop, topic_arn, json.dumps(dict(sorted(body.items())), separators=(",", ":"))
+
+
+def _publish_event(event: _Event | None) -> None:
+    """Publish an application event to its topic (no lock held); a topic that does not exist
+    or refuses the message drops it, logged."""
+    if event is None:
+        return
+    loop, topic_arn, text = event
+    topic = loop._lookup("sns", topic_arn.rpartition(":")[2])
+    if topic is None or topic.arn != topic_arn:
+        _log.warning("SNS application event to %s dropped: no such topic", topic_arn)
+        return
+    try:
+        topic.publish(text)
+    except DecouplingError as error:
+        _log.warning("SNS application event to %s dropped: %s", topic_arn, error)
 
 
 def _custom_user_data(value: object) -> str:
@@ -383,7 +466,7 @@ class PlatformEndpoint:
 
     Attributes:
         application: its application.
-        arn: ``arn:aws:sns:<region>:<account>:endpoint/<platform>/<application>/<id>``.
+        arn: ``arn:<partition>:sns:<region>:<account>:endpoint/<platform>/<application>/<id>``.
         delivered: push messages the transport accepted (or the outbox took).
         undeliverable: push messages that failed for good.
     """
@@ -440,19 +523,28 @@ class PlatformEndpoint:
                     )
                 del app._tokens[self.token]
                 app._tokens[token] = self
+            changed = any(self._attributes.get(k) != v for k, v in values.items())
             self._attributes.update(values)
+            event = _event(app, "EndpointUpdated", self.arn) if changed else None
+        _publish_event(event)
 
     def delete(self) -> None:
         """Delete the endpoint (``DeleteEndpoint``; deleting twice is not an error)."""
         with self.loop._lock:
-            if self._deleted:
-                return
-            self._deleted = True
-            app = self.application
-            app._endpoints.pop(self.arn, None)
-            if app._tokens.get(self.token) is self:
-                del app._tokens[self.token]
-            self.loop._unregister("sns-endpoint", self.arn)
+            event = self._delete()
+        _publish_event(event)
+
+    def _delete(self) -> _Event | None:
+        """Delete (lock held); return the ``EndpointDeleted`` event to publish."""
+        if self._deleted:
+            return None
+        self._deleted = True
+        app = self.application
+        app._endpoints.pop(self.arn, None)
+        if app._tokens.get(self.token) is self:
+            del app._tokens[self.token]
+        self.loop._unregister("sns-endpoint", self.arn)
+        return _event(app, "EndpointDeleted", self.arn)
 
     def _check_alive(self) -> None:
         if self._deleted:
@@ -503,14 +595,31 @@ class PlatformEndpoint:
                 self._to_outbox(push)
             else:
                 DirectDelivery(self.loop, self, lambda n: self._attempt(push, n),
-                               f"push {message_id} to {self.arn}").schedule()
+                               f"push {message_id} to {self.arn}",
+                               failed=lambda n, error: self._failed(message_id, n, error)
+                               ).schedule()
             return message_id
 
     def _attempt(self, push: PushMessage, attempt: int) -> None:
-        if self._deleted or not self.enabled:
-            raise ClientDeliveryError("Endpoint is disabled" if not self._deleted
-                                      else "Endpoint does not exist")
+        if self._deleted:
+            raise ClientDeliveryError("Endpoint does not exist")
+        if not self.enabled:
+            raise _PushFailed(*_ENDPOINT_DISABLED)
         self._send(attrs.evolve(push, attempt=attempt))
+
+    def _failed(self, message_id: str, attempts: int, error: ClientDeliveryError) -> None:
+        """A direct publish failed for good (no lock held): the ``DeliveryFailure`` event."""
+        failure_type = getattr(error, "failure_type", None)
+        if failure_type is None:  # the endpoint was deleted: no application event
+            return
+        with self.loop._lock:
+            if self.application._deleted:
+                return
+            event = _event(
+                self.application, "DeliveryFailure", self.arn, DeliveryAttempts=attempts,
+                FailureMessage=str(error), FailureType=failure_type, MessageId=message_id,
+            )
+        _publish_event(event)
 
     def _message(
         self,
@@ -544,11 +653,16 @@ class PlatformEndpoint:
             return
         try:
             transport(push)
-        except ClientDeliveryError:
+        except ClientDeliveryError as error:
             with self.loop._lock:
+                was_enabled = self._attributes.get("Enabled") == "true"
                 self._attributes["Enabled"] = "false"
                 self.undeliverable += 1
-            raise
+                event = None
+                if was_enabled and not self._deleted:
+                    event = _event(self.application, "EndpointUpdated", self.arn)
+            _publish_event(event)
+            raise _PushFailed(*_INVALID_TOKEN) from error
         except Exception:
             if push.subscription_arn is None and push.attempt > CUSTOMER_RETRY.num_retries:
                 with self.loop._lock:

@@ -197,7 +197,7 @@ class _Subscribing:
 
     def _subscribe_url(self, token: str) -> str:
         return (
-            f"https://sns.{self.loop.region}.amazonaws.com/?Action=ConfirmSubscription&"
+            f"https://sns.{self.loop.region}.{self.loop._dns_suffix}/?Action=ConfirmSubscription&"
             f"TopicArn={self.arn}&Token={token}"
         )
 

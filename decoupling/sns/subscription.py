@@ -97,7 +97,7 @@ class Subscription:
         self._rate: int | None = None
         self._next_slot = 0.0
         self._unsub_url = (
-            f"https://sns.{topic.loop.region}.amazonaws.com/?Action=Unsubscribe&"
+            f"https://sns.{topic.loop.region}.{topic.loop._dns_suffix}/?Action=Unsubscribe&"
             f"SubscriptionArn={self.arn}"
         )
         self._unsub_json = json.dumps(self._unsub_url)
@@ -317,7 +317,7 @@ class Subscription:
                 "Protocol": self.protocol,
                 "RawMessageDelivery": "true" if self._raw else "false",
                 "SubscriptionArn": self.arn,
-                "SubscriptionPrincipal": f"arn:aws:iam::{loop.account_id}:root",
+                "SubscriptionPrincipal": f"arn:{loop.partition}:iam::{loop.account_id}:root",
                 "TopicArn": self.topic.arn,
             }
             if self._delivery is not None:

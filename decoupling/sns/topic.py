@@ -78,7 +78,7 @@ class Topic(_Publishing, _Subscribing):
     for are the same, and raises ``InvalidParameter`` when they differ (as ``CreateTopic``).
 
     Attributes:
-        arn: ``arn:aws:sns:<region>:<account>:<name>``.
+        arn: ``arn:<partition>:sns:<region>:<account>:<name>``.
         outbox: email, email-json and SMS messages "sent", oldest first
             (:class:`~decoupling.OutboxEntry`); the newest ``decoupling.sns.delivery.OUTBOX_LIMIT``
             (1,000) are kept, older ones are dropped as new ones come.
@@ -383,7 +383,7 @@ class Topic(_Publishing, _Subscribing):
 
         Args:
             label: the statement id, unique within the policy.
-            account_ids: 12-digit AWS account ids (principals ``arn:aws:iam::<id>:root``).
+            account_ids: 12-digit AWS account ids (principals ``arn:<partition>:iam::<id>:root``).
             actions: action names without the ``SNS:`` prefix (``Publish``, ``Subscribe``,
                 ``GetTopicAttributes``, ...).
 

@@ -11,6 +11,7 @@ in one ``executemany``, so a batch of 10 costs three statements, not thirty.
 from __future__ import annotations
 
 import sqlite3
+from hashlib import md5 as _md5
 from typing import TYPE_CHECKING, Any
 
 from .._core.ledger import GONE, Entry
@@ -155,11 +156,14 @@ def write_pending(store: SqliteStore) -> None:
     one kind: the common case in single-process mode) runs it as its own implicit transaction;
     anything more runs inside the call's ``BEGIN IMMEDIATE`` transaction.
 
-    At ``synchronous="FULL"`` (single process) a call that only received messages commits at
-    SQLite's ``synchronous=NORMAL``: no fsync of its own; the next fsynced commit (every other
-    change) makes it durable with everything before it. Everything else commits at ``FULL``."""
+    At ``synchronous="FULL"`` (single process) a call that only received messages, or only
+    deleted messages of a standard queue, commits at SQLite's ``synchronous=NORMAL``: no fsync
+    of its own; the next fsynced commit (every other change) makes it durable with everything
+    before it. Everything else commits at ``FULL``."""
     touched = store._touched
     if not touched:
+        return
+    if len(touched) == 1 and len(store._new) + len(store._dirty) == 1 and _one(store):
         return
     conn = store._live()
     offset = store._offset
@@ -179,8 +183,10 @@ def write_pending(store: SqliteStore) -> None:
                 and r.dlq_source_arn is None and r.trace_header is None
                 and r.dedup_id is None and r.sequence_number is None
             ):
-                plain += (key, r.message_id, r.body, md5_of_body(r.body), r.sent_ms,
-                          entry.sent_at + offset, entry.available_at + offset)
+                body = r.body
+                plain += (key, r.message_id, body,
+                          _md5(body.encode(), usedforsecurity=False).hexdigest(),  # md5_of_body
+                          r.sent_ms, entry.sent_at + offset, entry.available_at + offset)
             else:
                 full += _row(key, entry, offset)
             if multiprocess:
@@ -233,15 +239,17 @@ def write_pending(store: SqliteStore) -> None:
                     or state.tick.value > state.saved_tick or (state.fifo and _fifo_due(state)):
                 break
         else:
-            # One statement: its own transaction, committed here. Only receives: at NORMAL.
-            if store._relax and store._strict is store._relaxed:
-                store._sync_level(relaxed=not store._strict)
-            store._strict = False
+            # One statement: its own transaction, committed here. Only receives or deletes:
+            # no fsync (at FULL; the next fsynced commit covers them).
             conn.execute(*ops[0])
             store._commits += 1
             for state in touched:
                 state.touched = False
             store._touched = []
+            if store._strict:
+                store._strict = False
+                if store._relax:
+                    store._sync_wal()
             return
     store._strict = False
     store._tx()
@@ -257,6 +265,70 @@ def write_pending(store: SqliteStore) -> None:
     store._touched = []
     if store._changes:
         write_changes(store, conn)
+
+
+_PLAIN_ONE = (
+    "INSERT OR REPLACE INTO messages " + _PLAIN_COLUMNS + " VALUES (?, ?, ?, ?, ?, ?, ?, 0)"
+)
+_DELETE_ONE = "DELETE FROM messages WHERE id = ?"
+
+
+def _one(store: SqliteStore) -> bool:
+    """The commonest call, written with the least work: one message of one queue sent (a
+    plain one: a standard queue's, without attributes), received or deleted, in one process,
+    outside a transaction, with no counters to reserve and no prune due. Writes its one
+    statement as its own transaction and returns True; False (nothing done) for anything else,
+    which :func:`write_pending` writes in general."""
+    if store._in_tx or store.multiprocess or store._dedup or store._handles \
+            or not (store._commits + 1) % store.prune_every:
+        return False
+    state = store._touched[0]
+    if state.meta_dirty or state.seq.value > state.saved_seq \
+            or state.tick.value > state.saved_tick or state.fifo:
+        return False
+    offset = store._offset
+    if store._new:
+        owner, entry = store._new[0]
+        r = entry.record
+        if owner is not state or entry.state == GONE or entry.receive_count or r.attributes \
+                or r.group_id is not None or r.dlq_source_arn is not None \
+                or r.trace_header is not None or r.dedup_id is not None \
+                or r.sequence_number is not None:
+            return False
+        body = r.body
+        params: Any = (state.base | entry.seq, r.message_id, body,
+                       _md5(body.encode(), usedforsecurity=False).hexdigest(),  # md5_of_body
+                       r.sent_ms, entry.sent_at + offset, entry.available_at + offset)
+        sql = _PLAIN_ONE
+        store._new = []
+    else:
+        owner, entry = store._dirty[0]
+        if owner is not state:
+            return False
+        if entry.state == GONE:
+            params, sql = (state.base | entry.seq,), _DELETE_ONE
+        else:
+            count = entry.receive_count
+            if entry.receipt is None:
+                params = (state.base | entry.seq, count,
+                          entry.first_received_at + offset if count else None, None, None,
+                          entry.timeout, None, entry.available_at + offset)
+            else:
+                params = (state.base | entry.seq, count,
+                          entry.first_received_at + offset if count else None,
+                          entry.received_at + offset, entry.deadline + offset,
+                          entry.timeout, entry.receipt, entry.available_at + offset)
+            sql = _UPDATE_ONE
+        store._dirty = []
+    state.touched = False
+    store._touched = []
+    store._live().execute(sql, params)  # (if it fails, the caller's _fail reloads)
+    store._commits += 1
+    if store._strict:
+        store._strict = False
+        if store._relax:
+            store._sync_wal()
+    return True
 
 
 def write_changes(store: SqliteStore, conn: sqlite3.Connection) -> None:
