@@ -240,7 +240,8 @@ class Meter:
         """Totals per function and overall, priced with ``prices`` (default: the meter's).
 
         With other prices, the costs are recomputed from the kept records, so pass ``keep=None``
-        to the meter when that matters.
+        and ``keep_seconds=None`` to the meter when that matters (a runtime's meter:
+        ``FunctionRuntime(keep_records=None)`` and ``runtime.meter.keep_seconds = None``).
         """
         if prices is None or prices == self.prices:
             functions = {n: attrs.evolve(u) for n, u in sorted(self._usage.items())}
