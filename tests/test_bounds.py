@@ -21,6 +21,7 @@ from decoupling.errors import (
     InvalidParameterValueException,
     ValidationException,
 )
+from decoupling.functions.usage import Meter
 
 TOO_BIG = [2**31, 2**63, 2**64, 10**400]
 
@@ -94,6 +95,24 @@ def test_a_runtime_keeps_at_most_keep_records_records() -> None:
         rt.invoke("f", {"i": i})
     assert len(rt.meter.records) == 2
     assert rt.meter.records.maxlen == 2
+
+
+def test_a_runtime_keeps_one_day_of_records_however_slowly_they_come() -> None:
+    # Issue #19: 100,000 records fill over months at a few invocations a minute; memory must
+    # be flat after the first day, so records older than a day of loop time go (totals stay).
+    rt = _runtime()
+    rt.register("f", lambda event, context: event)
+    clock = rt.loop.clock
+    assert isinstance(clock, dc.ManualClock)
+    for _ in range(3 * 24):  # an invocation an hour for 3 days
+        rt.invoke("f", {})
+        clock.advance(3_600)
+    starts = [record.start for record in rt.meter.records]
+    assert starts == [3_600.0 * h for h in range(47, 72)]  # the last 24 hours and the newest
+    assert rt.report().functions["f"].invocations == 72
+    with pytest.raises(InvalidParameterValueException):
+        Meter(dc.LambdaPrices(), keep_seconds=0)
+    assert Meter(dc.LambdaPrices(), keep_seconds=None).keep_seconds is None
 
 
 def test_a_cold_start_at_the_longest_timeout_is_billed_whole() -> None:

@@ -232,3 +232,39 @@ def test_detach_restores_plain_behaviour(loop: dc.EventLoop) -> None:
     chaos.detach()
     assert loop._tap is None
     assert q.receive()[0].body == "m"
+
+
+def test_observed_queues_keep_their_plain_paths_until_chaos_comes(loop: dc.EventLoop) -> None:
+    # Issue #23: metrics, journal and meter leave a queue "quiet" (its plain send and delete
+    # keep their fast paths and tell the tap directly); chaos needs every event, so while it
+    # is attached (to the loop or to any resource) the queues take their general paths.
+    q = dc.Queue(loop, "q")
+    metrics, journal, meter = dc.Metrics(loop), dc.Journal(loop), dc.RequestMeter(loop)
+    other = dc.Queue(loop, "other")
+    assert q._quiet and other._quiet and q._plain_max == other._plain_max == 1_048_576
+
+    def cycle() -> str:
+        message_id = q.send("m").message_id
+        (got,) = q.receive()
+        q.delete(got.receipt_handle)
+        return message_id
+
+    first = cycle()
+    chaos = dc.Chaos(seed=1).attach(other)
+    assert not q._quiet and q._plain_max == 0
+    second = cycle()
+    chaos.detach()
+    assert q._quiet and q._plain_max == 1_048_576
+    third = cycle()
+    for message_id in (first, second, third):  # the same record either way
+        assert journal.kinds(message_id) == ["sent", "received", "deleted"]
+    assert journal.message_ids() == [first, second, third]
+    for metric in ("NumberOfMessagesSent", "NumberOfMessagesReceived",
+                   "NumberOfMessagesDeleted"):
+        assert metrics.total(q, metric) == 3.0
+    assert metrics.statistics(q, "SentMessageSize").sum == 3.0
+    assert [meter.calls(q, action) for action in ("SendMessage", "ReceiveMessage",
+                                                  "DeleteMessage")] == [3, 3, 3]
+    for instrument in (metrics, journal, meter):
+        instrument.close()
+    assert loop._tap is None and q._quiet and q._observers == ()

@@ -171,6 +171,27 @@ def test_bounded_oldest_events_go_first(loop: dc.EventLoop) -> None:
     assert journal.events() == [] and journal.history(second) == []
 
 
+def test_ids_without_kept_events_are_forgotten(loop: dc.EventLoop) -> None:
+    # Issue #19: a journal that runs for months holds no id whose events all left the ring, so
+    # its memory levels off with the ring. (Before, ids stayed until a prune at max_entries +
+    # 1,024 of them: three times the ring's ids here, and memory rose for days.)
+    journal = dc.Journal(loop, max_entries=6)
+    q = dc.Queue(loop, "q")
+    ids = []
+    held = []
+    for n in range(50):
+        ids.append(q.send(f"m{n}").message_id)
+        (got,) = q.receive()
+        q.delete(got.receipt_handle)  # 3 events a message: the ring holds the last 2 messages
+        held.append(len(journal._seen))
+    assert held == [1] + [2] * 49
+    assert list(journal._seen) == journal.message_ids() == ids[-2:]
+    q.send("unreceived")  # one event of the 2nd-newest message falls out; its id stays
+    assert journal.message_ids() == ids[-2:] + [journal.events()[-1].message_id]
+    assert journal.kinds(ids[-2]) == ["received", "deleted"]
+    assert journal.dropped == 50 * 3 + 1 - 6
+
+
 def test_closed_journal_records_nothing(loop: dc.EventLoop) -> None:
     journal = dc.Journal(loop)
     q = dc.Queue(loop, "q")

@@ -99,7 +99,8 @@ class FunctionRuntime(_Versions, _Layers, _Policies, _Urls, _Provisioned, _Invoc
         hang_guard: on a :class:`~decoupling.ManualClock`, real seconds a handler may run before
             it is treated as hung and timed out (default ``None``: the function's timeout).
         keep_records: invocation records the meter keeps, 0 to ``sys.maxsize`` or ``None`` for
-            all (default 100,000; totals cover all).
+            all (default 100,000; totals cover all), of the last day of loop time at most
+            (:class:`~decoupling.functions.usage.Meter`'s ``keep_seconds``).
         environment_idle_timeout: seconds an idle execution environment is kept before it is
             reclaimed (checked lazily when one is needed; default ``None``: kept forever).
         seed: seeds the draws of aliases' weighted routing (default 0), so a run repeats.

@@ -18,11 +18,16 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
+from ..errors import InvalidParameterValueException
+
 __all__ = ["LambdaPrices", "InvocationRecord", "FunctionUsage", "CostReport", "Meter"]
+
+#: Seconds of loop time of records a :class:`Meter` keeps by default (one day).
+DEFAULT_KEEP_SECONDS: Final = 86_400.0
 
 #: Outcomes an invocation can have.
 OUTCOMES = ("Success", "Error", "Timeout")
@@ -182,13 +187,31 @@ class Meter:
         prices: the prices :meth:`report` uses.
         keep: how many most recent records :attr:`records` holds (default 100,000; ``None``
             keeps all). Totals always cover every invocation.
+        keep_seconds: and only the records of invocations that started in the last
+            ``keep_seconds`` of loop time before the newest one (default 86,400: one day;
+            ``None``: no time bound). Lambda's own REPORT lines go to CloudWatch Logs, kept
+            as long as the log group's retention says (never expiring by default): this bound
+            is ours, so that a process that runs for months holds one day of records however
+            slowly they come, not a count that fills over weeks (issue #19).
 
-    Recording is O(1); :meth:`report` is O(functions).
+    Recording is O(1) amortized; :meth:`report` is O(functions).
+
+    Raises:
+        InvalidParameterValueException: ``keep_seconds`` not a positive number or ``None``.
     """
 
-    def __init__(self, prices: LambdaPrices, keep: int | None = 100_000) -> None:
+    def __init__(self, prices: LambdaPrices, keep: int | None = 100_000,
+                 keep_seconds: float | None = DEFAULT_KEEP_SECONDS) -> None:
+        if keep_seconds is not None and (
+                isinstance(keep_seconds, bool) or not isinstance(keep_seconds, (int, float))
+                or not math.isfinite(keep_seconds) or keep_seconds <= 0):
+            raise InvalidParameterValueException(
+                f"keep_seconds must be a positive number of seconds or None, got "
+                f"{keep_seconds!r}.")
         self.prices = prices
         self.records: deque[InvocationRecord] = deque(maxlen=keep)
+        #: Seconds of loop time of records kept (``None``: no time bound).
+        self.keep_seconds = None if keep_seconds is None else float(keep_seconds)
         self._usage: dict[str, FunctionUsage] = {}
 
     def _for(self, function_name: str) -> FunctionUsage:
@@ -198,8 +221,15 @@ class Meter:
         return usage
 
     def record(self, record: InvocationRecord) -> None:
-        """Add one invocation. O(1)."""
-        self.records.append(record)
+        """Add one invocation (and drop the kept records older than ``keep_seconds`` before
+        it). O(1) amortized."""
+        records = self.records
+        records.append(record)
+        window = self.keep_seconds
+        if window is not None:
+            horizon = record.start - window
+            while records and records[0].start < horizon:  # (about in start order)
+                records.popleft()
         self._for(record.function_name).add(record, self.prices)
 
     def throttled(self, function_name: str) -> None:
@@ -210,7 +240,8 @@ class Meter:
         """Totals per function and overall, priced with ``prices`` (default: the meter's).
 
         With other prices, the costs are recomputed from the kept records, so pass ``keep=None``
-        to the meter when that matters.
+        and ``keep_seconds=None`` to the meter when that matters (a runtime's meter:
+        ``FunctionRuntime(keep_records=None)`` and ``runtime.meter.keep_seconds = None``).
         """
         if prices is None or prices == self.prices:
             functions = {n: attrs.evolve(u) for n, u in sorted(self._usage.items())}

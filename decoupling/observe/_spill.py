@@ -204,23 +204,29 @@ class Spill:
 
     def _cut(self, conn: sqlite3.Connection, res: float, before: float, coarser: float) -> None:
         limit = before + self.offset
-        if coarser:
-            # Each point goes to the coarser period holding its start: floor((at - offset) /
-            # coarser), as an integer cast of a value shifted positive (SQLite may lack floor).
-            conn.execute(
-                "INSERT INTO metric_points (key, res, at, n, total, low, high) "
-                "SELECT key, :coarser, (CAST((at - :offset) / :coarser + 1e-9 + 1000000000 "
-                "AS INTEGER) - 1000000000) * :coarser + :offset AS start, sum(n), sum(total), "
-                "min(low), max(high) FROM metric_points WHERE key IN (SELECT id FROM metric_keys) "
-                "AND res = :res AND at < :limit "
-                "GROUP BY key, start "
-                "ON CONFLICT (key, res, at) DO UPDATE SET n = n + excluded.n, "
-                "total = total + excluded.total, low = min(low, excluded.low), "
-                "high = max(high, excluded.high)",
-                {"coarser": coarser, "offset": self.offset, "res": res, "limit": limit})
-        # (key IN ...: a range of the primary key per metric, not a scan of the table)
-        conn.execute("DELETE FROM metric_points WHERE key IN (SELECT id FROM metric_keys) "
-                     "AND res = ? AND at < ?", (res, limit))
+        # One metric at a time: each statement reads a range of the primary key, and the
+        # GROUP BY of a roll-up sorts one metric's points (a few thousand), not every metric's
+        # (a million at the first 15-day roll-up: SQLite's sorter took 4 MB of heap for it, and
+        # the heap it left behind was most of the memory growth after day 1, issue #19).
+        for key_id in list(self._names):
+            if coarser:
+                # Each point goes to the coarser period holding its start: floor((at - offset) /
+                # coarser), as an integer cast of a value shifted positive (SQLite may lack
+                # floor).
+                conn.execute(
+                    "INSERT INTO metric_points (key, res, at, n, total, low, high) "
+                    "SELECT key, :coarser, (CAST((at - :offset) / :coarser + 1e-9 + 1000000000 "
+                    "AS INTEGER) - 1000000000) * :coarser + :offset AS start, sum(n), "
+                    "sum(total), min(low), max(high) FROM metric_points WHERE key = :key "
+                    "AND res = :res AND at < :limit "
+                    "GROUP BY start "
+                    "ON CONFLICT (key, res, at) DO UPDATE SET n = n + excluded.n, "
+                    "total = total + excluded.total, low = min(low, excluded.low), "
+                    "high = max(high, excluded.high)",
+                    {"coarser": coarser, "offset": self.offset, "res": res, "limit": limit,
+                     "key": key_id})
+            conn.execute("DELETE FROM metric_points WHERE key = ? AND res = ? AND at < ?",
+                         (key_id, res, limit))
 
     # -- reading (lock held) ----------------------------------------------------------------------
 

@@ -16,6 +16,13 @@ While it exists, the tap:
 * forwards each to the instruments attached, in a fixed order: chaos first (it may change what
   happens), then metrics, then the request meter, then the journal.
 
+Without chaos, a queue watched by the tap alone is *quiet* (``Queue._replan``): its plain send
+and delete keep their fast paths and make one call each (:meth:`Tap.plain_sent`,
+:meth:`Tap.plain_deleted`), and a standard queue's receive none per message (its receives are
+journaled by :meth:`Tap.sqs_received`); each call updates the instruments through the queue's
+slot (its metrics counters and meter rows, found once). With chaos attached the tap registers
+its general observer instead and every queue takes its general paths.
+
 Hooks run with the loop's lock held unless stated; they never block.
 """
 
@@ -70,8 +77,23 @@ class SnsContext:
     def __init__(self, sub: Subscription, pub: Published) -> None:
         self.sub = sub
         self.pub = pub
-        self.sent: list[tuple[Queue, Entry]] = []
+        #: (queue, message id, body, attributes) of each message the delivery sent.
+        self.sent: list[tuple[Queue, str, str, Any]] = []
         self.failed = False
+
+
+class _Slot:
+    """What the plain paths of one queue update (by queue name): its metrics counters of the
+    current period and its request meter rows, found once instead of per request. Emptied
+    when they may change (Tap.forget)."""
+
+    __slots__ = ("live", "send", "receive", "delete")
+
+    def __init__(self) -> None:
+        self.live: Any = None
+        self.send: list[int] | None = None
+        self.receive: list[int] | None = None
+        self.delete: list[int] | None = None
 
 
 class Tap:
@@ -79,6 +101,7 @@ class Tap:
 
     def __init__(self, loop: EventLoop) -> None:
         self.loop = loop
+        self._now = time_reader(loop.clock)
         self.metrics: Metrics | None = None
         self.journal: Journal | None = None
         self.requests: RequestMeter | None = None
@@ -87,6 +110,13 @@ class Tap:
         self.chaos_by_resource: dict[int, tuple[object, Chaos]] = {}
         self.sns_context: SnsContext | None = None
         self._observed: list[Queue] = []
+        self._slots: dict[str, _Slot] = {}
+        #: The observer a queue may treat as nobody watching (``Queue._replan``): its plain
+        #: send and delete then skip the observer and call :meth:`plain_sent` and
+        #: :meth:`plain_deleted`. Registered while no chaos is attached; with chaos, the
+        #: queues get :meth:`_on_queue_any` instead and take their general paths.
+        self.quiet: Callable[[str, Queue, Entry | None], None] = self._on_queue
+        self._hook: Callable[[str, Queue, Entry | None], None] = self.quiet
 
     # -- life -----------------------------------------------------------------------------------
 
@@ -108,11 +138,32 @@ class Tap:
             if (self.metrics or self.journal or self.requests or self.chaos
                     or self.chaos_by_resource):
                 return
-            for queue in self._observed:
-                queue.remove_observer(self._on_queue)
+            observed = list(self._observed)
             self._observed.clear()
             if self.loop._tap is self:
                 self.loop._tap = None
+            for queue in observed:  # (after: a queue re-plans without the tap)
+                queue.remove_observer(self._hook)
+
+    def forget(self, name: str | None = None) -> None:
+        """Empty the slots of queue ``name`` (``None``: of every queue): an instrument was
+        attached or closed, a period ended, or meter rows went."""
+        if name is None:
+            self._slots.clear()
+        else:
+            self._slots.pop(name, None)
+
+    def rewire(self) -> None:
+        """Register the observer that fits the instruments attached (after chaos is attached
+        or detached): chaos needs every queue on its general paths (lock held)."""
+        hook = self._on_queue_any if (self.chaos is not None or self.chaos_by_resource) \
+            else self.quiet
+        if hook is self._hook:
+            return
+        old, self._hook = self._hook, hook
+        for queue in self._observed:
+            queue.remove_observer(old)
+            queue.add_observer(hook)
 
     def registered(self, kind: str, resource: Any) -> None:
         """``EventLoop._register`` hook: a resource was created (observe new queues)."""
@@ -120,7 +171,7 @@ class Tap:
             self._observe(resource)
 
     def _observe(self, queue: Queue) -> None:
-        queue.add_observer(self._on_queue)
+        queue.add_observer(self._hook)
         if queue not in self._observed:
             self._observed.append(queue)
 
@@ -137,8 +188,8 @@ class Tap:
         # The common events (a send, receive or delete, no chaos, not inside an SNS delivery)
         # are handled here flat: they are most of what a busy queue does, and every call
         # saved is a measurable share of a cycle (issue #23: observed >= 0.7x of off).
-        if (entry is None or self.sns_context is not None or self.chaos is not None
-                or self.chaos_by_resource):
+        # (Registered only while no chaos is attached: see rewire.)
+        if entry is None or self.sns_context is not None:
             self._on_queue_any(event, queue, entry)
             return
         journal = self.journal
@@ -146,32 +197,54 @@ class Tap:
             metrics = self.metrics
             if metrics is not None:
                 metrics._sent(queue.name, entry.record)
-            if journal is not None:
+            if journal is not None:  # (Journal._record, inline)
                 message_id = entry.record.message_id
-                journal._ring.append((journal._now(), "sent", message_id, queue.name, None))
-                journal._appended += 1
+                ring = journal._ring
+                number = journal._appended
                 seen = journal._seen
-                seen[message_id] = None
-                if len(seen) > journal._seen_cap:
-                    journal._prune_seen()
+                if len(ring) == journal.max_entries:  # (Journal._record, inline)
+                    gone = ring[0][2]
+                    if seen.get(gone) == number - journal.max_entries:
+                        del seen[gone]
+                ring.append((journal._now(), "sent", message_id, queue.name, None))
+                seen[message_id] = number
+                journal._appended = number + 1
         elif event == "received":
-            if journal is not None:
-                message_id = entry.record.message_id
-                journal._ring.append((journal._now(), "received", message_id, queue.name,
-                                      (entry.receive_count, entry.receipt, entry.deadline)))
-                journal._appended += 1  # (its id is in _seen since its send, if recorded)
+            # A standard queue's receives are journaled by sqs_received, one call a request
+            # (a quiet queue does not emit them at all); a FIFO queue's here (its retried
+            # attempts return messages again without receiving them again).
+            if journal is not None and queue.is_fifo:
+                ring = journal._ring
+                number = journal._appended
+                seen = journal._seen
+                if len(ring) == journal.max_entries:  # (Journal._record, inline)
+                    gone = ring[0][2]
+                    if seen.get(gone) == number - journal.max_entries:
+                        del seen[gone]
+                ring.append((journal._now(), "received", entry.record.message_id, queue.name,
+                             (entry.receive_count, entry.receipt, entry.deadline)))
+                journal._appended = number + 1
         elif event == "deleted":
             if journal is not None:
-                journal._ring.append((journal._now(), "deleted", entry.record.message_id,
-                                      queue.name, None))
-                journal._appended += 1
+                message_id = entry.record.message_id
+                ring = journal._ring
+                number = journal._appended
+                seen = journal._seen
+                if len(ring) == journal.max_entries:  # (Journal._record, inline)
+                    gone = ring[0][2]
+                    if seen.get(gone) == number - journal.max_entries:
+                        del seen[gone]
+                ring.append((journal._now(), "deleted", message_id, queue.name, None))
+                seen[message_id] = number
+                journal._appended = number + 1
         else:
             self._on_queue_any(event, queue, entry)
 
     def _on_queue_any(self, event: str, queue: Queue, entry: Entry | None) -> None:
         ctx = self.sns_context
         if ctx is not None and event == "sent" and entry is not None:
-            ctx.sent.append((queue, entry))
+            record = entry.record
+            ctx.sent.append((queue, record.message_id, record.body, record.attributes))
         if self.chaos is not None or self.chaos_by_resource:
             chaos = self.chaos_for(queue)
             if chaos is not None:
@@ -182,6 +255,104 @@ class Tap:
         journal = self.journal
         if journal is not None:
             journal._queue_event(event, queue, entry, ctx)
+
+    # -- SQS: the plain paths of a quiet queue (lock held) ---------------------------------------
+
+    def plain_sent(self, queue: Queue, message_id: str, body: str, now: float) -> None:
+        """A plain send (a printable ASCII body, nothing else; see ``Queue.send``) was stored
+        at loop time ``now`` without an observer event: count it, bill it and journal it here,
+        in one call."""
+        if self.sns_context is not None:  # a topic delivering through the public send
+            self.sns_context.sent.append((queue, message_id, body, None))
+            self._plain_sent_any(queue, message_id, body)
+            return
+        size = len(body)  # (ASCII, no attributes: its bytes)
+        name = queue.name
+        slot = self._slots.get(name)
+        if slot is None:
+            slot = self._slots[name] = _Slot()
+        metrics = self.metrics
+        if metrics is not None:
+            if now >= metrics._live_until:
+                metrics._flush_live(roll=True)  # (empties the slots' live)
+            live = slot.live
+            if live is None:
+                live = slot.live = metrics._live_of(name)
+            live.sent += 1
+            if live.size_n:
+                if size < live.size_low:
+                    live.size_low = size
+                elif size > live.size_high:
+                    live.size_high = size
+            else:
+                live.size_low = live.size_high = size
+            live.size_n += 1
+            live.size_total += size
+        requests = self.requests
+        if requests is not None:
+            row = slot.send
+            if row is None:
+                row = slot.send = requests._sqs_row(queue, "SendMessage")
+            row[0] += 1
+            row[1] += 1 if size <= CHUNK else -(-size // CHUNK)
+        journal = self.journal
+        if journal is not None:
+            ring = journal._ring
+            number = journal._appended
+            seen = journal._seen
+            if len(ring) == journal.max_entries:  # (Journal._record, inline)
+                gone = ring[0][2]
+                if seen.get(gone) == number - journal.max_entries:
+                    del seen[gone]
+            ring.append((now, "sent", message_id, name, None))
+            seen[message_id] = number
+            journal._appended = number + 1
+
+    def _plain_sent_any(self, queue: Queue, message_id: str, body: str) -> None:
+        """:meth:`plain_sent` inside a topic's delivery (the journal links the two)."""
+        if self.metrics is not None:
+            self.metrics._sent_plain(queue.name, body)
+        if self.requests is not None:
+            self.requests._sqs(queue, "SendMessage", len(body))
+        journal = self.journal
+        if journal is not None:
+            journal._sent(queue.name, message_id, self.sns_context)
+
+    def plain_deleted(self, queue: Queue, entry: Entry, now: float) -> None:
+        """A delete by a current receipt handle at loop time ``now``, without an observer
+        event: count it, bill it and journal it here, in one call."""
+        name = queue.name
+        slot = self._slots.get(name)
+        if slot is None:
+            slot = self._slots[name] = _Slot()
+        metrics = self.metrics
+        if metrics is not None:
+            if now >= metrics._live_until:
+                metrics._flush_live(roll=True)
+            live = slot.live
+            if live is None:
+                live = slot.live = metrics._live_of(name)
+            live.deleted += 1
+        requests = self.requests
+        if requests is not None:
+            row = slot.delete
+            if row is None:
+                row = slot.delete = requests._sqs_row(queue, "DeleteMessage")
+            row[0] += 1
+            row[1] += 1
+        journal = self.journal
+        if journal is not None:
+            message_id = entry.record.message_id
+            ring = journal._ring
+            number = journal._appended
+            seen = journal._seen
+            if len(ring) == journal.max_entries:  # (Journal._record, inline)
+                gone = ring[0][2]
+                if seen.get(gone) == number - journal.max_entries:
+                    del seen[gone]
+            ring.append((now, "deleted", message_id, name, None))
+            seen[message_id] = number
+            journal._appended = number + 1
 
     # -- SQS: requests --------------------------------------------------------------------------
 
@@ -218,14 +389,19 @@ class Tap:
 
     def sqs_received(self, queue: Queue, messages: list[Message]) -> None:
         """A ReceiveMessage that returned ``messages`` (possibly none: an empty receive)."""
+        name = queue.name
+        now = self._now()
+        count = len(messages)
+        slot = self._slots.get(name)
+        if slot is None:
+            slot = self._slots[name] = _Slot()
         metrics = self.metrics
         if metrics is not None:
-            if metrics._now() >= metrics._live_until:
+            if now >= metrics._live_until:
                 metrics._flush_live(roll=True)
-            live = metrics._live.get(queue.name)
+            live = slot.live
             if live is None:
-                live = metrics._new_live(queue.name)
-            count = len(messages)
+                live = slot.live = metrics._live_of(name)
             if count:  # every message a receive returned (a FIFO attempt-id retry's too)
                 if live.received_n:
                     if count < live.received_low:
@@ -246,12 +422,30 @@ class Tap:
                 attributes = m.message_attributes
                 size += (len(body) if not attributes and body.isascii()
                          else message_size(body, attributes))
-            rows = requests._sqs_by_name.get(queue.name)
-            row = None if rows is None else rows.get("ReceiveMessage")
+            row = slot.receive
             if row is None:
-                row = requests._sqs_row(queue, "ReceiveMessage")
+                row = slot.receive = requests._sqs_row(queue, "ReceiveMessage")
             row[0] += 1
             row[1] += 1 if size <= CHUNK else -(-size // CHUNK)
+        journal = self.journal
+        if (journal is not None and count and not queue.is_fifo
+                and self._hook is self.quiet):  # (else the observer journaled them)
+            handles = queue._ledger.handles
+            ring = journal._ring
+            number = journal._appended
+            seen = journal._seen
+            limit = journal.max_entries
+            for m in messages:
+                if len(ring) == limit:  # (Journal._record, inline)
+                    gone = ring[0][2]
+                    if seen.get(gone) == number - limit:
+                        del seen[gone]
+                handle = m.receipt_handle
+                entry = handles.get(handle)
+                ring.append((now, "received", m.message_id, name,
+                             (m.receive_count, handle, None if entry is None else entry.deadline)))
+                number += 1
+            journal._appended = number
 
     def sqs_deleted(self, queue: Queue) -> None:
         """A successful DeleteMessage (counted even when the handle was stale: AWS does)."""
@@ -283,7 +477,7 @@ class Tap:
         if self.requests is not None:
             self.requests._sqs(queue, action, 0)
         if action == "DeleteQueue" and queue in self._observed:
-            queue.remove_observer(self._on_queue)
+            queue.remove_observer(self._hook)
             self._observed.remove(queue)
 
     # -- SNS ------------------------------------------------------------------------------------
@@ -329,19 +523,18 @@ class Tap:
         if ctx.failed:
             return  # sns_undeliverable saw it
         target = sink.queue
-        entry = next((e for q, e in ctx.sent if q is target), None)
+        sent = next((s for s in ctx.sent if s[0] is target), None)
         if self.metrics is not None:
             self.metrics._delivered(sub.topic)
         requests = self.requests
-        if requests is not None and entry is not None and target is not None:
-            record = entry.record
-            size = message_size(record.body, record.attributes)
+        if requests is not None and sent is not None and target is not None:
+            size = message_size(sent[2], sent[3])
             requests._sns_delivery(sub, size)
             if sink.fast:
                 # The trusted fast path skipped Queue.send: count its SendMessage here.
                 requests._sqs(target, "SendMessage", size)
         if self.journal is not None:
-            self.journal._delivered(sub, pub, None if entry is None else entry.record.message_id)
+            self.journal._delivered(sub, pub, None if sent is None else sent[1])
 
     def sns_before_delivery(self, sub: Subscription, n: Notification) -> None:
         """Before a non-SQS delivery attempt: chaos may make it fail (it raises)."""

@@ -197,6 +197,7 @@ class Chaos:
                 tap.chaos = self
             else:
                 tap.chaos_by_resource[id(resource)] = (resource, self)
+            tap.rewire()  # every queue on its general path while chaos is attached
             self._attached.append((tap, resource))
         return self
 
@@ -211,6 +212,7 @@ class Chaos:
                     own = tap.chaos_by_resource.get(id(resource))
                     if own is not None and own[1] is self:
                         del tap.chaos_by_resource[id(resource)]
+                tap.rewire()
                 tap.release()
         self._attached.clear()
 

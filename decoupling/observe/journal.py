@@ -121,11 +121,14 @@ class Journal:
         self._ring: deque[_Raw] = deque(maxlen=max_entries)
         self._appended = 0
         self._cleared = 0  # events forgotten by clear()
-        # Message ids in order of their first event (pruned of ids without kept events once it
-        # outgrows the ring): the order of message_ids(). A receive or delete recorded by the
-        # tap's fast path does not add its id (its send did).
-        self._seen: dict[str, None] = {}
-        self._seen_cap = max_entries + min(max_entries, 1_024)
+        # Message id -> the number of its latest tracked event, in order of the ids' first
+        # events (the order of message_ids()). Every event is tracked but a receive recorded by
+        # the tap's fast path (its send or delete is). An id leaves when the event its number
+        # names falls out of the ring, so _seen holds only ids the ring holds: it levels off
+        # with the ring, never rebuilt (issue #19: pruned at max_entries + 1,024 ids, it held
+        # three times the ring's ids and memory rose for days; pruned by rebuilding, each
+        # prune left the heap megabytes larger).
+        self._seen: dict[str, int] = {}
         # message id -> numbers of its events up to _indexed (some may have left the ring).
         self._index: dict[str, list[int]] = {}
         self._indexed = 0
@@ -168,8 +171,9 @@ class Journal:
 
     def message_ids(self) -> list[str]:
         """The ids with kept events, in order of their first event (an id whose events were
-        all dropped may move to the end when it has a new one; the ids of messages sent
-        before the journal was attached come last, in order of their first kept event)."""
+        all dropped, or whose kept events are receives only, may move to the end, in order of
+        its first kept event; so may the ids of messages sent before the journal was
+        attached)."""
         with self.loop._lock:
             kept = dict.fromkeys(raw[2] for raw in self._ring)
             ordered = [message_id for message_id in self._seen if message_id in kept]
@@ -264,20 +268,20 @@ class Journal:
             self._indexed = appended
         return index
 
-    def _prune_seen(self) -> None:
-        """Forget the ids without kept events (lock held; when ``_seen`` outgrows the ring)."""
-        kept = set(raw[2] for raw in self._ring)
-        self._seen = {message_id: None for message_id in self._seen if message_id in kept}
-
     # -- recording (loop lock held) ---------------------------------------------------------------
 
     def _record(self, raw: _Raw) -> None:
-        self._ring.append(raw)
-        self._appended += 1
+        # (Tap._on_queue, Tap.plain_* and Tap.sqs_received do the same inline.)
+        ring = self._ring
+        number = self._appended
         seen = self._seen
-        seen[raw[2]] = None
-        if len(seen) > self._seen_cap:
-            self._prune_seen()
+        if len(ring) == self.max_entries:  # the oldest event falls out
+            gone = ring[0][2]
+            if seen.get(gone) == number - self.max_entries:
+                del seen[gone]  # it was that id's latest tracked event
+        ring.append(raw)
+        seen[raw[2]] = number
+        self._appended = number + 1
 
     def _add(self, kind: str, message_id: str, resource: str, **detail: Any) -> None:
         self._record((self._now(), kind, message_id, resource, detail or None))
@@ -290,11 +294,7 @@ class Journal:
         message_id = record.message_id
         name = queue.name
         if event == "sent":
-            if ctx is not None:
-                self._add("sent", message_id, name, sns_message_id=ctx.pub.message_id,
-                          topic=ctx.sub.topic.name, subscription=ctx.sub.arn)
-            else:
-                self._record((self._now(), "sent", message_id, name, None))
+            self._sent(name, message_id, ctx)
         elif event == "received":
             self._record((self._now(), "received", message_id, name,
                           (entry.receive_count, entry.receipt, entry.deadline)))
@@ -321,6 +321,13 @@ class Journal:
                 self._link_forward(previous, message_id)
         elif event == "duplicate_arrived":
             self._add("duplicate_arrived", message_id, name)
+
+    def _sent(self, name: str, message_id: str, ctx: SnsContext | None) -> None:
+        if ctx is not None:
+            self._add("sent", message_id, name, sns_message_id=ctx.pub.message_id,
+                      topic=ctx.sub.topic.name, subscription=ctx.sub.arn)
+        else:
+            self._record((self._now(), "sent", message_id, name, None))
 
     def _link_forward(self, previous: str, message_id: str) -> None:
         """Give the old id's last event, if it is the move out, the new id too."""

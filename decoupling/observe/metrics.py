@@ -444,6 +444,7 @@ class Metrics:
                 raise InvalidParameterValue(
                     "This loop already has a Metrics: close it before attaching another.")
             tap.metrics = self
+            tap.forget()
             self._tap: Tap | None = tap
             now = loop.clock.now()
             self._spill = Spill(self, loop)
@@ -639,6 +640,7 @@ class Metrics:
             self._flush_live()
             self._stop_sampler()
             tap.metrics = None
+            tap.forget()
             self._tap = None
             tap.release()
             if self._spill.store is not None and self._spill.store._conn is not None:
@@ -799,6 +801,13 @@ class Metrics:
         live = self._live[name] = _QueueLive()
         return live
 
+    def _live_of(self, name: str) -> _QueueLive:
+        """The current period's counters of queue ``name``, made if new (lock held)."""
+        live = self._live.get(name)
+        if live is None:
+            live = self._live[name] = _QueueLive()
+        return live
+
     def _flush_live(self, roll: bool = False) -> None:
         """Merge the live counters into the points and totals (lock held); with ``roll``, start
         the period the clock is in now. O(queues with requests this period)."""
@@ -817,6 +826,10 @@ class Metrics:
                 if high > acc.high:
                     acc.high = high
         self._live.clear()
+        tap = self._tap
+        if tap is not None:
+            for slot in tap._slots.values():  # (they held the counters just merged)
+                slot.live = None
         if roll:
             index = self._live_index = int(self._now() // self.period)
             self._live_until = (index + 1) * self.period
@@ -828,8 +841,13 @@ class Metrics:
     def _sent(self, name: str, record: _Record) -> None:
         body = record.body
         attributes = record.attributes
-        size = float(len(body) if attributes is None and body.isascii()
-                     else message_size(body, attributes))
+        self._sent_size(name, float(len(body) if attributes is None and body.isascii()
+                                    else message_size(body, attributes)))
+
+    def _sent_plain(self, name: str, body: str) -> None:
+        self._sent_size(name, float(len(body)))  # (ASCII, no attributes: see Tap.plain_sent)
+
+    def _sent_size(self, name: str, size: float) -> None:
         if self._now() >= self._live_until:
             self._flush_live(roll=True)
         live = self._live.get(name)

@@ -198,6 +198,7 @@ class RequestMeter:
                 raise InvalidParameterValue(
                     "This loop already has a RequestMeter: close it before attaching another.")
             tap.requests = self
+            tap.forget()
             self._tap: Tap | None = tap
 
     # -- reading --------------------------------------------------------------------------------
@@ -294,6 +295,8 @@ class RequestMeter:
             for table in (self._sqs_rows, self._sns_rows, self._delivery_rows):
                 table.clear()
             self._sqs_by_name.clear()
+            if self._tap is not None:
+                self._tap.forget()  # (its slots held the rows just dropped)
             self._sns_bytes.clear()
             self._delivery_bytes.clear()
 
@@ -304,6 +307,7 @@ class RequestMeter:
             if tap is None:
                 return
             tap.requests = None
+            tap.forget()
             self._tap = None
             tap.release()
 
@@ -340,6 +344,8 @@ class RequestMeter:
                 if not row[0]:
                     del self._sqs_rows[(queue.name, single)]
                     del self._sqs_by_name[queue.name][single]
+                    if self._tap is not None:
+                        self._tap.forget(queue.name)  # (its slot may hold the row)
         self._sqs(queue, action, 0)
 
     def _sns_publish(self, topic: Topic, action: str, payload_bytes: int) -> None:

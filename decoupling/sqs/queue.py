@@ -221,10 +221,15 @@ class Queue(_QueueAttributes, _QueueBatches):
         of the delay, the size limit, the observers or deletion): ``_plain_max`` is the
         size limit of a body it may take, 0 when it may take none."""
         values = self._values
+        observers = self._observers
+        tap = self.loop._tap
+        # Quiet: nobody watches but the loop's observability tap (without chaos), which the
+        # plain send and delete tell directly (Tap.plain_sent, Tap.plain_deleted).
+        self._quiet: bool = not observers or (tap is not None and observers == (tap.quiet,))
         plain = (
             not self.is_fifo
             and not self._deleted
-            and not self._observers
+            and self._quiet
             and not values["DelaySeconds"]
         )
         self._plain_max: int = values["MaximumMessageSize"] if plain else 0
@@ -286,7 +291,6 @@ class Queue(_QueueAttributes, _QueueBatches):
                 ledger = self._ledger
                 if (
                     0 < len(body) <= self._plain_max  # (0 unless plain: see _replan)
-                    and self.loop._tap is None
                     and ledger.accepts_plain
                 ):
                     # (SentTimestamp follows from the send time: the ledger's make_record.)
@@ -298,6 +302,9 @@ class Queue(_QueueAttributes, _QueueBatches):
                     self._id_low = low + 1
                     message_id = self._id_block + _HEX3[low]
                     ledger.push_visible(now, message_id, body)
+                    tap = self.loop._tap
+                    if tap is not None:
+                        tap.plain_sent(self, message_id, body, now)
                     if self._waiting:
                         cond = self._cond
                         # Only a waiter not woken yet needs waking (a woken one takes a message
@@ -471,7 +478,7 @@ class Queue(_QueueAttributes, _QueueBatches):
                     max_messages, wait_seconds, visibility_timeout
                 )
             tap = self.loop._tap
-            if tap is not None:  # chaos: a short poll may see only some of the messages
+            if tap is not None and not self._quiet:  # chaos: a short poll may see only some
                 max_messages = tap.sqs_receive_limit(self, max_messages, wait)
             loop = self.loop
             clock = loop.clock
@@ -574,7 +581,7 @@ class Queue(_QueueAttributes, _QueueBatches):
         received, dead = ledger.receive(now, min(max_messages, room), timeout, limit)
         if dead:
             self._move_dead(dead, now)
-        if self._observers:
+        if not self._quiet:  # (the tap alone hears of a receive from sqs_received)
             for entry in received:
                 self._emit("received", entry)
         return self._messages(received, now)
@@ -721,8 +728,7 @@ class Queue(_QueueAttributes, _QueueBatches):
             if now >= ledger._due:  # (settle's own first test, without the call)
                 ledger.settle(now)
             if (
-                not self._observers
-                and self.loop._tap is None
+                self._quiet  # (nobody watching but the tap: see _replan)
                 and not self.is_fifo
                 and self._offload is None  # (a claim-check's delete removes the payload)
             ):
@@ -731,6 +737,9 @@ class Queue(_QueueAttributes, _QueueBatches):
                 entry = ledger.handles.get(receipt_handle) if type(receipt_handle) is str else None
                 if entry is not None:
                     ledger.remove_many([entry])
+                    tap = self.loop._tap
+                    if tap is not None:
+                        tap.plain_deleted(self, entry, now)
                     return
             self._delete_settled(receipt_handle)
 
