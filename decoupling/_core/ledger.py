@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import operator
 from collections import deque
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any
@@ -101,6 +102,37 @@ class Entry:
         )
 
 
+_RECORD_SLOT = Entry.record  # the slot itself (the plain entry's ``record`` property shadows it)
+
+
+class _PlainEntry(Entry):
+    """The entry of a backlog message handed out by a receive: its ``record`` is made on first
+    read from ``_item``, the backlog tuple ``(sent_at, message_id, body)`` (a receive that only
+    hands the message out, and a delete, never read it). Each ledger with a ``make_record``
+    has its own subclass carrying it as ``_make``."""
+
+    __slots__ = ("_item",)
+    _make: Callable[[str, str, float], Any]
+
+    @property  # type: ignore[override]
+    def record(self) -> Any:
+        try:
+            return _RECORD_SLOT.__get__(self)
+        except AttributeError:
+            sent_at, message_id, body = self._item
+            record = type(self)._make(message_id, body, sent_at)
+            _RECORD_SLOT.__set__(self, record)
+            return record
+
+    @record.setter
+    def record(self, value: Any) -> None:
+        _RECORD_SLOT.__set__(self, value)
+
+
+def _plain_entry_class(make_record: Callable[[str, str, float], Any]) -> type[_PlainEntry]:
+    return type("_PlainEntry", (_PlainEntry,), {"__slots__": (), "_make": staticmethod(make_record)})
+
+
 class Ledger:
     """Visible, delayed and in-flight messages of one queue.
 
@@ -124,6 +156,8 @@ class Ledger:
         self.receipt_prefix = receipt_prefix
         self.lock_groups = lock_groups
         self.make_record = make_record
+        #: The class of the entries _receive_backlog makes (``None`` without make_record).
+        self.plain_entry = None if make_record is None else _plain_entry_class(make_record)
         self._seq = itertools.count(1)
         self._tick = itertools.count(1)
         self._reset()
@@ -278,8 +312,13 @@ class Ledger:
             # (With an older backlog message held, _due is at or before its expiry already.)
             self._due = now + self._retention
         if len(tail) >= _CHUNK:
-            self._chunks.append(tuple(tail))
-            tail.clear()
+            self._seal_tail()
+
+    def _seal_tail(self) -> None:
+        """Seal the backlog's tail as a chunk (a tuple the collector untracks)."""
+        tail = self._tail
+        self._chunks.append(tuple(tail))
+        tail.clear()
 
     def _backlog_items(self) -> list[tuple[float, str, str]]:
         """The backlog, in order (a copy). O(b)."""
@@ -662,18 +701,17 @@ class Ledger:
         self, now: float, wanted: int, deadline: float, timeout: float, received: list[Entry]
     ) -> None:
         """Hand out up to ``wanted`` backlog messages (first receives: none is due for a
-        dead-letter queue), making their records and entries. The caller counts them in
-        flight and indexes their deadline. O(k)."""
-        make_record = self.make_record
-        assert make_record is not None
+        dead-letter queue), making their entries (:class:`_PlainEntry`: the record waits until
+        read). The caller counts them in flight and indexes their deadline. O(k)."""
         head, pos = self._head, self._pos
-        seq, tick = self._seq, self._tick
-        prefix = self.receipt_prefix
-        handles = self.handles
-        got: list[Entry] = []
-        append = got.append
-        for _ in range(wanted):
-            if pos >= len(head):
+        end = pos + wanted
+        if end <= len(head):
+            items = head[pos:end]
+            pos = end
+        else:
+            items = list(head[pos:])
+            pos = len(head)
+            while len(items) < wanted:
                 if self._chunks:
                     head = self._chunks.popleft()
                 elif self._tail:
@@ -681,37 +719,44 @@ class Ledger:
                     self._tail.clear()
                 else:
                     break
-                pos = 0
-            sent_at, message_id, body = head[pos]
-            pos += 1
-            # Entry.__init__ and _hand_out in one: every field set once.
-            entry = _new(Entry)
-            entry.seq = next(seq)
-            entry.record = make_record(message_id, body, sent_at)
-            entry.sent_at = entry.available_at = sent_at
+                take = wanted - len(items)
+                items += head[:take]
+                pos = min(take, len(head))
+        if pos >= len(head):
+            head, pos = (), 0
+        self._head, self._pos = head, pos
+        if not items:
+            return
+        cls = self.plain_entry
+        prefix = self.receipt_prefix
+        handles = self.handles
+        got: list[Entry] = []
+        append = got.append
+        # Entry.__init__ and _hand_out in one: every field set once.
+        for item, seq, tick in zip(items, self._seq, self._tick):
+            entry = _new(cls)
+            entry._item = item
+            entry.seq = seq
+            entry.sent_at = entry.available_at = item[0]
             entry.lane = None
             entry.state = INFLIGHT
             entry.receive_count = 1
             entry.first_received_at = entry.received_at = now
             entry.deadline = deadline
             entry.timeout = timeout
-            receipt = entry.receipt = f"{prefix}{next(tick):x}"
+            receipt = entry.receipt = f"{prefix}{tick:x}"
             handles[receipt] = entry
             append(entry)
-        if pos >= len(head):
-            head, pos = (), 0
-        self._head, self._pos = head, pos
-        if got:
-            # The backlog is in send order: retention order needs one check for the batch.
-            fresh = self._fresh
-            if not fresh or fresh[-1].sent_at <= got[0].sent_at:
-                fresh.extend(got)
-            else:
-                for entry in got:
-                    self._retain(entry)
-            received += got
-            self.n_backlog -= len(got)
-            self.n_visible -= len(got)
+        # The backlog is in send order: retention order needs one check for the batch.
+        fresh = self._fresh
+        if not fresh or fresh[-1].sent_at <= got[0].sent_at:
+            fresh.extend(got)
+        else:
+            for entry in got:
+                self._retain(entry)
+        received += got
+        self.n_backlog -= len(got)
+        self.n_visible -= len(got)
 
     def _hand_out(self, entry: Entry, now: float, deadline: float, timeout: float) -> int:
         """Put a visible entry in flight until ``deadline``: a new receipt handle (the old one
@@ -816,6 +861,33 @@ class Ledger:
 
     def remove_many(self, entries: list[Entry]) -> None:
         """:meth:`remove` each of ``entries`` (a batch delete). O(k) amortized."""
+        n = len(entries)
+        if n > 1 and not self._laned:
+            # The common batch delete: the messages of one receive, all in flight, in the order
+            # received, at the front of the retention deque and of their deadline run (the
+            # oldest messages in flight). Checked and removed as runs, at C speed.
+            fresh = self._fresh
+            first = entries[0]
+            if (
+                fresh
+                and fresh[0] is first
+                and len(fresh) >= n
+                and [*_islice(fresh, n)] == entries  # (identity: entries have no __eq__)
+                and [*map(_STATE, entries)].count(INFLIGHT) == n
+                and self._deadlines.discard_front(first.timeout, entries)
+            ):
+                _consume(map(self.handles.pop, map(_RECEIPT, entries)))
+                for entry in entries:
+                    entry.state = GONE
+                _consume(_starmap(fresh.popleft, _repeat((), n)))
+                self.n_inflight -= n
+                left = self._compact_countdown - n
+                if left <= 1:
+                    self._compact_countdown = 1
+                    self._compact()
+                else:
+                    self._compact_countdown = left
+                return
         unlink = self._unlink
         if self._laned:
             for entry in entries:
@@ -1169,6 +1241,13 @@ _CHUNK = 1024
 #: The seq of a detached backlog entry (see Ledger._snapshots): after every real seq.
 _SNAPSHOT_SEQ = 1 << 62
 _new = object.__new__
+_STATE = operator.attrgetter("state")
+_RECEIPT = operator.attrgetter("receipt")
+_islice = itertools.islice
+_starmap = itertools.starmap
+_repeat = itertools.repeat
+#: Runs an iterator to its end, keeping nothing (C speed).
+_consume = deque(maxlen=0).extend
 
 
 class _NoLane:

@@ -9,12 +9,12 @@ lazily on every call (see :mod:`decoupling._core.ledger`).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from math import floor as _floor
 from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .._core.ledger import INFLIGHT, Entry, Ledger
+from .._core.ledger import _CHUNK, INFLIGHT, Entry, Ledger
 from ..clock import MonotonicClock
 from ..errors import (
     InvalidParameterValue,
@@ -200,8 +200,7 @@ class Queue(_QueueAttributes, _QueueBatches):
             )
             self._cond = loop._new_condition()
             # Message ids of the plain send: a block of 4,096 from the loop, handed out in turn.
-            self._id_block = ""
-            self._id_low = 4096
+            self._ids: Iterator[str] = iter(())
             self._waiting = 0
             self._last_purge = -PURGE_COOLDOWN - 1.0
             self.max_in_flight = IN_FLIGHT_LIMIT
@@ -279,37 +278,10 @@ class Queue(_QueueAttributes, _QueueBatches):
             and body.isascii()
             and body.isprintable()
         ):
-            # The common message (a printable ASCII body, nothing else) to a queue with no
-            # delay, observer or tap: every check of the general path below holds for it by
-            # construction, and it goes straight to the ledger's visible messages.
-            with self._lock:
-                ledger = self._ledger
-                if (
-                    0 < len(body) <= self._plain_max  # (0 unless plain: see _replan)
-                    and self.loop._tap is None
-                    and ledger.accepts_plain
-                ):
-                    # (SentTimestamp follows from the send time: the ledger's make_record.)
-                    now = _monotonic() if self._monotonic else self.loop.clock.now()
-                    low = self._id_low
-                    if low > 4095:
-                        self._id_block = self.loop._id_block()
-                        low = 0
-                    self._id_low = low + 1
-                    message_id = self._id_block + _HEX3[low]
-                    ledger.push_visible(now, message_id, body)
-                    if self._waiting:
-                        cond = self._cond
-                        # Only a waiter not woken yet needs waking (a woken one takes a message
-                        # when it runs): a burst of sends calls notify once per waiter.
-                        if cond._tasks or cond._waiters:  # type: ignore[attr-defined]
-                            cond.notify(1)
-                    result = _new(SendResult)  # SendResult._lazy's fields, set in one place
-                    result.message_id = message_id
-                    result.sequence_number = result._md5 = result._md5_attributes = None
-                    result._attributes = None
-                    result._body = body
-                    return result
+            # The common message (a printable ASCII body, nothing else).
+            result = self._send_plain(body)
+            if result is not None:
+                return result
         with self._lock:
             self._check_alive()
             now = self.loop.clock.now()
@@ -323,6 +295,48 @@ class Queue(_QueueAttributes, _QueueBatches):
             if tap is not None:
                 tap.sqs_send(self, body, message_attributes)
             return result
+
+    def _send_plain(self, body: str) -> SendResult | None:
+        """Send a printable ASCII ``body`` with nothing else, if the queue takes it the plain
+        way (no delay, observer, tap or lanes: see _replan); else ``None`` and nothing done.
+        Every check of the general path holds for such a message by construction, and it goes
+        straight to the ledger's backlog (Ledger.push_visible, inlined). O(1)."""
+        with self._lock:
+            ledger = self._ledger
+            if (
+                0 < len(body) <= self._plain_max  # (0 unless plain: see _replan)
+                and self.loop._tap is None
+                and ledger.accepts_plain
+            ):
+                # (SentTimestamp follows from the send time: the ledger's make_record.)
+                now = _monotonic() if self._monotonic else self.loop.clock.now()
+                message_id = next(self._ids, None)
+                if message_id is None:  # a new block of 4,096 ids from the loop
+                    self._ids = map(self.loop._id_block().__add__, _HEX3)
+                    message_id = next(self._ids)
+                tail = ledger._tail
+                tail.append((now, message_id, body))
+                ledger.n_visible += 1
+                ledger.n_backlog += 1
+                if ledger.n_backlog == 1:
+                    due = now + ledger._retention
+                    if due < ledger._due:
+                        ledger._due = due
+                if len(tail) >= _CHUNK:
+                    ledger._seal_tail()
+                if self._waiting:
+                    cond = self._cond
+                    # Only a waiter not woken yet needs waking (a woken one takes a message
+                    # when it runs): a burst of sends calls notify once per waiter.
+                    if cond._tasks or cond._waiters:  # type: ignore[attr-defined]
+                        cond.notify(1)
+                result = _new(SendResult)  # SendResult._lazy's fields, set in one place
+                result.message_id = message_id
+                result.sequence_number = result._md5 = result._md5_attributes = None
+                result._attributes = None
+                result._body = body
+                return result
+        return None
 
     def _prepare(
         self,
@@ -582,35 +596,51 @@ class Queue(_QueueAttributes, _QueueBatches):
     def _messages(self, received: list[Entry], now: float) -> list[Message]:
         if not received:
             return []
+        clock = self.loop.clock
         if self._monotonic:  # MonotonicClock.wall_ms() at ``now``, without two calls
-            wall_ms = _floor((now + self.loop.clock._offset) * 1000)  # type: ignore[attr-defined]
+            offset = clock._offset  # type: ignore[attr-defined]
+            wall_ms = _floor((now + offset) * 1000)
+            to_ms: Any = _floor
         else:
-            wall_ms = self.loop.clock.wall_ms()
+            wall_ms = clock.wall_ms()
+            # (A ManualClock's: only a MonotonicClock or a ManualClock has plain entries.)
+            offset = getattr(clock, "_epoch_offset", 0.0)
+            to_ms = round
+        plain = self._ledger.plain_entry
         sender = self.loop.account_id
         out: list[Message] = []
         append = out.append
         for entry in received:
-            r = entry.record
             first = entry.first_received_at
             # Message(...)'s fields set here, as its __init__ sets them (one call less).
             m = _new(Message)
-            m.message_id = r.message_id
-            m.body = r.body
+            if type(entry) is plain:
+                # A backlog message's entry: the record it would make (_state._plain_records),
+                # read from the backlog item without making it.
+                sent_at, m.message_id, m.body = entry._item  # type: ignore[attr-defined]
+                m.message_attributes = {}
+                m.sent_timestamp = to_ms((sent_at + offset) * 1000)
+                m.message_group_id = m.message_deduplication_id = m.sequence_number = None
+                m.dead_letter_queue_source_arn = m.aws_trace_header = m._md5 = None
+            else:
+                r = entry.record
+                m.message_id = r.message_id
+                m.body = r.body
+                attributes = r.attributes
+                m.message_attributes = attributes if attributes else {}
+                m.sent_timestamp = r.sent_ms
+                m.message_group_id = r.group_id
+                m.message_deduplication_id = r.dedup_id
+                m.sequence_number = r.sequence_number
+                m.dead_letter_queue_source_arn = r.dlq_source_arn
+                m.aws_trace_header = r.trace_header
+                m._md5 = None
             m.receipt_handle = entry.receipt or ""
-            attributes = r.attributes
-            m.message_attributes = attributes if attributes else {}
             m.receive_count = entry.receive_count
-            m.sent_timestamp = r.sent_ms
             m.first_receive_timestamp = (
                 wall_ms if first == now else wall_ms - int(round((now - first) * 1000))
             )
             m.sender_id = sender
-            m.message_group_id = r.group_id
-            m.message_deduplication_id = r.dedup_id
-            m.sequence_number = r.sequence_number
-            m.dead_letter_queue_source_arn = r.dlq_source_arn
-            m.aws_trace_header = r.trace_header
-            m._md5 = None
             append(m)
         return out
 
@@ -1087,6 +1117,15 @@ class Queue(_QueueAttributes, _QueueBatches):
             and message_deduplication_id is None
             and aws_trace_header is None
         ):
+            if (
+                self._offload is None
+                and type(body) is str
+                and body.isascii()
+                and body.isprintable()
+            ):
+                result = self._send_plain(body)
+                if result is not None:
+                    return result
             return self.send(body)
         return self.send(
             body, message_attributes=message_attributes, delay_seconds=delay_seconds,
