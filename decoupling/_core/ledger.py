@@ -697,14 +697,14 @@ class Ledger:
             self._compact()
         return received, dead
 
-    def _receive_backlog(
-        self, now: float, wanted: int, deadline: float, timeout: float, received: list[Entry]
-    ) -> None:
-        """Hand out up to ``wanted`` backlog messages (first receives: none is due for a
-        dead-letter queue), making their entries (:class:`_PlainEntry`: the record waits until
-        read). The caller counts them in flight and indexes their deadline. O(k)."""
+    def take_backlog(self, wanted: int) -> tuple[tuple[float, str, str], ...] | list[Any]:
+        """Take up to ``wanted`` messages off the front of the backlog, as its items
+        ``(sent_at, message_id, body)``, for a receive to hand out: it makes each one's
+        :attr:`plain_entry` (with a seq from :attr:`seqs` and a handle tick from
+        :attr:`ticks`, in order) and then calls :meth:`admit_backlog`. O(k)."""
         head, pos = self._head, self._pos
         end = pos + wanted
+        items: tuple[tuple[float, str, str], ...] | list[Any]
         if end <= len(head):
             items = head[pos:end]
             pos = end
@@ -725,6 +725,49 @@ class Ledger:
         if pos >= len(head):
             head, pos = (), 0
         self._head, self._pos = head, pos
+        return items
+
+    @property
+    def seqs(self) -> Iterator[int]:
+        """The counter that numbers entries (``next()`` gives the next seq)."""
+        return self._seq
+
+    @property
+    def ticks(self) -> Iterator[int]:
+        """The counter that numbers receipt handles (a handle is ``receipt_prefix`` + the
+        tick in lowercase hex; a durable store may replace it)."""
+        return self._tick
+
+    def admit_backlog(self, got: list[Entry]) -> None:
+        """Count in flight the entries a receive made for the items :meth:`take_backlog`
+        returned (with their handles already in :attr:`handles`, state ``INFLIGHT``, one
+        ``deadline`` and ``timeout``) and index them. O(k)."""
+        if not got:
+            return
+        # The backlog is in send order: retention order needs one check for the batch.
+        fresh = self._fresh
+        if not fresh or fresh[-1].sent_at <= got[0].sent_at:
+            fresh.extend(got)
+        else:
+            for entry in got:
+                self._retain(entry)
+        n = len(got)
+        self.n_backlog -= n
+        self.n_visible -= n
+        self.n_inflight += n
+        first = got[0]
+        deadline = first.deadline
+        self._deadlines.push_many(deadline, first.timeout, got)
+        if deadline < self._due:
+            self._due = deadline
+
+    def _receive_backlog(
+        self, now: float, wanted: int, deadline: float, timeout: float, received: list[Entry]
+    ) -> None:
+        """Hand out up to ``wanted`` backlog messages (first receives: none is due for a
+        dead-letter queue), making their entries (:class:`_PlainEntry`: the record waits until
+        read). The caller counts them in flight and indexes their deadline. O(k)."""
+        items = self.take_backlog(wanted)
         if not items:
             return
         cls = self.plain_entry

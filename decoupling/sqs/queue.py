@@ -26,7 +26,14 @@ from ..errors import (
     ReceiptHandleIsInvalid,
 )
 from ..loop import EventLoop
-from ..message import AttributeInput, Message, message_size, normalize_attributes, validate_body
+from ..message import (
+    AttributeInput,
+    Message,
+    _PlainMessage,
+    message_size,
+    normalize_attributes,
+    validate_body,
+)
 from . import large_payloads as _large
 from ._attributes import _QueueAttributes
 from ._batches import _QueueBatches
@@ -575,6 +582,15 @@ class Queue(_QueueAttributes, _QueueBatches):
         ledger = self._ledger
         if now >= ledger._due:  # (settle's own first test, without the call)
             ledger.settle(now)
+        if (
+            ledger.n_backlog
+            and not ledger._visible
+            and not self._observers
+            and ledger.n_inflight + max_messages <= self.max_in_flight
+        ):
+            # Only never-received messages of a plain queue are visible: first receives, none
+            # due for a dead-letter queue.
+            return self._receive_backlog(now, max_messages, timeout)
         room = self.max_in_flight - ledger.n_inflight
         if room <= 0 and ledger.n_visible:
             raise OverLimit(
@@ -592,6 +608,57 @@ class Queue(_QueueAttributes, _QueueBatches):
             for entry in received:
                 self._emit("received", entry)
         return self._messages(received, now)
+
+    def _receive_backlog(self, now: float, max_messages: int, timeout: int) -> list[Message]:
+        """Hand out up to ``max_messages`` of the ledger's backlog (Ledger.take_backlog): each
+        message's entry (Ledger.plain_entry: its record is made when read) and its
+        ``Message`` in one pass. What Ledger.receive and :meth:`_messages` do for them. O(k)."""
+        ledger = self._ledger
+        items = ledger.take_backlog(max_messages)
+        clock = self.loop.clock
+        if self._monotonic:  # MonotonicClock.wall_ms() at ``now``, without two calls
+            offset = clock._offset  # type: ignore[attr-defined]
+            wall_ms = _floor((now + offset) * 1000)
+            to_ms: Any = _floor
+        else:  # a ManualClock: _state._plain_records
+            offset = clock._epoch_offset  # type: ignore[attr-defined]
+            wall_ms = clock.wall_ms()
+            to_ms = round
+        deadline = now + timeout
+        cls = ledger.plain_entry
+        prefix = ledger.receipt_prefix
+        handles = ledger.handles
+        sender = self.loop.account_id
+        got: list[Entry] = []
+        keep = got.append
+        out: list[Message] = []
+        append = out.append
+        for item, seq, tick in zip(items, ledger.seqs, ledger.ticks):
+            # Entry.__init__ and Ledger._hand_out in one: every field set once.
+            entry = _new(cls)
+            entry._item = item
+            entry.seq = seq
+            sent_at = entry.sent_at = entry.available_at = item[0]
+            entry.lane = None
+            entry.state = INFLIGHT
+            entry.receive_count = 1
+            entry.first_received_at = entry.received_at = now
+            entry.deadline = deadline
+            entry.timeout = timeout
+            receipt = entry.receipt = f"{prefix}{tick:x}"
+            handles[receipt] = entry
+            keep(entry)
+            # The Message; the fields a plain message leaves empty are _PlainMessage's defaults.
+            m = _new(_PlainMessage)
+            _, m.message_id, m.body = item
+            m.receipt_handle = receipt
+            m.receive_count = 1
+            m.sent_timestamp = to_ms((sent_at + offset) * 1000)
+            m.first_receive_timestamp = wall_ms
+            m.sender_id = sender
+            append(m)
+        ledger.admit_backlog(got)
+        return out
 
     def _messages(self, received: list[Entry], now: float) -> list[Message]:
         if not received:
@@ -613,16 +680,15 @@ class Queue(_QueueAttributes, _QueueBatches):
         for entry in received:
             first = entry.first_received_at
             # Message(...)'s fields set here, as its __init__ sets them (one call less).
-            m = _new(Message)
             if type(entry) is plain:
                 # A backlog message's entry: the record it would make (_state._plain_records),
-                # read from the backlog item without making it.
+                # read from the backlog item without making it; the fields such a message
+                # leaves empty are _PlainMessage's defaults.
+                m = _new(_PlainMessage)
                 sent_at, m.message_id, m.body = entry._item  # type: ignore[attr-defined]
-                m.message_attributes = {}
                 m.sent_timestamp = to_ms((sent_at + offset) * 1000)
-                m.message_group_id = m.message_deduplication_id = m.sequence_number = None
-                m.dead_letter_queue_source_arn = m.aws_trace_header = m._md5 = None
             else:
+                m = _new(Message)
                 r = entry.record
                 m.message_id = r.message_id
                 m.body = r.body
