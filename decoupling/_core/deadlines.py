@@ -26,11 +26,6 @@ T = TypeVar("T")
 _INF = float("inf")
 #: Emptied runs are kept for their duration's next push while there are at most this many runs.
 _KEEP_RUNS = 16
-_islice = itertools.islice
-_starmap = itertools.starmap
-_repeat = itertools.repeat
-#: Runs an iterator to its end, keeping nothing (C speed).
-_consume = deque(maxlen=0).extend
 
 
 class _Run(Generic[T]):
@@ -147,29 +142,6 @@ class DeadlineQueue(Generic[T]):
             else:
                 self.discard(deadline, duration, item)
                 run = None  # (discard may drop the run)
-
-    def discard_front(self, duration: float, items: list[Any]) -> bool:
-        """Remove ``items`` if they are the first ``len(items)`` items of ``duration``'s run,
-        in that order (a batch delete of one receive's messages, the oldest in flight); else
-        change nothing and return ``False``. O(k) at C speed."""
-        run = self._runs.get(duration)
-        if run is None:
-            return False
-        run_items = run.items
-        n = len(items)
-        if len(run_items) < n or [*_islice(run_items, n)] != items:
-            return False
-        times = run.times
-        head = times[0]
-        _consume(_starmap(run_items.popleft, _repeat((), n)))
-        _consume(_starmap(times.popleft, _repeat((), n)))
-        self._size -= n
-        if times:
-            if times[0] != head:  # the run's new head (with the same deadline, its item holds)
-                heapq.heappush(self._heads, (times[0], duration))
-        elif len(self._runs) > _KEEP_RUNS:
-            del self._runs[duration]
-        return True
 
     def earliest(self) -> float:
         """The earliest deadline held, or ``inf`` (may be early after discards, never late).

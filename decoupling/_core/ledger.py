@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import operator
 from collections import deque
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any
@@ -102,7 +101,7 @@ class Entry:
         )
 
 
-_RECORD_SLOT = Entry.record  # the slot itself (the plain entry's ``record`` property shadows it)
+_RECORD_SLOT: Any = Entry.__dict__["record"]  # the slot itself (the plain entry's ``record`` property shadows it)
 
 
 class _PlainEntry(Entry):
@@ -112,9 +111,10 @@ class _PlainEntry(Entry):
     has its own subclass carrying it as ``_make``."""
 
     __slots__ = ("_item",)
+    _item: tuple[float, str, str]
     _make: Callable[[str, str, float], Any]
 
-    @property  # type: ignore[override]
+    @property
     def record(self) -> Any:
         try:
             return _RECORD_SLOT.__get__(self)
@@ -771,12 +771,13 @@ class Ledger:
         if not items:
             return
         cls = self.plain_entry
+        assert cls is not None  # (a backlog needs make_record)
         prefix = self.receipt_prefix
         handles = self.handles
         got: list[Entry] = []
         append = got.append
         # Entry.__init__ and _hand_out in one: every field set once.
-        for item, seq, tick in zip(items, self._seq, self._tick):
+        for item, seq, tick in zip(items, self._seq, self._tick, strict=False):  # (endless counters)
             entry = _new(cls)
             entry._item = item
             entry.seq = seq
@@ -795,8 +796,8 @@ class Ledger:
         if not fresh or fresh[-1].sent_at <= got[0].sent_at:
             fresh.extend(got)
         else:
-            for entry in got:
-                self._retain(entry)
+            for made in got:
+                self._retain(made)
         received += got
         self.n_backlog -= len(got)
         self.n_visible -= len(got)
@@ -904,33 +905,6 @@ class Ledger:
 
     def remove_many(self, entries: list[Entry]) -> None:
         """:meth:`remove` each of ``entries`` (a batch delete). O(k) amortized."""
-        n = len(entries)
-        if n > 1 and not self._laned:
-            # The common batch delete: the messages of one receive, all in flight, in the order
-            # received, at the front of the retention deque and of their deadline run (the
-            # oldest messages in flight). Checked and removed as runs, at C speed.
-            fresh = self._fresh
-            first = entries[0]
-            if (
-                fresh
-                and fresh[0] is first
-                and len(fresh) >= n
-                and [*_islice(fresh, n)] == entries  # (identity: entries have no __eq__)
-                and [*map(_STATE, entries)].count(INFLIGHT) == n
-                and self._deadlines.discard_front(first.timeout, entries)
-            ):
-                _consume(map(self.handles.pop, map(_RECEIPT, entries)))
-                for entry in entries:
-                    entry.state = GONE
-                _consume(_starmap(fresh.popleft, _repeat((), n)))
-                self.n_inflight -= n
-                left = self._compact_countdown - n
-                if left <= 1:
-                    self._compact_countdown = 1
-                    self._compact()
-                else:
-                    self._compact_countdown = left
-                return
         unlink = self._unlink
         if self._laned:
             for entry in entries:
@@ -1284,13 +1258,6 @@ _CHUNK = 1024
 #: The seq of a detached backlog entry (see Ledger._snapshots): after every real seq.
 _SNAPSHOT_SEQ = 1 << 62
 _new = object.__new__
-_STATE = operator.attrgetter("state")
-_RECEIPT = operator.attrgetter("receipt")
-_islice = itertools.islice
-_starmap = itertools.starmap
-_repeat = itertools.repeat
-#: Runs an iterator to its end, keeping nothing (C speed).
-_consume = deque(maxlen=0).extend
 
 
 class _NoLane:

@@ -31,9 +31,6 @@ MAX_BATCH = 10
 MAX_BATCH_BYTES = 1_048_576
 #: The ``Id`` of a plain-string batch entry: its index.
 _INDEX_IDS = tuple(str(i) for i in range(MAX_BATCH))
-#: ``{"Id": "0"}``, ``{"Id": "1"}``, ...: a successful entry of a batch of plain handles is a
-#: copy of one (a dict's copy is made at C speed).
-_INDEX_ENTRIES = tuple({"Id": i} for i in _INDEX_IDS)
 
 
 class _QueueBatches(_QueueState):
@@ -269,18 +266,19 @@ class _QueueBatches(_QueueState):
                 # every id is valid and distinct), removed together. Anything else — a stale
                 # or invalid handle, a dict entry — takes the general path below, which
                 # answers each entry; nothing has changed until then.
-                try:
-                    # (A handle that is a str subclass finds its message as the general path
-                    # does; any other type finds none.)
-                    found = [*map(ledger.handles.get, entries)]
-                except TypeError:  # an unhashable entry (a dict): the general path
-                    found = [None]
-                if None not in found:
-                    ledger.remove_many(found)  # type: ignore[arg-type]
+                handles = ledger.handles
+                found = []
+                for handle in entries:
+                    held = handles.get(handle) if type(handle) is str else None
+                    if held is None:
+                        break
+                    found.append(held)
+                else:
+                    ledger.remove_many(found)
                     if self._observers:
                         for held in dict.fromkeys(found):  # a handle given twice: one event
                             self._emit("deleted", held)
-                    return BatchResult([*map(dict.copy, _INDEX_ENTRIES[:len(found)])], [])
+                    return BatchResult([{"Id": i} for i in _INDEX_IDS[:len(found)]], [])
             normalized = self._batch_entries(
                 entries, "ReceiptHandle", "DeleteMessageBatchRequestEntry"
             )

@@ -9,7 +9,7 @@ lazily on every call (see :mod:`decoupling._core.ledger`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from math import floor as _floor
 from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -207,7 +207,8 @@ class Queue(_QueueAttributes, _QueueBatches):
             )
             self._cond = loop._new_condition()
             # Message ids of the plain send: a block of 4,096 from the loop, handed out in turn.
-            self._ids: Iterator[str] = iter(())
+            self._id_block = ""
+            self._id_low = 4096
             self._waiting = 0
             self._last_purge = -PURGE_COOLDOWN - 1.0
             self.max_in_flight = IN_FLIGHT_LIMIT
@@ -317,10 +318,12 @@ class Queue(_QueueAttributes, _QueueBatches):
             ):
                 # (SentTimestamp follows from the send time: the ledger's make_record.)
                 now = _monotonic() if self._monotonic else self.loop.clock.now()
-                message_id = next(self._ids, None)
-                if message_id is None:  # a new block of 4,096 ids from the loop
-                    self._ids = map(self.loop._id_block().__add__, _HEX3)
-                    message_id = next(self._ids)
+                low = self._id_low
+                if low > 4095:
+                    self._id_block = self.loop._id_block()
+                    low = 0
+                self._id_low = low + 1
+                message_id = self._id_block + _HEX3[low]
                 tail = ledger._tail
                 tail.append((now, message_id, body))
                 ledger.n_visible += 1
@@ -626,6 +629,7 @@ class Queue(_QueueAttributes, _QueueBatches):
             to_ms = round
         deadline = now + timeout
         cls = ledger.plain_entry
+        assert cls is not None  # (a backlog needs make_record)
         prefix = ledger.receipt_prefix
         handles = ledger.handles
         sender = self.loop.account_id
@@ -633,7 +637,7 @@ class Queue(_QueueAttributes, _QueueBatches):
         keep = got.append
         out: list[Message] = []
         append = out.append
-        for item, seq, tick in zip(items, ledger.seqs, ledger.ticks):
+        for item, seq, tick in zip(items, ledger.seqs, ledger.ticks, strict=False):  # (endless counters)
             # Entry.__init__ and Ledger._hand_out in one: every field set once.
             entry = _new(cls)
             entry._item = item
@@ -677,6 +681,7 @@ class Queue(_QueueAttributes, _QueueBatches):
         sender = self.loop.account_id
         out: list[Message] = []
         append = out.append
+        m: Message
         for entry in received:
             first = entry.first_received_at
             # Message(...)'s fields set here, as its __init__ sets them (one call less).
@@ -685,7 +690,7 @@ class Queue(_QueueAttributes, _QueueBatches):
                 # read from the backlog item without making it; the fields such a message
                 # leaves empty are _PlainMessage's defaults.
                 m = _new(_PlainMessage)
-                sent_at, m.message_id, m.body = entry._item  # type: ignore[attr-defined]
+                sent_at, m.message_id, m.body = entry._item
                 m.sent_timestamp = to_ms((sent_at + offset) * 1000)
             else:
                 m = _new(Message)
