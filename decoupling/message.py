@@ -470,6 +470,9 @@ class _PlainMessage(Message):
     until set. Behaves as ``Message`` in every other way."""
 
     __slots__ = ()
+    # ``_PlainMessage()`` makes a bare instance for the receive to fill (a cheaper call than
+    # ``object.__new__``).
+    __init__ = object.__init__
 
     message_attributes = _unset_default("message_attributes", dict)
     message_group_id = _unset_default("message_group_id", _none)

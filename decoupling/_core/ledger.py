@@ -130,7 +130,11 @@ class _PlainEntry(Entry):
 
 
 def _plain_entry_class(make_record: Callable[[str, str, float], Any]) -> type[_PlainEntry]:
-    return type("_PlainEntry", (_PlainEntry,), {"__slots__": (), "_make": staticmethod(make_record)})
+    # ``__init__`` is object's: ``cls()`` makes a bare instance for the caller to fill, a cheaper
+    # call than ``object.__new__(cls)``.
+    return type("_PlainEntry", (_PlainEntry,), {
+        "__slots__": (), "_make": staticmethod(make_record), "__init__": object.__init__,
+    })
 
 
 class Ledger:
@@ -778,7 +782,7 @@ class Ledger:
         append = got.append
         # Entry.__init__ and _hand_out in one: every field set once.
         for item, seq, tick in zip(items, self._seq, self._tick, strict=False):  # (endless counters)
-            entry = _new(cls)
+            entry = cls()  # type: ignore[call-arg]  # (bare: its __init__ is object's)
             entry._item = item
             entry.seq = seq
             entry.sent_at = entry.available_at = item[0]

@@ -40,7 +40,7 @@ from ._batches import _QueueBatches
 from ._state import QueueObserver, _plain_records
 from ._state import _Record as _Record  # re-exported: FIFO, SNS and the store build records
 from .config import INTEGER_ATTRIBUTES, RedriveAllowPolicy, RedrivePolicy
-from .results import BatchResult, SendResult
+from .results import BatchResult, SendResult, _PlainSendResult
 
 if TYPE_CHECKING:
     from .large_payloads import PayloadOffload
@@ -340,7 +340,7 @@ class Queue(_QueueAttributes, _QueueBatches):
                     # when it runs): a burst of sends calls notify once per waiter.
                     if cond._tasks or cond._waiters:  # type: ignore[attr-defined]
                         cond.notify(1)
-                result = _new(SendResult)  # SendResult._lazy's fields, set in one place
+                result: SendResult = _PlainSendResult()  # SendResult._lazy's fields, set in one place
                 result.message_id = message_id
                 result.sequence_number = result._md5 = result._md5_attributes = None
                 result._attributes = None
@@ -639,7 +639,7 @@ class Queue(_QueueAttributes, _QueueBatches):
         append = out.append
         for item, seq, tick in zip(items, ledger.seqs, ledger.ticks, strict=False):  # (endless counters)
             # Entry.__init__ and Ledger._hand_out in one: every field set once.
-            entry = _new(cls)
+            entry = cls()  # type: ignore[call-arg]  # (bare: its __init__ is object's)
             entry._item = item
             entry.seq = seq
             sent_at = entry.sent_at = entry.available_at = item[0]
@@ -653,7 +653,7 @@ class Queue(_QueueAttributes, _QueueBatches):
             handles[receipt] = entry
             keep(entry)
             # The Message; the fields a plain message leaves empty are _PlainMessage's defaults.
-            m = _new(_PlainMessage)
+            m = _PlainMessage()  # (bare: its __init__ is object's)
             _, m.message_id, m.body = item
             m.receipt_handle = receipt
             m.receive_count = 1
@@ -689,7 +689,7 @@ class Queue(_QueueAttributes, _QueueBatches):
                 # A backlog message's entry: the record it would make (_state._plain_records),
                 # read from the backlog item without making it; the fields such a message
                 # leaves empty are _PlainMessage's defaults.
-                m = _new(_PlainMessage)
+                m = _PlainMessage()
                 sent_at, m.message_id, m.body = entry._item
                 m.sent_timestamp = to_ms((sent_at + offset) * 1000)
             else:
