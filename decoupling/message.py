@@ -440,6 +440,49 @@ class Message:
         )
 
 
+def _none() -> None:
+    return None
+
+
+def _unset_default(name: str, default: Callable[[], Any]) -> property:
+    """A property over ``Message``'s slot ``name`` that reads ``default()`` (stored) while the
+    slot is unset."""
+    slot = Message.__dict__[name]
+
+    def get(self: Message) -> Any:
+        try:
+            return slot.__get__(self)
+        except AttributeError:
+            value = default()
+            slot.__set__(self, value)
+            return value
+
+    def set_(self: Message, value: Any) -> None:
+        slot.__set__(self, value)
+
+    return property(get, set_)
+
+
+class _PlainMessage(Message):
+    """A :class:`Message` of a message sent with only a body (a standard queue's plain send),
+    as a receive builds it: the fields such a message leaves empty (no attributes, no FIFO or
+    dead-letter fields, no trace header) are not set one by one but read as their defaults
+    until set. Behaves as ``Message`` in every other way."""
+
+    __slots__ = ()
+    # ``_PlainMessage()`` makes a bare instance for the receive to fill (a cheaper call than
+    # ``object.__new__``).
+    __init__ = object.__init__
+
+    message_attributes = _unset_default("message_attributes", dict)
+    message_group_id = _unset_default("message_group_id", _none)
+    message_deduplication_id = _unset_default("message_deduplication_id", _none)
+    sequence_number = _unset_default("sequence_number", _none)
+    dead_letter_queue_source_arn = _unset_default("dead_letter_queue_source_arn", _none)
+    aws_trace_header = _unset_default("aws_trace_header", _none)
+    _md5 = _unset_default("_md5", _none)
+
+
 # --- JSON from users, parsed with a bounded depth ----------------------------------------------
 
 #: How deeply objects and arrays may nest in JSON a user hands us (a body a filter reads, a

@@ -101,6 +101,42 @@ class Entry:
         )
 
 
+_RECORD_SLOT: Any = Entry.__dict__["record"]  # the slot itself (the plain entry's ``record`` property shadows it)
+
+
+class _PlainEntry(Entry):
+    """The entry of a backlog message handed out by a receive: its ``record`` is made on first
+    read from ``_item``, the backlog tuple ``(sent_at, message_id, body)`` (a receive that only
+    hands the message out, and a delete, never read it). Each ledger with a ``make_record``
+    has its own subclass carrying it as ``_make``."""
+
+    __slots__ = ("_item",)
+    _item: tuple[float, str, str]
+    _make: Callable[[str, str, float], Any]
+
+    @property
+    def record(self) -> Any:
+        try:
+            return _RECORD_SLOT.__get__(self)
+        except AttributeError:
+            sent_at, message_id, body = self._item
+            record = type(self)._make(message_id, body, sent_at)
+            _RECORD_SLOT.__set__(self, record)
+            return record
+
+    @record.setter
+    def record(self, value: Any) -> None:
+        _RECORD_SLOT.__set__(self, value)
+
+
+def _plain_entry_class(make_record: Callable[[str, str, float], Any]) -> type[_PlainEntry]:
+    # ``__init__`` is object's: ``cls()`` makes a bare instance for the caller to fill, a cheaper
+    # call than ``object.__new__(cls)``.
+    return type("_PlainEntry", (_PlainEntry,), {
+        "__slots__": (), "_make": staticmethod(make_record), "__init__": object.__init__,
+    })
+
+
 class Ledger:
     """Visible, delayed and in-flight messages of one queue.
 
@@ -124,6 +160,8 @@ class Ledger:
         self.receipt_prefix = receipt_prefix
         self.lock_groups = lock_groups
         self.make_record = make_record
+        #: The class of the entries _receive_backlog makes (``None`` without make_record).
+        self.plain_entry = None if make_record is None else _plain_entry_class(make_record)
         self._seq = itertools.count(1)
         self._tick = itertools.count(1)
         self._reset()
@@ -320,8 +358,13 @@ class Ledger:
             # (With an older backlog message held, _due is at or before its expiry already.)
             self._due = now + self._retention
         if len(tail) >= _CHUNK:
-            self._chunks.append(tuple(tail))
-            tail.clear()
+            self._seal_tail()
+
+    def _seal_tail(self) -> None:
+        """Seal the backlog's tail as a chunk (a tuple the collector untracks)."""
+        tail = self._tail
+        self._chunks.append(tuple(tail))
+        tail.clear()
 
     def _backlog_items(self) -> list[tuple[float, str, str]]:
         """The backlog, in order (a copy). O(b)."""
@@ -757,22 +800,21 @@ class Ledger:
             self._compact()
         return received, dead
 
-    def _receive_backlog(
-        self, now: float, wanted: int, deadline: float, timeout: float, received: list[Entry]
-    ) -> None:
-        """Hand out up to ``wanted`` backlog messages (first receives: none is due for a
-        dead-letter queue), making their records and entries. The caller counts them in
-        flight and indexes their deadline. O(k)."""
-        make_record = self.make_record
-        assert make_record is not None
+    def take_backlog(self, wanted: int) -> tuple[tuple[float, str, str], ...] | list[Any]:
+        """Take up to ``wanted`` messages off the front of the backlog, as its items
+        ``(sent_at, message_id, body)``, for a receive to hand out: it makes each one's
+        :attr:`plain_entry` (with a seq from :attr:`seqs` and a handle tick from
+        :attr:`ticks`, in order) and then calls :meth:`admit_backlog`. O(k)."""
         head, pos = self._head, self._pos
-        seq, tick = self._seq, self._tick
-        prefix = self.receipt_prefix
-        handles = self.handles
-        got: list[Entry] = []
-        append = got.append
-        for _ in range(wanted):
-            if pos >= len(head):
+        end = pos + wanted
+        items: tuple[tuple[float, str, str], ...] | list[Any]
+        if end <= len(head):
+            items = head[pos:end]
+            pos = end
+        else:
+            items = list(head[pos:])
+            pos = len(head)
+            while len(items) < wanted:
                 if self._chunks:
                     head = self._chunks.popleft()
                 elif self._tail:
@@ -780,37 +822,88 @@ class Ledger:
                     self._tail.clear()
                 else:
                     break
-                pos = 0
-            sent_at, message_id, body = head[pos]
-            pos += 1
-            # Entry.__init__ and _hand_out in one: every field set once.
-            entry = _new(Entry)
-            entry.seq = next(seq)
-            entry.record = make_record(message_id, body, sent_at)
-            entry.sent_at = entry.available_at = sent_at
+                take = wanted - len(items)
+                items += head[:take]
+                pos = min(take, len(head))
+        if pos >= len(head):
+            head, pos = (), 0
+        self._head, self._pos = head, pos
+        return items
+
+    @property
+    def seqs(self) -> Iterator[int]:
+        """The counter that numbers entries (``next()`` gives the next seq)."""
+        return self._seq
+
+    @property
+    def ticks(self) -> Iterator[int]:
+        """The counter that numbers receipt handles (a handle is ``receipt_prefix`` + the
+        tick in lowercase hex; a durable store may replace it)."""
+        return self._tick
+
+    def admit_backlog(self, got: list[Entry]) -> None:
+        """Count in flight the entries a receive made for the items :meth:`take_backlog`
+        returned (with their handles already in :attr:`handles`, state ``INFLIGHT``, one
+        ``deadline`` and ``timeout``) and index them. O(k)."""
+        if not got:
+            return
+        # The backlog is in send order: retention order needs one check for the batch.
+        fresh = self._fresh
+        if not fresh or fresh[-1].sent_at <= got[0].sent_at:
+            fresh.extend(got)
+        else:
+            for entry in got:
+                self._retain(entry)
+        n = len(got)
+        self.n_backlog -= n
+        self.n_visible -= n
+        self.n_inflight += n
+        first = got[0]
+        deadline = first.deadline
+        self._deadlines.push_many(deadline, first.timeout, got)
+        if deadline < self._due:
+            self._due = deadline
+
+    def _receive_backlog(
+        self, now: float, wanted: int, deadline: float, timeout: float, received: list[Entry]
+    ) -> None:
+        """Hand out up to ``wanted`` backlog messages (first receives: none is due for a
+        dead-letter queue), making their entries (:class:`_PlainEntry`: the record waits until
+        read). The caller counts them in flight and indexes their deadline. O(k)."""
+        items = self.take_backlog(wanted)
+        if not items:
+            return
+        cls = self.plain_entry
+        assert cls is not None  # (a backlog needs make_record)
+        prefix = self.receipt_prefix
+        handles = self.handles
+        got: list[Entry] = []
+        append = got.append
+        # Entry.__init__ and _hand_out in one: every field set once.
+        for item, seq, tick in zip(items, self._seq, self._tick, strict=False):  # (endless counters)
+            entry = cls()  # type: ignore[call-arg]  # (bare: its __init__ is object's)
+            entry._item = item
+            entry.seq = seq
+            entry.sent_at = entry.available_at = item[0]
             entry.lane = None
             entry.state = INFLIGHT
             entry.receive_count = 1
             entry.first_received_at = entry.received_at = now
             entry.deadline = deadline
             entry.timeout = timeout
-            receipt = entry.receipt = f"{prefix}{next(tick):x}"
+            receipt = entry.receipt = f"{prefix}{tick:x}"
             handles[receipt] = entry
             append(entry)
-        if pos >= len(head):
-            head, pos = (), 0
-        self._head, self._pos = head, pos
-        if got:
-            # The backlog is in send order: retention order needs one check for the batch.
-            fresh = self._fresh
-            if not fresh or fresh[-1].sent_at <= got[0].sent_at:
-                fresh.extend(got)
-            else:
-                for entry in got:
-                    self._retain(entry)
-            received += got
-            self.n_backlog -= len(got)
-            self.n_visible -= len(got)
+        # The backlog is in send order: retention order needs one check for the batch.
+        fresh = self._fresh
+        if not fresh or fresh[-1].sent_at <= got[0].sent_at:
+            fresh.extend(got)
+        else:
+            for made in got:
+                self._retain(made)
+        received += got
+        self.n_backlog -= len(got)
+        self.n_visible -= len(got)
 
     def _hand_out(self, entry: Entry, now: float, deadline: float, timeout: float) -> int:
         """Put a visible entry in flight until ``deadline``: a new receipt handle (the old one

@@ -14,7 +14,7 @@ from math import floor as _floor
 from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .._core.ledger import INFLIGHT, Entry, Ledger
+from .._core.ledger import _CHUNK, INFLIGHT, Entry, Ledger
 from ..clock import MonotonicClock
 from ..errors import (
     InvalidParameterValue,
@@ -26,14 +26,21 @@ from ..errors import (
     ReceiptHandleIsInvalid,
 )
 from ..loop import EventLoop
-from ..message import AttributeInput, Message, message_size, normalize_attributes, validate_body
+from ..message import (
+    AttributeInput,
+    Message,
+    _PlainMessage,
+    message_size,
+    normalize_attributes,
+    validate_body,
+)
 from . import large_payloads as _large
 from ._attributes import _QueueAttributes
 from ._batches import _QueueBatches
 from ._state import QueueObserver, _plain_records
 from ._state import _Record as _Record  # re-exported: FIFO, SNS and the store build records
 from .config import INTEGER_ATTRIBUTES, RedriveAllowPolicy, RedrivePolicy
-from .results import BatchResult, SendResult
+from .results import BatchResult, SendResult, _PlainSendResult
 
 if TYPE_CHECKING:
     from .large_payloads import PayloadOffload
@@ -284,39 +291,10 @@ class Queue(_QueueAttributes, _QueueBatches):
             and body.isascii()
             and body.isprintable()
         ):
-            # The common message (a printable ASCII body, nothing else) to a queue with no
-            # delay, observer or tap: every check of the general path below holds for it by
-            # construction, and it goes straight to the ledger's visible messages.
-            with self._lock:
-                ledger = self._ledger
-                if (
-                    0 < len(body) <= self._plain_max  # (0 unless plain: see _replan)
-                    and ledger.accepts_plain
-                ):
-                    # (SentTimestamp follows from the send time: the ledger's make_record.)
-                    now = _monotonic() if self._monotonic else self.loop.clock.now()
-                    low = self._id_low
-                    if low > 4095:
-                        self._id_block = self.loop._id_block()
-                        low = 0
-                    self._id_low = low + 1
-                    message_id = self._id_block + _HEX3[low]
-                    ledger.push_visible(now, message_id, body)
-                    tap = self.loop._tap
-                    if tap is not None:
-                        tap.plain_sent(self, message_id, body, now)
-                    if self._waiting:
-                        cond = self._cond
-                        # Only a waiter not woken yet needs waking (a woken one takes a message
-                        # when it runs): a burst of sends calls notify once per waiter.
-                        if cond._tasks or cond._waiters:  # type: ignore[attr-defined]
-                            cond.notify(1)
-                    result = _new(SendResult)  # SendResult._lazy's fields, set in one place
-                    result.message_id = message_id
-                    result.sequence_number = result._md5 = result._md5_attributes = None
-                    result._attributes = None
-                    result._body = body
-                    return result
+            # The common message (a printable ASCII body, nothing else).
+            result = self._send_plain(body)
+            if result is not None:
+                return result
         with self._lock:
             self._check_alive()
             now = self.loop.clock.now()
@@ -330,6 +308,52 @@ class Queue(_QueueAttributes, _QueueBatches):
             if tap is not None:
                 tap.sqs_send(self, body, message_attributes)
             return result
+
+    def _send_plain(self, body: str) -> SendResult | None:
+        """Send a printable ASCII ``body`` with nothing else, if the queue takes it the plain
+        way (no delay, observer, tap or lanes: see _replan); else ``None`` and nothing done.
+        Every check of the general path holds for such a message by construction, and it goes
+        straight to the ledger's backlog (Ledger.push_visible, inlined). O(1)."""
+        with self._lock:
+            ledger = self._ledger
+            if (
+                0 < len(body) <= self._plain_max  # (0 unless plain: see _replan)
+                and ledger.accepts_plain
+            ):
+                # (SentTimestamp follows from the send time: the ledger's make_record.)
+                now = _monotonic() if self._monotonic else self.loop.clock.now()
+                low = self._id_low
+                if low > 4095:
+                    self._id_block = self.loop._id_block()
+                    low = 0
+                self._id_low = low + 1
+                message_id = self._id_block + _HEX3[low]
+                tail = ledger._tail
+                tail.append((now, message_id, body))
+                ledger.n_visible += 1
+                ledger.n_backlog += 1
+                if ledger.n_backlog == 1:
+                    due = now + ledger._retention
+                    if due < ledger._due:
+                        ledger._due = due
+                if len(tail) >= _CHUNK:
+                    ledger._seal_tail()
+                tap = self.loop._tap
+                if tap is not None:
+                    tap.plain_sent(self, message_id, body, now)
+                if self._waiting:
+                    cond = self._cond
+                    # Only a waiter not woken yet needs waking (a woken one takes a message
+                    # when it runs): a burst of sends calls notify once per waiter.
+                    if cond._tasks or cond._waiters:  # type: ignore[attr-defined]
+                        cond.notify(1)
+                result: SendResult = _PlainSendResult()  # SendResult._lazy's fields, set in one place
+                result.message_id = message_id
+                result.sequence_number = result._md5 = result._md5_attributes = None
+                result._attributes = None
+                result._body = body
+                return result
+        return None
 
     def _prepare(
         self,
@@ -568,6 +592,15 @@ class Queue(_QueueAttributes, _QueueBatches):
         ledger = self._ledger
         if now >= ledger._due:  # (settle's own first test, without the call)
             ledger.settle(now)
+        if (
+            ledger.n_backlog
+            and not ledger._visible
+            and not self._observers
+            and ledger.n_inflight + max_messages <= self.max_in_flight
+        ):
+            # Only never-received messages of a plain queue are visible: first receives, none
+            # due for a dead-letter queue.
+            return self._receive_backlog(now, max_messages, timeout)
         room = self.max_in_flight - ledger.n_inflight
         if room <= 0 and ledger.n_visible:
             raise OverLimit(
@@ -586,38 +619,106 @@ class Queue(_QueueAttributes, _QueueBatches):
                 self._emit("received", entry)
         return self._messages(received, now)
 
+    def _receive_backlog(self, now: float, max_messages: int, timeout: int) -> list[Message]:
+        """Hand out up to ``max_messages`` of the ledger's backlog (Ledger.take_backlog): each
+        message's entry (Ledger.plain_entry: its record is made when read) and its
+        ``Message`` in one pass. What Ledger.receive and :meth:`_messages` do for them. O(k)."""
+        ledger = self._ledger
+        items = ledger.take_backlog(max_messages)
+        clock = self.loop.clock
+        if self._monotonic:  # MonotonicClock.wall_ms() at ``now``, without two calls
+            offset = clock._offset  # type: ignore[attr-defined]
+            wall_ms = _floor((now + offset) * 1000)
+            to_ms: Any = _floor
+        else:  # a ManualClock: _state._plain_records
+            offset = clock._epoch_offset  # type: ignore[attr-defined]
+            wall_ms = clock.wall_ms()
+            to_ms = round
+        deadline = now + timeout
+        cls = ledger.plain_entry
+        assert cls is not None  # (a backlog needs make_record)
+        prefix = ledger.receipt_prefix
+        handles = ledger.handles
+        sender = self.loop.account_id
+        got: list[Entry] = []
+        keep = got.append
+        out: list[Message] = []
+        append = out.append
+        for item, seq, tick in zip(items, ledger.seqs, ledger.ticks, strict=False):  # (endless counters)
+            # Entry.__init__ and Ledger._hand_out in one: every field set once.
+            entry = cls()  # type: ignore[call-arg]  # (bare: its __init__ is object's)
+            entry._item = item
+            entry.seq = seq
+            sent_at = entry.sent_at = entry.available_at = item[0]
+            entry.lane = None
+            entry.state = INFLIGHT
+            entry.receive_count = 1
+            entry.first_received_at = entry.received_at = now
+            entry.deadline = deadline
+            entry.timeout = timeout
+            receipt = entry.receipt = f"{prefix}{tick:x}"
+            handles[receipt] = entry
+            keep(entry)
+            # The Message; the fields a plain message leaves empty are _PlainMessage's defaults.
+            m = _PlainMessage()  # (bare: its __init__ is object's)
+            _, m.message_id, m.body = item
+            m.receipt_handle = receipt
+            m.receive_count = 1
+            m.sent_timestamp = to_ms((sent_at + offset) * 1000)
+            m.first_receive_timestamp = wall_ms
+            m.sender_id = sender
+            append(m)
+        ledger.admit_backlog(got)
+        return out
+
     def _messages(self, received: list[Entry], now: float) -> list[Message]:
         if not received:
             return []
+        clock = self.loop.clock
         if self._monotonic:  # MonotonicClock.wall_ms() at ``now``, without two calls
-            wall_ms = _floor((now + self.loop.clock._offset) * 1000)  # type: ignore[attr-defined]
+            offset = clock._offset  # type: ignore[attr-defined]
+            wall_ms = _floor((now + offset) * 1000)
+            to_ms: Any = _floor
         else:
-            wall_ms = self.loop.clock.wall_ms()
+            wall_ms = clock.wall_ms()
+            # (A ManualClock's: only a MonotonicClock or a ManualClock has plain entries.)
+            offset = getattr(clock, "_epoch_offset", 0.0)
+            to_ms = round
+        plain = self._ledger.plain_entry
         sender = self.loop.account_id
         out: list[Message] = []
         append = out.append
+        m: Message
         for entry in received:
-            r = entry.record
             first = entry.first_received_at
             # Message(...)'s fields set here, as its __init__ sets them (one call less).
-            m = _new(Message)
-            m.message_id = r.message_id
-            m.body = r.body
+            if type(entry) is plain:
+                # A backlog message's entry: the record it would make (_state._plain_records),
+                # read from the backlog item without making it; the fields such a message
+                # leaves empty are _PlainMessage's defaults.
+                m = _PlainMessage()
+                sent_at, m.message_id, m.body = entry._item
+                m.sent_timestamp = to_ms((sent_at + offset) * 1000)
+            else:
+                m = _new(Message)
+                r = entry.record
+                m.message_id = r.message_id
+                m.body = r.body
+                attributes = r.attributes
+                m.message_attributes = attributes if attributes else {}
+                m.sent_timestamp = r.sent_ms
+                m.message_group_id = r.group_id
+                m.message_deduplication_id = r.dedup_id
+                m.sequence_number = r.sequence_number
+                m.dead_letter_queue_source_arn = r.dlq_source_arn
+                m.aws_trace_header = r.trace_header
+                m._md5 = None
             m.receipt_handle = entry.receipt or ""
-            attributes = r.attributes
-            m.message_attributes = attributes if attributes else {}
             m.receive_count = entry.receive_count
-            m.sent_timestamp = r.sent_ms
             m.first_receive_timestamp = (
                 wall_ms if first == now else wall_ms - int(round((now - first) * 1000))
             )
             m.sender_id = sender
-            m.message_group_id = r.group_id
-            m.message_deduplication_id = r.dedup_id
-            m.sequence_number = r.sequence_number
-            m.dead_letter_queue_source_arn = r.dlq_source_arn
-            m.aws_trace_header = r.trace_header
-            m._md5 = None
             append(m)
         return out
 
@@ -1096,6 +1197,15 @@ class Queue(_QueueAttributes, _QueueBatches):
             and message_deduplication_id is None
             and aws_trace_header is None
         ):
+            if (
+                self._offload is None
+                and type(body) is str
+                and body.isascii()
+                and body.isprintable()
+            ):
+                result = self._send_plain(body)
+                if result is not None:
+                    return result
             return self.send(body)
         return self.send(
             body, message_attributes=message_attributes, delay_seconds=delay_seconds,

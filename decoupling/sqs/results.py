@@ -92,6 +92,15 @@ class SendResult:
         )
 
 
+class _PlainSendResult(SendResult):
+    """A :class:`SendResult` as the plain send makes it: ``_PlainSendResult()`` is a bare
+    instance (``__init__`` is object's: a cheaper call than ``object.__new__``) whose fields
+    the send sets. Behaves as ``SendResult`` in every way."""
+
+    __slots__ = ()
+    __init__ = object.__init__
+
+
 @attrs.frozen(slots=True)
 class BatchResult:
     """What a batch call returns, in AWS's shape.
