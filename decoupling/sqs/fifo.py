@@ -382,7 +382,7 @@ class FifoQueue(Queue):
                         and self._offload is None
                         and not self._deleted
                     ):
-                        return self._send_plain(body, message_group_id, message_deduplication_id)
+                        return self._send_fifo_plain(body, message_group_id, message_deduplication_id)
         if self._offload is not None:
             return self._offload._send(
                 self, body, message_attributes, delay_seconds, message_group_id,
@@ -395,7 +395,7 @@ class FifoQueue(Queue):
             aws_trace_header=aws_trace_header,
         )
 
-    def _send_plain(self, body: str, group_id: str, dedup_id: str) -> SendResult:
+    def _send_fifo_plain(self, body: str, group_id: str, dedup_id: str) -> SendResult:
         """The common send, fused (lock held; body and ids checked, queue alive, no
         claim-check): _prepare and _commit (FIFO and Queue) in one, with one lookup of the
         deduplication window. Same ids, events and order as that path. O(log n)."""
