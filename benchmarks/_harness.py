@@ -77,15 +77,6 @@ def yardstick(n: int = 50_000) -> Callable[[], int]:
     return run
 
 
-def at_reference(samples: dict[str, list[float]], name: str) -> float:
-    """What contender ``name``'s rate would be on the reference machine: the median over
-    rounds of its rate divided by the yardstick's rate in the same round (``samples`` from
-    :func:`interleaved` with a ``"yardstick"`` contender), times
-    :data:`REFERENCE_STDLIB_RATE`. Both run seconds apart in each round, so this holds while
-    the machine's speed drifts, which a factor measured at a script's start and end does not."""
-    return paired_ratio(samples, name, "yardstick") * REFERENCE_STDLIB_RATE
-
-
 def table(title: str, rows: list[tuple[str, str, str]]) -> None:
     """Print a three-column table: what, figure, and the baseline or target beside it."""
     print(f"\n{title}")

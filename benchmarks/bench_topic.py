@@ -8,7 +8,7 @@ is the median of 5 rounds after a warm-up round, each run on fresh queues, timed
 CPU time (``time.process_time``): the benchmark is single-threaded, and CPU time keeps the
 figures meaningful on a machine shared with other work. Within a round the unfiltered and
 filtered runs go in turn, then the ``queue.Queue`` yardstick: the filtered ratio and the
-reference-machine equivalent (``publish_10_per_s_at_reference``) are medians of per-round
+ratio to ``queue.Queue`` (``publish_10_vs_queue_queue``) are medians of per-round
 ratios, which hold while the machine's speed drifts.
 
 Targets (issue #4, kept as ratios by issue #23): 10 subscribers >= 25,000 publishes/s on issue

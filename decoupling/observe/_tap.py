@@ -342,7 +342,8 @@ class Tap:
             row[1] += 1
         journal = self.journal
         if journal is not None:
-            message_id = entry.record.message_id
+            item = getattr(entry, "_item", None)  # a backlog entry's (sent_at, id, body)
+            message_id = entry.record.message_id if item is None else item[1]
             ring = journal._ring
             number = journal._appended
             seen = journal._seen

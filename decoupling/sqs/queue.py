@@ -595,11 +595,12 @@ class Queue(_QueueAttributes, _QueueBatches):
         if (
             ledger.n_backlog
             and not ledger._visible
-            and not self._observers
+            and self._quiet
             and ledger.n_inflight + max_messages <= self.max_in_flight
         ):
             # Only never-received messages of a plain queue are visible: first receives, none
-            # due for a dead-letter queue.
+            # due for a dead-letter queue. (Quiet: no observer but the tap, which hears of the
+            # whole receive from sqs_received.)
             return self._receive_backlog(now, max_messages, timeout)
         room = self.max_in_flight - ledger.n_inflight
         if room <= 0 and ledger.n_visible:
