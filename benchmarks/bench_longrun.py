@@ -23,7 +23,7 @@ size within 5 % of day 2's) and the disk the 455-day schedule bounds the file to
 can hold at 1-minute resolution, times the metrics seen, times the bytes a row takes at day N).
 
 Run: ``python benchmarks/bench_longrun.py`` (30 days, about 2 minutes of CPU per variant);
-``--days N`` for another length, ``--quick`` for 6 days.
+``--days N`` for another length, ``--quick`` for 4 days.
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ def run(variant: str, days: int) -> list[dict[str, float | None]]:
 
 def main() -> None:
     quick = "--quick" in sys.argv
-    days = 6 if quick else 30
+    days = 4 if quick else 30
     if "--days" in sys.argv:
         days = int(sys.argv[sys.argv.index("--days") + 1])
     if "--variant" in sys.argv:

@@ -159,7 +159,7 @@ def moto_cycles(n: int) -> tuple[Callable[[], int], Callable[[], None]] | None:
 
 def main() -> dict[str, float]:
     quick = "--quick" in sys.argv
-    n = 20_000 if quick else 50_000
+    n = 10_000 if quick else 50_000
     # Every contender runs in the same interleaved rounds, so each ratio (to queue.Queue, to
     # moto, observed to bare) is a median of per-round ratios (issue #23).
     moto = moto_cycles(60 if quick else 200)
