@@ -1007,7 +1007,8 @@ class Queue(_QueueAttributes, _QueueBatches):
         ``"moved_out"`` / ``"moved_in"`` (message move tasks), ``"purged"``,
         ``"attributes_changed"`` (SetQueueAttributes, tags) and ``"move_task"`` (a move task
         of this queue started, moved, ended or was cancelled) — the last three with entry
-        ``None``.
+        ``None`` — and, on a FIFO queue, ``"delay_changed"`` (a ``DelaySeconds`` change
+        re-timed a message still waiting for its delay; its entry's ``available_at`` is new).
         ``entry`` is the ledger's record of the message (``entry.record.message_id``, …);
         observers run with the loop's lock held and must not block. Time-driven changes
         (visibility timeouts ending, delays ending, retention) are not events: they follow
