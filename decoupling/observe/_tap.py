@@ -34,7 +34,7 @@ from functools import partial
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
-from ..message import message_size
+from ..message import _PlainMessage, message_size
 
 CHUNK = 65_536  # bytes per billed request chunk (request_meter.CHUNK)
 
@@ -420,6 +420,11 @@ class Tap:
             size = 0
             for m in messages:
                 body = m.body
+                if type(m) is _PlainMessage:
+                    # A plain send's message: a printable ASCII body, no attributes (reading
+                    # its unset message_attributes would make a dict and raise inside).
+                    size += len(body)
+                    continue
                 attributes = m.message_attributes
                 size += (len(body) if not attributes and body.isascii()
                          else message_size(body, attributes))
