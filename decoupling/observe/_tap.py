@@ -198,45 +198,28 @@ class Tap:
             if metrics is not None:
                 metrics._sent(queue.name, entry.record)
             if journal is not None:  # (Journal._record, inline)
-                message_id = entry.record.message_id
-                ring = journal._ring
-                number = journal._appended
-                seen = journal._seen
-                if len(ring) == journal.max_entries:  # (Journal._record, inline)
-                    gone = ring[0][2]
-                    if seen.get(gone) == number - journal.max_entries:
-                        del seen[gone]
-                ring.append((journal._now(), "sent", message_id, queue.name, None))
-                seen[message_id] = number
-                journal._appended = number + 1
+                events = journal._events
+                events.append((journal._now(), "sent", entry.record.message_id, queue.name,
+                               None))
+                if len(events) > journal._cap:
+                    journal._trim()
         elif event == "received":
             # A standard queue's receives are journaled by sqs_received, one call a request
             # (a quiet queue does not emit them at all); a FIFO queue's here (its retried
             # attempts return messages again without receiving them again).
-            if journal is not None and queue.is_fifo:
-                ring = journal._ring
-                number = journal._appended
-                seen = journal._seen
-                if len(ring) == journal.max_entries:  # (Journal._record, inline)
-                    gone = ring[0][2]
-                    if seen.get(gone) == number - journal.max_entries:
-                        del seen[gone]
-                ring.append((journal._now(), "received", entry.record.message_id, queue.name,
-                             (entry.receive_count, entry.receipt, entry.deadline)))
-                journal._appended = number + 1
+            if journal is not None and queue.is_fifo:  # (Journal._record, inline)
+                events = journal._events
+                events.append((journal._now(), "received", entry.record.message_id,
+                               queue.name, (entry.receive_count, entry.receipt, entry.deadline)))
+                if len(events) > journal._cap:
+                    journal._trim()
         elif event == "deleted":
-            if journal is not None:
-                message_id = entry.record.message_id
-                ring = journal._ring
-                number = journal._appended
-                seen = journal._seen
-                if len(ring) == journal.max_entries:  # (Journal._record, inline)
-                    gone = ring[0][2]
-                    if seen.get(gone) == number - journal.max_entries:
-                        del seen[gone]
-                ring.append((journal._now(), "deleted", message_id, queue.name, None))
-                seen[message_id] = number
-                journal._appended = number + 1
+            if journal is not None:  # (Journal._record, inline)
+                events = journal._events
+                events.append((journal._now(), "deleted", entry.record.message_id, queue.name,
+                               None))
+                if len(events) > journal._cap:
+                    journal._trim()
         else:
             self._on_queue_any(event, queue, entry)
 
@@ -296,17 +279,11 @@ class Tap:
             row[0] += 1
             row[1] += 1 if size <= CHUNK else -(-size // CHUNK)
         journal = self.journal
-        if journal is not None:
-            ring = journal._ring
-            number = journal._appended
-            seen = journal._seen
-            if len(ring) == journal.max_entries:  # (Journal._record, inline)
-                gone = ring[0][2]
-                if seen.get(gone) == number - journal.max_entries:
-                    del seen[gone]
-            ring.append((now, "sent", message_id, name, None))
-            seen[message_id] = number
-            journal._appended = number + 1
+        if journal is not None:  # (Journal._record, inline)
+            events = journal._events
+            events.append((now, "sent", message_id, name, None))
+            if len(events) > journal._cap:
+                journal._trim()
 
     def _plain_sent_any(self, queue: Queue, message_id: str, body: str) -> None:
         """:meth:`plain_sent` inside a topic's delivery (the journal links the two)."""
@@ -343,17 +320,11 @@ class Tap:
         journal = self.journal
         if journal is not None:
             item = getattr(entry, "_item", None)  # a backlog entry's (sent_at, id, body)
-            message_id = entry.record.message_id if item is None else item[1]
-            ring = journal._ring
-            number = journal._appended
-            seen = journal._seen
-            if len(ring) == journal.max_entries:  # (Journal._record, inline)
-                gone = ring[0][2]
-                if seen.get(gone) == number - journal.max_entries:
-                    del seen[gone]
-            ring.append((now, "deleted", message_id, name, None))
-            seen[message_id] = number
-            journal._appended = number + 1
+            events = journal._events  # (Journal._record, inline)
+            events.append((now, "deleted", entry.record.message_id if item is None else item[1],
+                           name, None))
+            if len(events) > journal._cap:
+                journal._trim()
 
     # -- SQS: requests --------------------------------------------------------------------------
 
@@ -437,21 +408,15 @@ class Tap:
         if (journal is not None and count and not queue.is_fifo
                 and self._hook is self.quiet):  # (else the observer journaled them)
             handles = queue._ledger.handles
-            ring = journal._ring
-            number = journal._appended
-            seen = journal._seen
-            limit = journal.max_entries
+            events = journal._events  # (Journal._record, inline)
+            append = events.append
             for m in messages:
-                if len(ring) == limit:  # (Journal._record, inline)
-                    gone = ring[0][2]
-                    if seen.get(gone) == number - limit:
-                        del seen[gone]
                 handle = m.receipt_handle
                 entry = handles.get(handle)
-                ring.append((now, "received", m.message_id, name,
-                             (m.receive_count, handle, None if entry is None else entry.deadline)))
-                number += 1
-            journal._appended = number
+                append((now, "received", m.message_id, name,
+                        (m.receive_count, handle, None if entry is None else entry.deadline)))
+            if len(events) > journal._cap:
+                journal._trim()
 
     def sqs_deleted(self, queue: Queue) -> None:
         """A successful DeleteMessage (counted even when the handle was stale: AWS does)."""

@@ -38,9 +38,8 @@ hot paths pay one ``if``.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping
-from itertools import islice
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -65,6 +64,14 @@ _DETAIL: dict[str, tuple[str, ...]] = {"received": ("receive_count", "receipt_ha
 _Raw = tuple[float, str, str, str, "tuple[Any, ...] | dict[str, Any] | None"]
 #: The most events a journal keeps: the largest 32-bit count, as AWS's Integer parameters.
 MAX_ENTRIES = 2**31 - 1
+_ID = itemgetter(2)  # an event's message id
+
+
+def _slack(max_entries: int) -> int:
+    """Events a journal may hold beyond ``max_entries`` before it cuts the oldest off in one go
+    (a quarter more, at least 64, at most 65,536): an event costs one append and one length
+    test, and the cut O(1) amortized."""
+    return min(max(max_entries // 4, 64), 65_536)
 
 
 @attrs.frozen(slots=True)
@@ -98,10 +105,11 @@ class Journal:
         max_entries: events kept (1 to 2**31 - 1; default 100,000); the oldest are dropped
             first.
 
-    Events are kept as small tuples in a ring of ``max_entries`` (the oldest falls out as a
-    new one comes in) and become :class:`JournalEvent` objects only when read; the index by
-    message id is brought up to date by the next read (O(events recorded since)). Recording an
-    event costs one tuple, one append and one dictionary store.
+    Events are kept as small tuples and become :class:`JournalEvent` objects only when read;
+    the index by message id is brought up to date by the next read (O(events recorded since)).
+    Recording an event costs one tuple, one list append and one length test: the oldest
+    events beyond ``max_entries`` are no longer readable at once, and are cut off in one go
+    once a quarter more (at most 65,536) have come in.
 
     Raises:
         InvalidParameterValue: a bad ``max_entries``, or a second journal on the same loop.
@@ -116,19 +124,19 @@ class Journal:
         self.max_entries = max_entries
         self._now = time_reader(loop.clock)
         # (time, kind, message_id, resource, detail): detail is None, a tuple of the values
-        # of _DETAIL[kind], or a dict. Event number n (from 0) is at ring[n - first], where
-        # first = _appended - len(ring).
-        self._ring: deque[_Raw] = deque(maxlen=max_entries)
-        self._appended = 0
+        # of _DETAIL[kind], or a dict. Event number n (from 0) is at _events[n - _base]; the
+        # kept events are the last max_entries of the list. It grows to _cap before _trim cuts
+        # the older ones off (the recorders test len(_events) > _cap after an append).
+        self._events: list[_Raw] = []
+        self._base = 0
+        self._cap = max_entries + _slack(max_entries)
         self._cleared = 0  # events forgotten by clear()
-        # Message id -> the number of its latest tracked event, in order of the ids' first
-        # events (the order of message_ids()). Every event is tracked but a receive recorded by
-        # the tap's fast path (its send or delete is). An id leaves when the event its number
-        # names falls out of the ring, so _seen holds only ids the ring holds: it levels off
-        # with the ring, never rebuilt (issue #19: pruned at max_entries + 1,024 ids, it held
-        # three times the ring's ids and memory rose for days; pruned by rebuilding, each
-        # prune left the heap megabytes larger).
-        self._seen: dict[str, int] = {}
+        # Message id -> the number of its first event, for ids whose first event was cut off
+        # (the order of message_ids()). Only ids with kept events are kept: pruned in place
+        # when it outgrows a quarter of the ring (issue #19: an index of ids that outlives the
+        # ring makes memory rise for days; rebuilding one left the heap megabytes larger).
+        self._early: dict[str, int] = {}
+        self._early_limit = max_entries // 4 + 1_024
         # message id -> numbers of its events up to _indexed (some may have left the ring).
         self._index: dict[str, list[int]] = {}
         self._indexed = 0
@@ -145,41 +153,63 @@ class Journal:
     # -- reading --------------------------------------------------------------------------------
 
     @property
+    def _appended(self) -> int:
+        """Events recorded since the journal was made (the next event's number)."""
+        return self._base + len(self._events)
+
+    def _kept(self) -> list[_Raw]:
+        """The kept events, oldest first (lock held)."""
+        events = self._events
+        extra = len(events) - self.max_entries
+        return events[extra:] if extra > 0 else events
+
+    @property
     def dropped(self) -> int:
         """Events dropped to stay within ``max_entries``."""
-        return self._appended - self._cleared - len(self._ring)
+        return self._appended - self._cleared - len(self)
 
     def history(self, message_id: str) -> list[JournalEvent]:
         """Every kept event of one message, oldest first (``[]`` if none). O(events of it),
         plus indexing the events recorded since the last read."""
         with self.loop._lock:
-            ring = self._ring
-            first = self._appended - len(ring)
-            return [_event(ring[n - first]) for n in self._numbers(message_id)]
+            numbers = self._numbers(message_id)
+            events = self._events
+            base = self._base
+            return [_event(events[n - base]) for n in numbers]
 
     def kinds(self, message_id: str) -> list[str]:
         """The ``kind`` of each event of :meth:`history` — handy in assertions."""
         with self.loop._lock:
-            ring = self._ring
-            first = self._appended - len(ring)
-            return [ring[n - first][1] for n in self._numbers(message_id)]
+            numbers = self._numbers(message_id)
+            events = self._events
+            base = self._base
+            return [events[n - base][1] for n in numbers]
 
     def events(self) -> list[JournalEvent]:
         """Every kept event, oldest first."""
         with self.loop._lock:
-            return [_event(raw) for raw in self._ring]
+            return [_event(raw) for raw in self._kept()]
 
     def message_ids(self) -> list[str]:
-        """The ids with kept events, in order of their first event (an id whose events were
-        all dropped, or whose kept events are receives only, may move to the end, in order of
-        its first kept event; so may the ids of messages sent before the journal was
-        attached)."""
+        """The ids with kept events, in order of their first event (an id whose events all
+        fell out of the journal before it had new ones may keep its place or move to the end;
+        the ids of messages sent before the journal was attached are in order of their first
+        kept event)."""
         with self.loop._lock:
-            kept = dict.fromkeys(raw[2] for raw in self._ring)
-            ordered = [message_id for message_id in self._seen if message_id in kept]
-            if len(ordered) < len(kept):
-                known = set(ordered)
-                ordered.extend(message_id for message_id in kept if message_id not in known)
+            events = self._events
+            kept_events = self._kept()
+            kept = dict.fromkeys(map(_ID, kept_events))
+            early = self._early
+            gone = len(events) - len(kept_events)  # dropped, not cut off yet
+            if gone:
+                early = _firsts(events[:gone], self._base) | early
+            front = sorted((number, message_id) for message_id, number in early.items()
+                           if message_id in kept)
+            if not front:
+                return list(kept)
+            ordered = [message_id for _, message_id in front]
+            known = set(ordered)
+            ordered.extend(message_id for message_id in kept if message_id not in known)
             return ordered
 
     def format(self, message_id: str) -> str:
@@ -187,7 +217,7 @@ class Journal:
         return "\n".join(str(event) for event in self.history(message_id))
 
     def __len__(self) -> int:
-        return len(self._ring)
+        return min(len(self._events), self.max_entries)
 
     @property
     def enabled(self) -> bool:
@@ -197,9 +227,10 @@ class Journal:
     def clear(self) -> None:
         """Forget every kept event."""
         with self.loop._lock:
-            self._cleared += len(self._ring)
-            self._ring.clear()
-            self._seen.clear()
+            self._cleared += len(self)
+            self._base += len(self._events)
+            self._events.clear()
+            self._early.clear()
             self._index.clear()
             self._index_size = 0
             self._indexed = self._appended
@@ -216,14 +247,14 @@ class Journal:
             tap.release()
 
     def __repr__(self) -> str:
-        return f"Journal(events={len(self._ring)}, max_entries={self.max_entries})"
+        return f"Journal(events={len(self)}, max_entries={self.max_entries})"
 
     def _numbers(self, message_id: str) -> list[int]:
         """The numbers of the kept events of one id, oldest first (lock held)."""
         numbers = self._catch_up().get(message_id)
         if not numbers:
             return []
-        first = self._appended - len(self._ring)
+        first = self._appended - len(self)
         if numbers[0] < first:  # some left the ring: forget them
             keep = [n for n in numbers if n >= first]
             self._index_size -= len(numbers) - len(keep)
@@ -237,11 +268,13 @@ class Journal:
     def _catch_up(self) -> dict[str, list[int]]:
         """The index by message id, up to date (lock held). Pruned of events that left the
         ring when it has grown to twice the ring's size."""
-        ring = self._ring
-        appended = self._appended
-        first = appended - len(ring)
+        events = self._events
+        base = self._base
+        appended = base + len(events)
+        kept = len(self)
+        first = appended - kept
         index = self._index
-        if self._index_size > 2 * len(ring) + 1_024:
+        if self._index_size > 2 * kept + 1_024:
             size = 0
             for message_id, numbers in list(index.items()):
                 if numbers[0] < first:
@@ -254,10 +287,8 @@ class Journal:
             self._index_size = size
         start = max(self._indexed, first)
         if start < appended:
-            fresh = list(islice(reversed(ring), appended - start))
-            fresh.reverse()
             number = start
-            for raw in fresh:
+            for raw in events[start - base:]:
                 found = index.get(raw[2])
                 if found is None:
                     index[raw[2]] = [number]
@@ -272,16 +303,33 @@ class Journal:
 
     def _record(self, raw: _Raw) -> None:
         # (Tap._on_queue, Tap.plain_* and Tap.sqs_received do the same inline.)
-        ring = self._ring
-        number = self._appended
-        seen = self._seen
-        if len(ring) == self.max_entries:  # the oldest event falls out
-            gone = ring[0][2]
-            if seen.get(gone) == number - self.max_entries:
-                del seen[gone]  # it was that id's latest tracked event
-        ring.append(raw)
-        seen[raw[2]] = number
-        self._appended = number + 1
+        events = self._events
+        events.append(raw)
+        if len(events) > self._cap:
+            self._trim()
+
+    def _trim(self) -> None:
+        """Cut off the events beyond ``max_entries`` (lock held; when the list has grown
+        past ``_cap``): the first number of each id among them goes to ``_early``, which is
+        pruned of ids without kept events when it outgrows its limit. O(1) amortized."""
+        events = self._events
+        extra = len(events) - self.max_entries
+        if extra <= 0:
+            return
+        base = self._base
+        early = self._early
+        for message_id, number in _firsts(events[:extra], base).items():
+            if message_id not in early:
+                early[message_id] = number
+        del events[:extra]
+        self._base = base + extra
+        if len(early) > self._early_limit:
+            kept = set(map(_ID, events))
+            for message_id in [m for m in early if m not in kept]:
+                del early[message_id]  # (in place: see __init__)
+            # (Many ids may have kept events and cut-off first ones: prune again only when it
+            # has doubled, so a prune stays O(1) amortized.)
+            self._early_limit = max(self.max_entries // 4 + 1_024, 2 * len(early))
 
     def _add(self, kind: str, message_id: str, resource: str, **detail: Any) -> None:
         self._record((self._now(), kind, message_id, resource, detail or None))
@@ -334,14 +382,14 @@ class Journal:
         numbers = self._numbers(previous)
         if not numbers:
             return
-        ring = self._ring
-        position = numbers[-1] - (self._appended - len(ring))
-        old = ring[position]
+        events = self._events
+        position = numbers[-1] - self._base
+        old = events[position]
         if old[1] != "moved_out":
             return
         detail = dict(old[4] or {})
         detail["new_message_id"] = message_id
-        ring[position] = (old[0], old[1], old[2], old[3], detail)
+        events[position] = (old[0], old[1], old[2], old[3], detail)
 
     def _published(self, topic: Topic, pub: Published) -> None:
         self._add("published", pub.message_id, topic.name)
@@ -380,6 +428,13 @@ class Journal:
         for message_id in _message_ids(inv.event):
             self._add("invocation_finished", message_id, inv.function.name,
                       request_id=inv.request_id, outcome=_OUTCOMES.get(status, status))
+
+
+def _firsts(events: list[_Raw], base: int) -> dict[str, int]:
+    """Message id -> the number of its first event among ``events`` (numbered from
+    ``base``). C-level: a later store of a key wins, so the events are stored newest first."""
+    end = base + len(events)
+    return dict(zip(map(_ID, reversed(events)), range(end - 1, base - 1, -1), strict=True))
 
 
 def _event(raw: _Raw) -> JournalEvent:
