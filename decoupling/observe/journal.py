@@ -59,9 +59,11 @@ if TYPE_CHECKING:
 __all__ = ["Journal", "JournalEvent"]
 
 _OUTCOMES = {"ok": "Success", "error": "Error", "timeout": "Timeout"}
-#: The detail keys of events whose detail is kept as a tuple of values.
-_DETAIL: dict[str, tuple[str, ...]] = {"received": ("receive_count", "receipt_handle", "visible_at")}
-_Raw = tuple[float, str, str, str, "tuple[Any, ...] | dict[str, Any] | None"]
+#: The detail keys of a receive, whose values are kept in its event's tuple.
+_RECEIVED = ("receive_count", "receipt_handle", "visible_at")
+#: (time, kind, message_id, resource, detail), detail None or a dict; a receive's is flat:
+#: (time, "received", message_id, resource, receive_count, receipt_handle, visible_at).
+_Raw = tuple[Any, ...]
 #: The most events a journal keeps: the largest 32-bit count, as AWS's Integer parameters.
 MAX_ENTRIES = 2**31 - 1
 _ID = itemgetter(2)  # an event's message id
@@ -123,8 +125,8 @@ class Journal:
         self.loop = loop
         self.max_entries = max_entries
         self._now = time_reader(loop.clock)
-        # (time, kind, message_id, resource, detail): detail is None, a tuple of the values
-        # of _DETAIL[kind], or a dict. Event number n (from 0) is at _events[n - _base]; the
+        # (time, kind, message_id, resource, detail): detail is None or a dict; a receive's
+        # detail values are flat (see _Raw). Event number n (from 0) is at _events[n - _base]; the
         # kept events are the last max_entries of the list. It grows to _cap before _trim cuts
         # the older ones off (the recorders test len(_events) > _cap after an append).
         self._events: list[_Raw] = []
@@ -148,6 +150,7 @@ class Journal:
                 raise InvalidParameterValue(
                     "This loop already has a Journal: close it before attaching another.")
             tap.journal = self
+            tap.forget()
             self._tap: Tap | None = tap
 
     # -- reading --------------------------------------------------------------------------------
@@ -243,6 +246,7 @@ class Journal:
             if tap is None:
                 return
             tap.journal = None
+            tap.forget()
             self._tap = None
             tap.release()
 
@@ -344,8 +348,8 @@ class Journal:
         if event == "sent":
             self._sent(name, message_id, ctx)
         elif event == "received":
-            self._record((self._now(), "received", message_id, name,
-                          (entry.receive_count, entry.receipt, entry.deadline)))
+            self._record((self._now(), "received", message_id, name, entry.receive_count,
+                          entry.receipt, entry.deadline))
         elif event == "deleted":
             self._record((self._now(), "deleted", message_id, name, None))
         elif event == "visibility_changed":
@@ -438,12 +442,11 @@ def _firsts(events: list[_Raw], base: int) -> dict[str, int]:
 
 
 def _event(raw: _Raw) -> JournalEvent:
+    if len(raw) == 7:  # a receive
+        return JournalEvent(raw[0], raw[1], raw[2], raw[3],
+                            dict(zip(_RECEIVED, raw[4:], strict=True)))
     time, kind, message_id, resource, detail = raw
-    if detail is None:
-        return JournalEvent(time, kind, message_id, resource, {})
-    if isinstance(detail, tuple):
-        return JournalEvent(time, kind, message_id, resource, dict(zip(_DETAIL[kind], detail, strict=True)))
-    return JournalEvent(time, kind, message_id, resource, dict(detail))
+    return JournalEvent(time, kind, message_id, resource, {} if detail is None else dict(detail))
 
 
 def _message_ids(event: Any) -> list[str]:
