@@ -237,8 +237,8 @@ class Tap:
                 metrics._sent(queue.name, entry.record)
             if journal is not None:  # (Journal._record, inline)
                 events = journal._events
-                events.append((journal._now(), "sent", entry.record.message_id, queue.name,
-                               None))
+                events.extend((journal._now(), "sent", entry.record.message_id, queue.name,
+                               None, None, None))
                 if len(events) > journal._cap:
                     journal._trim()
         elif event == "received":
@@ -247,15 +247,15 @@ class Tap:
             # attempts return messages again without receiving them again).
             if journal is not None and queue.is_fifo:  # (Journal._record, inline)
                 events = journal._events
-                events.append((journal._now(), "received", entry.record.message_id,
+                events.extend((journal._now(), "received", entry.record.message_id,
                                queue.name, entry.receive_count, entry.receipt, entry.deadline))
                 if len(events) > journal._cap:
                     journal._trim()
         elif event == "deleted":
             if journal is not None:  # (Journal._record, inline)
                 events = journal._events
-                events.append((journal._now(), "deleted", entry.record.message_id, queue.name,
-                               None))
+                events.extend((journal._now(), "deleted", entry.record.message_id, queue.name,
+                               None, None, None))
                 if len(events) > journal._cap:
                     journal._trim()
         else:
@@ -306,7 +306,7 @@ class Tap:
                 row[1] += -(-size // CHUNK) - 1
         events = slot.events
         if events is not None:  # (Journal._record, inline)
-            events.append((now, "sent", message_id, slot.name, None))
+            events.extend((now, "sent", message_id, slot.name, None, None, None))
             if len(events) > slot.cap:
                 slot.journal._trim()  # type: ignore[union-attr]
 
@@ -336,8 +336,8 @@ class Tap:
         events = slot.events
         if events is not None:  # (Journal._record, inline)
             item = getattr(entry, "_item", None)  # a backlog entry's (sent_at, id, body)
-            events.append((now, "deleted", entry.record.message_id if item is None else item[1],
-                           slot.name, None))
+            events.extend((now, "deleted", entry.record.message_id if item is None else item[1],
+                           slot.name, None, None, None))
             if len(events) > slot.cap:
                 slot.journal._trim()  # type: ignore[union-attr]
 
@@ -402,7 +402,7 @@ class Tap:
             for m in messages:
                 handle = m.receipt_handle
                 entry = handles.get(handle)
-                events.append((now, "received", m.message_id, name, m.receive_count, handle,
+                events.extend((now, "received", m.message_id, name, m.receive_count, handle,
                                None if entry is None else entry.deadline))
             if len(events) > slot.cap:
                 slot.journal._trim()  # type: ignore[union-attr]

@@ -39,7 +39,6 @@ hot paths pay one ``if``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -59,14 +58,15 @@ if TYPE_CHECKING:
 __all__ = ["Journal", "JournalEvent"]
 
 _OUTCOMES = {"ok": "Success", "error": "Error", "timeout": "Timeout"}
-#: The detail keys of a receive, whose values are kept in its event's tuple.
+#: The detail keys of a receive, whose values are kept in its event's fields.
 _RECEIVED = ("receive_count", "receipt_handle", "visible_at")
-#: (time, kind, message_id, resource, detail), detail None or a dict; a receive's is flat:
+#: An event's fields, kept flat in the journal's list (W of them an event):
+#: (time, kind, message_id, resource, detail, None, None), detail None or a dict; a receive's
 #: (time, "received", message_id, resource, receive_count, receipt_handle, visible_at).
-_Raw = tuple[Any, ...]
+W = 7
+_Raw = tuple[Any, Any, Any, Any, Any, Any, Any]
 #: The most events a journal keeps: the largest 32-bit count, as AWS's Integer parameters.
 MAX_ENTRIES = 2**31 - 1
-_ID = itemgetter(2)  # an event's message id
 
 
 def _slack(max_entries: int) -> int:
@@ -107,11 +107,12 @@ class Journal:
         max_entries: events kept (1 to 2**31 - 1; default 100,000); the oldest are dropped
             first.
 
-    Events are kept as small tuples and become :class:`JournalEvent` objects only when read;
-    the index by message id is brought up to date by the next read (O(events recorded since)).
-    Recording an event costs one tuple, one list append and one length test: the oldest
-    events beyond ``max_entries`` are no longer readable at once, and are cut off in one go
-    once a quarter more (at most 65,536) have come in.
+    Events are kept as seven fields each in one flat list (no object an event, none the
+    garbage collector tracks) and become :class:`JournalEvent` objects only when read; the
+    index by message id is brought up to date by the next read (O(events recorded since)).
+    Recording an event costs one list extend and one length test: the oldest events beyond
+    ``max_entries`` are no longer readable at once, and are cut off in one go once a quarter
+    more (at most 65,536) have come in.
 
     Raises:
         InvalidParameterValue: a bad ``max_entries``, or a second journal on the same loop.
@@ -125,13 +126,13 @@ class Journal:
         self.loop = loop
         self.max_entries = max_entries
         self._now = time_reader(loop.clock)
-        # (time, kind, message_id, resource, detail): detail is None or a dict; a receive's
-        # detail values are flat (see _Raw). Event number n (from 0) is at _events[n - _base]; the
-        # kept events are the last max_entries of the list. It grows to _cap before _trim cuts
-        # the older ones off (the recorders test len(_events) > _cap after an append).
-        self._events: list[_Raw] = []
+        # The events' fields, W an event (see _Raw): event number n (from 0) starts at
+        # _events[(n - _base) * W]; the kept events are the last max_entries. The list grows
+        # to _cap fields before _trim cuts the older events off (the recorders test
+        # len(_events) > _cap after an extend).
+        self._events: list[Any] = []
         self._base = 0
-        self._cap = max_entries + _slack(max_entries)
+        self._cap = (max_entries + _slack(max_entries)) * W
         self._cleared = 0  # events forgotten by clear()
         # Message id -> the number of its first event, for ids whose first event was cut off
         # (the order of message_ids()). Only ids with kept events are kept: pruned in place
@@ -158,13 +159,11 @@ class Journal:
     @property
     def _appended(self) -> int:
         """Events recorded since the journal was made (the next event's number)."""
-        return self._base + len(self._events)
+        return self._base + len(self._events) // W
 
-    def _kept(self) -> list[_Raw]:
-        """The kept events, oldest first (lock held)."""
-        events = self._events
-        extra = len(events) - self.max_entries
-        return events[extra:] if extra > 0 else events
+    def _gone(self) -> int:
+        """Events at the start of the list that are no longer kept (lock held)."""
+        return max(len(self._events) // W - self.max_entries, 0)
 
     @property
     def dropped(self) -> int:
@@ -178,7 +177,7 @@ class Journal:
             numbers = self._numbers(message_id)
             events = self._events
             base = self._base
-            return [_event(events[n - base]) for n in numbers]
+            return [_event(events, (n - base) * W) for n in numbers]
 
     def kinds(self, message_id: str) -> list[str]:
         """The ``kind`` of each event of :meth:`history` — handy in assertions."""
@@ -186,12 +185,13 @@ class Journal:
             numbers = self._numbers(message_id)
             events = self._events
             base = self._base
-            return [events[n - base][1] for n in numbers]
+            return [events[(n - base) * W + 1] for n in numbers]
 
     def events(self) -> list[JournalEvent]:
         """Every kept event, oldest first."""
         with self.loop._lock:
-            return [_event(raw) for raw in self._kept()]
+            events = self._events
+            return [_event(events, at) for at in range(self._gone() * W, len(events), W)]
 
     def message_ids(self) -> list[str]:
         """The ids with kept events, in order of their first event (an id whose events all
@@ -200,12 +200,11 @@ class Journal:
         kept event)."""
         with self.loop._lock:
             events = self._events
-            kept_events = self._kept()
-            kept = dict.fromkeys(map(_ID, kept_events))
+            gone = self._gone()  # dropped, not cut off yet
+            kept = dict.fromkeys(events[gone * W + 2::W])
             early = self._early
-            gone = len(events) - len(kept_events)  # dropped, not cut off yet
             if gone:
-                early = _firsts(events[:gone], self._base) | early
+                early = _firsts(events[2:gone * W:W], self._base) | early
             front = sorted((number, message_id) for message_id, number in early.items()
                            if message_id in kept)
             if not front:
@@ -220,7 +219,7 @@ class Journal:
         return "\n".join(str(event) for event in self.history(message_id))
 
     def __len__(self) -> int:
-        return min(len(self._events), self.max_entries)
+        return min(len(self._events) // W, self.max_entries)
 
     @property
     def enabled(self) -> bool:
@@ -231,7 +230,7 @@ class Journal:
         """Forget every kept event."""
         with self.loop._lock:
             self._cleared += len(self)
-            self._base += len(self._events)
+            self._base += len(self._events) // W
             self._events.clear()
             self._early.clear()
             self._index.clear()
@@ -274,7 +273,7 @@ class Journal:
         ring when it has grown to twice the ring's size."""
         events = self._events
         base = self._base
-        appended = base + len(events)
+        appended = base + len(events) // W
         kept = len(self)
         first = appended - kept
         index = self._index
@@ -292,10 +291,10 @@ class Journal:
         start = max(self._indexed, first)
         if start < appended:
             number = start
-            for raw in events[start - base:]:
-                found = index.get(raw[2])
+            for message_id in events[(start - base) * W + 2::W]:
+                found = index.get(message_id)
                 if found is None:
-                    index[raw[2]] = [number]
+                    index[message_id] = [number]
                 else:
                     found.append(number)
                 number += 1
@@ -308,7 +307,7 @@ class Journal:
     def _record(self, raw: _Raw) -> None:
         # (Tap._on_queue, Tap.plain_* and Tap.sqs_received do the same inline.)
         events = self._events
-        events.append(raw)
+        events.extend(raw)
         if len(events) > self._cap:
             self._trim()
 
@@ -317,18 +316,18 @@ class Journal:
         past ``_cap``): the first number of each id among them goes to ``_early``, which is
         pruned of ids without kept events when it outgrows its limit. O(1) amortized."""
         events = self._events
-        extra = len(events) - self.max_entries
-        if extra <= 0:
+        extra = self._gone()
+        if not extra:
             return
         base = self._base
         early = self._early
-        for message_id, number in _firsts(events[:extra], base).items():
+        for message_id, number in _firsts(events[2:extra * W:W], base).items():
             if message_id not in early:
                 early[message_id] = number
-        del events[:extra]
+        del events[:extra * W]
         self._base = base + extra
         if len(early) > self._early_limit:
-            kept = set(map(_ID, events))
+            kept = set(events[2::W])
             for message_id in [m for m in early if m not in kept]:
                 del early[message_id]  # (in place: see __init__)
             # (Many ids may have kept events and cut-off first ones: prune again only when it
@@ -336,7 +335,7 @@ class Journal:
             self._early_limit = max(self.max_entries // 4 + 1_024, 2 * len(early))
 
     def _add(self, kind: str, message_id: str, resource: str, **detail: Any) -> None:
-        self._record((self._now(), kind, message_id, resource, detail or None))
+        self._record((self._now(), kind, message_id, resource, detail or None, None, None))
 
     def _queue_event(self, event: str, queue: Queue, entry: Entry | None,
                      ctx: SnsContext | None) -> None:
@@ -351,7 +350,7 @@ class Journal:
             self._record((self._now(), "received", message_id, name, entry.receive_count,
                           entry.receipt, entry.deadline))
         elif event == "deleted":
-            self._record((self._now(), "deleted", message_id, name, None))
+            self._record((self._now(), "deleted", message_id, name, None, None, None))
         elif event == "visibility_changed":
             self._add("visibility_changed", message_id, name, visible_at=entry.deadline)
         elif event == "dead_lettered":
@@ -379,7 +378,7 @@ class Journal:
             self._add("sent", message_id, name, sns_message_id=ctx.pub.message_id,
                       topic=ctx.sub.topic.name, subscription=ctx.sub.arn)
         else:
-            self._record((self._now(), "sent", message_id, name, None))
+            self._record((self._now(), "sent", message_id, name, None, None, None))
 
     def _link_forward(self, previous: str, message_id: str) -> None:
         """Give the old id's last event, if it is the move out, the new id too."""
@@ -387,13 +386,12 @@ class Journal:
         if not numbers:
             return
         events = self._events
-        position = numbers[-1] - self._base
-        old = events[position]
-        if old[1] != "moved_out":
+        at = (numbers[-1] - self._base) * W
+        if events[at + 1] != "moved_out":
             return
-        detail = dict(old[4] or {})
+        detail = dict(events[at + 4] or {})
         detail["new_message_id"] = message_id
-        events[position] = (old[0], old[1], old[2], old[3], detail)
+        events[at + 4] = detail
 
     def _published(self, topic: Topic, pub: Published) -> None:
         self._add("published", pub.message_id, topic.name)
@@ -434,18 +432,20 @@ class Journal:
                       request_id=inv.request_id, outcome=_OUTCOMES.get(status, status))
 
 
-def _firsts(events: list[_Raw], base: int) -> dict[str, int]:
-    """Message id -> the number of its first event among ``events`` (numbered from
-    ``base``). C-level: a later store of a key wins, so the events are stored newest first."""
-    end = base + len(events)
-    return dict(zip(map(_ID, reversed(events)), range(end - 1, base - 1, -1), strict=True))
+def _firsts(ids: list[str], base: int) -> dict[str, int]:
+    """Message id -> the number of its first event, of the events whose ids are ``ids``
+    (numbered from ``base``). C-level: a later store of a key wins, so the ids are stored
+    newest first."""
+    end = base + len(ids)
+    return dict(zip(reversed(ids), range(end - 1, base - 1, -1), strict=True))
 
 
-def _event(raw: _Raw) -> JournalEvent:
-    if len(raw) == 7:  # a receive
-        return JournalEvent(raw[0], raw[1], raw[2], raw[3],
-                            dict(zip(_RECEIVED, raw[4:], strict=True)))
-    time, kind, message_id, resource, detail = raw
+def _event(events: list[Any], at: int) -> JournalEvent:
+    """The event whose fields start at ``events[at]``."""
+    time, kind, message_id, resource, detail, handle, visible_at = events[at:at + W]
+    if kind == "received":
+        return JournalEvent(time, kind, message_id, resource,
+                            dict(zip(_RECEIVED, (detail, handle, visible_at), strict=True)))
     return JournalEvent(time, kind, message_id, resource, {} if detail is None else dict(detail))
 
 
