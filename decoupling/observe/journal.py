@@ -71,9 +71,11 @@ MAX_ENTRIES = 2**31 - 1
 
 def _slack(max_entries: int) -> int:
     """Events a journal may hold beyond ``max_entries`` before it cuts the oldest off in one go
-    (a quarter more, at least 64, at most 65,536): an event costs one append and one length
-    test, and the cut O(1) amortized."""
-    return min(max(max_entries // 4, 64), 65_536)
+    (a quarter more, at least 64, at most 8,192): an event costs one extend and one length
+    test, and the cut O(1) amortized (a few hundred bytes moved an event at 100,000). Memory
+    beyond ``max_entries`` stays within a few percent (issue #19: a long-running app's memory
+    is flat once the journal is full)."""
+    return min(max(max_entries // 4, 64), 8_192)
 
 
 @attrs.frozen(slots=True)
@@ -112,7 +114,7 @@ class Journal:
     index by message id is brought up to date by the next read (O(events recorded since)).
     Recording an event costs one list extend and one length test: the oldest events beyond
     ``max_entries`` are no longer readable at once, and are cut off in one go once a quarter
-    more (at most 65,536) have come in.
+    more (at most 8,192) have come in.
 
     Raises:
         InvalidParameterValue: a bad ``max_entries``, or a second journal on the same loop.
@@ -134,12 +136,6 @@ class Journal:
         self._base = 0
         self._cap = (max_entries + _slack(max_entries)) * W
         self._cleared = 0  # events forgotten by clear()
-        # Message id -> the number of its first event, for ids whose first event was cut off
-        # (the order of message_ids()). Only ids with kept events are kept: pruned in place
-        # when it outgrows a quarter of the ring (issue #19: an index of ids that outlives the
-        # ring makes memory rise for days; rebuilding one left the heap megabytes larger).
-        self._early: dict[str, int] = {}
-        self._early_limit = max_entries // 4 + 1_024
         # message id -> numbers of its events up to _indexed (some may have left the ring).
         self._index: dict[str, list[int]] = {}
         self._indexed = 0
@@ -194,25 +190,17 @@ class Journal:
             return [_event(events, at) for at in range(self._gone() * W, len(events), W)]
 
     def message_ids(self) -> list[str]:
-        """The ids with kept events, in order of their first event (an id whose events all
-        fell out of the journal before it had new ones may keep its place or move to the end;
-        the ids of messages sent before the journal was attached are in order of their first
-        kept event)."""
+        """The ids with kept events, in order of their first event (an id whose first events
+        were dropped may come later, in order of its first kept event; so may the ids of
+        messages sent before the journal was attached)."""
         with self.loop._lock:
             events = self._events
-            gone = self._gone()  # dropped, not cut off yet
-            kept = dict.fromkeys(events[gone * W + 2::W])
-            early = self._early
-            if gone:
-                early = _firsts(events[2:gone * W:W], self._base) | early
-            front = sorted((number, message_id) for message_id, number in early.items()
-                           if message_id in kept)
-            if not front:
-                return list(kept)
-            ordered = [message_id for _, message_id in front]
-            known = set(ordered)
-            ordered.extend(message_id for message_id in kept if message_id not in known)
-            return ordered
+            gone = self._gone()  # dropped, not cut off yet: their order still counts
+            ids = dict.fromkeys(events[2::W])
+            if not gone:
+                return list(ids)
+            kept = set(events[gone * W + 2::W])
+            return [message_id for message_id in ids if message_id in kept]
 
     def format(self, message_id: str) -> str:
         """The history of one message as text, one event a line."""
@@ -232,7 +220,6 @@ class Journal:
             self._cleared += len(self)
             self._base += len(self._events) // W
             self._events.clear()
-            self._early.clear()
             self._index.clear()
             self._index_size = 0
             self._indexed = self._appended
@@ -313,26 +300,11 @@ class Journal:
 
     def _trim(self) -> None:
         """Cut off the events beyond ``max_entries`` (lock held; when the list has grown
-        past ``_cap``): the first number of each id among them goes to ``_early``, which is
-        pruned of ids without kept events when it outgrows its limit. O(1) amortized."""
-        events = self._events
+        past ``_cap``). O(1) amortized."""
         extra = self._gone()
-        if not extra:
-            return
-        base = self._base
-        early = self._early
-        for message_id, number in _firsts(events[2:extra * W:W], base).items():
-            if message_id not in early:
-                early[message_id] = number
-        del events[:extra * W]
-        self._base = base + extra
-        if len(early) > self._early_limit:
-            kept = set(events[2::W])
-            for message_id in [m for m in early if m not in kept]:
-                del early[message_id]  # (in place: see __init__)
-            # (Many ids may have kept events and cut-off first ones: prune again only when it
-            # has doubled, so a prune stays O(1) amortized.)
-            self._early_limit = max(self.max_entries // 4 + 1_024, 2 * len(early))
+        if extra:
+            del self._events[:extra * W]
+            self._base += extra
 
     def _add(self, kind: str, message_id: str, resource: str, **detail: Any) -> None:
         self._record((self._now(), kind, message_id, resource, detail or None, None, None))
@@ -430,14 +402,6 @@ class Journal:
         for message_id in _message_ids(inv.event):
             self._add("invocation_finished", message_id, inv.function.name,
                       request_id=inv.request_id, outcome=_OUTCOMES.get(status, status))
-
-
-def _firsts(ids: list[str], base: int) -> dict[str, int]:
-    """Message id -> the number of its first event, of the events whose ids are ``ids``
-    (numbered from ``base``). C-level: a later store of a key wins, so the ids are stored
-    newest first."""
-    end = base + len(ids)
-    return dict(zip(reversed(ids), range(end - 1, base - 1, -1), strict=True))
 
 
 def _event(events: list[Any], at: int) -> JournalEvent:
