@@ -174,9 +174,9 @@ def test_bounded_oldest_events_go_first(loop: dc.EventLoop) -> None:
 def test_ids_without_kept_events_are_forgotten(loop: dc.EventLoop) -> None:
     # Issue #19: a journal that runs for months holds no id whose events all left the ring, so
     # its memory levels off with the ring. (Before, ids stayed until a prune at max_entries +
-    # 1,024 of them: three times the ring's ids here, and memory rose for days.) The events
-    # beyond max_entries are cut off 64 at a time (a quarter more for larger journals, at most
-    # 8,192), and nothing else is kept per id.
+    # 1,024 of them: three times the ring's ids here, and memory rose for days.) Events are
+    # kept in chunks of 64 (an eighth of max_entries for larger journals, at most 1,024); the
+    # oldest goes once the others hold max_entries, and nothing else is kept per id.
     journal = dc.Journal(loop, max_entries=6)
     q = dc.Queue(loop, "q")
     ids = []
@@ -185,9 +185,9 @@ def test_ids_without_kept_events_are_forgotten(loop: dc.EventLoop) -> None:
         ids.append(q.send(f"m{n}").message_id)
         (got,) = q.receive()
         q.delete(got.receipt_handle)  # 3 events a message: the ring holds the last 2 messages
-        held.append(len(journal._events) // 7)  # (7 fields an event)
+        held.append(journal._held())
         assert len(journal) == min(3 * (n + 1), 6)
-    assert max(held) == 6 + 64 and min(held[2:]) == 6
+    assert max(held) == 2 * 64 - 1 and min(held[22:]) == 64 and len(journal._sealed) == 1
     assert journal.message_ids() == ids[-2:]
     q.send("unreceived")  # one event of the 2nd-newest message falls out; its id stays first
     assert journal.message_ids() == ids[-2:] + [journal.events()[-1].message_id]
@@ -196,6 +196,26 @@ def test_ids_without_kept_events_are_forgotten(loop: dc.EventLoop) -> None:
     assert journal.dropped == 2_000 * 3 + 1 - 6
     assert [e.kind for e in journal.events()] == ["received", "deleted"] + [
         "sent", "received", "deleted", "sent"]
+
+
+def test_sealed_chunks_are_not_tracked_by_the_collector(loop: dc.EventLoop) -> None:
+    # Issue #23: a full collection does not walk the journal's events (a chunk of strings and
+    # numbers is a tuple the collector stops tracking), and receives of several messages at a
+    # chunk's end keep every event in order.
+    import gc
+
+    journal = dc.Journal(loop, max_entries=1_000)  # chunks of 125 events
+    q = dc.Queue(loop, "q")
+    sent = [q.send(f"m{n}").message_id for n in range(300)]
+    got = []
+    while len(got) < 300:
+        got.extend(q.receive(7))
+    gc.collect()
+    assert len(journal._sealed) == 4 and not any(map(gc.is_tracked, journal._sealed))
+    assert [e.kind for e in journal.events()] == ["sent"] * 300 + ["received"] * 300
+    assert [e.message_id for e in journal.events()] == sent + [m.message_id for m in got]
+    assert journal.history(sent[299])[1].detail["receipt_handle"] == got[299].receipt_handle
+    assert len(journal) == 600 and journal.dropped == 0
 
 
 def test_closed_journal_records_nothing(loop: dc.EventLoop) -> None:

@@ -239,8 +239,8 @@ class Tap:
                 events = journal._events
                 events.extend((journal._now(), "sent", entry.record.message_id, queue.name,
                                None, None, None))
-                if len(events) > journal._cap:
-                    journal._trim()
+                if len(events) >= journal._cap:
+                    journal._seal()
         elif event == "received":
             # A standard queue's receives are journaled by sqs_received, one call a request
             # (a quiet queue does not emit them at all); a FIFO queue's here (its retried
@@ -249,15 +249,15 @@ class Tap:
                 events = journal._events
                 events.extend((journal._now(), "received", entry.record.message_id,
                                queue.name, entry.receive_count, entry.receipt, entry.deadline))
-                if len(events) > journal._cap:
-                    journal._trim()
+                if len(events) >= journal._cap:
+                    journal._seal()
         elif event == "deleted":
             if journal is not None:  # (Journal._record, inline)
                 events = journal._events
                 events.extend((journal._now(), "deleted", entry.record.message_id, queue.name,
                                None, None, None))
-                if len(events) > journal._cap:
-                    journal._trim()
+                if len(events) >= journal._cap:
+                    journal._seal()
         else:
             self._on_queue_any(event, queue, entry)
 
@@ -307,8 +307,8 @@ class Tap:
         events = slot.events
         if events is not None:  # (Journal._record, inline)
             events.extend((now, "sent", message_id, slot.name, None, None, None))
-            if len(events) > slot.cap:
-                slot.journal._trim()  # type: ignore[union-attr]
+            if len(events) >= slot.cap:
+                slot.journal._seal()  # type: ignore[union-attr]
 
     def _plain_sent_any(self, queue: Queue, message_id: str, body: str) -> None:
         """:meth:`plain_sent` inside a topic's delivery (the journal links the two)."""
@@ -338,8 +338,8 @@ class Tap:
             item = getattr(entry, "_item", None)  # a backlog entry's (sent_at, id, body)
             events.extend((now, "deleted", entry.record.message_id if item is None else item[1],
                            slot.name, None, None, None))
-            if len(events) > slot.cap:
-                slot.journal._trim()  # type: ignore[union-attr]
+            if len(events) >= slot.cap:
+                slot.journal._seal()  # type: ignore[union-attr]
 
     # -- SQS: requests --------------------------------------------------------------------------
 
@@ -404,8 +404,8 @@ class Tap:
                 entry = handles.get(handle)
                 events.extend((now, "received", m.message_id, name, m.receive_count, handle,
                                None if entry is None else entry.deadline))
-            if len(events) > slot.cap:
-                slot.journal._trim()  # type: ignore[union-attr]
+            if len(events) >= slot.cap:
+                slot.journal._seal()  # type: ignore[union-attr]
 
     def sqs_deleted(self, queue: Queue) -> None:
         """A successful DeleteMessage (counted even when the handle was stale: AWS does)."""

@@ -38,7 +38,8 @@ hot paths pay one ``if``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -60,7 +61,7 @@ __all__ = ["Journal", "JournalEvent"]
 _OUTCOMES = {"ok": "Success", "error": "Error", "timeout": "Timeout"}
 #: The detail keys of a receive, whose values are kept in its event's fields.
 _RECEIVED = ("receive_count", "receipt_handle", "visible_at")
-#: An event's fields, kept flat in the journal's list (W of them an event):
+#: An event's fields, kept flat in the journal's chunks (W of them an event):
 #: (time, kind, message_id, resource, detail, None, None), detail None or a dict; a receive's
 #: (time, "received", message_id, resource, receive_count, receipt_handle, visible_at).
 W = 7
@@ -69,13 +70,12 @@ _Raw = tuple[Any, Any, Any, Any, Any, Any, Any]
 MAX_ENTRIES = 2**31 - 1
 
 
-def _slack(max_entries: int) -> int:
-    """Events a journal may hold beyond ``max_entries`` before it cuts the oldest off in one go
-    (a quarter more, at least 64, at most 8,192): an event costs one extend and one length
-    test, and the cut O(1) amortized (a few hundred bytes moved an event at 100,000). Memory
-    beyond ``max_entries`` stays within a few percent (issue #19: a long-running app's memory
-    is flat once the journal is full)."""
-    return min(max(max_entries // 4, 64), 8_192)
+def _chunk(max_entries: int) -> int:
+    """Events a journal keeps in one chunk: an eighth of ``max_entries``, at least 64 and at
+    most 1,024. A journal holds at most two chunks more than ``max_entries``: a few percent
+    of a large one (issue #19: a long-running app's memory is flat once the journal is
+    full)."""
+    return min(max(max_entries // 8, 64), 1_024)
 
 
 @attrs.frozen(slots=True)
@@ -109,12 +109,13 @@ class Journal:
         max_entries: events kept (1 to 2**31 - 1; default 100,000); the oldest are dropped
             first.
 
-    Events are kept as seven fields each in one flat list (no object an event, none the
-    garbage collector tracks) and become :class:`JournalEvent` objects only when read; the
-    index by message id is brought up to date by the next read (O(events recorded since)).
-    Recording an event costs one list extend and one length test: the oldest events beyond
-    ``max_entries`` are no longer readable at once, and are cut off in one go once a quarter
-    more (at most 8,192) have come in.
+    Events are kept as seven fields each in chunks (no object an event): a list being
+    filled, then a tuple the garbage collector stops tracking (its fields are strings and
+    numbers), so a full collection does not walk the journal. They become
+    :class:`JournalEvent` objects only when read; the index by message id is brought up to
+    date by the next read (O(events recorded since)). Recording an event costs one list
+    extend and one length test; the oldest chunk goes as a whole once the others hold
+    ``max_entries`` events (the events beyond ``max_entries`` are no longer readable).
 
     Raises:
         InvalidParameterValue: a bad ``max_entries``, or a second journal on the same loop.
@@ -128,13 +129,16 @@ class Journal:
         self.loop = loop
         self.max_entries = max_entries
         self._now = time_reader(loop.clock)
-        # The events' fields, W an event (see _Raw): event number n (from 0) starts at
-        # _events[(n - _base) * W]; the kept events are the last max_entries. The list grows
-        # to _cap fields before _trim cuts the older events off (the recorders test
-        # len(_events) > _cap after an extend).
+        # The events' fields, W an event (see _Raw), in chunks of _size events: the full ones
+        # in _sealed (tuples), oldest first, then the one being filled (_events, a list the
+        # recorders extend; at _cap fields they call _seal). Event number n (from 0) is
+        # event k = n - _base of the chunks, at field (k % _size) * W of chunk k // _size;
+        # the kept events are the last max_entries.
+        self._size = _chunk(max_entries)
+        self._sealed: deque[tuple[Any, ...]] = deque()
         self._events: list[Any] = []
         self._base = 0
-        self._cap = (max_entries + _slack(max_entries)) * W
+        self._cap = self._size * W
         self._cleared = 0  # events forgotten by clear()
         # message id -> numbers of its events up to _indexed (some may have left the ring).
         self._index: dict[str, list[int]] = {}
@@ -155,11 +159,37 @@ class Journal:
     @property
     def _appended(self) -> int:
         """Events recorded since the journal was made (the next event's number)."""
-        return self._base + len(self._events) // W
+        return self._base + self._held()
+
+    def _held(self) -> int:
+        """Events in the chunks, kept or not (lock held)."""
+        return len(self._sealed) * self._size + len(self._events) // W
 
     def _gone(self) -> int:
-        """Events at the start of the list that are no longer kept (lock held)."""
-        return max(len(self._events) // W - self.max_entries, 0)
+        """Events at the start of the chunks that are no longer kept (lock held)."""
+        return max(self._held() - self.max_entries, 0)
+
+    def _at(self, k: int) -> tuple[list[Any] | tuple[Any, ...], int]:
+        """The chunk holding event ``k`` of the chunks, and its first field there."""
+        i, r = divmod(k, self._size)
+        sealed = self._sealed
+        return (sealed[i] if i < len(sealed) else self._events), r * W
+
+    def _chunks_from(self, k: int) -> Iterator[tuple[list[Any] | tuple[Any, ...], int]]:
+        """(chunk, first field) of events ``k`` on of the chunks, in order."""
+        i, r = divmod(k, self._size)
+        sealed = self._sealed
+        for j in range(i, len(sealed)):
+            yield sealed[j], (r * W if j == i else 0)
+        if i <= len(sealed):
+            yield self._events, (r * W if i == len(sealed) else 0)
+
+    def _ids_from(self, k: int) -> list[str]:
+        """The message ids of events ``k`` on of the chunks, in order."""
+        ids: list[str] = []
+        for chunk, first in self._chunks_from(k):
+            ids.extend(chunk[first + 2::W])
+        return ids
 
     @property
     def dropped(self) -> int:
@@ -171,35 +201,36 @@ class Journal:
         plus indexing the events recorded since the last read."""
         with self.loop._lock:
             numbers = self._numbers(message_id)
-            events = self._events
             base = self._base
-            return [_event(events, (n - base) * W) for n in numbers]
+            return [_event(*self._at(n - base)) for n in numbers]
 
     def kinds(self, message_id: str) -> list[str]:
         """The ``kind`` of each event of :meth:`history` — handy in assertions."""
         with self.loop._lock:
             numbers = self._numbers(message_id)
-            events = self._events
             base = self._base
-            return [events[(n - base) * W + 1] for n in numbers]
+            out = []
+            for n in numbers:
+                chunk, at = self._at(n - base)
+                out.append(chunk[at + 1])
+            return out
 
     def events(self) -> list[JournalEvent]:
         """Every kept event, oldest first."""
         with self.loop._lock:
-            events = self._events
-            return [_event(events, at) for at in range(self._gone() * W, len(events), W)]
+            return [_event(chunk, at) for chunk, first in self._chunks_from(self._gone())
+                    for at in range(first, len(chunk), W)]
 
     def message_ids(self) -> list[str]:
         """The ids with kept events, in order of their first event (an id whose first events
         were dropped may come later, in order of its first kept event; so may the ids of
         messages sent before the journal was attached)."""
         with self.loop._lock:
-            events = self._events
             gone = self._gone()  # dropped, not cut off yet: their order still counts
-            ids = dict.fromkeys(events[2::W])
+            ids = dict.fromkeys(self._ids_from(0))
             if not gone:
                 return list(ids)
-            kept = set(events[gone * W + 2::W])
+            kept = set(self._ids_from(gone))
             return [message_id for message_id in ids if message_id in kept]
 
     def format(self, message_id: str) -> str:
@@ -207,7 +238,7 @@ class Journal:
         return "\n".join(str(event) for event in self.history(message_id))
 
     def __len__(self) -> int:
-        return min(len(self._events) // W, self.max_entries)
+        return min(self._held(), self.max_entries)
 
     @property
     def enabled(self) -> bool:
@@ -218,7 +249,8 @@ class Journal:
         """Forget every kept event."""
         with self.loop._lock:
             self._cleared += len(self)
-            self._base += len(self._events) // W
+            self._base += self._held()
+            self._sealed.clear()
             self._events.clear()
             self._index.clear()
             self._index_size = 0
@@ -258,9 +290,8 @@ class Journal:
     def _catch_up(self) -> dict[str, list[int]]:
         """The index by message id, up to date (lock held). Pruned of events that left the
         ring when it has grown to twice the ring's size."""
-        events = self._events
         base = self._base
-        appended = base + len(events) // W
+        appended = base + self._held()
         kept = len(self)
         first = appended - kept
         index = self._index
@@ -278,7 +309,7 @@ class Journal:
         start = max(self._indexed, first)
         if start < appended:
             number = start
-            for message_id in events[(start - base) * W + 2::W]:
+            for message_id in self._ids_from(start - base):
                 found = index.get(message_id)
                 if found is None:
                     index[message_id] = [number]
@@ -295,16 +326,23 @@ class Journal:
         # (Tap._on_queue, Tap.plain_* and Tap.sqs_received do the same inline.)
         events = self._events
         events.extend(raw)
-        if len(events) > self._cap:
-            self._trim()
+        if len(events) >= self._cap:
+            self._seal()
 
-    def _trim(self) -> None:
-        """Cut off the events beyond ``max_entries`` (lock held; when the list has grown
-        past ``_cap``). O(1) amortized."""
-        extra = self._gone()
-        if extra:
-            del self._events[:extra * W]
-            self._base += extra
+    def _seal(self) -> None:
+        """Seal the full chunk being filled (lock held; the recorders call it when it has
+        ``_cap`` fields), and let the oldest chunks go while the others hold ``max_entries``
+        events. O(chunk) once a chunk: O(1) an event."""
+        events = self._events
+        sealed = self._sealed
+        cap = self._cap
+        while len(events) >= cap:  # (a receive of several messages may pass the end)
+            sealed.append(tuple(events[:cap]))  # (untracked by the collector once it looks)
+            del events[:cap]
+        size = self._size
+        while (len(sealed) - 1) * size >= self.max_entries:
+            sealed.popleft()
+            self._base += size
 
     def _add(self, kind: str, message_id: str, resource: str, **detail: Any) -> None:
         self._record((self._now(), kind, message_id, resource, detail or None, None, None))
@@ -357,13 +395,18 @@ class Journal:
         numbers = self._numbers(previous)
         if not numbers:
             return
-        events = self._events
-        at = (numbers[-1] - self._base) * W
-        if events[at + 1] != "moved_out":
+        k = numbers[-1] - self._base
+        chunk, at = self._at(k)
+        if chunk[at + 1] != "moved_out":
             return
-        detail = dict(events[at + 4] or {})
+        detail = dict(chunk[at + 4] or {})
         detail["new_message_id"] = message_id
-        events[at + 4] = detail
+        if isinstance(chunk, list):
+            chunk[at + 4] = detail
+        else:  # a sealed chunk: sealed anew with the new detail
+            fields = list(chunk)
+            fields[at + 4] = detail
+            self._sealed[k // self._size] = tuple(fields)
 
     def _published(self, topic: Topic, pub: Published) -> None:
         self._add("published", pub.message_id, topic.name)
@@ -404,9 +447,9 @@ class Journal:
                       request_id=inv.request_id, outcome=_OUTCOMES.get(status, status))
 
 
-def _event(events: list[Any], at: int) -> JournalEvent:
-    """The event whose fields start at ``events[at]``."""
-    time, kind, message_id, resource, detail, handle, visible_at = events[at:at + W]
+def _event(chunk: list[Any] | tuple[Any, ...], at: int) -> JournalEvent:
+    """The event whose fields start at ``chunk[at]``."""
+    time, kind, message_id, resource, detail, handle, visible_at = chunk[at:at + W]
     if kind == "received":
         return JournalEvent(time, kind, message_id, resource,
                             dict(zip(_RECEIVED, (detail, handle, visible_at), strict=True)))
