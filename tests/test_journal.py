@@ -238,3 +238,42 @@ def test_one_journal_per_loop(loop: dc.EventLoop) -> None:
     dc.Journal(loop)
     with pytest.raises(InvalidParameterValue):
         dc.Journal(loop)
+
+
+def test_reads_match_the_last_max_entries_events_across_chunks(loop: dc.EventLoop) -> None:
+    # Chunk arithmetic: after every request, events(), history(), kinds(), len and dropped
+    # agree with the log of every event recorded (read as each request's new events).
+    import random
+
+    rng = random.Random(7)
+    journal = dc.Journal(loop, max_entries=70)  # chunks of 64: up to 3 held
+    q = dc.Queue(loop, "q")
+    log: list[dc.JournalEvent] = []
+    inflight: list[str] = []
+    for step in range(1_500):
+        roll = rng.random()
+        if roll < 0.4:
+            q.send(f"m{step}")
+            new = 1
+        elif roll < 0.7:
+            got = q.receive(rng.randint(1, 10))
+            inflight.extend(m.receipt_handle for m in got)
+            new = len(got)
+        elif inflight:
+            q.delete(inflight.pop(rng.randrange(len(inflight))))
+            new = 1
+        else:
+            continue
+        if new:
+            log.extend(journal.events()[-new:])
+        kept = log[-70:]
+        assert journal.events() == kept
+        assert len(journal) == len(kept) and journal.dropped == len(log) - len(kept)
+        if step % 50 == 0:
+            for message_id in {e.message_id for e in kept}:
+                assert journal.history(message_id) == [e for e in kept
+                                                       if e.message_id == message_id]
+                assert journal.kinds(message_id) == [e.kind for e in kept
+                                                     if e.message_id == message_id]
+            assert set(journal.message_ids()) == {e.message_id for e in kept}
+    assert len(log) > 1_000 and journal._held() <= 70 + 2 * 64
