@@ -20,8 +20,9 @@ Without chaos, a queue watched by the tap alone is *quiet* (``Queue._replan``): 
 and delete keep their fast paths and make one call each (:meth:`Tap.plain_sent`,
 :meth:`Tap.plain_deleted`), and a standard queue's receive none per message (its receives are
 journaled by :meth:`Tap.sqs_received`); each call updates the instruments through the queue's
-slot (its metrics counters and meter rows, found once). With chaos attached the tap registers
-its general observer instead and every queue takes its general paths.
+slot (its metrics counters of the period, its meter rows and the journal's list, found once a
+period), testing only which of them are there. With chaos attached the tap registers its
+general observer instead and every queue takes its general paths.
 
 Hooks run with the loop's lock held unless stated; they never block.
 """
