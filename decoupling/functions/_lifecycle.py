@@ -17,6 +17,7 @@ from ..loop import EventLoop
 from .context import LambdaContext, _Timing
 from .function import ExecutionEnvironment, Function
 from .invocation import (
+    LOG_TAIL_BYTES,
     MAX_SYNC_PAYLOAD,
     Engine,
     Handler,
@@ -112,7 +113,7 @@ class _InvocationLifecycle:
         outcome = inv.outcome
         assert outcome is not None
         billed = billed_ms(outcome.duration + outcome.init_duration)
-        tail = _log_tail(inv, outcome, billed) if log_type == "Tail" else None
+        tail = _log_tail(inv, outcome) if log_type == "Tail" else None
         if outcome.status == "ok":
             value = outcome.value
             data = json.dumps(value).encode()
@@ -295,22 +296,30 @@ class _unlocked:
         self._cm.__exit__(None, None, None)
 
 
-def _log_tail(inv: _Invocation, outcome: _Outcome, billed: int) -> str:
-    import base64
-
+def _log_events(inv: _Invocation, outcome: _Outcome) -> list[tuple[float, str]]:
+    """The invocation's log events, ``(loop time, message)``: ``START``, what the handler wrote
+    and logged (and its error report), the timeout notice, ``END`` and ``REPORT``."""
     fn = inv.function
     rid = inv.request_id
-    lines = [f"START RequestId: {rid} Version: $LATEST", *outcome.logs]
-    if outcome.status == "error" and outcome.error:
-        lines.append(f"[ERROR] {outcome.error.get('errorType')}: {outcome.error.get('errorMessage')}")
+    begin = inv.start + outcome.init_duration
+    end = begin + outcome.duration
+    events = [(begin, f"START RequestId: {rid} Version: {fn.version}"), *outcome.logs]
     if outcome.status == "timeout":
-        lines.append(f"{rid} Task timed out after {fn.timeout:.2f} seconds")
-    lines.append(f"END RequestId: {rid}")
+        events.append((end, f"{rid} Task timed out after {fn.timeout:.2f} seconds"))
+    events.append((end, f"END RequestId: {rid}"))
+    billed = billed_ms(outcome.duration + outcome.init_duration)
     report = (f"REPORT RequestId: {rid}\tDuration: {outcome.duration * 1000:.2f} ms\t"
               f"Billed Duration: {billed} ms\tMemory Size: {fn.memory_mb} MB\t"
               f"Max Memory Used: {fn.memory_mb} MB")
     if inv.cold:
         report += f"\tInit Duration: {outcome.init_duration * 1000:.2f} ms"
-    lines.append(report)
-    data = ("\n".join(lines) + "\n").encode()[-4096:]
-    return base64.b64encode(data).decode()
+    events.append((end, report))
+    return events
+
+
+def _log_tail(inv: _Invocation, outcome: _Outcome) -> str:
+    """``LogResult``: the base64 of the last 4 KB of the invocation's log."""
+    import base64
+
+    text = "".join(f"{message}\n" for _, message in _log_events(inv, outcome))
+    return base64.b64encode(text.encode()[-LOG_TAIL_BYTES:]).decode()
