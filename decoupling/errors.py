@@ -57,6 +57,7 @@ __all__ = [
     "ValidationError",
     "TagLimitExceeded",
     # Lambda
+    "InvalidParameterException",
     "InvalidParameterValueException",
     "ResourceConflictException",
     "TooManyRequestsException",
@@ -370,6 +371,13 @@ class TagLimitExceeded(DecouplingError):
     """SNS: a topic would have more than 50 tags."""
 
     code = "TagLimitExceeded"
+
+
+class InvalidParameterException(DecouplingError):
+    """CloudWatch Logs: a parameter is specified incorrectly (a bad token, filter pattern or
+    combination of parameters)."""
+
+    code = "InvalidParameterException"
 
 
 class InvalidParameterValueException(DecouplingError):

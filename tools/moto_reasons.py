@@ -386,6 +386,7 @@ REASONS.update(
         "test_invoke_function_with_multiple_files_in_zip": _EVENT_PAYLOAD,
         "tests/test_awslambda/test_lambda_eventsourcemapping.py::"
         "test_invoke_function_from_sqs*": _ESM_CREATING,
+        "tests/test_sqs/test_sqs_integration.py::test_invoke_function_from_sqs_*": _ESM_CREATING,
         "tests/test_awslambda/test_lambda_eventsourcemapping.py::"
         "test_invoke_function_from_dynamodb_*": _STREAMS,
         "tests/test_awslambda/test_lambda_eventsourcemapping.py::"

@@ -27,6 +27,7 @@ from .invocation import (
     make_job,
     timeout_payload,
 )
+from .logs import _LogStore
 from .usage import InvocationRecord, Meter, billed_ms
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ class _InvocationLifecycle:
     _cond: Waiters
     _engine: Engine
     _unreserved_in_use: int
+    _logs: _LogStore
 
     if TYPE_CHECKING:
 
@@ -271,6 +273,7 @@ class _InvocationLifecycle:
             elif status == "timeout":
                 fn.timeouts += 1
                 result = "Timeout"
+            self._store_logs(inv, outcome)
             self.meter.record(InvocationRecord(
                 fn.name, inv.request_id, inv.invocation_type, inv.start, outcome.duration,
                 outcome.init_duration, billed_ms(outcome.duration + outcome.init_duration),
@@ -279,6 +282,18 @@ class _InvocationLifecycle:
             self._cond.notify_all()
         if inv.on_done is not None:
             inv.on_done(inv)
+
+
+    def _store_logs(self, inv: _Invocation, outcome: _Outcome) -> None:
+        """Put a finished invocation's events in its function's log group (lock held)."""
+        clock = self.loop.clock
+        offset = clock.wall() - clock.now()  # loop seconds -> epoch seconds
+        env = inv.env
+        events = [(int(round((t + offset) * 1000)), message)
+                  for t, message in _log_events(inv, outcome)]
+        self._logs.append(
+            inv.function.name, env.log_stream_name, int(round((env.created_at + offset) * 1000)),
+            events, max(clock.wall_ms(), events[-1][0]))
 
 
 class _unlocked:
