@@ -240,7 +240,7 @@ def _stream_events(runtime: FunctionRuntime, function_name: str,
     """A stream's kept events and the position of the first (positions never repeat)."""
     with runtime._lock:
         stream = runtime._logs.stream(function_name, stream_name)
-        return stream.first_seq, list(stream.events)
+        return stream.first_seq, stream.read()
 
 
 def _stream_token(token: str) -> tuple[str, int]:

@@ -287,13 +287,13 @@ class _InvocationLifecycle:
     def _store_logs(self, inv: _Invocation, outcome: _Outcome) -> None:
         """Put a finished invocation's events in its function's log group (lock held)."""
         clock = self.loop.clock
-        offset = clock.wall() - clock.now()  # loop seconds -> epoch seconds
+        offset = (clock.wall() - clock.now()) * 1000  # loop seconds -> epoch milliseconds
+        events = [(int(t * 1000 + offset + 0.5), message) for t, message in _log_events(inv, outcome)]
+        ingested = max(clock.wall_ms(), events[-1][0])
         env = inv.env
-        events = [(int(round((t + offset) * 1000)), message)
-                  for t, message in _log_events(inv, outcome)]
-        self._logs.append(
-            inv.function.name, env.log_stream_name, int(round((env.created_at + offset) * 1000)),
-            events, max(clock.wall_ms(), events[-1][0]))
+        self._logs.append(inv.function.name, env.log_stream_name,
+                          int(env.created_at * 1000 + offset + 0.5),
+                          [(t, message, ingested) for t, message in events], ingested)
 
 
 class _unlocked:

@@ -32,7 +32,6 @@ through the boto3 bridge (``decoupling.boto``).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
 from typing import Final
 
 import attrs
@@ -108,22 +107,27 @@ class LogGroup:
 
 
 class _Stream:
-    """A stream's kept events, oldest first; ``first_seq`` numbers ``events[0]`` (sequence
-    numbers never repeat within a stream, so read positions survive dropped events)."""
+    """A stream's kept events, oldest first, as ``(timestamp, message, ingestion time)``
+    tuples (cheaper to keep than :class:`LogEvent` objects, made on reading); ``first_seq``
+    numbers ``events[0]`` (sequence numbers never repeat within a stream, so read positions
+    survive dropped events)."""
 
     __slots__ = ("name", "created", "events", "first_seq", "last_ingestion", "size")
 
     def __init__(self, name: str, created: int) -> None:
         self.name = name
         self.created = created
-        self.events: deque[LogEvent] = deque()
+        self.events: deque[tuple[int, str, int]] = deque()
         self.first_seq = 0
         self.last_ingestion = created
         self.size = 0
 
     def info(self) -> LogStream:
-        return LogStream(self.name, self.created, self.events[0].timestamp,
-                         self.events[-1].timestamp, self.last_ingestion, self.size)
+        return LogStream(self.name, self.created, self.events[0][0], self.events[-1][0],
+                         self.last_ingestion, self.size)
+
+    def read(self) -> list[LogEvent]:
+        return [LogEvent(*event) for event in self.events]
 
 
 class _Group:
@@ -150,26 +154,27 @@ class _LogStore:
         self.groups: dict[str, _Group] = {}
 
     def append(self, function_name: str, stream_name: str, stream_created: int,
-               events: Iterable[tuple[int, str]], ingested: int) -> None:
-        """Store one invocation's ``(timestamp ms, message)`` events."""
+               events: list[tuple[int, str, int]], ingested: int) -> None:
+        """Store one invocation's ``(timestamp ms, message, ingestion ms)`` events."""
         group = self.groups.get(function_name)
         if group is None:
             group = self.groups[function_name] = _Group(function_name, stream_created)
         stream = group.streams.get(stream_name)
         if stream is None:
             stream = group.streams[stream_name] = _Stream(stream_name, stream_created)
-        count = size = 0
-        for timestamp, message in events:
-            event_size = len(message.encode("utf-8", "replace")) + EVENT_OVERHEAD
-            stream.events.append(LogEvent(timestamp, message, ingested))
-            count += 1
-            size += event_size
+        size = EVENT_OVERHEAD * len(events)
+        for event in events:
+            message = event[1]
+            size += len(message) if message.isascii() else len(message.encode("utf-8", "replace"))
+        stream.events.extend(events)
         stream.last_ingestion = ingested
         stream.size += size
-        group.batches.append((stream, count, size))
-        group.count += count
+        group.batches.append((stream, len(events), size))
+        group.count += len(events)
         group.size += size
-        self._trim(group)
+        if ((self.max_events is not None and group.count > self.max_events)
+                or (self.max_bytes is not None and group.size > self.max_bytes)):
+            self._trim(group)
 
     def _trim(self, group: _Group) -> None:
         max_events, max_bytes = self.max_events, self.max_bytes

@@ -598,9 +598,9 @@ class FunctionRuntime(_Versions, _Layers, _Policies, _Urls, _Provisioned, _Invoc
         """
         with self._lock:
             if stream_name is not None:
-                return list(self._logs.stream(function_name, stream_name).events)
+                return self._logs.stream(function_name, stream_name).read()
             group = self._logs.group(function_name)
-            merged = [e for name in sorted(group.streams) for e in group.streams[name].events]
+            merged = [e for name in sorted(group.streams) for e in group.streams[name].read()]
         merged.sort(key=lambda e: e.timestamp)
         return merged
 
