@@ -1,6 +1,7 @@
 """Functions' logs in CloudWatch Logs' shape, natively and through the boto3 bridge's ``logs``
 client: groups ``/aws/lambda/<name>``, a stream per execution environment, events with the
-loop's timestamps, pagination tokens and errors as CloudWatch Logs gives them."""
+loop's timestamps, pagination tokens and errors as CloudWatch Logs gives them (messages as in
+LocalStack's AWS-validated snapshots, tests/aws/services/logs/*.snapshot.json)."""
 
 from __future__ import annotations
 
@@ -99,6 +100,17 @@ def test_a_function_logs_to_its_group_and_stream(clients: tuple[Any, Any], loop:
     assert "Init Duration" not in events[7]["message"]
     assert [e["timestamp"] for e in events] == [EPOCH_MS] * 4 + [EPOCH_MS + 1000] * 4
     assert [e["ingestionTime"] for e in events] == [EPOCH_MS] * 4 + [EPOCH_MS + 1000] * 4
+    by_arn = logs.describe_log_streams(logGroupIdentifier=groups[0]["logGroupArn"])
+    assert by_arn["logStreams"] == streams
+    assert _error(logs.describe_log_streams, logGroupName="/aws/lambda/shop",
+                  logGroupIdentifier="/aws/lambda/shop")["Error"]["Message"] == (
+        "LogGroup name and LogGroup ARN are mutually exclusive parameters.")
+    assert logs.describe_log_groups(logGroupNamePattern="sho")["logGroups"] == [
+        {k: v for k, v in groups[0].items() if k not in ("storedBytes", "deletionProtectionEnabled")}]
+    assert logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/x")["logGroups"] == []
+    assert _error(logs.describe_log_groups, logGroupNamePrefix="/aws",
+                  logGroupNamePattern="shop")["Error"]["Message"] == (
+        "LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.")
     # the same, natively
     native = dc.LogEvent(EPOCH_MS, "order 1", EPOCH_MS)
     runtime = runtime_for(loop)

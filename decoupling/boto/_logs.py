@@ -12,7 +12,11 @@ entries (``limit``) and an opaque ``nextToken``; ``GetLogEvents`` returns up to 
 1 MB, the latest first unless ``startFromHead``, with ``nextForwardToken`` /
 ``nextBackwardToken`` that are never null and come back unchanged at the end of the stream;
 ``FilterLogEvents`` returns up to 10,000 events or 1 MB of all (or the chosen) streams ordered
-by timestamp, with a ``nextToken`` only while more may follow. A stream's ``storedBytes`` is 0
+by timestamp, with a ``nextToken`` only while more may follow. Error codes, messages and the
+entries' keys are those of LocalStack's AWS-validated CloudWatch Logs snapshots
+(``tests/aws/services/logs/test_logs_{events,filter_events,groups,streams}.snapshot.json``:
+"The specified nextToken is invalid.", "LogGroup name and LogGroup ARN are mutually exclusive
+parameters.", a ``limit`` over the maximum as "1 validation error detected: ...", HTTP 400). A stream's ``storedBytes`` is 0
 ("no longer supported for log streams, and is always reported as zero", LogStream in the
 CloudWatch Logs API reference); a group's is the size of its kept events.
 
@@ -89,7 +93,7 @@ def _group_name(loop: EventLoop, p: dict[str, Any]) -> str:
     name, identifier = p.get("logGroupName"), p.get("logGroupIdentifier")
     if name is not None and identifier is not None:
         raise InvalidParameterException(
-            "logGroupName and logGroupIdentifier are mutually exclusive: give one of them.")
+            "LogGroup name and LogGroup ARN are mutually exclusive parameters.")
     if name is None and identifier is None:
         raise InvalidParameterException("Either logGroupName or logGroupIdentifier is required.")
     if name is None:
@@ -151,8 +155,7 @@ def describe_log_groups(loop: EventLoop, p: dict[str, Any]) -> dict[str, Any]:
     prefix, pattern = p.get("logGroupNamePrefix"), p.get("logGroupNamePattern")
     if prefix is not None and pattern is not None:
         raise InvalidParameterException(
-            "logGroupNamePrefix and logGroupNamePattern are mutually exclusive. Only one of "
-            "these parameters can be passed.")
+            "LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.")
     groups = [g for _, g in sorted(_groups(loop).values(), key=lambda rg: rg[1].name)]
     if prefix is not None:
         groups = [g for g in groups if g.name.startswith(prefix)]
@@ -170,12 +173,11 @@ def describe_log_groups(loop: EventLoop, p: dict[str, Any]) -> dict[str, Any]:
     for group in page:
         entry: dict[str, Any] = {
             "logGroupName": group.name, "creationTime": group.creation_time,
-            "arn": f"{base}{group.name}:*",
+            "metricFilterCount": 0, "arn": f"{base}{group.name}:*",
+            "logGroupClass": "STANDARD", "logGroupArn": f"{base}{group.name}",
         }
-        if pattern is None:  # "only arn, creationTime, and logGroupName" with a pattern
-            entry.update(metricFilterCount=0, storedBytes=group.stored_bytes,
-                         logGroupClass="STANDARD", logGroupArn=f"{base}{group.name}",
-                         deletionProtectionEnabled=False)
+        if pattern is None:  # with a pattern AWS leaves these two out
+            entry.update(storedBytes=group.stored_bytes, deletionProtectionEnabled=False)
         out.append(entry)
     body: dict[str, Any] = {"logGroups": out}
     if token is not None:
