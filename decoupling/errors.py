@@ -57,7 +57,6 @@ __all__ = [
     "ValidationError",
     "TagLimitExceeded",
     # Lambda
-    "InvalidParameterException",
     "InvalidParameterValueException",
     "ResourceConflictException",
     "TooManyRequestsException",
@@ -96,6 +95,8 @@ __all__ = [
     "NoSuchTagSet",
     "IllegalLocationConstraintException",
     "ObjectLockConfigurationNotFoundError",
+    # CloudWatch Logs
+    "InvalidParameterException",
     "error_for_code",
 ]
 
@@ -373,13 +374,6 @@ class TagLimitExceeded(DecouplingError):
     code = "TagLimitExceeded"
 
 
-class InvalidParameterException(DecouplingError):
-    """CloudWatch Logs: a parameter is specified incorrectly (a bad token, filter pattern or
-    combination of parameters)."""
-
-    code = "InvalidParameterException"
-
-
 class InvalidParameterValueException(DecouplingError):
     """A parameter is out of range or malformed (Lambda)."""
 
@@ -626,6 +620,16 @@ class ObjectLockConfigurationNotFoundError(DecouplingError):
 
     code = "ObjectLockConfigurationNotFoundError"
     status = 404
+
+
+# --- CloudWatch Logs ----------------------------------------------------------------------------
+
+
+class InvalidParameterException(DecouplingError):
+    """CloudWatch Logs: a parameter is specified incorrectly (a bad token, filter pattern or
+    combination of parameters)."""
+
+    code = "InvalidParameterException"
 
 
 def _all_error_classes() -> dict[str, type[DecouplingError]]:
