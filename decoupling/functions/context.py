@@ -41,7 +41,10 @@ Logs
     invocation running in the writer's context (outside handlers it only passes text on). If
     something replaces ``sys.stdout`` later (pytest does, between tests), the next invocation
     wraps the new stream. Writes to ``sys.stdout.buffer`` or straight to file descriptors 1 and
-    2 (a subprocess) are not seen.
+    2 (a subprocess) are not seen, nor is the output of a thread the handler starts itself
+    (threads do not inherit context variables; run its target with
+    ``contextvars.copy_context().run`` to keep it in the log). Tasks of an ``async`` handler
+    inherit them, so their output is in the log.
 """
 
 from __future__ import annotations
