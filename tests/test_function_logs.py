@@ -144,3 +144,4 @@ def test_concurrent_invocations_keep_their_own_lines(loop: dc.EventLoop) -> None
     rt.close()
     assert _body(results["a"]) == ["a begins and a ends"]
     assert _body(results["b"]) == ["b begins and b ends"]
+
