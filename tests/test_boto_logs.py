@@ -15,9 +15,10 @@ import pytest
 
 boto3 = pytest.importorskip("boto3")
 from botocore.exceptions import ClientError  # noqa: E402
+from test_boto_shapes import shape_problems  # noqa: E402
 
 import decoupling as dc  # noqa: E402
-from decoupling.boto import runtime_for, serve  # noqa: E402
+from decoupling.boto import SERVICES, runtime_for, serve  # noqa: E402
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 EPOCH_MS = 1_767_225_600_000  # the ManualClock's wall time at 0.0 s
@@ -235,3 +236,24 @@ def test_log_memory_is_capped_per_function(loop: dc.EventLoop) -> None:
     small.register("big", lambda event, context: print("x" * 150))
     small.invoke("big", 1)
     assert small.log_streams("big") == []  # one invocation over the byte cap keeps nothing
+
+
+def test_every_logs_response_matches_the_service_model(clients: tuple[Any, Any],
+                                                      clock: dc.ManualClock) -> None:
+    lam, logs = clients
+    for order in range(3):
+        _invoke(lam, order, clock)
+    group = {"logGroupName": "/aws/lambda/shop"}
+    name = logs.describe_log_streams(**group)["logStreams"][0]["logStreamName"]
+    responses = {
+        "DescribeLogGroups": logs.describe_log_groups(limit=1),
+        "DescribeLogStreams": logs.describe_log_streams(**group),
+        "GetLogEvents": logs.get_log_events(**group, logStreamName=name, limit=2),
+        "FilterLogEvents": logs.filter_log_events(**group, limit=2),
+    }
+    assert sorted(responses) == sorted(SERVICES["logs"][0])
+    assert "nextToken" in responses["FilterLogEvents"]
+    model = logs.meta.service_model
+    for operation, response in responses.items():
+        assert shape_problems(model.operation_model(operation).output_shape, response) == []
+        assert response["ResponseMetadata"]["HTTPStatusCode"] == 200
