@@ -583,7 +583,10 @@ class FunctionRuntime(_Versions, _Layers, _Policies, _Urls, _Provisioned, _Invoc
         Raises:
             ResourceNotFoundException: "The specified log group does not exist." (the function
                 never logged).
+            ValidationException: a name that is not a string.
         """
+        if not isinstance(function_name, str):  # also keeps unhashable names from the dict
+            raise function_name_error(function_name)
         with self._lock:
             group = self._logs.group(function_name)
             return [group.streams[name].info() for name in sorted(group.streams)]
@@ -595,7 +598,13 @@ class FunctionRuntime(_Versions, _Layers, _Policies, _Urls, _Provisioned, _Invoc
         Raises:
             ResourceNotFoundException: "The specified log group does not exist." or "The
                 specified log stream does not exist."
+            ValidationException, InvalidParameterValueException: a name that is not a string.
         """
+        if not isinstance(function_name, str):
+            raise function_name_error(function_name)
+        if stream_name is not None and not isinstance(stream_name, str):
+            raise InvalidParameterValueException(
+                f"stream_name must be a log stream name (str) or None, got {stream_name!r}.")
         with self._lock:
             if stream_name is not None:
                 return self._logs.stream(function_name, stream_name).read()
