@@ -295,12 +295,13 @@ class _InvocationLifecycle:
         """Put a finished invocation's events in its function's log group (lock held)."""
         clock = self.loop.clock
         offset = (clock.wall() - clock.now()) * 1000  # loop seconds -> epoch milliseconds
-        events = [(int(t * 1000 + offset + 0.5), message) for t, message in _log_events(inv, outcome)]
-        ingested = max(clock.wall_ms(), events[-1][0])
+        end = inv.start + outcome.init_duration + outcome.duration  # the last event's time
+        ingested = max(clock.wall_ms(), int(end * 1000 + offset + 0.5))
         env = inv.env
         self._logs.append(inv.function.name, env.log_stream_name,
                           int(env.created_at * 1000 + offset + 0.5),
-                          [(t, message, ingested) for t, message in events], ingested)
+                          [(int(t * 1000 + offset + 0.5), message, ingested)
+                           for t, message in _log_events(inv, outcome)], ingested)
 
 
 class _unlocked:

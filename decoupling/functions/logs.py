@@ -162,10 +162,9 @@ class _LogStore:
         stream = group.streams.get(stream_name)
         if stream is None:
             stream = group.streams[stream_name] = _Stream(stream_name, stream_created)
-        size = EVENT_OVERHEAD * len(events)
-        for event in events:
-            message = event[1]
-            size += len(message) if message.isascii() else len(message.encode("utf-8", "replace"))
+        text = "".join([event[1] for event in events])
+        size = EVENT_OVERHEAD * len(events) + (
+            len(text) if text.isascii() else len(text.encode("utf-8", "replace")))
         stream.events.extend(events)
         stream.last_ingestion = ingested
         stream.size += size
