@@ -5,6 +5,7 @@ its CloudWatch Logs group), as on Lambda
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import logging
 import sys
@@ -145,3 +146,13 @@ def test_concurrent_invocations_keep_their_own_lines(loop: dc.EventLoop) -> None
     assert _body(results["a"]) == ["a begins and a ends"]
     assert _body(results["b"]) == ["b begins and b ends"]
 
+
+
+def test_the_tail_is_the_last_4_kb_and_stays_valid_utf8(rt: dc.FunctionRuntime) -> None:
+    rt.register("wide", lambda event, context: print("é" * 3000))  # 6,000 bytes of text
+    result = rt.invoke("wide", None, log_type="Tail")
+    assert result.log_result is not None
+    raw = base64.b64decode(result.log_result)
+    assert 4094 <= len(raw) <= 4096
+    lines = result.logs.splitlines()
+    assert lines[0] == "é" * lines[0].count("é") and lines[-2].startswith("END RequestId: ")

@@ -345,4 +345,8 @@ def _log_tail(inv: _Invocation, outcome: _Outcome) -> str:
     import base64
 
     text = "".join(f"{message}\n" for _, message in _log_events(inv, outcome))
-    return base64.b64encode(text.encode()[-LOG_TAIL_BYTES:]).decode()
+    data = text.encode()[-LOG_TAIL_BYTES:]
+    start = 0
+    while start < len(data) and data[start] & 0xC0 == 0x80:  # not inside a UTF-8 character
+        start += 1
+    return base64.b64encode(data[start:]).decode()
