@@ -213,7 +213,7 @@ def main() -> dict[str, float]:
     ours_rate = statistics.median(ours_rates)
     std_rate = statistics.median(std_rates)
     threads_ratio = statistics.median(o / s for o, s in zip(ours_rates, std_rates, strict=True))
-    n_async = 10_000 if quick else 100_000
+    n_async = 10_000 if quick else 20_000  # bench_asyncio.py has the paired asyncio figures
     aio_ours = _median_async(_async_ours, n_async)
     aio_std = _median_async(_async_stdlib, n_async)
     table(

@@ -15,6 +15,7 @@ The whole run should take under 4 minutes here (``--quick``: 90 s); the summary 
 from __future__ import annotations
 
 import json
+import resource
 import subprocess
 import sys
 import time
@@ -105,32 +106,48 @@ TARGETS: list[tuple[str, str, str, Check]] = [
 ]
 
 
-def run(script: Path, quick: bool) -> tuple[dict[str, float] | None, float]:
+def children_cpu_s() -> float:
+    """User + system CPU seconds of every finished child process (and theirs) so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(script: Path, quick: bool) -> tuple[dict[str, float] | None, float, float]:
+    """Run one script; return its figures (None if it failed), wall seconds and CPU seconds
+    (its own and its children's: on a shared machine the CPU time is what a quiet run's wall
+    time is estimated from)."""
     start = time.perf_counter()
+    cpu_start = children_cpu_s()
     args = [sys.executable, str(script)] + (["--quick"] if quick else [])
     proc = subprocess.run(args, cwd=HERE, capture_output=True, text=True, timeout=600)
     elapsed = time.perf_counter() - start
+    cpu = children_cpu_s() - cpu_start
     print(proc.stdout, end="")
     if proc.returncode != 0:
         print(f"!! {script.name} failed:\n{proc.stderr[-2000:]}")
-        return None, elapsed
+        return None, elapsed, cpu
     last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
     try:
         figures: dict[str, float] = json.loads(last)
     except ValueError:
         print(f"!! {script.name} printed no JSON line last")
-        return None, elapsed
-    return figures, elapsed
+        return None, elapsed, cpu
+    return figures, elapsed, cpu
 
 
 def main() -> int:
     quick = "--quick" in sys.argv
     started = time.perf_counter()
     results: dict[str, dict[str, float]] = {}
+    times: list[tuple[str, float, float]] = []
+    only = [a for a in sys.argv[1:] if not a.startswith("--")]
     for script in sorted(HERE.glob("bench_*.py")):
+        if only and not any(name in script.stem for name in only):
+            continue
         print(f"\n=== {script.name}")
-        figures, elapsed = run(script, quick)
-        print(f"({elapsed:.1f} s)")
+        figures, elapsed, cpu = run(script, quick)
+        times.append((script.stem.removeprefix("bench_"), elapsed, cpu))
+        print(f"({elapsed:.1f} s wall, {cpu:.1f} s CPU)")
         if figures is not None:
             results[str(figures.get("benchmark", script.stem))] = figures
     print("\n=== Summary")
@@ -151,6 +168,11 @@ def main() -> int:
             shown = {k: v for k, v in figures.items() if k != "benchmark"}
             print(f"  {bench:9} {json.dumps(shown)}")
     print(f"\n{held} of {checked} measured targets hold.")
+    print("\nPer script, wall / CPU seconds (CPU counts every process the script started; on a "
+          "busy machine the wall time grows and the CPU time much less):")
+    for name, wall, cpu in sorted(times, key=lambda t: -t[1]):
+        print(f"  {name:16} {wall:6.1f} s wall {cpu:6.1f} s CPU")
+    print(f"  {'total':16} {sum(t[1] for t in times):6.1f} s wall {sum(t[2] for t in times):6.1f} s CPU")
     elapsed = time.perf_counter() - started
     budget = BUDGET_S[quick]
     print(f"The whole run took {elapsed:.0f} s (goal < {budget:.0f} s"
