@@ -1,8 +1,12 @@
 """Run every benchmark script and print one summary of figures, targets and which hold.
 
-Run: ``python benchmarks/run_all.py`` (``--quick`` passes ``--quick`` to each script).
-Each script runs in its own process, so one's memory does not weigh on the next; its last
-output line is its JSON figures.
+Run: ``python benchmarks/run_all.py`` (``--quick`` passes ``--quick`` to each script; names
+given, e.g. ``run_all.py queue fifo``, run only the scripts whose names contain them;
+``--serial`` runs every script alone). Each script runs in its own process, so one's memory
+does not weigh on the next; its last output line is its JSON figures. ``bench_longrun.py``,
+whose figures are memory and counts (no timing), runs in the background beside the
+single-threaded CPU-timed scripts (see ``BACKGROUND`` and ``BESIDE``); every other script runs
+alone. The summary ends with each script's wall and CPU seconds.
 
 Every throughput target is a ratio to a peer measured in the same interleaved rounds (issue
 #23): ``queue.Queue``, ``asyncio.Queue``, the standard queue, persist-queue, moto, a canned
@@ -15,9 +19,10 @@ The whole run should take under 4 minutes here (``--quick``: 90 s); the summary 
 from __future__ import annotations
 
 import json
-import resource
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -106,50 +111,92 @@ TARGETS: list[tuple[str, str, str, Check]] = [
 ]
 
 
-def children_cpu_s() -> float:
-    """User + system CPU seconds of every finished child process (and theirs) so far."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+#: Scripts whose figures hold no timing (resident memory, counts), run in the background
+#: beside ``BESIDE``: they cost a core for a minute or more and change nothing they are
+#: compared with. ``--serial`` runs every script alone, one after another.
+BACKGROUND = ("bench_longrun",)
+#: The scripts run while a background one runs: single-threaded work timed in CPU seconds,
+#: every target a ratio to a peer run in the same interleaved rounds, so a steady neighbour on
+#: the other core weighs on both sides of each ratio alike (as other work on a shared machine
+#: does). Kept out: wall-clock figures (threads; scale's GC pauses and worst calls; durable's
+#: disk; moto's server in aws; large_payloads' file I/O; functions' timing) and core's
+#: 1e6-vs-1e3 ledger ratio, which a neighbour's use of the shared cache could move.
+BESIDE = ("bench_asyncio", "bench_boto", "bench_fifo", "bench_import", "bench_observe",
+          "bench_queue", "bench_topic")
 
 
-def run(script: Path, quick: bool) -> tuple[dict[str, float] | None, float, float]:
-    """Run one script; return its figures (None if it failed), wall seconds and CPU seconds
-    (its own and its children's: on a shared machine the CPU time is what a quiet run's wall
-    time is estimated from)."""
-    start = time.perf_counter()
-    cpu_start = children_cpu_s()
-    args = [sys.executable, str(script)] + (["--quick"] if quick else [])
-    proc = subprocess.run(args, cwd=HERE, capture_output=True, text=True, timeout=600)
-    elapsed = time.perf_counter() - start
-    cpu = children_cpu_s() - cpu_start
-    print(proc.stdout, end="")
-    if proc.returncode != 0:
-        print(f"!! {script.name} failed:\n{proc.stderr[-2000:]}")
-        return None, elapsed, cpu
-    last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
-    try:
-        figures: dict[str, float] = json.loads(last)
-    except ValueError:
-        print(f"!! {script.name} printed no JSON line last")
-        return None, elapsed, cpu
-    return figures, elapsed, cpu
+class Run:
+    """One script in its own process, its output in temporary files (so a background one
+    never blocks on a pipe); :meth:`finish` waits for it and reads its CPU time from
+    ``os.wait4`` (the process's own and its waited-for children's)."""
+
+    def __init__(self, script: Path, quick: bool) -> None:
+        self.script = script
+        self.out = tempfile.TemporaryFile("w+")
+        self.err = tempfile.TemporaryFile("w+")
+        self.started = time.perf_counter()
+        args = [sys.executable, str(script)] + (["--quick"] if quick else [])
+        self.proc = subprocess.Popen(args, cwd=HERE, stdout=self.out, stderr=self.err, text=True)
+
+    def finish(self) -> tuple[dict[str, float] | None, float, float]:
+        """Wait; print the script's output; return its figures (None if it failed), wall
+        seconds and CPU seconds."""
+        _, status, usage = os.wait4(self.proc.pid, 0)
+        self.proc.returncode = os.waitstatus_to_exitcode(status)
+        elapsed = time.perf_counter() - self.started
+        cpu = usage.ru_utime + usage.ru_stime
+        self.out.seek(0)
+        self.err.seek(0)
+        stdout, stderr = self.out.read(), self.err.read()
+        self.out.close()
+        self.err.close()
+        print(stdout, end="")
+        if self.proc.returncode != 0:
+            print(f"!! {self.script.name} failed:\n{stderr[-2000:]}")
+            return None, elapsed, cpu
+        last = stdout.strip().splitlines()[-1] if stdout.strip() else ""
+        try:
+            figures: dict[str, float] = json.loads(last)
+        except ValueError:
+            print(f"!! {self.script.name} printed no JSON line last")
+            return None, elapsed, cpu
+        return figures, elapsed, cpu
 
 
 def main() -> int:
     quick = "--quick" in sys.argv
+    serial = "--serial" in sys.argv
     started = time.perf_counter()
     results: dict[str, dict[str, float]] = {}
     times: list[tuple[str, float, float]] = []
     only = [a for a in sys.argv[1:] if not a.startswith("--")]
-    for script in sorted(HERE.glob("bench_*.py")):
-        if only and not any(name in script.stem for name in only):
-            continue
-        print(f"\n=== {script.name}")
-        figures, elapsed, cpu = run(script, quick)
+    scripts = [s for s in sorted(HERE.glob("bench_*.py"))
+               if not only or any(name in s.stem for name in only)]
+
+    def report(script: Path, outcome: tuple[dict[str, float] | None, float, float],
+               note: str = "") -> None:
+        figures, elapsed, cpu = outcome
         times.append((script.stem.removeprefix("bench_"), elapsed, cpu))
-        print(f"({elapsed:.1f} s wall, {cpu:.1f} s CPU)")
+        print(f"({elapsed:.1f} s wall, {cpu:.1f} s CPU{note})")
         if figures is not None:
             results[str(figures.get("benchmark", script.stem))] = figures
+
+    background = [] if serial else [s for s in scripts if s.stem in BACKGROUND]
+    beside = [s for s in scripts if s.stem in BESIDE] if background else []
+    rest = [s for s in scripts if s not in background and s not in beside]
+    running = [(s, Run(s, quick)) for s in background]
+    for script in beside + rest:
+        if running and script not in beside:  # the background ones end before the rest
+            for waiting, job in running:
+                print(f"\n=== {waiting.name} (in the background, beside "
+                      f"{', '.join(b.stem.removeprefix('bench_') for b in beside)})")
+                report(waiting, job.finish(), ", in the background")
+            running = []
+        print(f"\n=== {script.name}")
+        report(script, Run(script, quick).finish())
+    for waiting, job in running:
+        print(f"\n=== {waiting.name} (in the background)")
+        report(waiting, job.finish(), ", in the background")
     print("\n=== Summary")
     held = 0
     checked = 0
@@ -169,7 +216,8 @@ def main() -> int:
             print(f"  {bench:9} {json.dumps(shown)}")
     print(f"\n{held} of {checked} measured targets hold.")
     print("\nPer script, wall / CPU seconds (CPU counts every process the script started; on a "
-          "busy machine the wall time grows and the CPU time much less):")
+          "busy machine the wall time grows and the CPU time much less; a background script's "
+          "wall time overlaps the others'):")
     for name, wall, cpu in sorted(times, key=lambda t: -t[1]):
         print(f"  {name:16} {wall:6.1f} s wall {cpu:6.1f} s CPU")
     print(f"  {'total':16} {sum(t[1] for t in times):6.1f} s wall {sum(t[2] for t in times):6.1f} s CPU")
