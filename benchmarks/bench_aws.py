@@ -134,7 +134,7 @@ def main() -> None:
         ours = dc.Queue(account, "ours")
         raw_url = account.sqs.create_queue(QueueName="raw")["QueueUrl"]
         ours_times, raw_times = interleaved_cycles(
-            cycle(ours), raw_cycle(account.sqs, raw_url), 20 if quick else 50,
+            cycle(ours), raw_cycle(account.sqs, raw_url), 20 if quick else 40,
             3 if quick else 5)
         ratio = statistics.median(a / b for a, b in zip(ours_times, raw_times, strict=True))
         ours_ms = statistics.median(ours_times) * 1000

@@ -1,6 +1,6 @@
 """Durable queues (``EventLoop(store=...)``) beside the in-memory queue and ``persist-queue``.
 
-Figures (100-byte bodies; the median of 5 timed rounds after a warm-up, each run at least 0.25 s
+Figures (100-byte bodies; the median of 5 timed rounds after a warm-up, each run at least 0.2 s
 (0.15 s with ``--quick``); every ratio to persist-queue is the median of the per-round ratios,
 as both ran one after the other in the same round):
 
@@ -320,7 +320,7 @@ def main() -> None:
         fsync_child(Path(sys.argv[at + 1]), sys.argv[at + 2:])
         return
     quick = "--quick" in sys.argv
-    seconds = 0.15 if quick else 0.25
+    seconds = 0.15 if quick else 0.2
     settings = ("FULL",) if quick else SETTINGS  # --quick: the targets' configuration only
     places: list[tuple[Path, str, bool]] = []
     if "--dir" in sys.argv:

@@ -199,7 +199,7 @@ def main() -> dict[str, float]:
     rounds = 300 if quick else 1000
     ours_median, ours_p99 = _wake_latency(ours_wake, rounds)
     std_median, std_p99 = _wake_latency(stdlib_wake, rounds)
-    per_producer = 2_500 if quick else 12_500
+    per_producer = 2_500 if quick else 10_000
     # Interleaved rounds (ours, then queue.Queue, REPEATS times after a warm-up pair); the
     # ratio is the median of per-round ratios (issue #23: same layout, same batch size).
     ours_rates: list[float] = []
