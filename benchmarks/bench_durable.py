@@ -42,7 +42,9 @@ the counts are left out.
 Every configuration runs once per round, in turn, for five rounds: a shared machine's (and
 disk's) speed drifts, and taking turns exposes them all to the same drift. Each is warmed up
 first until its WAL has wrapped once (see ``WARM_UP``). ``--dir PATH`` measures one directory
-only (timed in CPU seconds under ``/dev/shm``, else in wall-clock seconds).
+only (timed in CPU seconds under ``/dev/shm``, else in wall-clock seconds); ``--place disk`` or
+``--place tmpfs`` one of the two usual places (``run_all.py`` runs the tmpfs half, timed in CPU
+seconds, beside the background script, and the disk half alone).
 
 ``--quick``: rounds of 0.15 s, 3 of them, a 300-operation warm-up, no fsync count, and only
 ``FULL`` beside persist-queue and memory.
@@ -329,9 +331,11 @@ def main() -> None:
         on_tmpfs = where.resolve().is_relative_to("/dev/shm")
         places.append((where, "tmpfs (fsync free)" if on_tmpfs else "the given directory",
                        on_tmpfs))
-    else:
-        places.append((Path(tempfile.gettempdir()), "disk", False))
-        if Path("/dev/shm").is_dir():
+    else:  # --place disk / --place tmpfs: one of the two (run_all.py runs them apart)
+        place = sys.argv[sys.argv.index("--place") + 1] if "--place" in sys.argv else None
+        if place in (None, "disk"):
+            places.append((Path(tempfile.gettempdir()), "disk", False))
+        if place in (None, "tmpfs") and Path("/dev/shm").is_dir():
             places.append((Path("/dev/shm"), "tmpfs (fsync free)", True))
     out: dict[str, float | str | bool] = {}
     for directory, label, cpu in places:

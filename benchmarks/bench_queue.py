@@ -153,7 +153,7 @@ def main() -> dict[str, float]:
     # Rounds of ~0.3 s CPU a contender (quick: ~0.15 s): per-round ratios of this length moved
     # a few percent between runs, as the longer rounds did. The queue.Queue yardstick runs
     # 100k put+get (~0.1 s) whatever n is: it is the peer of the main ratios.
-    n = 10_000 if quick else 25_000
+    n = 6_000 if quick else 25_000
     # Every contender runs in the same interleaved rounds, so each ratio (to queue.Queue, to
     # moto) is a median of per-round ratios (issue #23).
     moto = moto_cycles(30 if quick else 60)

@@ -121,8 +121,11 @@ BACKGROUND = ("bench_longrun",)
 #: does). Kept out: wall-clock figures (threads; scale's GC pauses and worst calls; durable's
 #: disk; moto's server in aws; large_payloads' file I/O; functions' timing) and core's
 #: 1e6-vs-1e3 ledger ratio, which a neighbour's use of the shared cache could move.
-BESIDE = ("bench_asyncio", "bench_boto", "bench_fifo", "bench_import", "bench_observe",
-          "bench_queue", "bench_topic")
+BESIDE = ("bench_asyncio", "bench_boto", "bench_durable --place tmpfs", "bench_fifo",
+          "bench_import", "bench_observe", "bench_queue", "bench_topic")
+#: Scripts run in two parts (their JSON figures merged): durable's tmpfs half is timed in CPU
+#: seconds and runs beside the background script; its disk half, wall-clock, alone.
+SPLIT = {"bench_durable": ("--place tmpfs", "--place disk")}
 
 
 class Run:
@@ -130,12 +133,12 @@ class Run:
     never blocks on a pipe); :meth:`finish` waits for it and reads its CPU time from
     ``os.wait4`` (the process's own and its waited-for children's)."""
 
-    def __init__(self, script: Path, quick: bool) -> None:
+    def __init__(self, script: Path, quick: bool, extra: tuple[str, ...] = ()) -> None:
         self.script = script
         self.out = tempfile.TemporaryFile("w+")
         self.err = tempfile.TemporaryFile("w+")
         self.started = time.perf_counter()
-        args = [sys.executable, str(script)] + (["--quick"] if quick else [])
+        args = [sys.executable, str(script), *extra] + (["--quick"] if quick else [])
         self.proc = subprocess.Popen(args, cwd=HERE, stdout=self.out, stderr=self.err, text=True)
 
     def finish(self) -> tuple[dict[str, float] | None, float, float]:
@@ -170,33 +173,41 @@ def main() -> int:
     results: dict[str, dict[str, float]] = {}
     times: list[tuple[str, float, float]] = []
     only = [a for a in sys.argv[1:] if not a.startswith("--")]
-    scripts = [s for s in sorted(HERE.glob("bench_*.py"))
-               if not only or any(name in s.stem for name in only)]
+    # A job: a script and its extra arguments; its key, e.g. "bench_durable --place disk".
+    jobs = [(s, tuple(part.split())) for s in sorted(HERE.glob("bench_*.py"))
+            if not only or any(name in s.stem for name in only)
+            for part in SPLIT.get(s.stem, ("",))]
 
-    def report(script: Path, outcome: tuple[dict[str, float] | None, float, float],
-               note: str = "") -> None:
+    def key(job: tuple[Path, tuple[str, ...]]) -> str:
+        return " ".join([job[0].stem, *job[1]])
+
+    def label(job: tuple[Path, tuple[str, ...]]) -> str:
+        return key(job).removeprefix("bench_").replace(" --place ", " ")
+
+    def report(job: tuple[Path, tuple[str, ...]],
+               outcome: tuple[dict[str, float] | None, float, float], note: str = "") -> None:
         figures, elapsed, cpu = outcome
-        times.append((script.stem.removeprefix("bench_"), elapsed, cpu))
+        times.append((label(job), elapsed, cpu))
         print(f"({elapsed:.1f} s wall, {cpu:.1f} s CPU{note})")
-        if figures is not None:
-            results[str(figures.get("benchmark", script.stem))] = figures
+        if figures is not None:  # a split script's parts merge
+            results.setdefault(str(figures.get("benchmark", job[0].stem)), {}).update(figures)
 
-    background = [] if serial else [s for s in scripts if s.stem in BACKGROUND]
-    beside = [s for s in scripts if s.stem in BESIDE] if background else []
-    rest = [s for s in scripts if s not in background and s not in beside]
-    running = [(s, Run(s, quick)) for s in background]
-    for script in beside + rest:
-        if running and script not in beside:  # the background ones end before the rest
-            for waiting, job in running:
-                print(f"\n=== {waiting.name} (in the background, beside "
-                      f"{', '.join(b.stem.removeprefix('bench_') for b in beside)})")
-                report(waiting, job.finish(), ", in the background")
+    background = [] if serial else [j for j in jobs if j[0].stem in BACKGROUND]
+    beside = [j for j in jobs if key(j) in BESIDE] if background else []
+    rest = [j for j in jobs if j not in background and j not in beside]
+    running = [(j, Run(j[0], quick, j[1])) for j in background]
+    for job in beside + rest:
+        if running and job not in beside:  # the background ones end before the rest
+            for waiting, run in running:
+                print(f"\n=== {key(waiting)} (in the background, beside "
+                      f"{', '.join(label(b) for b in beside)})")
+                report(waiting, run.finish(), ", in the background")
             running = []
-        print(f"\n=== {script.name}")
-        report(script, Run(script, quick).finish())
-    for waiting, job in running:
-        print(f"\n=== {waiting.name} (in the background)")
-        report(waiting, job.finish(), ", in the background")
+        print(f"\n=== {key(job)}")
+        report(job, Run(job[0], quick, job[1]).finish())
+    for waiting, run in running:
+        print(f"\n=== {key(waiting)} (in the background)")
+        report(waiting, run.finish(), ", in the background")
     print("\n=== Summary")
     held = 0
     checked = 0
