@@ -1,7 +1,7 @@
 """Durable queues (``EventLoop(store=...)``) beside the in-memory queue and ``persist-queue``.
 
 Figures (100-byte bodies; the median of 5 timed rounds after a warm-up, each run at least
-0.2 s of CPU on tmpfs and 0.5 s on disk (0.15 s both with ``--quick``); every ratio to
+0.2 s of CPU on tmpfs and 0.5 s on disk (0.15 s and 0.3 s with ``--quick``); every ratio to
 persist-queue is the median of the per-round ratios, as both ran one after the other in the
 same round):
 
@@ -46,7 +46,7 @@ only (timed in CPU seconds under ``/dev/shm``, else in wall-clock seconds); ``--
 ``--place tmpfs`` one of the two usual places (``run_all.py`` runs the tmpfs half, timed in CPU
 seconds, beside the background script, and the disk half alone).
 
-``--quick``: rounds of 0.15 s, 3 of them, a 300-operation warm-up, no fsync count, and only
+``--quick``: rounds of 0.15 s (0.3 s on disk), 3 of them, a 300-operation warm-up, no fsync count, and only
 ``FULL`` beside persist-queue and memory.
 
 Run: ``python benchmarks/bench_durable.py`` (about 3 minutes on a busy machine, most of it
@@ -345,7 +345,7 @@ def main() -> None:
         # 0.25 s rounds left them out of many and the median flattered the batch ratio
         # (29-31x against 16-17x at 0.5 s, on the same loaded disk). In CPU seconds on tmpfs a
         # checkpoint costs little, and shorter rounds suffice.
-        span = seconds if cpu or quick else 0.5
+        span = seconds if cpu else 0.3 if quick else 0.5
         for name, value in run(directory, label, span, cpu, settings).items():
             digits = 3 if name.endswith(("_vs_persist_queue", "_per_cycle")) else 1
             out[f"{key}_{name}"] = round(value, digits)
