@@ -449,7 +449,7 @@ class FifoQueue(Queue):
                         )
                         values = window._values
                         held = values.get(key)  # (every held item is live once expired)
-                        result = _PlainSendResult()  # SendResult._lazy's fields, set here
+                        result: SendResult = _PlainSendResult()  # SendResult._lazy's fields, set here
                         result._md5 = result._md5_attributes = result._attributes = None
                         result._body = body
                         if held is not None:
@@ -806,7 +806,7 @@ class FifoQueue(Queue):
         append = out.append
         for entry in received:
             m = _new(Message)  # Message(...)'s fields set here, as its __init__ sets them
-            item = entry._item if type(entry) is _FifoEntry else None
+            item = entry._item if type(entry) is _FifoEntry else None  # type: ignore[attr-defined]
             if item is not None:
                 (m.message_id, m.body, m.sent_timestamp, m.message_group_id,
                  m.message_deduplication_id, m.sequence_number) = item
