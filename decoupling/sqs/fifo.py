@@ -862,9 +862,21 @@ class FifoQueue(Queue):
             ledger.remove_group_solo(entry)
             if self._offload is not None:
                 self._offload._deleted(entry.record)
-            self._deleted_handles.add(
-                entry.receipt, entry.deadline, entry.received_at  # type: ignore[arg-type]
-            )  # (an in-flight message has a handle)
+            # Its handle stays valid until its deadline: ExpiringKeys.add, inline for the
+            # common case (deadlines in order: two appends, then forget what expired).
+            window = self._deleted_handles
+            times = window._times
+            deadline = entry.deadline
+            if not times or times[-1] <= deadline:
+                times.append(deadline)
+                window._keys.append(entry.receipt)  # type: ignore[arg-type]  # (in flight)
+                if times[0] <= now:
+                    pop_time, pop_key = times.popleft, window._keys.popleft
+                    while times and times[0] <= now:
+                        pop_time()
+                        pop_key()
+            else:
+                window.add(entry.receipt, deadline, now)  # type: ignore[arg-type]
             if self._waiting:
                 self._cond.notify(self._waiting)  # the group (or in-flight room) may be free now
             if self._observers:
