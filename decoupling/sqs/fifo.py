@@ -45,7 +45,7 @@ import hashlib
 import re
 from collections import deque
 from collections.abc import Mapping, Sequence
-from heapq import heappush
+from heapq import heappop, heappush
 from math import floor as _floor
 from typing import Any, ClassVar, TypeGuard
 
@@ -708,6 +708,87 @@ class FifoQueue(Queue):
                 room = self.max_in_flight - ledger.n_inflight
                 if ledger.n_visible and room > 0 and self._redrive is None:
                     # _receive_ready, inline for a queue without a redrive policy
+                    run, heap = ledger._ready_run, ledger._ready_heap
+                    if max_messages == 1 and (run or heap):
+                        # The one-message receive of Ledger.receive, inline: the oldest ready
+                        # group's head, when it is live and nothing of its group is in flight
+                        # (else Ledger.receive decides).
+                        from_run = bool(run) and (not heap or run[0] <= heap[0])
+                        seq = run[0] if from_run else heap[0]
+                        ready_key = ledger._ready_key
+                        key = ready_key.get(seq)  # (None: a stale item; no group is None)
+                        solo = ledger._solo
+                        if (
+                            key is not None and key not in solo
+                            and key not in ledger._lane_flight
+                            and ledger._lanes[key][0].state == VISIBLE
+                        ):
+                            lane = ledger._lanes[key]
+                            entry = lane.popleft()
+                            if not lane:
+                                del ledger._lanes[key]
+                            del ledger._ready_seq[key]
+                            del ready_key[seq]
+                            if from_run:
+                                run.popleft()
+                            else:
+                                heappop(heap)
+                            # Ledger._hand_out, inline
+                            deadline = now + timeout
+                            handles = ledger.handles
+                            old = entry.receipt
+                            if old is not None:
+                                handles.pop(old, None)
+                            count = entry.receive_count
+                            if not count:  # (a restored first-receive time may be < 0)
+                                entry.first_received_at = now
+                            receipt = entry.receipt = (
+                                f"{ledger.receipt_prefix}{next(ledger._tick):x}"
+                            )
+                            entry.state = INFLIGHT
+                            entry.receive_count = count = count + 1
+                            entry.received_at = now
+                            entry.deadline = deadline
+                            entry.timeout = timeout
+                            handles[receipt] = entry
+                            solo[key] = entry  # the group's only message in flight
+                            ledger.n_visible -= 1
+                            ledger.n_inflight += 1
+                            ledger._deadlines.push(deadline, timeout, entry)
+                            if deadline < ledger._due:
+                                ledger._due = deadline
+                            if self._observers:
+                                self._emit("received", entry)
+                            item = (
+                                entry._item  # type: ignore[attr-defined]
+                                if type(entry) is _FifoEntry else None
+                            )
+                            if item is None or self._offload is not None:
+                                messages = self._messages([entry], now)
+                                if self._offload is not None:
+                                    return self._offload._resolve(self, messages)
+                                return messages
+                            # _messages, inline for one message the common send stored
+                            m = _new(Message)
+                            (m.message_id, m.body, m.sent_timestamp, m.message_group_id,
+                             m.message_deduplication_id, m.sequence_number) = item
+                            m.message_attributes = {}
+                            m.dead_letter_queue_source_arn = m.aws_trace_header = None
+                            m._md5 = None
+                            m.receipt_handle = receipt
+                            m.receive_count = count
+                            first = entry.first_received_at
+                            m.first_receive_timestamp = wall_ms = (
+                                _floor((now + self._wall_offset) * 1000)
+                                if self._monotonic and self._wall_offset is not None
+                                else self.loop.clock.wall_ms()
+                            )
+                            if first != now:
+                                m.first_receive_timestamp = wall_ms - int(
+                                    round((now - first) * 1000)
+                                )
+                            m.sender_id = self.loop.account_id
+                            return [m]
                     received, _ = ledger.receive(
                         now, max_messages if max_messages < room else room, timeout
                     )
