@@ -90,34 +90,36 @@ _RECORD_SLOT: Any = Entry.__dict__["record"]  # the slot (_FifoEntry's property 
 
 
 class _FifoEntry(Entry):
-    """The ledger entry of a message the common FIFO send stored: its record is made on first
-    read, from ``_item`` = ``(message_id, body, sent_ms, group_id, dedup_id,
-    sequence_number)`` (a receive builds the ``Message`` from the item; a delete never reads
-    the record). Once the record is made ``_item`` is ``None``. ``_FifoEntry()`` is a bare
-    instance (``__init__`` is object's) whose fields the send sets, every one."""
+    """The ledger entry of a message the common FIFO send stored, carrying the message's
+    fields itself (its group is the entry's ``lane``): its record is made on first read (a
+    receive builds the ``Message`` from the fields; a delete never reads the record), after
+    which ``_message_id`` is ``None``. One object per message instead of an entry and a
+    record. ``_FifoEntry()`` is a bare instance (``__init__`` is object's) whose fields the
+    send sets, every one."""
 
-    __slots__ = ("_item",)
+    __slots__ = ("_message_id", "_body", "_sent_ms", "_dedup_id", "_sequence_number")
     __init__ = object.__init__
-    _item: tuple[str, str, int, str, str, str] | None
+    _message_id: str | None
+    _body: str
+    _sent_ms: int
+    _dedup_id: str
+    _sequence_number: str
 
     @property
     def record(self) -> Any:
         try:
             return _RECORD_SLOT.__get__(self)
         except AttributeError:
-            item = self._item
-            assert item is not None  # (None only once the record is made)
-            message_id, body, sent_ms, group_id, dedup_id, sequence_number = item
-            record = _Record(message_id, body, None, sent_ms, group_id, dedup_id,
-                             sequence_number)
+            record = _Record(self._message_id, self._body, None, self._sent_ms,  # type: ignore[arg-type]
+                             self.lane, self._dedup_id, self._sequence_number)  # type: ignore[arg-type]
             _RECORD_SLOT.__set__(self, record)
-            self._item = None
+            self._message_id = None
             return record
 
     @record.setter
     def record(self, value: Any) -> None:
         _RECORD_SLOT.__set__(self, value)
-        self._item = None
+        self._message_id = None
 
 
 class _Attempt:
@@ -488,10 +490,11 @@ class FifoQueue(Queue):
                                 # Ledger.enqueue_group, inline (the group has a live head, or
                                 # holds nothing), with an entry whose record is made when read.
                                 entry = _FifoEntry()  # Entry.__init__'s fields, set once
-                                entry._item = (
-                                    message_id, body, sent_ms, message_group_id,
-                                    message_deduplication_id, sequence_number,
-                                )
+                                entry._message_id = message_id
+                                entry._body = body
+                                entry._sent_ms = sent_ms
+                                entry._dedup_id = message_deduplication_id
+                                entry._sequence_number = sequence_number
                                 entry.seq = seq = next(ledger._seq)
                                 entry.sent_at = entry.available_at = now
                                 entry.lane = message_group_id
@@ -759,19 +762,23 @@ class FifoQueue(Queue):
                                 ledger._due = deadline
                             if self._observers:
                                 self._emit("received", entry)
-                            item = (
-                                entry._item  # type: ignore[attr-defined]
+                            message_id = (
+                                entry._message_id  # type: ignore[attr-defined]
                                 if type(entry) is _FifoEntry else None
                             )
-                            if item is None or self._offload is not None:
+                            if message_id is None or self._offload is not None:
                                 messages = self._messages([entry], now)
                                 if self._offload is not None:
                                     return self._offload._resolve(self, messages)
                                 return messages
                             # _messages, inline for one message the common send stored
                             m = _new(Message)
-                            (m.message_id, m.body, m.sent_timestamp, m.message_group_id,
-                             m.message_deduplication_id, m.sequence_number) = item
+                            m.message_id = message_id
+                            m.body = entry._body  # type: ignore[attr-defined]
+                            m.sent_timestamp = entry._sent_ms  # type: ignore[attr-defined]
+                            m.message_group_id = key  # type: ignore[assignment]  # (a str)
+                            m.message_deduplication_id = entry._dedup_id  # type: ignore[attr-defined]
+                            m.sequence_number = entry._sequence_number  # type: ignore[attr-defined]
                             m.message_attributes = {}
                             m.dead_letter_queue_source_arn = m.aws_trace_header = None
                             m._md5 = None
@@ -874,7 +881,8 @@ class FifoQueue(Queue):
 
     def _messages(self, received: list[Entry], now: float) -> list[Message]:
         """The ``Message`` of each received entry (Queue._messages for FIFO entries: those the
-        common send stored are read from their item, without making their record). O(k)."""
+        common send stored are read from their own fields, without making their record).
+        O(k)."""
         if not received:
             return []
         loop = self.loop
@@ -885,12 +893,16 @@ class FifoQueue(Queue):
         sender = loop.account_id
         out: list[Message] = []
         append = out.append
-        for entry in received:
+        entries: list[Any] = received  # (_FifoEntry or Entry)
+        for entry in entries:
             m = _new(Message)  # Message(...)'s fields set here, as its __init__ sets them
-            item = entry._item if type(entry) is _FifoEntry else None  # type: ignore[attr-defined]
-            if item is not None:
-                (m.message_id, m.body, m.sent_timestamp, m.message_group_id,
-                 m.message_deduplication_id, m.sequence_number) = item
+            if type(entry) is _FifoEntry and entry._message_id is not None:
+                m.message_id = entry._message_id
+                m.body = entry._body
+                m.sent_timestamp = entry._sent_ms
+                m.message_group_id = entry.lane
+                m.message_deduplication_id = entry._dedup_id
+                m.sequence_number = entry._sequence_number
                 m.message_attributes = {}
                 m.dead_letter_queue_source_arn = m.aws_trace_header = None
             else:
