@@ -85,6 +85,22 @@ def test_every_field_of_a_plain_message_whichever_way_it_is_read(
         ("alpha", 2, wall), ("beta", 2, wall)]
 
 
+def test_sent_timestamp_on_a_real_clock() -> None:
+    """On a MonotonicClock the SentTimestamp a receive reports (worked out from the send
+    time) and the one of the record made later agree, within the send's wall-clock span."""
+    clock = dc.MonotonicClock()
+    loop = dc.EventLoop(clock=clock)
+    queue = dc.FifoQueue(loop, "real.fifo")
+    before = clock.wall_ms()
+    queue.send("x", message_group_id="g", message_deduplication_id="d")
+    after = clock.wall_ms()
+    [m] = queue.receive()
+    assert before <= m.sent_timestamp <= after
+    assert m.sent_timestamp <= m.first_receive_timestamp <= clock.wall_ms()
+    record = queue._ledger.handles[m.receipt_handle].record  # made now, from the send time
+    assert (record.message_id, record.sent_ms) == (m.message_id, m.sent_timestamp)
+
+
 # -- groups ---------------------------------------------------------------------------------
 
 

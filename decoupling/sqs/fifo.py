@@ -44,7 +44,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from heapq import heappop, heappush
 from math import floor as _floor
 from typing import Any, ClassVar, TypeGuard
@@ -91,26 +91,33 @@ _RECORD_SLOT: Any = Entry.__dict__["record"]  # the slot (_FifoEntry's property 
 
 class _FifoEntry(Entry):
     """The ledger entry of a message the common FIFO send stored, carrying the message's
-    fields itself (its group is the entry's ``lane``): its record is made on first read (a
-    receive builds the ``Message`` from the fields; a delete never reads the record), after
-    which ``_message_id`` is ``None``. One object per message instead of an entry and a
-    record. ``_FifoEntry()`` is a bare instance (``__init__`` is object's) whose fields the
-    send sets, every one."""
+    fields itself (its group is the entry's ``lane``; its ``SentTimestamp`` follows from
+    ``sent_at``): its record is made on first read (a receive builds the ``Message`` from
+    the fields; a delete never reads the record), after which ``_message_id`` is ``None``.
+    One object per message instead of an entry and a record. Each queue has its own
+    subclass (:func:`_fifo_entry_class`) carrying how its clock turns loop seconds into
+    epoch milliseconds. ``cls()`` is a bare instance (``__init__`` is object's) whose fields
+    the send sets, every one."""
 
-    __slots__ = ("_message_id", "_body", "_sent_ms", "_dedup_id", "_sequence_number")
+    __slots__ = ("_message_id", "_body", "_dedup_id", "_sequence_number")
     __init__ = object.__init__
     _message_id: str | None
     _body: str
-    _sent_ms: int
     _dedup_id: str
     _sequence_number: str
+    #: The clock's fixed offset from loop seconds to epoch seconds.
+    _offset: ClassVar[float] = 0.0
+    #: round (ManualClock.wall_ms) or floor (MonotonicClock.wall_ms) of epoch milliseconds.
+    _to_ms: ClassVar[Callable[[float], int]]
 
     @property
     def record(self) -> Any:
         try:
             return _RECORD_SLOT.__get__(self)
         except AttributeError:
-            record = _Record(self._message_id, self._body, None, self._sent_ms,  # type: ignore[arg-type]
+            cls = type(self)
+            record = _Record(self._message_id, self._body, None,  # type: ignore[arg-type]
+                             cls._to_ms((self.sent_at + cls._offset) * 1000),
                              self.lane, self._dedup_id, self._sequence_number)  # type: ignore[arg-type]
             _RECORD_SLOT.__set__(self, record)
             self._message_id = None
@@ -120,6 +127,15 @@ class _FifoEntry(Entry):
     def record(self, value: Any) -> None:
         _RECORD_SLOT.__set__(self, value)
         self._message_id = None
+
+
+def _fifo_entry_class(offset: float, monotonic: bool) -> type[_FifoEntry]:
+    """A queue's :class:`_FifoEntry`, for a clock whose epoch milliseconds at loop time ``t``
+    are ``round((t + offset) * 1000)`` (ManualClock) or their floor (MonotonicClock)."""
+    to_ms = _floor if monotonic else round
+    return type("_FifoEntry", (_FifoEntry,), {
+        "__slots__": (), "_offset": offset, "_to_ms": staticmethod(to_ms),
+    })
 
 
 class _Attempt:
@@ -244,6 +260,11 @@ class FifoQueue(Queue):
             clock._epoch_offset if type(clock) is ManualClock
             else clock._offset if type(clock) is MonotonicClock
             else None
+        )
+        # The entries of the common send (None: that send stores records, asking the clock).
+        self._entry_class: type[_FifoEntry] | None = (
+            None if self._wall_offset is None
+            else _fifo_entry_class(self._wall_offset, type(clock) is MonotonicClock)
         )
         self._content_based = False
         self._scope = "queue"
@@ -470,18 +491,12 @@ class FifoQueue(Queue):
                             else:
                                 window._track(key, expires_at)
                             self._last_sequence = n
-                            offset = self._wall_offset  # SentTimestamp from the send time
-                            if offset is None:
-                                sent_ms = loop.clock.wall_ms()
-                            elif self._monotonic:
-                                sent_ms = _floor((now + offset) * 1000)  # as wall_ms()
-                            else:
-                                sent_ms = round((now + offset) * 1000)  # (ManualClock)
                             ledger = self._ledger
                             lanes = ledger._lanes
                             group = lanes.get(message_group_id)
                             delay = self._values["DelaySeconds"]
-                            if not delay and (
+                            entry_class = self._entry_class
+                            if not delay and entry_class is not None and (
                                 group[0].state == VISIBLE if group
                                 else group is None
                                 and message_group_id not in ledger._solo
@@ -489,10 +504,9 @@ class FifoQueue(Queue):
                             ):
                                 # Ledger.enqueue_group, inline (the group has a live head, or
                                 # holds nothing), with an entry whose record is made when read.
-                                entry = _FifoEntry()  # Entry.__init__'s fields, set once
+                                entry = entry_class()  # Entry.__init__'s fields, set once
                                 entry._message_id = message_id
                                 entry._body = body
-                                entry._sent_ms = sent_ms
                                 entry._dedup_id = message_deduplication_id
                                 entry._sequence_number = sequence_number
                                 entry.seq = seq = next(ledger._seq)
@@ -518,6 +532,13 @@ class FifoQueue(Queue):
                                     lanes[message_group_id] = deque((entry,))
                                     ledger._mark_ready(message_group_id, seq)
                             else:
+                                offset = self._wall_offset  # SentTimestamp from the send time
+                                if offset is None:
+                                    sent_ms = loop.clock.wall_ms()
+                                elif self._monotonic:
+                                    sent_ms = _floor((now + offset) * 1000)  # as wall_ms()
+                                else:
+                                    sent_ms = round((now + offset) * 1000)  # (ManualClock)
                                 record = _Record(
                                     message_id, body, None, sent_ms, message_group_id,
                                     message_deduplication_id, sequence_number,
@@ -763,8 +784,8 @@ class FifoQueue(Queue):
                             if self._observers:
                                 self._emit("received", entry)
                             message_id = (
-                                entry._message_id  # type: ignore[attr-defined]
-                                if type(entry) is _FifoEntry else None
+                                entry._message_id
+                                if type(entry) is self._entry_class else None
                             )
                             if message_id is None or self._offload is not None:
                                 messages = self._messages([entry], now)
@@ -775,7 +796,11 @@ class FifoQueue(Queue):
                             m = _new(Message)
                             m.message_id = message_id
                             m.body = entry._body  # type: ignore[attr-defined]
-                            m.sent_timestamp = entry._sent_ms  # type: ignore[attr-defined]
+                            wall_offset: float = self._wall_offset  # type: ignore[assignment]
+                            m.sent_timestamp = (  # as the clock's wall_ms() at the send
+                                _floor((entry.sent_at + wall_offset) * 1000) if self._monotonic
+                                else round((entry.sent_at + wall_offset) * 1000)
+                            )
                             m.message_group_id = key  # type: ignore[assignment]  # (a str)
                             m.message_deduplication_id = entry._dedup_id  # type: ignore[attr-defined]
                             m.sequence_number = entry._sequence_number  # type: ignore[attr-defined]
@@ -786,9 +811,8 @@ class FifoQueue(Queue):
                             m.receive_count = count
                             first = entry.first_received_at
                             m.first_receive_timestamp = wall_ms = (
-                                _floor((now + self._wall_offset) * 1000)
-                                if self._monotonic and self._wall_offset is not None
-                                else self.loop.clock.wall_ms()
+                                _floor((now + wall_offset) * 1000) if self._monotonic
+                                else round((now + wall_offset) * 1000)
                             )
                             if first != now:
                                 m.first_receive_timestamp = wall_ms - int(
@@ -894,12 +918,13 @@ class FifoQueue(Queue):
         out: list[Message] = []
         append = out.append
         entries: list[Any] = received  # (_FifoEntry or Entry)
+        plain: Any = self._entry_class
         for entry in entries:
             m = _new(Message)  # Message(...)'s fields set here, as its __init__ sets them
-            if type(entry) is _FifoEntry and entry._message_id is not None:
+            if type(entry) is plain and entry._message_id is not None:
                 m.message_id = entry._message_id
                 m.body = entry._body
-                m.sent_timestamp = entry._sent_ms
+                m.sent_timestamp = plain._to_ms((entry.sent_at + plain._offset) * 1000)
                 m.message_group_id = entry.lane
                 m.message_deduplication_id = entry._dedup_id
                 m.sequence_number = entry._sequence_number
