@@ -30,6 +30,77 @@ def expired(handle: str) -> str:
     return f"Value {handle} for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired."
 
 
+# -- what a received message carries --------------------------------------------------------
+
+
+def test_every_field_of_a_plain_message_whichever_way_it_is_read(
+    loop: dc.EventLoop, clock: dc.ManualClock
+) -> None:
+    """A message sent with only a body and its ids keeps its fields until read: the receive
+    builds the message from them, and an observer reading the entry's record first sees
+    the same values (here group "b"'s record is read at its send)."""
+    queue = dc.FifoQueue(loop, "fields.fifo")
+    records: dict[str, tuple[object, ...]] = {}
+
+    def observer(event: str, _: dc.Queue, entry: object) -> None:
+        record = getattr(entry, "record", None)
+        if event == "sent" and record is not None and record.group_id == "b":
+            records["b"] = (record.message_id, record.body, record.attributes, record.sent_ms,
+                            record.group_id, record.dedup_id, record.sequence_number,
+                            record.dlq_source_arn, record.trace_header)
+
+    queue.add_observer(observer)
+    clock.advance(1.5)
+    sent_a = queue.send("alpha", message_group_id="a", message_deduplication_id="d-a")
+    clock.advance(0.25)
+    sent_b = queue.send("beta", message_group_id="b", message_deduplication_id="d-b")
+    clock.advance(2)
+    wall = clock.wall_ms()
+    assert records["b"] == (sent_b.message_id, "beta", None, wall - 2000, "b", "d-b",
+                            "18000000000000200000", None, None)
+    first = queue.receive()  # one message: built from the stored fields
+    second = queue.receive(10)  # the general receive: "b"'s record was made at its send
+    for [m], sent, body, group, sent_ms in (
+        (first, sent_a, "alpha", "a", wall - 2250),
+        (second, sent_b, "beta", "b", wall - 2000),
+    ):
+        assert (m.message_id, m.body, m.message_group_id, m.message_deduplication_id) == (
+            sent.message_id, body, group, f"d-{group}")
+        assert m.sequence_number == sent.sequence_number
+        assert m.message_attributes == {}
+        assert m.md5_of_body == sent.md5_of_message_body
+        assert (m.dead_letter_queue_source_arn, m.aws_trace_header) == (None, None)
+        assert m.attributes == {
+            "SenderId": "000000000000",
+            "SentTimestamp": str(sent_ms),
+            "ApproximateReceiveCount": "1",
+            "ApproximateFirstReceiveTimestamp": str(wall),
+            "MessageGroupId": group,
+            "MessageDeduplicationId": f"d-{group}",
+            "SequenceNumber": sent.sequence_number,
+        }
+    clock.advance(31)  # both return; received again, their first receive time is kept
+    again = queue.receive(10) + queue.receive(10)
+    assert [(m.body, m.receive_count, m.first_receive_timestamp) for m in again] == [
+        ("alpha", 2, wall), ("beta", 2, wall)]
+
+
+def test_sent_timestamp_on_a_real_clock() -> None:
+    """On a MonotonicClock the SentTimestamp a receive reports (worked out from the send
+    time) and the one of the record made later agree, within the send's wall-clock span."""
+    clock = dc.MonotonicClock()
+    loop = dc.EventLoop(clock=clock)
+    queue = dc.FifoQueue(loop, "real.fifo")
+    before = clock.wall_ms()
+    queue.send("x", message_group_id="g", message_deduplication_id="d")
+    after = clock.wall_ms()
+    [m] = queue.receive()
+    assert before <= m.sent_timestamp <= after
+    assert m.sent_timestamp <= m.first_receive_timestamp <= clock.wall_ms()
+    record = queue._ledger.handles[m.receipt_handle].record  # made now, from the send time
+    assert (record.message_id, record.sent_ms) == (m.message_id, m.sent_timestamp)
+
+
 # -- groups ---------------------------------------------------------------------------------
 
 

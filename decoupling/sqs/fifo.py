@@ -43,12 +43,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from heapq import heappop, heappush
 from math import floor as _floor
 from typing import Any, ClassVar, TypeGuard
 
 from .._core.dedup import ExpiringKeys, ExpiringMap
-from .._core.ledger import INFLIGHT, Entry
+from .._core.ledger import INFLIGHT, VISIBLE, Entry
 from ..clock import ManualClock, MonotonicClock
 from ..errors import (
     InvalidAttributeName,
@@ -62,6 +64,7 @@ from . import large_payloads as _large
 from .config import RedriveAllowPolicy, RedrivePolicy
 from .large_payloads import PayloadOffload
 from .queue import _HEX3, MAX_VISIBILITY, BatchResult, Queue, SendResult, _Record
+from .results import _PlainSendResult
 
 __all__ = ["FifoQueue", "DEDUPLICATION_INTERVAL"]
 
@@ -74,10 +77,65 @@ FIFO_QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,75}\.fifo")
 #: 18849496460467696128).
 SEQUENCE_BASE = 18 * 10**18
 SEQUENCE_STEP = 100_000
+#: For n < 10**13 the SequenceNumber is ``f"{_SEQUENCE_HEAD + n}00000"``: the same digits
+#: (SEQUENCE_BASE + n * SEQUENCE_STEP), from a short int's str instead of a padded format.
+_SEQUENCE_HEAD = SEQUENCE_BASE // SEQUENCE_STEP
 _SCOPES = ("queue", "messageGroup")
 _LIMITS = ("perQueue", "perMessageGroupId")
 _EXPIRED = "The receipt handle has expired."
 _new = object.__new__
+
+
+_RECORD_SLOT: Any = Entry.__dict__["record"]  # the slot (_FifoEntry's property shadows it)
+
+
+class _FifoEntry(Entry):
+    """The ledger entry of a message the common FIFO send stored, carrying the message's
+    fields itself (its group is the entry's ``lane``; its ``SentTimestamp`` follows from
+    ``sent_at``): its record is made on first read (a receive builds the ``Message`` from
+    the fields; a delete never reads the record), after which ``_message_id`` is ``None``.
+    One object per message instead of an entry and a record. Each queue has its own
+    subclass (:func:`_fifo_entry_class`) carrying how its clock turns loop seconds into
+    epoch milliseconds. ``cls()`` is a bare instance (``__init__`` is object's) whose fields
+    the send sets, every one."""
+
+    __slots__ = ("_message_id", "_body", "_dedup_id", "_sequence_number")
+    __init__ = object.__init__
+    _message_id: str | None
+    _body: str
+    _dedup_id: str
+    _sequence_number: str
+    #: The clock's fixed offset from loop seconds to epoch seconds.
+    _offset: ClassVar[float] = 0.0
+    #: round (ManualClock.wall_ms) or floor (MonotonicClock.wall_ms) of epoch milliseconds.
+    _to_ms: ClassVar[Callable[[float], int]]
+
+    @property
+    def record(self) -> Any:
+        try:
+            return _RECORD_SLOT.__get__(self)
+        except AttributeError:
+            cls = type(self)
+            record = _Record(self._message_id, self._body, None,  # type: ignore[arg-type]
+                             cls._to_ms((self.sent_at + cls._offset) * 1000),
+                             self.lane, self._dedup_id, self._sequence_number)  # type: ignore[arg-type]
+            _RECORD_SLOT.__set__(self, record)
+            self._message_id = None
+            return record
+
+    @record.setter
+    def record(self, value: Any) -> None:
+        _RECORD_SLOT.__set__(self, value)
+        self._message_id = None
+
+
+def _fifo_entry_class(offset: float, monotonic: bool) -> type[_FifoEntry]:
+    """A queue's :class:`_FifoEntry`, for a clock whose epoch milliseconds at loop time ``t``
+    are ``round((t + offset) * 1000)`` (ManualClock) or their floor (MonotonicClock)."""
+    to_ms = _floor if monotonic else round
+    return type("_FifoEntry", (_FifoEntry,), {
+        "__slots__": (), "_offset": offset, "_to_ms": staticmethod(to_ms),
+    })
 
 
 class _Attempt:
@@ -202,6 +260,11 @@ class FifoQueue(Queue):
             clock._epoch_offset if type(clock) is ManualClock
             else clock._offset if type(clock) is MonotonicClock
             else None
+        )
+        # The entries of the common send (None: that send stores records, asking the clock).
+        self._entry_class: type[_FifoEntry] | None = (
+            None if self._wall_offset is None
+            else _fifo_entry_class(self._wall_offset, type(clock) is MonotonicClock)
         )
         self._content_based = False
         self._scope = "queue"
@@ -382,7 +445,123 @@ class FifoQueue(Queue):
                         and self._offload is None
                         and not self._deleted
                     ):
-                        return self._send_fifo_plain(body, message_group_id, message_deduplication_id)
+                        # _prepare and _commit (FIFO and Queue) in one, with one lookup of
+                        # the deduplication window: same ids, events and order as that path.
+                        loop = self.loop
+                        now = loop.clock.now()
+                        low = self._id_low  # a message id from the queue's block, as Queue's
+                        if low > 4095:
+                            self._id_block = loop._id_block()
+                            low = 0
+                        self._id_low = low + 1
+                        message_id = self._id_block + _HEX3[low]
+                        n = self._last_sequence + 1
+                        # _sequence_number(n), inline for the first 10**13
+                        sequence_number = (
+                            f"{_SEQUENCE_HEAD + n}00000" if n < 10**13 else _sequence_number(n)
+                        )
+                        # ExpiringMap.add, inline: the original's window value, or None after
+                        # remembering this one (_window_key and _window_value, inline).
+                        window = self._dedup
+                        if now >= window._due:
+                            window.expire(now)
+                        key = (
+                            f"{message_group_id}\x00{message_deduplication_id}"
+                            if self._scope_in_effect == "messageGroup"
+                            else message_deduplication_id
+                        )
+                        values = window._values
+                        held = values.get(key)  # (every held item is live once expired)
+                        result: SendResult = _PlainSendResult()  # SendResult._lazy's fields, set here
+                        result._md5 = result._md5_attributes = result._attributes = None
+                        result._body = body
+                        if held is not None:
+                            result.message_id, _, original = held.rpartition(" ")
+                            result.sequence_number = original or None
+                        else:
+                            expires_at = now + DEDUPLICATION_INTERVAL
+                            values[key] = f"{message_id} {sequence_number}"
+                            window._expires[key] = expires_at
+                            if expires_at >= window._last:  # in expiry order: the run
+                                window._last = expires_at
+                                window._times.append(expires_at)
+                                window._keys.append(key)
+                                if expires_at < window._due:  # (only when it was empty)
+                                    window._due = expires_at
+                            else:
+                                window._track(key, expires_at)
+                            self._last_sequence = n
+                            ledger = self._ledger
+                            lanes = ledger._lanes
+                            group = lanes.get(message_group_id)
+                            delay = self._values["DelaySeconds"]
+                            entry_class = self._entry_class
+                            if not delay and entry_class is not None and (
+                                group[0].state == VISIBLE if group
+                                else group is None
+                                and message_group_id not in ledger._solo
+                                and message_group_id not in ledger._lane_inflight
+                            ):
+                                # Ledger.enqueue_group, inline (the group has a live head, or
+                                # holds nothing), with an entry whose record is made when read.
+                                entry = entry_class()  # Entry.__init__'s fields, set once
+                                entry._message_id = message_id
+                                entry._body = body
+                                entry._dedup_id = message_deduplication_id
+                                entry._sequence_number = sequence_number
+                                entry.seq = seq = next(ledger._seq)
+                                entry.sent_at = entry.available_at = now
+                                entry.lane = message_group_id
+                                entry.state = VISIBLE
+                                entry.receive_count = 0
+                                entry.first_received_at = entry.received_at = -1.0
+                                entry.deadline = entry.timeout = 0.0
+                                entry.receipt = None
+                                fresh = ledger._fresh
+                                if not fresh or fresh[-1].sent_at <= now:
+                                    fresh.append(entry)
+                                else:
+                                    heappush(ledger._retained, (now, seq, entry))
+                                expiry = now + ledger._retention
+                                if expiry < ledger._due:
+                                    ledger._due = expiry
+                                ledger.n_visible += 1
+                                if group:
+                                    group.append(entry)  # behind a live head: still as ready
+                                else:  # the group's head, and nothing of it in flight
+                                    lanes[message_group_id] = deque((entry,))
+                                    ledger._mark_ready(message_group_id, seq)
+                            else:
+                                offset = self._wall_offset  # SentTimestamp from the send time
+                                if offset is None:
+                                    sent_ms = loop.clock.wall_ms()
+                                elif self._monotonic:
+                                    sent_ms = _floor((now + offset) * 1000)  # as wall_ms()
+                                else:
+                                    sent_ms = round((now + offset) * 1000)  # (ManualClock)
+                                record = _Record(
+                                    message_id, body, None, sent_ms, message_group_id,
+                                    message_deduplication_id, sequence_number,
+                                )
+                                if delay:
+                                    entry = ledger.enqueue(
+                                        record, now, delay=delay, lane=message_group_id
+                                    )
+                                else:
+                                    entry = ledger.enqueue_group(record, now, message_group_id)
+                            if self._observers:
+                                self._emit("sent", entry)
+                            if self._waiting:  # as Queue._commit: one waiter, or all to re-plan
+                                if delay <= 0:
+                                    self._cond.notify(1)
+                                else:
+                                    self._cond.notify_all()
+                            result.message_id = message_id
+                            result.sequence_number = sequence_number
+                        tap = loop._tap
+                        if tap is not None:
+                            tap.sqs_send(self, body, None)
+                        return result
         if self._offload is not None:
             return self._offload._send(
                 self, body, message_attributes, delay_seconds, message_group_id,
@@ -394,69 +573,6 @@ class FifoQueue(Queue):
             message_deduplication_id=message_deduplication_id,
             aws_trace_header=aws_trace_header,
         )
-
-    def _send_fifo_plain(self, body: str, group_id: str, dedup_id: str) -> SendResult:
-        """The common send, fused (lock held; body and ids checked, queue alive, no
-        claim-check): _prepare and _commit (FIFO and Queue) in one, with one lookup of the
-        deduplication window. Same ids, events and order as that path. O(log n)."""
-        loop = self.loop
-        now = loop.clock.now()
-        low = self._id_low  # a message id from the queue's block, as Queue.send's plain path
-        if low > 4095:
-            self._id_block = loop._id_block()
-            low = 0
-        self._id_low = low + 1
-        message_id = self._id_block + _HEX3[low]
-        n = self._last_sequence + 1
-        # _sequence_number(n), inline for the first 10**13
-        sequence_number = f"18{n:013d}00000" if n < 10**13 else _sequence_number(n)
-        held = self._dedup.add(
-            # _window_key and _window_value, inline
-            f"{group_id}\x00{dedup_id}" if self._scope_in_effect == "messageGroup" else dedup_id,
-            f"{message_id} {sequence_number}",
-            now + DEDUPLICATION_INTERVAL,
-            now,
-        )
-        result = _new(SendResult)  # SendResult._lazy's fields, set here
-        result._md5 = result._md5_attributes = result._attributes = None
-        result._body = body
-        if held is not None:
-            result.message_id, _, original_sequence = held.rpartition(" ")
-            result.sequence_number = original_sequence or None
-        else:
-            self._last_sequence = n
-            record = _new(_Record)  # _Record.__init__'s fields, set once
-            record.message_id = message_id
-            record.body = body
-            offset = self._wall_offset  # SentTimestamp from the send time, as wall_ms()
-            if offset is None:
-                record.sent_ms = loop.clock.wall_ms()
-            elif self._monotonic:
-                record.sent_ms = _floor((now + offset) * 1000)  # MonotonicClock.wall_ms()
-            else:
-                record.sent_ms = round((now + offset) * 1000)  # ManualClock.wall_ms()
-            record.group_id = group_id
-            record.dedup_id = dedup_id
-            record.sequence_number = sequence_number
-            record.attributes = record.dlq_source_arn = record.trace_header = None
-            delay = self._values["DelaySeconds"]
-            if delay:
-                entry = self._ledger.enqueue(record, now, delay=delay, lane=group_id)
-            else:
-                entry = self._ledger.enqueue_group(record, now, group_id)
-            if self._observers:
-                self._emit("sent", entry)
-            if self._waiting:  # as Queue._commit: one waiter, or all to re-plan a delay
-                if delay <= 0:
-                    self._cond.notify(1)
-                else:
-                    self._cond.notify_all()
-            result.message_id = message_id
-            result.sequence_number = sequence_number
-        tap = loop._tap
-        if tap is not None:
-            tap.sqs_send(self, body, None)
-        return result
 
     def _prepare(
         self,
@@ -616,6 +732,94 @@ class FifoQueue(Queue):
                 room = self.max_in_flight - ledger.n_inflight
                 if ledger.n_visible and room > 0 and self._redrive is None:
                     # _receive_ready, inline for a queue without a redrive policy
+                    run, heap = ledger._ready_run, ledger._ready_heap
+                    if max_messages == 1 and (run or heap):
+                        # The one-message receive of Ledger.receive, inline: the oldest ready
+                        # group's head, when it is live and nothing of its group is in flight
+                        # (else Ledger.receive decides).
+                        from_run = bool(run) and (not heap or run[0] <= heap[0])
+                        seq = run[0] if from_run else heap[0]
+                        ready_key = ledger._ready_key
+                        key = ready_key.get(seq)  # (None: a stale item; no group is None)
+                        solo = ledger._solo
+                        if (
+                            key is not None and key not in solo
+                            and key not in ledger._lane_flight
+                            and ledger._lanes[key][0].state == VISIBLE
+                        ):
+                            lane = ledger._lanes[key]
+                            entry = lane.popleft()
+                            if not lane:
+                                del ledger._lanes[key]
+                            del ledger._ready_seq[key]
+                            del ready_key[seq]
+                            if from_run:
+                                run.popleft()
+                            else:
+                                heappop(heap)
+                            # Ledger._hand_out, inline
+                            deadline = now + timeout
+                            handles = ledger.handles
+                            old = entry.receipt
+                            if old is not None:
+                                handles.pop(old, None)
+                            count = entry.receive_count
+                            if not count:  # (a restored first-receive time may be < 0)
+                                entry.first_received_at = now
+                            receipt = entry.receipt = (
+                                f"{ledger.receipt_prefix}{next(ledger._tick):x}"
+                            )
+                            entry.state = INFLIGHT
+                            entry.receive_count = count = count + 1
+                            entry.received_at = now
+                            entry.deadline = deadline
+                            entry.timeout = timeout
+                            handles[receipt] = entry
+                            solo[key] = entry  # the group's only message in flight
+                            ledger.n_visible -= 1
+                            ledger.n_inflight += 1
+                            ledger._deadlines.push(deadline, timeout, entry)
+                            if deadline < ledger._due:
+                                ledger._due = deadline
+                            if self._observers:
+                                self._emit("received", entry)
+                            message_id = (
+                                entry._message_id
+                                if type(entry) is self._entry_class else None
+                            )
+                            if message_id is None or self._offload is not None:
+                                messages = self._messages([entry], now)
+                                if self._offload is not None:
+                                    return self._offload._resolve(self, messages)
+                                return messages
+                            # _messages, inline for one message the common send stored
+                            m = _new(Message)
+                            m.message_id = message_id
+                            m.body = entry._body  # type: ignore[attr-defined]
+                            wall_offset: float = self._wall_offset  # type: ignore[assignment]
+                            m.sent_timestamp = (  # as the clock's wall_ms() at the send
+                                _floor((entry.sent_at + wall_offset) * 1000) if self._monotonic
+                                else round((entry.sent_at + wall_offset) * 1000)
+                            )
+                            m.message_group_id = key  # type: ignore[assignment]  # (a str)
+                            m.message_deduplication_id = entry._dedup_id  # type: ignore[attr-defined]
+                            m.sequence_number = entry._sequence_number  # type: ignore[attr-defined]
+                            m.message_attributes = {}
+                            m.dead_letter_queue_source_arn = m.aws_trace_header = None
+                            m._md5 = None
+                            m.receipt_handle = receipt
+                            m.receive_count = count
+                            first = entry.first_received_at
+                            m.first_receive_timestamp = wall_ms = (
+                                _floor((now + wall_offset) * 1000) if self._monotonic
+                                else round((now + wall_offset) * 1000)
+                            )
+                            if first != now:
+                                m.first_receive_timestamp = wall_ms - int(
+                                    round((now - first) * 1000)
+                                )
+                            m.sender_id = self.loop.account_id
+                            return [m]
                     received, _ = ledger.receive(
                         now, max_messages if max_messages < room else room, timeout
                     )
@@ -699,6 +903,56 @@ class FifoQueue(Queue):
             self._cond.notify(self._waiting)
         return self._messages(entries, now)
 
+    def _messages(self, received: list[Entry], now: float) -> list[Message]:
+        """The ``Message`` of each received entry (Queue._messages for FIFO entries: those the
+        common send stored are read from their own fields, without making their record).
+        O(k)."""
+        if not received:
+            return []
+        loop = self.loop
+        if self._monotonic:  # MonotonicClock.wall_ms() at ``now``, without two calls
+            wall_ms = _floor((now + loop.clock._offset) * 1000)  # type: ignore[attr-defined]
+        else:
+            wall_ms = loop.clock.wall_ms()
+        sender = loop.account_id
+        out: list[Message] = []
+        append = out.append
+        entries: list[Any] = received  # (_FifoEntry or Entry)
+        plain: Any = self._entry_class
+        for entry in entries:
+            m = _new(Message)  # Message(...)'s fields set here, as its __init__ sets them
+            if type(entry) is plain and entry._message_id is not None:
+                m.message_id = entry._message_id
+                m.body = entry._body
+                m.sent_timestamp = plain._to_ms((entry.sent_at + plain._offset) * 1000)
+                m.message_group_id = entry.lane
+                m.message_deduplication_id = entry._dedup_id
+                m.sequence_number = entry._sequence_number
+                m.message_attributes = {}
+                m.dead_letter_queue_source_arn = m.aws_trace_header = None
+            else:
+                r = entry.record
+                m.message_id = r.message_id
+                m.body = r.body
+                attributes = r.attributes
+                m.message_attributes = attributes if attributes else {}
+                m.sent_timestamp = r.sent_ms
+                m.message_group_id = r.group_id
+                m.message_deduplication_id = r.dedup_id
+                m.sequence_number = r.sequence_number
+                m.dead_letter_queue_source_arn = r.dlq_source_arn
+                m.aws_trace_header = r.trace_header
+            m._md5 = None
+            m.receipt_handle = entry.receipt or ""
+            m.receive_count = entry.receive_count
+            first = entry.first_received_at
+            m.first_receive_timestamp = (
+                wall_ms if first == now else wall_ms - int(round((now - first) * 1000))
+            )
+            m.sender_id = sender
+            append(m)
+        return out
+
     # -- deleting and changing visibility -------------------------------------------------------
 
     def delete(self, receipt_handle: str) -> None:
@@ -726,9 +980,21 @@ class FifoQueue(Queue):
             ledger.remove_group_solo(entry)
             if self._offload is not None:
                 self._offload._deleted(entry.record)
-            self._deleted_handles.add(
-                entry.receipt, entry.deadline, entry.received_at  # type: ignore[arg-type]
-            )  # (an in-flight message has a handle)
+            # Its handle stays valid until its deadline: ExpiringKeys.add, inline for the
+            # common case (deadlines in order: two appends, then forget what expired).
+            window = self._deleted_handles
+            times = window._times
+            deadline = entry.deadline
+            if not times or times[-1] <= deadline:
+                times.append(deadline)
+                window._keys.append(entry.receipt)  # type: ignore[arg-type]  # (in flight)
+                if times[0] <= now:
+                    pop_time, pop_key = times.popleft, window._keys.popleft
+                    while times and times[0] <= now:
+                        pop_time()
+                        pop_key()
+            else:
+                window.add(entry.receipt, deadline, now)  # type: ignore[arg-type]
             if self._waiting:
                 self._cond.notify(self._waiting)  # the group (or in-flight room) may be free now
             if self._observers:
@@ -872,7 +1138,7 @@ def _window_original(value: str) -> tuple[str, str | None]:
 def _sequence_number(n: int) -> str:
     """The ``n``-th SequenceNumber of a queue (20 digits, increasing, with gaps)."""
     if n < 10**13:  # the digits of SEQUENCE_BASE + n * SEQUENCE_STEP, without big-int math
-        return f"18{n:013d}00000"
+        return f"{_SEQUENCE_HEAD + n}00000"
     return str(SEQUENCE_BASE + n * SEQUENCE_STEP)
 
 
