@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from hashlib import md5
 from typing import TYPE_CHECKING, Any, cast
 
+from .._core.ledger import _FLIGHT
 from ..errors import (
     BatchEntryIdsNotDistinct,
     BatchRequestTooLong,
@@ -267,17 +268,20 @@ class _QueueBatches(_QueueState):
                 # or invalid handle, a dict entry — takes the general path below, which
                 # answers each entry; nothing has changed until then.
                 handles = ledger.handles
-                found = []
+                found: list[Any] = []
                 for handle in entries:
                     held = handles.get(handle) if type(handle) is str else None
                     if held is None:
                         break
                     found.append(held)
                 else:
-                    ledger.remove_many(found)
-                    if self._observers:
+                    if self._observers:  # (they hear of entries: a flight's are made first)
+                        found = [ledger.entry_for(handle) for handle in entries]
+                        ledger.remove_many(found)
                         for held in dict.fromkeys(found):  # a handle given twice: one event
                             self._emit("deleted", held)
+                    else:
+                        ledger.remove_handles(entries, found)
                     return BatchResult([{"Id": i} for i in _INDEX_IDS[:len(found)]], [])
             normalized = self._batch_entries(
                 entries, "ReceiptHandle", "DeleteMessageBatchRequestEntry"
@@ -293,13 +297,18 @@ class _QueueBatches(_QueueState):
             # (A claim-check's deletes take the full path too: its hook deletes the payload.)
             fast = not self.is_fifo and tap is None and cast("Queue", self)._offload is None
             handles = ledger.handles
+            observed = bool(self._observers)
             found = []
+            found_handles = []
             for entry_id, entry in normalized:
                 handle = entry.get("ReceiptHandle")
                 if fast and type(handle) is str:
                     held = handles.get(handle)
                     if held is not None:
+                        if observed and type(held) is _FLIGHT:  # (observers hear of entries)
+                            held = ledger.entry_for(handle)
                         found.append(held)
+                        found_handles.append(handle)
                         successful.append({"Id": entry_id})
                         continue
                 try:
@@ -309,8 +318,8 @@ class _QueueBatches(_QueueState):
                 else:
                     successful.append({"Id": entry_id})
             if found:
-                ledger.remove_many(found)
-                if self._observers:
+                ledger.remove_handles(found_handles, found)
+                if observed:
                     for held in dict.fromkeys(found):  # a handle given twice: one event
                         self._emit("deleted", held)
             if tap is not None:  # one request, not len(successful) DeleteMessage requests

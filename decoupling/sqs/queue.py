@@ -8,13 +8,14 @@ lazily on every call (see :mod:`decoupling._core.ledger`).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from math import floor as _floor
 from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .._core.ledger import _CHUNK, INFLIGHT, Entry, Ledger
+from .._core.ledger import _CHUNK, _FLIGHT, INFLIGHT, Entry, Ledger
 from ..clock import MonotonicClock
 from ..errors import (
     InvalidParameterValue,
@@ -276,11 +277,6 @@ class Queue(_QueueAttributes, _QueueBatches):
         Raises:
             InvalidMessageContents, InvalidParameterValue, QueueDoesNotExist.
         """
-        if self._offload is not None:
-            return self._offload._send(
-                self, body, message_attributes, delay_seconds, message_group_id,
-                message_deduplication_id, aws_trace_header,
-            )
         if (
             message_attributes is None
             and delay_seconds is None
@@ -290,11 +286,56 @@ class Queue(_QueueAttributes, _QueueBatches):
             and type(body) is str
             and body.isascii()
             and body.isprintable()
+            and self._offload is None
         ):
-            # The common message (a printable ASCII body, nothing else).
-            result = self._send_plain(body)
-            if result is not None:
-                return result
+            # The common message (a printable ASCII body, nothing else), if the queue takes it
+            # the plain way (no delay, observer, tap or lanes: see _replan). Every check of the
+            # general path holds for it by construction, and it goes straight to the ledger's
+            # backlog (Ledger.push_visible, inlined). O(1).
+            with self._lock:
+                ledger = self._ledger
+                if (
+                    0 < len(body) <= self._plain_max  # (0 unless plain: see _replan)
+                    and ledger.accepts_plain
+                ):
+                    # (SentTimestamp follows from the send time: the ledger's make_record.)
+                    now = _monotonic() if self._monotonic else self.loop.clock.now()
+                    low = self._id_low
+                    if low > 4095:
+                        self._id_block = self.loop._id_block()
+                        low = 0
+                    self._id_low = low + 1
+                    message_id = self._id_block + _HEX3[low]
+                    tail = ledger._tail
+                    tail.append((now, message_id, body))
+                    ledger.n_visible += 1
+                    if not ledger.n_backlog:
+                        due = now + ledger._retention
+                        if due < ledger._due:
+                            ledger._due = due
+                    ledger.n_backlog += 1
+                    if len(tail) >= _CHUNK:
+                        ledger._seal_tail()
+                    tap = self.loop._tap
+                    if tap is not None:
+                        tap.plain_sent(self, message_id, body, now)
+                    if self._waiting:
+                        cond = self._cond
+                        # Only a waiter not woken yet needs waking (a woken one takes a
+                        # message when it runs): a burst of sends calls notify once per waiter.
+                        if cond._tasks or cond._waiters:  # type: ignore[attr-defined]
+                            cond.notify(1)
+                    # SendResult._lazy's answer; the fields a plain message leaves None are
+                    # _PlainSendResult's defaults.
+                    result: SendResult = _PlainSendResult()
+                    result.message_id = message_id
+                    result._body = body
+                    return result
+        if self._offload is not None:
+            return self._offload._send(
+                self, body, message_attributes, delay_seconds, message_group_id,
+                message_deduplication_id, aws_trace_header,
+            )
         with self._lock:
             self._check_alive()
             now = self.loop.clock.now()
@@ -308,52 +349,6 @@ class Queue(_QueueAttributes, _QueueBatches):
             if tap is not None:
                 tap.sqs_send(self, body, message_attributes)
             return result
-
-    def _send_plain(self, body: str) -> SendResult | None:
-        """Send a printable ASCII ``body`` with nothing else, if the queue takes it the plain
-        way (no delay, observer, tap or lanes: see _replan); else ``None`` and nothing done.
-        Every check of the general path holds for such a message by construction, and it goes
-        straight to the ledger's backlog (Ledger.push_visible, inlined). O(1)."""
-        with self._lock:
-            ledger = self._ledger
-            if (
-                0 < len(body) <= self._plain_max  # (0 unless plain: see _replan)
-                and ledger.accepts_plain
-            ):
-                # (SentTimestamp follows from the send time: the ledger's make_record.)
-                now = _monotonic() if self._monotonic else self.loop.clock.now()
-                low = self._id_low
-                if low > 4095:
-                    self._id_block = self.loop._id_block()
-                    low = 0
-                self._id_low = low + 1
-                message_id = self._id_block + _HEX3[low]
-                tail = ledger._tail
-                tail.append((now, message_id, body))
-                ledger.n_visible += 1
-                ledger.n_backlog += 1
-                if ledger.n_backlog == 1:
-                    due = now + ledger._retention
-                    if due < ledger._due:
-                        ledger._due = due
-                if len(tail) >= _CHUNK:
-                    ledger._seal_tail()
-                tap = self.loop._tap
-                if tap is not None:
-                    tap.plain_sent(self, message_id, body, now)
-                if self._waiting:
-                    cond = self._cond
-                    # Only a waiter not woken yet needs waking (a woken one takes a message
-                    # when it runs): a burst of sends calls notify once per waiter.
-                    if cond._tasks or cond._waiters:  # type: ignore[attr-defined]
-                        cond.notify(1)
-                result: SendResult = _PlainSendResult()  # SendResult._lazy's fields, set in one place
-                result.message_id = message_id
-                result.sequence_number = result._md5 = result._md5_attributes = None
-                result._attributes = None
-                result._body = body
-                return result
-        return None
 
     def _prepare(
         self,
@@ -621,12 +616,14 @@ class Queue(_QueueAttributes, _QueueBatches):
         return self._messages(received, now)
 
     def _receive_backlog(self, now: float, max_messages: int, timeout: int) -> list[Message]:
-        """Hand out up to ``max_messages`` of the ledger's backlog (Ledger.take_backlog): each
-        message's entry (Ledger.plain_entry: its record is made when read) and its
-        ``Message`` in one pass. What Ledger.receive and :meth:`_messages` do for them. O(k)."""
+        """Hand out up to ``max_messages`` of the ledger's backlog (Ledger.take_backlog): their
+        handles and ``Message`` objects in one pass, counted in flight together as one flight
+        (Ledger.admit_flight: no entry per message until something other than a delete needs
+        one). What Ledger.receive and :meth:`_messages` do for them. O(k)."""
         ledger = self._ledger
         items = ledger.take_backlog(max_messages)
-        clock = self.loop.clock
+        loop = self.loop
+        clock = loop.clock
         if self._monotonic:  # MonotonicClock.wall_ms() at ``now``, without two calls
             offset = clock._offset  # type: ignore[attr-defined]
             wall_ms = _floor((now + offset) * 1000)
@@ -635,41 +632,29 @@ class Queue(_QueueAttributes, _QueueBatches):
             offset = clock._epoch_offset  # type: ignore[attr-defined]
             wall_ms = clock.wall_ms()
             to_ms = round
-        deadline = now + timeout
-        cls = ledger.plain_entry
-        assert cls is not None  # (a backlog needs make_record)
         prefix = ledger.receipt_prefix
-        handles = ledger.handles
-        sender = self.loop.account_id
-        got: list[Entry] = []
-        keep = got.append
+        sender = loop.account_id
+        receipts: list[str] = []
+        keep = receipts.append
         out: list[Message] = []
         append = out.append
-        for item, seq, tick in zip(items, ledger.seqs, ledger.ticks, strict=False):  # (endless counters)
-            # Entry.__init__ and Ledger._hand_out in one: every field set once.
-            entry = cls()  # type: ignore[call-arg]  # (bare: its __init__ is object's)
-            entry._item = item
-            entry.seq = seq
-            sent_at = entry.sent_at = entry.available_at = item[0]
-            entry.lane = None
-            entry.state = INFLIGHT
-            entry.receive_count = 1
-            entry.first_received_at = entry.received_at = now
-            entry.deadline = deadline
-            entry.timeout = timeout
-            receipt = entry.receipt = f"{prefix}{tick:x}"
-            handles[receipt] = entry
-            keep(entry)
+        seqs = ledger.seqs
+        first = next(seqs)
+        # (The first seq is drawn above, the others in the loop: seqs stay consecutive.)
+        for item, _, tick in zip(items, itertools.chain((first,), seqs), ledger.ticks,
+                                 strict=False):  # (endless counters)
+            receipt = f"{prefix}{tick:x}"
+            keep(receipt)
             # The Message; the fields a plain message leaves empty are _PlainMessage's defaults.
             m = _PlainMessage()  # (bare: its __init__ is object's)
-            _, m.message_id, m.body = item
+            sent_at, m.message_id, m.body = item
             m.receipt_handle = receipt
             m.receive_count = 1
             m.sent_timestamp = to_ms((sent_at + offset) * 1000)
             m.first_receive_timestamp = wall_ms
             m.sender_id = sender
             append(m)
-        ledger.admit_backlog(got)
+        ledger.admit_flight(items, receipts, first, now, timeout, loop._tap is not None)
         return out
 
     def _messages(self, received: list[Entry], now: float) -> list[Message]:
@@ -801,7 +786,7 @@ class Queue(_QueueAttributes, _QueueBatches):
             raise ReceiptHandleIsInvalid(
                 f"The input receipt handle {receipt_handle!r} is not a valid receipt handle."
             )
-        entry = self._ledger.handles.get(receipt_handle)
+        entry = self._ledger.entry_for(receipt_handle)
         if entry is not None:
             return entry
         if self._offload is not None:  # an extended client's handle: the queue's own inside
@@ -838,8 +823,14 @@ class Queue(_QueueAttributes, _QueueBatches):
                 # handles take the general path below.
                 entry = ledger.handles.get(receipt_handle) if type(receipt_handle) is str else None
                 if entry is not None:
-                    ledger.remove_many([entry])
                     tap = self.loop._tap
+                    if type(entry) is _FLIGHT:  # a message of a receive's flight
+                        if tap is None:
+                            ledger.remove_handle(receipt_handle, entry)
+                            return
+                        entry = ledger.entry_for(receipt_handle)  # (the tap reads the entry)
+                        assert entry is not None
+                    ledger.remove_many([entry])
                     if tap is not None:
                         tap.plain_deleted(self, entry, now)
                     return
@@ -1199,15 +1190,6 @@ class Queue(_QueueAttributes, _QueueBatches):
             and message_deduplication_id is None
             and aws_trace_header is None
         ):
-            if (
-                self._offload is None
-                and type(body) is str
-                and body.isascii()
-                and body.isprintable()
-            ):
-                result = self._send_plain(body)
-                if result is not None:
-                    return result
             return self.send(body)
         return self.send(
             body, message_attributes=message_attributes, delay_seconds=delay_seconds,
