@@ -168,3 +168,15 @@ def test_deletes_in_any_order_keep_the_indexes_bounded() -> None:
     # compaction rule (stale items at most about half, and at most ~1,024 more).
     assert len(ledger._deadlines) <= 2_100
     assert len(ledger._fresh) + len(ledger._retained) <= 2_100
+
+
+def test_receipt_handles_are_the_prefix_and_the_tick_in_hex_past_many_blocks() -> None:
+    _, q = _queue()
+    prefix = q._ledger.receipt_prefix
+    handles = []
+    for _ in range(9_000):
+        q.send("m")
+        handles += [m.receipt_handle for m in q.receive()]
+    assert handles == [f"{prefix}{tick:x}" for tick in range(1, 9_001)]
+    q.delete_batch(handles[-3:])
+    assert _counts(q) == (0, 8_997)

@@ -140,18 +140,18 @@ def _plain_entry_class(make_record: Callable[[str, str, float], Any]) -> type[_P
 class _Flight:
     """Backlog messages one receive handed out together (first receives of a plain queue),
     while nothing but deletes has touched them: one object for the batch instead of an entry
-    per message. :attr:`Ledger.handles` maps each live handle among ``receipts`` to it; the
+    per message. :attr:`Ledger.handles` maps each of their live handles to it; the
     deadline index and the retention deque hold it once, keyed by its first message's
     ``sent_at`` (the earliest: the backlog is in send order). Anything else that needs one of
     its messages — an expiry, a visibility change, retention, a reader of entries, an
     observer — first turns it into entries (:meth:`Ledger._explode`), which are then exactly
     the entries such a receive made before flights existed."""
 
-    __slots__ = ("items", "receipts", "seq", "sent_at", "received_at", "deadline", "timeout",
+    __slots__ = ("items", "tick", "seq", "sent_at", "received_at", "deadline", "timeout",
                  "state", "live")
 
     items: tuple[tuple[float, str, str], ...] | list[Any]
-    receipts: list[str]
+    tick: int  # the first message's handle tick; message i's handle has tick + i
     seq: int  # the first message's seq; message i has seq + i
     sent_at: float
     received_at: float
@@ -896,35 +896,32 @@ class Ledger:
         if deadline < self._due:
             self._due = deadline
 
-    def admit_flight(
-        self,
-        items: tuple[tuple[float, str, str], ...] | list[Any],
-        receipts: list[str],
-        seq: int,
-        now: float,
-        timeout: float,
-        split: bool = False,
-    ) -> None:
-        """Count in flight, as one :class:`_Flight`, the messages a receive handed out from
-        the items :meth:`take_backlog` returned: ``receipts`` are their handles (ticks from
-        :attr:`ticks`), ``seq`` the first one's seq (the next ones drawn from :attr:`seqs`
-        in turn); each handle is mapped to the flight here. Deleting them is
-        :meth:`remove_handle` / :meth:`remove_handles`; anything else reads them through
-        :meth:`entry_for`. ``split``: give each its entry at once (for a reader that looks
-        the handles up, the observability tap). O(k)."""
+    def new_flight(
+        self, items: tuple[tuple[float, str, str], ...] | list[Any], seq: int, tick: int
+    ) -> _Flight:
+        """A flight for the messages of ``items`` (what :meth:`take_backlog` returned) that a
+        receive is handing out: message i has seq ``seq + i`` and the handle of tick
+        ``tick + i`` (both drawn from :attr:`seqs` and :attr:`ticks` in turn). The receive
+        maps each handle to it in :attr:`handles`, then calls :meth:`admit_flight`."""
         flight = _new(_Flight)
         flight.items = items
-        flight.receipts = receipts
         flight.seq = seq
-        sent_at = flight.sent_at = items[0][0]
+        flight.tick = tick
+        flight.sent_at = items[0][0]
+        return flight
+
+    def admit_flight(self, flight: _Flight, now: float, timeout: float, split: bool = False) -> None:
+        """Count in flight, as one, the messages of ``flight`` (from :meth:`new_flight`, their
+        handles mapped to it), received at ``now`` for ``timeout`` seconds. Deleting them is
+        :meth:`remove_handle` / :meth:`remove_handles`; anything else reads them through
+        :meth:`entry_for`. ``split``: give each its entry at once (for a reader that looks the
+        handles up, the observability tap). O(1), O(k) with ``split``."""
+        sent_at = flight.sent_at
         flight.received_at = now
         deadline = flight.deadline = now + timeout
         flight.timeout = timeout
         flight.state = INFLIGHT
-        n = flight.live = len(receipts)
-        handles = self.handles
-        for receipt in receipts:
-            handles[receipt] = flight  # type: ignore[assignment]
+        n = flight.live = len(flight.items)
         self.n_backlog -= n
         self.n_visible -= n
         self.n_inflight += n
@@ -1028,7 +1025,9 @@ class Ledger:
         deadlines = self._deadlines
         now = flight.received_at
         made: list[Entry] = []
-        for i, (item, receipt) in enumerate(zip(flight.items, flight.receipts, strict=True)):
+        prefix, tick = self.receipt_prefix, flight.tick
+        for i, item in enumerate(flight.items):
+            receipt = f"{prefix}{tick + i:x}"
             if handles.get(receipt) is not flight:  # type: ignore[comparison-overlap]
                 continue  # deleted
             entry = cls()  # type: ignore[call-arg]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from hashlib import md5
+from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any, cast
 
 from .._core.ledger import _FLIGHT
@@ -251,9 +252,11 @@ class _QueueBatches(_QueueState):
         Entries are ``{"Id": ..., "ReceiptHandle": ...}`` or plain handles (``Id`` = index).
         """
         with self._lock:
-            self._check_alive()
+            if self._deleted:
+                self._check_alive()
             ledger = self._ledger
-            now = self.loop.clock.now()
+            # (MonotonicClock.now() is time.monotonic().)
+            now = _monotonic() if cast("Queue", self)._monotonic else self.loop.clock.now()
             if now >= ledger._due:  # (settle's own first test, without the call)
                 ledger.settle(now)
             if (

@@ -210,6 +210,8 @@ class Queue(_QueueAttributes, _QueueBatches):
             # Message ids of the plain send: a block of 4,096 from the loop, handed out in turn.
             self._id_block = ""
             self._id_low = 4096
+            # Receipt handles of _receive_backlog: (block number, its text), ticks >> 12.
+            self._tick_block: tuple[int, str, str] = (-1, "", "")
             self._waiting = 0
             self._last_purge = -PURGE_COOLDOWN - 1.0
             self.max_in_flight = IN_FLIGHT_LIMIT
@@ -483,6 +485,15 @@ class Queue(_QueueAttributes, _QueueBatches):
             InvalidParameterValue, OverLimit (120,000 in flight), QueueDoesNotExist.
         """
         with self._lock:
+            if (
+                type(max_messages) is int
+                and 1 <= max_messages <= 10
+                and wait_seconds is None
+                and visibility_timeout is None
+            ):  # the common call: _check_receive_args's answer without the call
+                ready = self._receive_plain(max_messages)
+                if ready is not None:
+                    return ready
             self._check_alive()
             if (
                 type(max_messages) is int
@@ -524,6 +535,27 @@ class Queue(_QueueAttributes, _QueueBatches):
         if self._offload is not None and messages:
             return self._offload._resolve(self, messages)
         return messages
+
+    def _receive_plain(self, max_messages: int) -> list[Message] | None:
+        """The common receive of a plain queue (lock held, ``max_messages`` valid, the queue's
+        own visibility timeout): first receives from the backlog with nothing due, what
+        :meth:`_receive_now` does then, without its steps. ``None`` (nothing done) in any
+        other case."""
+        ledger = self._ledger
+        if (
+            ledger.n_backlog
+            and not ledger._visible
+            and self._quiet
+            and self.loop._tap is None
+            and self._offload is None
+            and not self._deleted
+            and ledger.n_inflight + max_messages <= self.max_in_flight
+        ):
+            # (MonotonicClock.now() is time.monotonic().)
+            now = _monotonic() if self._monotonic else self.loop.clock.now()
+            if now < ledger._due:
+                return self._receive_backlog(now, max_messages, self._values["VisibilityTimeout"])
+        return None
 
     def _wake_time(self, deadline: float) -> float:
         """When a poll with ``deadline`` must look again: then, or when a delayed or
@@ -621,7 +653,13 @@ class Queue(_QueueAttributes, _QueueBatches):
         (Ledger.admit_flight: no entry per message until something other than a delete needs
         one). What Ledger.receive and :meth:`_messages` do for them. O(k)."""
         ledger = self._ledger
-        items = ledger.take_backlog(max_messages)
+        head, pos = ledger._head, ledger._pos
+        end = pos + max_messages
+        if end < len(head):  # (Ledger.take_backlog's common case, inline)
+            items: Any = head[pos:end]
+            ledger._pos = end
+        else:
+            items = ledger.take_backlog(max_messages)
         loop = self.loop
         clock = loop.clock
         if self._monotonic:  # MonotonicClock.wall_ms() at ``now``, without two calls
@@ -634,17 +672,32 @@ class Queue(_QueueAttributes, _QueueBatches):
             to_ms = round
         prefix = ledger.receipt_prefix
         sender = loop.account_id
-        receipts: list[str] = []
-        keep = receipts.append
+        handles = ledger.handles
         out: list[Message] = []
         append = out.append
-        seqs = ledger.seqs
-        first = next(seqs)
-        # (The first seq is drawn above, the others in the loop: seqs stay consecutive.)
-        for item, _, tick in zip(items, itertools.chain((first,), seqs), ledger.ticks,
+        seqs, ticks = ledger.seqs, ledger.ticks
+        first_tick = next(ticks)
+        flight: Any = ledger.new_flight(items, next(seqs), first_tick)
+        # A handle is the prefix and the tick in hex: ticks of one block of 4,096 share all
+        # but their last three digits, formatted once (``_tick_block``: the block's number
+        # and that text, for the prefix it was made with: a store may replace it).
+        base, base_text, made_with = self._tick_block
+        if made_with is not prefix:
+            base = -1
+        # (The first seq and tick are drawn above, the others in the loop: both stay
+        # consecutive.)
+        for item, tick, _ in zip(items, itertools.chain((first_tick,), ticks),
+                                 itertools.chain((None,), seqs),
                                  strict=False):  # (endless counters)
-            receipt = f"{prefix}{tick:x}"
-            keep(receipt)
+            if tick >> 12 == base:
+                receipt = base_text + _HEX3[tick & 4095]
+            else:
+                receipt = f"{prefix}{tick:x}"
+                if tick > 4095:
+                    base = tick >> 12
+                    base_text = f"{prefix}{base:x}"
+                    self._tick_block = (base, base_text, prefix)
+            handles[receipt] = flight
             # The Message; the fields a plain message leaves empty are _PlainMessage's defaults.
             m = _PlainMessage()  # (bare: its __init__ is object's)
             sent_at, m.message_id, m.body = item
@@ -654,7 +707,7 @@ class Queue(_QueueAttributes, _QueueBatches):
             m.first_receive_timestamp = wall_ms
             m.sender_id = sender
             append(m)
-        ledger.admit_flight(items, receipts, first, now, timeout, loop._tap is not None)
+        ledger.admit_flight(flight, now, timeout, loop._tap is not None)
         return out
 
     def _messages(self, received: list[Entry], now: float) -> list[Message]:
@@ -1125,6 +1178,15 @@ class Queue(_QueueAttributes, _QueueBatches):
         loop = self.loop
         clock = loop.clock
         with lock:
+            if (
+                type(max_messages) is int
+                and 1 <= max_messages <= 10
+                and visibility_timeout is None
+                and (wait_seconds is None or type(wait_seconds) is int and 0 <= wait_seconds <= 20)
+            ):  # valid arguments: messages at hand are the answer, whatever the wait
+                ready = self._receive_plain(max_messages)
+                if ready is not None:
+                    return ready
             self._check_alive()
             max_messages, wait, timeout = self._check_receive_args(
                 max_messages, wait_seconds, visibility_timeout
