@@ -9,7 +9,7 @@ from hashlib import md5
 from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any, cast
 
-from .._core.ledger import _FLIGHT
+from .._core.ledger import _CHUNK, _FLIGHT
 from ..errors import (
     BatchEntryIdsNotDistinct,
     BatchRequestTooLong,
@@ -31,6 +31,8 @@ MAX_BATCH = 10
 #: The most a batch's entries may hold together, bytes (the service maximum, whatever the
 #: queue's MaximumMessageSize).
 MAX_BATCH_BYTES = 1_048_576
+#: The last three hex digits of a plain send's message id (see EventLoop._id_block).
+_HEX3 = tuple(f"{i:03x}" for i in range(4096))
 #: The ``Id`` of a plain-string batch entry: its index.
 _INDEX_IDS = tuple(str(i) for i in range(MAX_BATCH))
 
@@ -99,18 +101,33 @@ class _QueueBatches(_QueueState):
         observed = bool(self._observers)
         ledger = self._ledger
         if delay <= 0 and not observed and ledger.accepts_plain:
-            # To the ledger's backlog, as a plain send (Queue.send) stores one message.
-            push = ledger.push_visible
-            new_id = self.loop.new_id
+            # To the ledger's backlog, as a plain send (Queue.send) stores one message, with
+            # its message ids from the queue's block (Ledger.push_visible, inlined).
+            queue = cast("Queue", self)
+            if not ledger.n_backlog:
+                due = now + ledger._retention
+                if due < ledger._due:
+                    ledger._due = due
+            tail = ledger._tail  # (_seal_tail empties this list in place)
+            block, low = queue._id_block, queue._id_low
             successful: list[dict[str, Any]] = []
             for (entry_id, _), body in zip(normalized, bodies, strict=True):
-                message_id = new_id()
-                push(now, message_id, body)
+                if low > 4095:
+                    block = queue._id_block = self.loop._id_block()
+                    low = 0
+                message_id = block + _HEX3[low]
+                low += 1
+                tail.append((now, message_id, body))
+                if len(tail) >= _CHUNK:
+                    ledger._seal_tail()
                 successful.append({
                     "Id": entry_id,
                     "MessageId": message_id,
                     "MD5OfMessageBody": md5(body.encode(), usedforsecurity=False).hexdigest(),
                 })
+            queue._id_low = low
+            ledger.n_visible += len(bodies)
+            ledger.n_backlog += len(bodies)
             if self._waiting:
                 self._cond.notify(len(successful))  # one waiter per message
             return BatchResult(successful, [])

@@ -37,6 +37,7 @@ from ..message import (
 )
 from . import large_payloads as _large
 from ._attributes import _QueueAttributes
+from ._batches import _HEX3 as _HEX3  # re-exported: FIFO's plain send uses it too
 from ._batches import _QueueBatches
 from ._state import QueueObserver, _plain_records
 from ._state import _Record as _Record  # re-exported: FIFO, SNS and the store build records
@@ -54,8 +55,6 @@ GROUP_ID = re.compile(r"[\x21-\x7e]{1,128}")
 #: Messages a standard queue may have in flight before receive fails ``OverLimit``.
 IN_FLIGHT_LIMIT = 120_000
 MAX_VISIBILITY = 43_200
-#: The last three hex digits of a plain send's message id (see EventLoop._id_block).
-_HEX3 = tuple(f"{i:03x}" for i in range(4096))
 _new = object.__new__
 PURGE_COOLDOWN = 60.0
 DELETED_NAME_COOLDOWN = 60.0
