@@ -910,12 +910,11 @@ class Ledger:
         flight.sent_at = items[0][0]
         return flight
 
-    def admit_flight(self, flight: _Flight, now: float, timeout: float, split: bool = False) -> None:
+    def admit_flight(self, flight: _Flight, now: float, timeout: float) -> None:
         """Count in flight, as one, the messages of ``flight`` (from :meth:`new_flight`, their
         handles mapped to it), received at ``now`` for ``timeout`` seconds. Deleting them is
         :meth:`remove_handle` / :meth:`remove_handles`; anything else reads them through
-        :meth:`entry_for`. ``split``: give each its entry at once (for a reader that looks the
-        handles up, the observability tap). O(1), O(k) with ``split``."""
+        :meth:`entry_for`. O(1)."""
         sent_at = flight.sent_at
         flight.received_at = now
         deadline = flight.deadline = now + timeout
@@ -931,9 +930,9 @@ class Ledger:
         if deadline < self._due:
             self._due = deadline
         fresh = self._fresh
-        if not split and (not fresh or fresh[-1].sent_at <= sent_at):
+        if not fresh or fresh[-1].sent_at <= sent_at:
             fresh.append(flight)  # type: ignore[arg-type]
-        else:  # (or a message sent earlier than the newest held one: entries, one by one)
+        else:  # (a message sent earlier than the newest held one: entries, one by one)
             self._explode(flight)
 
     def entry_for(self, receipt: str) -> Entry | None:

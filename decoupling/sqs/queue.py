@@ -627,6 +627,8 @@ class Queue(_QueueAttributes, _QueueBatches):
             # Only never-received messages of a plain queue are visible: first receives, none
             # due for a dead-letter queue. (Quiet: no observer but the tap, which hears of the
             # whole receive from sqs_received.)
+            if self.loop._tap is not None:  # (the tap reads each message's entry)
+                return self._receive_backlog_entries(now, max_messages, timeout)
             return self._receive_backlog(now, max_messages, timeout)
         room = self.max_in_flight - ledger.n_inflight
         if room <= 0 and ledger.n_visible:
@@ -706,7 +708,62 @@ class Queue(_QueueAttributes, _QueueBatches):
             m.first_receive_timestamp = wall_ms
             m.sender_id = sender
             append(m)
-        ledger.admit_flight(flight, now, timeout, loop._tap is not None)
+        ledger.admit_flight(flight, now, timeout)
+        return out
+
+    def _receive_backlog_entries(
+        self, now: float, max_messages: int, timeout: int
+    ) -> list[Message]:
+        """:meth:`_receive_backlog` with the observability tap attached, which looks each
+        message's entry up by its handle: each message's entry (Ledger.plain_entry: its record
+        is made when read) and its ``Message`` in one pass, as Ledger.receive and
+        :meth:`_messages` make them. O(k)."""
+        ledger = self._ledger
+        items = ledger.take_backlog(max_messages)
+        clock = self.loop.clock
+        if self._monotonic:  # MonotonicClock.wall_ms() at ``now``, without two calls
+            offset = clock._offset  # type: ignore[attr-defined]
+            wall_ms = _floor((now + offset) * 1000)
+            to_ms: Any = _floor
+        else:  # a ManualClock: _state._plain_records
+            offset = clock._epoch_offset  # type: ignore[attr-defined]
+            wall_ms = clock.wall_ms()
+            to_ms = round
+        deadline = now + timeout
+        cls = ledger.plain_entry
+        assert cls is not None  # (a backlog needs make_record)
+        prefix = ledger.receipt_prefix
+        handles = ledger.handles
+        sender = self.loop.account_id
+        got: list[Entry] = []
+        keep = got.append
+        out: list[Message] = []
+        append = out.append
+        for item, seq, tick in zip(items, ledger.seqs, ledger.ticks, strict=False):  # (endless counters)
+            # Entry.__init__ and Ledger._hand_out in one: every field set once.
+            entry = cls()  # type: ignore[call-arg]  # (bare: its __init__ is object's)
+            entry._item = item
+            entry.seq = seq
+            sent_at = entry.sent_at = entry.available_at = item[0]
+            entry.lane = None
+            entry.state = INFLIGHT
+            entry.receive_count = 1
+            entry.first_received_at = entry.received_at = now
+            entry.deadline = deadline
+            entry.timeout = timeout
+            receipt = entry.receipt = f"{prefix}{tick:x}"
+            handles[receipt] = entry
+            keep(entry)
+            # The Message; the fields a plain message leaves empty are _PlainMessage's defaults.
+            m = _PlainMessage()  # (bare: its __init__ is object's)
+            _, m.message_id, m.body = item
+            m.receipt_handle = receipt
+            m.receive_count = 1
+            m.sent_timestamp = to_ms((sent_at + offset) * 1000)
+            m.first_receive_timestamp = wall_ms
+            m.sender_id = sender
+            append(m)
+        ledger.admit_backlog(got)
         return out
 
     def _messages(self, received: list[Entry], now: float) -> list[Message]:
