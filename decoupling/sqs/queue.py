@@ -8,9 +8,9 @@ lazily on every call (see :mod:`decoupling._core.ledger`).
 
 from __future__ import annotations
 
-import itertools
 import re
-from collections.abc import Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from math import floor as _floor
 from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -56,6 +56,8 @@ GROUP_ID = re.compile(r"[\x21-\x7e]{1,128}")
 IN_FLIGHT_LIMIT = 120_000
 MAX_VISIBILITY = 43_200
 _new = object.__new__
+#: Consumes an iterator in C (a deque that keeps nothing).
+_exhaust: Callable[[Iterable[object]], None] = deque(maxlen=0).extend
 PURGE_COOLDOWN = 60.0
 DELETED_NAME_COOLDOWN = 60.0
 
@@ -677,19 +679,17 @@ class Queue(_QueueAttributes, _QueueBatches):
         out: list[Message] = []
         append = out.append
         seqs, ticks = ledger.seqs, ledger.ticks
-        first_tick = next(ticks)
-        flight: Any = ledger.new_flight(items, next(seqs), first_tick)
+        tick = next(ticks)
+        flight: Any = ledger.new_flight(items, next(seqs), tick)
         # A handle is the prefix and the tick in hex: ticks of one block of 4,096 share all
         # but their last three digits, formatted once (``_tick_block``: the block's number
         # and that text, for the prefix it was made with: a store may replace it).
         base, base_text, made_with = self._tick_block
         if made_with is not prefix:
             base = -1
-        # (The first seq and tick are drawn above, the others in the loop: both stay
-        # consecutive.)
-        for item, tick, _ in zip(items, itertools.chain((first_tick,), ticks),
-                                 itertools.chain((None,), seqs),
-                                 strict=False):  # (endless counters)
+        # (The first seq and tick are drawn above, the others after the loop: message i has
+        # tick + i and seq + i.)
+        for item in items:
             if tick >> 12 == base:
                 receipt = base_text + _HEX3[tick & 4095]
             else:
@@ -708,6 +708,9 @@ class Queue(_QueueAttributes, _QueueBatches):
             m.first_receive_timestamp = wall_ms
             m.sender_id = sender
             append(m)
+            tick += 1
+        if len(out) > 1:  # draw the other seqs and ticks (in C)
+            _exhaust(zip(range(len(out) - 1), seqs, ticks, strict=False))  # (endless counters)
         ledger.admit_flight(flight, now, timeout)
         return out
 
@@ -918,9 +921,11 @@ class Queue(_QueueAttributes, _QueueBatches):
         nothing. A handle this queue did not issue raises ``ReceiptHandleIsInvalid``.
         """
         with self._lock:
-            self._check_alive()
+            if self._deleted:
+                self._check_alive()
             ledger = self._ledger
-            now = self.loop.clock.now()
+            # (MonotonicClock.now() is time.monotonic().)
+            now = _monotonic() if self._monotonic else self.loop.clock.now()
             if now >= ledger._due:  # (settle's own first test, without the call)
                 ledger.settle(now)
             if (
