@@ -57,7 +57,7 @@ IN_FLIGHT_LIMIT = 120_000
 MAX_VISIBILITY = 43_200
 _new = object.__new__
 #: Consumes an iterator in C (a deque that keeps nothing).
-_exhaust: Callable[[Iterable[object]], None] = deque(maxlen=0).extend
+_exhaust: Callable[[Iterable[object]], None] = deque[object](maxlen=0).extend
 PURGE_COOLDOWN = 60.0
 DELETED_NAME_COOLDOWN = 60.0
 
