@@ -20,7 +20,7 @@ have been consumed (the last one ends the other's wait with a sentinel message, 
 with a thread per wait); the one-a-call figure is printed beside it, and the blocking floor
 says how much of the gap is the asyncio face and how much the SQS cycle itself.
 
-Run: ``python benchmarks/bench_asyncio.py`` (about 20 s; ``--quick`` for a smaller run).
+Run: ``python benchmarks/bench_asyncio.py`` (about 10 s; ``--quick`` for a smaller run).
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def _contender(make: Callable[[], object]) -> Callable[[], int]:
 
 def main() -> dict[str, float]:
     quick = "--quick" in sys.argv
-    n = 20_000 if quick else 100_000
+    n = 20_000 if quick else 40_000  # receive_async(1): ~0.6 s a round
     samples = interleaved(
         {
             "asyncio.Queue": _contender(lambda: _stdlib(n)),

@@ -11,7 +11,7 @@ Three ways to answer the same boto3 code, measured in the same run:
 
 Cases: one message per call (SendMessage, ReceiveMessage, DeleteMessage), and batches of 10
 (SendMessageBatch, ReceiveMessage with MaxNumberOfMessages=10, DeleteMessageBatch). Figures are
-messages per second, the median of 7 runs (4 with ``--quick``) after a warm-up, timed in CPU seconds; the
+messages per second, the median of 5 runs (3 with ``--quick``) after a warm-up, timed in CPU seconds; the
 contenders run in turn within each round, and the bridge/floor ratio is the median of the
 per-round ratios (each pair ran seconds apart), so a machine whose speed drifts during the run
 moves both sides of each ratio alike; the ratio to moto likewise (and moto's ``mock_aws`` is
@@ -79,7 +79,7 @@ def batched(sqs: Any, url: str, n_batches: int) -> Callable[[], int]:
 
 
 Runners = tuple[Callable[[], int], Callable[[], int]]
-ROUNDS = 4 if "--quick" in sys.argv else 7
+ROUNDS = 3 if "--quick" in sys.argv else 5
 
 
 def bridge(n: int, n_batches: int) -> Runners:
@@ -174,7 +174,7 @@ def measure(contenders: dict[str, Callable[[], int]]) -> tuple[dict[str, float],
 
 def main() -> dict[str, float]:
     quick = "--quick" in sys.argv
-    n, n_batches = (300, 60) if quick else (1_000, 200)
+    n, n_batches = (200, 40) if quick else (500, 100)  # ~0.15-0.3 s CPU a contender
     runners = {"bridge": bridge(n, n_batches), "canned": canned(n, n_batches)}
     mocked_runners = moto(max(n // 10, 20), max(n_batches // 10, 5))
     if mocked_runners is not None:

@@ -1,8 +1,9 @@
 """Durable queues (``EventLoop(store=...)``) beside the in-memory queue and ``persist-queue``.
 
-Figures (100-byte bodies; the median of 5 timed rounds after a warm-up, each run at least 0.5 s
-(0.2 s with ``--quick``); every ratio to persist-queue is the median of the per-round ratios,
-as both ran one after the other in the same round):
+Figures (100-byte bodies; the median of 5 timed rounds after a warm-up, each run at least
+0.2 s of CPU on tmpfs and 0.5 s on disk (0.15 s and 0.3 s with ``--quick``); every ratio to
+persist-queue is the median of the per-round ratios, as both ran one after the other in the
+same round):
 
 * send -> receive -> delete cycles/s with single-message calls, for ``synchronous`` EXTRA,
   FULL, NORMAL and OFF, and in memory;
@@ -31,18 +32,21 @@ Each figure is taken twice: with the files on the project's disk (timed in wall-
 an fsync waits for the disk, about 3.5 ms on this project's virtual disk) and on tmpfs
 (``/dev/shm``: an fsync is free, so the figure is the software's own cost; timed in this
 process's CPU seconds, user and system, so other work on a shared machine does not count).
-On disk the fsyncs per cycle of FULL, EXTRA and persist-queue are counted, not assumed: each
-runs ``FSYNC_CYCLES`` cycles in a child process under ``strace -f -c -e
-trace=fsync,fdatasync`` and once with none, and the difference is divided by the cycles
-(SQLite syncs with ``fdatasync``; Python cannot see its syncs otherwise). Without ``strace``
+On disk the fsyncs per cycle of FULL, EXTRA and persist-queue are counted, not assumed: one
+child process under ``strace -f -e trace=fsync,fdatasync,sched_yield`` runs each in turn,
+``FSYNC_CYCLES`` cycles after its warm-up between two ``sched_yield`` markers, and the syncs
+between a side's markers are divided by the cycles (SQLite syncs with ``fdatasync``; Python
+cannot see its syncs otherwise). Without ``strace``
 the counts are left out.
 
 Every configuration runs once per round, in turn, for five rounds: a shared machine's (and
 disk's) speed drifts, and taking turns exposes them all to the same drift. Each is warmed up
 first until its WAL has wrapped once (see ``WARM_UP``). ``--dir PATH`` measures one directory
-only (timed in CPU seconds under ``/dev/shm``, else in wall-clock seconds).
+only (timed in CPU seconds under ``/dev/shm``, else in wall-clock seconds); ``--place disk`` or
+``--place tmpfs`` one of the two usual places (``run_all.py`` runs the tmpfs half, timed in CPU
+seconds, beside the background script, and the disk half alone).
 
-``--quick``: rounds of 0.2 s, 3 of them, a 300-operation warm-up, no fsync count, and only
+``--quick``: rounds of 0.15 s (0.3 s on disk), 3 of them, a 300-operation warm-up, no fsync count, and only
 ``FULL`` beside persist-queue and memory.
 
 Run: ``python benchmarks/bench_durable.py`` (about 3 minutes on a busy machine, most of it
@@ -177,55 +181,71 @@ def persist_queue(directory: Path) -> Callable[[], int] | None:
 
 def count_fsyncs(directory: Path, settings: tuple[str, ...]) -> dict[str, float] | None:
     """fsync and fdatasync calls per cycle of persist-queue and of FULL and EXTRA (single and
-    batch of 10), counted by ``strace -f -c``: each runs ``FSYNC_CYCLES`` cycles after its
-    warm-up in a child process (this script with ``--fsync-child``), and once with none to
-    subtract what opening and closing cost. None without ``strace`` (or where it cannot trace)."""
+    batch of 10), counted by ``strace -f``: one child process (this script with
+    ``--fsync-child``) runs every side in turn, each warmed up and then ``FSYNC_CYCLES``
+    cycles between two ``sched_yield`` calls, the markers nothing else here makes; the syncs
+    traced between a side's markers are its cycles' own (opening, warming up and closing fall
+    outside them). None without ``strace`` (or where it cannot trace)."""
     strace = shutil.which("strace")
     if strace is None:
         return None
-    out: dict[str, float] = {}
     sides = [("persist_queue", "single")]
     sides += [(s.lower(), mode) for s in settings if s in ("FULL", "EXTRA")
               for mode in ("single", "batch")]
-    for who, mode in sides:
-        counts = []
-        for cycles in (0, FSYNC_CYCLES):
-            work = Path(tempfile.mkdtemp(prefix="bench-durable-fsync-", dir=directory))
-            try:
-                result = subprocess.run(
-                    [strace, "-f", "-c", "-e", "trace=fsync,fdatasync", sys.executable,
-                     os.path.abspath(__file__), "--fsync-child", who, mode, str(cycles),
-                     str(work)],
-                    capture_output=True, text=True, timeout=300,
-                )
-            finally:
-                shutil.rmtree(work, ignore_errors=True)
-            if result.returncode != 0:
-                return None
-            # strace -c: "% time  seconds  usecs/call  calls  [errors]  syscall" rows
-            calls = sum(int(m.group(1)) for m in re.finditer(
-                r"^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?f(?:data)?sync$",
-                result.stderr, re.MULTILINE))
-            counts.append(calls)
+    work = Path(tempfile.mkdtemp(prefix="bench-durable-fsync-", dir=directory))
+    try:
+        result = subprocess.run(
+            [strace, "-f", "-e", "trace=fsync,fdatasync,sched_yield", sys.executable,
+             os.path.abspath(__file__), "--fsync-child", str(work),
+             *(f"{who}:{mode}" for who, mode in sides)],
+            capture_output=True, text=True, timeout=300,
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if result.returncode != 0:
+        return None
+    # strace lines: "[pid N] fdatasync(5) = 0", "sched_yield() = 0"; a side is the syncs
+    # between its two markers.
+    spans: list[int] = []
+    inside = False
+    for line in result.stderr.splitlines():
+        call = line.split("] ", 1)[-1]
+        if call.startswith("sched_yield("):
+            if inside:
+                inside = False
+            else:
+                spans.append(0)
+                inside = True
+        elif inside and re.match(r"f(?:data)?sync\(", call):
+            spans[-1] += 1
+    if len(spans) != len(sides):
+        return None
+    out: dict[str, float] = {}
+    for (who, mode), calls in zip(sides, spans, strict=True):
         key = "persist_queue" if who == "persist_queue" else f"{who}_{mode}"
-        out[f"{key}_fsyncs_per_cycle"] = (counts[1] - counts[0]) / FSYNC_CYCLES
+        out[f"{key}_fsyncs_per_cycle"] = calls / FSYNC_CYCLES
     return out
 
 
-def fsync_child(who: str, mode: str, cycles: int, directory: Path) -> None:
-    """(``--fsync-child``) warm up, then run ``cycles`` cycles of one side (for strace)."""
-    if who == "persist_queue":
-        step = persist_queue(directory)
-        assert step is not None
-    else:
-        loop = loop_for(directory, who.upper())
-        step = single(loop) if mode == "single" else batches(loop)
-    done = 0
-    while done < FSYNC_WARM_UP:
-        done += step()
-    per = 10 if mode == "single" else 1  # a single step is 10 cycles; a batch step one
-    for _ in range(cycles // per):
-        step()
+def fsync_child(directory: Path, sides: list[str]) -> None:
+    """(``--fsync-child``) for each ``who:mode`` side: open it, warm up, then run
+    ``FSYNC_CYCLES`` cycles between two ``sched_yield`` markers (for strace)."""
+    for side in sides:
+        who, mode = side.split(":")
+        if who == "persist_queue":
+            step = persist_queue(directory)
+            assert step is not None
+        else:
+            loop = loop_for(directory, who.upper())
+            step = single(loop) if mode == "single" else batches(loop)
+        done = 0
+        while done < FSYNC_WARM_UP:
+            done += step()
+        per = 10 if mode == "single" else 1  # a single step is 10 cycles; a batch step one
+        os.sched_yield()
+        for _ in range(FSYNC_CYCLES // per):
+            step()
+        os.sched_yield()
     os._exit(0)  # no close: its checkpoint is not part of a cycle
 
 
@@ -300,11 +320,10 @@ def run(directory: Path, label: str, seconds: float, cpu: bool, settings: tuple[
 def main() -> None:
     if "--fsync-child" in sys.argv:
         at = sys.argv.index("--fsync-child")
-        who, mode, cycles, where = sys.argv[at + 1:at + 5]
-        fsync_child(who, mode, int(cycles), Path(where))
+        fsync_child(Path(sys.argv[at + 1]), sys.argv[at + 2:])
         return
     quick = "--quick" in sys.argv
-    seconds = 0.2 if quick else 0.5
+    seconds = 0.15 if quick else 0.2
     settings = ("FULL",) if quick else SETTINGS  # --quick: the targets' configuration only
     places: list[tuple[Path, str, bool]] = []
     if "--dir" in sys.argv:
@@ -312,14 +331,22 @@ def main() -> None:
         on_tmpfs = where.resolve().is_relative_to("/dev/shm")
         places.append((where, "tmpfs (fsync free)" if on_tmpfs else "the given directory",
                        on_tmpfs))
-    else:
-        places.append((Path(tempfile.gettempdir()), "disk", False))
-        if Path("/dev/shm").is_dir():
+    else:  # --place disk / --place tmpfs: one of the two (run_all.py runs them apart)
+        place = sys.argv[sys.argv.index("--place") + 1] if "--place" in sys.argv else None
+        if place in (None, "disk"):
+            places.append((Path(tempfile.gettempdir()), "disk", False))
+        if place in (None, "tmpfs") and Path("/dev/shm").is_dir():
             places.append((Path("/dev/shm"), "tmpfs (fsync free)", True))
     out: dict[str, float | str | bool] = {}
     for directory, label, cpu in places:
         key = "tmpfs" if label.startswith("tmpfs") else "disk" if label == "disk" else "dir"
-        for name, value in run(directory, label, seconds, cpu, settings).items():
+        # On disk a round stays 0.5 s: SQLite's checkpoints (an fsync of the database every
+        # ~1,000 WAL pages, for persist-queue and for us) then fall into most rounds, where
+        # 0.25 s rounds left them out of many and the median flattered the batch ratio
+        # (29-31x against 16-17x at 0.5 s, on the same loaded disk). In CPU seconds on tmpfs a
+        # checkpoint costs little, and shorter rounds suffice.
+        span = seconds if cpu else 0.3 if quick else 0.5
+        for name, value in run(directory, label, span, cpu, settings).items():
             digits = 3 if name.endswith(("_vs_persist_queue", "_per_cycle")) else 1
             out[f"{key}_{name}"] = round(value, digits)
     emit("durable", **out)

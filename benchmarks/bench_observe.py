@@ -16,7 +16,7 @@ JournalEvent object per event, a dictionary key per request); then 0.47-0.57x; w
 keeping a quiet queue's plain paths (one call a request, no observer event per message), about
 0.55-0.64x on a loaded 2-core machine (instructions per cycle: 69.6k off, 110k -> 92.6k on).
 
-Run: ``python benchmarks/bench_observe.py`` (about 30 s; ``--quick`` for a smaller run).
+Run: ``python benchmarks/bench_observe.py`` (about 12 s; ``--quick`` for a smaller run).
 """
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ def cycles(kind: str, n: int) -> Callable[[], int]:
 
 def main() -> dict[str, float]:
     quick = "--quick" in sys.argv
-    n = 5_000 if quick else 10_000
-    rounds = 7 if quick else 15
+    n = 5_000 if quick else 8_000
+    rounds = 7 if quick else 11
     samples = interleaved({kind: cycles(kind, n) for kind in CONTENDERS}, rounds=rounds)
     rates = {kind: statistics.median(samples[kind]) for kind in CONTENDERS}
     ratios = {kind: paired_ratio(samples, kind, "off") for kind in CONTENDERS}

@@ -5,16 +5,16 @@ Figures (100-byte bodies, median of 5 after a warm-up):
 * send -> receive -> delete cycles/s with single-message calls, on a ManualClock and on the real
   clock (target >= 100,000/s);
 * messages/s with batches of 10 (send_batch, receive 10, delete_batch; target >= 250,000/s);
-* the same single cycles with observability on (:class:`~decoupling.Metrics`,
-  :class:`~decoupling.Journal` and :class:`~decoupling.RequestMeter` attached) beside off
-  (nothing attached: each call pays one ``if``);
 * a skeleton of the batch-10 cycle that does only what no SQS-shaped queue can skip (ids,
   MD5s, records, handles, snapshots; no lock, retention, deadlines or checks): the floor pure
   Python sets under the batch target;
 * ``queue.Queue`` put+get on one thread (what an app uses in-process today);
 * moto's SQS through boto3 (``mock_aws``), if moto is installed (target: ours >= 200x).
 
-Run: ``python benchmarks/bench_queue.py`` (about 30 s; ``--quick`` for a smaller run).
+Observability on vs off is ``bench_observe.py``'s (each instrument alone and all three, in
+more rounds of their own).
+
+Run: ``python benchmarks/bench_queue.py`` (about 10 s; ``--quick`` for a smaller run).
 """
 
 from __future__ import annotations
@@ -123,15 +123,6 @@ def skeleton_batch_messages(n_batches: int) -> Callable[[], int]:
     return run
 
 
-def observed_loop() -> dc.EventLoop:
-    """A loop with Metrics, Journal and RequestMeter attached (observability on)."""
-    loop = dc.EventLoop(clock=dc.ManualClock())
-    dc.Metrics(loop)
-    dc.Journal(loop, max_entries=10_000)
-    dc.RequestMeter(loop)
-    return loop
-
-
 def moto_cycles(n: int) -> tuple[Callable[[], int], Callable[[], None]] | None:
     """moto's SQS through boto3 as a contender (``n`` cycles a run), and the function that ends
     its mock. ``mock_aws`` is started here, once, so its start and stop are not timed; the
@@ -159,18 +150,20 @@ def moto_cycles(n: int) -> tuple[Callable[[], int], Callable[[], None]] | None:
 
 def main() -> dict[str, float]:
     quick = "--quick" in sys.argv
-    n = 10_000 if quick else 50_000
+    # Rounds of ~0.3 s CPU a contender (quick: ~0.15 s): per-round ratios of this length moved
+    # a few percent between runs, as the longer rounds did. The queue.Queue yardstick runs
+    # 100k put+get (~0.1 s) whatever n is: it is the peer of the main ratios.
+    n = 6_000 if quick else 25_000
     # Every contender runs in the same interleaved rounds, so each ratio (to queue.Queue, to
-    # moto, observed to bare) is a median of per-round ratios (issue #23).
-    moto = moto_cycles(60 if quick else 200)
+    # moto) is a median of per-round ratios (issue #23).
+    moto = moto_cycles(30 if quick else 60)
     contenders = {
         "single_manual": single_cycles(dc.EventLoop(clock=dc.ManualClock()), n),
         "single_real": single_cycles(dc.EventLoop(), n),
         "batch_manual": batch_messages(dc.EventLoop(clock=dc.ManualClock()), n // 10),
         "batch_real": batch_messages(dc.EventLoop(), n // 10),
         "skeleton": skeleton_batch_messages(n // 10),
-        "observed": single_cycles(observed_loop(), n),
-        "yardstick": yardstick(n),
+        "yardstick": yardstick(50_000 if quick else 100_000),
     }
     if moto is not None:
         contenders["moto"] = moto[0]
@@ -183,8 +176,6 @@ def main() -> dict[str, float]:
         statistics.median(samples[k]) for k in
         ("single_manual", "single_real", "batch_manual", "batch_real", "skeleton", "yardstick")
     )
-    observed = statistics.median(samples["observed"])
-    observed_ratio = paired_ratio(samples, "observed", "single_manual")  # same rounds
     vs_stdlib = {name: paired_ratio(samples, name, "yardstick")
                  for name in ("single_manual", "single_real", "batch_manual", "batch_real")}
     rows = [
@@ -198,9 +189,6 @@ def main() -> dict[str, float]:
          f"{vs_stdlib['batch_real']:.3f}x queue.Queue"),
         ("pure-Python floor of batch of 10 (skeleton)", fmt(skeleton, " msg/s"),
          f"ours is {batch_manual / skeleton:.2f}x of it"),
-        ("observability on (metrics+journal+meter)", fmt(observed),
-         f"off: {fmt(manual)} (on is {observed_ratio:.2f}x of off, paired per round; "
-         "target >= 0.7x)"),
         ("queue.Queue put+get", fmt(stdlib), "the peer of the ratios above"),
     ]
     to_moto = paired_ratio(samples, "single_manual", "moto") if moto is not None else None
@@ -222,9 +210,6 @@ def main() -> dict[str, float]:
         "batch10_ratio_to_queue_queue": round(paired_ratio(samples, "batch_manual", "yardstick"), 3),
         "skeleton_batch10_msgs_per_s": round(skeleton),
         "stdlib_queue_cycles_per_s": round(stdlib),
-        "observability_off_cycles_per_s": round(manual),
-        "observability_on_cycles_per_s": round(observed),
-        "observability_on_vs_off": round(observed_ratio, 3),
     }
     if to_moto is not None:
         figures["moto_cycles_per_s"] = round(statistics.median(samples["moto"]), 1)

@@ -199,7 +199,7 @@ def main() -> dict[str, float]:
     rounds = 300 if quick else 1000
     ours_median, ours_p99 = _wake_latency(ours_wake, rounds)
     std_median, std_p99 = _wake_latency(stdlib_wake, rounds)
-    per_producer = 2_500 if quick else 12_500
+    per_producer = 2_500 if quick else 10_000
     # Interleaved rounds (ours, then queue.Queue, REPEATS times after a warm-up pair); the
     # ratio is the median of per-round ratios (issue #23: same layout, same batch size).
     ours_rates: list[float] = []
@@ -213,7 +213,7 @@ def main() -> dict[str, float]:
     ours_rate = statistics.median(ours_rates)
     std_rate = statistics.median(std_rates)
     threads_ratio = statistics.median(o / s for o, s in zip(ours_rates, std_rates, strict=True))
-    n_async = 10_000 if quick else 100_000
+    n_async = 10_000 if quick else 20_000  # bench_asyncio.py has the paired asyncio figures
     aio_ours = _median_async(_async_ours, n_async)
     aio_std = _median_async(_async_stdlib, n_async)
     table(

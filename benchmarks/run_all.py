@@ -1,8 +1,12 @@
 """Run every benchmark script and print one summary of figures, targets and which hold.
 
-Run: ``python benchmarks/run_all.py`` (``--quick`` passes ``--quick`` to each script).
-Each script runs in its own process, so one's memory does not weigh on the next; its last
-output line is its JSON figures.
+Run: ``python benchmarks/run_all.py`` (``--quick`` passes ``--quick`` to each script; names
+given, e.g. ``run_all.py queue fifo``, run only the scripts whose names contain them;
+``--serial`` runs every script alone). Each script runs in its own process, so one's memory
+does not weigh on the next; its last output line is its JSON figures. ``bench_longrun.py``,
+whose figures are memory and counts (no timing), runs in the background beside the
+single-threaded CPU-timed scripts (see ``BACKGROUND`` and ``BESIDE``); every other script runs
+alone. The summary ends with each script's wall and CPU seconds.
 
 Every throughput target is a ratio to a peer measured in the same interleaved rounds (issue
 #23): ``queue.Queue``, ``asyncio.Queue``, the standard queue, persist-queue, moto, a canned
@@ -15,8 +19,10 @@ The whole run should take under 4 minutes here (``--quick``: 90 s); the summary 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -105,34 +111,103 @@ TARGETS: list[tuple[str, str, str, Check]] = [
 ]
 
 
-def run(script: Path, quick: bool) -> tuple[dict[str, float] | None, float]:
-    start = time.perf_counter()
-    args = [sys.executable, str(script)] + (["--quick"] if quick else [])
-    proc = subprocess.run(args, cwd=HERE, capture_output=True, text=True, timeout=600)
-    elapsed = time.perf_counter() - start
-    print(proc.stdout, end="")
-    if proc.returncode != 0:
-        print(f"!! {script.name} failed:\n{proc.stderr[-2000:]}")
-        return None, elapsed
-    last = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
-    try:
-        figures: dict[str, float] = json.loads(last)
-    except ValueError:
-        print(f"!! {script.name} printed no JSON line last")
-        return None, elapsed
-    return figures, elapsed
+#: Scripts whose figures hold no timing (resident memory, counts), run in the background
+#: beside ``BESIDE``: they cost a core for a minute or more and change nothing they are
+#: compared with. ``--serial`` runs every script alone, one after another.
+BACKGROUND = ("bench_longrun",)
+#: The scripts run while a background one runs: single-threaded work timed in CPU seconds,
+#: every target a ratio to a peer run in the same interleaved rounds, so a steady neighbour on
+#: the other core weighs on both sides of each ratio alike (as other work on a shared machine
+#: does). Kept out: wall-clock figures (threads; scale's GC pauses and worst calls; durable's
+#: disk; moto's server in aws; large_payloads' file I/O; functions' timing) and core's
+#: 1e6-vs-1e3 ledger ratio, which a neighbour's use of the shared cache could move.
+BESIDE = ("bench_asyncio", "bench_boto", "bench_durable --place tmpfs", "bench_fifo",
+          "bench_import", "bench_observe", "bench_queue", "bench_topic")
+#: Scripts run in two parts (their JSON figures merged): durable's tmpfs half is timed in CPU
+#: seconds and runs beside the background script; its disk half, wall-clock, alone.
+SPLIT = {"bench_durable": ("--place tmpfs", "--place disk")}
+
+
+class Run:
+    """One script in its own process, its output in temporary files (so a background one
+    never blocks on a pipe); :meth:`finish` waits for it and reads its CPU time from
+    ``os.wait4`` (the process's own and its waited-for children's)."""
+
+    def __init__(self, script: Path, quick: bool, extra: tuple[str, ...] = ()) -> None:
+        self.script = script
+        self.out = tempfile.TemporaryFile("w+")
+        self.err = tempfile.TemporaryFile("w+")
+        self.started = time.perf_counter()
+        args = [sys.executable, str(script), *extra] + (["--quick"] if quick else [])
+        self.proc = subprocess.Popen(args, cwd=HERE, stdout=self.out, stderr=self.err, text=True)
+
+    def finish(self) -> tuple[dict[str, float] | None, float, float]:
+        """Wait; print the script's output; return its figures (None if it failed), wall
+        seconds and CPU seconds."""
+        _, status, usage = os.wait4(self.proc.pid, 0)
+        self.proc.returncode = os.waitstatus_to_exitcode(status)
+        elapsed = time.perf_counter() - self.started
+        cpu = usage.ru_utime + usage.ru_stime
+        self.out.seek(0)
+        self.err.seek(0)
+        stdout, stderr = self.out.read(), self.err.read()
+        self.out.close()
+        self.err.close()
+        print(stdout, end="")
+        if self.proc.returncode != 0:
+            print(f"!! {self.script.name} failed:\n{stderr[-2000:]}")
+            return None, elapsed, cpu
+        last = stdout.strip().splitlines()[-1] if stdout.strip() else ""
+        try:
+            figures: dict[str, float] = json.loads(last)
+        except ValueError:
+            print(f"!! {self.script.name} printed no JSON line last")
+            return None, elapsed, cpu
+        return figures, elapsed, cpu
 
 
 def main() -> int:
     quick = "--quick" in sys.argv
+    serial = "--serial" in sys.argv
     started = time.perf_counter()
     results: dict[str, dict[str, float]] = {}
-    for script in sorted(HERE.glob("bench_*.py")):
-        print(f"\n=== {script.name}")
-        figures, elapsed = run(script, quick)
-        print(f"({elapsed:.1f} s)")
-        if figures is not None:
-            results[str(figures.get("benchmark", script.stem))] = figures
+    times: list[tuple[str, float, float]] = []
+    only = [a for a in sys.argv[1:] if not a.startswith("--")]
+    # A job: a script and its extra arguments; its key, e.g. "bench_durable --place disk".
+    jobs = [(s, tuple(part.split())) for s in sorted(HERE.glob("bench_*.py"))
+            if not only or any(name in s.stem for name in only)
+            for part in SPLIT.get(s.stem, ("",))]
+
+    def key(job: tuple[Path, tuple[str, ...]]) -> str:
+        return " ".join([job[0].stem, *job[1]])
+
+    def label(job: tuple[Path, tuple[str, ...]]) -> str:
+        return key(job).removeprefix("bench_").replace(" --place ", " ")
+
+    def report(job: tuple[Path, tuple[str, ...]],
+               outcome: tuple[dict[str, float] | None, float, float], note: str = "") -> None:
+        figures, elapsed, cpu = outcome
+        times.append((label(job), elapsed, cpu))
+        print(f"({elapsed:.1f} s wall, {cpu:.1f} s CPU{note})")
+        if figures is not None:  # a split script's parts merge
+            results.setdefault(str(figures.get("benchmark", job[0].stem)), {}).update(figures)
+
+    background = [] if serial else [j for j in jobs if j[0].stem in BACKGROUND]
+    beside = [j for j in jobs if key(j) in BESIDE] if background else []
+    rest = [j for j in jobs if j not in background and j not in beside]
+    running = [(j, Run(j[0], quick, j[1])) for j in background]
+    for job in beside + rest:
+        if running and job not in beside:  # the background ones end before the rest
+            for waiting, run in running:
+                print(f"\n=== {key(waiting)} (in the background, beside "
+                      f"{', '.join(label(b) for b in beside)})")
+                report(waiting, run.finish(), ", in the background")
+            running = []
+        print(f"\n=== {key(job)}")
+        report(job, Run(job[0], quick, job[1]).finish())
+    for waiting, run in running:
+        print(f"\n=== {key(waiting)} (in the background)")
+        report(waiting, run.finish(), ", in the background")
     print("\n=== Summary")
     held = 0
     checked = 0
@@ -151,6 +226,12 @@ def main() -> int:
             shown = {k: v for k, v in figures.items() if k != "benchmark"}
             print(f"  {bench:9} {json.dumps(shown)}")
     print(f"\n{held} of {checked} measured targets hold.")
+    print("\nPer script, wall / CPU seconds (CPU counts every process the script started; on a "
+          "busy machine the wall time grows and the CPU time much less; a background script's "
+          "wall time overlaps the others'):")
+    for name, wall, cpu in sorted(times, key=lambda t: -t[1]):
+        print(f"  {name:16} {wall:6.1f} s wall {cpu:6.1f} s CPU")
+    print(f"  {'total':16} {sum(t[1] for t in times):6.1f} s wall {sum(t[2] for t in times):6.1f} s CPU")
     elapsed = time.perf_counter() - started
     budget = BUDGET_S[quick]
     print(f"The whole run took {elapsed:.0f} s (goal < {budget:.0f} s"

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .functions.event_sources import EventSourceMapping
     from .functions.function import ExecutionEnvironment, Function
     from .functions.invocation import InvocationResult
+    from .functions.logs import LogEvent, LogGroup, LogStream
     from .functions.runtime import FunctionRuntime
     from .functions.schedule_expressions import CronSchedule, RateSchedule, parse_schedule
     from .functions.schedules import ScheduleRule
@@ -70,6 +71,9 @@ _HOMES: dict[str, str] = {
     "ExecutionEnvironment": "functions.function",
     "Function": "functions.function",
     "InvocationResult": "functions.invocation",
+    "LogEvent": "functions.logs",
+    "LogGroup": "functions.logs",
+    "LogStream": "functions.logs",
     "FunctionRuntime": "functions.runtime",
     "CronSchedule": "functions.schedule_expressions",
     "RateSchedule": "functions.schedule_expressions",
@@ -165,6 +169,9 @@ __all__ = [
     "JournalEvent",
     "LambdaContext",
     "LambdaPrices",
+    "LogEvent",
+    "LogGroup",
+    "LogStream",
     "ManualClock",
     "Message",
     "MessageAttributeValue",

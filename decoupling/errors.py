@@ -95,6 +95,8 @@ __all__ = [
     "NoSuchTagSet",
     "IllegalLocationConstraintException",
     "ObjectLockConfigurationNotFoundError",
+    # CloudWatch Logs
+    "InvalidParameterException",
     "error_for_code",
 ]
 
@@ -618,6 +620,16 @@ class ObjectLockConfigurationNotFoundError(DecouplingError):
 
     code = "ObjectLockConfigurationNotFoundError"
     status = 404
+
+
+# --- CloudWatch Logs ----------------------------------------------------------------------------
+
+
+class InvalidParameterException(DecouplingError):
+    """CloudWatch Logs: a parameter is specified incorrectly (a bad token, filter pattern or
+    combination of parameters)."""
+
+    code = "InvalidParameterException"
 
 
 def _all_error_classes() -> dict[str, type[DecouplingError]]:

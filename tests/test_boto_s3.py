@@ -430,7 +430,7 @@ def test_unserved_clients_are_refused_before_any_connection(
                 boto3.client(service, region_name="us-east-1")
             assert refused.value.service == service
             assert f"does not serve {service!r} clients" in str(refused.value)
-            assert "(it serves lambda, s3, sns, sqs)" in str(refused.value)
+            assert "(it serves lambda, logs, s3, sns, sqs)" in str(refused.value)
         with pytest.raises(UnservedService):
             boto3.Session().resource("dynamodb", region_name="us-east-1")
         # Served services are still served.

@@ -331,3 +331,16 @@ def test_real_clock_timeout_and_result() -> None:
         assert result.payload["errorType"] == "Sandbox.Timedout"
         assert 1.0 <= result.duration < 10  # its 1 s timeout, not the handler's 30 s
         rt.close()
+
+
+def test_the_largest_response_is_6_mb_and_100_bytes(loop: dc.EventLoop) -> None:
+    rt = dc.FunctionRuntime(loop, isolation="inline")
+    limit = 6 * 1024 * 1024 + 100
+    rt.register("sized", lambda event, context: "a" * (event - 2))  # JSON adds the quotes
+    assert len(rt.invoke("sized", limit).payload) == limit - 2
+    too_large = rt.invoke("sized", limit + 1)
+    assert too_large.function_error == "Unhandled"
+    assert too_large.payload == {
+        "errorMessage": "Response payload size exceeded maximum allowed payload size "
+                        "(6291556 bytes).",
+        "errorType": "Function.ResponseSizeTooLarge"}

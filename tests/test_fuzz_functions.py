@@ -98,6 +98,8 @@ class World:
             "schedules": [(r.name, r.expression, r.function_name, r.enabled, r.payload,
                            r.next_fire) for r in rt.schedules],
             "discarded": list(rt._async.discarded),
+            "logs": {name: (g.count, g.size, sorted(g.streams))
+                     for name, g in rt._logs.groups.items()},
         }
         for name, fn in rt._functions.items():
             cfg = rt._async._configs.get(name)
@@ -235,6 +237,8 @@ def _closed(runtime: dc.FunctionRuntime) -> None:
     "environment_idle_timeout": st.one_of(durations, st.none()),
     "seed": st.one_of(concurrencies, anything),
     "enforce_resource_policies": anything,
+    "log_events": st.one_of(concurrencies, st.none(), anything),
+    "log_bytes": st.one_of(concurrencies, st.none(), anything),
 }))
 def _runtime(world: World, kwargs: Any) -> Callable[[], object]:
     return lambda: _closed(dc.FunctionRuntime(world.loop, **kwargs))
@@ -313,6 +317,17 @@ def _report(world: World, prices: Any) -> Callable[[], object]:
     return lambda: world.rt.report(prices)
 
 
+@fuzz("log_streams", names)
+def _log_streams(world: World, name: Any) -> Callable[[], object]:
+    return lambda: world.rt.log_streams(name)
+
+
+@fuzz("log_events", st.tuples(names, st.one_of(st.none(), anything, unhashables, bad_text)))
+def _log_events(world: World, args: Any) -> Callable[[], object]:
+    name, stream = args
+    return lambda: world.rt.log_events(name, stream)
+
+
 @pytest.mark.parametrize("method", sorted(CALLS))
 @settings(max_examples=EXAMPLES)
 @given(data=st.data())
@@ -328,7 +343,7 @@ def test_bad_input_raises_only_aws_errors_and_changes_nothing(method: str, data:
 def test_every_public_method_is_fuzzed() -> None:
     public = {n for n in dir(dc.FunctionRuntime) if not n.startswith("_")}
     # Read-only views and the lifecycle call without AWS input (tested in test_functions.py).
-    not_calls = {"functions", "metrics", "close"}
+    not_calls = {"functions", "metrics", "close", "log_groups"}
     assert public - not_calls <= set(CALLS), public - not_calls - set(CALLS)
 
 
@@ -339,6 +354,9 @@ def test_read_only_calls_change_nothing() -> None:
     world.rt.metrics  # noqa: B018
     world.rt.get_function("echo")
     world.rt.report()
+    world.rt.log_groups()
+    world.rt.log_streams("echo")
+    world.rt.log_events("echo")
     world.rt.invoke("echo", {"dry": 1}, "DryRun")
     assert world.snapshot() == before
     world.close()

@@ -174,22 +174,48 @@ def test_bounded_oldest_events_go_first(loop: dc.EventLoop) -> None:
 def test_ids_without_kept_events_are_forgotten(loop: dc.EventLoop) -> None:
     # Issue #19: a journal that runs for months holds no id whose events all left the ring, so
     # its memory levels off with the ring. (Before, ids stayed until a prune at max_entries +
-    # 1,024 of them: three times the ring's ids here, and memory rose for days.)
+    # 1,024 of them: three times the ring's ids here, and memory rose for days.) Events are
+    # kept in chunks of 64 (an eighth of max_entries for larger journals, at most 1,024); the
+    # oldest goes once the others hold max_entries, and nothing else is kept per id.
     journal = dc.Journal(loop, max_entries=6)
     q = dc.Queue(loop, "q")
     ids = []
     held = []
-    for n in range(50):
+    for n in range(2_000):
         ids.append(q.send(f"m{n}").message_id)
         (got,) = q.receive()
         q.delete(got.receipt_handle)  # 3 events a message: the ring holds the last 2 messages
-        held.append(len(journal._seen))
-    assert held == [1] + [2] * 49
-    assert list(journal._seen) == journal.message_ids() == ids[-2:]
-    q.send("unreceived")  # one event of the 2nd-newest message falls out; its id stays
+        held.append(journal._held())
+        assert len(journal) == min(3 * (n + 1), 6)
+    assert max(held) == 2 * 64 - 1 and min(held[22:]) == 64 and len(journal._sealed) == 1
+    assert journal.message_ids() == ids[-2:]
+    q.send("unreceived")  # one event of the 2nd-newest message falls out; its id stays first
     assert journal.message_ids() == ids[-2:] + [journal.events()[-1].message_id]
     assert journal.kinds(ids[-2]) == ["received", "deleted"]
-    assert journal.dropped == 50 * 3 + 1 - 6
+    assert len(journal._index) == 3  # (a read indexes the kept events only)
+    assert journal.dropped == 2_000 * 3 + 1 - 6
+    assert [e.kind for e in journal.events()] == ["received", "deleted"] + [
+        "sent", "received", "deleted", "sent"]
+
+
+def test_sealed_chunks_are_not_tracked_by_the_collector(loop: dc.EventLoop) -> None:
+    # Issue #23: a full collection does not walk the journal's events (a chunk of strings and
+    # numbers is a tuple the collector stops tracking), and receives of several messages at a
+    # chunk's end keep every event in order.
+    import gc
+
+    journal = dc.Journal(loop, max_entries=1_000)  # chunks of 125 events
+    q = dc.Queue(loop, "q")
+    sent = [q.send(f"m{n}").message_id for n in range(300)]
+    got = []
+    while len(got) < 300:
+        got.extend(q.receive(7))
+    gc.collect()
+    assert len(journal._sealed) == 4 and not any(map(gc.is_tracked, journal._sealed))
+    assert [e.kind for e in journal.events()] == ["sent"] * 300 + ["received"] * 300
+    assert [e.message_id for e in journal.events()] == sent + [m.message_id for m in got]
+    assert journal.history(sent[299])[1].detail["receipt_handle"] == got[299].receipt_handle
+    assert len(journal) == 600 and journal.dropped == 0
 
 
 def test_closed_journal_records_nothing(loop: dc.EventLoop) -> None:
@@ -212,3 +238,42 @@ def test_one_journal_per_loop(loop: dc.EventLoop) -> None:
     dc.Journal(loop)
     with pytest.raises(InvalidParameterValue):
         dc.Journal(loop)
+
+
+def test_reads_match_the_last_max_entries_events_across_chunks(loop: dc.EventLoop) -> None:
+    # Chunk arithmetic: after every request, events(), history(), kinds(), len and dropped
+    # agree with the log of every event recorded (read as each request's new events).
+    import random
+
+    rng = random.Random(7)
+    journal = dc.Journal(loop, max_entries=70)  # chunks of 64: up to 3 held
+    q = dc.Queue(loop, "q")
+    log: list[dc.JournalEvent] = []
+    inflight: list[str] = []
+    for step in range(700):
+        roll = rng.random()
+        if roll < 0.4:
+            q.send(f"m{step}")
+            new = 1
+        elif roll < 0.7:
+            got = q.receive(rng.randint(1, 10))
+            inflight.extend(m.receipt_handle for m in got)
+            new = len(got)
+        elif inflight:
+            q.delete(inflight.pop(rng.randrange(len(inflight))))
+            new = 1
+        else:
+            continue
+        if new:
+            log.extend(journal.events()[-new:])
+        kept = log[-70:]
+        assert journal.events() == kept
+        assert len(journal) == len(kept) and journal.dropped == len(log) - len(kept)
+        if step % 50 == 0:
+            for message_id in {e.message_id for e in kept}:
+                assert journal.history(message_id) == [e for e in kept
+                                                       if e.message_id == message_id]
+                assert journal.kinds(message_id) == [e.kind for e in kept
+                                                     if e.message_id == message_id]
+            assert set(journal.message_ids()) == {e.message_id for e in kept}
+    assert len(log) > 500 and journal._held() <= 70 + 2 * 64

@@ -22,6 +22,9 @@ clock, so a 20-second long poll on a :class:`~decoupling.ManualClock` returns at
   can connect anywhere.
 * :func:`attach` / :func:`detach` — bind one existing client to a loop, or unbind it.
 * :func:`served_loop` — the loop a client is bound to.
+* ``logs`` clients read the functions' logs (``DescribeLogGroups``, ``DescribeLogStreams``,
+  ``GetLogEvents``, ``FilterLogEvents`` over the groups ``/aws/lambda/<name>``; see
+  :mod:`decoupling.functions.logs`).
 * :func:`inline_code` — ``Code=inline_code(handler)`` creates a Lambda function from a Python
   callable; :func:`register_image` — the handler of ``PackageType="Image"`` functions of
   an image URI; :func:`use_runtime` / :func:`runtime_for` — the

@@ -20,6 +20,7 @@ The three wire forms:
   </RequestId><HostId>...</HostId></Error>`` with ``x-amz-request-id`` and ``x-amz-id-2``
   headers; a HEAD request's error (and a 304) has no body, so botocore reports the HTTP status as the code
   (``"404"``), as it does against S3.
+* CloudWatch Logs (AWS JSON 1.1): body ``{"__type": "<Code>", "message": ...}``, HTTP 400.
 * Lambda (REST JSON): header ``x-amzn-ErrorType: <Code>``, body ``{"Type": "User",
   "message": ...}`` (the message key spelled as the error shape spells it).
 """
@@ -100,6 +101,14 @@ def _lambda_wire(
     return headers, json.dumps(payload).encode()
 
 
+def _logs_wire(
+    model: OperationModel, error: DecouplingError, request_id: str
+) -> tuple[dict[str, str], bytes]:
+    """CloudWatch Logs (AWS JSON 1.1): ``{"__type": <code>, "message": ...}``."""
+    headers = {"x-amzn-requestid": request_id, "content-type": "application/x-amz-json-1.1"}
+    return headers, json.dumps({"__type": error.code, "message": error.message}).encode()
+
+
 def s3_host_id(request_id: str) -> str:
     """S3's ``x-amz-id-2`` (``HostId``) for a request id: base64 text, as S3 sends."""
     return base64.b64encode(hashlib.sha256(request_id.encode()).digest()).decode()
@@ -127,7 +136,8 @@ def _s3_wire(
     return headers, body
 
 
-_WIRES = {"sqs": _sqs_wire, "sns": _sns_wire, "lambda": _lambda_wire, "s3": _s3_wire}
+_WIRES = {"sqs": _sqs_wire, "sns": _sns_wire, "lambda": _lambda_wire, "s3": _s3_wire,
+          "logs": _logs_wire}
 
 
 def render(
@@ -142,11 +152,14 @@ def render(
     headers, body = _WIRES[service](model, error, request_id)
     headers["date"] = date
     headers["content-length"] = str(len(body))
-    http = AWSResponse(model.service_model.endpoint_prefix, error.status, headers, None)
+    status = error.status
+    if service == "logs" and status < 500:
+        status = 400  # CloudWatch Logs answers its client errors with 400 (not found too)
+    http = AWSResponse(model.service_model.endpoint_prefix, status, headers, None)
     http._content = body
     response_dict = {
         "headers": http.headers,
-        "status_code": error.status,
+        "status_code": status,
         "body": body,
         "context": {"operation_name": model.name},
     }

@@ -61,6 +61,7 @@ def _services() -> dict[str, tuple[Mapping[str, Operation], str]]:
         ("sns", ("_sns",), "text/xml"),
         ("lambda", ("_lambda", "_esm"), "application/json"),
         ("s3", ("_s3",), "application/xml"),
+        ("logs", ("_logs",), "application/x-amz-json-1.1"),
     ):
         operations: dict[str, Operation] = {}
         for module in modules:

@@ -17,6 +17,7 @@ from ..loop import EventLoop
 from .context import LambdaContext, _Timing
 from .function import ExecutionEnvironment, Function
 from .invocation import (
+    LOG_TAIL_BYTES,
     MAX_SYNC_PAYLOAD,
     Engine,
     Handler,
@@ -26,10 +27,18 @@ from .invocation import (
     make_job,
     timeout_payload,
 )
+from .logs import _LogStore
 from .usage import InvocationRecord, Meter, billed_ms
 
 if TYPE_CHECKING:
     from .._waiters import Waiters
+
+
+#: The largest synchronous response, bytes: 6 MB and 100 bytes. AWS-validated in LocalStack's
+#: tests/aws/services/lambda_/test_lambda.py: a 6 MiB string returns (``test_lambda_large_response``,
+#: "+ 100 is the upper limit") and a larger one fails with "Response payload size exceeded
+#: maximum allowed payload size (6291556 bytes)." (``test_lambda_too_large_response`` snapshot).
+MAX_SYNC_RESPONSE = MAX_SYNC_PAYLOAD + 100
 
 
 class _Invocation:
@@ -69,6 +78,7 @@ class _InvocationLifecycle:
     _cond: Waiters
     _engine: Engine
     _unreserved_in_use: int
+    _logs: _LogStore
 
     if TYPE_CHECKING:
 
@@ -112,13 +122,13 @@ class _InvocationLifecycle:
         outcome = inv.outcome
         assert outcome is not None
         billed = billed_ms(outcome.duration + outcome.init_duration)
-        tail = _log_tail(inv, outcome, billed) if log_type == "Tail" else None
+        tail = _log_tail(inv, outcome) if log_type == "Tail" else None
         if outcome.status == "ok":
             value = outcome.value
             data = json.dumps(value).encode()
-            if len(data) > MAX_SYNC_PAYLOAD:
+            if len(data) > MAX_SYNC_RESPONSE:
                 error = {"errorMessage": "Response payload size exceeded maximum allowed payload "
-                         f"size ({MAX_SYNC_PAYLOAD} bytes).",
+                         f"size ({MAX_SYNC_RESPONSE} bytes).",
                          "errorType": "Function.ResponseSizeTooLarge"}
                 return InvocationResult(200, error, "Unhandled", tail, inv.function.version, inv.request_id,
                                         outcome.duration, billed, inv.cold)
@@ -270,6 +280,7 @@ class _InvocationLifecycle:
             elif status == "timeout":
                 fn.timeouts += 1
                 result = "Timeout"
+            self._store_logs(inv, outcome)
             self.meter.record(InvocationRecord(
                 fn.name, inv.request_id, inv.invocation_type, inv.start, outcome.duration,
                 outcome.init_duration, billed_ms(outcome.duration + outcome.init_duration),
@@ -278,6 +289,19 @@ class _InvocationLifecycle:
             self._cond.notify_all()
         if inv.on_done is not None:
             inv.on_done(inv)
+
+
+    def _store_logs(self, inv: _Invocation, outcome: _Outcome) -> None:
+        """Put a finished invocation's events in its function's log group (lock held)."""
+        clock = self.loop.clock
+        offset = (clock.wall() - clock.now()) * 1000  # loop seconds -> epoch milliseconds
+        end = inv.start + outcome.init_duration + outcome.duration  # the last event's time
+        ingested = max(clock.wall_ms(), int(end * 1000 + offset + 0.5))
+        env = inv.env
+        self._logs.append(inv.function.name, env.log_stream_name,
+                          int(env.created_at * 1000 + offset + 0.5),
+                          [(int(t * 1000 + offset + 0.5), message, ingested)
+                           for t, message in _log_events(inv, outcome)], ingested)
 
 
 class _unlocked:
@@ -295,22 +319,34 @@ class _unlocked:
         self._cm.__exit__(None, None, None)
 
 
-def _log_tail(inv: _Invocation, outcome: _Outcome, billed: int) -> str:
-    import base64
-
+def _log_events(inv: _Invocation, outcome: _Outcome) -> list[tuple[float, str]]:
+    """The invocation's log events, ``(loop time, message)``: ``START``, what the handler wrote
+    and logged (and its error report), the timeout notice, ``END`` and ``REPORT``."""
     fn = inv.function
     rid = inv.request_id
-    lines = [f"START RequestId: {rid} Version: $LATEST", *outcome.logs]
-    if outcome.status == "error" and outcome.error:
-        lines.append(f"[ERROR] {outcome.error.get('errorType')}: {outcome.error.get('errorMessage')}")
+    begin = inv.start + outcome.init_duration
+    end = begin + outcome.duration
+    events = [(begin, f"START RequestId: {rid} Version: {fn.version}"), *outcome.logs]
     if outcome.status == "timeout":
-        lines.append(f"{rid} Task timed out after {fn.timeout:.2f} seconds")
-    lines.append(f"END RequestId: {rid}")
+        events.append((end, f"{rid} Task timed out after {fn.timeout:.2f} seconds"))
+    events.append((end, f"END RequestId: {rid}"))
+    billed = billed_ms(outcome.duration + outcome.init_duration)
     report = (f"REPORT RequestId: {rid}\tDuration: {outcome.duration * 1000:.2f} ms\t"
               f"Billed Duration: {billed} ms\tMemory Size: {fn.memory_mb} MB\t"
               f"Max Memory Used: {fn.memory_mb} MB")
     if inv.cold:
         report += f"\tInit Duration: {outcome.init_duration * 1000:.2f} ms"
-    lines.append(report)
-    data = ("\n".join(lines) + "\n").encode()[-4096:]
-    return base64.b64encode(data).decode()
+    events.append((end, report))
+    return events
+
+
+def _log_tail(inv: _Invocation, outcome: _Outcome) -> str:
+    """``LogResult``: the base64 of the last 4 KB of the invocation's log."""
+    import base64
+
+    text = "".join(f"{message}\n" for _, message in _log_events(inv, outcome))
+    data = text.encode()[-LOG_TAIL_BYTES:]
+    start = 0
+    while start < len(data) and data[start] & 0xC0 == 0x80:  # not inside a UTF-8 character
+        start += 1
+    return base64.b64encode(data[start:]).decode()

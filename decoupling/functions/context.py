@@ -23,17 +23,38 @@ Environment variables
     ``from os import environ`` before the runtime existed keeps the plain process environment.
 
 Logs
-    Records from :mod:`logging` that reach the root logger during an invocation are kept for that
-    invocation (its ``log_result`` tail); ``print`` output goes to the process's stdout.
+    On Lambda everything a function writes to stdout and stderr goes to its log, and so do the
+    records of the runtime's root-logger handler
+    (https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html). Here, while a handler
+    runs (its init code too, on any engine, sync or ``async``), text written to ``sys.stdout``
+    or ``sys.stderr`` (``print``, ``traceback.print_exc``, ...) becomes lines of that
+    invocation's log, in order with the :mod:`logging` records that reach the root logger
+    (``[LEVEL]\tmessage``). A line is text up to a newline: the pieces of a partial line
+    (``print(..., end="")``) are joined, and a partial line still open when the handler ends,
+    or when a ``logging`` record arrives, becomes a line of its own. The text still reaches the
+    real stream too, so a developer's ``print`` stays visible in the terminal (or in pytest's
+    captured output). A handler's failure adds what the Python runtime logs for it: ``[ERROR]
+    <type>: <message>``, ``Traceback (most recent call last):`` and the frames, as one log event.
+
+    The routing is by a context variable: the first :class:`~decoupling.FunctionRuntime` wraps
+    ``sys.stdout`` and ``sys.stderr`` once in a pass-through that also appends to the log of the
+    invocation running in the writer's context (outside handlers it only passes text on). If
+    something replaces ``sys.stdout`` later (pytest does, between tests), the next invocation
+    wraps the new stream. Writes to ``sys.stdout.buffer`` or straight to file descriptors 1 and
+    2 (a subprocess) are not seen, nor is the output of a thread the handler starts itself
+    (threads do not inherit context variables; run its target with
+    ``contextvars.copy_context().run`` to keep it in the log). Tasks of an ``async`` handler
+    inherit them, so their output is in the log.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -48,8 +69,8 @@ __all__ = ["LambdaContext", "CognitoIdentity", "install_environ_proxy"]
 _current_env: ContextVar[MutableMapping[str, str] | None] = ContextVar(
     "decoupling_lambda_env", default=None
 )
-#: The log lines of the invocation running in this context (``None`` outside handlers).
-_current_log: ContextVar[list[str] | None] = ContextVar("decoupling_lambda_log", default=None)
+#: The log of the invocation running in this context (``None`` outside handlers).
+_current_log: ContextVar[_InvocationLog | None] = ContextVar("decoupling_lambda_log", default=None)
 
 
 class _TimedOut(BaseException):
@@ -299,25 +320,137 @@ def process_environ() -> MutableMapping[str, str]:
 # --- logs ---------------------------------------------------------------------------------------
 
 
+class _InvocationLog:
+    """The log of one running invocation: ``(loop time, text)`` entries, in the order written.
+
+    Each entry is one log event (a line of stdout/stderr, a ``logging`` record, or the
+    multi-line error report). Thread-safe: a handler's own threads may write to it too.
+    """
+
+    __slots__ = ("entries", "_partial", "_now", "_lock")
+
+    def __init__(self, now: Callable[[], float]) -> None:
+        self.entries: list[tuple[float, str]] = []
+        self._partial: dict[int, tuple[float, str]] = {}  # per stream: (time begun, text)
+        self._now = now
+        self._lock = threading.Lock()
+
+    def write(self, stream: int, text: str) -> None:
+        """Text written to a stream (1 stdout, 2 stderr): complete lines become entries."""
+        if not text:
+            return
+        with self._lock:
+            at, partial = self._partial.pop(stream, (self._now(), ""))
+            *lines, rest = (partial + text).split("\n")
+            for line in lines:
+                self.entries.append((at, line))
+                at = self._now()
+            if rest:
+                self._partial[stream] = (at, rest)
+
+    def line(self, text: str) -> None:
+        """One whole entry (a ``logging`` record, the error report): open partial lines first."""
+        with self._lock:
+            self._flush()
+            self.entries.append((self._now(), text))
+
+    def close(self) -> list[tuple[float, str]]:
+        """The entries, with any partial line ended."""
+        with self._lock:
+            self._flush()
+            return self.entries
+
+    def _flush(self) -> None:
+        for stream in sorted(self._partial):
+            self.entries.append(self._partial[stream])
+        self._partial.clear()
+
+
+def error_lines(error: Mapping[str, Any]) -> str:
+    """What the Python runtime logs for a failed invocation: ``[ERROR] <type>: <message>``,
+    then ``Traceback (most recent call last):`` and the frames of ``stackTrace`` (one event)."""
+    head = "[ERROR]"
+    if error.get("errorType"):
+        head += f" {error['errorType']}"
+        if error.get("errorMessage"):
+            head += ":"
+    if error.get("errorMessage"):
+        head += f" {error['errorMessage']}"
+    lines = [head, "Traceback (most recent call last):"]
+    for frame in error.get("stackTrace") or ():
+        lines.extend(str(frame).splitlines() or [""])
+    return "\n".join(lines)
+
+
 class _InvocationLogHandler(logging.Handler):
-    """A root-logger handler that keeps records emitted inside an invocation for its log tail."""
+    """A root-logger handler that keeps records emitted inside an invocation for its log."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        lines = _current_log.get()
-        if lines is not None:
+        log = _current_log.get()
+        if log is not None:
             try:
-                lines.append(f"[{record.levelname}]\t{record.getMessage()}")
+                log.line(f"[{record.levelname}]\t{record.getMessage()}")
             except Exception:  # a bad format string must not fail the invocation
-                lines.append(f"[{record.levelname}]\t{record.msg!r}")
+                log.line(f"[{record.levelname}]\t{record.msg!r}")
+
+
+_in_tee = threading.local()
+
+
+class _LogTee:
+    """``sys.stdout`` / ``sys.stderr`` after :func:`install_log_capture`: passes everything to
+    the stream it wraps and, inside a handler, also to the invocation's log."""
+
+    def __init__(self, stream: Any, fd: int) -> None:
+        self._stream = stream
+        self._fd = fd
+
+    def write(self, text: str) -> int:
+        written: int = self._stream.write(text)
+        log = _current_log.get()
+        if log is not None and not getattr(_in_tee, "busy", False) and isinstance(text, str):
+            _in_tee.busy = True  # a tee wrapping a tee logs once
+            try:
+                log.write(self._fd, text)
+            finally:
+                _in_tee.busy = False
+        return written
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+    def __repr__(self) -> str:
+        return f"<decoupling log tee of {self._stream!r}>"
 
 
 _log_handler: _InvocationLogHandler | None = None
 
 
 def install_log_capture() -> None:
-    """Attach the invocation log handler to the root logger once (idempotent)."""
+    """Attach the invocation log handler to the root logger once, and wrap ``sys.stdout`` and
+    ``sys.stderr`` (idempotent, thread-safe; see "Logs" in the module docstring)."""
     global _log_handler
     with _install_lock:
         if _log_handler is None:
             _log_handler = _InvocationLogHandler(level=logging.NOTSET)
             logging.getLogger().addHandler(_log_handler)
+    wrap_std_streams()
+
+
+def wrap_std_streams() -> None:
+    """Wrap ``sys.stdout`` / ``sys.stderr`` in the log tee unless they are wrapped already
+    (cheap when they are: two type checks). Called when an invocation starts."""
+    if type(sys.stdout) is _LogTee and type(sys.stderr) is _LogTee:
+        return
+    with _install_lock:
+        if sys.stdout is not None and type(sys.stdout) is not _LogTee:
+            sys.stdout = _LogTee(sys.stdout, 1)
+        if sys.stderr is not None and type(sys.stderr) is not _LogTee:
+            sys.stderr = _LogTee(sys.stderr, 2)

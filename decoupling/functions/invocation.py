@@ -56,7 +56,17 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 import attrs
 
-from .context import LambdaContext, _current_env, _current_log, _EnvView, _TimedOut, _Timing
+from .context import (
+    LambdaContext,
+    _current_env,
+    _current_log,
+    _EnvView,
+    _InvocationLog,
+    _TimedOut,
+    _Timing,
+    error_lines,
+    wrap_std_streams,
+)
 
 if TYPE_CHECKING:
     import asyncio
@@ -88,7 +98,7 @@ class InvocationResult:
             :attr:`function_error` is set, or ``None`` for 202/204.
         function_error: ``"Unhandled"`` when the function failed, else ``None``.
         log_result: with ``log_type="Tail"``, the base64 of the last 4 KB of the invocation's
-            log (``START``, captured log records, ``END``, ``REPORT``), else ``None``.
+            log (``START``, what the handler printed and logged, its error report, ``END``, ``REPORT``), else ``None``.
         executed_version: ``"$LATEST"`` for ``RequestResponse``, else ``None``.
         request_id: the invocation's request id.
         duration: seconds the handler ran (0.0 for 202/204).
@@ -131,7 +141,8 @@ class _Outcome:
         self.error = error
         self.duration = duration
         self.init_duration = 0.0
-        self.logs: list[str] = []
+        #: The invocation's log: ``(loop time, text)`` entries (see ``context._InvocationLog``).
+        self.logs: list[tuple[float, str]] = []
         self.abandoned = False
 
 
@@ -355,15 +366,17 @@ def make_job(
     request_id = context.aws_request_id
 
     def job() -> _Outcome:
-        logs: list[str] = []
+        log = _InvocationLog(timing.now)
+        wrap_std_streams()
         _current_env.set(env)
-        _current_log.set(logs)
+        _current_log.set(log)
         try:
             try:
                 handler = get_handler()
             except InitError as exc:
                 outcome = _Outcome("error", error=exc.payload())
-                outcome.logs = logs
+                log.line(error_lines(outcome.error or {}))
+                outcome.logs = log.close()
                 return outcome
             value = handler(event, context)
             if inspect.isawaitable(value):
@@ -381,6 +394,8 @@ def make_job(
             outcome = _Outcome("timeout", error=timeout_payload(request_id, timeout))
         except BaseException as exc:  # noqa: B036 - a handler's SystemExit is its error too
             outcome = _Outcome("error", error=error_payload(exc, request_id))
+        if outcome.status == "error" and outcome.error is not None:
+            log.line(error_lines(outcome.error))
         if timing.virtual:
             duration = timing.now() - timing.start
             if simulated_duration is not None and outcome.status != "timeout":
@@ -389,7 +404,7 @@ def make_job(
                 outcome = _Outcome("timeout", error=timeout_payload(request_id, timeout))
                 duration = float(timeout)
             outcome.duration = duration
-        outcome.logs = logs
+        outcome.logs = log.close()
         return outcome
 
     return job

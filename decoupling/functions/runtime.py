@@ -64,6 +64,7 @@ from .function import ExecutionEnvironment as ExecutionEnvironment
 from .function import Function as Function
 from .invocation import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, Engine, Handler, InvocationResult
 from .layers import LayerVersion, _Layers
+from .logs import DEFAULT_LOG_BYTES, DEFAULT_LOG_EVENTS, LogEvent, LogGroup, LogStream, _LogStore
 from .policy import _Policies
 from .provisioned import ProvisionedConcurrencyConfig, _Provisioned
 from .urls import FunctionUrl, _Urls, _UrlServer
@@ -104,12 +105,19 @@ class FunctionRuntime(_Versions, _Layers, _Policies, _Urls, _Provisioned, _Invoc
         environment_idle_timeout: seconds an idle execution environment is kept before it is
             reclaimed (checked lazily when one is needed; default ``None``: kept forever).
         seed: seeds the draws of aliases' weighted routing (default 0), so a run repeats.
+        log_events: events each function's log group keeps, 1 or more or ``None`` for no
+            limit (default 10,000; the oldest invocations' events go first); see
+            :mod:`decoupling.functions.logs`.
+        log_bytes: bytes each log group keeps (message bytes plus 26 per event, as CloudWatch
+            Logs counts), 1 or more or ``None`` for no limit (default 8 MiB).
         enforce_resource_policies: check functions' resource policies when a service of the
             loop (an SNS topic) invokes them (default ``False``; see
             :mod:`decoupling.functions.policy`).
 
     Versions, aliases and invoking by qualifier: see :mod:`decoupling.functions.versions`;
-    layers: :mod:`decoupling.functions.layers`; provisioned concurrency:
+    layers: :mod:`decoupling.functions.layers`; what handlers print and log, in CloudWatch
+    Logs' shape: :meth:`log_groups`, :meth:`log_streams`, :meth:`log_events`
+    (:mod:`decoupling.functions.logs`); provisioned concurrency:
     :mod:`decoupling.functions.provisioned`; resource policies:
     :mod:`decoupling.functions.policy`; function URLs (served over HTTP on 127.0.0.1):
     :mod:`decoupling.functions.urls`.
@@ -137,6 +145,8 @@ class FunctionRuntime(_Versions, _Layers, _Policies, _Urls, _Provisioned, _Invoc
         environment_idle_timeout: float | None = None,
         seed: int = 0,
         enforce_resource_policies: bool = False,
+        log_events: int | None = DEFAULT_LOG_EVENTS,
+        log_bytes: int | None = DEFAULT_LOG_BYTES,
     ) -> None:
         if not isinstance(loop, EventLoop):
             raise InvalidParameterValueException(
@@ -146,6 +156,12 @@ class FunctionRuntime(_Versions, _Layers, _Policies, _Urls, _Provisioned, _Invoc
                          hang_guard, keep_records, environment_idle_timeout)
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise InvalidParameterValueException(f"seed must be an integer, got {seed!r}.")
+        for setting, value in (("log_events", log_events), ("log_bytes", log_bytes)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or value < 1):
+                raise InvalidParameterValueException(
+                    f"{setting} must be an integer >= 1 or None, got {value!r}.")
+        self._logs = _LogStore(log_events, log_bytes)
         self.loop = loop
         self._routing_rng = random.Random(f"{seed}:routing")
         self._layers: dict[str, dict[int, LayerVersion]] = {}
@@ -549,6 +565,53 @@ class FunctionRuntime(_Versions, _Layers, _Policies, _Urls, _Provisioned, _Invoc
         if options.get("payload") is not None:
             encode_payload(options["payload"])  # else every fire would fail, silently
         return ScheduleRule(self, function_name, expression, **options)
+
+    # -- logs ------------------------------------------------------------------------------------
+
+    def log_groups(self) -> list[LogGroup]:
+        """The functions' log groups (``/aws/lambda/<name>``), by name. A group exists once its
+        function has logged (its first invocation ended) and outlives the function, as on
+        Lambda. O(groups)."""
+        with self._lock:
+            store = self._logs
+            return [store.group_info(store.groups[name]) for name in sorted(store.groups)]
+
+    def log_streams(self, function_name: str) -> list[LogStream]:
+        """The log streams of a function's group (one per execution environment that
+        logged), by name. O(streams).
+
+        Raises:
+            ResourceNotFoundException: "The specified log group does not exist." (the function
+                never logged).
+            ValidationException: a name that is not a string.
+        """
+        if not isinstance(function_name, str):  # also keeps unhashable names from the dict
+            raise function_name_error(function_name)
+        with self._lock:
+            group = self._logs.group(function_name)
+            return [group.streams[name].info() for name in sorted(group.streams)]
+
+    def log_events(self, function_name: str, stream_name: str | None = None) -> list[LogEvent]:
+        """A function's kept log events: one stream's in order, or (no ``stream_name``) all its
+        streams' by timestamp (stable: events of one stream keep their order). O(events).
+
+        Raises:
+            ResourceNotFoundException: "The specified log group does not exist." or "The
+                specified log stream does not exist."
+            ValidationException, InvalidParameterValueException: a name that is not a string.
+        """
+        if not isinstance(function_name, str):
+            raise function_name_error(function_name)
+        if stream_name is not None and not isinstance(stream_name, str):
+            raise InvalidParameterValueException(
+                f"stream_name must be a log stream name (str) or None, got {stream_name!r}.")
+        with self._lock:
+            if stream_name is not None:
+                return self._logs.stream(function_name, stream_name).read()
+            group = self._logs.group(function_name)
+            merged = [e for name in sorted(group.streams) for e in group.streams[name].read()]
+        merged.sort(key=lambda e: e.timestamp)
+        return merged
 
     # -- reporting -------------------------------------------------------------------------------
 

@@ -20,8 +20,9 @@ Without chaos, a queue watched by the tap alone is *quiet* (``Queue._replan``): 
 and delete keep their fast paths and make one call each (:meth:`Tap.plain_sent`,
 :meth:`Tap.plain_deleted`), and a standard queue's receive none per message (its receives are
 journaled by :meth:`Tap.sqs_received`); each call updates the instruments through the queue's
-slot (its metrics counters and meter rows, found once). With chaos attached the tap registers
-its general observer instead and every queue takes its general paths.
+slot (its metrics counters of the period, its meter rows and the journal's list, found once a
+period), testing only which of them are there. With chaos attached the tap registers its
+general observer instead and every queue takes its general paths.
 
 Hooks run with the loop's lock held unless stated; they never block.
 """
@@ -34,9 +35,10 @@ from functools import partial
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
-from ..message import message_size
+from ..message import _PlainMessage, message_size
 
 CHUNK = 65_536  # bytes per billed request chunk (request_meter.CHUNK)
+_INF = float("inf")
 
 if TYPE_CHECKING:
     from .._core.ledger import Entry
@@ -49,7 +51,7 @@ if TYPE_CHECKING:
     from ..sqs.queue import Queue
     from .chaos import Chaos
     from .journal import Journal
-    from .metrics import Metrics
+    from .metrics import Metrics, _QueueLive
     from .request_meter import RequestMeter
 
 __all__ = ["Tap", "SnsContext", "time_reader"]
@@ -83,17 +85,28 @@ class SnsContext:
 
 
 class _Slot:
-    """What the plain paths of one queue update (by queue name): its metrics counters of the
-    current period and its request meter rows, found once instead of per request. Emptied
-    when they may change (Tap.forget)."""
+    """Everything the plain paths of one queue update, found once (``Tap._slot``) instead of
+    per request: its metrics counters of the current period (``live``; ``None`` without
+    :class:`~decoupling.Metrics`) and the loop time that period ends (``until``; infinite
+    without), its request meter rows (``None`` without a :class:`~decoupling.RequestMeter`),
+    and the journal's event list (``None`` without a :class:`~decoupling.Journal`; ``received``
+    is it when the tap journals this queue's receives itself: a standard queue, no chaos).
+    Dropped when any of them may change (:meth:`Tap.forget`)."""
 
-    __slots__ = ("live", "send", "receive", "delete")
+    __slots__ = ("until", "live", "send", "receive", "delete", "events", "received", "cap",
+                 "journal", "name")
 
-    def __init__(self) -> None:
-        self.live: Any = None
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.until = _INF
+        self.live: _QueueLive | None = None
         self.send: list[int] | None = None
         self.receive: list[int] | None = None
         self.delete: list[int] | None = None
+        self.events: list[Any] | None = None
+        self.received: list[Any] | None = None
+        self.cap = 0
+        self.journal: Journal | None = None
 
 
 class Tap:
@@ -146,12 +159,37 @@ class Tap:
                 queue.remove_observer(self._hook)
 
     def forget(self, name: str | None = None) -> None:
-        """Empty the slots of queue ``name`` (``None``: of every queue): an instrument was
+        """Drop the slot of queue ``name`` (``None``: of every queue): an instrument was
         attached or closed, a period ended, or meter rows went."""
         if name is None:
             self._slots.clear()
         else:
             self._slots.pop(name, None)
+
+    def _slot(self, queue: Queue, now: float) -> _Slot:
+        """The slot of ``queue`` at loop time ``now``, made anew (lock held): after ending the
+        metrics period if ``now`` is past it (that drops every slot)."""
+        metrics = self.metrics
+        if metrics is not None and now >= metrics._live_until:
+            metrics._flush_live(roll=True)
+        name = queue.name
+        slot = self._slots[name] = _Slot(name)
+        if metrics is not None:
+            slot.until = metrics._live_until
+            slot.live = metrics._live_of(name)
+        requests = self.requests
+        if requests is not None:  # (rows without calls are not billed)
+            slot.send = requests._sqs_row(queue, "SendMessage")
+            slot.receive = requests._sqs_row(queue, "ReceiveMessage")
+            slot.delete = requests._sqs_row(queue, "DeleteMessage")
+        journal = self.journal
+        if journal is not None:
+            slot.journal = journal
+            slot.events = journal._events
+            slot.cap = journal._cap
+            if not queue.is_fifo and self._hook is self.quiet:  # (else the observer journals)
+                slot.received = journal._events
+        return slot
 
     def rewire(self) -> None:
         """Register the observer that fits the instruments attached (after chaos is attached
@@ -160,6 +198,7 @@ class Tap:
             else self.quiet
         if hook is self._hook:
             return
+        self.forget()  # (a slot's ``received`` follows the hook)
         old, self._hook = self._hook, hook
         for queue in self._observed:
             queue.remove_observer(old)
@@ -198,45 +237,28 @@ class Tap:
             if metrics is not None:
                 metrics._sent(queue.name, entry.record)
             if journal is not None:  # (Journal._record, inline)
-                message_id = entry.record.message_id
-                ring = journal._ring
-                number = journal._appended
-                seen = journal._seen
-                if len(ring) == journal.max_entries:  # (Journal._record, inline)
-                    gone = ring[0][2]
-                    if seen.get(gone) == number - journal.max_entries:
-                        del seen[gone]
-                ring.append((journal._now(), "sent", message_id, queue.name, None))
-                seen[message_id] = number
-                journal._appended = number + 1
+                events = journal._events
+                events.extend((journal._now(), "sent", entry.record.message_id, queue.name,
+                               None, None, None))
+                if len(events) >= journal._cap:
+                    journal._seal()
         elif event == "received":
             # A standard queue's receives are journaled by sqs_received, one call a request
             # (a quiet queue does not emit them at all); a FIFO queue's here (its retried
             # attempts return messages again without receiving them again).
-            if journal is not None and queue.is_fifo:
-                ring = journal._ring
-                number = journal._appended
-                seen = journal._seen
-                if len(ring) == journal.max_entries:  # (Journal._record, inline)
-                    gone = ring[0][2]
-                    if seen.get(gone) == number - journal.max_entries:
-                        del seen[gone]
-                ring.append((journal._now(), "received", entry.record.message_id, queue.name,
-                             (entry.receive_count, entry.receipt, entry.deadline)))
-                journal._appended = number + 1
+            if journal is not None and queue.is_fifo:  # (Journal._record, inline)
+                events = journal._events
+                events.extend((journal._now(), "received", entry.record.message_id,
+                               queue.name, entry.receive_count, entry.receipt, entry.deadline))
+                if len(events) >= journal._cap:
+                    journal._seal()
         elif event == "deleted":
-            if journal is not None:
-                message_id = entry.record.message_id
-                ring = journal._ring
-                number = journal._appended
-                seen = journal._seen
-                if len(ring) == journal.max_entries:  # (Journal._record, inline)
-                    gone = ring[0][2]
-                    if seen.get(gone) == number - journal.max_entries:
-                        del seen[gone]
-                ring.append((journal._now(), "deleted", message_id, queue.name, None))
-                seen[message_id] = number
-                journal._appended = number + 1
+            if journal is not None:  # (Journal._record, inline)
+                events = journal._events
+                events.extend((journal._now(), "deleted", entry.record.message_id, queue.name,
+                               None, None, None))
+                if len(events) >= journal._cap:
+                    journal._seal()
         else:
             self._on_queue_any(event, queue, entry)
 
@@ -261,52 +283,33 @@ class Tap:
     def plain_sent(self, queue: Queue, message_id: str, body: str, now: float) -> None:
         """A plain send (a printable ASCII body, nothing else; see ``Queue.send``) was stored
         at loop time ``now`` without an observer event: count it, bill it and journal it here,
-        in one call."""
+        in one call, through the queue's slot."""
         if self.sns_context is not None:  # a topic delivering through the public send
             self.sns_context.sent.append((queue, message_id, body, None))
             self._plain_sent_any(queue, message_id, body)
             return
+        slot = self._slots.get(queue.name)
+        if slot is None or now >= slot.until:
+            slot = self._slot(queue, now)
         size = len(body)  # (ASCII, no attributes: its bytes)
-        name = queue.name
-        slot = self._slots.get(name)
-        if slot is None:
-            slot = self._slots[name] = _Slot()
-        metrics = self.metrics
-        if metrics is not None:
-            if now >= metrics._live_until:
-                metrics._flush_live(roll=True)  # (empties the slots' live)
-            live = slot.live
-            if live is None:
-                live = slot.live = metrics._live_of(name)
+        live = slot.live
+        if live is not None:  # (Metrics._sent_size, inline)
             live.sent += 1
-            if live.size_n:
-                if size < live.size_low:
-                    live.size_low = size
-                elif size > live.size_high:
-                    live.size_high = size
-            else:
-                live.size_low = live.size_high = size
-            live.size_n += 1
             live.size_total += size
-        requests = self.requests
-        if requests is not None:
-            row = slot.send
-            if row is None:
-                row = slot.send = requests._sqs_row(queue, "SendMessage")
+            if size < live.size_low:
+                live.size_low = size
+            if size > live.size_high:
+                live.size_high = size
+        row = slot.send
+        if row is not None:  # (RequestMeter._sqs, inline)
             row[0] += 1
-            row[1] += 1 if size <= CHUNK else -(-size // CHUNK)
-        journal = self.journal
-        if journal is not None:
-            ring = journal._ring
-            number = journal._appended
-            seen = journal._seen
-            if len(ring) == journal.max_entries:  # (Journal._record, inline)
-                gone = ring[0][2]
-                if seen.get(gone) == number - journal.max_entries:
-                    del seen[gone]
-            ring.append((now, "sent", message_id, name, None))
-            seen[message_id] = number
-            journal._appended = number + 1
+            if size > CHUNK:
+                row[1] += -(-size // CHUNK) - 1
+        events = slot.events
+        if events is not None:  # (Journal._record, inline)
+            events.extend((now, "sent", message_id, slot.name, None, None, None))
+            if len(events) >= slot.cap:
+                slot.journal._seal()  # type: ignore[union-attr]
 
     def _plain_sent_any(self, queue: Queue, message_id: str, body: str) -> None:
         """:meth:`plain_sent` inside a topic's delivery (the journal links the two)."""
@@ -320,40 +323,24 @@ class Tap:
 
     def plain_deleted(self, queue: Queue, entry: Entry, now: float) -> None:
         """A delete by a current receipt handle at loop time ``now``, without an observer
-        event: count it, bill it and journal it here, in one call."""
-        name = queue.name
-        slot = self._slots.get(name)
-        if slot is None:
-            slot = self._slots[name] = _Slot()
-        metrics = self.metrics
-        if metrics is not None:
-            if now >= metrics._live_until:
-                metrics._flush_live(roll=True)
-            live = slot.live
-            if live is None:
-                live = slot.live = metrics._live_of(name)
+        event: count it, bill it and journal it here, in one call, through the queue's
+        slot."""
+        slot = self._slots.get(queue.name)
+        if slot is None or now >= slot.until:
+            slot = self._slot(queue, now)
+        live = slot.live
+        if live is not None:
             live.deleted += 1
-        requests = self.requests
-        if requests is not None:
-            row = slot.delete
-            if row is None:
-                row = slot.delete = requests._sqs_row(queue, "DeleteMessage")
+        row = slot.delete
+        if row is not None:
             row[0] += 1
-            row[1] += 1
-        journal = self.journal
-        if journal is not None:
+        events = slot.events
+        if events is not None:  # (Journal._record, inline)
             item = getattr(entry, "_item", None)  # a backlog entry's (sent_at, id, body)
-            message_id = entry.record.message_id if item is None else item[1]
-            ring = journal._ring
-            number = journal._appended
-            seen = journal._seen
-            if len(ring) == journal.max_entries:  # (Journal._record, inline)
-                gone = ring[0][2]
-                if seen.get(gone) == number - journal.max_entries:
-                    del seen[gone]
-            ring.append((now, "deleted", message_id, name, None))
-            seen[message_id] = number
-            journal._appended = number + 1
+            events.extend((now, "deleted", entry.record.message_id if item is None else item[1],
+                           slot.name, None, None, None))
+            if len(events) >= slot.cap:
+                slot.journal._seal()  # type: ignore[union-attr]
 
     # -- SQS: requests --------------------------------------------------------------------------
 
@@ -372,7 +359,8 @@ class Tap:
             if row is None:
                 row = requests._sqs_row(queue, "SendMessage")
             row[0] += 1
-            row[1] += 1 if size <= CHUNK else -(-size // CHUNK)
+            if size > CHUNK:
+                row[1] += -(-size // CHUNK) - 1
 
     def sqs_send_batch(self, queue: Queue, total_bytes: int) -> None:
         """A SendMessageBatch that was accepted (even if some entries failed)."""
@@ -390,63 +378,35 @@ class Tap:
 
     def sqs_received(self, queue: Queue, messages: list[Message]) -> None:
         """A ReceiveMessage that returned ``messages`` (possibly none: an empty receive)."""
-        name = queue.name
         now = self._now()
-        count = len(messages)
-        slot = self._slots.get(name)
-        if slot is None:
-            slot = self._slots[name] = _Slot()
-        metrics = self.metrics
-        if metrics is not None:
-            if now >= metrics._live_until:
-                metrics._flush_live(roll=True)
-            live = slot.live
-            if live is None:
-                live = slot.live = metrics._live_of(name)
-            if count:  # every message a receive returned (a FIFO attempt-id retry's too)
-                if live.received_n:
-                    if count < live.received_low:
-                        live.received_low = count
-                    elif count > live.received_high:
-                        live.received_high = count
-                else:
-                    live.received_low = live.received_high = count
-                live.received_n += 1
-                live.received += count
-            else:
-                live.empty += 1
-        requests = self.requests
-        if requests is not None:
+        slot = self._slots.get(queue.name)
+        if slot is None or now >= slot.until:
+            slot = self._slot(queue, now)
+        live = slot.live
+        if live is not None:  # (every message a receive returned: a FIFO retry's too)
+            live.receives[len(messages)] += 1
+        row = slot.receive
+        if row is not None:
+            row[0] += 1
             size = 0
             for m in messages:
-                body = m.body
-                attributes = m.message_attributes
-                size += (len(body) if not attributes and body.isascii()
-                         else message_size(body, attributes))
-            row = slot.receive
-            if row is None:
-                row = slot.receive = requests._sqs_row(queue, "ReceiveMessage")
-            row[0] += 1
-            row[1] += 1 if size <= CHUNK else -(-size // CHUNK)
-        journal = self.journal
-        if (journal is not None and count and not queue.is_fifo
-                and self._hook is self.quiet):  # (else the observer journaled them)
+                # A plain send's message: a printable ASCII body, no attributes (reading its
+                # unset message_attributes would make a dict, raising inside).
+                size += (len(m.body) if type(m) is _PlainMessage
+                         else message_size(m.body, m.message_attributes))
+            if size > CHUNK:
+                row[1] += -(-size // CHUNK) - 1
+        events = slot.received
+        if events is not None and messages:  # (Journal._record, inline)
             handles = queue._ledger.handles
-            ring = journal._ring
-            number = journal._appended
-            seen = journal._seen
-            limit = journal.max_entries
+            name = slot.name
             for m in messages:
-                if len(ring) == limit:  # (Journal._record, inline)
-                    gone = ring[0][2]
-                    if seen.get(gone) == number - limit:
-                        del seen[gone]
                 handle = m.receipt_handle
                 entry = handles.get(handle)
-                ring.append((now, "received", m.message_id, name,
-                             (m.receive_count, handle, None if entry is None else entry.deadline)))
-                number += 1
-            journal._appended = number
+                events.extend((now, "received", m.message_id, name, m.receive_count, handle,
+                               None if entry is None else entry.deadline))
+            if len(events) >= slot.cap:
+                slot.journal._seal()  # type: ignore[union-attr]
 
     def sqs_deleted(self, queue: Queue) -> None:
         """A successful DeleteMessage (counted even when the handle was stale: AWS does)."""
@@ -465,7 +425,6 @@ class Tap:
             if row is None:
                 row = requests._sqs_row(queue, "DeleteMessage")
             row[0] += 1
-            row[1] += 1
 
     def sqs_batch(self, queue: Queue, action: str, single: str, singles: int) -> None:
         """A batch call that ran ``singles`` successful single calls of action ``single``

@@ -39,8 +39,7 @@ hot paths pay one ``if``.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
-from itertools import islice
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -60,11 +59,23 @@ if TYPE_CHECKING:
 __all__ = ["Journal", "JournalEvent"]
 
 _OUTCOMES = {"ok": "Success", "error": "Error", "timeout": "Timeout"}
-#: The detail keys of events whose detail is kept as a tuple of values.
-_DETAIL: dict[str, tuple[str, ...]] = {"received": ("receive_count", "receipt_handle", "visible_at")}
-_Raw = tuple[float, str, str, str, "tuple[Any, ...] | dict[str, Any] | None"]
+#: The detail keys of a receive, whose values are kept in its event's fields.
+_RECEIVED = ("receive_count", "receipt_handle", "visible_at")
+#: An event's fields, kept flat in the journal's chunks (W of them an event):
+#: (time, kind, message_id, resource, detail, None, None), detail None or a dict; a receive's
+#: (time, "received", message_id, resource, receive_count, receipt_handle, visible_at).
+W = 7
+_Raw = tuple[Any, Any, Any, Any, Any, Any, Any]
 #: The most events a journal keeps: the largest 32-bit count, as AWS's Integer parameters.
 MAX_ENTRIES = 2**31 - 1
+
+
+def _chunk(max_entries: int) -> int:
+    """Events a journal keeps in one chunk: an eighth of ``max_entries``, at least 64 and at
+    most 1,024. A journal holds at most two chunks more than ``max_entries``: a few percent
+    of a large one (issue #19: a long-running app's memory is flat once the journal is
+    full)."""
+    return min(max(max_entries // 8, 64), 1_024)
 
 
 @attrs.frozen(slots=True)
@@ -98,10 +109,13 @@ class Journal:
         max_entries: events kept (1 to 2**31 - 1; default 100,000); the oldest are dropped
             first.
 
-    Events are kept as small tuples in a ring of ``max_entries`` (the oldest falls out as a
-    new one comes in) and become :class:`JournalEvent` objects only when read; the index by
-    message id is brought up to date by the next read (O(events recorded since)). Recording an
-    event costs one tuple, one append and one dictionary store.
+    Events are kept as seven fields each in chunks (no object an event): a list being
+    filled, then a tuple the garbage collector stops tracking (its fields are strings and
+    numbers), so a full collection does not walk the journal. They become
+    :class:`JournalEvent` objects only when read; the index by message id is brought up to
+    date by the next read (O(events recorded since)). Recording an event costs one list
+    extend and one length test; the oldest chunk goes as a whole once the others hold
+    ``max_entries`` events (the events beyond ``max_entries`` are no longer readable).
 
     Raises:
         InvalidParameterValue: a bad ``max_entries``, or a second journal on the same loop.
@@ -115,20 +129,17 @@ class Journal:
         self.loop = loop
         self.max_entries = max_entries
         self._now = time_reader(loop.clock)
-        # (time, kind, message_id, resource, detail): detail is None, a tuple of the values
-        # of _DETAIL[kind], or a dict. Event number n (from 0) is at ring[n - first], where
-        # first = _appended - len(ring).
-        self._ring: deque[_Raw] = deque(maxlen=max_entries)
-        self._appended = 0
+        # The events' fields, W an event (see _Raw), in chunks of _size events: the full ones
+        # in _sealed (tuples), oldest first, then the one being filled (_events, a list the
+        # recorders extend; at _cap fields they call _seal). Event number n (from 0) is
+        # event k = n - _base of the chunks, at field (k % _size) * W of chunk k // _size;
+        # the kept events are the last max_entries.
+        self._size = _chunk(max_entries)
+        self._sealed: deque[tuple[Any, ...]] = deque()
+        self._events: list[Any] = []
+        self._base = 0
+        self._cap = self._size * W
         self._cleared = 0  # events forgotten by clear()
-        # Message id -> the number of its latest tracked event, in order of the ids' first
-        # events (the order of message_ids()). Every event is tracked but a receive recorded by
-        # the tap's fast path (its send or delete is). An id leaves when the event its number
-        # names falls out of the ring, so _seen holds only ids the ring holds: it levels off
-        # with the ring, never rebuilt (issue #19: pruned at max_entries + 1,024 ids, it held
-        # three times the ring's ids and memory rose for days; pruned by rebuilding, each
-        # prune left the heap megabytes larger).
-        self._seen: dict[str, int] = {}
         # message id -> numbers of its events up to _indexed (some may have left the ring).
         self._index: dict[str, list[int]] = {}
         self._indexed = 0
@@ -140,54 +151,94 @@ class Journal:
                 raise InvalidParameterValue(
                     "This loop already has a Journal: close it before attaching another.")
             tap.journal = self
+            tap.forget()
             self._tap: Tap | None = tap
 
     # -- reading --------------------------------------------------------------------------------
 
     @property
+    def _appended(self) -> int:
+        """Events recorded since the journal was made (the next event's number)."""
+        return self._base + self._held()
+
+    def _held(self) -> int:
+        """Events in the chunks, kept or not (lock held)."""
+        return len(self._sealed) * self._size + len(self._events) // W
+
+    def _gone(self) -> int:
+        """Events at the start of the chunks that are no longer kept (lock held)."""
+        return max(self._held() - self.max_entries, 0)
+
+    def _at(self, k: int) -> tuple[list[Any] | tuple[Any, ...], int]:
+        """The chunk holding event ``k`` of the chunks, and its first field there."""
+        i, r = divmod(k, self._size)
+        sealed = self._sealed
+        return (sealed[i] if i < len(sealed) else self._events), r * W
+
+    def _chunks_from(self, k: int) -> Iterator[tuple[list[Any] | tuple[Any, ...], int]]:
+        """(chunk, first field) of events ``k`` on of the chunks, in order."""
+        i, r = divmod(k, self._size)
+        sealed = self._sealed
+        for j in range(i, len(sealed)):
+            yield sealed[j], (r * W if j == i else 0)
+        if i <= len(sealed):
+            yield self._events, (r * W if i == len(sealed) else 0)
+
+    def _ids_from(self, k: int) -> list[str]:
+        """The message ids of events ``k`` on of the chunks, in order."""
+        ids: list[str] = []
+        for chunk, first in self._chunks_from(k):
+            ids.extend(chunk[first + 2::W])
+        return ids
+
+    @property
     def dropped(self) -> int:
         """Events dropped to stay within ``max_entries``."""
-        return self._appended - self._cleared - len(self._ring)
+        return self._appended - self._cleared - len(self)
 
     def history(self, message_id: str) -> list[JournalEvent]:
         """Every kept event of one message, oldest first (``[]`` if none). O(events of it),
         plus indexing the events recorded since the last read."""
         with self.loop._lock:
-            ring = self._ring
-            first = self._appended - len(ring)
-            return [_event(ring[n - first]) for n in self._numbers(message_id)]
+            numbers = self._numbers(message_id)
+            base = self._base
+            return [_event(*self._at(n - base)) for n in numbers]
 
     def kinds(self, message_id: str) -> list[str]:
         """The ``kind`` of each event of :meth:`history` — handy in assertions."""
         with self.loop._lock:
-            ring = self._ring
-            first = self._appended - len(ring)
-            return [ring[n - first][1] for n in self._numbers(message_id)]
+            numbers = self._numbers(message_id)
+            base = self._base
+            out = []
+            for n in numbers:
+                chunk, at = self._at(n - base)
+                out.append(chunk[at + 1])
+            return out
 
     def events(self) -> list[JournalEvent]:
         """Every kept event, oldest first."""
         with self.loop._lock:
-            return [_event(raw) for raw in self._ring]
+            return [_event(chunk, at) for chunk, first in self._chunks_from(self._gone())
+                    for at in range(first, len(chunk), W)]
 
     def message_ids(self) -> list[str]:
-        """The ids with kept events, in order of their first event (an id whose events were
-        all dropped, or whose kept events are receives only, may move to the end, in order of
-        its first kept event; so may the ids of messages sent before the journal was
-        attached)."""
+        """The ids with kept events, in order of their first event (an id whose first events
+        were dropped may come later, in order of its first kept event; so may the ids of
+        messages sent before the journal was attached)."""
         with self.loop._lock:
-            kept = dict.fromkeys(raw[2] for raw in self._ring)
-            ordered = [message_id for message_id in self._seen if message_id in kept]
-            if len(ordered) < len(kept):
-                known = set(ordered)
-                ordered.extend(message_id for message_id in kept if message_id not in known)
-            return ordered
+            gone = self._gone()  # dropped, not cut off yet: their order still counts
+            ids = dict.fromkeys(self._ids_from(0))
+            if not gone:
+                return list(ids)
+            kept = set(self._ids_from(gone))
+            return [message_id for message_id in ids if message_id in kept]
 
     def format(self, message_id: str) -> str:
         """The history of one message as text, one event a line."""
         return "\n".join(str(event) for event in self.history(message_id))
 
     def __len__(self) -> int:
-        return len(self._ring)
+        return min(self._held(), self.max_entries)
 
     @property
     def enabled(self) -> bool:
@@ -197,9 +248,10 @@ class Journal:
     def clear(self) -> None:
         """Forget every kept event."""
         with self.loop._lock:
-            self._cleared += len(self._ring)
-            self._ring.clear()
-            self._seen.clear()
+            self._cleared += len(self)
+            self._base += self._held()
+            self._sealed.clear()
+            self._events.clear()
             self._index.clear()
             self._index_size = 0
             self._indexed = self._appended
@@ -212,18 +264,19 @@ class Journal:
             if tap is None:
                 return
             tap.journal = None
+            tap.forget()
             self._tap = None
             tap.release()
 
     def __repr__(self) -> str:
-        return f"Journal(events={len(self._ring)}, max_entries={self.max_entries})"
+        return f"Journal(events={len(self)}, max_entries={self.max_entries})"
 
     def _numbers(self, message_id: str) -> list[int]:
         """The numbers of the kept events of one id, oldest first (lock held)."""
         numbers = self._catch_up().get(message_id)
         if not numbers:
             return []
-        first = self._appended - len(self._ring)
+        first = self._appended - len(self)
         if numbers[0] < first:  # some left the ring: forget them
             keep = [n for n in numbers if n >= first]
             self._index_size -= len(numbers) - len(keep)
@@ -237,11 +290,12 @@ class Journal:
     def _catch_up(self) -> dict[str, list[int]]:
         """The index by message id, up to date (lock held). Pruned of events that left the
         ring when it has grown to twice the ring's size."""
-        ring = self._ring
-        appended = self._appended
-        first = appended - len(ring)
+        base = self._base
+        appended = base + self._held()
+        kept = len(self)
+        first = appended - kept
         index = self._index
-        if self._index_size > 2 * len(ring) + 1_024:
+        if self._index_size > 2 * kept + 1_024:
             size = 0
             for message_id, numbers in list(index.items()):
                 if numbers[0] < first:
@@ -254,13 +308,11 @@ class Journal:
             self._index_size = size
         start = max(self._indexed, first)
         if start < appended:
-            fresh = list(islice(reversed(ring), appended - start))
-            fresh.reverse()
             number = start
-            for raw in fresh:
-                found = index.get(raw[2])
+            for message_id in self._ids_from(start - base):
+                found = index.get(message_id)
                 if found is None:
-                    index[raw[2]] = [number]
+                    index[message_id] = [number]
                 else:
                     found.append(number)
                 number += 1
@@ -272,19 +324,28 @@ class Journal:
 
     def _record(self, raw: _Raw) -> None:
         # (Tap._on_queue, Tap.plain_* and Tap.sqs_received do the same inline.)
-        ring = self._ring
-        number = self._appended
-        seen = self._seen
-        if len(ring) == self.max_entries:  # the oldest event falls out
-            gone = ring[0][2]
-            if seen.get(gone) == number - self.max_entries:
-                del seen[gone]  # it was that id's latest tracked event
-        ring.append(raw)
-        seen[raw[2]] = number
-        self._appended = number + 1
+        events = self._events
+        events.extend(raw)
+        if len(events) >= self._cap:
+            self._seal()
+
+    def _seal(self) -> None:
+        """Seal the full chunk being filled (lock held; the recorders call it when it has
+        ``_cap`` fields), and let the oldest chunks go while the others hold ``max_entries``
+        events. O(chunk) once a chunk: O(1) an event."""
+        events = self._events
+        sealed = self._sealed
+        cap = self._cap
+        while len(events) >= cap:  # (a receive of several messages may pass the end)
+            sealed.append(tuple(events[:cap]))  # (untracked by the collector once it looks)
+            del events[:cap]
+        size = self._size
+        while (len(sealed) - 1) * size >= self.max_entries:
+            sealed.popleft()
+            self._base += size
 
     def _add(self, kind: str, message_id: str, resource: str, **detail: Any) -> None:
-        self._record((self._now(), kind, message_id, resource, detail or None))
+        self._record((self._now(), kind, message_id, resource, detail or None, None, None))
 
     def _queue_event(self, event: str, queue: Queue, entry: Entry | None,
                      ctx: SnsContext | None) -> None:
@@ -296,10 +357,10 @@ class Journal:
         if event == "sent":
             self._sent(name, message_id, ctx)
         elif event == "received":
-            self._record((self._now(), "received", message_id, name,
-                          (entry.receive_count, entry.receipt, entry.deadline)))
+            self._record((self._now(), "received", message_id, name, entry.receive_count,
+                          entry.receipt, entry.deadline))
         elif event == "deleted":
-            self._record((self._now(), "deleted", message_id, name, None))
+            self._record((self._now(), "deleted", message_id, name, None, None, None))
         elif event == "visibility_changed":
             self._add("visibility_changed", message_id, name, visible_at=entry.deadline)
         elif event == "dead_lettered":
@@ -327,21 +388,25 @@ class Journal:
             self._add("sent", message_id, name, sns_message_id=ctx.pub.message_id,
                       topic=ctx.sub.topic.name, subscription=ctx.sub.arn)
         else:
-            self._record((self._now(), "sent", message_id, name, None))
+            self._record((self._now(), "sent", message_id, name, None, None, None))
 
     def _link_forward(self, previous: str, message_id: str) -> None:
         """Give the old id's last event, if it is the move out, the new id too."""
         numbers = self._numbers(previous)
         if not numbers:
             return
-        ring = self._ring
-        position = numbers[-1] - (self._appended - len(ring))
-        old = ring[position]
-        if old[1] != "moved_out":
+        k = numbers[-1] - self._base
+        chunk, at = self._at(k)
+        if chunk[at + 1] != "moved_out":
             return
-        detail = dict(old[4] or {})
+        detail = dict(chunk[at + 4] or {})
         detail["new_message_id"] = message_id
-        ring[position] = (old[0], old[1], old[2], old[3], detail)
+        if isinstance(chunk, list):
+            chunk[at + 4] = detail
+        else:  # a sealed chunk: sealed anew with the new detail
+            fields = list(chunk)
+            fields[at + 4] = detail
+            self._sealed[k // self._size] = tuple(fields)
 
     def _published(self, topic: Topic, pub: Published) -> None:
         self._add("published", pub.message_id, topic.name)
@@ -382,13 +447,13 @@ class Journal:
                       request_id=inv.request_id, outcome=_OUTCOMES.get(status, status))
 
 
-def _event(raw: _Raw) -> JournalEvent:
-    time, kind, message_id, resource, detail = raw
-    if detail is None:
-        return JournalEvent(time, kind, message_id, resource, {})
-    if isinstance(detail, tuple):
-        return JournalEvent(time, kind, message_id, resource, dict(zip(_DETAIL[kind], detail, strict=True)))
-    return JournalEvent(time, kind, message_id, resource, dict(detail))
+def _event(chunk: list[Any] | tuple[Any, ...], at: int) -> JournalEvent:
+    """The event whose fields start at ``chunk[at]``."""
+    time, kind, message_id, resource, detail, handle, visible_at = chunk[at:at + W]
+    if kind == "received":
+        return JournalEvent(time, kind, message_id, resource,
+                            dict(zip(_RECEIVED, (detail, handle, visible_at), strict=True)))
+    return JournalEvent(time, kind, message_id, resource, {} if detail is None else dict(detail))
 
 
 def _message_ids(event: Any) -> list[str]:

@@ -219,34 +219,48 @@ class _Stat:
 
 
 class _QueueLive:
-    """One queue's SQS counts in the current period (see ``Metrics._flush_live``)."""
+    """One queue's SQS counts in the current period (see ``Metrics._flush_live``): a send
+    adds to ``sent`` (one SentMessageSize sample each) and the size figures, a receive of
+    *k* messages to ``receives[k]`` (0: an empty receive), a delete to ``deleted``."""
 
-    __slots__ = ("sent", "size_n", "size_total", "size_low", "size_high", "received_n",
-                 "received", "received_low", "received_high", "empty", "deleted")
+    __slots__ = ("sent", "size_total", "size_low", "size_high", "receives", "deleted")
 
     def __init__(self) -> None:
-        self.sent = self.size_n = self.received_n = self.received = self.empty = 0
-        self.deleted = self.received_low = self.received_high = 0
-        self.size_total = self.size_low = self.size_high = 0.0
+        self.sent = self.deleted = 0
+        self.size_total = 0.0
+        self.size_low = _INF
+        self.size_high = -_INF
+        # Receives by the number of messages they returned (a receive returns 0 to 10).
+        self.receives = [0] * 11
 
     def stats(self) -> list[tuple[str, float, float, float, float]]:
         """(metric, sample count, sum, minimum, maximum) of each metric with samples."""
         out = []
-        if self.sent:
-            out.append(("NumberOfMessagesSent", float(self.sent), float(self.sent), 1.0, 1.0))
-        if self.size_n:
-            out.append(("SentMessageSize", float(self.size_n), self.size_total, self.size_low,
+        sent = self.sent
+        if sent:
+            out.append(("NumberOfMessagesSent", float(sent), float(sent), 1.0, 1.0))
+            out.append(("SentMessageSize", float(sent), self.size_total, self.size_low,
                         self.size_high))
-        if self.received_n:
-            out.append(("NumberOfMessagesReceived", float(self.received_n),
-                        float(self.received), float(self.received_low),
-                        float(self.received_high)))
-        if self.empty:
-            out.append(("NumberOfEmptyReceives", float(self.empty), float(self.empty), 1.0, 1.0))
+        receives = self.receives
+        counts = [k for k in range(1, len(receives)) if receives[k]]
+        if counts:
+            out.append(("NumberOfMessagesReceived", float(sum(receives[k] for k in counts)),
+                        float(sum(k * receives[k] for k in counts)), float(counts[0]),
+                        float(counts[-1])))
+        if receives[0]:
+            empty = float(receives[0])
+            out.append(("NumberOfEmptyReceives", empty, empty, 1.0, 1.0))
         if self.deleted:
             out.append(("NumberOfMessagesDeleted", float(self.deleted), float(self.deleted),
                         1.0, 1.0))
         return out
+
+    def received(self, count: int) -> None:
+        """Count a receive that returned ``count`` messages."""
+        receives = self.receives
+        if count >= len(receives):  # (never from a receive; kept exact all the same)
+            receives.extend([0] * (count + 1 - len(receives)))
+        receives[count] += 1
 
 
 _Key = tuple[str, str, str]  # (namespace, resource name, metric)
@@ -828,8 +842,7 @@ class Metrics:
         self._live.clear()
         tap = self._tap
         if tap is not None:
-            for slot in tap._slots.values():  # (they held the counters just merged)
-                slot.live = None
+            tap.forget()  # (its slots held the counters just merged)
         if roll:
             index = self._live_index = int(self._now() // self.period)
             self._live_until = (index + 1) * self.period
@@ -854,31 +867,15 @@ class Metrics:
         if live is None:
             live = self._live[name] = _QueueLive()
         live.sent += 1
-        if live.size_n:
-            if size < live.size_low:
-                live.size_low = size
-            elif size > live.size_high:
-                live.size_high = size
-        else:
-            live.size_low = live.size_high = size
-        live.size_n += 1
         live.size_total += size
+        if size < live.size_low:
+            live.size_low = size
+        if size > live.size_high:
+            live.size_high = size
 
     def _received(self, queue: Queue, messages: list[Message]) -> None:
-        live = self._live_for(queue.name)
-        count = len(messages)
-        if count:  # every message a receive returned (a FIFO attempt-id retry's too)
-            if live.received_n:
-                if count < live.received_low:
-                    live.received_low = count
-                elif count > live.received_high:
-                    live.received_high = count
-            else:
-                live.received_low = live.received_high = count
-            live.received_n += 1
-            live.received += count
-        else:
-            live.empty += 1
+        # Every message a receive returned (a FIFO attempt-id retry's too).
+        self._live_for(queue.name).received(len(messages))
 
     def _deleted(self, queue: Queue) -> None:
         self._live_for(queue.name).deleted += 1

@@ -182,7 +182,8 @@ class RequestMeter:
             raise InvalidParameterValue(f"prices must be a decoupling.Prices, got {prices!r}.")
         self.loop = loop
         self.prices = prices or Prices()
-        # (resource, action) -> [calls, billed requests]
+        # (resource, action) -> [calls, billed requests beyond one a call] (a request over
+        # 64 KiB adds to the second; the tap's slots may make a row before its first call).
         self._sqs_rows: dict[tuple[str, str], list[int]] = {}
         # The same rows by queue name, then action (the per-request lookup).
         self._sqs_by_name: dict[str, dict[str, list[int]]] = {}
@@ -224,8 +225,11 @@ class RequestMeter:
         name = resource if resource is None or isinstance(resource, str) else getattr(
             resource, "name", None)
         with self.loop._lock:
-            return sum(v[column] for (r, a), v in table.items()
-                       if (name is None or r == name) and (action is None or a == action))
+            rows = [v for (r, a), v in table.items()
+                    if (name is None or r == name) and (action is None or a == action)]
+            if column and table is self._sqs_rows:  # (calls and the chunks beyond them)
+                return sum(calls + extra for calls, extra in rows)
+            return sum(v[column] for v in rows)
 
     def bill(self, prices: Prices | None = None, *, include_lambda: bool = True) -> Bill:
         """Price everything counted (and, with ``include_lambda``, every function's
@@ -236,7 +240,10 @@ class RequestMeter:
         lines: list[BillLine] = []
         sqs_total = sns_total = lambda_total = Decimal(0)
         with self.loop._lock:
-            for (name, action), (_, billed) in sorted(self._sqs_rows.items()):
+            for (name, action), (calls, extra) in sorted(self._sqs_rows.items()):
+                if not calls:
+                    continue  # (a row made ahead of its first call)
+                billed = calls + extra
                 fifo = name in self._sqs_fifo and action in FIFO_RATED
                 rate = _price(prices.sqs.fifo if fifo else prices.sqs.standard)
                 cost = billed * rate / _MILLION
@@ -322,7 +329,8 @@ class RequestMeter:
         if row is None:
             row = self._sqs_row(queue, action)
         row[0] += 1
-        row[1] += 1 if payload_bytes <= CHUNK else -(-payload_bytes // CHUNK)
+        if payload_bytes > CHUNK:
+            row[1] += -(-payload_bytes // CHUNK) - 1
 
     def _sqs_row(self, queue: Queue, action: str) -> list[int]:
         """The row of (queue, action), made if new; found by name and action from then on."""
@@ -338,9 +346,8 @@ class RequestMeter:
     def _sqs_batch(self, queue: Queue, action: str, single: str, singles: int) -> None:
         if singles:
             row = self._sqs_rows.get((queue.name, single))
-            if row is not None:
-                row[0] -= singles
-                row[1] -= singles
+            if row is not None and row[0]:
+                row[0] -= singles  # (each billed as one request)
                 if not row[0]:
                     del self._sqs_rows[(queue.name, single)]
                     del self._sqs_by_name[queue.name][single]

@@ -260,6 +260,10 @@ def apply_meta(store: SqliteStore, queue: Queue, text: str, *, with_redrive: boo
     redrive: str | None = meta["redrive"]
     if with_redrive:
         queue._redrive = RedrivePolicy.parse(redrive)
+    # The plain-send plan reads DelaySeconds and MaximumMessageSize: recompute it from the
+    # values just set (a durable queue does not take the plain path today, but the plan must
+    # never describe attributes the queue no longer has).
+    queue._replan()
     return redrive
 
 

@@ -33,6 +33,11 @@ def in_process() -> list[str]:
         return None
 
     runtime.add_event_source(orders, "ship", batch_size=10, report_batch_item_failures=True)
+    groups: list[dc.LogGroup] = runtime.log_groups()
+    if groups:  # a function's log group exists once it has logged
+        streams: list[dc.LogStream] = runtime.log_streams("ship")
+        printed: list[str] = [e.message for e in runtime.log_events("ship", streams[0].name)]
+        assert printed[0].startswith("START RequestId: ")
     offload = dc.PayloadOffload(dc.Bucket(loop, "large-payloads"), threshold=262_144)
     documents = dc.Queue(loop, "documents", large_payloads=offload)
     documents.send("x" * 300_000)
