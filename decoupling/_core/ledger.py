@@ -137,6 +137,34 @@ def _plain_entry_class(make_record: Callable[[str, str, float], Any]) -> type[_P
     })
 
 
+class _Flight:
+    """Backlog messages one receive handed out together (first receives of a plain queue),
+    while nothing but deletes has touched them: one object for the batch instead of an entry
+    per message. :attr:`Ledger.handles` maps each of their live handles to it; the
+    deadline index and the retention deque hold it once, keyed by its first message's
+    ``sent_at`` (the earliest: the backlog is in send order). Anything else that needs one of
+    its messages — an expiry, a visibility change, retention, a reader of entries, an
+    observer — first turns it into entries (:meth:`Ledger._explode`), which are then exactly
+    the entries such a receive made before flights existed."""
+
+    __slots__ = ("items", "tick", "seq", "sent_at", "received_at", "deadline", "timeout",
+                 "state", "live")
+
+    items: tuple[tuple[float, str, str], ...] | list[Any]
+    tick: int  # the first message's handle tick; message i's handle has tick + i
+    seq: int  # the first message's seq; message i has seq + i
+    sent_at: float
+    received_at: float
+    deadline: float
+    timeout: float
+    state: int  # INFLIGHT while any message is live, then GONE (stale where still indexed)
+    live: int  # messages not deleted yet
+
+
+#: (``type(x) is _FLIGHT``: a test mypy does not read as narrowing ``Entry``.)
+_FLIGHT: Any = _Flight
+
+
 class Ledger:
     """Visible, delayed and in-flight messages of one queue.
 
@@ -226,7 +254,10 @@ class Ledger:
         # time; a restored store) goes to a heap beside it.
         self._fresh: deque[Entry] = deque()
         self._retained: list[tuple[float, int, Entry]] = []
-        self.handles: dict[str, Entry] = {}
+        self.handles: dict[str, Entry] = {}  # (or a _Flight: see admit_flight)
+        # Flights in flight and the messages they hold (for the stale counts of _compact).
+        self._n_flights = 0
+        self._flight_msgs = 0
         self.n_visible = 0
         self.n_inflight = 0
         self.n_delayed = 0
@@ -439,6 +470,7 @@ class Ledger:
         # The first message with a lane key turns a standard queue into a fair queue.
         if self.n_backlog:
             self._materialize()
+        self._explode_all()
         self._laned = True
         self.accepts_plain = False
         if self._visible:
@@ -864,6 +896,163 @@ class Ledger:
         if deadline < self._due:
             self._due = deadline
 
+    def new_flight(
+        self, items: tuple[tuple[float, str, str], ...] | list[Any], seq: int, tick: int
+    ) -> _Flight:
+        """A flight for the messages of ``items`` (what :meth:`take_backlog` returned) that a
+        receive is handing out: message i has seq ``seq + i`` and the handle of tick
+        ``tick + i`` (both drawn from :attr:`seqs` and :attr:`ticks` in turn). The receive
+        maps each handle to it in :attr:`handles`, then calls :meth:`admit_flight`."""
+        flight = _new(_Flight)
+        flight.items = items
+        flight.seq = seq
+        flight.tick = tick
+        flight.sent_at = items[0][0]
+        return flight
+
+    def admit_flight(self, flight: _Flight, now: float, timeout: float) -> None:
+        """Count in flight, as one, the messages of ``flight`` (from :meth:`new_flight`, their
+        handles mapped to it), received at ``now`` for ``timeout`` seconds. Deleting them is
+        :meth:`remove_handle` / :meth:`remove_handles`; anything else reads them through
+        :meth:`entry_for`. O(1)."""
+        sent_at = flight.sent_at
+        flight.received_at = now
+        deadline = flight.deadline = now + timeout
+        flight.timeout = timeout
+        flight.state = INFLIGHT
+        n = flight.live = len(flight.items)
+        self.n_backlog -= n
+        self.n_visible -= n
+        self.n_inflight += n
+        self._n_flights += 1
+        self._flight_msgs += n
+        self._deadlines.push(deadline, timeout, flight)  # type: ignore[arg-type]
+        if deadline < self._due:
+            self._due = deadline
+        fresh = self._fresh
+        if not fresh or fresh[-1].sent_at <= sent_at:
+            fresh.append(flight)  # type: ignore[arg-type]
+        else:  # (a message sent earlier than the newest held one: entries, one by one)
+            self._explode(flight)
+
+    def entry_for(self, receipt: str) -> Entry | None:
+        """The entry the current handle ``receipt`` names (``None`` if none): a message of a
+        flight is given its entry first. O(1), O(k) for a flight of k."""
+        held: Any = self.handles.get(receipt)
+        if type(held) is _FLIGHT:
+            self._explode(held)
+            return self.handles.get(receipt)
+        entry: Entry | None = held
+        return entry
+
+    def remove_handle(self, receipt: str, flight: Any) -> None:
+        """Delete the message of ``flight`` (its ``handles`` value) that ``receipt`` names.
+        O(1)."""
+        del self.handles[receipt]
+        self.n_inflight -= 1
+        self._flight_msgs -= 1
+        left = flight.live = flight.live - 1
+        if not left:
+            self._flight_done(flight)
+
+    def remove_handles(self, receipts: list[str], held: list[Any]) -> None:
+        """Delete the messages the current handles ``receipts`` name (``held``: their
+        ``handles`` values, entries or flights; a handle given twice deletes once). O(k)."""
+        handles = self.handles
+        entries = []
+        n = 0
+        item: Any
+        for receipt, item in zip(receipts, held, strict=True):
+            if type(item) is _FLIGHT:
+                current: Any = handles.get(receipt)
+                if current is not item:
+                    if current is not None:  # (made an entry since: removed as one)
+                        entries.append(current)
+                    continue  # (else given twice)
+                del handles[receipt]
+                n += 1
+                left = item.live = item.live - 1
+                if not left:
+                    self._flight_done(item)
+            else:
+                entries.append(item)
+        self.n_inflight -= n
+        self._flight_msgs -= n
+        if entries:
+            self.remove_many(entries)
+
+    def _flight_done(self, flight: _Flight) -> None:
+        """Every message of ``flight`` deleted: unindex it (at either end of its run and of the
+        retention deque, the common cases; elsewhere it stays, stale). O(1)."""
+        flight.state = GONE
+        self._n_flights -= 1
+        self._deadlines.discard(flight.deadline, flight.timeout, flight)  # type: ignore[arg-type]
+        fresh: deque[Any] = self._fresh
+        if fresh:
+            if fresh[0] is flight:
+                fresh.popleft()
+            elif fresh[-1] is flight:
+                fresh.pop()
+        if self._compact_countdown <= 1:
+            self._compact()
+        else:
+            self._compact_countdown -= 1
+
+    def _explode(self, flight: _Flight, *, index: bool = True) -> list[Entry]:
+        """Turn ``flight``'s live messages into entries (in flight, as the receive made them
+        before flights existed; retention-indexed in the heap; deadline-indexed unless
+        ``index`` is false, when the caller has just popped the flight as due) and return
+        them. O(k log n)."""
+        if flight.state != INFLIGHT:
+            return []
+        flight.state = GONE
+        self._n_flights -= 1
+        self._flight_msgs -= flight.live
+        deadline, timeout = flight.deadline, flight.timeout
+        if index:
+            self._deadlines.discard(deadline, timeout, flight)  # type: ignore[arg-type]
+        fresh: deque[Any] = self._fresh
+        if fresh:
+            if fresh[0] is flight:
+                fresh.popleft()
+            elif fresh[-1] is flight:
+                fresh.pop()
+        cls = self.plain_entry
+        assert cls is not None
+        handles = self.handles
+        retained = self._retained
+        deadlines = self._deadlines
+        now = flight.received_at
+        made: list[Entry] = []
+        prefix, tick = self.receipt_prefix, flight.tick
+        for i, item in enumerate(flight.items):
+            receipt = f"{prefix}{tick + i:x}"
+            if handles.get(receipt) is not flight:  # type: ignore[comparison-overlap]
+                continue  # deleted
+            entry = cls()  # type: ignore[call-arg]
+            entry._item = item
+            seq = entry.seq = flight.seq + i
+            sent_at = entry.sent_at = entry.available_at = item[0]
+            entry.lane = None
+            entry.state = INFLIGHT
+            entry.receive_count = 1
+            entry.first_received_at = entry.received_at = now
+            entry.deadline = deadline
+            entry.timeout = timeout
+            entry.receipt = receipt
+            handles[receipt] = entry
+            heapq.heappush(retained, (sent_at, seq, entry))
+            if index:
+                deadlines.push(deadline, timeout, entry)
+            made.append(entry)
+        return made
+
+    def _explode_all(self) -> None:
+        """:meth:`_explode` every flight (before a reader walks the entries). O(n)."""
+        if self._n_flights:
+            for flight in [f for f in self._fresh if type(f) is _FLIGHT]:
+                self._explode(flight)  # type: ignore[arg-type]
+
     def _receive_backlog(
         self, now: float, wanted: int, deadline: float, timeout: float, received: list[Entry]
     ) -> None:
@@ -1257,6 +1446,11 @@ class Ledger:
         if deadlines.earliest() <= now:
             for deadline, entry in deadlines.pop_due(now):
                 if entry.state == INFLIGHT and entry.deadline == deadline:
+                    if type(entry) is _FLIGHT:  # its live messages return, as entries
+                        for made in self._explode(entry, index=False):  # type: ignore[arg-type]
+                            self._leave_flight(made)
+                            self._make_visible(made, back=True)
+                        continue
                     self._leave_flight(entry)
                     self._make_visible(entry, back=True)
         # A message expires at ``sent_at + retention`` (the same sum :meth:`next_change`
@@ -1267,7 +1461,10 @@ class Ledger:
         while fresh and fresh[0].sent_at + retention <= now:
             entry = fresh.popleft()
             if entry.state != GONE:
-                self._unlink(entry)
+                if type(entry) is _FLIGHT:  # its entries go to the heap, checked next
+                    self._explode(entry)  # type: ignore[arg-type]
+                else:
+                    self._unlink(entry)
         retained = self._retained
         if retained and retained[0][0] + retention <= now:
             pop = heapq.heappop
@@ -1333,14 +1530,18 @@ class Ledger:
         if self._compact_countdown > 0:
             return
         self._compact_countdown = 1024
-        # Each held message has exactly one live item in each heap; the rest are stale.
-        stale = len(self._deadlines) - self.n_inflight
+        # Each held message has exactly one live item in each heap, or shares its flight's
+        # one (a flight of k: k - 1 fewer items); the rest are stale.
+        shared = self._flight_msgs - self._n_flights
+        stale = len(self._deadlines) - (self.n_inflight - shared)
         if stale > 1024 and stale * 2 > len(self._deadlines):
             self._deadlines.rebuild(
-                (e.deadline, -1.0, e) for e in self.handles.values() if e.state == INFLIGHT
+                (e.deadline, -1.0, e)
+                for e in dict.fromkeys(self.handles.values())  # (a flight once)
+                if e.state == INFLIGHT
             )
         size = len(self._retained) + len(self._fresh)
-        stale = size - (len(self) - self.n_backlog)
+        stale = size - (len(self) - self.n_backlog - shared)
         if stale > 1024 and stale * 2 > size:
             self._fresh = deque(e for e in self._fresh if e.state != GONE)
             self._retained = [t for t in self._retained if t[2].state != GONE]
@@ -1350,6 +1551,7 @@ class Ledger:
 
     def purge(self) -> list[Entry]:
         """Remove every message; return the ones that were held. O(n)."""
+        self._explode_all()
         held = [e for e in self._fresh if e.state != GONE]
         held += [t[2] for t in self._retained if t[2].state != GONE]
         for entry in held:
@@ -1363,6 +1565,7 @@ class Ledger:
 
     def entries(self) -> Iterator[Entry]:
         """Every held message, oldest sent first. O(n log n)."""
+        self._explode_all()
         live = [(e.sent_at, e.seq, e) for e in self._fresh if e.state != GONE]
         live += [t for t in self._retained if t[2].state != GONE]
         if self.n_backlog:
@@ -1377,8 +1580,11 @@ class Ledger:
     def oldest_entry(self) -> Entry | None:
         """The held message sent first (ties: the first enqueued), or ``None``. O(1) amortized."""
         fresh, retained = self._fresh, self._retained
-        while fresh and fresh[0].state == GONE:
-            fresh.popleft()
+        while fresh and (fresh[0].state == GONE or type(fresh[0]) is _FLIGHT):
+            if fresh[0].state == GONE:
+                fresh.popleft()
+            else:  # (its entries go to the heap)
+                self._explode(fresh[0])  # type: ignore[arg-type]
         while retained and retained[0][2].state == GONE:
             heapq.heappop(retained)
         best: Entry | None

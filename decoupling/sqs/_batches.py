@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from hashlib import md5
+from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any, cast
 
+from .._core.ledger import _CHUNK, _FLIGHT
 from ..errors import (
     BatchEntryIdsNotDistinct,
     BatchRequestTooLong,
@@ -29,6 +31,8 @@ MAX_BATCH = 10
 #: The most a batch's entries may hold together, bytes (the service maximum, whatever the
 #: queue's MaximumMessageSize).
 MAX_BATCH_BYTES = 1_048_576
+#: The last three hex digits of a plain send's message id (see EventLoop._id_block).
+_HEX3 = tuple(f"{i:03x}" for i in range(4096))
 #: The ``Id`` of a plain-string batch entry: its index.
 _INDEX_IDS = tuple(str(i) for i in range(MAX_BATCH))
 
@@ -97,18 +101,33 @@ class _QueueBatches(_QueueState):
         observed = bool(self._observers)
         ledger = self._ledger
         if delay <= 0 and not observed and ledger.accepts_plain:
-            # To the ledger's backlog, as a plain send (Queue.send) stores one message.
-            push = ledger.push_visible
-            new_id = self.loop.new_id
+            # To the ledger's backlog, as a plain send (Queue.send) stores one message, with
+            # its message ids from the queue's block (Ledger.push_visible, inlined).
+            queue = cast("Queue", self)
+            if not ledger.n_backlog:
+                due = now + ledger._retention
+                if due < ledger._due:
+                    ledger._due = due
+            tail = ledger._tail  # (_seal_tail empties this list in place)
+            block, low = queue._id_block, queue._id_low
             successful: list[dict[str, Any]] = []
             for (entry_id, _), body in zip(normalized, bodies, strict=True):
-                message_id = new_id()
-                push(now, message_id, body)
+                if low > 4095:
+                    block = queue._id_block = self.loop._id_block()
+                    low = 0
+                message_id = block + _HEX3[low]
+                low += 1
+                tail.append((now, message_id, body))
+                if len(tail) >= _CHUNK:
+                    ledger._seal_tail()
                 successful.append({
                     "Id": entry_id,
                     "MessageId": message_id,
                     "MD5OfMessageBody": md5(body.encode(), usedforsecurity=False).hexdigest(),
                 })
+            queue._id_low = low
+            ledger.n_visible += len(bodies)
+            ledger.n_backlog += len(bodies)
             if self._waiting:
                 self._cond.notify(len(successful))  # one waiter per message
             return BatchResult(successful, [])
@@ -250,9 +269,11 @@ class _QueueBatches(_QueueState):
         Entries are ``{"Id": ..., "ReceiptHandle": ...}`` or plain handles (``Id`` = index).
         """
         with self._lock:
-            self._check_alive()
+            if self._deleted:
+                self._check_alive()
             ledger = self._ledger
-            now = self.loop.clock.now()
+            # (MonotonicClock.now() is time.monotonic().)
+            now = _monotonic() if cast("Queue", self)._monotonic else self.loop.clock.now()
             if now >= ledger._due:  # (settle's own first test, without the call)
                 ledger.settle(now)
             if (
@@ -267,17 +288,20 @@ class _QueueBatches(_QueueState):
                 # or invalid handle, a dict entry — takes the general path below, which
                 # answers each entry; nothing has changed until then.
                 handles = ledger.handles
-                found = []
+                found: list[Any] = []
                 for handle in entries:
                     held = handles.get(handle) if type(handle) is str else None
                     if held is None:
                         break
                     found.append(held)
                 else:
-                    ledger.remove_many(found)
-                    if self._observers:
+                    if self._observers:  # (they hear of entries: a flight's are made first)
+                        found = [ledger.entry_for(handle) for handle in entries]
+                        ledger.remove_many(found)
                         for held in dict.fromkeys(found):  # a handle given twice: one event
                             self._emit("deleted", held)
+                    else:
+                        ledger.remove_handles(entries, found)
                     return BatchResult([{"Id": i} for i in _INDEX_IDS[:len(found)]], [])
             normalized = self._batch_entries(
                 entries, "ReceiptHandle", "DeleteMessageBatchRequestEntry"
@@ -293,13 +317,18 @@ class _QueueBatches(_QueueState):
             # (A claim-check's deletes take the full path too: its hook deletes the payload.)
             fast = not self.is_fifo and tap is None and cast("Queue", self)._offload is None
             handles = ledger.handles
+            observed = bool(self._observers)
             found = []
+            found_handles = []
             for entry_id, entry in normalized:
                 handle = entry.get("ReceiptHandle")
                 if fast and type(handle) is str:
                     held = handles.get(handle)
                     if held is not None:
+                        if observed and type(held) is _FLIGHT:  # (observers hear of entries)
+                            held = ledger.entry_for(handle)
                         found.append(held)
+                        found_handles.append(handle)
                         successful.append({"Id": entry_id})
                         continue
                 try:
@@ -309,8 +338,8 @@ class _QueueBatches(_QueueState):
                 else:
                     successful.append({"Id": entry_id})
             if found:
-                ledger.remove_many(found)
-                if self._observers:
+                ledger.remove_handles(found_handles, found)
+                if observed:
                     for held in dict.fromkeys(found):  # a handle given twice: one event
                         self._emit("deleted", held)
             if tap is not None:  # one request, not len(successful) DeleteMessage requests

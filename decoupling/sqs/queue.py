@@ -9,12 +9,13 @@ lazily on every call (see :mod:`decoupling._core.ledger`).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from math import floor as _floor
 from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .._core.ledger import _CHUNK, INFLIGHT, Entry, Ledger
+from .._core.ledger import _CHUNK, _FLIGHT, INFLIGHT, Entry, Ledger
 from ..clock import MonotonicClock
 from ..errors import (
     InvalidParameterValue,
@@ -36,6 +37,7 @@ from ..message import (
 )
 from . import large_payloads as _large
 from ._attributes import _QueueAttributes
+from ._batches import _HEX3 as _HEX3  # re-exported: FIFO's plain send uses it too
 from ._batches import _QueueBatches
 from ._state import QueueObserver, _plain_records
 from ._state import _Record as _Record  # re-exported: FIFO, SNS and the store build records
@@ -53,9 +55,9 @@ GROUP_ID = re.compile(r"[\x21-\x7e]{1,128}")
 #: Messages a standard queue may have in flight before receive fails ``OverLimit``.
 IN_FLIGHT_LIMIT = 120_000
 MAX_VISIBILITY = 43_200
-#: The last three hex digits of a plain send's message id (see EventLoop._id_block).
-_HEX3 = tuple(f"{i:03x}" for i in range(4096))
 _new = object.__new__
+#: Consumes an iterator in C (a deque that keeps nothing).
+_exhaust: Callable[[Iterable[object]], None] = deque[object](maxlen=0).extend
 PURGE_COOLDOWN = 60.0
 DELETED_NAME_COOLDOWN = 60.0
 
@@ -209,6 +211,8 @@ class Queue(_QueueAttributes, _QueueBatches):
             # Message ids of the plain send: a block of 4,096 from the loop, handed out in turn.
             self._id_block = ""
             self._id_low = 4096
+            # Receipt handles of _receive_backlog: (block number, its text), ticks >> 12.
+            self._tick_block: tuple[int, str, str] = (-1, "", "")
             self._waiting = 0
             self._last_purge = -PURGE_COOLDOWN - 1.0
             self.max_in_flight = IN_FLIGHT_LIMIT
@@ -276,11 +280,6 @@ class Queue(_QueueAttributes, _QueueBatches):
         Raises:
             InvalidMessageContents, InvalidParameterValue, QueueDoesNotExist.
         """
-        if self._offload is not None:
-            return self._offload._send(
-                self, body, message_attributes, delay_seconds, message_group_id,
-                message_deduplication_id, aws_trace_header,
-            )
         if (
             message_attributes is None
             and delay_seconds is None
@@ -290,11 +289,56 @@ class Queue(_QueueAttributes, _QueueBatches):
             and type(body) is str
             and body.isascii()
             and body.isprintable()
+            and self._offload is None
         ):
-            # The common message (a printable ASCII body, nothing else).
-            result = self._send_plain(body)
-            if result is not None:
-                return result
+            # The common message (a printable ASCII body, nothing else), if the queue takes it
+            # the plain way (no delay, observer, tap or lanes: see _replan). Every check of the
+            # general path holds for it by construction, and it goes straight to the ledger's
+            # backlog (Ledger.push_visible, inlined). O(1).
+            with self._lock:
+                ledger = self._ledger
+                if (
+                    0 < len(body) <= self._plain_max  # (0 unless plain: see _replan)
+                    and ledger.accepts_plain
+                ):
+                    # (SentTimestamp follows from the send time: the ledger's make_record.)
+                    now = _monotonic() if self._monotonic else self.loop.clock.now()
+                    low = self._id_low
+                    if low > 4095:
+                        self._id_block = self.loop._id_block()
+                        low = 0
+                    self._id_low = low + 1
+                    message_id = self._id_block + _HEX3[low]
+                    tail = ledger._tail
+                    tail.append((now, message_id, body))
+                    ledger.n_visible += 1
+                    if not ledger.n_backlog:
+                        due = now + ledger._retention
+                        if due < ledger._due:
+                            ledger._due = due
+                    ledger.n_backlog += 1
+                    if len(tail) >= _CHUNK:
+                        ledger._seal_tail()
+                    tap = self.loop._tap
+                    if tap is not None:
+                        tap.plain_sent(self, message_id, body, now)
+                    if self._waiting:
+                        cond = self._cond
+                        # Only a waiter not woken yet needs waking (a woken one takes a
+                        # message when it runs): a burst of sends calls notify once per waiter.
+                        if cond._tasks or cond._waiters:  # type: ignore[attr-defined]
+                            cond.notify(1)
+                    # SendResult._lazy's answer; the fields a plain message leaves None are
+                    # _PlainSendResult's defaults.
+                    result: SendResult = _PlainSendResult()
+                    result.message_id = message_id
+                    result._body = body
+                    return result
+        if self._offload is not None:
+            return self._offload._send(
+                self, body, message_attributes, delay_seconds, message_group_id,
+                message_deduplication_id, aws_trace_header,
+            )
         with self._lock:
             self._check_alive()
             now = self.loop.clock.now()
@@ -308,52 +352,6 @@ class Queue(_QueueAttributes, _QueueBatches):
             if tap is not None:
                 tap.sqs_send(self, body, message_attributes)
             return result
-
-    def _send_plain(self, body: str) -> SendResult | None:
-        """Send a printable ASCII ``body`` with nothing else, if the queue takes it the plain
-        way (no delay, observer, tap or lanes: see _replan); else ``None`` and nothing done.
-        Every check of the general path holds for such a message by construction, and it goes
-        straight to the ledger's backlog (Ledger.push_visible, inlined). O(1)."""
-        with self._lock:
-            ledger = self._ledger
-            if (
-                0 < len(body) <= self._plain_max  # (0 unless plain: see _replan)
-                and ledger.accepts_plain
-            ):
-                # (SentTimestamp follows from the send time: the ledger's make_record.)
-                now = _monotonic() if self._monotonic else self.loop.clock.now()
-                low = self._id_low
-                if low > 4095:
-                    self._id_block = self.loop._id_block()
-                    low = 0
-                self._id_low = low + 1
-                message_id = self._id_block + _HEX3[low]
-                tail = ledger._tail
-                tail.append((now, message_id, body))
-                ledger.n_visible += 1
-                ledger.n_backlog += 1
-                if ledger.n_backlog == 1:
-                    due = now + ledger._retention
-                    if due < ledger._due:
-                        ledger._due = due
-                if len(tail) >= _CHUNK:
-                    ledger._seal_tail()
-                tap = self.loop._tap
-                if tap is not None:
-                    tap.plain_sent(self, message_id, body, now)
-                if self._waiting:
-                    cond = self._cond
-                    # Only a waiter not woken yet needs waking (a woken one takes a message
-                    # when it runs): a burst of sends calls notify once per waiter.
-                    if cond._tasks or cond._waiters:  # type: ignore[attr-defined]
-                        cond.notify(1)
-                result: SendResult = _PlainSendResult()  # SendResult._lazy's fields, set in one place
-                result.message_id = message_id
-                result.sequence_number = result._md5 = result._md5_attributes = None
-                result._attributes = None
-                result._body = body
-                return result
-        return None
 
     def _prepare(
         self,
@@ -488,6 +486,15 @@ class Queue(_QueueAttributes, _QueueBatches):
             InvalidParameterValue, OverLimit (120,000 in flight), QueueDoesNotExist.
         """
         with self._lock:
+            if (
+                type(max_messages) is int
+                and 1 <= max_messages <= 10
+                and wait_seconds is None
+                and visibility_timeout is None
+            ):  # the common call: _check_receive_args's answer without the call
+                ready = self._receive_plain(max_messages)
+                if ready is not None:
+                    return ready
             self._check_alive()
             if (
                 type(max_messages) is int
@@ -529,6 +536,27 @@ class Queue(_QueueAttributes, _QueueBatches):
         if self._offload is not None and messages:
             return self._offload._resolve(self, messages)
         return messages
+
+    def _receive_plain(self, max_messages: int) -> list[Message] | None:
+        """The common receive of a plain queue (lock held, ``max_messages`` valid, the queue's
+        own visibility timeout): first receives from the backlog with nothing due, what
+        :meth:`_receive_now` does then, without its steps. ``None`` (nothing done) in any
+        other case."""
+        ledger = self._ledger
+        if (
+            ledger.n_backlog
+            and not ledger._visible
+            and self._quiet
+            and self.loop._tap is None
+            and self._offload is None
+            and not self._deleted
+            and ledger.n_inflight + max_messages <= self.max_in_flight
+        ):
+            # (MonotonicClock.now() is time.monotonic().)
+            now = _monotonic() if self._monotonic else self.loop.clock.now()
+            if now < ledger._due:
+                return self._receive_backlog(now, max_messages, self._values["VisibilityTimeout"])
+        return None
 
     def _wake_time(self, deadline: float) -> float:
         """When a poll with ``deadline`` must look again: then, or when a delayed or
@@ -601,6 +629,8 @@ class Queue(_QueueAttributes, _QueueBatches):
             # Only never-received messages of a plain queue are visible: first receives, none
             # due for a dead-letter queue. (Quiet: no observer but the tap, which hears of the
             # whole receive from sqs_received.)
+            if self.loop._tap is not None:  # (the tap reads each message's entry)
+                return self._receive_backlog_entries(now, max_messages, timeout)
             return self._receive_backlog(now, max_messages, timeout)
         room = self.max_in_flight - ledger.n_inflight
         if room <= 0 and ledger.n_visible:
@@ -621,9 +651,76 @@ class Queue(_QueueAttributes, _QueueBatches):
         return self._messages(received, now)
 
     def _receive_backlog(self, now: float, max_messages: int, timeout: int) -> list[Message]:
-        """Hand out up to ``max_messages`` of the ledger's backlog (Ledger.take_backlog): each
-        message's entry (Ledger.plain_entry: its record is made when read) and its
-        ``Message`` in one pass. What Ledger.receive and :meth:`_messages` do for them. O(k)."""
+        """Hand out up to ``max_messages`` of the ledger's backlog (Ledger.take_backlog): their
+        handles and ``Message`` objects in one pass, counted in flight together as one flight
+        (Ledger.admit_flight: no entry per message until something other than a delete needs
+        one). What Ledger.receive and :meth:`_messages` do for them. O(k)."""
+        ledger = self._ledger
+        head, pos = ledger._head, ledger._pos
+        end = pos + max_messages
+        if end < len(head):  # (Ledger.take_backlog's common case, inline)
+            items: Any = head[pos:end]
+            ledger._pos = end
+        else:
+            items = ledger.take_backlog(max_messages)
+        loop = self.loop
+        clock = loop.clock
+        if self._monotonic:  # MonotonicClock.wall_ms() at ``now``, without two calls
+            offset = clock._offset  # type: ignore[attr-defined]
+            wall_ms = _floor((now + offset) * 1000)
+            to_ms: Any = _floor
+        else:  # a ManualClock: _state._plain_records
+            offset = clock._epoch_offset  # type: ignore[attr-defined]
+            wall_ms = clock.wall_ms()
+            to_ms = round
+        prefix = ledger.receipt_prefix
+        sender = loop.account_id
+        handles = ledger.handles
+        out: list[Message] = []
+        append = out.append
+        seqs, ticks = ledger.seqs, ledger.ticks
+        tick = next(ticks)
+        flight: Any = ledger.new_flight(items, next(seqs), tick)
+        # A handle is the prefix and the tick in hex: ticks of one block of 4,096 share all
+        # but their last three digits, formatted once (``_tick_block``: the block's number
+        # and that text, for the prefix it was made with: a store may replace it).
+        base, base_text, made_with = self._tick_block
+        if made_with is not prefix:
+            base = -1
+        # (The first seq and tick are drawn above, the others after the loop: message i has
+        # tick + i and seq + i.)
+        for item in items:
+            if tick >> 12 == base:
+                receipt = base_text + _HEX3[tick & 4095]
+            else:
+                receipt = f"{prefix}{tick:x}"
+                if tick > 4095:
+                    base = tick >> 12
+                    base_text = f"{prefix}{base:x}"
+                    self._tick_block = (base, base_text, prefix)
+            handles[receipt] = flight
+            # The Message; the fields a plain message leaves empty are _PlainMessage's defaults.
+            m = _PlainMessage()  # (bare: its __init__ is object's)
+            sent_at, m.message_id, m.body = item
+            m.receipt_handle = receipt
+            m.receive_count = 1
+            m.sent_timestamp = to_ms((sent_at + offset) * 1000)
+            m.first_receive_timestamp = wall_ms
+            m.sender_id = sender
+            append(m)
+            tick += 1
+        if len(out) > 1:  # draw the other seqs and ticks (in C)
+            _exhaust(zip(range(len(out) - 1), seqs, ticks, strict=False))  # (endless counters)
+        ledger.admit_flight(flight, now, timeout)
+        return out
+
+    def _receive_backlog_entries(
+        self, now: float, max_messages: int, timeout: int
+    ) -> list[Message]:
+        """:meth:`_receive_backlog` with the observability tap attached, which looks each
+        message's entry up by its handle: each message's entry (Ledger.plain_entry: its record
+        is made when read) and its ``Message`` in one pass, as Ledger.receive and
+        :meth:`_messages` make them. O(k)."""
         ledger = self._ledger
         items = ledger.take_backlog(max_messages)
         clock = self.loop.clock
@@ -801,7 +898,7 @@ class Queue(_QueueAttributes, _QueueBatches):
             raise ReceiptHandleIsInvalid(
                 f"The input receipt handle {receipt_handle!r} is not a valid receipt handle."
             )
-        entry = self._ledger.handles.get(receipt_handle)
+        entry = self._ledger.entry_for(receipt_handle)
         if entry is not None:
             return entry
         if self._offload is not None:  # an extended client's handle: the queue's own inside
@@ -824,9 +921,11 @@ class Queue(_QueueAttributes, _QueueBatches):
         nothing. A handle this queue did not issue raises ``ReceiptHandleIsInvalid``.
         """
         with self._lock:
-            self._check_alive()
+            if self._deleted:
+                self._check_alive()
             ledger = self._ledger
-            now = self.loop.clock.now()
+            # (MonotonicClock.now() is time.monotonic().)
+            now = _monotonic() if self._monotonic else self.loop.clock.now()
             if now >= ledger._due:  # (settle's own first test, without the call)
                 ledger.settle(now)
             if (
@@ -838,8 +937,14 @@ class Queue(_QueueAttributes, _QueueBatches):
                 # handles take the general path below.
                 entry = ledger.handles.get(receipt_handle) if type(receipt_handle) is str else None
                 if entry is not None:
-                    ledger.remove_many([entry])
                     tap = self.loop._tap
+                    if type(entry) is _FLIGHT:  # a message of a receive's flight
+                        if tap is None:
+                            ledger.remove_handle(receipt_handle, entry)
+                            return
+                        entry = ledger.entry_for(receipt_handle)  # (the tap reads the entry)
+                        assert entry is not None
+                    ledger.remove_many([entry])
                     if tap is not None:
                         tap.plain_deleted(self, entry, now)
                     return
@@ -1134,6 +1239,15 @@ class Queue(_QueueAttributes, _QueueBatches):
         loop = self.loop
         clock = loop.clock
         with lock:
+            if (
+                type(max_messages) is int
+                and 1 <= max_messages <= 10
+                and visibility_timeout is None
+                and (wait_seconds is None or type(wait_seconds) is int and 0 <= wait_seconds <= 20)
+            ):  # valid arguments: messages at hand are the answer, whatever the wait
+                ready = self._receive_plain(max_messages)
+                if ready is not None:
+                    return ready
             self._check_alive()
             max_messages, wait, timeout = self._check_receive_args(
                 max_messages, wait_seconds, visibility_timeout
@@ -1199,15 +1313,6 @@ class Queue(_QueueAttributes, _QueueBatches):
             and message_deduplication_id is None
             and aws_trace_header is None
         ):
-            if (
-                self._offload is None
-                and type(body) is str
-                and body.isascii()
-                and body.isprintable()
-            ):
-                result = self._send_plain(body)
-                if result is not None:
-                    return result
             return self.send(body)
         return self.send(
             body, message_attributes=message_attributes, delay_seconds=delay_seconds,

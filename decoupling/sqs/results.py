@@ -92,13 +92,35 @@ class SendResult:
         )
 
 
+def _none_until_set(name: str) -> property:
+    """A property over ``SendResult``'s slot ``name`` that reads ``None`` while it is unset."""
+    slot = SendResult.__dict__[name]
+
+    def get(self: SendResult) -> Any:
+        try:
+            return slot.__get__(self)
+        except AttributeError:
+            return None
+
+    def set_(self: SendResult, value: Any) -> None:
+        slot.__set__(self, value)
+
+    return property(get, set_)
+
+
 class _PlainSendResult(SendResult):
     """A :class:`SendResult` as the plain send makes it: ``_PlainSendResult()`` is a bare
-    instance (``__init__`` is object's: a cheaper call than ``object.__new__``) whose fields
-    the send sets. Behaves as ``SendResult`` in every way."""
+    instance (``__init__`` is object's: a cheaper call than ``object.__new__``) whose
+    ``message_id`` and ``_body`` the send sets; the other fields read ``None`` until set.
+    Behaves as ``SendResult`` in every way."""
 
     __slots__ = ()
     __init__ = object.__init__
+
+    sequence_number = _none_until_set("sequence_number")
+    _md5 = _none_until_set("_md5")
+    _md5_attributes = _none_until_set("_md5_attributes")
+    _attributes = _none_until_set("_attributes")
 
 
 @attrs.frozen(slots=True)
