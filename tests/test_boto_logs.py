@@ -238,6 +238,29 @@ def test_log_memory_is_capped_per_function(loop: dc.EventLoop) -> None:
     assert small.log_streams("big") == []  # one invocation over the byte cap keeps nothing
 
 
+def test_log_events_older_than_a_day_go_so_memory_is_flat_after_the_first_day() -> None:
+    clock = dc.ManualClock()
+    rt = dc.FunctionRuntime(dc.EventLoop(clock=clock))
+    rt.register("tick", lambda event, context: print(f"tick {event}"))
+    for hour in range(30):  # one invocation an hour for 30 hours
+        rt.invoke("tick", hour)
+        clock.advance(3600)
+    kept = [e.message for e in rt.log_events("tick") if e.message.startswith("tick")]
+    # the newest invocation ran at hour 29: those of hours 5..29 are within 86,400 s of it
+    assert kept == [f"tick {hour}" for hour in range(5, 30)]
+    assert rt.log_groups()[0].stored_bytes == sum(
+        len(e.message.encode()) + 26 for e in rt.log_events("tick"))
+    forever = dc.FunctionRuntime(dc.EventLoop(clock=dc.ManualClock()), log_keep_seconds=None)
+    forever.register("tick", lambda event, context: print("tick"))
+    for _ in range(3):
+        forever.invoke("tick", 0)
+        forever.loop.clock.advance(10 * 86_400)  # type: ignore[attr-defined]
+    assert len(forever.log_events("tick")) == 12  # 3 invocations x 4 events, none aged out
+    for bad in (0, -1.0, float("inf"), True, "1"):
+        with pytest.raises(dc.errors.InvalidParameterValueException, match="log_keep_seconds"):
+            dc.FunctionRuntime(dc.EventLoop(clock=dc.ManualClock()), log_keep_seconds=bad)  # type: ignore[arg-type]
+
+
 def test_every_logs_response_matches_the_service_model(clients: tuple[Any, Any],
                                                       clock: dc.ManualClock) -> None:
     lam, logs = clients

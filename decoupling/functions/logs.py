@@ -17,11 +17,16 @@ Bounded memory
     CloudWatch Logs keeps events forever unless a retention period is set; a library that lives
     in one process cannot. Each log group keeps at most ``log_events`` events (default 10,000)
     and ``log_bytes`` bytes (default 8 MiB, counted as CloudWatch Logs counts an event: the
-    UTF-8 bytes of its message plus 26); past either limit the events of the oldest invocations
-    are dropped first (whole invocations), and a stream left with no events goes with them. The
-    defaults keep thousands of invocations of each function — enough for a test or a developer
-    reading back what just happened — at a few megabytes per function at most. See
-    :class:`~decoupling.FunctionRuntime`'s ``log_events`` and ``log_bytes``.
+    UTF-8 bytes of its message plus 26), of invocations stored in the last ``log_keep_seconds``
+    of loop time before the newest one (default 86,400: one day); past any limit the events of
+    the oldest invocations are dropped first (whole invocations), and a stream left with no
+    events goes with them. The defaults keep thousands of invocations of each function — enough
+    for a test or a developer reading back what just happened — at a few megabytes per function
+    at most. The time bound makes a long-running process's memory flat after its first day (a
+    function invoked every few minutes would take weeks to reach the count cap); it is the
+    invocation meter's rule too (:class:`~decoupling.functions.usage.Meter`'s
+    ``keep_seconds``). See :class:`~decoupling.FunctionRuntime`'s ``log_events``,
+    ``log_bytes`` and ``log_keep_seconds``.
 
 Reading them: :meth:`~decoupling.FunctionRuntime.log_groups`,
 :meth:`~decoupling.FunctionRuntime.log_streams` and :meth:`~decoupling.FunctionRuntime.log_events`
@@ -48,6 +53,8 @@ EVENT_OVERHEAD: Final = 26
 DEFAULT_LOG_EVENTS: Final = 10_000
 #: Default cap of bytes per log group (8 MiB).
 DEFAULT_LOG_BYTES: Final = 8 * 1024 * 1024
+#: Default age bound: invocations stored in the last day of loop time (seconds).
+DEFAULT_LOG_KEEP_SECONDS: Final = 86_400.0
 
 GROUP_MISSING: Final = "The specified log group does not exist."
 STREAM_MISSING: Final = "The specified log stream does not exist."
@@ -138,8 +145,8 @@ class _Group:
         self.function_name = function_name
         self.created = created
         self.streams: dict[str, _Stream] = {}
-        #: One entry per stored invocation, oldest first: (stream, events, bytes).
-        self.batches: deque[tuple[_Stream, int, int]] = deque()
+        #: One entry per stored invocation, oldest first: (stream, events, bytes, ingested ms).
+        self.batches: deque[tuple[_Stream, int, int, int]] = deque()
         self.count = 0
         self.size = 0
 
@@ -148,9 +155,12 @@ class _LogStore:
     """The runtime's log groups (internal; the loop's lock guards it). Appending an
     invocation costs O(its events) plus O(1) per event dropped."""
 
-    def __init__(self, max_events: int | None, max_bytes: int | None) -> None:
+    def __init__(self, max_events: int | None, max_bytes: int | None,
+                 keep_seconds: float | None = None) -> None:
         self.max_events = max_events
         self.max_bytes = max_bytes
+        #: The age bound in milliseconds (``None``: no age bound).
+        self.keep_ms = None if keep_seconds is None else keep_seconds * 1000.0
         self.groups: dict[str, _Group] = {}
 
     def append(self, function_name: str, stream_name: str, stream_created: int,
@@ -168,18 +178,25 @@ class _LogStore:
         stream.events.extend(events)
         stream.last_ingestion = ingested
         stream.size += size
-        group.batches.append((stream, len(events), size))
+        group.batches.append((stream, len(events), size, ingested))
         group.count += len(events)
         group.size += size
+        keep_ms = self.keep_ms
+        oldest = -1.0 if keep_ms is None else ingested - keep_ms
         if ((self.max_events is not None and group.count > self.max_events)
-                or (self.max_bytes is not None and group.size > self.max_bytes)):
-            self._trim(group)
+                or (self.max_bytes is not None and group.size > self.max_bytes)
+                or group.batches[0][3] < oldest):
+            self._trim(group, oldest)
 
-    def _trim(self, group: _Group) -> None:
+    def _trim(self, group: _Group, oldest: float) -> None:
+        """Drop the oldest invocations until every limit holds (``oldest``: the earliest
+        ingestion time in epoch ms that may stay)."""
         max_events, max_bytes = self.max_events, self.max_bytes
-        while group.batches and ((max_events is not None and group.count > max_events)
-                                 or (max_bytes is not None and group.size > max_bytes)):
-            stream, count, size = group.batches.popleft()
+        batches = group.batches
+        while batches and ((max_events is not None and group.count > max_events)
+                           or (max_bytes is not None and group.size > max_bytes)
+                           or batches[0][3] < oldest):
+            stream, count, size, _ = batches.popleft()
             for _ in range(count):
                 stream.events.popleft()
             stream.first_seq += count

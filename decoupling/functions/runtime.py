@@ -64,7 +64,15 @@ from .function import ExecutionEnvironment as ExecutionEnvironment
 from .function import Function as Function
 from .invocation import MAX_ASYNC_PAYLOAD, MAX_SYNC_PAYLOAD, Engine, Handler, InvocationResult
 from .layers import LayerVersion, _Layers
-from .logs import DEFAULT_LOG_BYTES, DEFAULT_LOG_EVENTS, LogEvent, LogGroup, LogStream, _LogStore
+from .logs import (
+    DEFAULT_LOG_BYTES,
+    DEFAULT_LOG_EVENTS,
+    DEFAULT_LOG_KEEP_SECONDS,
+    LogEvent,
+    LogGroup,
+    LogStream,
+    _LogStore,
+)
 from .policy import _Policies
 from .provisioned import ProvisionedConcurrencyConfig, _Provisioned
 from .urls import FunctionUrl, _Urls, _UrlServer
@@ -110,6 +118,10 @@ class FunctionRuntime(_Versions, _Layers, _Policies, _Urls, _Provisioned, _Invoc
             :mod:`decoupling.functions.logs`.
         log_bytes: bytes each log group keeps (message bytes plus 26 per event, as CloudWatch
             Logs counts), 1 or more or ``None`` for no limit (default 8 MiB).
+        log_keep_seconds: seconds of loop time a log group keeps an invocation's events after
+            newer ones arrive: events stored more than this before the newest are dropped
+            (default 86,400: one day, so a long-running process's memory is flat after its
+            first day; ``None`` for no age bound).
         enforce_resource_policies: check functions' resource policies when a service of the
             loop (an SNS topic) invokes them (default ``False``; see
             :mod:`decoupling.functions.policy`).
@@ -147,6 +159,7 @@ class FunctionRuntime(_Versions, _Layers, _Policies, _Urls, _Provisioned, _Invoc
         enforce_resource_policies: bool = False,
         log_events: int | None = DEFAULT_LOG_EVENTS,
         log_bytes: int | None = DEFAULT_LOG_BYTES,
+        log_keep_seconds: float | None = DEFAULT_LOG_KEEP_SECONDS,
     ) -> None:
         if not isinstance(loop, EventLoop):
             raise InvalidParameterValueException(
@@ -161,7 +174,14 @@ class FunctionRuntime(_Versions, _Layers, _Policies, _Urls, _Provisioned, _Invoc
                                       or value < 1):
                 raise InvalidParameterValueException(
                     f"{setting} must be an integer >= 1 or None, got {value!r}.")
-        self._logs = _LogStore(log_events, log_bytes)
+        if log_keep_seconds is not None and (
+                isinstance(log_keep_seconds, bool)
+                or not isinstance(log_keep_seconds, (int, float))
+                or not 0 < log_keep_seconds < float("inf")):
+            raise InvalidParameterValueException(
+                "log_keep_seconds must be a positive finite number of seconds or None, "
+                f"got {log_keep_seconds!r}.")
+        self._logs = _LogStore(log_events, log_bytes, log_keep_seconds)
         self.loop = loop
         self._routing_rng = random.Random(f"{seed}:routing")
         self._layers: dict[str, dict[int, LayerVersion]] = {}
