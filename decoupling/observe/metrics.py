@@ -466,6 +466,8 @@ class Metrics:
         # Each queue's gauge columns (``_SQS_GAUGES`` order; None until its first sample), the
         # ones ``_series`` holds: forgotten whenever a key leaves ``_series``.
         self._gauge_columns: dict[str, list[_Column | None]] = {}
+        # Likewise each SQS count's column and total, by key (see _flush_live).
+        self._count_columns: dict[_Key, tuple[_Column, _Stat]] = {}
         self._timer: TimerHandle | None = None
         self._listener: _Sampler | None = None
         # Boundary index k (time k * period) of the last gauge sample taken.
@@ -788,6 +790,7 @@ class Metrics:
             del self._series[key]
         if dead:
             self._gauge_columns.clear()
+            self._count_columns.clear()
 
     def _spill_all(self) -> None:
         """Write every point held in memory to disk and forget it there (lock held)."""
@@ -802,6 +805,7 @@ class Metrics:
         self._spill.write(runs, (), ())
         self._series.clear()
         self._gauge_columns.clear()
+        self._count_columns.clear()
 
     def _points_in_memory(self) -> int:
         """Positions held in memory over every metric and tier (empty periods between points
@@ -854,13 +858,18 @@ class Metrics:
         """Merge the live counters into the points and totals (lock held); with ``roll``, start
         the period the clock is in now. O(queues with requests this period)."""
         index = self._live_index
+        cache = self._count_columns
         for name, live in self._live.items():
             for metric, n, total, low, high in live.stats():
                 key = (SQS, name, metric)
-                self._column(key).merge(index, n, total, low, high)
-                acc = self._totals.get(key)
-                if acc is None:
-                    acc = self._totals[key] = _Stat()
+                found = cache.get(key)
+                if found is None:
+                    acc = self._totals.get(key)
+                    if acc is None:
+                        acc = self._totals[key] = _Stat()
+                    found = cache[key] = (self._column(key), acc)
+                column, acc = found
+                column.merge(index, n, total, low, high)
                 acc.n += int(n)
                 acc.total += total
                 if low < acc.low:
@@ -1025,9 +1034,16 @@ class Metrics:
                     column = columns[slot] = self._column((SQS, name, _SQS_GAUGES[slot]))
                 # Column.merge's usual case inline (one sample a period, in time order).
                 pos = index - column.base
-                if pos == column.size and pos < len(column.n):
-                    column.n[pos] = 1.0
-                    column.total[pos] = column.low[pos] = column.high[pos] = value
+                if pos == column.size:
+                    ns = column.n
+                    if pos < len(ns):
+                        ns[pos] = 1.0
+                        column.total[pos] = column.low[pos] = column.high[pos] = value
+                    else:
+                        ns.append(1.0)
+                        column.total.append(value)
+                        column.low.append(value)
+                        column.high.append(value)
                     column.size = pos + 1
                 else:
                     column.merge(index, 1.0, value, value, value)
