@@ -25,6 +25,8 @@ import sqlite3
 import tempfile
 import weakref
 from collections.abc import Iterable, Sequence
+from itertools import compress, repeat
+from operator import add, mul
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -174,14 +176,16 @@ class Spill:
             offset = self.offset
             for key, res, base, ns, totals, lows, highs in runs:
                 key_id = self._key_id(conn, key)
-                # A generator: SQLite takes the rows one by one, no list of them is built (a
+                # An iterator: SQLite takes the rows one by one, no list of them is built (a
                 # spill of every metric at once would be tens of MB of short-lived tuples).
-                cursor = conn.executemany(_UPSERT, (
-                    (key_id, res, (base + i) * res + offset, n, total, low, high)
-                    for i, (n, total, low, high) in enumerate(
-                        zip(ns, totals, lows, highs, strict=True))
-                    if n
-                ))
+                # Built of C iterators (no Python frame a point): row i starts at
+                # (base + i) * res + offset; compress keeps the rows with samples (n != 0).
+                assert len(ns) == len(totals) == len(lows) == len(highs)
+                starts = map(add, map(mul, range(base, base + len(ns)), repeat(res)),
+                             repeat(offset))
+                cursor = conn.executemany(_UPSERT, compress(
+                    zip(repeat(key_id), repeat(res), starts, ns, totals, lows, highs),
+                    ns))
                 self.rows_written += max(cursor.rowcount, 0)
             self._upsert(conn, rows)
             for res, before, coarser in cuts:

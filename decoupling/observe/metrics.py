@@ -301,6 +301,12 @@ class _Tier:
                             if window is not None and keep > window else 0)
 
 
+#: One empty point's sample count (and sum), minimum and maximum, repeated to fill gaps.
+_EMPTY_N: Final = array("d", (0.0,))
+_EMPTY_LOW: Final = array("d", (_INF,))
+_EMPTY_HIGH: Final = array("d", (-_INF,))
+
+
 class _Column:
     """One metric's points in one tier, dense from index ``base``: sample count, sum,
     minimum and maximum as four arrays of doubles (32 bytes a point; ``n == 0`` is empty).
@@ -319,18 +325,6 @@ class _Column:
         self.low = array("d")
         self.high = array("d")
 
-    def _put(self, pos: int, n: float, total: float, low: float, high: float) -> None:
-        if pos < len(self.n):
-            self.n[pos] = n
-            self.total[pos] = total
-            self.low[pos] = low
-            self.high[pos] = high
-        else:
-            self.n.append(n)
-            self.total.append(total)
-            self.low.append(low)
-            self.high.append(high)
-
     def add(self, index: int, value: float) -> None:
         self.merge(index, 1.0, value, value, value)
 
@@ -338,9 +332,19 @@ class _Column:
         pos = index - self.base
         size = self.size
         if pos >= size:  # a new point (the usual case, in time order); empty ones before it
-            for gap in range(size, pos):
-                self._put(gap, 0.0, 0.0, _INF, -_INF)
-            self._put(pos, n, total, low, high)
+            if pos > size:
+                self._gap(size, pos)
+            ns = self.n
+            if pos < len(ns):
+                ns[pos] = n
+                self.total[pos] = total
+                self.low[pos] = low
+                self.high[pos] = high
+            else:
+                ns.append(n)
+                self.total.append(total)
+                self.low.append(low)
+                self.high.append(high)
             self.size = pos + 1
             return
         self.n[pos] += n
@@ -349,6 +353,24 @@ class _Column:
             self.low[pos] = low
         if high > self.high[pos]:
             self.high[pos] = high
+
+    def _gap(self, start: int, end: int) -> None:
+        """Make positions ``start`` to ``end - 1`` empty points (``start`` is at most the
+        arrays' length): overwritten in place where the arrays reach, appended beyond."""
+        length = len(self.n)
+        inside = min(end, length)
+        if start < inside:  # slices of the same length: written in place
+            count = inside - start
+            self.n[start:inside] = _EMPTY_N * count
+            self.total[start:inside] = _EMPTY_N * count
+            self.low[start:inside] = _EMPTY_LOW * count
+            self.high[start:inside] = _EMPTY_HIGH * count
+        if end > length:
+            count = end - max(start, length)
+            self.n.extend(_EMPTY_N * count)
+            self.total.extend(_EMPTY_N * count)
+            self.low.extend(_EMPTY_LOW * count)
+            self.high.extend(_EMPTY_HIGH * count)
 
     def cut(self, end: int) -> int:
         """Forget the points before index ``end``; return how many positions went."""
@@ -441,6 +463,11 @@ class Metrics:
         # Every metric's points, one column per tier (finest first); see _roll_up.
         self._series: dict[_Key, list[_Column]] = {}
         self._totals: dict[_Key, _Stat] = {}
+        # Each queue's gauge columns (``_SQS_GAUGES`` order; None until its first sample), the
+        # ones ``_series`` holds: forgotten whenever a key leaves ``_series``.
+        self._gauge_columns: dict[str, list[_Column | None]] = {}
+        # Likewise each SQS count's column and total, by key (see _flush_live).
+        self._count_columns: dict[_Key, tuple[_Column, _Stat]] = {}
         self._timer: TimerHandle | None = None
         self._listener: _Sampler | None = None
         # Boundary index k (time k * period) of the last gauge sample taken.
@@ -761,6 +788,9 @@ class Metrics:
                 if not any(column.points() for column in columns)]
         for key in dead:  # a deleted resource's metric, every point expired or on disk
             del self._series[key]
+        if dead:
+            self._gauge_columns.clear()
+            self._count_columns.clear()
 
     def _spill_all(self) -> None:
         """Write every point held in memory to disk and forget it there (lock held)."""
@@ -774,6 +804,8 @@ class Metrics:
                                  column.high[:count]))
         self._spill.write(runs, (), ())
         self._series.clear()
+        self._gauge_columns.clear()
+        self._count_columns.clear()
 
     def _points_in_memory(self) -> int:
         """Positions held in memory over every metric and tier (empty periods between points
@@ -826,13 +858,18 @@ class Metrics:
         """Merge the live counters into the points and totals (lock held); with ``roll``, start
         the period the clock is in now. O(queues with requests this period)."""
         index = self._live_index
+        cache = self._count_columns
         for name, live in self._live.items():
             for metric, n, total, low, high in live.stats():
                 key = (SQS, name, metric)
-                self._column(key).merge(index, n, total, low, high)
-                acc = self._totals.get(key)
-                if acc is None:
-                    acc = self._totals[key] = _Stat()
+                found = cache.get(key)
+                if found is None:
+                    acc = self._totals.get(key)
+                    if acc is None:
+                        acc = self._totals[key] = _Stat()
+                    found = cache[key] = (self._column(key), acc)
+                column, acc = found
+                column.merge(index, n, total, low, high)
                 acc.n += int(n)
                 acc.total += total
                 if low < acc.low:
@@ -981,12 +1018,35 @@ class Metrics:
         index = k - 1
         self._flush_live()
         self._roll_up(now)
+        cache = self._gauge_columns
         for queue in self.loop._resources_of("sqs"):
             if queue._deleted:
                 continue
-            values = _queue_gauges(queue, now)
-            for metric in _SQS_GAUGES:
-                self._sample(index, SQS, queue.name, metric, values[metric])
+            name = queue.name
+            columns = cache.get(name)
+            if columns is None:
+                columns = cache[name] = [None, None, None, None]
+            for slot, value in enumerate(_queue_gauge_values(queue, now)):
+                if value is None:
+                    continue  # (the age of an empty queue: no sample)
+                column = columns[slot]
+                if column is None:
+                    column = columns[slot] = self._column((SQS, name, _SQS_GAUGES[slot]))
+                # Column.merge's usual case inline (one sample a period, in time order).
+                pos = index - column.base
+                if pos == column.size:
+                    ns = column.n
+                    if pos < len(ns):
+                        ns[pos] = 1.0
+                        column.total[pos] = column.low[pos] = column.high[pos] = value
+                    else:
+                        ns.append(1.0)
+                        column.total.append(value)
+                        column.low.append(value)
+                        column.high.append(value)
+                    column.size = pos + 1
+                else:
+                    column.merge(index, 1.0, value, value, value)
         for fn in self.loop._resources_of("lambda"):
             self._sample(index, LAMBDA, fn.name, "ConcurrentExecutions", float(fn.concurrent))
 
@@ -1023,15 +1083,16 @@ class _Sampler:
 
 
 def _queue_gauges(queue: Queue, now: float) -> dict[str, float | None]:
+    return dict(zip(_SQS_GAUGES, _queue_gauge_values(queue, now), strict=True))
+
+
+def _queue_gauge_values(queue: Queue, now: float) -> tuple[float, float, float, float | None]:
+    """The queue's gauges as of loop time ``now``, in the order of ``_SQS_GAUGES``."""
     ledger = queue._ledger
     ledger.settle(now)
     reference = _age_reference(queue)
-    return {
-        "ApproximateNumberOfMessagesVisible": float(ledger.n_visible),
-        "ApproximateNumberOfMessagesNotVisible": float(ledger.n_inflight),
-        "ApproximateNumberOfMessagesDelayed": float(ledger.n_delayed),
-        "ApproximateAgeOfOldestMessage": None if reference is None else max(now - reference, 0.0),
-    }
+    return (float(ledger.n_visible), float(ledger.n_inflight), float(ledger.n_delayed),
+            None if reference is None else max(now - reference, 0.0))
 
 
 def _age_reference(queue: Queue) -> float | None:
