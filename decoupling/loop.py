@@ -39,7 +39,7 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._waiters import AsyncWaiter, Waiters, new_async_waiter
+from ._waiters import AsyncWaiter, Waiters, _Deadlines, new_async_waiter
 from .clock import Clock, ManualClock, MonotonicClock
 from .errors import InvalidAddress
 
@@ -199,6 +199,10 @@ class EventLoop:
         # (ManualClock with auto-jump; see decoupling._waiters).
         # Weak keys: an asyncio loop closed with a check pending is not kept alive.
         self._idle_jumps: weakref.WeakKeyDictionary[Any, list[AsyncWaiter]] = (
+            weakref.WeakKeyDictionary()
+        )
+        # asyncio loop -> its waiters' real-clock deadlines (one asyncio timer each).
+        self._async_deadlines: weakref.WeakKeyDictionary[Any, _Deadlines] = (
             weakref.WeakKeyDictionary()
         )
         self._resources: dict[tuple[str, str], Any] = {}
@@ -614,6 +618,7 @@ class _Sibling(EventLoop):
         self._timer_seq = home._timer_seq
         self._conditions = home._conditions
         self._idle_jumps = home._idle_jumps
+        self._async_deadlines = home._async_deadlines
         self._resources = {}
         self._deleted_at = {}
         self._ids = home._ids
