@@ -37,10 +37,14 @@ from .clock import ManualClock
 
 if TYPE_CHECKING:
     import asyncio
+    from collections.abc import Callable
 
     from .loop import EventLoop
 
 __all__ = ["Waiters", "AsyncWaiter"]
+
+# asyncio.get_running_loop, once a task first waits (asyncio is imported then, not before).
+_get_running_loop: Callable[[], asyncio.AbstractEventLoop] | None = None
 
 
 class Waiters(threading.Condition):
@@ -223,9 +227,12 @@ def _expire(loop: EventLoop, aloop: asyncio.AbstractEventLoop) -> None:
 
 def new_async_waiter(loop: EventLoop, cond: Waiters, until: float) -> AsyncWaiter:
     """Register the running asyncio task as a waiter on ``cond`` until ``until`` (lock held)."""
-    import asyncio
+    global _get_running_loop
+    if _get_running_loop is None:
+        import asyncio
 
-    aloop = asyncio.get_running_loop()
+        _get_running_loop = asyncio.get_running_loop
+    aloop = _get_running_loop()
     waiter = AsyncWaiter(cond, aloop, until)
     cond._tasks.append(waiter)
     clock = loop.clock

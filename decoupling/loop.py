@@ -201,10 +201,10 @@ class EventLoop:
         self._idle_jumps: weakref.WeakKeyDictionary[Any, list[AsyncWaiter]] = (
             weakref.WeakKeyDictionary()
         )
-        # asyncio loop -> its waiters' real-clock deadlines (one asyncio timer each).
-        self._async_deadlines: weakref.WeakKeyDictionary[Any, _Deadlines] = (
-            weakref.WeakKeyDictionary()
-        )
+        # asyncio loop -> its waiters' real-clock deadlines (one asyncio timer each; an entry
+        # leaves when its heap empties, or when another asyncio loop first waits after its
+        # own closed: see decoupling._waiters._add_deadline).
+        self._async_deadlines: dict[Any, _Deadlines] = {}
         self._resources: dict[tuple[str, str], Any] = {}
         self._deleted_at: dict[tuple[str, str], float] = {}
         self._ids = itertools.count(1)
