@@ -593,4 +593,7 @@ def test_a_thousand_real_clock_waits_ended_by_sends_keep_few_deadlines() -> None
     asyncio.run(main())
     assert max(sizes) <= 34, max(sizes)
     assert (q._waiting, q._cond.async_waiting) == (0, 0)
+    # A later asyncio loop's first wait drops the closed one's deadlines: one heap left.
+    asyncio.run(main())
+    assert len(loop._async_deadlines) == 1
     loop.stop()
