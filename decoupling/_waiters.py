@@ -12,8 +12,11 @@ takes nothing, and :meth:`AsyncWaiter.abandon` passes a wake-up it had received 
 waiter, so none is lost (the idea of ``asyncio.Queue``'s getters, written for a condition that
 threads share).
 
-Deadlines: on a real clock an asyncio waiter's deadline is an asyncio timer
-(``call_later``). On a :class:`~decoupling.ManualClock` advancing the clock wakes every waiter
+Deadlines: on a real clock an asyncio waiter's deadline waits in a heap kept per asyncio loop
+(:class:`_Deadlines`), under one asyncio timer set for its earliest entry: a wait that ends
+early (the common case: a send wakes it) costs a heap push and no timer of its own, and
+finished entries leave the heap from its top or in a compaction (so it holds at most about
+twice the live waiters). On a :class:`~decoupling.ManualClock` advancing the clock wakes every waiter
 (as it wakes threads), and with auto-jump on, a waiter whose asyncio loop has nothing else
 ready to run moves virtual time to the earlier of its deadline and the loop's next due timer —
 what a blocked thread does (:meth:`decoupling.EventLoop._wait`). The check that the asyncio
@@ -27,16 +30,21 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from heapq import heapify, heappop, heappush
 from typing import TYPE_CHECKING, Any
 
 from .clock import ManualClock
 
 if TYPE_CHECKING:
     import asyncio
+    from collections.abc import Callable
 
     from .loop import EventLoop
 
 __all__ = ["Waiters", "AsyncWaiter"]
+
+# asyncio.get_running_loop, once a task first waits (asyncio is imported then, not before).
+_get_running_loop: Callable[[], asyncio.AbstractEventLoop] | None = None
 
 
 class Waiters(threading.Condition):
@@ -79,7 +87,7 @@ class AsyncWaiter:
     (woken) or :meth:`abandon` (cancelled).
     """
 
-    __slots__ = ("cond", "future", "aloop", "thread", "until", "woken", "timer")
+    __slots__ = ("cond", "future", "aloop", "thread", "until", "woken", "deadlines")
 
     def __init__(self, cond: Waiters, aloop: asyncio.AbstractEventLoop, until: float) -> None:
         self.cond = cond
@@ -88,7 +96,8 @@ class AsyncWaiter:
         self.thread = threading.get_ident()
         self.until = until
         self.woken = False
-        self.timer: asyncio.TimerHandle | None = None
+        # The heap holding this waiter's real-clock deadline while it is pending there.
+        self.deadlines: _Deadlines | None = None
 
     def _wake(self) -> bool:
         """Resolve the future (lock held); ``False`` if its task is gone already."""
@@ -107,9 +116,10 @@ class AsyncWaiter:
 
     def finish(self) -> None:
         """The task runs again (lock held): forget the waiter wherever it is still listed."""
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
+        deadlines = self.deadlines
+        if deadlines is not None:
+            self.deadlines = None
+            deadlines.forget()
         if not self.woken:  # woken by its own deadline: still in the condition's list
             self.woken = True
             try:
@@ -131,17 +141,98 @@ def _resolve(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
-def _expire(waiter: AsyncWaiter) -> None:
-    """A real-clock deadline (an asyncio timer, in the waiter's own asyncio loop)."""
-    waiter.timer = None
-    _resolve(waiter.future)
+class _Deadlines:
+    """The real-clock deadlines of one asyncio loop's waiters on one :class:`EventLoop`: a
+    heap of ``(when, seq, waiter)`` under one asyncio timer set at or before its earliest
+    live entry. Touched with the loop's lock held (the timer takes it).
+
+    An entry whose waiter finished stays until it reaches the top (popped then) or until
+    finished entries outnumber the live ones (compaction): O(log n) a wait, amortised."""
+
+    __slots__ = ("heap", "seq", "stale", "armed", "timer")
+
+    def __init__(self) -> None:
+        self.heap: list[tuple[float, int, AsyncWaiter]] = []
+        self.seq = 0
+        self.stale = 0  # entries whose waiter finished
+        self.armed = 0.0  # clock time the timer is set for (when ``timer`` is not None)
+        self.timer: asyncio.TimerHandle | None = None
+
+    def forget(self) -> None:
+        """One entry's waiter finished (lock held): drop what is finished at the top, and
+        compact the heap once finished entries are the majority."""
+        self.stale += 1
+        heap = self.heap
+        while heap and heap[0][2].deadlines is None:
+            heappop(heap)
+            self.stale -= 1
+        if self.stale > 32 and 2 * self.stale > len(heap):
+            heap[:] = [entry for entry in heap if entry[2].deadlines is not None]
+            heapify(heap)
+            self.stale = 0
+
+
+def _add_deadline(
+    loop: EventLoop, waiter: AsyncWaiter, aloop: asyncio.AbstractEventLoop, when: float,
+    now: float,
+) -> None:
+    """File ``waiter``'s real-clock deadline ``when`` (loop clock seconds; lock held)."""
+    table = loop._async_deadlines
+    deadlines = table.get(aloop)
+    if deadlines is None:
+        # Forget the heaps of closed asyncio loops (their entries hold them alive).
+        for other in [a for a in table if a.is_closed()]:
+            del table[other]
+        deadlines = table[aloop] = _Deadlines()
+    seq = deadlines.seq
+    deadlines.seq = seq + 1
+    heappush(deadlines.heap, (when, seq, waiter))
+    waiter.deadlines = deadlines
+    if deadlines.timer is None or when < deadlines.armed:
+        if deadlines.timer is not None:
+            deadlines.timer.cancel()
+        deadlines.armed = when
+        deadlines.timer = aloop.call_later(max(when - now, 0.0), _expire, loop, aloop)
+
+
+def _expire(loop: EventLoop, aloop: asyncio.AbstractEventLoop) -> None:
+    """The deadlines timer of ``aloop`` (in that loop's thread): wake the waiters whose
+    deadline has come, and set the timer again for the next one."""
+    with loop._lock:
+        table = loop._async_deadlines
+        deadlines = table.get(aloop)
+        if deadlines is None:
+            return
+        deadlines.timer = None
+        heap = deadlines.heap
+        now = loop.clock.now()
+        while heap:
+            when, _, waiter = heap[0]
+            if waiter.deadlines is None:  # finished already
+                heappop(heap)
+                deadlines.stale -= 1
+                continue
+            if when > now:
+                break
+            heappop(heap)
+            waiter.deadlines = None
+            _resolve(waiter.future)
+        if not heap:
+            del table[aloop]
+            return
+        when = heap[0][0]
+        deadlines.armed = when
+        deadlines.timer = aloop.call_later(max(when - now, 0.0), _expire, loop, aloop)
 
 
 def new_async_waiter(loop: EventLoop, cond: Waiters, until: float) -> AsyncWaiter:
     """Register the running asyncio task as a waiter on ``cond`` until ``until`` (lock held)."""
-    import asyncio
+    global _get_running_loop
+    if _get_running_loop is None:
+        import asyncio
 
-    aloop = asyncio.get_running_loop()
+        _get_running_loop = asyncio.get_running_loop
+    aloop = _get_running_loop()
     waiter = AsyncWaiter(cond, aloop, until)
     cond._tasks.append(waiter)
     clock = loop.clock
@@ -150,11 +241,11 @@ def new_async_waiter(loop: EventLoop, cond: Waiters, until: float) -> AsyncWaite
         if threshold is not None:
             _jump_when_idle(loop, waiter, threshold)
         return waiter
-    delay = until - clock.now()
+    now = clock.now()
     store = loop._store
     if store is not None:  # shared stores: look for other processes' news now and then
-        delay = store._wait_cap(delay)
-    waiter.timer = aloop.call_later(max(delay, 0.0), _expire, waiter)
+        until = now + store._wait_cap(until - now)
+    _add_deadline(loop, waiter, aloop, until, now)
     return waiter
 
 

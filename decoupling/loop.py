@@ -39,7 +39,7 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._waiters import AsyncWaiter, Waiters, new_async_waiter
+from ._waiters import AsyncWaiter, Waiters, _Deadlines, new_async_waiter
 from .clock import Clock, ManualClock, MonotonicClock
 from .errors import InvalidAddress
 
@@ -201,6 +201,10 @@ class EventLoop:
         self._idle_jumps: weakref.WeakKeyDictionary[Any, list[AsyncWaiter]] = (
             weakref.WeakKeyDictionary()
         )
+        # asyncio loop -> its waiters' real-clock deadlines (one asyncio timer each; an entry
+        # leaves when its heap empties, or when another asyncio loop first waits after its
+        # own closed: see decoupling._waiters._add_deadline).
+        self._async_deadlines: dict[Any, _Deadlines] = {}
         self._resources: dict[tuple[str, str], Any] = {}
         self._deleted_at: dict[tuple[str, str], float] = {}
         self._ids = itertools.count(1)
@@ -614,6 +618,7 @@ class _Sibling(EventLoop):
         self._timer_seq = home._timer_seq
         self._conditions = home._conditions
         self._idle_jumps = home._idle_jumps
+        self._async_deadlines = home._async_deadlines
         self._resources = {}
         self._deleted_at = {}
         self._ids = home._ids

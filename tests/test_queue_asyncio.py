@@ -535,3 +535,65 @@ def test_importing_the_package_does_not_import_asyncio() -> None:
     code = "import sys, decoupling; print('asyncio' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# -- real-clock deadlines (one asyncio timer per asyncio loop) ---------------------------------
+
+
+@pytest.mark.realtime
+def test_real_clock_deadlines_end_each_wait_on_time_whatever_the_order() -> None:
+    """Two tasks wait on a real clock: the later-registered, earlier deadline (1 s) ends its
+    wait first, with nothing, while the 20 s poll goes on and takes the next send; a message
+    whose visibility timeout (1 s) ends wakes a waiting task too."""
+    loop = dc.EventLoop()
+    q = dc.Queue(loop, "q")
+
+    async def main() -> None:
+        long = await _started(q.receive_async(wait_seconds=20), q)
+        started = time.monotonic()
+        assert await q.receive_async(wait_seconds=1) == []
+        took = time.monotonic() - started
+        assert 0.95 <= took < 1.5, took
+        assert not long.done()
+        q.send("a")
+        assert [m.body for m in await long] == ["a"]
+        # In flight for 1 s, then visible again: the 20 s poll gets it at 1 s.
+        q.send("b")
+        [b] = await q.receive_async(visibility_timeout=1)
+        started = time.monotonic()
+        again = await q.receive_async(wait_seconds=20)
+        took = time.monotonic() - started
+        assert [(m.body, m.receive_count) for m in again] == [("b", 2)]
+        assert 0.9 <= took < 1.5, took
+
+    asyncio.run(main())
+    loop.stop()
+
+
+@pytest.mark.realtime
+def test_a_thousand_real_clock_waits_ended_by_sends_keep_few_deadlines() -> None:
+    """Waits that a send ends leave no timer of their own behind: the asyncio loop's deadline
+    heap stays small (finished entries are dropped or compacted), and each wait still ends
+    with its message."""
+    loop = dc.EventLoop()
+    q = dc.Queue(loop, "q")
+    sizes: list[int] = []
+
+    async def main() -> None:
+        aloop = asyncio.get_running_loop()
+        for i in range(1000):
+            task = await _started(q.receive_async(wait_seconds=20), q)
+            q.send(f"m{i}")
+            got = await task
+            assert [m.body for m in got] == [f"m{i}"]
+            q.delete(got[0].receipt_handle)
+            sizes.append(len(loop._async_deadlines[aloop].heap))
+        assert len(aloop._scheduled) <= 2  # type: ignore[attr-defined]
+
+    asyncio.run(main())
+    assert max(sizes) <= 34, max(sizes)
+    assert (q._waiting, q._cond.async_waiting) == (0, 0)
+    # A later asyncio loop's first wait drops the closed one's deadlines: one heap left.
+    asyncio.run(main())
+    assert len(loop._async_deadlines) == 1
+    loop.stop()

@@ -1236,8 +1236,6 @@ class Queue(_QueueAttributes, _QueueBatches):
             InvalidParameterValue, OverLimit (120,000 in flight), QueueDoesNotExist.
         """
         lock = self._lock
-        loop = self.loop
-        clock = loop.clock
         with lock:
             if (
                 type(max_messages) is int
@@ -1248,6 +1246,8 @@ class Queue(_QueueAttributes, _QueueBatches):
                 ready = self._receive_plain(max_messages)
                 if ready is not None:
                     return ready
+            loop = self.loop
+            clock = loop.clock
             self._check_alive()
             max_messages, wait, timeout = self._check_receive_args(
                 max_messages, wait_seconds, visibility_timeout
