@@ -342,6 +342,61 @@ class Tap:
             if len(events) >= slot.cap:
                 slot.journal._seal()  # type: ignore[union-attr]
 
+    def plain_received(self, queue: Queue, messages: list[Message], now: float,
+                       deadline: float) -> None:
+        """A plain receive (``Queue._receive_plain``: first receives from the backlog, held
+        as one flight until ``deadline``) returned ``messages`` (one or more plain messages:
+        printable ASCII bodies, no attributes, receive count 1) at loop time ``now``:
+        :meth:`sqs_received` without looking anything up."""
+        slot = self._slots.get(queue.name)
+        if slot is None or now >= slot.until:
+            slot = self._slot(queue, now)
+        live = slot.live
+        if live is not None:
+            live.receives[len(messages)] += 1
+        row = slot.receive
+        if row is not None:
+            row[0] += 1
+            if len(messages) == 1:
+                size = len(messages[0].body)  # (ASCII, no attributes: its bytes)
+            else:
+                size = sum([len(m.body) for m in messages])
+            if size > CHUNK:
+                row[1] += -(-size // CHUNK) - 1
+        events = slot.received
+        if events is not None:  # (Journal._record, inline)
+            name = slot.name
+            for m in messages:
+                events.extend((now, "received", m.message_id, name, 1, m.receipt_handle,
+                               deadline))
+            if len(events) >= slot.cap:
+                slot.journal._seal()  # type: ignore[union-attr]
+
+    def flight_deleted(self, queue: Queue, receipt: str, flight: Any, now: float) -> None:
+        """A delete at loop time ``now`` of the message of ``flight`` (``_Flight``: what a
+        plain receive handed out, still whole) that the current handle ``receipt`` names:
+        :meth:`plain_deleted` without making its entry."""
+        slot = self._slots.get(queue.name)
+        if slot is None or now >= slot.until:
+            slot = self._slot(queue, now)
+        live = slot.live
+        if live is not None:
+            live.deleted += 1
+        row = slot.delete
+        if row is not None:
+            row[0] += 1
+        events = slot.events
+        if events is not None:  # (Journal._record, inline)
+            items = flight.items
+            if len(items) == 1:
+                message_id = items[0][1]
+            else:  # message i has the handle of tick flight.tick + i (Ledger.new_flight)
+                tick = int(receipt[len(queue._ledger.receipt_prefix):], 16)
+                message_id = items[tick - flight.tick][1]
+            events.extend((now, "deleted", message_id, slot.name, None, None, None))
+            if len(events) >= slot.cap:
+                slot.journal._seal()  # type: ignore[union-attr]
+
     # -- SQS: requests --------------------------------------------------------------------------
 
     def sqs_send(self, queue: Queue, body: str, attributes: Any) -> None:
