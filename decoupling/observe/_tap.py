@@ -109,6 +109,11 @@ class _Slot:
         self.journal: Journal | None = None
 
 
+#: The slot every observed queue holds until its first plain request (out of date at once).
+_STALE = _Slot("")
+_STALE.until = -_INF
+
+
 class Tap:
     """The hub between a loop's resources and its instruments (internal; one per loop)."""
 
@@ -153,6 +158,7 @@ class Tap:
                 return
             observed = list(self._observed)
             self._observed.clear()
+            self.forget()
             if self.loop._tap is self:
                 self.loop._tap = None
             for queue in observed:  # (after: a queue re-plans without the tap)
@@ -160,11 +166,16 @@ class Tap:
 
     def forget(self, name: str | None = None) -> None:
         """Drop the slot of queue ``name`` (``None``: of every queue): an instrument was
-        attached or closed, a period ended, or meter rows went."""
+        attached or closed, a period ended, or meter rows went. A dropped slot is marked
+        out of date (``until`` minus infinity), so a queue holding it asks for a new one."""
         if name is None:
+            for slot in self._slots.values():
+                slot.until = -_INF
             self._slots.clear()
         else:
-            self._slots.pop(name, None)
+            slot = self._slots.pop(name, None)
+            if slot is not None:
+                slot.until = -_INF
 
     def _slot(self, queue: Queue, now: float) -> _Slot:
         """The slot of ``queue`` at loop time ``now``, made anew (lock held): after ending the
@@ -173,7 +184,10 @@ class Tap:
         if metrics is not None and now >= metrics._live_until:
             metrics._flush_live(roll=True)
         name = queue.name
-        slot = self._slots[name] = _Slot(name)
+        old = self._slots.get(name)
+        if old is not None:  # (a queue of the same name before: its slot goes out of date)
+            old.until = -_INF
+        slot = self._slots[name] = queue._tap_slot = _Slot(name)
         if metrics is not None:
             slot.until = metrics._live_until
             slot.live = metrics._live_of(name)
@@ -210,6 +224,7 @@ class Tap:
             self._observe(resource)
 
     def _observe(self, queue: Queue) -> None:
+        queue._tap_slot = _STALE  # (made by the first plain request: Tap._slot)
         queue.add_observer(self._hook)
         if queue not in self._observed:
             self._observed.append(queue)
@@ -288,8 +303,8 @@ class Tap:
             self.sns_context.sent.append((queue, message_id, body, None))
             self._plain_sent_any(queue, message_id, body)
             return
-        slot = self._slots.get(queue.name)
-        if slot is None or now >= slot.until:
+        slot = queue._tap_slot
+        if now >= slot.until:
             slot = self._slot(queue, now)
         size = len(body)  # (ASCII, no attributes: its bytes)
         live = slot.live
@@ -325,8 +340,8 @@ class Tap:
         """A delete by a current receipt handle at loop time ``now``, without an observer
         event: count it, bill it and journal it here, in one call, through the queue's
         slot."""
-        slot = self._slots.get(queue.name)
-        if slot is None or now >= slot.until:
+        slot = queue._tap_slot
+        if now >= slot.until:
             slot = self._slot(queue, now)
         live = slot.live
         if live is not None:
@@ -348,8 +363,8 @@ class Tap:
         as one flight until ``deadline``) returned ``messages`` (one or more plain messages:
         printable ASCII bodies, no attributes, receive count 1) at loop time ``now``:
         :meth:`sqs_received` without looking anything up."""
-        slot = self._slots.get(queue.name)
-        if slot is None or now >= slot.until:
+        slot = queue._tap_slot
+        if now >= slot.until:
             slot = self._slot(queue, now)
         live = slot.live
         if live is not None:
@@ -376,8 +391,8 @@ class Tap:
         """A delete at loop time ``now`` of the message of ``flight`` (``_Flight``: what a
         plain receive handed out, still whole) that the current handle ``receipt`` names:
         :meth:`plain_deleted` without making its entry."""
-        slot = self._slots.get(queue.name)
-        if slot is None or now >= slot.until:
+        slot = queue._tap_slot
+        if now >= slot.until:
             slot = self._slot(queue, now)
         live = slot.live
         if live is not None:
@@ -434,8 +449,8 @@ class Tap:
     def sqs_received(self, queue: Queue, messages: list[Message]) -> None:
         """A ReceiveMessage that returned ``messages`` (possibly none: an empty receive)."""
         now = self._now()
-        slot = self._slots.get(queue.name)
-        if slot is None or now >= slot.until:
+        slot = queue._tap_slot
+        if now >= slot.until:
             slot = self._slot(queue, now)
         live = slot.live
         if live is not None:  # (every message a receive returned: a FIFO retry's too)

@@ -101,6 +101,8 @@ class Queue(_QueueAttributes, _QueueBatches):
     _initialized = False
     #: The claim-check (``large_payloads``); ``None``: bodies travel in the message.
     _offload: PayloadOffload | None = None
+    #: The observability tap's ``_Slot`` for this queue (set while a tap observes it).
+    _tap_slot: Any
 
     def __new__(cls, loop: EventLoop, name: str, *args: Any, **kwargs: Any) -> Queue:
         if type(loop) is not EventLoop and hasattr(loop, "_implementation"):
