@@ -173,9 +173,9 @@ class Tap:
                 slot.until = -_INF
             self._slots.clear()
         else:
-            slot = self._slots.pop(name, None)
-            if slot is not None:
-                slot.until = -_INF
+            dropped = self._slots.pop(name, None)
+            if dropped is not None:
+                dropped.until = -_INF
 
     def _slot(self, queue: Queue, now: float) -> _Slot:
         """The slot of ``queue`` at loop time ``now``, made anew (lock held): after ending the
@@ -303,7 +303,7 @@ class Tap:
             self.sns_context.sent.append((queue, message_id, body, None))
             self._plain_sent_any(queue, message_id, body)
             return
-        slot = queue._tap_slot
+        slot: _Slot = queue._tap_slot
         if now >= slot.until:
             slot = self._slot(queue, now)
         size = len(body)  # (ASCII, no attributes: its bytes)
@@ -340,7 +340,7 @@ class Tap:
         """A delete by a current receipt handle at loop time ``now``, without an observer
         event: count it, bill it and journal it here, in one call, through the queue's
         slot."""
-        slot = queue._tap_slot
+        slot: _Slot = queue._tap_slot
         if now >= slot.until:
             slot = self._slot(queue, now)
         live = slot.live
@@ -363,16 +363,17 @@ class Tap:
         as one flight until ``deadline``) returned ``messages`` (one or more plain messages:
         printable ASCII bodies, no attributes, receive count 1) at loop time ``now``:
         :meth:`sqs_received` without looking anything up."""
-        slot = queue._tap_slot
+        slot: _Slot = queue._tap_slot
         if now >= slot.until:
             slot = self._slot(queue, now)
+        n = len(messages)
         live = slot.live
         if live is not None:
-            live.receives[len(messages)] += 1
+            live.receives[n] += 1
         row = slot.receive
         if row is not None:
             row[0] += 1
-            if len(messages) == 1:
+            if n == 1:
                 size = len(messages[0].body)  # (ASCII, no attributes: its bytes)
             else:
                 size = sum([len(m.body) for m in messages])
@@ -380,10 +381,15 @@ class Tap:
                 row[1] += -(-size // CHUNK) - 1
         events = slot.received
         if events is not None:  # (Journal._record, inline)
-            name = slot.name
-            for m in messages:
-                events.extend((now, "received", m.message_id, name, 1, m.receipt_handle,
+            if n == 1:
+                m = messages[0]
+                events.extend((now, "received", m.message_id, slot.name, 1, m.receipt_handle,
                                deadline))
+            else:
+                name = slot.name
+                for m in messages:
+                    events.extend((now, "received", m.message_id, name, 1, m.receipt_handle,
+                                   deadline))
             if len(events) >= slot.cap:
                 slot.journal._seal()  # type: ignore[union-attr]
 
@@ -391,7 +397,7 @@ class Tap:
         """A delete at loop time ``now`` of the message of ``flight`` (``_Flight``: what a
         plain receive handed out, still whole) that the current handle ``receipt`` names:
         :meth:`plain_deleted` without making its entry."""
-        slot = queue._tap_slot
+        slot: _Slot = queue._tap_slot
         if now >= slot.until:
             slot = self._slot(queue, now)
         live = slot.live
@@ -449,7 +455,7 @@ class Tap:
     def sqs_received(self, queue: Queue, messages: list[Message]) -> None:
         """A ReceiveMessage that returned ``messages`` (possibly none: an empty receive)."""
         now = self._now()
-        slot = queue._tap_slot
+        slot: _Slot = queue._tap_slot
         if now >= slot.until:
             slot = self._slot(queue, now)
         live = slot.live
