@@ -101,7 +101,7 @@ class Queue(_QueueAttributes, _QueueBatches):
     _initialized = False
     #: The claim-check (``large_payloads``); ``None``: bodies travel in the message.
     _offload: PayloadOffload | None = None
-    #: The observability tap's ``_Slot`` for this queue (set while a tap observes it).
+    #: The observability tap's ``_Slot`` for this queue (``Tap._observe`` sets it).
     _tap_slot: Any
 
     def __new__(cls, loop: EventLoop, name: str, *args: Any, **kwargs: Any) -> Queue:
@@ -222,6 +222,9 @@ class Queue(_QueueAttributes, _QueueBatches):
             # A tuple, replaced on add and remove: an event iterates it without a copy, and an
             # observer that removes itself mid-event changes only later events.
             self._observers: tuple[QueueObserver, ...] = ()
+            # (Set here, before _register lets a tap observe the queue, so every queue's
+            # attributes come in one order: CPython's shared-key instance dicts stay fast.)
+            self._tap_slot = None
             if large_payloads is not None:
                 self.large_payloads = large_payloads
             loop._register("sqs", name, self)
