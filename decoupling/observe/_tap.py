@@ -16,12 +16,15 @@ While it exists, the tap:
 * forwards each to the instruments attached, in a fixed order: chaos first (it may change what
   happens), then metrics, then the request meter, then the journal.
 
-Without chaos, a queue watched by the tap alone is *quiet* (``Queue._replan``): its plain send
-and delete keep their fast paths and make one call each (:meth:`Tap.plain_sent`,
-:meth:`Tap.plain_deleted`), and a standard queue's receive none per message (its receives are
-journaled by :meth:`Tap.sqs_received`); each call updates the instruments through the queue's
-slot (its metrics counters of the period, its meter rows and the journal's list, found once a
-period), testing only which of them are there. With chaos attached the tap registers its
+Without chaos, a queue watched by the tap alone is *quiet* (``Queue._replan``): its plain send,
+receive and delete keep their fast paths and make one call each (:meth:`Tap.plain_sent`,
+:meth:`Tap.plain_received`, :meth:`Tap.flight_deleted` or :meth:`Tap.plain_deleted`): a plain
+receive keeps its messages as one flight (``Ledger.admit_flight``), and the tap reads what it
+needs from the messages returned and from the flight, never splitting it into entries. A
+standard queue's other receives are journaled by :meth:`Tap.sqs_received`, one call a request.
+Each call updates the instruments through the queue's slot (``Queue._tap_slot``: its metrics
+counters of the period, its meter rows and the journal's list, made again once a period or
+when an instrument comes or goes), testing only which of them are there. With chaos attached the tap registers its
 general observer instead and every queue takes its general paths.
 
 Hooks run with the loop's lock held unless stated; they never block.
