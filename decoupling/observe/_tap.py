@@ -369,30 +369,45 @@ class Tap:
         slot: _Slot = queue._tap_slot
         if now >= slot.until:
             slot = self._slot(queue, now)
-        n = len(messages)
+        if len(messages) != 1:
+            self._plain_received_many(slot, messages, now, deadline)
+            return
+        m = messages[0]
         live = slot.live
         if live is not None:
-            live.receives[n] += 1
+            live.receives[1] += 1
         row = slot.receive
         if row is not None:
             row[0] += 1
-            if n == 1:
-                size = len(messages[0].body)  # (ASCII, no attributes: its bytes)
-            else:
-                size = sum([len(m.body) for m in messages])
+            size = len(m.body)  # (ASCII, no attributes: its bytes)
             if size > CHUNK:
                 row[1] += -(-size // CHUNK) - 1
         events = slot.received
         if events is not None:  # (Journal._record, inline)
-            if n == 1:
-                m = messages[0]
-                events.extend((now, "received", m.message_id, slot.name, 1, m.receipt_handle,
+            events.extend((now, "received", m.message_id, slot.name, 1, m.receipt_handle,
+                           deadline))
+            if len(events) >= slot.cap:
+                slot.journal._seal()  # type: ignore[union-attr]
+
+    @staticmethod
+    def _plain_received_many(slot: _Slot, messages: list[Message], now: float,
+                             deadline: float) -> None:
+        """:meth:`plain_received` of several messages."""
+        live = slot.live
+        if live is not None:
+            live.receives[len(messages)] += 1
+        row = slot.receive
+        if row is not None:
+            row[0] += 1
+            size = sum([len(m.body) for m in messages])
+            if size > CHUNK:
+                row[1] += -(-size // CHUNK) - 1
+        events = slot.received
+        if events is not None:  # (Journal._record, inline)
+            name = slot.name
+            for m in messages:
+                events.extend((now, "received", m.message_id, name, 1, m.receipt_handle,
                                deadline))
-            else:
-                name = slot.name
-                for m in messages:
-                    events.extend((now, "received", m.message_id, name, 1, m.receipt_handle,
-                                   deadline))
             if len(events) >= slot.cap:
                 slot.journal._seal()  # type: ignore[union-attr]
 
