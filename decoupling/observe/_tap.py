@@ -16,12 +16,15 @@ While it exists, the tap:
 * forwards each to the instruments attached, in a fixed order: chaos first (it may change what
   happens), then metrics, then the request meter, then the journal.
 
-Without chaos, a queue watched by the tap alone is *quiet* (``Queue._replan``): its plain send
-and delete keep their fast paths and make one call each (:meth:`Tap.plain_sent`,
-:meth:`Tap.plain_deleted`), and a standard queue's receive none per message (its receives are
-journaled by :meth:`Tap.sqs_received`); each call updates the instruments through the queue's
-slot (its metrics counters of the period, its meter rows and the journal's list, found once a
-period), testing only which of them are there. With chaos attached the tap registers its
+Without chaos, a queue watched by the tap alone is *quiet* (``Queue._replan``): its plain send,
+receive and delete keep their fast paths and make one call each (:meth:`Tap.plain_sent`,
+:meth:`Tap.plain_received`, :meth:`Tap.flight_deleted` or :meth:`Tap.plain_deleted`): a plain
+receive keeps its messages as one flight (``Ledger.admit_flight``), and the tap reads what it
+needs from the messages returned and from the flight, never splitting it into entries. A
+standard queue's other receives are journaled by :meth:`Tap.sqs_received`, one call a request.
+Each call updates the instruments through the queue's slot (``Queue._tap_slot``: its metrics
+counters of the period, its meter rows and the journal's list, made again once a period or
+when an instrument comes or goes), testing only which of them are there. With chaos attached the tap registers its
 general observer instead and every queue takes its general paths.
 
 Hooks run with the loop's lock held unless stated; they never block.
@@ -109,6 +112,11 @@ class _Slot:
         self.journal: Journal | None = None
 
 
+#: The slot every observed queue holds until its first plain request (out of date at once).
+_STALE = _Slot("")
+_STALE.until = -_INF
+
+
 class Tap:
     """The hub between a loop's resources and its instruments (internal; one per loop)."""
 
@@ -153,6 +161,7 @@ class Tap:
                 return
             observed = list(self._observed)
             self._observed.clear()
+            self.forget()
             if self.loop._tap is self:
                 self.loop._tap = None
             for queue in observed:  # (after: a queue re-plans without the tap)
@@ -160,11 +169,16 @@ class Tap:
 
     def forget(self, name: str | None = None) -> None:
         """Drop the slot of queue ``name`` (``None``: of every queue): an instrument was
-        attached or closed, a period ended, or meter rows went."""
+        attached or closed, a period ended, or meter rows went. A dropped slot is marked
+        out of date (``until`` minus infinity), so a queue holding it asks for a new one."""
         if name is None:
+            for slot in self._slots.values():
+                slot.until = -_INF
             self._slots.clear()
         else:
-            self._slots.pop(name, None)
+            dropped = self._slots.pop(name, None)
+            if dropped is not None:
+                dropped.until = -_INF
 
     def _slot(self, queue: Queue, now: float) -> _Slot:
         """The slot of ``queue`` at loop time ``now``, made anew (lock held): after ending the
@@ -173,7 +187,10 @@ class Tap:
         if metrics is not None and now >= metrics._live_until:
             metrics._flush_live(roll=True)
         name = queue.name
-        slot = self._slots[name] = _Slot(name)
+        old = self._slots.get(name)
+        if old is not None:  # (a queue of the same name before: its slot goes out of date)
+            old.until = -_INF
+        slot = self._slots[name] = queue._tap_slot = _Slot(name)
         if metrics is not None:
             slot.until = metrics._live_until
             slot.live = metrics._live_of(name)
@@ -210,6 +227,7 @@ class Tap:
             self._observe(resource)
 
     def _observe(self, queue: Queue) -> None:
+        queue._tap_slot = _STALE  # (made by the first plain request: Tap._slot)
         queue.add_observer(self._hook)
         if queue not in self._observed:
             self._observed.append(queue)
@@ -288,8 +306,8 @@ class Tap:
             self.sns_context.sent.append((queue, message_id, body, None))
             self._plain_sent_any(queue, message_id, body)
             return
-        slot = self._slots.get(queue.name)
-        if slot is None or now >= slot.until:
+        slot: _Slot = queue._tap_slot
+        if now >= slot.until:
             slot = self._slot(queue, now)
         size = len(body)  # (ASCII, no attributes: its bytes)
         live = slot.live
@@ -325,8 +343,8 @@ class Tap:
         """A delete by a current receipt handle at loop time ``now``, without an observer
         event: count it, bill it and journal it here, in one call, through the queue's
         slot."""
-        slot = self._slots.get(queue.name)
-        if slot is None or now >= slot.until:
+        slot: _Slot = queue._tap_slot
+        if now >= slot.until:
             slot = self._slot(queue, now)
         live = slot.live
         if live is not None:
@@ -339,6 +357,82 @@ class Tap:
             item = getattr(entry, "_item", None)  # a backlog entry's (sent_at, id, body)
             events.extend((now, "deleted", entry.record.message_id if item is None else item[1],
                            slot.name, None, None, None))
+            if len(events) >= slot.cap:
+                slot.journal._seal()  # type: ignore[union-attr]
+
+    def plain_received(self, queue: Queue, messages: list[Message], now: float,
+                       deadline: float) -> None:
+        """A plain receive (``Queue._receive_plain``: first receives from the backlog, held
+        as one flight until ``deadline``) returned ``messages`` (one or more plain messages:
+        printable ASCII bodies, no attributes, receive count 1) at loop time ``now``:
+        :meth:`sqs_received` without looking anything up."""
+        slot: _Slot = queue._tap_slot
+        if now >= slot.until:
+            slot = self._slot(queue, now)
+        if len(messages) != 1:
+            self._plain_received_many(slot, messages, now, deadline)
+            return
+        m = messages[0]
+        live = slot.live
+        if live is not None:
+            live.receives[1] += 1
+        row = slot.receive
+        if row is not None:
+            row[0] += 1
+            size = len(m.body)  # (ASCII, no attributes: its bytes)
+            if size > CHUNK:
+                row[1] += -(-size // CHUNK) - 1
+        events = slot.received
+        if events is not None:  # (Journal._record, inline)
+            events.extend((now, "received", m.message_id, slot.name, 1, m.receipt_handle,
+                           deadline))
+            if len(events) >= slot.cap:
+                slot.journal._seal()  # type: ignore[union-attr]
+
+    @staticmethod
+    def _plain_received_many(slot: _Slot, messages: list[Message], now: float,
+                             deadline: float) -> None:
+        """:meth:`plain_received` of several messages."""
+        live = slot.live
+        if live is not None:
+            live.receives[len(messages)] += 1
+        row = slot.receive
+        if row is not None:
+            row[0] += 1
+            size = sum([len(m.body) for m in messages])
+            if size > CHUNK:
+                row[1] += -(-size // CHUNK) - 1
+        events = slot.received
+        if events is not None:  # (Journal._record, inline)
+            name = slot.name
+            for m in messages:
+                events.extend((now, "received", m.message_id, name, 1, m.receipt_handle,
+                               deadline))
+            if len(events) >= slot.cap:
+                slot.journal._seal()  # type: ignore[union-attr]
+
+    def flight_deleted(self, queue: Queue, receipt: str, flight: Any, now: float) -> None:
+        """A delete at loop time ``now`` of the message of ``flight`` (``_Flight``: what a
+        plain receive handed out, still whole) that the current handle ``receipt`` names:
+        :meth:`plain_deleted` without making its entry."""
+        slot: _Slot = queue._tap_slot
+        if now >= slot.until:
+            slot = self._slot(queue, now)
+        live = slot.live
+        if live is not None:
+            live.deleted += 1
+        row = slot.delete
+        if row is not None:
+            row[0] += 1
+        events = slot.events
+        if events is not None:  # (Journal._record, inline)
+            items = flight.items
+            if len(items) == 1:
+                message_id = items[0][1]
+            else:  # message i has the handle of tick flight.tick + i (Ledger.new_flight)
+                tick = int(receipt[len(queue._ledger.receipt_prefix):], 16)
+                message_id = items[tick - flight.tick][1]
+            events.extend((now, "deleted", message_id, slot.name, None, None, None))
             if len(events) >= slot.cap:
                 slot.journal._seal()  # type: ignore[union-attr]
 
@@ -379,8 +473,8 @@ class Tap:
     def sqs_received(self, queue: Queue, messages: list[Message]) -> None:
         """A ReceiveMessage that returned ``messages`` (possibly none: an empty receive)."""
         now = self._now()
-        slot = self._slots.get(queue.name)
-        if slot is None or now >= slot.until:
+        slot: _Slot = queue._tap_slot
+        if now >= slot.until:
             slot = self._slot(queue, now)
         live = slot.live
         if live is not None:  # (every message a receive returned: a FIFO retry's too)

@@ -336,8 +336,11 @@ class Journal:
         events = self._events
         sealed = self._sealed
         cap = self._cap
+        if len(events) == cap:  # (the common case: no slice copied, the list kept for reuse)
+            sealed.append(tuple(events))  # (untracked by the collector once it looks)
+            events.clear()
         while len(events) >= cap:  # (a receive of several messages may pass the end)
-            sealed.append(tuple(events[:cap]))  # (untracked by the collector once it looks)
+            sealed.append(tuple(events[:cap]))
             del events[:cap]
         size = self._size
         while (len(sealed) - 1) * size >= self.max_entries:

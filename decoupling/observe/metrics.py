@@ -218,6 +218,10 @@ class _Stat:
         return Statistics(self.n, self.total, self.low, self.high)
 
 
+#: More bytes than any message has (a small int: CPython compares it fastest).
+_ABOVE_ANY_SIZE = (1 << 30) - 1
+
+
 class _QueueLive:
     """One queue's SQS counts in the current period (see ``Metrics._flush_live``): a send
     adds to ``sent`` (one SentMessageSize sample each) and the size figures, a receive of
@@ -227,9 +231,12 @@ class _QueueLive:
 
     def __init__(self) -> None:
         self.sent = self.deleted = 0
-        self.size_total = 0.0
-        self.size_low = _INF
-        self.size_high = -_INF
+        # Bytes as ints while the sizes are (Tap.plain_sent's are: integer arithmetic and
+        # comparisons, the cheaper ones); ``stats`` gives floats. ``size_low`` starts above
+        # any message's size (SQS: at most 1 MiB), ``size_high`` below.
+        self.size_total: float = 0
+        self.size_low: float = _ABOVE_ANY_SIZE
+        self.size_high: float = -1
         # Receives by the number of messages they returned (a receive returns 0 to 10).
         self.receives = [0] * 11
 
@@ -239,8 +246,8 @@ class _QueueLive:
         sent = self.sent
         if sent:
             out.append(("NumberOfMessagesSent", float(sent), float(sent), 1.0, 1.0))
-            out.append(("SentMessageSize", float(sent), self.size_total, self.size_low,
-                        self.size_high))
+            out.append(("SentMessageSize", float(sent), float(self.size_total),
+                        float(self.size_low), float(self.size_high)))
         receives = self.receives
         counts = [k for k in range(1, len(receives)) if receives[k]]
         if counts:

@@ -101,6 +101,8 @@ class Queue(_QueueAttributes, _QueueBatches):
     _initialized = False
     #: The claim-check (``large_payloads``); ``None``: bodies travel in the message.
     _offload: PayloadOffload | None = None
+    #: The observability tap's ``_Slot`` for this queue (``Tap._observe`` sets it).
+    _tap_slot: Any
 
     def __new__(cls, loop: EventLoop, name: str, *args: Any, **kwargs: Any) -> Queue:
         if type(loop) is not EventLoop and hasattr(loop, "_implementation"):
@@ -220,6 +222,9 @@ class Queue(_QueueAttributes, _QueueBatches):
             # A tuple, replaced on add and remove: an event iterates it without a copy, and an
             # observer that removes itself mid-event changes only later events.
             self._observers: tuple[QueueObserver, ...] = ()
+            # (Set here, before _register lets a tap observe the queue, so every queue's
+            # attributes come in one order: CPython's shared-key instance dicts stay fast.)
+            self._tap_slot = None
             if large_payloads is not None:
                 self.large_payloads = large_payloads
             loop._register("sqs", name, self)
@@ -540,14 +545,14 @@ class Queue(_QueueAttributes, _QueueBatches):
     def _receive_plain(self, max_messages: int) -> list[Message] | None:
         """The common receive of a plain queue (lock held, ``max_messages`` valid, the queue's
         own visibility timeout): first receives from the backlog with nothing due, what
-        :meth:`_receive_now` does then, without its steps. ``None`` (nothing done) in any
-        other case."""
+        :meth:`_receive_now` does then, without its steps, and the observability tap told
+        (:meth:`Tap.plain_received`: the queue is quiet, so the tap is all that watches).
+        ``None`` (nothing done) in any other case."""
         ledger = self._ledger
         if (
             ledger.n_backlog
             and not ledger._visible
             and self._quiet
-            and self.loop._tap is None
             and self._offload is None
             and not self._deleted
             and ledger.n_inflight + max_messages <= self.max_in_flight
@@ -555,7 +560,12 @@ class Queue(_QueueAttributes, _QueueBatches):
             # (MonotonicClock.now() is time.monotonic().)
             now = _monotonic() if self._monotonic else self.loop.clock.now()
             if now < ledger._due:
-                return self._receive_backlog(now, max_messages, self._values["VisibilityTimeout"])
+                timeout = self._values["VisibilityTimeout"]
+                out = self._receive_backlog(now, max_messages, timeout)
+                tap = self.loop._tap
+                if tap is not None:
+                    tap.plain_received(self, out, now, now + timeout)
+                return out
         return None
 
     def _wake_time(self, deadline: float) -> float:
@@ -628,9 +638,7 @@ class Queue(_QueueAttributes, _QueueBatches):
         ):
             # Only never-received messages of a plain queue are visible: first receives, none
             # due for a dead-letter queue. (Quiet: no observer but the tap, which hears of the
-            # whole receive from sqs_received.)
-            if self.loop._tap is not None:  # (the tap reads each message's entry)
-                return self._receive_backlog_entries(now, max_messages, timeout)
+            # whole receive from sqs_received: the flight's handles give it the deadline.)
             return self._receive_backlog(now, max_messages, timeout)
         room = self.max_in_flight - ledger.n_inflight
         if room <= 0 and ledger.n_visible:
@@ -712,61 +720,6 @@ class Queue(_QueueAttributes, _QueueBatches):
         if len(out) > 1:  # draw the other seqs and ticks (in C)
             _exhaust(zip(range(len(out) - 1), seqs, ticks, strict=False))  # (endless counters)
         ledger.admit_flight(flight, now, timeout)
-        return out
-
-    def _receive_backlog_entries(
-        self, now: float, max_messages: int, timeout: int
-    ) -> list[Message]:
-        """:meth:`_receive_backlog` with the observability tap attached, which looks each
-        message's entry up by its handle: each message's entry (Ledger.plain_entry: its record
-        is made when read) and its ``Message`` in one pass, as Ledger.receive and
-        :meth:`_messages` make them. O(k)."""
-        ledger = self._ledger
-        items = ledger.take_backlog(max_messages)
-        clock = self.loop.clock
-        if self._monotonic:  # MonotonicClock.wall_ms() at ``now``, without two calls
-            offset = clock._offset  # type: ignore[attr-defined]
-            wall_ms = _floor((now + offset) * 1000)
-            to_ms: Any = _floor
-        else:  # a ManualClock: _state._plain_records
-            offset = clock._epoch_offset  # type: ignore[attr-defined]
-            wall_ms = clock.wall_ms()
-            to_ms = round
-        deadline = now + timeout
-        cls = ledger.plain_entry
-        assert cls is not None  # (a backlog needs make_record)
-        prefix = ledger.receipt_prefix
-        handles = ledger.handles
-        sender = self.loop.account_id
-        got: list[Entry] = []
-        keep = got.append
-        out: list[Message] = []
-        append = out.append
-        for item, seq, tick in zip(items, ledger.seqs, ledger.ticks, strict=False):  # (endless counters)
-            # Entry.__init__ and Ledger._hand_out in one: every field set once.
-            entry = cls()  # type: ignore[call-arg]  # (bare: its __init__ is object's)
-            entry._item = item
-            entry.seq = seq
-            sent_at = entry.sent_at = entry.available_at = item[0]
-            entry.lane = None
-            entry.state = INFLIGHT
-            entry.receive_count = 1
-            entry.first_received_at = entry.received_at = now
-            entry.deadline = deadline
-            entry.timeout = timeout
-            receipt = entry.receipt = f"{prefix}{tick:x}"
-            handles[receipt] = entry
-            keep(entry)
-            # The Message; the fields a plain message leaves empty are _PlainMessage's defaults.
-            m = _PlainMessage()  # (bare: its __init__ is object's)
-            _, m.message_id, m.body = item
-            m.receipt_handle = receipt
-            m.receive_count = 1
-            m.sent_timestamp = to_ms((sent_at + offset) * 1000)
-            m.first_receive_timestamp = wall_ms
-            m.sender_id = sender
-            append(m)
-        ledger.admit_backlog(got)
         return out
 
     def _messages(self, received: list[Entry], now: float) -> list[Message]:
@@ -937,14 +890,14 @@ class Queue(_QueueAttributes, _QueueBatches):
                 # handles take the general path below.
                 entry = ledger.handles.get(receipt_handle) if type(receipt_handle) is str else None
                 if entry is not None:
-                    tap = self.loop._tap
                     if type(entry) is _FLIGHT:  # a message of a receive's flight
-                        if tap is None:
-                            ledger.remove_handle(receipt_handle, entry)
-                            return
-                        entry = ledger.entry_for(receipt_handle)  # (the tap reads the entry)
-                        assert entry is not None
+                        ledger.remove_handle(receipt_handle, entry)
+                        tap = self.loop._tap
+                        if tap is not None:  # (the flight stays whole: no entry is made)
+                            tap.flight_deleted(self, receipt_handle, entry, now)
+                        return
                     ledger.remove_many([entry])
+                    tap = self.loop._tap
                     if tap is not None:
                         tap.plain_deleted(self, entry, now)
                     return
