@@ -491,22 +491,19 @@ class Queue(_QueueAttributes, _QueueBatches):
             InvalidParameterValue, OverLimit (120,000 in flight), QueueDoesNotExist.
         """
         with self._lock:
-            if (
+            # The common call: valid, queue defaults; _check_receive_args's answer without it.
+            common = (
                 type(max_messages) is int
                 and 1 <= max_messages <= 10
                 and wait_seconds is None
                 and visibility_timeout is None
-            ):  # the common call: _check_receive_args's answer without the call
+            )
+            if common:
                 ready = self._receive_plain(max_messages)
                 if ready is not None:
                     return ready
             self._check_alive()
-            if (
-                type(max_messages) is int
-                and 1 <= max_messages <= 10
-                and wait_seconds is None
-                and visibility_timeout is None
-            ):  # the common call: _check_receive_args's answer without the call
+            if common:
                 wait = self._values["ReceiveMessageWaitTimeSeconds"]
                 timeout = self._values["VisibilityTimeout"]
             else:
