@@ -63,7 +63,7 @@ from ..message import AttributeInput, Message
 from . import large_payloads as _large
 from .config import RedriveAllowPolicy, RedrivePolicy
 from .large_payloads import PayloadOffload
-from .queue import _HEX3, MAX_VISIBILITY, BatchResult, Queue, SendResult, _Record
+from .queue import _HEX3, MAX_VISIBILITY, BatchResult, Queue, SendResult, _fill_from_record, _Record
 from .results import _PlainSendResult
 
 __all__ = ["FifoQueue", "DEDUPLICATION_INTERVAL"]
@@ -930,19 +930,9 @@ class FifoQueue(Queue):
                 m.sequence_number = entry._sequence_number
                 m.message_attributes = {}
                 m.dead_letter_queue_source_arn = m.aws_trace_header = None
+                m._md5 = None
             else:
-                r = entry.record
-                m.message_id = r.message_id
-                m.body = r.body
-                attributes = r.attributes
-                m.message_attributes = attributes if attributes else {}
-                m.sent_timestamp = r.sent_ms
-                m.message_group_id = r.group_id
-                m.message_deduplication_id = r.dedup_id
-                m.sequence_number = r.sequence_number
-                m.dead_letter_queue_source_arn = r.dlq_source_arn
-                m.aws_trace_header = r.trace_header
-            m._md5 = None
+                _fill_from_record(m, entry.record)
             m.receipt_handle = entry.receipt or ""
             m.receive_count = entry.receive_count
             first = entry.first_received_at

@@ -56,6 +56,22 @@ GROUP_ID = re.compile(r"[\x21-\x7e]{1,128}")
 IN_FLIGHT_LIMIT = 120_000
 MAX_VISIBILITY = 43_200
 _new = object.__new__
+
+
+def _fill_from_record(m: Message, r: Any) -> None:
+    """Set the fields of a ``Message`` made without ``__init__`` that its stored record
+    (``_Record``) gives; the receive-specific ones (handle, counts, sender) are the caller's."""
+    m.message_id = r.message_id
+    m.body = r.body
+    attributes = r.attributes
+    m.message_attributes = attributes if attributes else {}
+    m.sent_timestamp = r.sent_ms
+    m.message_group_id = r.group_id
+    m.message_deduplication_id = r.dedup_id
+    m.sequence_number = r.sequence_number
+    m.dead_letter_queue_source_arn = r.dlq_source_arn
+    m.aws_trace_header = r.trace_header
+    m._md5 = None
 #: Consumes an iterator in C (a deque that keeps nothing).
 _exhaust: Callable[[Iterable[object]], None] = deque[object](maxlen=0).extend
 PURGE_COOLDOWN = 60.0
@@ -749,18 +765,7 @@ class Queue(_QueueAttributes, _QueueBatches):
                 m.sent_timestamp = to_ms((sent_at + offset) * 1000)
             else:
                 m = _new(Message)
-                r = entry.record
-                m.message_id = r.message_id
-                m.body = r.body
-                attributes = r.attributes
-                m.message_attributes = attributes if attributes else {}
-                m.sent_timestamp = r.sent_ms
-                m.message_group_id = r.group_id
-                m.message_deduplication_id = r.dedup_id
-                m.sequence_number = r.sequence_number
-                m.dead_letter_queue_source_arn = r.dlq_source_arn
-                m.aws_trace_header = r.trace_header
-                m._md5 = None
+                _fill_from_record(m, entry.record)
             m.receipt_handle = entry.receipt or ""
             m.receive_count = entry.receive_count
             m.first_receive_timestamp = (
