@@ -49,23 +49,29 @@ def test_print_stdout_stderr_and_logging_reach_the_tail_in_order(
     rt.register("printer", handler)
     result = rt.invoke("printer", {}, log_type="Tail")
     assert result.payload == "ok"
+    # a logging record as the Python runtime formats it: level, UTC time (the loop's), request id
+    record = f"[WARNING]\t2026-01-01T00:00:00.000Z\t{result.request_id}\tstock B-7 low"
     assert _body(result) == [
-        "custom log event", "part one, part two", "to stderr", "[WARNING]\tstock B-7 low",
+        "custom log event", "part one, part two", "to stderr", record,
         "xy", "two", "lines", "no newline at the end"]
     out, err = capsys.readouterr()  # the text still reaches the real streams
     assert out == "custom log event\npart one, part two\nxy\ntwo\nlines\nno newline at the end"
     assert err == "to stderr\n"
 
 
-def test_a_partial_line_before_a_logging_record_becomes_its_own_line(rt: dc.FunctionRuntime) -> None:
+def test_a_partial_line_before_a_logging_record_becomes_its_own_line(
+        rt: dc.FunctionRuntime, clock: dc.ManualClock) -> None:
     def handler(event: Any, context: Any) -> None:
         print("waiting...", end="")
-        logging.getLogger().error("gave up")
+        logging.getLogger().error("gave up on %d", 7)
         print(" done")
 
     rt.register("partial", handler)
-    assert _body(rt.invoke("partial", None, log_type="Tail")) == [
-        "waiting...", "[ERROR]\tgave up", " done"]
+    clock.advance(61.25)  # the record's time is the loop's wall clock, to the millisecond
+    result = rt.invoke("partial", None, log_type="Tail")
+    assert _body(result) == [
+        "waiting...", f"[ERROR]\t2026-01-01T00:01:01.250Z\t{result.request_id}\tgave up on 7",
+        " done"]
 
 
 def test_async_handler_and_init_code_print_to_the_log(rt: dc.FunctionRuntime) -> None:
@@ -92,8 +98,9 @@ def test_an_error_logs_what_the_python_runtime_logs(rt: dc.FunctionRuntime) -> N
     body = _body(result)
     assert body[:3] == ["about to fail", "[ERROR] KeyError: 'order-7'",
                         "Traceback (most recent call last):"]
-    assert body[3].startswith('  File "') and body[3].endswith(', in handler')
-    assert body[4] == '    raise KeyError("order-7")'
+    # frame lines indented with no-break spaces, as the runtime writes them to CloudWatch
+    assert body[3].startswith('\u00a0\u00a0File "') and body[3].endswith(', in handler')
+    assert body[4] == '\u00a0\u00a0\u00a0\u00a0raise KeyError("order-7")'
     assert len(body) == 5
 
 

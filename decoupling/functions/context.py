@@ -29,7 +29,8 @@ Logs
     runs (its init code too, on any engine, sync or ``async``), text written to ``sys.stdout``
     or ``sys.stderr`` (``print``, ``traceback.print_exc``, ...) becomes lines of that
     invocation's log, in order with the :mod:`logging` records that reach the root logger
-    (``[LEVEL]\tmessage``). A line is text up to a newline: the pieces of a partial line
+    (as the Python runtime formats them: ``[LEVEL]\t<UTC time>.<ms>Z\t<request id>\tmessage``,
+    the time from the loop's clock). A line is text up to a newline: the pieces of a partial line
     (``print(..., end="")``) are joined, and a partial line still open when the handler ends,
     or when a ``logging`` record arrives, becomes a line of its own. The text still reaches the
     real stream too, so a developer's ``print`` stays visible in the terminal (or in pytest's
@@ -327,13 +328,16 @@ class _InvocationLog:
     multi-line error report). Thread-safe: a handler's own threads may write to it too.
     """
 
-    __slots__ = ("entries", "_partial", "_now", "_lock")
+    __slots__ = ("entries", "_partial", "_now", "_lock", "request_id", "epoch_offset")
 
-    def __init__(self, now: Callable[[], float]) -> None:
+    def __init__(self, now: Callable[[], float], request_id: str = "",
+                 epoch_offset: float = 0.0) -> None:
         self.entries: list[tuple[float, str]] = []
         self._partial: dict[int, tuple[float, str]] = {}  # per stream: (time begun, text)
         self._now = now
         self._lock = threading.Lock()
+        self.request_id = request_id
+        self.epoch_offset = epoch_offset  # loop seconds + this = epoch seconds
 
     def write(self, stream: int, text: str) -> None:
         """Text written to a stream (1 stdout, 2 stderr): complete lines become entries."""
@@ -354,6 +358,15 @@ class _InvocationLog:
             self._flush()
             self.entries.append((self._now(), text))
 
+    def record(self, level: str, message: str) -> None:
+        """A ``logging`` record, in the Python runtime's text format: ``[LEVEL]``, the UTC time
+        to the millisecond, the request id and the message, tab-separated."""
+        with self._lock:
+            self._flush()
+            at = self._now()
+            self.entries.append((at, f"[{level}]\t{utc_stamp(at + self.epoch_offset)}\t"
+                                     f"{self.request_id}\t{message}"))
+
     def close(self) -> list[tuple[float, str]]:
         """The entries, with any partial line ended."""
         with self._lock:
@@ -366,9 +379,19 @@ class _InvocationLog:
         self._partial.clear()
 
 
+def utc_stamp(epoch: float) -> str:
+    """``2026-12-08T01:02:03.456Z``: how the Python runtime stamps a ``logging`` record."""
+    ms = int(epoch * 1000)
+    return f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(ms // 1000))}.{ms % 1000:03d}Z"
+
+
 def error_lines(error: Mapping[str, Any]) -> str:
     """What the Python runtime logs for a failed invocation: ``[ERROR] <type>: <message>``,
-    then ``Traceback (most recent call last):`` and the frames of ``stackTrace`` (one event)."""
+    then ``Traceback (most recent call last):`` and the frames of ``stackTrace`` (one event).
+
+    As the runtime does, the leading spaces of each frame line become no-break spaces (U+00A0)
+    (``log_error`` in aws/aws-lambda-python-runtime-interface-client's ``bootstrap.py``).
+    """
     head = "[ERROR]"
     if error.get("errorType"):
         head += f" {error['errorType']}"
@@ -378,7 +401,9 @@ def error_lines(error: Mapping[str, Any]) -> str:
         head += f" {error['errorMessage']}"
     lines = [head, "Traceback (most recent call last):"]
     for frame in error.get("stackTrace") or ():
-        lines.extend(str(frame).splitlines() or [""])
+        for line in str(frame).splitlines() or [""]:
+            body = line.lstrip(" ")
+            lines.append("\u00a0" * (len(line) - len(body)) + body)
     return "\n".join(lines)
 
 
@@ -389,9 +414,10 @@ class _InvocationLogHandler(logging.Handler):
         log = _current_log.get()
         if log is not None:
             try:
-                log.line(f"[{record.levelname}]\t{record.getMessage()}")
+                message = record.getMessage()
             except Exception:  # a bad format string must not fail the invocation
-                log.line(f"[{record.levelname}]\t{record.msg!r}")
+                message = repr(record.msg)
+            log.record(record.levelname, message)
 
 
 _in_tee = threading.local()

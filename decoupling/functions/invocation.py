@@ -366,7 +366,8 @@ def make_job(
     request_id = context.aws_request_id
 
     def job() -> _Outcome:
-        log = _InvocationLog(timing.now)
+        clock = timing.clock
+        log = _InvocationLog(timing.now, request_id, clock.wall() - clock.now())
         wrap_std_streams()
         _current_env.set(env)
         _current_log.set(log)
