@@ -241,7 +241,7 @@ def write_pending(store: SqliteStore) -> None:
         else:
             # One statement: its own transaction, committed here. Only receives or deletes:
             # no fsync (at FULL; the next fsynced commit covers them).
-            conn.execute(*ops[0])
+            store._write(*ops[0])
             store._commits += 1
             for state in touched:
                 state.touched = False
@@ -253,8 +253,9 @@ def write_pending(store: SqliteStore) -> None:
             return
     store._strict = False
     store._tx()
+    write = store._write
     for sql, params in ops:
-        conn.execute(sql, params)
+        write(sql, params)
     if store._dedup:
         write_dedup(store, conn, offset)
     if store._handles:
@@ -278,15 +279,14 @@ def _one(store: SqliteStore) -> bool:
     plain one: a standard queue's, without attributes), received or deleted, in one process,
     outside a transaction, with no counters to reserve and no prune due. Writes its one
     statement as its own transaction and returns True; False (nothing done) for anything else,
-    which :func:`write_pending` writes in general."""
-    if store._in_tx or store.multiprocess or store._dedup or store._handles \
+    which :func:`write_pending` writes in general. (A standard queue's call never notes FIFO
+    deduplication ids or deleted handles, so a single touched standard queue means none.)"""
+    state = store._touched[0]
+    if state.fifo or store._in_tx or store.multiprocess or store._dedup or store._handles \
+            or state.meta_dirty \
+            or state.seq.value > state.saved_seq or state.tick.value > state.saved_tick \
             or not (store._commits + 1) % store.prune_every:
         return False
-    state = store._touched[0]
-    if state.meta_dirty or state.seq.value > state.saved_seq \
-            or state.tick.value > state.saved_tick or state.fifo:
-        return False
-    offset = store._offset
     if store._new:
         owner, entry = store._new[0]
         r = entry.record
@@ -295,20 +295,24 @@ def _one(store: SqliteStore) -> bool:
                 or r.trace_header is not None or r.dedup_id is not None \
                 or r.sequence_number is not None:
             return False
+        offset = store._offset
         body = r.body
+        sql = _PLAIN_ONE
         params: Any = (state.base | entry.seq, r.message_id, body,
                        _md5(body.encode(), usedforsecurity=False).hexdigest(),  # md5_of_body
                        r.sent_ms, entry.sent_at + offset, entry.available_at + offset)
-        sql = _PLAIN_ONE
         store._new = []
     else:
         owner, entry = store._dirty[0]
         if owner is not state:
             return False
         if entry.state == GONE:
-            params, sql = (state.base | entry.seq,), _DELETE_ONE
+            sql = _DELETE_ONE
+            params = (state.base | entry.seq,)
         else:
+            offset = store._offset
             count = entry.receive_count
+            sql = _UPDATE_ONE
             if entry.receipt is None:
                 params = (state.base | entry.seq, count,
                           entry.first_received_at + offset if count else None, None, None,
@@ -318,11 +322,10 @@ def _one(store: SqliteStore) -> bool:
                           entry.first_received_at + offset if count else None,
                           entry.received_at + offset, entry.deadline + offset,
                           entry.timeout, entry.receipt, entry.available_at + offset)
-            sql = _UPDATE_ONE
         store._dirty = []
     state.touched = False
     store._touched = []
-    store._live().execute(sql, params)  # (if it fails, the caller's _fail reloads)
+    store._write(sql, params)  # (if it fails, the caller's _fail reloads)
     store._commits += 1
     if store._strict:
         store._strict = False

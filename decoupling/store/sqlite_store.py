@@ -409,6 +409,9 @@ class SqliteStore:
         self._contention = Contention(self.busy_timeout)
         self._loop: Any = None
         self._conn: sqlite3.Connection | None = None
+        #: How the write path runs a statement: one cursor's ``execute``, kept for the
+        #: connection's life (``Connection.execute`` makes a cursor per call).
+        self._write: Any = self._write_closed
         self._lock = _JournalLock()
         self._lock._store = self
         self._lock._depth = 0
@@ -520,6 +523,10 @@ class SqliteStore:
                 f"Cannot use the store {self.path}: {error}{hint}."
             ) from None
         self._conn = conn
+        self._write = conn.cursor().execute
+
+    def _write_closed(self, sql: str, params: Any = ()) -> Any:
+        raise ServiceUnavailable(f"The store {self.path} is closed.")
 
     def _restore(self) -> None:
         """(EventLoop) rebuild every queue from the store, as the last commit left them. A
@@ -558,6 +565,7 @@ class SqliteStore:
         """Close the connection after a failed open, without writing anything."""
         self._close_wal()
         conn, self._conn = self._conn, None
+        self._write = self._write_closed
         self._clear_pending()
         self._in_tx = False
         if conn is not None:
@@ -769,7 +777,7 @@ class SqliteStore:
             if self.multiprocess:
                 self._begin_shared(conn)
             else:
-                conn.execute("BEGIN IMMEDIATE")
+                self._write("BEGIN IMMEDIATE")
             self._in_tx = True
 
     def _sync_wal(self) -> None:
@@ -830,9 +838,16 @@ class SqliteStore:
 
     def _end(self) -> None:
         """The outermost release (or a condition wait): commit what the call changed."""
-        if self._touched:
+        touched = self._touched
+        if touched:
             try:
-                _write.write_pending(self)
+                if len(touched) == 1 and len(self._new) + len(self._dirty) == 1 \
+                        and _write._one(self):
+                    # (one statement, its own transaction: nothing else is open)
+                    if not self._s3_doomed:
+                        return
+                else:
+                    _write.write_pending(self)
             except sqlite3.Error as error:
                 self._fail(error)
         if self._changes and self._in_tx:  # a call that created or deleted a queue only
@@ -845,7 +860,7 @@ class SqliteStore:
             try:
                 if self._commits % self.prune_every == 0:
                     _write.prune(self)
-                self._live().execute("COMMIT")
+                self._write("COMMIT")
             except sqlite3.Error as error:
                 self._fail(error)
             self._in_tx = False
@@ -982,5 +997,6 @@ class SqliteStore:
             self._close_wal()
             self._conn.close()
             self._conn = None
+            self._write = self._write_closed
 
 
