@@ -47,6 +47,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from heapq import heappop, heappush
 from math import floor as _floor
+from time import monotonic as _monotonic
 from typing import Any, ClassVar, TypeGuard
 
 from .._core.dedup import ExpiringKeys, ExpiringMap
@@ -291,6 +292,9 @@ class FifoQueue(Queue):
             else clock._offset if type(clock) is MonotonicClock
             else None
         )
+        # A ManualClock's now() is its _now: the common paths read it without the call (and
+        # a MonotonicClock's is time.monotonic(): see Queue._monotonic).
+        self._manual_clock: bool = type(clock) is ManualClock
         # The entries of the common send (None: that send stores records, asking the clock).
         self._entry_class: type[_FifoEntry] | None = (
             None if self._wall_offset is None
@@ -478,7 +482,11 @@ class FifoQueue(Queue):
                         # _prepare and _commit (FIFO and Queue) in one, with one lookup of
                         # the deduplication window: same ids, events and order as that path.
                         loop = self.loop
-                        now = loop.clock.now()
+                        clock = loop.clock
+                        now = (  # clock.now(), without the call
+                            clock._now if self._manual_clock  # type: ignore[attr-defined]
+                            else _monotonic() if self._monotonic else clock.now()
+                        )
                         low = self._id_low  # a message id from the queue's block, as Queue's
                         if low > 4095:
                             self._id_block = loop._id_block()
@@ -754,7 +762,11 @@ class FifoQueue(Queue):
                     max_messages, wait, timeout = self._check_receive_args(
                         max_messages, wait_seconds, visibility_timeout
                     )
-                now = self.loop.clock.now()
+                clock = self.loop.clock
+                now = (  # clock.now(), without the call
+                    clock._now if self._manual_clock  # type: ignore[attr-defined]
+                    else _monotonic() if self._monotonic else clock.now()
+                )
                 ledger = self._ledger
                 if now >= ledger._due:  # (settle's own first test, without the call)
                     ledger.settle(now)
@@ -983,7 +995,11 @@ class FifoQueue(Queue):
             if self._deleted:
                 self._check_alive()  # raises
             ledger = self._ledger
-            now = self.loop.clock.now()
+            clock = self.loop.clock
+            now = (  # clock.now(), without the call
+                clock._now if self._manual_clock  # type: ignore[attr-defined]
+                else _monotonic() if self._monotonic else clock.now()
+            )
             if now >= ledger._due:  # (settle's own first test, without the call)
                 ledger.settle(now)
             entry = ledger.handles.get(receipt_handle) if type(receipt_handle) is str else None
