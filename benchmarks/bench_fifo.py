@@ -38,6 +38,22 @@ deleted handles ~4). Until this change each insert also allocated tuples the gar
 collector tracks and that stayed for the window's 5 minutes, which made young collections run
 about five times as often as for standard (now the same count: 58 per 40,000 cycles for both).
 
+Issue #23's fourth round (2026-12-08). The standard queue is not faster with 1e5 queued than
+with 1e3: its instructions per cycle are the same (callgrind: 52.3k and 52.2k) and in the same
+rounds it runs at 0.97-1.01x; each backlog used to have rounds of its own, seconds apart, on a
+machine whose speed drifts by 2x under the other sessions' load. All six contenders now share
+the rounds, and ``standard_1e5_vs_1e3`` is printed as a check. FIFO with 1,000 groups: 73.4k
+-> 65.4k instructions a cycle (1e3; the send's result and the received message keep their empty
+fields as class defaults, so no property-setter calls, and the three paths read the clock
+without a call): 0.80 of standard by instructions, but 0.55-0.6 timed, even as the best of
+300 short runs. The gap is memory, not work: with a 512 KB last-level cache simulated
+(``--cache-sim=yes --LL=524288,8,64``) a FIFO cycle at 1e5 misses ~20 times outside the garbage
+collector against standard's ~6-10 (the two dicts of the deduplication window, one lane deque
+per group, the entry received 1e5 cycles after it was made), and its collections walk the
+held entries, one tracked object each, where standard's backlog is untracked tuples. What would
+close it is structural (outside ``fifo.py``): a deduplication window in one dict, untracked
+per-message storage in the lanes, groups of one or two messages without a deque each.
+
 Run: ``python benchmarks/bench_fifo.py`` (about 15 s; ``--quick`` for a smaller run).
 """
 

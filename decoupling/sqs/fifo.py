@@ -842,7 +842,7 @@ class FifoQueue(Queue):
                                 _floor((entry.sent_at + wall_offset) * 1000) if self._monotonic
                                 else round((entry.sent_at + wall_offset) * 1000)
                             )
-                            m.message_group_id = key  # type: ignore[assignment]  # (a str)
+                            m.message_group_id = key  # (a str)
                             m.message_deduplication_id = entry._dedup_id  # type: ignore[attr-defined]
                             m.sequence_number = entry._sequence_number  # type: ignore[attr-defined]
                             m.receipt_handle = receipt
