@@ -456,3 +456,34 @@ def test_send_batch_shape_errors_still_apply(q: dc.FifoQueue) -> None:
             [{"Id": str(i), "MessageBody": "x", "MessageGroupId": "g",
               "MessageDeduplicationId": str(i)} for i in range(11)]
         )
+
+
+def test_the_common_send_and_receive_answer_as_the_general_path_does(loop: dc.EventLoop) -> None:
+    """The plain FIFO send's result and the one-message receive's ``Message`` keep their empty
+    fields as defaults (no attributes, no digests yet, no dead-letter source or trace header):
+    each reads, compares, prints and takes new values as the general path's objects do."""
+    queue = dc.FifoQueue(loop, "common.fifo")
+    sent = queue.send("pay 10", message_group_id="g", message_deduplication_id="d1")
+    duplicate = queue.send("pay 10", message_group_id="g", message_deduplication_id="d1")
+    queue.send("pay 20", message_group_id="g2", message_deduplication_id="d2")
+    md5 = md5_of_body("pay 10")
+    assert sent.to_aws() == {"MessageId": sent.message_id, "MD5OfMessageBody": md5,
+                             "SequenceNumber": seq(1)}
+    assert sent.md5_of_message_attributes is None
+    assert sent == duplicate == dc.SendResult(sent.message_id, md5, None, seq(1))
+    assert hash(sent) == hash(dc.SendResult(sent.message_id, md5, None, seq(1)))
+    assert repr(sent) == (f"SendResult(message_id={sent.message_id!r}, md5_of_message_body="
+                          f"{md5!r}, md5_of_message_attributes=None, sequence_number='{seq(1)}')")
+    [first] = queue.receive()
+    [second] = queue.receive()
+    assert (first.body, first.message_group_id, second.body) == ("pay 10", "g", "pay 20")
+    assert first.message_attributes == second.message_attributes == {}
+    first.message_attributes["note"] = dc.MessageAttributeValue("String", string_value="x")
+    assert second.message_attributes == {}  # each message has its own dict
+    assert first.md5_of_body == md5
+    assert first.md5_of_message_attributes is not None
+    assert (second.md5_of_message_attributes, second.dead_letter_queue_source_arn,
+            second.aws_trace_header) == (None, None, None)
+    second.aws_trace_header = "Root=1-5759e988-bd862e3fe1be46a994272793"
+    assert second.attributes["AWSTraceHeader"] == "Root=1-5759e988-bd862e3fe1be46a994272793"
+    assert repr(first) == f"Message(message_id={sent.message_id!r}, body='pay 10', receive_count=1)"

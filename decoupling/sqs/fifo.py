@@ -47,6 +47,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from heapq import heappop, heappush
 from math import floor as _floor
+from time import monotonic as _monotonic
 from typing import Any, ClassVar, TypeGuard
 
 from .._core.dedup import ExpiringKeys, ExpiringMap
@@ -59,12 +60,12 @@ from ..errors import (
     MissingParameter,
 )
 from ..loop import EventLoop
-from ..message import AttributeInput, Message
+from ..message import AttributeInput, Message, _none, _unset_default
 from . import large_payloads as _large
 from .config import RedriveAllowPolicy, RedrivePolicy
 from .large_payloads import PayloadOffload
 from .queue import _HEX3, MAX_VISIBILITY, BatchResult, Queue, SendResult, _fill_from_record, _Record
-from .results import _PlainSendResult
+from .results import _none_until_set
 
 __all__ = ["FifoQueue", "DEDUPLICATION_INTERVAL"]
 
@@ -147,6 +148,36 @@ class _Attempt:
         self.entries = entries
         self.receipts = [e.receipt for e in entries]
         self.deadlines = [e.deadline for e in entries]
+
+
+class _FifoSendResult(SendResult):
+    """A :class:`SendResult` as the common FIFO send makes it: ``_FifoSendResult()`` is a bare
+    instance (``__init__`` is object's) whose ``message_id``, ``sequence_number`` and ``_body``
+    the send sets (plain slot stores, no property calls); the digests and attributes read
+    ``None`` until set. Behaves as ``SendResult`` in every way."""
+
+    __slots__ = ()
+    __init__ = object.__init__
+
+    _md5 = _none_until_set("_md5")
+    _md5_attributes = _none_until_set("_md5_attributes")
+    _attributes = _none_until_set("_attributes")
+
+
+class _FifoMessage(Message):
+    """A :class:`Message` of a message the common FIFO send stored (a body, its group, its
+    deduplication id and sequence number, nothing else), as a receive builds it: the fields
+    such a message leaves empty (attributes, dead-letter source, trace header, the cached
+    MD5) read as their defaults until set, so the receive does not store them one by one.
+    Behaves as ``Message`` in every other way."""
+
+    __slots__ = ()
+    __init__ = object.__init__  # ``_FifoMessage()``: a bare instance for the receive to fill
+
+    message_attributes = _unset_default("message_attributes", dict)
+    dead_letter_queue_source_arn = _unset_default("dead_letter_queue_source_arn", _none)
+    aws_trace_header = _unset_default("aws_trace_header", _none)
+    _md5 = _unset_default("_md5", _none)
 
 
 class FifoQueue(Queue):
@@ -261,6 +292,9 @@ class FifoQueue(Queue):
             else clock._offset if type(clock) is MonotonicClock
             else None
         )
+        # A ManualClock's now() is its _now: the common paths read it without the call (and
+        # a MonotonicClock's is time.monotonic(): see Queue._monotonic).
+        self._manual_clock: bool = type(clock) is ManualClock
         # The entries of the common send (None: that send stores records, asking the clock).
         self._entry_class: type[_FifoEntry] | None = (
             None if self._wall_offset is None
@@ -448,7 +482,11 @@ class FifoQueue(Queue):
                         # _prepare and _commit (FIFO and Queue) in one, with one lookup of
                         # the deduplication window: same ids, events and order as that path.
                         loop = self.loop
-                        now = loop.clock.now()
+                        clock = loop.clock
+                        now = (  # clock.now(), without the call
+                            clock._now if self._manual_clock  # type: ignore[attr-defined]
+                            else _monotonic() if self._monotonic else clock.now()
+                        )
                         low = self._id_low  # a message id from the queue's block, as Queue's
                         if low > 4095:
                             self._id_block = loop._id_block()
@@ -472,8 +510,7 @@ class FifoQueue(Queue):
                         )
                         values = window._values
                         held = values.get(key)  # (every held item is live once expired)
-                        result: SendResult = _PlainSendResult()  # SendResult._lazy's fields, set here
-                        result._md5 = result._md5_attributes = result._attributes = None
+                        result: SendResult = _FifoSendResult()  # SendResult._lazy's fields, set here
                         result._body = body
                         if held is not None:
                             result.message_id, _, original = held.rpartition(" ")
@@ -725,7 +762,11 @@ class FifoQueue(Queue):
                     max_messages, wait, timeout = self._check_receive_args(
                         max_messages, wait_seconds, visibility_timeout
                     )
-                now = self.loop.clock.now()
+                clock = self.loop.clock
+                now = (  # clock.now(), without the call
+                    clock._now if self._manual_clock  # type: ignore[attr-defined]
+                    else _monotonic() if self._monotonic else clock.now()
+                )
                 ledger = self._ledger
                 if now >= ledger._due:  # (settle's own first test, without the call)
                     ledger.settle(now)
@@ -793,7 +834,7 @@ class FifoQueue(Queue):
                                     return self._offload._resolve(self, messages)
                                 return messages
                             # _messages, inline for one message the common send stored
-                            m = _new(Message)
+                            m = _FifoMessage()
                             m.message_id = message_id
                             m.body = entry._body  # type: ignore[attr-defined]
                             wall_offset: float = self._wall_offset  # type: ignore[assignment]
@@ -801,12 +842,9 @@ class FifoQueue(Queue):
                                 _floor((entry.sent_at + wall_offset) * 1000) if self._monotonic
                                 else round((entry.sent_at + wall_offset) * 1000)
                             )
-                            m.message_group_id = key  # type: ignore[assignment]  # (a str)
+                            m.message_group_id = key  # (a str)
                             m.message_deduplication_id = entry._dedup_id  # type: ignore[attr-defined]
                             m.sequence_number = entry._sequence_number  # type: ignore[attr-defined]
-                            m.message_attributes = {}
-                            m.dead_letter_queue_source_arn = m.aws_trace_header = None
-                            m._md5 = None
                             m.receipt_handle = receipt
                             m.receive_count = count
                             first = entry.first_received_at
@@ -919,19 +957,18 @@ class FifoQueue(Queue):
         append = out.append
         entries: list[Any] = received  # (_FifoEntry or Entry)
         plain: Any = self._entry_class
+        m: Message
         for entry in entries:
-            m = _new(Message)  # Message(...)'s fields set here, as its __init__ sets them
             if type(entry) is plain and entry._message_id is not None:
+                m = _FifoMessage()  # (its empty fields are class defaults)
                 m.message_id = entry._message_id
                 m.body = entry._body
                 m.sent_timestamp = plain._to_ms((entry.sent_at + plain._offset) * 1000)
                 m.message_group_id = entry.lane
                 m.message_deduplication_id = entry._dedup_id
                 m.sequence_number = entry._sequence_number
-                m.message_attributes = {}
-                m.dead_letter_queue_source_arn = m.aws_trace_header = None
-                m._md5 = None
             else:
+                m = _new(Message)  # Message(...)'s fields set here, as its __init__ sets them
                 _fill_from_record(m, entry.record)
             m.receipt_handle = entry.receipt or ""
             m.receive_count = entry.receive_count
@@ -958,7 +995,11 @@ class FifoQueue(Queue):
             if self._deleted:
                 self._check_alive()  # raises
             ledger = self._ledger
-            now = self.loop.clock.now()
+            clock = self.loop.clock
+            now = (  # clock.now(), without the call
+                clock._now if self._manual_clock  # type: ignore[attr-defined]
+                else _monotonic() if self._monotonic else clock.now()
+            )
             if now >= ledger._due:  # (settle's own first test, without the call)
                 ledger.settle(now)
             entry = ledger.handles.get(receipt_handle) if type(receipt_handle) is str else None
