@@ -363,7 +363,7 @@ class Tap:
             slot.send[1] += -(-size // CHUNK) - 1
         events = slot.events
         if events is not None:  # (Journal._record, inline)
-            events.extend((now, "sent", message_id, slot.name, None, None, None))
+            events += (now, "sent", message_id, slot.name, None, None, None)  # (extend)
             if len(events) >= slot.cap:
                 slot.journal._seal()  # type: ignore[union-attr]
 
@@ -414,8 +414,7 @@ class Tap:
                 row[1] += -(-size // CHUNK) - 1
         events = slot.received
         if events is not None:  # (Journal._record, inline)
-            events.extend((now, "received", m.message_id, slot.name, 1, m.receipt_handle,
-                           deadline))
+            events += (now, "received", m.message_id, slot.name, 1, m.receipt_handle, deadline)
             if len(events) >= slot.cap:
                 slot.journal._seal()  # type: ignore[union-attr]
 
@@ -457,7 +456,7 @@ class Tap:
             else:  # message i has the handle of tick flight.tick + i (Ledger.new_flight)
                 tick = int(receipt[len(queue._ledger.receipt_prefix):], 16)
                 message_id = items[tick - flight.tick][1]
-            events.extend((now, "deleted", message_id, slot.name, None, None, None))
+            events += (now, "deleted", message_id, slot.name, None, None, None)
             if len(events) >= slot.cap:
                 slot.journal._seal()  # type: ignore[union-attr]
 
