@@ -216,9 +216,9 @@ class Tap:
             for slot in self._slots.values():
                 slot.settle()
         else:
-            slot = self._slots.get(name)
-            if slot is not None:
-                slot.settle()
+            one = self._slots.get(name)
+            if one is not None:
+                one.settle()
 
     def _slot(self, queue: Queue, now: float) -> _Slot:
         """The slot of ``queue`` at loop time ``now``, made anew (lock held): after ending the
