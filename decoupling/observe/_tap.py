@@ -24,8 +24,10 @@ needs from the messages returned and from the flight, never splitting it into en
 standard queue's other receives are journaled by :meth:`Tap.sqs_received`, one call a request.
 Each call updates the instruments through the queue's slot (``Queue._tap_slot``: its metrics
 counters of the period, its meter rows and the journal's list, made again once a period or
-when an instrument comes or goes), testing only which of them are there. With chaos attached the tap registers its
-general observer instead and every queue takes its general paths.
+when an instrument comes or goes), testing only which of them are there; a request's count
+is kept once in the slot for both Metrics and RequestMeter (``_Slot.settle`` adds it to theirs
+before any read). With chaos attached the tap registers its general observer instead and every
+queue takes its general paths.
 
 Hooks run with the loop's lock held unless stated; they never block.
 """
