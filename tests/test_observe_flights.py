@@ -80,3 +80,48 @@ def test_a_closed_journal_leaves_no_slot_behind(loop: dc.EventLoop) -> None:
     assert journal.kinds(first) == ["sent"]
     assert [e.kind for e in again.events()] == ["sent"] + ["received"] * 3 + ["deleted"] * 3
     assert again.kinds(third) == ["sent", "received", "deleted"]
+
+
+def test_plain_counts_settle_before_every_read(loop: dc.EventLoop) -> None:
+    # The plain paths count a request once in the queue's tap slot for Metrics and
+    # RequestMeter both; every read, period end, reset, batch and close sees them settled.
+    metrics, meter = dc.Metrics(loop, period=60), dc.RequestMeter(loop)
+    q = dc.Queue(loop, "q")
+
+    def cycles(n: int) -> None:
+        for _ in range(n):
+            q.send("body")
+            q.delete(q.receive()[0].receipt_handle)
+
+    def calls() -> list[int]:
+        return [meter.calls(q, a) for a in ("SendMessage", "ReceiveMessage", "DeleteMessage")]
+
+    cycles(3)
+    assert calls() == [3, 3, 3]
+    cycles(2)
+    assert metrics.total(q, "NumberOfMessagesSent") == 5.0
+    assert metrics.total(q, "NumberOfMessagesReceived") == 5.0
+    assert calls() == [5, 5, 5]  # (a metrics read settled them: counted once, not twice)
+    cycles(1)
+    loop.clock.advance(61)  # the next request ends the period: the last one's counts first
+    cycles(2)
+    assert metrics.total(q, "NumberOfMessagesDeleted", start=0, end=60) == 6.0
+    assert metrics.total(q, "NumberOfMessagesDeleted", start=60, end=120) == 2.0
+    assert calls() == [8, 8, 8]
+    cycles(1)
+    meter.reset()  # counts before the reset are forgotten, the metrics keep them
+    assert calls() == [0, 0, 0]
+    cycles(2)
+    q.send("x")
+    q.send("y")
+    got = q.receive(2)  # (a receive of two: counted directly)
+    q.delete(got[0].receipt_handle)
+    result = q.delete_batch([got[1].receipt_handle])
+    assert len(result.successful) == 1
+    assert calls() == [4, 3, 3] and meter.calls(q, "DeleteMessageBatch") == 1
+    assert meter.bill().total > 0
+    metrics.close()
+    cycles(1)
+    assert calls() == [5, 4, 4]
+    assert metrics.total(q, "NumberOfMessagesSent") == 13.0
+    assert metrics.total(q, "NumberOfMessagesDeleted") == 13.0

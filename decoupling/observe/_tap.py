@@ -24,8 +24,10 @@ needs from the messages returned and from the flight, never splitting it into en
 standard queue's other receives are journaled by :meth:`Tap.sqs_received`, one call a request.
 Each call updates the instruments through the queue's slot (``Queue._tap_slot``: its metrics
 counters of the period, its meter rows and the journal's list, made again once a period or
-when an instrument comes or goes), testing only which of them are there. With chaos attached the tap registers its
-general observer instead and every queue takes its general paths.
+when an instrument comes or goes), testing only which of them are there; a request's count
+is kept once in the slot for both Metrics and RequestMeter (``_Slot.settle`` adds it to theirs
+before any read). With chaos attached the tap registers its general observer instead and every
+queue takes its general paths.
 
 Hooks run with the loop's lock held unless stated; they never block.
 """
@@ -94,14 +96,20 @@ class _Slot:
     without), its request meter rows (``None`` without a :class:`~decoupling.RequestMeter`),
     and the journal's event list (``None`` without a :class:`~decoupling.Journal`; ``received``
     is it when the tap journals this queue's receives itself: a standard queue, no chaos).
-    Dropped when any of them may change (:meth:`Tap.forget`)."""
+    Dropped when any of them may change (:meth:`Tap.forget`).
+
+    The plain paths count their requests in the slot itself (``sent``, ``received``: receives
+    of one message, ``deleted``), once for both instruments that count them, instead of in
+    the metrics counters and the meter rows each: :meth:`settle` adds them to both before
+    anything reads those or the slot is dropped (issue #23: a count a request, not two)."""
 
     __slots__ = ("until", "live", "send", "receive", "delete", "events", "received", "cap",
-                 "journal", "name")
+                 "journal", "name", "sent", "received1", "deleted")
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.until = _INF
+        self.sent = self.received1 = self.deleted = 0
         self.live: _QueueLive | None = None
         self.send: list[int] | None = None
         self.receive: list[int] | None = None
@@ -110,6 +118,25 @@ class _Slot:
         self.received: list[Any] | None = None
         self.cap = 0
         self.journal: Journal | None = None
+
+    def settle(self) -> None:
+        """Add the requests counted here to the metrics counters and the meter rows this slot
+        holds (lock held), and count from zero again."""
+        sent, received, deleted = self.sent, self.received1, self.deleted
+        if not (sent or received or deleted):
+            return
+        self.sent = self.received1 = self.deleted = 0
+        live = self.live
+        if live is not None:
+            live.sent += sent
+            live.receives[1] += received
+            live.deleted += deleted
+        if self.send is not None:
+            self.send[0] += sent
+        if self.receive is not None:
+            self.receive[0] += received
+        if self.delete is not None:
+            self.delete[0] += deleted
 
 
 #: The slot every observed queue holds until its first plain request (out of date at once).
@@ -170,15 +197,30 @@ class Tap:
     def forget(self, name: str | None = None) -> None:
         """Drop the slot of queue ``name`` (``None``: of every queue): an instrument was
         attached or closed, a period ended, or meter rows went. A dropped slot is marked
-        out of date (``until`` minus infinity), so a queue holding it asks for a new one."""
+        out of date (``until`` minus infinity), so a queue holding it asks for a new one.
+        What a dropped slot counted is settled first (:meth:`_Slot.settle`)."""
         if name is None:
             for slot in self._slots.values():
+                slot.settle()
                 slot.until = -_INF
             self._slots.clear()
         else:
             dropped = self._slots.pop(name, None)
             if dropped is not None:
+                dropped.settle()
                 dropped.until = -_INF
+
+    def settle(self, name: str | None = None) -> None:
+        """Add what the slots of queue ``name`` (``None``: of every queue) counted to the
+        metrics counters and the meter rows (lock held): before those are read or changed
+        other than by adding."""
+        if name is None:
+            for slot in self._slots.values():
+                slot.settle()
+        else:
+            one = self._slots.get(name)
+            if one is not None:
+                one.settle()
 
     def _slot(self, queue: Queue, now: float) -> _Slot:
         """The slot of ``queue`` at loop time ``now``, made anew (lock held): after ending the
@@ -189,6 +231,7 @@ class Tap:
         name = queue.name
         old = self._slots.get(name)
         if old is not None:  # (a queue of the same name before: its slot goes out of date)
+            old.settle()
             old.until = -_INF
         slot = self._slots[name] = queue._tap_slot = _Slot(name)
         if metrics is not None:
@@ -309,23 +352,20 @@ class Tap:
         slot: _Slot = queue._tap_slot
         if now >= slot.until:
             slot = self._slot(queue, now)
+        slot.sent += 1  # (the metrics' and the meter's count: _Slot.settle)
         size = len(body)  # (ASCII, no attributes: its bytes)
         live = slot.live
         if live is not None:  # (Metrics._sent_size, inline)
-            live.sent += 1
             live.size_total += size
             if size < live.size_low:
                 live.size_low = size
             if size > live.size_high:
                 live.size_high = size
-        row = slot.send
-        if row is not None:  # (RequestMeter._sqs, inline)
-            row[0] += 1
-            if size > CHUNK:
-                row[1] += -(-size // CHUNK) - 1
+        if size > CHUNK and slot.send is not None:  # (RequestMeter._sqs, inline)
+            slot.send[1] += -(-size // CHUNK) - 1
         events = slot.events
         if events is not None:  # (Journal._record, inline)
-            events.extend((now, "sent", message_id, slot.name, None, None, None))
+            events += (now, "sent", message_id, slot.name, None, None, None)  # (extend)
             if len(events) >= slot.cap:
                 slot.journal._seal()  # type: ignore[union-attr]
 
@@ -346,12 +386,7 @@ class Tap:
         slot: _Slot = queue._tap_slot
         if now >= slot.until:
             slot = self._slot(queue, now)
-        live = slot.live
-        if live is not None:
-            live.deleted += 1
-        row = slot.delete
-        if row is not None:
-            row[0] += 1
+        slot.deleted += 1  # (the metrics' and the meter's count: _Slot.settle)
         events = slot.events
         if events is not None:  # (Journal._record, inline)
             item = getattr(entry, "_item", None)  # a backlog entry's (sent_at, id, body)
@@ -373,19 +408,15 @@ class Tap:
             self._plain_received_many(slot, messages, now, deadline)
             return
         m = messages[0]
-        live = slot.live
-        if live is not None:
-            live.receives[1] += 1
+        slot.received1 += 1  # (the metrics' and the meter's count: _Slot.settle)
         row = slot.receive
         if row is not None:
-            row[0] += 1
             size = len(m.body)  # (ASCII, no attributes: its bytes)
             if size > CHUNK:
                 row[1] += -(-size // CHUNK) - 1
         events = slot.received
         if events is not None:  # (Journal._record, inline)
-            events.extend((now, "received", m.message_id, slot.name, 1, m.receipt_handle,
-                           deadline))
+            events += (now, "received", m.message_id, slot.name, 1, m.receipt_handle, deadline)
             if len(events) >= slot.cap:
                 slot.journal._seal()  # type: ignore[union-attr]
 
@@ -418,12 +449,7 @@ class Tap:
         slot: _Slot = queue._tap_slot
         if now >= slot.until:
             slot = self._slot(queue, now)
-        live = slot.live
-        if live is not None:
-            live.deleted += 1
-        row = slot.delete
-        if row is not None:
-            row[0] += 1
+        slot.deleted += 1  # (the metrics' and the meter's count: _Slot.settle)
         events = slot.events
         if events is not None:  # (Journal._record, inline)
             items = flight.items
@@ -432,7 +458,7 @@ class Tap:
             else:  # message i has the handle of tick flight.tick + i (Ledger.new_flight)
                 tick = int(receipt[len(queue._ledger.receipt_prefix):], 16)
                 message_id = items[tick - flight.tick][1]
-            events.extend((now, "deleted", message_id, slot.name, None, None, None))
+            events += (now, "deleted", message_id, slot.name, None, None, None)
             if len(events) >= slot.cap:
                 slot.journal._seal()  # type: ignore[union-attr]
 

@@ -864,6 +864,9 @@ class Metrics:
     def _flush_live(self, roll: bool = False) -> None:
         """Merge the live counters into the points and totals (lock held); with ``roll``, start
         the period the clock is in now. O(queues with requests this period)."""
+        tap = self._tap
+        if tap is not None:
+            tap.settle()  # (the requests its slots counted: into the live counters first)
         index = self._live_index
         cache = self._count_columns
         for name, live in self._live.items():
@@ -884,7 +887,6 @@ class Metrics:
                 if high > acc.high:
                     acc.high = high
         self._live.clear()
-        tap = self._tap
         if tap is not None:
             tap.forget()  # (its slots held the counters just merged)
         if roll:

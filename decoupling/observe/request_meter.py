@@ -225,6 +225,7 @@ class RequestMeter:
         name = resource if resource is None or isinstance(resource, str) else getattr(
             resource, "name", None)
         with self.loop._lock:
+            self._settle()
             rows = [v for (r, a), v in table.items()
                     if (name is None or r == name) and (action is None or a == action)]
             if column and table is self._sqs_rows:  # (calls and the chunks beyond them)
@@ -240,6 +241,7 @@ class RequestMeter:
         lines: list[BillLine] = []
         sqs_total = sns_total = lambda_total = Decimal(0)
         with self.loop._lock:
+            self._settle()
             for (name, action), (calls, extra) in sorted(self._sqs_rows.items()):
                 if not calls:
                     continue  # (a row made ahead of its first call)
@@ -323,6 +325,11 @@ class RequestMeter:
 
     # -- counting (loop lock held) --------------------------------------------------------------
 
+    def _settle(self) -> None:
+        """Bring the rows up to date with the calls the tap's slots counted (lock held)."""
+        if self._tap is not None:
+            self._tap.settle()
+
     def _sqs(self, queue: Queue, action: str, payload_bytes: int) -> None:
         rows = self._sqs_by_name.get(queue.name)
         row = None if rows is None else rows.get(action)
@@ -345,6 +352,8 @@ class RequestMeter:
 
     def _sqs_batch(self, queue: Queue, action: str, single: str, singles: int) -> None:
         if singles:
+            if self._tap is not None:  # (the single calls may be counted in its slot)
+                self._tap.settle(queue.name)
             row = self._sqs_rows.get((queue.name, single))
             if row is not None and row[0]:
                 row[0] -= singles  # (each billed as one request)
