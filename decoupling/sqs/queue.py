@@ -937,7 +937,7 @@ class Queue(_QueueAttributes, _QueueBatches):
                 # The common delete: a current handle, nobody watching. Stale and invalid
                 # handles take the general path below.
                 handles = ledger.handles
-                entry = handles.get(receipt_handle) if type(receipt_handle) is str else None
+                entry: Any = handles.get(receipt_handle) if type(receipt_handle) is str else None
                 if entry is not None:
                     if type(entry) is _FLIGHT:  # a message of a receive's flight
                         # (Ledger.remove_handle, inline)
