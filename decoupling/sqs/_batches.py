@@ -374,17 +374,28 @@ class _QueueBatches(_QueueState):
                 # another entry — takes the general path below, which answers each entry;
                 # nothing has changed until then.
                 handles = ledger.handles
-                found: list[Any] = []
+                found: list[Any] | None
+                if type(entries[0]) is str:  # plain handles: looked up in C
+                    try:
+                        found = [*map(handles.get, entries)]
+                    except TypeError:  # an unhashable entry: the general path says which
+                        found = None
+                    if found is not None and None not in found:
+                        if self._observers:  # (they hear of entries: a flight's are made first)
+                            found = [ledger.entry_for(receipt) for receipt in entries]
+                            ledger.remove_many(found)
+                            for held in dict.fromkeys(found):  # a handle given twice: one event
+                                self._emit("deleted", held)
+                        else:
+                            ledger.remove_handles(entries, found)
+                        return BatchResult([{"Id": i} for i in _INDEX_IDS[:len(found)]], [])
+                found = []
                 receipts: list[str] = []
                 ids: list[str] = []
-                index = 0
                 for entry in entries:
-                    if type(entry) is str:
-                        receipt: Any = entry
-                        entry_id: Any = _INDEX_IDS[index]
-                    elif type(entry) is dict and len(entry) == 2:
-                        receipt = entry.get("ReceiptHandle")
-                        entry_id = entry.get("Id")
+                    if type(entry) is dict and len(entry) == 2:
+                        receipt: Any = entry.get("ReceiptHandle")
+                        entry_id: Any = entry.get("Id")
                         if (
                             type(receipt) is not str
                             or type(entry_id) is not str
@@ -401,7 +412,6 @@ class _QueueBatches(_QueueState):
                     found.append(held)
                     receipts.append(receipt)
                     ids.append(entry_id)
-                    index += 1
                 else:
                     if len(set(ids)) == len(ids):
                         if self._observers:  # (they hear of entries: a flight's are made first)
