@@ -128,15 +128,11 @@ class _QueueBatches(_QueueState):
             if due < ledger._due:
                 ledger._due = due
         tail = ledger._tail  # (_seal_tail empties this list in place)
-        block, low = self._id_block, self._id_low
+        new_id = self._ids.__next__
         successful: list[dict[str, Any]] = []
         append = successful.append
         for entry_id, body in zip(ids, bodies):  # noqa: B905 (the same length)
-            if low > 4095:
-                block = self._id_block = self.loop._id_block()
-                low = 0
-            message_id = block + _HEX3[low]
-            low += 1
+            message_id = new_id()
             tail.append((now, message_id, body))
             if len(tail) >= _CHUNK:
                 ledger._seal_tail()
@@ -145,7 +141,6 @@ class _QueueBatches(_QueueState):
                 "MessageId": message_id,
                 "MD5OfMessageBody": _md5(body.encode()).hexdigest(),
             })
-        self._id_low = low
         n = len(ids)
         ledger.n_visible += n
         ledger.n_backlog += n
@@ -191,14 +186,10 @@ class _QueueBatches(_QueueState):
                 if due < ledger._due:
                     ledger._due = due
             tail = ledger._tail  # (_seal_tail empties this list in place)
-            block, low = queue._id_block, queue._id_low
+            new_id = queue._ids.__next__
             successful: list[dict[str, Any]] = []
             for (entry_id, _), body in zip(normalized, bodies, strict=True):
-                if low > 4095:
-                    block = queue._id_block = self.loop._id_block()
-                    low = 0
-                message_id = block + _HEX3[low]
-                low += 1
+                message_id = new_id()
                 tail.append((now, message_id, body))
                 if len(tail) >= _CHUNK:
                     ledger._seal_tail()
@@ -207,7 +198,6 @@ class _QueueBatches(_QueueState):
                     "MessageId": message_id,
                     "MD5OfMessageBody": _md5(body.encode()).hexdigest(),
                 })
-            queue._id_low = low
             ledger.n_visible += len(bodies)
             ledger.n_backlog += len(bodies)
             if self._waiting:

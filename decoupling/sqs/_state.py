@@ -4,7 +4,7 @@ the attribute and batch mixins rely on (declared here so each part type-checks a
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from math import floor as _floor
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -134,8 +134,7 @@ class _QueueState:
     _manual: ManualClock | None
     _plain_max: int
     _plain_out: bool
-    _id_block: str
-    _id_low: int
+    _ids: Iterator[str]
 
     if TYPE_CHECKING:
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import chain, repeat
 from math import floor as _floor
 from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -72,6 +73,17 @@ def _fill_from_record(m: Message, r: Any) -> None:
     m.dead_letter_queue_source_arn = r.dlq_source_arn
     m.aws_trace_header = r.trace_header
     m._md5 = None
+def _block_ids(loop: EventLoop) -> Iterator[str]:
+    """The 4,096 message ids of a fresh block of ``loop`` (EventLoop._id_block), in turn."""
+    return map(loop._id_block().__add__, _HEX3)
+
+
+def _message_ids(loop: EventLoop) -> Iterator[str]:
+    """Message ids for a queue's plain sends: ``next()`` gives the next (a block of 4,096
+    from the loop at a time, in turn; computed in C but for the block's first)."""
+    return chain.from_iterable(map(_block_ids, repeat(loop)))
+
+
 #: Consumes an iterator in C (a deque that keeps nothing).
 _exhaust: Callable[[Iterable[object]], None] = deque[object](maxlen=0).extend
 PURGE_COOLDOWN = 60.0
@@ -227,8 +239,10 @@ class Queue(_QueueAttributes, _QueueBatches):
             )
             self._cond = loop._new_condition()
             # Message ids of the plain send: a block of 4,096 from the loop, handed out in turn.
-            self._id_block = ""
+            self._id_block = ""  # (FIFO's plain send: the block and the next of its 4,096)
             self._id_low = 4096
+            # A standard queue's plain sends draw their message ids from this (in C).
+            self._ids: Iterator[str] = _message_ids(loop)
             # Receipt handles of _receive_backlog: (block number, its text), ticks >> 12.
             self._tick_block: tuple[int, str, str] = (-1, "", "")
             self._waiting = 0
@@ -337,12 +351,7 @@ class Queue(_QueueAttributes, _QueueBatches):
                         manual._now if manual is not None  # (ManualClock.now())
                         else _monotonic() if self._monotonic else self.loop.clock.now()
                     )
-                    low = self._id_low
-                    if low > 4095:
-                        self._id_block = self.loop._id_block()
-                        low = 0
-                    self._id_low = low + 1
-                    message_id = self._id_block + _HEX3[low]
+                    message_id = next(self._ids)
                     tail = ledger._tail
                     tail.append((now, message_id, body))
                     ledger.n_visible += 1
