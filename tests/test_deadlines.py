@@ -62,3 +62,19 @@ def test_discard_at_either_end_is_exact() -> None:
     assert queue.pop_due(32.0) == [(31.0, b), (32.0, c)]
     assert len(queue) == 0
     assert queue.earliest() == float("inf")
+
+
+def test_push_then_discard_cycles_keep_no_stale_heads() -> None:
+    # A queue that receives one message and deletes it, again and again, on a clock that has
+    # not yet reached their deadlines: each run empties as it fills. The run heads must not
+    # pile up one stale entry per cycle (200k entries after 2 s of real-clock cycles).
+    queue: DeadlineQueue[int] = DeadlineQueue()
+    for i in range(1000):
+        queue.push(30.0 + i * 0.001, 30.0, i)
+        assert queue.discard(30.0 + i * 0.001, 30.0, i)
+    assert len(queue._heads) == 0
+    assert len(queue) == 0
+    assert queue.earliest() == float("inf")
+    queue.push(99.0, 30.0, 7)
+    assert queue.earliest() == 99.0
+    assert queue.pop_due(99.0) == [(99.0, 7)]

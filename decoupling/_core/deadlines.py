@@ -103,10 +103,18 @@ class DeadlineQueue(Generic[T]):
             items.pop()
             times.pop()
             self._size -= 1
-            # An emptied run stays for the next push of its duration (its head entry in _heads
-            # goes stale), unless runs of many durations pile up.
-            if not times and len(self._runs) > _KEEP_RUNS:
-                del self._runs[duration]
+            if not times:
+                # Its head entry in _heads is stale now: dropped if it is the earliest (the
+                # common case), else when earliest() or pop_due() reaches it. (Left there, a
+                # queue that receives and deletes one message at a time would add one per
+                # cycle until the clock passed their deadlines.)
+                heads = self._heads
+                if heads and heads[0][1] == duration:
+                    heapq.heappop(heads)
+                # An emptied run stays for the next push of its duration, unless runs of many
+                # durations pile up.
+                if len(self._runs) > _KEEP_RUNS:
+                    del self._runs[duration]
             return True
         if items[0] is item and times[0] == deadline and len(items) > 1:
             items.popleft()

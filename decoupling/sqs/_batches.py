@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from hashlib import md5
 from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any, cast
 
@@ -19,7 +18,7 @@ from ..errors import (
     InvalidParameterValue,
     TooManyEntriesInBatchRequest,
 )
-from ..message import error_entry, message_size, normalize_attributes, utf8_len
+from ..message import _md5, error_entry, message_size, normalize_attributes, utf8_len
 from ._state import _QueueState, _Record
 from .results import BatchResult
 
@@ -54,22 +53,100 @@ class _QueueBatches(_QueueState):
             EmptyBatchRequest, TooManyEntriesInBatchRequest, InvalidBatchEntryId,
             BatchEntryIdsNotDistinct, BatchRequestTooLong: the whole call is refused.
         """
-        offload = cast("Queue", self)._offload
+        offload = self._offload
         if offload is not None:  # large payloads go to a bucket first (PayloadOffload)
             return offload._send_batch(cast("Queue", self), entries)
+        result: tuple[BatchResult, int] | None
         with self._lock:
-            self._check_alive()
-            normalized = self._batch_entries(entries)
-            now = self.loop.clock.now()
-            result = None if self.is_fifo else self._send_plain_batch(normalized, now)
-            if result is not None:
-                total = sum(len(entry["MessageBody"]) for _, entry in normalized)
-            else:
-                result, total = self._send_batch_entries(normalized, now)
+            result = self._send_backlog_batch(entries) if self._plain_max else None
+            if result is None:
+                self._check_alive()
+                normalized = self._batch_entries(entries)
+                now = self.loop.clock.now()
+                sent = None if self.is_fifo else self._send_plain_batch(normalized, now)
+                if sent is not None:
+                    result = sent, sum(len(entry["MessageBody"]) for _, entry in normalized)
+                else:
+                    result = self._send_batch_entries(normalized, now)
             tap = self.loop._tap
             if tap is not None:
-                tap.sqs_send_batch(cast("Queue", self), total)
-            return result
+                tap.sqs_send_batch(self, result[1])  # type: ignore[arg-type]
+            return result[0]
+
+    def _send_backlog_batch(
+        self, entries: Sequence[Mapping[str, Any] | str]
+    ) -> tuple[BatchResult, int] | None:
+        """The commonest batch, checked and sent in one call: a list of 1-10 dicts of an ``Id``
+        (distinct, alphanumeric) and a printable ASCII ``MessageBody`` within the size limits,
+        to a queue that takes plain sends (``_plain_max``: standard, no delay, quiet, not
+        deleted) and that nobody observes. Every check of :meth:`_batch_entries` and the
+        general path holds for it by construction; the messages go to the ledger's backlog as
+        :meth:`_send_plain_batch` sends them. Returns the result and the bytes sent; ``None``
+        (nothing checked to the end, nothing changed) for any other batch or queue. O(k)."""
+        ledger = self._ledger
+        if (
+            type(entries) is not list
+            or not 0 < len(entries) <= MAX_BATCH
+            or self._observers
+            or not ledger.accepts_plain
+        ):
+            return None
+        limit = self._plain_max  # (MaximumMessageSize)
+        total = 0
+        ids: list[str] = []
+        bodies: list[str] = []
+        for entry in entries:
+            if type(entry) is not dict or len(entry) != 2:
+                return None
+            entry_id = entry.get("Id")
+            body = entry.get("MessageBody")
+            if (
+                type(entry_id) is not str
+                or not entry_id.isascii()
+                or not entry_id.isalnum()
+                or len(entry_id) > 80
+                or type(body) is not str
+                or not body.isascii()
+                or not body.isprintable()
+                or not 0 < len(body) <= limit
+            ):
+                return None
+            total += len(body)
+            ids.append(entry_id)
+            bodies.append(body)
+        if total > MAX_BATCH_BYTES or len(set(ids)) != len(ids):
+            return None  # the general path raises BatchRequestTooLong / BatchEntryIdsNotDistinct
+        manual = self._manual
+        now = (
+            manual._now if manual is not None  # (ManualClock.now())
+            else _monotonic() if self._monotonic else self.loop.clock.now()
+        )
+        # To the ledger's backlog, as a plain send (Queue.send) stores one message, with its
+        # message ids from the queue's block (Ledger.push_visible, inlined).
+        if not ledger.n_backlog:
+            due = now + ledger._retention
+            if due < ledger._due:
+                ledger._due = due
+        tail = ledger._tail  # (_seal_tail empties this list in place)
+        new_id = self._ids.__next__
+        successful: list[dict[str, Any]] = []
+        append = successful.append
+        for entry_id, body in zip(ids, bodies):  # noqa: B905 (the same length)
+            message_id = new_id()
+            tail.append((now, message_id, body))
+            if len(tail) >= _CHUNK:
+                ledger._seal_tail()
+            append({
+                "Id": entry_id,
+                "MessageId": message_id,
+                "MD5OfMessageBody": _md5(body.encode()).hexdigest(),
+            })
+        n = len(ids)
+        ledger.n_visible += n
+        ledger.n_backlog += n
+        if self._waiting:
+            self._cond.notify(n)  # one waiter per message
+        return BatchResult(successful, []), total
 
     def _send_plain_batch(
         self, normalized: list[tuple[str, Mapping[str, Any]]], now: float
@@ -109,23 +186,18 @@ class _QueueBatches(_QueueState):
                 if due < ledger._due:
                     ledger._due = due
             tail = ledger._tail  # (_seal_tail empties this list in place)
-            block, low = queue._id_block, queue._id_low
+            new_id = queue._ids.__next__
             successful: list[dict[str, Any]] = []
             for (entry_id, _), body in zip(normalized, bodies, strict=True):
-                if low > 4095:
-                    block = queue._id_block = self.loop._id_block()
-                    low = 0
-                message_id = block + _HEX3[low]
-                low += 1
+                message_id = new_id()
                 tail.append((now, message_id, body))
                 if len(tail) >= _CHUNK:
                     ledger._seal_tail()
                 successful.append({
                     "Id": entry_id,
                     "MessageId": message_id,
-                    "MD5OfMessageBody": md5(body.encode(), usedforsecurity=False).hexdigest(),
+                    "MD5OfMessageBody": _md5(body.encode()).hexdigest(),
                 })
-            queue._id_low = low
             ledger.n_visible += len(bodies)
             ledger.n_backlog += len(bodies)
             if self._waiting:
@@ -150,7 +222,7 @@ class _QueueBatches(_QueueState):
             {
                 "Id": entry_id,
                 "MessageId": record.message_id,
-                "MD5OfMessageBody": md5(record.body.encode(), usedforsecurity=False).hexdigest(),
+                "MD5OfMessageBody": _md5(record.body.encode()).hexdigest(),
             }
             for (entry_id, _), record in zip(normalized, records, strict=True)
         ]
@@ -272,8 +344,11 @@ class _QueueBatches(_QueueState):
             if self._deleted:
                 self._check_alive()
             ledger = self._ledger
-            # (MonotonicClock.now() is time.monotonic().)
-            now = _monotonic() if cast("Queue", self)._monotonic else self.loop.clock.now()
+            manual = self._manual
+            now = (
+                manual._now if manual is not None  # (ManualClock.now())
+                else _monotonic() if self._monotonic else self.loop.clock.now()
+            )
             if now >= ledger._due:  # (settle's own first test, without the call)
                 ledger.settle(now)
             if (
@@ -281,28 +356,62 @@ class _QueueBatches(_QueueState):
                 and 0 < len(entries) <= MAX_BATCH
                 and not self.is_fifo
                 and self.loop._tap is None
-                and cast("Queue", self)._offload is None  # (its deletes remove payloads)
+                and self._offload is None  # (its deletes remove payloads)
             ):
-                # The common batch: current handles as plain strings (each Id its index, so
-                # every id is valid and distinct), removed together. Anything else — a stale
-                # or invalid handle, a dict entry — takes the general path below, which
-                # answers each entry; nothing has changed until then.
+                # The common batch: current handles, as plain strings (each Id its index) or
+                # as dicts of exactly an Id (alphanumeric) and a ReceiptHandle, the ids
+                # distinct, removed together. Anything else — a stale or invalid handle,
+                # another entry — takes the general path below, which answers each entry;
+                # nothing has changed until then.
                 handles = ledger.handles
-                found: list[Any] = []
-                for handle in entries:
-                    held = handles.get(handle) if type(handle) is str else None
+                found: list[Any] | None
+                if type(entries[0]) is str:  # plain handles: looked up in C
+                    try:
+                        found = [*map(handles.get, entries)]
+                    except TypeError:  # an unhashable entry: the general path says which
+                        found = None
+                    if found is not None and None not in found:
+                        if self._observers:  # (they hear of entries: a flight's are made first)
+                            found = [ledger.entry_for(receipt) for receipt in entries]
+                            ledger.remove_many(found)
+                            for held in dict.fromkeys(found):  # a handle given twice: one event
+                                self._emit("deleted", held)
+                        else:
+                            ledger.remove_handles(entries, found)
+                        return BatchResult([{"Id": i} for i in _INDEX_IDS[:len(found)]], [])
+                found = []
+                receipts: list[str] = []
+                ids: list[str] = []
+                for entry in entries:
+                    if type(entry) is dict and len(entry) == 2:
+                        receipt: Any = entry.get("ReceiptHandle")
+                        entry_id: Any = entry.get("Id")
+                        if (
+                            type(receipt) is not str
+                            or type(entry_id) is not str
+                            or not entry_id.isascii()
+                            or not entry_id.isalnum()
+                            or len(entry_id) > 80
+                        ):
+                            break
+                    else:
+                        break
+                    held = handles.get(receipt)
                     if held is None:
                         break
                     found.append(held)
+                    receipts.append(receipt)
+                    ids.append(entry_id)
                 else:
-                    if self._observers:  # (they hear of entries: a flight's are made first)
-                        found = [ledger.entry_for(handle) for handle in entries]
-                        ledger.remove_many(found)
-                        for held in dict.fromkeys(found):  # a handle given twice: one event
-                            self._emit("deleted", held)
-                    else:
-                        ledger.remove_handles(entries, found)
-                    return BatchResult([{"Id": i} for i in _INDEX_IDS[:len(found)]], [])
+                    if len(set(ids)) == len(ids):
+                        if self._observers:  # (they hear of entries: a flight's are made first)
+                            found = [ledger.entry_for(receipt) for receipt in receipts]
+                            ledger.remove_many(found)
+                            for held in dict.fromkeys(found):  # a handle given twice: one event
+                                self._emit("deleted", held)
+                        else:
+                            ledger.remove_handles(receipts, found)
+                        return BatchResult([{"Id": entry_id} for entry_id in ids], [])
             normalized = self._batch_entries(
                 entries, "ReceiptHandle", "DeleteMessageBatchRequestEntry"
             )
@@ -315,7 +424,7 @@ class _QueueBatches(_QueueState):
             # path).
             ledger = self._ledger
             # (A claim-check's deletes take the full path too: its hook deletes the payload.)
-            fast = not self.is_fifo and tap is None and cast("Queue", self)._offload is None
+            fast = not self.is_fifo and tap is None and self._offload is None
             handles = ledger.handles
             observed = bool(self._observers)
             found = []

@@ -4,7 +4,7 @@ the attribute and batch mixins rely on (declared here so each part type-checks a
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from math import floor as _floor
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -16,6 +16,7 @@ from .config import RedriveAllowPolicy, RedrivePolicy
 
 if TYPE_CHECKING:
     from .._waiters import Waiters
+    from .large_payloads import PayloadOffload
     from .queue import Queue
     from .results import SendResult
 
@@ -127,6 +128,13 @@ class _QueueState:
     _modified_ms: int
     _created_with: dict[str, Any]
     _observers: tuple[QueueObserver, ...]
+    # The plain paths' plan and state (Queue.__init__, Queue._replan).
+    _offload: PayloadOffload | None
+    _monotonic: bool
+    _manual: ManualClock | None
+    _plain_max: int
+    _plain_out: bool
+    _ids: Iterator[str]
 
     if TYPE_CHECKING:
 

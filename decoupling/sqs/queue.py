@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import chain, repeat
 from math import floor as _floor
 from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._core.ledger import _CHUNK, _FLIGHT, INFLIGHT, Entry, Ledger
-from ..clock import MonotonicClock
+from ..clock import ManualClock, MonotonicClock
 from ..errors import (
     InvalidParameterValue,
     OverLimit,
@@ -72,6 +73,17 @@ def _fill_from_record(m: Message, r: Any) -> None:
     m.dead_letter_queue_source_arn = r.dlq_source_arn
     m.aws_trace_header = r.trace_header
     m._md5 = None
+def _block_ids(loop: EventLoop) -> Iterator[str]:
+    """The 4,096 message ids of a fresh block of ``loop`` (EventLoop._id_block), in turn."""
+    return map(loop._id_block().__add__, _HEX3)
+
+
+def _message_ids(loop: EventLoop) -> Iterator[str]:
+    """Message ids for a queue's plain sends: ``next()`` gives the next (a block of 4,096
+    from the loop at a time, in turn; computed in C but for the block's first)."""
+    return chain.from_iterable(map(_block_ids, repeat(loop)))
+
+
 #: Consumes an iterator in C (a deque that keeps nothing).
 _exhaust: Callable[[Iterable[object]], None] = deque[object](maxlen=0).extend
 PURGE_COOLDOWN = 60.0
@@ -227,8 +239,10 @@ class Queue(_QueueAttributes, _QueueBatches):
             )
             self._cond = loop._new_condition()
             # Message ids of the plain send: a block of 4,096 from the loop, handed out in turn.
-            self._id_block = ""
+            self._id_block = ""  # (FIFO's plain send: the block and the next of its 4,096)
             self._id_low = 4096
+            # A standard queue's plain sends draw their message ids from this (in C).
+            self._ids: Iterator[str] = _message_ids(loop)
             # Receipt handles of _receive_backlog: (block number, its text), ticks >> 12.
             self._tick_block: tuple[int, str, str] = (-1, "", "")
             self._waiting = 0
@@ -246,6 +260,10 @@ class Queue(_QueueAttributes, _QueueBatches):
             loop._register("sqs", name, self)
             self._initialized = True
             self._monotonic = type(loop.clock) is MonotonicClock
+            #: The loop's clock if it is a ManualClock (its ``now()`` is ``_now``), else None.
+            self._manual: ManualClock | None = (
+                loop.clock if type(loop.clock) is ManualClock else None
+            )
             self._replan()
 
     def _replan(self) -> None:
@@ -265,6 +283,11 @@ class Queue(_QueueAttributes, _QueueBatches):
             and not values["DelaySeconds"]
         )
         self._plain_max: int = values["MaximumMessageSize"] if plain else 0
+        # The plain receive and delete may run: quiet, no claim-check, not deleted (a standard
+        # queue; FIFO's backlog is always empty).
+        self._plain_out: bool = (
+            not self.is_fifo and self._quiet and self._offload is None and not self._deleted
+        )
 
     def _apply(self, parsed: Mapping[str, Any]) -> None:
         super()._apply(parsed)
@@ -323,13 +346,12 @@ class Queue(_QueueAttributes, _QueueBatches):
                     and ledger.accepts_plain
                 ):
                     # (SentTimestamp follows from the send time: the ledger's make_record.)
-                    now = _monotonic() if self._monotonic else self.loop.clock.now()
-                    low = self._id_low
-                    if low > 4095:
-                        self._id_block = self.loop._id_block()
-                        low = 0
-                    self._id_low = low + 1
-                    message_id = self._id_block + _HEX3[low]
+                    manual = self._manual
+                    now = (
+                        manual._now if manual is not None  # (ManualClock.now())
+                        else _monotonic() if self._monotonic else self.loop.clock.now()
+                    )
+                    message_id = next(self._ids)
                     tail = ledger._tail
                     tail.append((now, message_id, body))
                     ledger.n_visible += 1
@@ -515,9 +537,26 @@ class Queue(_QueueAttributes, _QueueBatches):
                 and visibility_timeout is None
             )
             if common:
-                ready = self._receive_plain(max_messages)
-                if ready is not None:
-                    return ready
+                # (_receive_plain, inline: one call less on the commonest receive)
+                ledger = self._ledger
+                if (
+                    ledger.n_backlog
+                    and self._plain_out
+                    and not ledger._visible
+                    and ledger.n_inflight + max_messages <= self.max_in_flight
+                ):
+                    manual = self._manual
+                    now = (
+                        manual._now if manual is not None  # (ManualClock.now())
+                        else _monotonic() if self._monotonic else self.loop.clock.now()
+                    )
+                    if now < ledger._due:
+                        timeout = self._values["VisibilityTimeout"]
+                        out = self._receive_backlog(now, max_messages, timeout)
+                        tap = self.loop._tap
+                        if tap is not None:
+                            tap.plain_received(self, out, now, now + timeout)
+                        return out
             self._check_alive()
             if common:
                 wait = self._values["ReceiveMessageWaitTimeSeconds"]
@@ -564,14 +603,15 @@ class Queue(_QueueAttributes, _QueueBatches):
         ledger = self._ledger
         if (
             ledger.n_backlog
+            and self._plain_out  # (quiet, no claim-check, not deleted: see _replan)
             and not ledger._visible
-            and self._quiet
-            and self._offload is None
-            and not self._deleted
             and ledger.n_inflight + max_messages <= self.max_in_flight
         ):
-            # (MonotonicClock.now() is time.monotonic().)
-            now = _monotonic() if self._monotonic else self.loop.clock.now()
+            manual = self._manual
+            now = (
+                manual._now if manual is not None  # (ManualClock.now())
+                else _monotonic() if self._monotonic else self.loop.clock.now()
+            )
             if now < ledger._due:
                 timeout = self._values["VisibilityTimeout"]
                 out = self._receive_backlog(now, max_messages, timeout)
@@ -679,9 +719,18 @@ class Queue(_QueueAttributes, _QueueBatches):
         ledger = self._ledger
         head, pos = ledger._head, ledger._pos
         end = pos + max_messages
-        if end < len(head):  # (Ledger.take_backlog's common case, inline)
-            items: Any = head[pos:end]
+        items: Any
+        if end < len(head):  # (Ledger.take_backlog's common cases, inline)
+            items = head[pos:end]
             ledger._pos = end
+        elif pos >= len(head) and not ledger._chunks and len(ledger._tail) <= max_messages:
+            # The whole backlog is the unsealed tail (a queue kept near empty): take it all.
+            tail = ledger._tail
+            items = tuple(tail)
+            tail.clear()  # (_seal_tail and push_visible keep this list: emptied in place)
+            if head:
+                ledger._head = ()
+                ledger._pos = 0
         else:
             items = ledger.take_backlog(max_messages)
         loop = self.loop
@@ -690,18 +739,23 @@ class Queue(_QueueAttributes, _QueueBatches):
             offset = clock._offset  # type: ignore[attr-defined]
             wall_ms = _floor((now + offset) * 1000)
             to_ms: Any = _floor
-        else:  # a ManualClock: _state._plain_records
+        else:  # a ManualClock (_state._plain_records): its wall_ms() at ``now``
             offset = clock._epoch_offset  # type: ignore[attr-defined]
-            wall_ms = clock.wall_ms()
+            wall_ms = round((now + offset) * 1000)
             to_ms = round
         prefix = ledger.receipt_prefix
         sender = loop.account_id
         handles = ledger.handles
         out: list[Message] = []
         append = out.append
-        seqs, ticks = ledger.seqs, ledger.ticks
+        seqs, ticks = ledger._seq, ledger._tick  # (Ledger.seqs and .ticks)
         tick = next(ticks)
-        flight: Any = ledger.new_flight(items, next(seqs), tick)
+        # (Ledger.new_flight, inline)
+        flight: Any = _FLIGHT()  # (bare: its __init__ is object's)
+        flight.items = items
+        flight.seq = next(seqs)
+        flight.tick = tick
+        flight.sent_at = items[0][0]
         # A handle is the prefix and the tick in hex: ticks of one block of 4,096 share all
         # but their last three digits, formatted once (``_tick_block``: the block's number
         # and that text, for the prefix it was made with: a store may replace it).
@@ -731,7 +785,7 @@ class Queue(_QueueAttributes, _QueueBatches):
             append(m)
             tick += 1
         if len(out) > 1:  # draw the other seqs and ticks (in C)
-            _exhaust(zip(range(len(out) - 1), seqs, ticks, strict=False))  # (endless counters)
+            _exhaust(zip(range(len(out) - 1), seqs, ticks))  # noqa: B905 (endless counters)
         ledger.admit_flight(flight, now, timeout)
         return out
 
@@ -879,21 +933,29 @@ class Queue(_QueueAttributes, _QueueBatches):
             if self._deleted:
                 self._check_alive()
             ledger = self._ledger
-            # (MonotonicClock.now() is time.monotonic().)
-            now = _monotonic() if self._monotonic else self.loop.clock.now()
+            manual = self._manual
+            now = (
+                manual._now if manual is not None  # (ManualClock.now())
+                else _monotonic() if self._monotonic else self.loop.clock.now()
+            )
             if now >= ledger._due:  # (settle's own first test, without the call)
                 ledger.settle(now)
-            if (
-                self._quiet  # (nobody watching but the tap: see _replan)
-                and not self.is_fifo
-                and self._offload is None  # (a claim-check's delete removes the payload)
-            ):
+            # (Quiet, nobody watching but the tap; standard; no claim-check, whose delete
+            # removes the payload: see _replan.)
+            if self._plain_out:
                 # The common delete: a current handle, nobody watching. Stale and invalid
                 # handles take the general path below.
-                entry = ledger.handles.get(receipt_handle) if type(receipt_handle) is str else None
+                handles = ledger.handles
+                entry: Any = handles.get(receipt_handle) if type(receipt_handle) is str else None
                 if entry is not None:
                     if type(entry) is _FLIGHT:  # a message of a receive's flight
-                        ledger.remove_handle(receipt_handle, entry)
+                        # (Ledger.remove_handle, inline)
+                        del handles[receipt_handle]
+                        ledger.n_inflight -= 1
+                        ledger._flight_msgs -= 1
+                        left = entry.live = entry.live - 1
+                        if not left:
+                            ledger._flight_done(entry)
                         tap = self.loop._tap
                         if tap is not None:  # (the flight stays whole: no entry is made)
                             tap.flight_deleted(self, receipt_handle, entry, now)
@@ -945,7 +1007,10 @@ class Queue(_QueueAttributes, _QueueBatches):
                     f"large_payloads must be a PayloadOffload, got {type(offload).__name__}"
                 )
             offload._check_loop(self)
-        self._offload = offload
+        with self._lock:
+            self._offload = offload
+            if self._initialized:
+                self._replan()
 
     def change_visibility(self, receipt_handle: str, visibility_timeout: int) -> None:
         """Set how long a received message stays invisible, counted from now
