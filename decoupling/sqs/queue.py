@@ -334,6 +334,7 @@ class Queue(_QueueAttributes, _QueueBatches):
             and body.isascii()
             and body.isprintable()
             and self._offload is None
+            and self._plain_max  # (0 unless plain; read unlocked, checked again under the lock)
         ):
             # The common message (a printable ASCII body, nothing else), if the queue takes it
             # the plain way (no delay, observer, tap or lanes: see _replan). Every check of the
