@@ -26,8 +26,8 @@ from test_fuzz_queue import PROFILE, anything, bad_text, batch_ids, bodies, to_j
 
 import decoupling as dc
 
-#: Examples per fuzzed callable: 25 by default, 500 at soak.
-EXAMPLES = int(os.environ.get("DECOUPLING_FUZZ_EXAMPLES", 500 if PROFILE == "soak" else 25))
+#: Examples per fuzzed callable: 10 by default, 500 at soak.
+EXAMPLES = int(os.environ.get("DECOUPLING_FUZZ_EXAMPLES", 500 if PROFILE == "soak" else 10))
 ARN = "arn:aws:sqs:us-east-1:000000000000:"
 
 

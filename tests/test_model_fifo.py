@@ -16,7 +16,7 @@ number; the same arrival order; the same live deduplication ids (with the origin
 ``MessageId`` and ``SequenceNumber``) and remembered deleted handles; the same counts.
 
 Size: ``DECOUPLING_MODEL_EXAMPLES`` / ``DECOUPLING_MODEL_STEPS`` override the profile's figures
-(ci: 100 programs of up to 30 steps; soak: 3,000 of up to 60). See RELIABILITY.md.
+(ci: 40 programs of up to 30 steps; soak: 3,000 of up to 60). See RELIABILITY.md.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ QUEUES = (Q, DLQ)
 PLACES = {DELAYED: Place.DELAYED, VISIBLE: Place.VISIBLE, INFLIGHT: Place.IN_FLIGHT}
 
 PROFILE = os.environ.get("DECOUPLING_HYPOTHESIS_PROFILE", "ci")
-EXAMPLES = int(os.environ.get("DECOUPLING_MODEL_EXAMPLES", 3000 if PROFILE == "soak" else 100))
+EXAMPLES = int(os.environ.get("DECOUPLING_MODEL_EXAMPLES", 3000 if PROFILE == "soak" else 40))
 STEPS = int(os.environ.get("DECOUPLING_MODEL_STEPS", 60 if PROFILE == "soak" else 30))
 
 groups = st.sampled_from(["g1", "g1", "g2", "g2", "g3"] + [None])  # None: MissingParameter

@@ -14,7 +14,7 @@ receipt handle kept for a message that is gone. A deleted message never comes ba
 is delivered after its retention period: both are checked on every receive.
 
 Size: ``DECOUPLING_MODEL_EXAMPLES`` / ``DECOUPLING_MODEL_STEPS`` override the profile's figures
-(ci: 100 programs of up to 30 steps; soak: 5,000 of up to 60). See RELIABILITY.md.
+(ci: 40 programs of up to 30 steps; soak: 5,000 of up to 60). See RELIABILITY.md.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ PLACES = {DELAYED: Place.DELAYED, VISIBLE: Place.VISIBLE, INFLIGHT: Place.IN_FLI
 DLQ_MAX_TIMEOUT = 30
 
 PROFILE = os.environ.get("DECOUPLING_HYPOTHESIS_PROFILE", "ci")
-EXAMPLES = int(os.environ.get("DECOUPLING_MODEL_EXAMPLES", 5000 if PROFILE == "soak" else 100))
+EXAMPLES = int(os.environ.get("DECOUPLING_MODEL_EXAMPLES", 5000 if PROFILE == "soak" else 40))
 STEPS = int(os.environ.get("DECOUPLING_MODEL_STEPS", 60 if PROFILE == "soak" else 30))
 
 # -- strategies -------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ order: the same SNS ``MessageId``, text, attributes (raw) or envelope (``Type``,
 and ``SequenceNumber`` on FIFO), so nothing reaches an unsubscribed or non-matching queue and a
 message nobody wants is dropped. FIFO queues also keep each group in sequence-number order.
 
-Size: ``DECOUPLING_MODEL_EXAMPLES`` / ``DECOUPLING_MODEL_STEPS`` (ci: 80 standard and 50 FIFO
+Size: ``DECOUPLING_MODEL_EXAMPLES`` / ``DECOUPLING_MODEL_STEPS`` (ci: 30 standard and 20 FIFO
 programs of up to 30 steps; soak: 2,500 and 1,500, of up to 60). See RELIABILITY.md.
 """
 
@@ -564,9 +564,9 @@ class FifoTopicMachine(_TopicRules):
 
 
 TestTopicModel = TopicMachine.TestCase
-TestTopicModel.settings = _settings(80, 2500)
+TestTopicModel.settings = _settings(30, 2500)
 TestFifoTopicModel = FifoTopicMachine.TestCase
-TestFifoTopicModel.settings = _settings(50, 1500)
+TestFifoTopicModel.settings = _settings(20, 1500)
 
 
 # -- regressions and edges found while writing the model --------------------------------------
