@@ -34,6 +34,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import socket
 import threading
 import urllib.parse
 from datetime import UTC, datetime
@@ -237,15 +238,33 @@ class _UrlServer:
         handler = type("_Handler", (_handler_class(),), {"urls": runtime})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
+        self.httpd.timeout = 0  # handle_request() after select: never wait a second time
         self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="decoupling-urls",
-                                       daemon=True)
+        self._wake_r, self._wake_w = socket.socketpair()
+        self.thread = threading.Thread(target=self._serve, name="decoupling-urls", daemon=True)
         self.thread.start()
 
+    def _serve(self) -> None:
+        """Serve until :meth:`stop`: the thread sleeps in one ``select`` on the listening socket
+        and a wake-up socket (``serve_forever`` would wake every 0.5 s to look for a shutdown,
+        and make ``stop`` wait up to that long)."""
+        import selectors
+
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.httpd, selectors.EVENT_READ)
+            selector.register(self._wake_r, selectors.EVENT_READ)
+            while True:
+                for key, _ in selector.select():
+                    if key.fileobj is self._wake_r:
+                        return
+                self.httpd.handle_request()
+
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self._wake_w.send(b"\0")
         self.thread.join(timeout=5)
+        self.httpd.server_close()
+        self._wake_r.close()
+        self._wake_w.close()
 
 
 def _handler_class() -> type[Any]:

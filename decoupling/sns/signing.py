@@ -133,9 +133,16 @@ class _CertServer:
 
         self.server = Server(("127.0.0.1", 0), Handler)
         self.port: int = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever,
-                                       name="decoupling-sns-certs", daemon=True)
+        self.thread = threading.Thread(target=self._serve, name="decoupling-sns-certs",
+                                       daemon=True)
         self.thread.start()
+
+
+    def _serve(self) -> None:
+        # Each request is awaited in one blocking select (the server lives as long as the
+        # process): serve_forever would wake every 0.5 s to look for a shutdown nobody asks.
+        while True:
+            self.server.handle_request()
 
 
 _server: _CertServer | None = None
