@@ -118,14 +118,18 @@ BACKGROUND = ("bench_longrun",)
 #: The scripts run while a background one runs: single-threaded work timed in CPU seconds,
 #: every target a ratio to a peer run in the same interleaved rounds, so a steady neighbour on
 #: the other core weighs on both sides of each ratio alike (as other work on a shared machine
-#: does). Kept out: wall-clock figures (threads; scale's GC pauses and worst calls; durable's
-#: disk; moto's server in aws; large_payloads' file I/O; functions' timing) and core's
-#: 1e6-vs-1e3 ledger ratio, which a neighbour's use of the shared cache could move.
+#: does); and scale's bytes per message (tracemalloc: a count of bytes, no timing). Kept out:
+#: wall-clock figures (threads; scale's GC pauses and worst calls; durable's disk; moto's
+#: server in aws; large_payloads' file I/O; functions' timing) and core's 1e6-vs-1e3 ledger
+#: ratio, which a neighbour's use of the shared cache could move.
 BESIDE = ("bench_asyncio", "bench_boto", "bench_durable --place tmpfs", "bench_fifo",
-          "bench_import", "bench_observe", "bench_queue", "bench_topic")
+          "bench_import", "bench_observe", "bench_queue", "bench_scale --part memory",
+          "bench_topic")
 #: Scripts run in two parts (their JSON figures merged): durable's tmpfs half is timed in CPU
-#: seconds and runs beside the background script; its disk half, wall-clock, alone.
-SPLIT = {"bench_durable": ("--place tmpfs", "--place disk")}
+#: seconds and runs beside the background script, its disk half, wall-clock, alone; scale's
+#: memory part (1e6 sends traced by tracemalloc, ~20 s of CPU) beside it, its timing part alone.
+SPLIT = {"bench_durable": ("--place tmpfs", "--place disk"),
+         "bench_scale": ("--part memory", "--part timing")}
 
 
 class Run:
@@ -182,7 +186,7 @@ def main() -> int:
         return " ".join([job[0].stem, *job[1]])
 
     def label(job: tuple[Path, tuple[str, ...]]) -> str:
-        return key(job).removeprefix("bench_").replace(" --place ", " ")
+        return key(job).removeprefix("bench_").replace(" --place ", " ").replace(" --part ", " ")
 
     def report(job: tuple[Path, tuple[str, ...]],
                outcome: tuple[dict[str, float] | None, float, float], note: str = "") -> None:
