@@ -123,9 +123,11 @@ BACKGROUND = ("bench_longrun",)
 #: wall-clock figures (threads; scale's GC pauses and worst calls; durable's disk; moto's
 #: server in aws; large_payloads' file I/O; functions' timing) and core's 1e6-vs-1e3 ledger
 #: ratio, which a neighbour's use of the shared cache could move.
-BESIDE = ("bench_asyncio", "bench_boto", "bench_durable --place tmpfs", "bench_fifo",
-          "bench_import", "bench_observe", "bench_queue", "bench_scale --part memory",
-          "bench_topic")
+#: Run in this order, the longest first (CPU seconds of a full run), so that the two at a time
+#: after the background ends finish close together.
+BESIDE = ("bench_scale --part memory", "bench_queue", "bench_durable --place tmpfs",
+          "bench_boto", "bench_import", "bench_topic", "bench_fifo", "bench_observe",
+          "bench_asyncio")
 #: How many of ``BESIDE`` run at once when no background script runs: their figures are CPU
 #: seconds and ratios to peers in the same rounds, which a neighbour on the other core weighs
 #: on alike.
@@ -202,7 +204,8 @@ def main() -> int:
             results.setdefault(str(figures.get("benchmark", job[0].stem)), {}).update(figures)
 
     background = [] if serial else [j for j in jobs if j[0].stem in BACKGROUND]
-    beside = [j for j in jobs if key(j) in BESIDE] if background else []
+    beside = sorted((j for j in jobs if key(j) in BESIDE), key=lambda j: BESIDE.index(key(j))
+                    ) if background else []
     rest = [j for j in jobs if j not in background and j not in beside]
     running = [(j, Run(j[0], quick, j[1])) for j in background]
     # The scripts beside the background: one at a time while a background script runs (it
