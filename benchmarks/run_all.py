@@ -217,8 +217,11 @@ def main() -> int:
         while pending and len(active) < lanes:
             job = pending.pop(0)
             active.append((job, Run(job[0], quick, job[1])))
-        ended = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOWAIT)  # any child; reaped below
-        pid = ended.si_pid if ended is not None else None
+        if hasattr(os, "waitid"):  # the first child to end, left for its Run to reap
+            ended = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOWAIT)
+            pid = ended.si_pid if ended is not None else None
+        else:  # (no waitid on this platform: in the order they started)
+            pid = active[0][1].proc.pid
         for job, run in active:
             if run.proc.pid == pid:
                 others = [label(j) for j, _ in active + running if j != job]
@@ -234,6 +237,9 @@ def main() -> int:
                     report(job, run.finish(), ", in the background")
                     running.remove((job, run))
                     break
+            else:  # not one of ours: reap it, or waitid would return it again
+                if pid is not None:
+                    os.waitpid(pid, 0)
     for waiting, run in running:  # the background ones end before the rest
         print(f"\n=== {key(waiting)} (in the background"
               + (f", beside {', '.join(label(b) for b in beside)})" if beside else ")"))
