@@ -5,8 +5,9 @@ given, e.g. ``run_all.py queue fifo``, run only the scripts whose names contain 
 ``--serial`` runs every script alone). Each script runs in its own process, so one's memory
 does not weigh on the next; its last output line is its JSON figures. ``bench_longrun.py``,
 whose figures are memory and counts (no timing), runs in the background beside the
-single-threaded CPU-timed scripts (see ``BACKGROUND`` and ``BESIDE``); every other script runs
-alone. The summary ends with each script's wall and CPU seconds.
+single-threaded CPU-timed scripts and ``bench_scale.py``'s memory part (see ``BACKGROUND``,
+``BESIDE`` and ``SPLIT``): one of those at a time while the background runs, two at a time
+after. Every other script runs alone. The summary ends with each script's wall and CPU seconds.
 
 Every throughput target is a ratio to a peer measured in the same interleaved rounds (issue
 #23): ``queue.Queue``, ``asyncio.Queue``, the standard queue, persist-queue, moto, a canned
@@ -118,14 +119,24 @@ BACKGROUND = ("bench_longrun",)
 #: The scripts run while a background one runs: single-threaded work timed in CPU seconds,
 #: every target a ratio to a peer run in the same interleaved rounds, so a steady neighbour on
 #: the other core weighs on both sides of each ratio alike (as other work on a shared machine
-#: does). Kept out: wall-clock figures (threads; scale's GC pauses and worst calls; durable's
-#: disk; moto's server in aws; large_payloads' file I/O; functions' timing) and core's
-#: 1e6-vs-1e3 ledger ratio, which a neighbour's use of the shared cache could move.
-BESIDE = ("bench_asyncio", "bench_boto", "bench_durable --place tmpfs", "bench_fifo",
-          "bench_import", "bench_observe", "bench_queue", "bench_topic")
+#: does); and scale's bytes per message (tracemalloc: a count of bytes, no timing). Kept out:
+#: wall-clock figures (threads; scale's GC pauses and worst calls; durable's disk; moto's
+#: server in aws; large_payloads' file I/O; functions' timing) and core's 1e6-vs-1e3 ledger
+#: ratio, which a neighbour's use of the shared cache could move.
+#: Run in this order, the longest first (CPU seconds of a full run), so that the two at a time
+#: after the background ends finish close together.
+BESIDE = ("bench_scale --part memory", "bench_queue", "bench_durable --place tmpfs",
+          "bench_boto", "bench_import", "bench_topic", "bench_fifo", "bench_observe",
+          "bench_asyncio")
+#: How many of ``BESIDE`` run at once when no background script runs: their figures are CPU
+#: seconds and ratios to peers in the same rounds, which a neighbour on the other core weighs
+#: on alike.
+LANES = 2
 #: Scripts run in two parts (their JSON figures merged): durable's tmpfs half is timed in CPU
-#: seconds and runs beside the background script; its disk half, wall-clock, alone.
-SPLIT = {"bench_durable": ("--place tmpfs", "--place disk")}
+#: seconds and runs beside the background script, its disk half, wall-clock, alone; scale's
+#: memory part (1e6 sends traced by tracemalloc, ~20 s of CPU) beside it, its timing part alone.
+SPLIT = {"bench_durable": ("--place tmpfs", "--place disk"),
+         "bench_scale": ("--part memory", "--part timing")}
 
 
 class Run:
@@ -182,7 +193,7 @@ def main() -> int:
         return " ".join([job[0].stem, *job[1]])
 
     def label(job: tuple[Path, tuple[str, ...]]) -> str:
-        return key(job).removeprefix("bench_").replace(" --place ", " ")
+        return key(job).removeprefix("bench_").replace(" --place ", " ").replace(" --part ", " ")
 
     def report(job: tuple[Path, tuple[str, ...]],
                outcome: tuple[dict[str, float] | None, float, float], note: str = "") -> None:
@@ -193,21 +204,49 @@ def main() -> int:
             results.setdefault(str(figures.get("benchmark", job[0].stem)), {}).update(figures)
 
     background = [] if serial else [j for j in jobs if j[0].stem in BACKGROUND]
-    beside = [j for j in jobs if key(j) in BESIDE] if background else []
+    beside = sorted((j for j in jobs if key(j) in BESIDE), key=lambda j: BESIDE.index(key(j))
+                    ) if background else []
     rest = [j for j in jobs if j not in background and j not in beside]
     running = [(j, Run(j[0], quick, j[1])) for j in background]
-    for job in beside + rest:
-        if running and job not in beside:  # the background ones end before the rest
-            for waiting, run in running:
-                print(f"\n=== {key(waiting)} (in the background, beside "
-                      f"{', '.join(label(b) for b in beside)})")
-                report(waiting, run.finish(), ", in the background")
-            running = []
+    # The scripts beside the background: one at a time while a background script runs (it
+    # holds a core or two), two at a time once none does (--quick's background ends early).
+    # Each is reported as it ends; a background script too, when it ends.
+    pending, active = list(beside), []
+    while pending or active:
+        lanes = 1 if running else LANES
+        while pending and len(active) < lanes:
+            job = pending.pop(0)
+            active.append((job, Run(job[0], quick, job[1])))
+        if hasattr(os, "waitid"):  # the first child to end, left for its Run to reap
+            ended = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOWAIT)
+            pid = ended.si_pid if ended is not None else None
+        else:  # (no waitid on this platform: in the order they started)
+            pid = active[0][1].proc.pid
+        for job, run in active:
+            if run.proc.pid == pid:
+                others = [label(j) for j, _ in active + running if j != job]
+                print(f"\n=== {key(job)}" + (f" (beside {', '.join(others)})" if others else ""))
+                report(job, run.finish())
+                active.remove((job, run))
+                break
+        else:
+            for job, run in running:
+                if run.proc.pid == pid:
+                    print(f"\n=== {key(job)} (in the background, beside "
+                          f"{', '.join(label(b) for b in beside)})")
+                    report(job, run.finish(), ", in the background")
+                    running.remove((job, run))
+                    break
+            else:  # not one of ours: reap it, or waitid would return it again
+                if pid is not None:
+                    os.waitpid(pid, 0)
+    for waiting, run in running:  # the background ones end before the rest
+        print(f"\n=== {key(waiting)} (in the background"
+              + (f", beside {', '.join(label(b) for b in beside)})" if beside else ")"))
+        report(waiting, run.finish(), ", in the background")
+    for job in rest:
         print(f"\n=== {key(job)}")
         report(job, Run(job[0], quick, job[1]).finish())
-    for waiting, run in running:
-        print(f"\n=== {key(waiting)} (in the background)")
-        report(waiting, run.finish(), ", in the background")
     print("\n=== Summary")
     held = 0
     checked = 0
