@@ -339,8 +339,11 @@ class Queue(_QueueAttributes, _QueueBatches):
             # The common message (a printable ASCII body, nothing else), if the queue takes it
             # the plain way (no delay, observer, tap or lanes: see _replan). Every check of the
             # general path holds for it by construction, and it goes straight to the ledger's
-            # backlog (Ledger.push_visible, inlined). O(1).
-            with self._lock:
+            # backlog (Ledger.push_visible, inlined). O(1). (The lock is taken and let go
+            # by hand: a ``with`` statement costs twice as much here, ~0.13 us a send.)
+            lock = self._lock
+            lock.acquire()
+            try:
                 ledger = self._ledger
                 if (
                     0 < len(body) <= self._plain_max  # (0 unless plain: see _replan)
@@ -378,6 +381,8 @@ class Queue(_QueueAttributes, _QueueBatches):
                     result.message_id = message_id
                     result._body = body
                     return result
+            finally:
+                lock.release()
         if self._offload is not None:
             return self._offload._send(
                 self, body, message_attributes, delay_seconds, message_group_id,
