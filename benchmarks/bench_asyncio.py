@@ -75,6 +75,8 @@ async def _ours(n: int, batch: int) -> int:
     async def consumer() -> None:
         while True:
             got = await q.receive_async(batch, wait_seconds=20)
+            if not got:  # a long poll that outlasted its 20 s (a very slow run): poll again
+                continue
             if batch == 1:
                 for m in got:
                     await q.delete_async(m.receipt_handle)
