@@ -1004,17 +1004,24 @@ class Ledger:
         retention deque, the common cases; elsewhere it stays, stale). O(1)."""
         flight.state = GONE
         self._n_flights -= 1
-        self._deadlines.discard(flight.deadline, flight.timeout, flight)  # type: ignore[arg-type]
+        self._unindex_flight(flight)
+        if self._compact_countdown <= 1:
+            self._compact()
+        else:
+            self._compact_countdown -= 1
+
+    def _unindex_flight(self, flight: _Flight, *, deadline: bool = True) -> None:
+        """Take ``flight`` out of the deadline run (unless ``deadline`` is false: its caller has
+        just popped it as due) and, at either end, out of the retention deque (the common
+        cases; elsewhere it stays, stale, until compaction). O(1)."""
+        if deadline:
+            self._deadlines.discard(flight.deadline, flight.timeout, flight)  # type: ignore[arg-type]
         fresh: deque[Any] = self._fresh
         if fresh:
             if fresh[0] is flight:
                 fresh.popleft()
             elif fresh[-1] is flight:
                 fresh.pop()
-        if self._compact_countdown <= 1:
-            self._compact()
-        else:
-            self._compact_countdown -= 1
 
     def _explode(self, flight: _Flight, *, index: bool = True) -> list[Entry]:
         """Turn ``flight``'s live messages into entries (in flight, as the receive made them
@@ -1027,14 +1034,7 @@ class Ledger:
         self._n_flights -= 1
         self._flight_msgs -= flight.live
         deadline, timeout = flight.deadline, flight.timeout
-        if index:
-            self._deadlines.discard(deadline, timeout, flight)  # type: ignore[arg-type]
-        fresh: deque[Any] = self._fresh
-        if fresh:
-            if fresh[0] is flight:
-                fresh.popleft()
-            elif fresh[-1] is flight:
-                fresh.pop()
+        self._unindex_flight(flight, deadline=index)
         cls = self.plain_entry
         assert cls is not None
         handles = self.handles
